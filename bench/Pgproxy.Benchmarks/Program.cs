@@ -1,0 +1,1 @@
+namespace Pgproxy.Benchmarks; internal static class Program { private static void Main() { } }

@@ -1,0 +1,1 @@
+namespace Pgproxy.Core; internal static class Placeholder { }

@@ -1,0 +1,1 @@
+namespace Pgproxy.Protocol; internal static class Placeholder { }

@@ -1,0 +1,1 @@
+namespace Pgproxy.TestUtilities; internal static class Placeholder { }
