@@ -1,0 +1,96 @@
+namespace Pgproxy.Core.Config;
+
+/// <summary>
+/// The whole validated configuration, immutable. A reload builds a new instance and the running parts pick up
+/// what they may change at run time; the key registry says which keys need a restart.
+/// Defaults are pgpool-II's where the key exists there.
+/// </summary>
+public sealed record ProxyOptions
+{
+    /// <summary>Absolute path of the file this was read from; relative paths in it resolve against its folder.</summary>
+    public string ConfigFilePath { get; init; } = "";
+
+    /// <summary>Absolute path of pool_hba.conf (<c>-a</c>, else next to the config file).</summary>
+    public string HbaFilePath { get; init; } = "";
+
+    // --- connections ---
+    /// <summary><c>listen_addresses</c>: comma-separated host names or addresses, <c>*</c> for all.</summary>
+    public string ListenAddresses { get; init; } = "localhost";
+    public int Port { get; init; } = 9999;
+    /// <summary><c>unix_socket_directories</c>: comma-separated; empty disables the Unix socket.</summary>
+    public string UnixSocketDirectories { get; init; } = "/tmp";
+    public int ListenBacklogMultiplier { get; init; } = 2;
+    public int NumInitChildren { get; init; } = 32;
+    public int MaxPool { get; init; } = 4;
+    public int ReservedConnections { get; init; }
+    public bool ConnectionCache { get; init; } = true;
+    /// <summary><c>connection_life_time</c> in seconds; 0 keeps cached backend connections forever.</summary>
+    public int ConnectionLifeTime { get; init; }
+    /// <summary><c>client_idle_limit</c> in seconds; 0 never disconnects an idle client.</summary>
+    public int ClientIdleLimit { get; init; }
+    public int AuthenticationTimeout { get; init; } = 60;
+    /// <summary><c>reset_query_list</c> split on <c>;</c>, trimmed, empty entries dropped.</summary>
+    public IReadOnlyList<string> ResetQueryList { get; init; } = ["ABORT", "DISCARD ALL"];
+    /// <summary><c>connect_timeout</c> in milliseconds for backend connections; 0 waits for the OS.</summary>
+    public int ConnectTimeout { get; init; } = 10000;
+
+    // --- backends ---
+    public IReadOnlyList<BackendConfig> Backends { get; init; } = [];
+    public string BackendClusteringMode { get; init; } = "native_replication";
+
+    // --- routing and replication ---
+    public bool LoadBalanceMode { get; init; } = true;
+    public bool StatementLevelLoadBalance { get; init; }
+    public string WriteFunctionList { get; init; } = "";
+    public string ReadOnlyFunctionList { get; init; } = "";
+    public bool ReplicationStopOnMismatch { get; init; }
+    public bool FailoverIfAffectedTuplesMismatch { get; init; }
+    public bool InsertLock { get; init; } = true;
+    /// <summary><c>nondeterministic_write</c>: <c>error</c> or <c>allow</c>.</summary>
+    public string NondeterministicWrite { get; init; } = "error";
+
+    // --- health and failover ---
+    public int HealthCheckPeriod { get; init; }
+    public int HealthCheckTimeout { get; init; } = 20;
+    public string HealthCheckUser { get; init; } = "";
+    public string HealthCheckPassword { get; init; } = "";
+    public string HealthCheckDatabase { get; init; } = "";
+    public int HealthCheckMaxRetries { get; init; }
+    public int HealthCheckRetryDelay { get; init; } = 1;
+    public bool FailoverOnBackendError { get; init; } = true;
+
+    // --- authentication and TLS ---
+    public bool EnablePoolHba { get; init; }
+    /// <summary>Absolute path of pool_passwd; empty disables it.</summary>
+    public string PoolPasswd { get; init; } = "pool_passwd";
+    public bool AllowClearTextFrontendAuth { get; init; }
+    public bool Ssl { get; init; }
+    public string SslKey { get; init; } = "";
+    public string SslCert { get; init; } = "";
+    public string SslCaCert { get; init; } = "";
+
+    // --- logging ---
+    /// <summary><c>log_min_messages</c>: debug5..debug1, info, notice, warning, error, log, fatal, panic.</summary>
+    public string LogMinMessages { get; init; } = "warning";
+    public bool LogConnections { get; init; }
+    public bool LogDisconnections { get; init; }
+    public bool LogStatement { get; init; }
+    public bool LogPerNodeStatement { get; init; }
+    public bool NoticePerNodeStatement { get; init; }
+
+    // --- files ---
+    /// <summary>Absolute path of the pid file.</summary>
+    public string PidFileName { get; init; } = "/var/run/pgproxy/pgproxy.pid";
+    /// <summary>Absolute folder for the log file when running detached.</summary>
+    public string Logdir { get; init; } = "/tmp";
+    /// <summary>Absolute folder for the node status file.</summary>
+    public string WorkDir { get; init; } = "/tmp";
+
+    // --- system database (pgpool 2.x names) ---
+    public string SystemDbHostname { get; init; } = "";
+    public int SystemDbPort { get; init; } = 5432;
+    public string SystemDbDbname { get; init; } = "pgproxy";
+    public string SystemDbSchema { get; init; } = "pgproxy_catalog";
+    public string SystemDbUser { get; init; } = "pgproxy";
+    public string SystemDbPassword { get; init; } = "";
+}

@@ -1,1 +1,0 @@
-namespace Pgproxy.Core; internal static class Placeholder { }
