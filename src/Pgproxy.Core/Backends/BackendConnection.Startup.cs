@@ -1,0 +1,155 @@
+using System.Net.Sockets;
+using System.Text;
+using Pgproxy.Core.Sessions;
+using Pgproxy.Protocol.Auth;
+using Pgproxy.Protocol.Backend;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Backends;
+
+internal sealed partial class BackendConnection
+{
+    /// <summary>
+    /// Connects to a node and runs the startup phase up to the first ReadyForQuery: StartupMessage,
+    /// authentication (trust, cleartext, md5 or SCRAM-SHA-256 with the password pgproxy holds for the user),
+    /// ParameterStatus and BackendKeyData. A refusal by PostgreSQL becomes a <see cref="BackendStartupException"/>
+    /// carrying PostgreSQL's own SQLSTATE and message.
+    /// </summary>
+    public static async Task<BackendConnection> OpenAsync(int nodeId, BackendEndpoint endpoint, BackendPoolKey key,
+        string? password, int connectTimeoutMs, CancellationToken cancellationToken)
+    {
+        Socket socket;
+        try
+        {
+            socket = await endpoint.ConnectAsync(connectTimeoutMs, cancellationToken);
+        }
+        catch (Exception e) when (e is SocketException or TimeoutException)
+        {
+            throw new BackendStartupException(SqlState.SqlClientUnableToEstablishConnection,
+                $"pgproxy could not connect to backend node {nodeId} at {endpoint}: {e.Message}", inner: e);
+        }
+
+        var connection = new BackendConnection(new SocketPipe(socket), nodeId, endpoint, key);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (connectTimeoutMs > 0)
+            {
+                timeout.CancelAfter(connectTimeoutMs);
+            }
+
+            await connection.RunStartupAsync(password, timeout.Token);
+            return connection;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await connection.DisposeAsync();
+            throw new BackendStartupException(SqlState.SqlClientUnableToEstablishConnection,
+                $"timed out during startup with backend node {nodeId} at {endpoint}");
+        }
+        catch (Exception e) when (e is IOException or SocketException or ProtocolViolationException)
+        {
+            await connection.DisposeAsync();
+            throw new BackendStartupException(SqlState.ConnectionFailure,
+                $"lost backend node {nodeId} at {endpoint} during startup: {e.Message}", inner: e);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task RunStartupAsync(string? password, CancellationToken cancellationToken)
+    {
+        FrontendMessageWriter.WriteStartupMessage(Output, StartupPacket.ProtocolVersion30, Key.StartupParameters());
+        await Output.FlushAsync(cancellationToken);
+
+        ScramSha256Client? scram = null;
+        while (true)
+        {
+            var message = await WholeMessageReader.ReadAsync(Input, cancellationToken)
+                ?? throw new BackendStartupException(SqlState.ConnectionFailure,
+                    $"backend node {NodeId} closed the connection during startup");
+            var (type, body) = message;
+            switch ((BackendMessageType)type)
+            {
+                case BackendMessageType.AuthenticationRequest:
+                    scram = await AnswerAuthenticationAsync(body, password, scram, cancellationToken);
+                    break;
+                case BackendMessageType.ParameterStatus:
+                    var (name, value) = ParameterStatusMessage.Read(body);
+                    SetParameter(name, value);
+                    break;
+                case BackendMessageType.BackendKeyData:
+                    (ProcessId, SecretKey) = BackendKeyDataMessage.Read(body);
+                    break;
+                case BackendMessageType.ErrorResponse:
+                    var error = ErrorResponseMessage.Parse(body);
+                    throw new BackendStartupException(error.SqlState ?? SqlState.ConnectionFailure,
+                        error.Message ?? "backend refused the connection", error.Detail);
+                case BackendMessageType.ReadyForQuery:
+                    TransactionStatus = ReadyForQueryMessage.Read(body);
+                    return;
+                default:
+                    // NoticeResponse and NegotiateProtocolVersion need no answer during startup.
+                    break;
+            }
+        }
+    }
+
+    private async Task<ScramSha256Client?> AnswerAuthenticationAsync(byte[] body, string? password,
+        ScramSha256Client? scram, CancellationToken cancellationToken)
+    {
+        var code = AuthenticationRequestMessage.ReadCode(body);
+        switch (code)
+        {
+            case AuthenticationCode.Ok:
+                return scram;
+            case AuthenticationCode.CleartextPassword:
+                FrontendMessageWriter.WritePasswordMessage(Output, RequirePassword(password));
+                break;
+            case AuthenticationCode.Md5Password:
+                var salt = AuthenticationRequestMessage.ReadData(body);
+                var secret = RequirePassword(password);
+                var answer = secret.StartsWith("md5", StringComparison.Ordinal) && secret.Length == 35
+                    ? Md5Password.ComputeFromStoredHash(secret, salt)
+                    : Md5Password.Compute(Key.User, secret, salt);
+                FrontendMessageWriter.WritePasswordMessage(Output, answer);
+                break;
+            case AuthenticationCode.Sasl:
+                var mechanisms = AuthenticationRequestMessage.ReadSaslMechanisms(body);
+                if (!mechanisms.Contains("SCRAM-SHA-256"))
+                {
+                    throw new BackendStartupException(SqlState.FeatureNotSupported,
+                        $"backend node {NodeId} offers no SASL mechanism pgproxy supports ({string.Join(", ", mechanisms)})");
+                }
+
+                scram = new ScramSha256Client(RequirePassword(password));
+                FrontendMessageWriter.WriteSaslInitialResponse(Output, "SCRAM-SHA-256",
+                    Encoding.UTF8.GetBytes(scram.CreateClientFirstMessage()));
+                break;
+            case AuthenticationCode.SaslContinue when scram is not null:
+                var final = scram.HandleServerFirstMessage(
+                    Encoding.UTF8.GetString(AuthenticationRequestMessage.ReadData(body)));
+                FrontendMessageWriter.WriteSaslResponse(Output, Encoding.UTF8.GetBytes(final));
+                break;
+            case AuthenticationCode.SaslFinal when scram is not null:
+                scram.VerifyServerFinalMessage(Encoding.UTF8.GetString(AuthenticationRequestMessage.ReadData(body)));
+                return scram;
+            default:
+                throw new BackendStartupException(SqlState.FeatureNotSupported,
+                    $"backend node {NodeId} asked for authentication method {code}, which pgproxy does not support");
+        }
+
+        await Output.FlushAsync(cancellationToken);
+        return scram;
+    }
+
+    private string RequirePassword(string? password) => password
+        ?? throw new BackendStartupException(SqlState.InvalidPassword,
+            $"backend node {NodeId} requires a password for user \"{Key.User}\", and pgproxy has none " +
+            "(add the user to pool_passwd, or use trust between pgproxy and PostgreSQL)");
+}

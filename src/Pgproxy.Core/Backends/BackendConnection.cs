@@ -1,0 +1,102 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Pgproxy.Core.Sessions;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Backends;
+
+/// <summary>
+/// One connection from pgproxy to one PostgreSQL node, after its startup: the pipes, the backend's own cancel
+/// key, the parameters it reported, and the bookkeeping the connection cache needs. A session owns it while
+/// the client is connected; otherwise it sits idle in the <see cref="BackendPool"/>.
+/// </summary>
+internal sealed partial class BackendConnection : IAsyncDisposable
+{
+    private readonly SocketPipe _pipe;
+    private readonly List<KeyValuePair<string, string>> _parameters = [];
+
+    private BackendConnection(SocketPipe pipe, int nodeId, BackendEndpoint endpoint, BackendPoolKey key)
+    {
+        _pipe = pipe;
+        NodeId = nodeId;
+        Endpoint = endpoint;
+        Key = key;
+        CreatedAt = Environment.TickCount64;
+    }
+
+    public int NodeId { get; }
+
+    public BackendEndpoint Endpoint { get; }
+
+    public BackendPoolKey Key { get; }
+
+    /// <summary>Milliseconds since boot when the connection was opened (for <c>connection_life_time</c>).</summary>
+    public long CreatedAt { get; }
+
+    /// <summary>Milliseconds since boot when the connection last went back to the cache.</summary>
+    public long ReturnedAt { get; set; }
+
+    public PipeReader Input => _pipe.Input;
+
+    public PipeWriter Output => _pipe.Output;
+
+    /// <summary>The backend's real process id, as needed to forward a CancelRequest.</summary>
+    public int ProcessId { get; private set; }
+
+    public int SecretKey { get; private set; }
+
+    /// <summary>Status from the last ReadyForQuery seen on this connection.</summary>
+    public TransactionStatus TransactionStatus { get; set; } = TransactionStatus.Idle;
+
+    /// <summary>ParameterStatus values as last reported, in the order PostgreSQL first sent them.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Parameters => _parameters;
+
+    /// <summary>Set when the connection must not go back to the cache (I/O error, unsynced state, failed reset).</summary>
+    public bool IsBroken { get; set; }
+
+    /// <summary>Records a ParameterStatus so that the next client handed this connection sees the current value.</summary>
+    public void SetParameter(string name, string value)
+    {
+        for (var i = 0; i < _parameters.Count; i++)
+        {
+            if (_parameters[i].Key == name)
+            {
+                _parameters[i] = new(name, value);
+                return;
+            }
+        }
+
+        _parameters.Add(new(name, value));
+    }
+
+    /// <summary>
+    /// True when the idle connection still looks alive: the socket is open and PostgreSQL has sent nothing since
+    /// the reset (an idle backend only speaks when it is being terminated).
+    /// </summary>
+    public bool LooksIdleAndAlive()
+    {
+        if (IsBroken)
+        {
+            return false;
+        }
+
+        try
+        {
+            var socket = _pipe.Socket;
+            return socket.Connected && !socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Fails pending reads and writes at once; used when the session is torn down abruptly.</summary>
+    public void Abort()
+    {
+        IsBroken = true;
+        _pipe.Abort();
+    }
+
+    public ValueTask DisposeAsync() => _pipe.DisposeAsync();
+}

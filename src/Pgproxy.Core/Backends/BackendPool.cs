@@ -1,0 +1,203 @@
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Logging;
+
+namespace Pgproxy.Core.Backends;
+
+/// <summary>
+/// The backend connection cache. When a client leaves, its reset backend connection is kept here, at most
+/// <c>max_pool</c> of them per (user, database), and handed to the next client with the same startup
+/// parameters. Idle connections older than <c>connection_life_time</c> seconds are closed by a sweep, never on
+/// the query path. The newest idle connection is reused first so that surplus ones age out.
+/// </summary>
+internal sealed partial class BackendPool : IAsyncDisposable
+{
+    private readonly Dictionary<(string User, string Database), LinkedList<BackendConnection>> _idle = [];
+    private readonly Lock _lock = new();
+    private readonly ILogger _logger;
+    private readonly Timer _sweepTimer;
+    private volatile PoolSettings _settings;
+    private bool _disposed;
+
+    public BackendPool(PoolSettings settings, ILogger logger)
+    {
+        _settings = settings;
+        _logger = logger;
+        _sweepTimer = new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Settings a reload may change; the cache adapts on its next return or sweep.</summary>
+    public PoolSettings Settings
+    {
+        get => _settings;
+        set => _settings = value;
+    }
+
+    public int IdleCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _idle.Values.Sum(l => l.Count);
+            }
+        }
+    }
+
+    /// <summary>Takes a cached connection with exactly this key for this node, or returns null.</summary>
+    public BackendConnection? TryRent(BackendPoolKey key, int nodeId)
+    {
+        while (true)
+        {
+            BackendConnection? candidate = null;
+            lock (_lock)
+            {
+                if (!_idle.TryGetValue((key.User, key.Database), out var list))
+                {
+                    return null;
+                }
+
+                for (var node = list.First; node is not null; node = node.Next)
+                {
+                    if (node.Value.NodeId == nodeId && node.Value.Key.Equals(key))
+                    {
+                        candidate = node.Value;
+                        list.Remove(node);
+                        break;
+                    }
+                }
+            }
+
+            if (candidate is null)
+            {
+                return null;
+            }
+
+            if (!IsExpired(candidate, Environment.TickCount64) && candidate.LooksIdleAndAlive())
+            {
+                return candidate;
+            }
+
+            Discard(candidate, "expired or closed while idle");
+        }
+    }
+
+    /// <summary>Caches a connection that has been reset, or closes it when caching is off or the cache is full.</summary>
+    public void Return(BackendConnection connection)
+    {
+        var settings = _settings;
+        if (!settings.ConnectionCache || connection.IsBroken)
+        {
+            Discard(connection, connection.IsBroken ? "not reusable" : "connection_cache is off");
+            return;
+        }
+
+        connection.ReturnedAt = Environment.TickCount64;
+        BackendConnection? evicted = null;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                evicted = connection;
+            }
+            else
+            {
+                var slot = (connection.Key.User, connection.Key.Database);
+                if (!_idle.TryGetValue(slot, out var list))
+                {
+                    _idle[slot] = list = new LinkedList<BackendConnection>();
+                }
+
+                list.AddFirst(connection);
+                if (list.Count > settings.MaxPool)
+                {
+                    evicted = list.Last!.Value;
+                    list.RemoveLast();
+                }
+            }
+        }
+
+        Log.Pooled(_logger, connection.NodeId, connection.ProcessId, connection.Key.User, connection.Key.Database);
+        if (evicted is not null)
+        {
+            Discard(evicted, "max_pool reached");
+        }
+    }
+
+    /// <summary>Closes every idle connection (shutdown, or a reload that changed the backends).</summary>
+    public void Clear()
+    {
+        List<BackendConnection> all;
+        lock (_lock)
+        {
+            all = _idle.Values.SelectMany(l => l).ToList();
+            _idle.Clear();
+        }
+
+        foreach (var connection in all)
+        {
+            Discard(connection, "pool cleared");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+        }
+
+        await _sweepTimer.DisposeAsync();
+        Clear();
+    }
+
+    private void Sweep()
+    {
+        var now = Environment.TickCount64;
+        List<BackendConnection>? expired = null;
+        lock (_lock)
+        {
+            foreach (var list in _idle.Values)
+            {
+                for (var node = list.First; node is not null;)
+                {
+                    var next = node.Next;
+                    if (IsExpired(node.Value, now))
+                    {
+                        (expired ??= []).Add(node.Value);
+                        list.Remove(node);
+                    }
+
+                    node = next;
+                }
+            }
+        }
+
+        foreach (var connection in expired ?? [])
+        {
+            Discard(connection, "connection_life_time expired");
+        }
+    }
+
+    private bool IsExpired(BackendConnection connection, long now)
+    {
+        var lifeTime = _settings.ConnectionLifeTimeSeconds;
+        return lifeTime > 0 && now - connection.ReturnedAt >= lifeTime * 1000L;
+    }
+
+    private void Discard(BackendConnection connection, string reason)
+    {
+        Log.Discarded(_logger, connection.NodeId, connection.ProcessId, reason);
+        _ = connection.TerminateAsync();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.BackendPooled, LogLevel.Debug,
+            "cached backend connection to node {NodeId} (pid {BackendPid}) for user \"{User}\" database \"{Database}\"")]
+        public static partial void Pooled(ILogger logger, int nodeId, int backendPid, string user, string database);
+
+        [LoggerMessage(EventIds.BackendDiscarded, LogLevel.Debug,
+            "closed backend connection to node {NodeId} (pid {BackendPid}): {Reason}")]
+        public static partial void Discarded(ILogger logger, int nodeId, int backendPid, string reason);
+    }
+}

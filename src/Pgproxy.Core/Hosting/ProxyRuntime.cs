@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Backends;
+using Pgproxy.Core.Config;
+using Pgproxy.Core.Sessions;
+
+namespace Pgproxy.Core.Hosting;
+
+/// <summary>
+/// What every session shares: the current configuration (swapped whole on reload), the nodes, the connection
+/// cache, the session registry and logging. One instance per running proxy.
+/// </summary>
+internal sealed class ProxyRuntime
+{
+    private volatile ProxyOptions _options;
+
+    public ProxyRuntime(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        _options = options;
+        LoggerFactory = loggerFactory;
+        Time = time;
+        StartedAt = time.GetUtcNow();
+        Nodes = new BackendNodeSet(options.Backends, time);
+        Pool = new BackendPool(PoolSettings.From(options), loggerFactory.CreateLogger("Pgproxy.Backends"));
+    }
+
+    public ProxyOptions Options
+    {
+        get => _options;
+        set
+        {
+            _options = value;
+            Pool.Settings = PoolSettings.From(value);
+            Nodes.ApplyReload(value.Backends);
+        }
+    }
+
+    public ILoggerFactory LoggerFactory { get; }
+
+    public TimeProvider Time { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    public BackendNodeSet Nodes { get; }
+
+    public BackendPool Pool { get; }
+
+    public SessionRegistry Sessions { get; } = new();
+
+    /// <summary>Cancelled when a fast or immediate shutdown starts: sessions end and roll back.</summary>
+    public CancellationTokenSource Shutdown { get; } = new();
+
+    /// <summary>
+    /// Finds the password for logging into the backends as a user, when PostgreSQL asks for one. pool_passwd
+    /// support arrives with client authentication; until then only trust backends work.
+    /// </summary>
+    public Func<string, string?> BackendPassword { get; set; } = _ => null;
+}

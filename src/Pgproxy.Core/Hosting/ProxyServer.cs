@@ -1,0 +1,221 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Config;
+using Pgproxy.Core.Listener;
+using Pgproxy.Core.Logging;
+using Pgproxy.Core.Sessions;
+
+namespace Pgproxy.Core.Hosting;
+
+/// <summary>
+/// The running proxy: listeners, sessions and the shared runtime. The executable hosts one; tests host one
+/// in-process on port 0. Start binds every endpoint or fails; Stop follows pgpool's smart, fast and immediate
+/// modes; Reload applies what may change at run time and names the keys that need a restart.
+/// </summary>
+internal sealed partial class ProxyServer : IAsyncDisposable
+{
+    private readonly ProxyRuntime _runtime;
+    private readonly ILogger _logger;
+    private readonly List<ClientListener> _listeners = [];
+    private readonly ConcurrentDictionary<ClientSession, Task> _sessions = new();
+    private Timer? _idleTimer;
+
+    public ProxyServer(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    {
+        _runtime = new ProxyRuntime(options, loggerFactory, time ?? TimeProvider.System);
+        _logger = loggerFactory.CreateLogger("Pgproxy");
+    }
+
+    public ProxyOptions Options => _runtime.Options;
+
+    /// <summary>The TCP port actually bound (differs from the configured one when that is 0).</summary>
+    public int Port { get; private set; }
+
+    /// <summary>Client sessions currently connected, including those still in their startup phase.</summary>
+    public int SessionCount => _sessions.Count;
+
+    internal ProxyRuntime Runtime => _runtime;
+
+    public void Start()
+    {
+        var options = _runtime.Options;
+        var backlog = Math.Max(128, options.NumInitChildren * Math.Max(1, options.ListenBacklogMultiplier));
+        var listenerLogger = _runtime.LoggerFactory.CreateLogger("Pgproxy.Listener");
+        try
+        {
+            Port = options.Port;
+            foreach (var endpoint in ListenEndpointResolver.TcpEndpoints(options, options.Port))
+            {
+                var listener = ClientListener.BindTcp(new IPEndPoint(endpoint.Address, Port), backlog, listenerLogger);
+                _listeners.Add(listener);
+                Port = ((IPEndPoint)listener.LocalEndPoint).Port; // port 0: every address shares the first's port
+            }
+
+            foreach (var path in ListenEndpointResolver.UnixSocketPaths(options, Port))
+            {
+                _listeners.Add(ClientListener.BindUnix(path, backlog, listenerLogger));
+            }
+        }
+        catch (SocketException)
+        {
+            foreach (var listener in _listeners)
+            {
+                listener.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
+            _listeners.Clear();
+            throw;
+        }
+
+        foreach (var listener in _listeners)
+        {
+            listener.Start(OnAccepted);
+        }
+
+        _idleTimer = new Timer(_ => CheckIdleClients(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        Log.Started(_logger, ProductInfo.VersionLine, Port, options.Backends.Count);
+    }
+
+    /// <summary>Stops in the given mode; returns once every session is gone (or at once for Immediate).</summary>
+    public async Task StopAsync(ShutdownMode mode)
+    {
+        Log.Stopping(_logger, mode, _sessions.Count);
+        foreach (var listener in _listeners)
+        {
+            await listener.DisposeAsync();
+        }
+
+        _listeners.Clear();
+        if (_idleTimer is not null)
+        {
+            await _idleTimer.DisposeAsync();
+        }
+
+        if (mode != ShutdownMode.Smart)
+        {
+            await _runtime.Shutdown.CancelAsync();
+            foreach (var session in _sessions.Keys)
+            {
+                session.Kill(SessionEndReason.AdminShutdown);
+            }
+        }
+
+        if (mode != ShutdownMode.Immediate)
+        {
+            await Task.WhenAll(_sessions.Values);
+        }
+
+        await _runtime.Pool.DisposeAsync();
+        Log.Stopped(_logger);
+    }
+
+    /// <summary>
+    /// Applies a re-read configuration. Keys that can change at run time take effect for new work at once;
+    /// the names of changed keys that need a restart are returned (and keep their old values until then).
+    /// </summary>
+    public IReadOnlyList<string> Reload(ProxyOptions reloaded)
+    {
+        var current = _runtime.Options;
+        var restartKeys = ConfigDiff.RestartRequiredChanges(current, reloaded);
+        _runtime.Options = reloaded with
+        {
+            ListenAddresses = current.ListenAddresses,
+            Port = current.Port,
+            UnixSocketDirectories = current.UnixSocketDirectories,
+            NumInitChildren = current.NumInitChildren,
+            MaxPool = current.MaxPool,
+            ReservedConnections = current.ReservedConnections,
+            PidFileName = current.PidFileName,
+            Logdir = current.Logdir,
+            WorkDir = current.WorkDir,
+        };
+        Log.Reloaded(_logger, _runtime.Options.ConfigFilePath);
+        foreach (var key in restartKeys)
+        {
+            Log.ReloadNeedsRestart(_logger, key);
+        }
+
+        return restartKeys;
+    }
+
+    /// <summary>Escalates a smart shutdown to fast: every client is disconnected and its transaction rolled back.</summary>
+    public void DisconnectAllClients()
+    {
+        _runtime.Shutdown.Cancel();
+        foreach (var session in _sessions.Keys)
+        {
+            session.Kill(SessionEndReason.AdminShutdown);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_listeners.Count > 0)
+        {
+            await StopAsync(ShutdownMode.Fast);
+        }
+    }
+
+    private void OnAccepted(Socket socket)
+    {
+        var pipe = new SocketPipe(socket);
+        var remote = socket.RemoteEndPoint?.ToString() is { Length: > 0 } r ? r : "[local]";
+        var session = new ClientSession(pipe, pipe.Abort, remote, _runtime);
+        _sessions[session] = RunSessionAsync(session, pipe);
+    }
+
+    private async Task RunSessionAsync(ClientSession session, SocketPipe pipe)
+    {
+        // Yield first so the accept loop goes straight back to accepting.
+        await Task.Yield();
+        try
+        {
+            await session.RunAsync();
+        }
+        finally
+        {
+            await pipe.DisposeAsync();
+            _sessions.TryRemove(session, out _);
+        }
+    }
+
+    private void CheckIdleClients()
+    {
+        var limit = _runtime.Options.ClientIdleLimit;
+        if (limit <= 0)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        foreach (var session in _sessions.Keys)
+        {
+            if (session.IsIdleBeyond(limit, now))
+            {
+                session.Kill(SessionEndReason.ClientIdleLimit);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.Started, LogLevel.Information,
+            "{Version} started: accepting connections on port {Port} for {Nodes} backend node(s)")]
+        public static partial void Started(ILogger logger, string version, int port, int nodes);
+
+        [LoggerMessage(EventIds.Stopping, LogLevel.Information, "{Mode} shutdown requested ({Sessions} client(s) connected)")]
+        public static partial void Stopping(ILogger logger, ShutdownMode mode, int sessions);
+
+        [LoggerMessage(EventIds.Stopped, LogLevel.Information, "pgproxy stopped")]
+        public static partial void Stopped(ILogger logger);
+
+        [LoggerMessage(EventIds.Reloaded, LogLevel.Information, "reloaded configuration from {Path}")]
+        public static partial void Reloaded(ILogger logger, string path);
+
+        [LoggerMessage(EventIds.ReloadNeedsRestart, LogLevel.Warning,
+            "parameter \"{Key}\" changed, but it cannot be changed without restarting pgproxy")]
+        public static partial void ReloadNeedsRestart(ILogger logger, string key);
+    }
+}

@@ -1,0 +1,194 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using Pgproxy.Protocol.Backend;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Sessions;
+
+internal sealed partial class ClientSession
+{
+    /// <summary>
+    /// Flush to the client mid-burst once this much is buffered, so a large result streams with bounded memory
+    /// instead of piling up until ReadyForQuery.
+    /// </summary>
+    private const int MaxUnflushedBytes = 64 * 1024;
+
+    /// <summary>ReadyForQuery messages seen: when equal to <see cref="_cyclesSent"/>, the backend is between queries.</summary>
+    private long _cyclesDone;
+
+    /// <summary>The backend entered COPY FROM STDIN and has not yet finished it.</summary>
+    private volatile bool _inCopyIn;
+
+    /// <summary>Bytes of a backend message still to pass through (a large DataRow or CopyData streamed in pieces).</summary>
+    private long _backendRemaining;
+
+    /// <summary>Set before the backend pump is woken to stop, so it knows the wake-up is not a failure.</summary>
+    private volatile bool _stopBackendPump;
+
+    /// <summary>
+    /// Results of pgproxy's own admin commands, each standing in for the EmptyQueryResponse of the empty query
+    /// sent in its place, so that they reach the client in order with everything else (see
+    /// <see cref="TryHandleAdminCommand"/>).
+    /// </summary>
+    private readonly ConcurrentQueue<(long Cycle, byte[] Payload)> _substitutions = new();
+
+    /// <summary>
+    /// Backend → client. Copies what the backend sends to the client untouched and flushes once the backend has
+    /// nothing more buffered (one write per response burst), or when <see cref="MaxUnflushedBytes"/> pile up.
+    /// Only ReadyForQuery, ParameterStatus, CopyInResponse, NotificationResponse and EmptyQueryResponse bodies
+    /// are looked at. Returns true when asked to stop, false when the backend or the client went away.
+    /// </summary>
+    private async Task<bool> PumpBackendAsync()
+    {
+        var input = _backend!.Input;
+        var output = _client.Output;
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            var buffer = result.Buffer;
+            if (result.IsCanceled && _stopBackendPump)
+            {
+                input.AdvanceTo(buffer.Start);
+                return true;
+            }
+
+            var moreBuffered = ForwardBackendFrames(ref buffer, output);
+            if (moreBuffered)
+            {
+                // Stopped early to flush; examine nothing so the next read returns the rest at once.
+                input.AdvanceTo(buffer.Start);
+            }
+            else
+            {
+                input.AdvanceTo(buffer.Start, result.Buffer.End);
+            }
+
+            if (output.UnflushedBytes > 0)
+            {
+                await output.FlushAsync();
+            }
+
+            if (result.IsCompleted && !moreBuffered)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies every complete frame, and pieces of large ones, from <paramref name="buffer"/> to the client and
+    /// slices them off. Returns true when it stopped early because enough is buffered to flush first.
+    /// </summary>
+    private bool ForwardBackendFrames(ref ReadOnlySequence<byte> buffer, PipeWriter output)
+    {
+        while (true)
+        {
+            if (output.UnflushedBytes >= MaxUnflushedBytes)
+            {
+                return !buffer.IsEmpty;
+            }
+
+            if (_backendRemaining > 0)
+            {
+                var piece = Math.Min(_backendRemaining, Math.Min(buffer.Length, MaxUnflushedBytes));
+                if (piece == 0)
+                {
+                    return false;
+                }
+
+                FrameCopy.Copy(buffer.Slice(0, piece), output);
+                buffer = buffer.Slice(piece);
+                _backendRemaining -= piece;
+                continue;
+            }
+
+            if (!FrameReader.TryReadHeader(buffer, out var header))
+            {
+                return false;
+            }
+
+            var type = (BackendMessageType)header.Type;
+            if (IsDecodedBackendMessage(type))
+            {
+                if (buffer.Length < header.TotalLength)
+                {
+                    return false; // these are small: wait for the whole message
+                }
+
+                if (!HandleDecodedBackendMessage(type, buffer.Slice(0, header.TotalLength), output))
+                {
+                    buffer = buffer.Slice(header.TotalLength);
+                    continue;
+                }
+            }
+
+            var available = Math.Min(header.TotalLength, Math.Min(buffer.Length, MaxUnflushedBytes));
+            FrameCopy.Copy(buffer.Slice(0, available), output);
+            buffer = buffer.Slice(available);
+            _backendRemaining = header.TotalLength - available;
+        }
+    }
+
+    private static bool IsDecodedBackendMessage(BackendMessageType type) => type is BackendMessageType.ReadyForQuery
+        or BackendMessageType.ParameterStatus or BackendMessageType.CopyInResponse
+        or BackendMessageType.NotificationResponse or BackendMessageType.EmptyQueryResponse;
+
+    /// <summary>
+    /// Acts on a message whose body matters. Returns true when the frame should still be forwarded as is, false
+    /// when this method already wrote (or deliberately dropped) it.
+    /// </summary>
+    private bool HandleDecodedBackendMessage(BackendMessageType type, ReadOnlySequence<byte> frame, PipeWriter output)
+    {
+        Span<byte> small = stackalloc byte[64];
+        ReadOnlySpan<byte> body = frame.Length <= small.Length
+            ? CopyTo(frame, small)[5..]
+            : frame.Slice(5).ToArray();
+        switch (type)
+        {
+            case BackendMessageType.ReadyForQuery:
+                _backend!.TransactionStatus = ReadyForQueryMessage.Read(body);
+                _inCopyIn = false;
+                Volatile.Write(ref _cyclesDone, _cyclesDone + 1);
+                return true;
+            case BackendMessageType.ParameterStatus:
+                var (name, value) = ParameterStatusMessage.Read(body);
+                _backend!.SetParameter(name, value);
+                return true;
+            case BackendMessageType.CopyInResponse:
+                _inCopyIn = true;
+                return true;
+            case BackendMessageType.EmptyQueryResponse:
+                if (_substitutions.TryPeek(out var substitution) && substitution.Cycle == _cyclesDone)
+                {
+                    _substitutions.TryDequeue(out _);
+                    output.Write(substitution.Payload);
+                    return false;
+                }
+
+                return true;
+            case BackendMessageType.NotificationResponse:
+                // The notifying pid is the backend's; a client compares it with the pid pgproxy gave it to
+                // recognise its own notifications, so translate it.
+                var span = output.GetSpan((int)frame.Length);
+                frame.CopyTo(span);
+                if (BinaryPrimitives.ReadInt32BigEndian(span[5..]) == _backend!.ProcessId)
+                {
+                    BinaryPrimitives.WriteInt32BigEndian(span[5..], CancelProcessId);
+                }
+
+                output.Advance((int)frame.Length);
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    private static ReadOnlySpan<byte> CopyTo(in ReadOnlySequence<byte> frame, Span<byte> destination)
+    {
+        frame.CopyTo(destination);
+        return destination[..(int)frame.Length];
+    }
+}

@@ -1,0 +1,168 @@
+using Pgproxy.Core.Backends;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Sessions;
+
+internal sealed partial class ClientSession
+{
+    /// <summary>
+    /// The startup phase: SSLRequest and GSSENCRequest are refused with <c>N</c> (the client may go on in
+    /// plain text), a CancelRequest is forwarded and the connection closed, and a StartupMessage gets a client
+    /// slot, a backend connection (cached or new) and the backend's parameters with pgproxy's own cancel key.
+    /// Everything must finish within <c>authentication_timeout</c>. Returns true when the session is ready to
+    /// forward queries.
+    /// </summary>
+    private async Task<bool> StartupAsync()
+    {
+        var options = _runtime.Options;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_runtime.Shutdown.Token);
+        if (options.AuthenticationTimeout > 0)
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(options.AuthenticationTimeout));
+        }
+
+        StartupPacket? packet;
+        while (true)
+        {
+            packet = await ReadStartupPacketAsync(timeout.Token);
+            if (packet is null)
+            {
+                return false;
+            }
+
+            if (packet.Kind is StartupPacketKind.SslRequest or StartupPacketKind.GssEncRequest)
+            {
+                BackendMessageWriter.WriteSslRefused(_client.Output);
+                await _client.Output.FlushAsync(timeout.Token);
+                continue;
+            }
+
+            break;
+        }
+
+        if (packet.Kind == StartupPacketKind.CancelRequest)
+        {
+            await ForwardCancelRequestAsync(packet.CancelProcessId, packet.CancelSecretKey);
+            return false;
+        }
+
+        User = packet.User;
+        Database = packet.Database;
+        if (IsReplicationRequest(packet))
+        {
+            await TrySendFatalAsync(SqlState.FeatureNotSupported, "pgproxy does not accept replication connections");
+            return false;
+        }
+
+        if (!_runtime.Sessions.TryTakeSlot(Math.Max(1, options.NumInitChildren - options.ReservedConnections)))
+        {
+            Log.TooManyClients(_logger, RemoteAddress, options.NumInitChildren);
+            await TrySendFatalAsync(SqlState.TooManyConnections, "sorry, too many clients already");
+            return false;
+        }
+
+        _holdsSlot = true;
+        if (packet.ProtocolVersion != StartupPacket.ProtocolVersion30 || packet.UnsupportedProtocolOptions.Count > 0)
+        {
+            // pgproxy speaks 3.0; tell a newer client so, as PostgreSQL itself does.
+            BackendMessageWriter.WriteNegotiateProtocolVersion(_client.Output, 0, packet.UnsupportedProtocolOptions);
+        }
+
+        var parameters = packet.Parameters.Where(p => !p.Key.StartsWith("_pq_.", StringComparison.Ordinal));
+        var key = BackendPoolKey.From(User, Database, parameters);
+        try
+        {
+            _backend = await AcquireBackendAsync(key, timeout.Token);
+        }
+        catch (BackendStartupException e)
+        {
+            Log.BackendConnectFailed(_logger, User, Database, e.Message);
+            await TrySendFatalAsync(e.SqlState, e.Message);
+            return false;
+        }
+
+        (CancelProcessId, CancelSecretKey) = _runtime.Sessions.Register(this);
+        var output = _client.Output;
+        BackendMessageWriter.WriteAuthenticationOk(output);
+        foreach (var (name, value) in _backend.Parameters)
+        {
+            BackendMessageWriter.WriteParameterStatus(output, name, value);
+        }
+
+        BackendMessageWriter.WriteBackendKeyData(output, CancelProcessId, CancelSecretKey);
+        BackendMessageWriter.WriteReadyForQuery(output, _backend.TransactionStatus);
+        await output.FlushAsync(timeout.Token);
+        Log.SessionStarted(_logger, RemoteAddress, User, Database, CancelProcessId, _backend.ProcessId);
+        return true;
+    }
+
+    private async Task<StartupPacket?> ReadStartupPacketAsync(CancellationToken cancellationToken)
+    {
+        var input = _client.Input;
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (StartupPacketReader.TryRead(ref buffer, out var packet))
+            {
+                input.AdvanceTo(buffer.Start);
+                return packet;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return null;
+            }
+        }
+    }
+
+    private async Task<BackendConnection> AcquireBackendAsync(BackendPoolKey key, CancellationToken cancellationToken)
+    {
+        var node = _runtime.Nodes.MainNode
+            ?? throw new BackendStartupException(SqlState.CannotConnectNow, "all backend nodes are down");
+        var cached = _runtime.Pool.TryRent(key, node.NodeId);
+        if (cached is not null)
+        {
+            return cached;
+        }
+
+        var connection = await BackendConnection.OpenAsync(node.NodeId, node.Endpoint, key,
+            _runtime.BackendPassword(key.User), _runtime.Options.ConnectTimeout, cancellationToken);
+        node.SetStatus(BackendStatus.Up, _runtime.Time);
+        return connection;
+    }
+
+    /// <summary>
+    /// Forwards a CancelRequest to the backend serving the session pgproxy's key names. Like PostgreSQL, the
+    /// requester gets no answer either way, so a wrong key reveals nothing.
+    /// </summary>
+    private async Task ForwardCancelRequestAsync(int processId, int secretKey)
+    {
+        var target = _runtime.Sessions.FindForCancel(processId, secretKey);
+        if (target?.Backend is not { } backend)
+        {
+            Log.CancelUnknownKey(_logger, RemoteAddress, processId);
+            return;
+        }
+
+        await CancelForwarder.SendAsync(backend.Endpoint, backend.ProcessId, backend.SecretKey,
+            _runtime.Options.ConnectTimeout);
+        Log.CancelForwarded(_logger, processId, backend.NodeId, backend.ProcessId);
+    }
+
+    private static bool IsReplicationRequest(StartupPacket packet)
+    {
+        foreach (var (name, value) in packet.Parameters)
+        {
+            if (name == "replication" && value is not ("false" or "off" or "no" or "0"))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

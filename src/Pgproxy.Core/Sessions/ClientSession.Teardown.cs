@@ -1,0 +1,186 @@
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Sessions;
+
+internal sealed partial class ClientSession
+{
+    /// <summary>
+    /// Runs both pumps until one side ends, then stops the other. A session ends cleanly when the client sent
+    /// Terminate (or just closed) while its backend was between queries: the backend is then reset and cached.
+    /// Otherwise the backend connection is closed, which makes PostgreSQL roll back whatever was open.
+    /// </summary>
+    private async Task ForwardAsync()
+    {
+        var backendPump = RunBackendPumpAsync();
+        SessionEndReason clientEnd;
+        try
+        {
+            clientEnd = await PumpClientAsync();
+        }
+        catch (Exception)
+        {
+            StopBackendPumpAbruptly();
+            await AwaitBackendPumpAsync(backendPump);
+            throw;
+        }
+
+        if (clientEnd == SessionEndReason.BackendLost)
+        {
+            // The backend pump ended first and woke us; it has told the client already.
+            await AwaitBackendPumpAsync(backendPump);
+            return;
+        }
+
+        TrySetEndReason(clientEnd);
+        var clean = clientEnd is SessionEndReason.ClientTerminated or SessionEndReason.ClientDisconnected
+                    && IsBackendBetweenQueries();
+        if (clean)
+        {
+            _stopBackendPump = true;
+            _backend!.Input.CancelPendingRead();
+        }
+        else
+        {
+            StopBackendPumpAbruptly();
+        }
+
+        var stopped = await AwaitBackendPumpAsync(backendPump);
+        if (!stopped || !clean)
+        {
+            _backend!.IsBroken = true;
+        }
+
+        switch (clientEnd)
+        {
+            case SessionEndReason.ClientIdleLimit:
+                Log.ClientIdleLimit(_logger, RemoteAddress, _runtime.Options.ClientIdleLimit);
+                await TrySendFatalAsync(SqlState.IdleSessionTimeout,
+                    $"terminating connection because client_idle_limit ({_runtime.Options.ClientIdleLimit} s) was reached");
+                break;
+            case SessionEndReason.AdminShutdown:
+                await TrySendFatalAsync(SqlState.AdminShutdown,
+                    "terminating connection due to administrator command");
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The backend pump plus what happens when it ends on its own: the backend closed (or failed), so the
+    /// client is told (after any FATAL error PostgreSQL sent itself) and the client pump is woken to end
+    /// the session. Returns true when the pump stopped because the session asked it to.
+    /// </summary>
+    private async Task<bool> RunBackendPumpAsync()
+    {
+        string? failure = null;
+        try
+        {
+            if (await PumpBackendAsync())
+            {
+                return true;
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
+                                      or OperationCanceledException or ProtocolViolationException)
+        {
+            failure = e.Message;
+        }
+
+        if (_stopBackendPump)
+        {
+            return false;
+        }
+
+        if (TrySetEndReason(SessionEndReason.BackendLost))
+        {
+            var backend = _backend!;
+            backend.IsBroken = true;
+            Log.BackendLost(_logger, backend.NodeId, backend.ProcessId, failure ?? "connection closed");
+            await TrySendFatalAsync(SqlState.ConnectionFailure,
+                $"pgproxy lost the connection to backend node {backend.NodeId}" +
+                (failure is null ? "" : ": " + failure));
+        }
+
+        _client.Input.CancelPendingRead();
+        return false;
+    }
+
+    private static async Task<bool> AwaitBackendPumpAsync(Task<bool> backendPump)
+    {
+        bool stopped;
+        try
+        {
+            stopped = await backendPump;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
+                                      or OperationCanceledException)
+        {
+            stopped = false;
+        }
+
+        return stopped;
+    }
+
+    private bool IsBackendBetweenQueries() =>
+        !_extendedUnsynced && !_inCopyIn && _clientRemaining == 0
+        && Volatile.Read(ref _cyclesDone) == _cyclesSent;
+
+    private void StopBackendPumpAbruptly()
+    {
+        _stopBackendPump = true;
+        _backend?.Abort();
+    }
+
+    /// <summary>
+    /// Gives the slot and cancel key back, resets and caches the backend when the session ended cleanly
+    /// (closes it otherwise), and closes the client.
+    /// </summary>
+    private async Task TeardownAsync()
+    {
+        if (CancelProcessId != 0)
+        {
+            _runtime.Sessions.Unregister(CancelProcessId);
+        }
+
+        if (_holdsSlot)
+        {
+            _runtime.Sessions.ReleaseSlot();
+            _holdsSlot = false;
+        }
+
+        var backend = _backend;
+        if (backend is not null)
+        {
+            var reusable = false;
+            if (!backend.IsBroken && !_runtime.Shutdown.IsCancellationRequested)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                    reusable = await backend.ResetAsync(_runtime.Options.ResetQueryList, timeout.Token);
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
+                                              or OperationCanceledException
+                                              or ProtocolViolationException)
+                {
+                    Log.BackendResetFailed(_logger, backend.NodeId, backend.ProcessId, e.Message);
+                }
+            }
+
+            if (reusable)
+            {
+                _runtime.Pool.Return(backend);
+            }
+            else
+            {
+                backend.IsBroken = true;
+                await backend.TerminateAsync();
+            }
+        }
+
+        _abortClient();
+        Log.SessionEnded(_logger, RemoteAddress, User, Database, EndReason);
+    }
+}

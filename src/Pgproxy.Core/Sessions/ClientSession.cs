@@ -1,0 +1,127 @@
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Backends;
+using Pgproxy.Core.Hosting;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Sessions;
+
+/// <summary>
+/// One client connection from its first byte to its last: the startup phase (<c>ClientSession.Startup.cs</c>),
+/// then two pumps that run side by side, client → backend (<c>.ClientPump.cs</c>) and backend → client
+/// (<c>.BackendPump.cs</c>), and the teardown that resets and caches the backend (<c>.Teardown.cs</c>).
+/// Each pump is the only writer of its destination, so the hot path takes no locks; the two share a few
+/// counters to know, when the client leaves, whether the backend is between queries and safe to reuse.
+/// </summary>
+internal sealed partial class ClientSession
+{
+    private readonly IDuplexPipe _client;
+    private readonly Action _abortClient;
+    private readonly ProxyRuntime _runtime;
+    private readonly ILogger _logger;
+    private BackendConnection? _backend;
+    private int _endReason;
+    private bool _holdsSlot;
+
+    public ClientSession(IDuplexPipe client, Action abortClient, string remoteAddress, ProxyRuntime runtime)
+    {
+        _client = client;
+        _abortClient = abortClient;
+        _runtime = runtime;
+        RemoteAddress = remoteAddress;
+        _logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Sessions");
+        ConnectedAt = runtime.Time.GetUtcNow();
+        _lastClientActivity = Environment.TickCount64;
+    }
+
+    public string RemoteAddress { get; }
+
+    public DateTimeOffset ConnectedAt { get; }
+
+    public string User { get; private set; } = "";
+
+    public string Database { get; private set; } = "";
+
+    /// <summary>The process id pgproxy gave this client in BackendKeyData (0 until the startup finished).</summary>
+    public int CancelProcessId { get; private set; }
+
+    public int CancelSecretKey { get; private set; }
+
+    /// <summary>The backend connection currently serving this client, if any.</summary>
+    public BackendConnection? Backend => _backend;
+
+    public SessionEndReason EndReason => (SessionEndReason)Volatile.Read(ref _endReason);
+
+    /// <summary>Runs the session to its end; never throws.</summary>
+    public async Task RunAsync()
+    {
+        try
+        {
+            if (await StartupAsync())
+            {
+                await ForwardAsync();
+            }
+        }
+        catch (ProtocolViolationException e)
+        {
+            Log.ProtocolViolation(_logger, RemoteAddress, e.Message);
+            await TrySendFatalAsync(SqlState.ProtocolViolation, e.Message);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException
+                                      or InvalidOperationException)
+        {
+            Log.SessionFailed(_logger, RemoteAddress, e.Message);
+        }
+        catch (Exception e)
+        {
+            // A bug must cost one session, never the process.
+            Log.SessionCrashed(_logger, e, RemoteAddress);
+            await TrySendFatalAsync(SqlState.InternalError, "pgproxy internal error: " + e.Message);
+        }
+        finally
+        {
+            await TeardownAsync();
+        }
+    }
+
+    /// <summary>
+    /// Asks the session to end from outside (idle limit, fast shutdown): the client pump wakes up at once and
+    /// the client is told why. The first reason wins.
+    /// </summary>
+    public void Kill(SessionEndReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _endReason, (int)reason, (int)SessionEndReason.None) ==
+            (int)SessionEndReason.None)
+        {
+            _client.Input.CancelPendingRead();
+        }
+    }
+
+    /// <summary>
+    /// True when <c>client_idle_limit</c> has passed since the client last sent anything and no query of its is
+    /// still running (a long query is not idleness).
+    /// </summary>
+    public bool IsIdleBeyond(int limitSeconds, long now) =>
+        limitSeconds > 0 && _backend is not null && Volatile.Read(ref _cyclesDone) == Volatile.Read(ref _cyclesSent)
+        && now - Volatile.Read(ref _lastClientActivity) >= limitSeconds * 1000L;
+
+    private bool TrySetEndReason(SessionEndReason reason) =>
+        Interlocked.CompareExchange(ref _endReason, (int)reason, (int)SessionEndReason.None) ==
+        (int)SessionEndReason.None;
+
+    private async Task TrySendFatalAsync(string sqlState, string message)
+    {
+        try
+        {
+            BackendMessageWriter.WriteErrorResponse(_client.Output, "FATAL", sqlState, message);
+            await _client.Output.FlushAsync();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
+                                      or OperationCanceledException)
+        {
+            // The client is already gone; there is nobody left to tell.
+        }
+    }
+}

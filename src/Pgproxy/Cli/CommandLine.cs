@@ -1,0 +1,168 @@
+using Pgproxy.Core.Hosting;
+
+namespace Pgproxy.Cli;
+
+/// <summary>
+/// pgpool's command line: <c>pgproxy [-f conf] [-a hba] [-n] [-d] [-D]</c> starts,
+/// <c>pgproxy [-f conf] -m smart|fast|immediate stop</c> stops, <c>pgproxy [-f conf] reload</c> reloads.
+/// </summary>
+internal sealed record CommandLine
+{
+    public const string Usage = """
+        pgproxy, a PostgreSQL replication proxy in the manner of pgpool-II.
+
+        Usage:
+          pgproxy [ -f CONFIG_FILE ] [ -a HBA_CONFIG_FILE ] [ -n ] [ -d ] [ -D ]
+          pgproxy [ -f CONFIG_FILE ] [ -m SHUTDOWN-MODE ] stop
+          pgproxy [ -f CONFIG_FILE ] reload
+
+        Common options:
+          -f, --config-file=CONFIG_FILE   configuration file (default ./pgproxy.conf, then
+                                          /etc/pgproxy/pgproxy.conf; .yaml/.yml for YAML)
+          -a, --hba-file=HBA_CONFIG_FILE  pool_hba.conf (default: next to the configuration file)
+          -h, --help                      print this help
+          -v, --version                   print the version
+
+        Start options:
+          -n, --dont-detach               stay in the foreground and log to stderr
+          -d, --debug                     debug logging
+          -D, --discard-status            discard the saved node status (the pgproxy_status file)
+
+        Stop options:
+          -m, --mode=SHUTDOWN-MODE        smart (wait for clients), fast (disconnect clients, default)
+                                          or immediate (exit at once)
+        """;
+
+    public CommandKind Kind { get; init; } = CommandKind.Start;
+
+    public string? ConfigFile { get; init; }
+
+    public string? HbaFile { get; init; }
+
+    public bool Foreground { get; init; }
+
+    public bool Debug { get; init; }
+
+    public bool DiscardStatus { get; init; }
+
+    public ShutdownMode StopMode { get; init; } = ShutdownMode.Fast;
+
+    /// <summary>Set when this process is the detached child a plain <c>pgproxy</c> started.</summary>
+    public bool DetachedChild { get; init; }
+
+    /// <summary>Parses the arguments; returns null and an error message for anything malformed.</summary>
+    public static CommandLine? Parse(IReadOnlyList<string> args, out string? error)
+    {
+        error = null;
+        var result = new CommandLine();
+        string? mode = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            string? inlineValue = null;
+            if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains('=', StringComparison.Ordinal))
+            {
+                inlineValue = arg[(arg.IndexOf('=', StringComparison.Ordinal) + 1)..];
+                arg = arg[..arg.IndexOf('=', StringComparison.Ordinal)];
+            }
+
+            string? Value(out string? problem)
+            {
+                problem = null;
+                if (inlineValue is not null)
+                {
+                    return inlineValue;
+                }
+
+                if (i + 1 < args.Count)
+                {
+                    return args[++i];
+                }
+
+                problem = $"option \"{arg}\" requires a value";
+                return null;
+            }
+
+            switch (arg)
+            {
+                case "-f" or "--config-file":
+                    result = result with { ConfigFile = Value(out error) };
+                    break;
+                case "-a" or "--hba-file":
+                    result = result with { HbaFile = Value(out error) };
+                    break;
+                case "-m" or "--mode":
+                    mode = Value(out error);
+                    break;
+                case "-n" or "--dont-detach":
+                    result = result with { Foreground = true };
+                    break;
+                case "-d" or "--debug":
+                    result = result with { Debug = true };
+                    break;
+                case "-D" or "--discard-status":
+                    result = result with { DiscardStatus = true };
+                    break;
+                case "-h" or "--help":
+                    return result with { Kind = CommandKind.Help };
+                case "-v" or "--version":
+                    return result with { Kind = CommandKind.Version };
+                case "--detached-child":
+                    result = result with { DetachedChild = true, Foreground = true };
+                    break;
+                case "stop":
+                    result = result with { Kind = CommandKind.Stop };
+                    break;
+                case "reload":
+                    result = result with { Kind = CommandKind.Reload };
+                    break;
+                default:
+                    error = $"unrecognized argument \"{args[i]}\"";
+                    break;
+            }
+
+            if (error is not null)
+            {
+                return null;
+            }
+        }
+
+        if (mode is not null)
+        {
+            if (result.Kind != CommandKind.Stop)
+            {
+                error = "-m is only valid with \"stop\"";
+                return null;
+            }
+
+            ShutdownMode? parsed = mode.ToLowerInvariant() switch
+            {
+                "s" or "smart" => ShutdownMode.Smart,
+                "f" or "fast" => ShutdownMode.Fast,
+                "i" or "immediate" => ShutdownMode.Immediate,
+                _ => null,
+            };
+            if (parsed is null)
+            {
+                error = $"invalid shutdown mode \"{mode}\" (smart, fast or immediate)";
+                return null;
+            }
+
+            result = result with { StopMode = parsed.Value };
+        }
+
+        return result;
+    }
+
+    /// <summary>The configuration file to read: <c>-f</c>, else ./pgproxy.conf, else /etc/pgproxy/pgproxy.conf.</summary>
+    public string ResolveConfigFile()
+    {
+        if (ConfigFile is not null)
+        {
+            return Path.GetFullPath(ConfigFile);
+        }
+
+        var local = Path.GetFullPath("pgproxy.conf");
+        return File.Exists(local) ? local : "/etc/pgproxy/pgproxy.conf";
+    }
+}
