@@ -1,1 +1,0 @@
-namespace Pgproxy.Protocol; internal static class Placeholder { }

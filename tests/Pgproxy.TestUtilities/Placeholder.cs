@@ -1,1 +1,0 @@
-namespace Pgproxy.TestUtilities; internal static class Placeholder { }
