@@ -1,0 +1,328 @@
+using System.Globalization;
+
+namespace Pgproxy.Core.Config;
+
+/// <summary>
+/// Every key pgproxy knows, in sample-file order. Names, defaults and contexts follow pgpool-II; the defaults are
+/// read from <see cref="ProxyOptions"/> and <see cref="BackendConfig"/>.
+/// </summary>
+public static class ConfigKeyRegistry
+{
+    /// <summary>Backend node ids run 0..MaxBackends-1, as in pgpool (MAX_NUM_BACKENDS).</summary>
+    public const int MaxBackends = 128;
+
+    private const string Connections = "CONNECTIONS";
+    private const string Pools = "POOLS";
+    private const string Backends = "BACKEND CONNECTION SETTINGS";
+    private const string Clustering = "BACKEND CLUSTERING MODE";
+    private const string LoadBalancing = "LOAD BALANCING MODE";
+    private const string Replication = "NATIVE REPLICATION";
+    private const string Health = "HEALTH CHECK";
+    private const string Failover = "FAILOVER";
+    private const string Auth = "AUTHENTICATION";
+    private const string Ssl = "SSL CONNECTIONS";
+    private const string Logs = "LOGS";
+    private const string Files = "FILE LOCATIONS";
+    private const string SystemDb = "SYSTEM DATABASE";
+
+    private static readonly string[] LogLevels =
+        ["debug5", "debug4", "debug3", "debug2", "debug1", "info", "notice", "warning", "error", "log", "fatal", "panic"];
+
+    private static readonly string[] BackendFlags = ["ALLOW_TO_FAILOVER", "DISALLOW_TO_FAILOVER", "ALWAYS_PRIMARY"];
+
+    private static readonly Dictionary<string, ConfigKey> ByName;
+
+    static ConfigKeyRegistry()
+    {
+        All =
+        [
+            // --- connections ---
+            Str("listen_addresses", Connections, ConfigContext.Restart, o => o.ListenAddresses,
+                (o, v) => o with { ListenAddresses = v },
+                "Host names or IP addresses to listen on, comma-separated; '*' for all, '' for none."),
+            Int("port", Connections, ConfigContext.Restart, 1024, 65535, o => o.Port, (o, v) => o with { Port = v },
+                "TCP port pgproxy listens on."),
+            Str("unix_socket_directories", Connections, ConfigContext.Restart, o => o.UnixSocketDirectories,
+                (o, v) => o with { UnixSocketDirectories = v },
+                "Folders for the Unix domain socket, comma-separated; '' disables it."),
+            Int("listen_backlog_multiplier", Connections, ConfigContext.Restart, 1, int.MaxValue,
+                o => o.ListenBacklogMultiplier, (o, v) => o with { ListenBacklogMultiplier = v },
+                "listen() backlog = listen_backlog_multiplier * num_init_children."),
+
+            // --- pools ---
+            Int("num_init_children", Pools, ConfigContext.Restart, 1, int.MaxValue, o => o.NumInitChildren,
+                (o, v) => o with { NumInitChildren = v },
+                "Maximum number of concurrent client sessions."),
+            Int("max_pool", Pools, ConfigContext.Restart, 1, int.MaxValue, o => o.MaxPool,
+                (o, v) => o with { MaxPool = v },
+                "Cached backend connection sets per session slot (user/database pairs)."),
+            Int("reserved_connections", Pools, ConfigContext.Restart, 0, int.MaxValue, o => o.ReservedConnections,
+                (o, v) => o with { ReservedConnections = v },
+                "When > 0, refuse clients with \"Sorry, too many clients already\" instead of making them wait."),
+            Bool("connection_cache", Pools, ConfigContext.Reload, o => o.ConnectionCache,
+                (o, v) => o with { ConnectionCache = v },
+                "Keep backend connections for reuse after the client disconnects."),
+            Int("connection_life_time", Pools, ConfigContext.Reload, 0, int.MaxValue, o => o.ConnectionLifeTime,
+                (o, v) => o with { ConnectionLifeTime = v },
+                "Seconds a cached backend connection lives; 0 keeps it forever."),
+            Int("client_idle_limit", Pools, ConfigContext.Reload, 0, int.MaxValue, o => o.ClientIdleLimit,
+                (o, v) => o with { ClientIdleLimit = v },
+                "Seconds before an idle client is disconnected; 0 never."),
+            Int("authentication_timeout", Pools, ConfigContext.Reload, 0, int.MaxValue,
+                o => o.AuthenticationTimeout, (o, v) => o with { AuthenticationTimeout = v },
+                "Seconds a client has to finish authentication; 0 no limit."),
+            Str("reset_query_list", Pools, ConfigContext.Reload, o => string.Join("; ", o.ResetQueryList),
+                (o, v) => o with { ResetQueryList = SplitQueries(v) },
+                "Queries run on a cached connection when the client leaves, separated by ';'."),
+            Int("connect_timeout", Pools, ConfigContext.Reload, 0, int.MaxValue, o => o.ConnectTimeout,
+                (o, v) => o with { ConnectTimeout = v },
+                "Milliseconds to wait for a backend connection; 0 waits for the operating system."),
+
+            // --- backend clustering mode ---
+            new ConfigKey("backend_clustering_mode", Clustering, ConfigContext.Restart, ConfigValueKind.Enum,
+                "Clustering mode; pgproxy implements native replication only.",
+                (o, v) => o with { BackendClusteringMode = (string)v }, o => o.BackendClusteringMode,
+                allowedValues: ["native_replication"],
+                validate: v => string.Equals(v.Trim(), "native_replication", StringComparison.OrdinalIgnoreCase)
+                    ? null
+                    : $"invalid value \"{v}\": only native_replication is supported"),
+
+            // --- load balancing ---
+            Bool("load_balance_mode", LoadBalancing, ConfigContext.Restart, o => o.LoadBalanceMode,
+                (o, v) => o with { LoadBalanceMode = v },
+                "Spread reads over the nodes by backend_weight."),
+            Bool("statement_level_load_balance", LoadBalancing, ConfigContext.Reload,
+                o => o.StatementLevelLoadBalance, (o, v) => o with { StatementLevelLoadBalance = v },
+                "Choose the load balance node per statement instead of per session."),
+            Str("write_function_list", LoadBalancing, ConfigContext.Reload, o => o.WriteFunctionList,
+                (o, v) => o with { WriteFunctionList = v },
+                "Comma-separated regular expressions of functions that write; '' uses volatility."),
+            Str("read_only_function_list", LoadBalancing, ConfigContext.Reload, o => o.ReadOnlyFunctionList,
+                (o, v) => o with { ReadOnlyFunctionList = v },
+                "Comma-separated regular expressions of functions that only read; '' uses volatility."),
+
+            // --- native replication ---
+            Bool("replication_stop_on_mismatch", Replication, ConfigContext.Reload,
+                o => o.ReplicationStopOnMismatch, (o, v) => o with { ReplicationStopOnMismatch = v },
+                "Degenerate the minority node when nodes return different result kinds or row counts."),
+            Bool("failover_if_affected_tuples_mismatch", Replication, ConfigContext.Reload,
+                o => o.FailoverIfAffectedTuplesMismatch, (o, v) => o with { FailoverIfAffectedTuplesMismatch = v },
+                "Degenerate the minority node when INSERT/UPDATE/DELETE affect different row counts."),
+            Bool("insert_lock", Replication, ConfigContext.Reload, o => o.InsertLock,
+                (o, v) => o with { InsertLock = v },
+                "Lock the table before an INSERT so serial columns get the same values on every node."),
+            new ConfigKey("nondeterministic_write", Replication, ConfigContext.Reload, ConfigValueKind.Enum,
+                "What to do with a write whose result may differ per node (random(), now() in some forms): "
+                + "error rejects it, allow sends it anyway.",
+                (o, v) => o with { NondeterministicWrite = (string)v }, o => o.NondeterministicWrite,
+                allowedValues: ["error", "allow"]),
+
+            // --- health check ---
+            Int("health_check_period", Health, ConfigContext.Reload, 0, int.MaxValue, o => o.HealthCheckPeriod,
+                (o, v) => o with { HealthCheckPeriod = v }, "Seconds between health checks; 0 disables them."),
+            Int("health_check_timeout", Health, ConfigContext.Reload, 0, int.MaxValue, o => o.HealthCheckTimeout,
+                (o, v) => o with { HealthCheckTimeout = v }, "Seconds before a health check gives up; 0 never."),
+            Str("health_check_user", Health, ConfigContext.Reload, o => o.HealthCheckUser,
+                (o, v) => o with { HealthCheckUser = v }, "User the health check logs in as."),
+            Str("health_check_password", Health, ConfigContext.Reload, o => o.HealthCheckPassword,
+                (o, v) => o with { HealthCheckPassword = v },
+                "Password for health_check_user; '' looks it up in pool_passwd."),
+            Str("health_check_database", Health, ConfigContext.Reload, o => o.HealthCheckDatabase,
+                (o, v) => o with { HealthCheckDatabase = v },
+                "Database the health check connects to; '' tries postgres, then template1."),
+            Int("health_check_max_retries", Health, ConfigContext.Reload, 0, int.MaxValue,
+                o => o.HealthCheckMaxRetries, (o, v) => o with { HealthCheckMaxRetries = v },
+                "Retries after a failed health check before failover."),
+            Int("health_check_retry_delay", Health, ConfigContext.Reload, 0, int.MaxValue,
+                o => o.HealthCheckRetryDelay, (o, v) => o with { HealthCheckRetryDelay = v },
+                "Seconds between health check retries."),
+
+            // --- failover ---
+            Bool("failover_on_backend_error", Failover, ConfigContext.Reload, o => o.FailoverOnBackendError,
+                (o, v) => o with { FailoverOnBackendError = v },
+                "Degenerate a node when reading from or writing to its socket fails."),
+
+            // --- authentication ---
+            Bool("enable_pool_hba", Auth, ConfigContext.Reload, o => o.EnablePoolHba,
+                (o, v) => o with { EnablePoolHba = v }, "Authenticate clients by pool_hba.conf."),
+            PathKey("pool_passwd", Auth, ConfigContext.Reload, o => o.PoolPasswd,
+                (o, v) => o with { PoolPasswd = v },
+                "File of user:password entries for md5/scram authentication; '' disables it."),
+            Bool("allow_clear_text_frontend_auth", Auth, ConfigContext.Reload,
+                o => o.AllowClearTextFrontendAuth, (o, v) => o with { AllowClearTextFrontendAuth = v },
+                "Ask the client for a clear-text password when pool_passwd has no entry (pool_hba off only)."),
+
+            // --- ssl ---
+            Bool("ssl", Ssl, ConfigContext.Restart, o => o.Ssl, (o, v) => o with { Ssl = v },
+                "Enable TLS for client and backend connections."),
+            PathKey("ssl_key", Ssl, ConfigContext.Restart, o => o.SslKey, (o, v) => o with { SslKey = v },
+                "Private key file."),
+            PathKey("ssl_cert", Ssl, ConfigContext.Restart, o => o.SslCert, (o, v) => o with { SslCert = v },
+                "Certificate file."),
+            PathKey("ssl_ca_cert", Ssl, ConfigContext.Restart, o => o.SslCaCert,
+                (o, v) => o with { SslCaCert = v }, "CA certificates to verify client certificates; '' none."),
+
+            // --- logs ---
+            new ConfigKey("log_min_messages", Logs, ConfigContext.Reload, ConfigValueKind.Enum,
+                "Least severe message level written to the log.",
+                (o, v) => o with { LogMinMessages = (string)v }, o => o.LogMinMessages, allowedValues: LogLevels),
+            Bool("log_connections", Logs, ConfigContext.Reload, o => o.LogConnections,
+                (o, v) => o with { LogConnections = v }, "Log each client connection."),
+            Bool("log_disconnections", Logs, ConfigContext.Reload, o => o.LogDisconnections,
+                (o, v) => o with { LogDisconnections = v }, "Log each client disconnection."),
+            Bool("log_statement", Logs, ConfigContext.Reload, o => o.LogStatement,
+                (o, v) => o with { LogStatement = v }, "Log every statement."),
+            Bool("log_per_node_statement", Logs, ConfigContext.Reload, o => o.LogPerNodeStatement,
+                (o, v) => o with { LogPerNodeStatement = v }, "Log every statement with the node it went to."),
+            Bool("notice_per_node_statement", Logs, ConfigContext.Reload, o => o.NoticePerNodeStatement,
+                (o, v) => o with { NoticePerNodeStatement = v },
+                "Send the client a NOTICE naming the node each statement went to."),
+
+            // --- files ---
+            PathKey("pid_file_name", Files, ConfigContext.Restart, o => o.PidFileName,
+                (o, v) => o with { PidFileName = v }, "Pid file of the running pgproxy."),
+            PathKey("logdir", Files, ConfigContext.Restart, o => o.Logdir, (o, v) => o with { Logdir = v },
+                "Folder for the log file when running detached."),
+            PathKey("work_dir", Files, ConfigContext.Restart, o => o.WorkDir, (o, v) => o with { WorkDir = v },
+                "Folder for the node status file."),
+
+            // --- system database ---
+            Str("system_db_hostname", SystemDb, ConfigContext.Restart, o => o.SystemDbHostname,
+                (o, v) => o with { SystemDbHostname = v },
+                "Host of the system database (node status, events, journal); '' uses backend node 0."),
+            Int("system_db_port", SystemDb, ConfigContext.Restart, 1, 65535, o => o.SystemDbPort,
+                (o, v) => o with { SystemDbPort = v }, "Port of the system database."),
+            Str("system_db_dbname", SystemDb, ConfigContext.Restart, o => o.SystemDbDbname,
+                (o, v) => o with { SystemDbDbname = v }, "Name of the system database."),
+            Str("system_db_schema", SystemDb, ConfigContext.Restart, o => o.SystemDbSchema,
+                (o, v) => o with { SystemDbSchema = v }, "Schema holding pgproxy's catalog tables."),
+            Str("system_db_user", SystemDb, ConfigContext.Restart, o => o.SystemDbUser,
+                (o, v) => o with { SystemDbUser = v }, "User for the system database."),
+            Str("system_db_password", SystemDb, ConfigContext.Restart, o => o.SystemDbPassword,
+                (o, v) => o with { SystemDbPassword = v },
+                "Password for system_db_user; '' looks it up in pool_passwd."),
+
+            // --- backends (indexed: backend_hostname0 .. backend_hostname127) ---
+            Backend("backend_hostname", ConfigContext.Restart, ConfigValueKind.Text,
+                b => b.Hostname, (b, v) => b with { Hostname = (string)v },
+                "Host name or IP address of node N; a value starting with '/' is a Unix socket folder."),
+            Backend("backend_port", ConfigContext.Restart, ConfigValueKind.WholeNumber,
+                b => ConfigValueParser.FormatInt(b.Port), (b, v) => b with { Port = (int)v },
+                "Port of node N.", min: 1024, max: 65535),
+            Backend("backend_weight", ConfigContext.Reload, ConfigValueKind.Real,
+                b => ConfigValueParser.FormatDouble(b.Weight), (b, v) => b with { Weight = (double)v },
+                "Relative share of load-balanced reads for node N; 0 never reads from it."),
+            Backend("backend_data_directory", ConfigContext.Restart, ConfigValueKind.Text,
+                b => b.DataDirectory, (b, v) => b with { DataDirectory = (string)v },
+                "Data folder of node N on its host (used by online recovery)."),
+            Backend("backend_flag", ConfigContext.Reload, ConfigValueKind.Text,
+                b => b.Flag, (b, v) => b with { Flag = NormalizeFlag((string)v) },
+                "ALLOW_TO_FAILOVER, DISALLOW_TO_FAILOVER or ALWAYS_PRIMARY, combined with '|'.",
+                validate: ValidateFlag, allowed: BackendFlags),
+        ];
+
+        ByName = new Dictionary<string, ConfigKey>(StringComparer.OrdinalIgnoreCase);
+        foreach (var key in All)
+        {
+            ByName.Add(key.Name, key);
+        }
+    }
+
+    /// <summary>All keys; indexed backend keys appear once, named without the node id.</summary>
+    public static IReadOnlyList<ConfigKey> All { get; }
+
+    /// <summary>
+    /// Finds the key for a name as written in a file. For <c>backend_portN</c> returns the indexed key and N;
+    /// for plain keys <paramref name="nodeId"/> is -1. A backend key with a node id outside 0..127 is not found
+    /// and <paramref name="nodeId"/> is set to the out-of-range id so the caller can say so.
+    /// </summary>
+    public static bool TryFind(string name, out ConfigKey key, out int nodeId)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        nodeId = -1;
+        if (ByName.TryGetValue(name, out var plain) && !plain.IsIndexed)
+        {
+            key = plain;
+            return true;
+        }
+
+        var digits = name.Length;
+        while (digits > 0 && char.IsAsciiDigit(name[digits - 1]))
+        {
+            digits--;
+        }
+
+        if (digits < name.Length && digits > 0
+            && ByName.TryGetValue(name[..digits], out var indexed) && indexed.IsIndexed)
+        {
+            var suffix = name[digits..];
+            // "backend_port01" would silently alias node 1; pgpool rejects it too.
+            var canonical = suffix.Length == 1 || suffix[0] != '0';
+            if (canonical && int.TryParse(suffix, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                nodeId = id;
+                if (id < MaxBackends)
+                {
+                    key = indexed;
+                    return true;
+                }
+            }
+        }
+
+        key = null!;
+        return false;
+    }
+
+    /// <summary>The key with exactly this name (indexed keys by prefix, e.g. <c>backend_port</c>), or null.</summary>
+    public static ConfigKey? Find(string name) => ByName.GetValueOrDefault(name);
+
+    private static List<string> SplitQueries(string value) =>
+        [.. value.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+
+    private static string? ValidateFlag(string value)
+    {
+        var parts = value.Split('|', StringSplitOptions.TrimEntries);
+        foreach (var part in parts)
+        {
+            if (!BackendFlags.Contains(part, StringComparer.OrdinalIgnoreCase))
+            {
+                return $"invalid value \"{value}\": allowed values are {string.Join(", ", BackendFlags)}, "
+                    + "combined with '|'";
+            }
+        }
+
+        if (parts.Contains("ALLOW_TO_FAILOVER", StringComparer.OrdinalIgnoreCase)
+            && parts.Contains("DISALLOW_TO_FAILOVER", StringComparer.OrdinalIgnoreCase))
+        {
+            return $"invalid value \"{value}\": ALLOW_TO_FAILOVER and DISALLOW_TO_FAILOVER exclude each other";
+        }
+
+        return null;
+    }
+
+    private static string NormalizeFlag(string value) =>
+        string.Join('|', value.Split('|', StringSplitOptions.TrimEntries).Select(p => p.ToUpperInvariant()));
+
+    private static ConfigKey Int(string name, string section, ConfigContext context, long min, long max,
+        Func<ProxyOptions, int> get, Func<ProxyOptions, int, ProxyOptions> set, string description) =>
+        new(name, section, context, ConfigValueKind.WholeNumber, description, (o, v) => set(o, (int)v),
+            o => ConfigValueParser.FormatInt(get(o)), min: min, max: max);
+
+    private static ConfigKey Bool(string name, string section, ConfigContext context,
+        Func<ProxyOptions, bool> get, Func<ProxyOptions, bool, ProxyOptions> set, string description) =>
+        new(name, section, context, ConfigValueKind.Boolean, description, (o, v) => set(o, (bool)v),
+            o => ConfigValueParser.FormatBool(get(o)));
+
+    private static ConfigKey Str(string name, string section, ConfigContext context,
+        Func<ProxyOptions, string> get, Func<ProxyOptions, string, ProxyOptions> set, string description) =>
+        new(name, section, context, ConfigValueKind.Text, description, (o, v) => set(o, (string)v), get);
+
+    private static ConfigKey PathKey(string name, string section, ConfigContext context,
+        Func<ProxyOptions, string> get, Func<ProxyOptions, string, ProxyOptions> set, string description) =>
+        new(name, section, context, ConfigValueKind.Path, description, (o, v) => set(o, (string)v), get);
+
+    private static ConfigKey Backend(string name, ConfigContext context, ConfigValueKind kind,
+        Func<BackendConfig, string> get, Func<BackendConfig, object, BackendConfig> set, string description,
+        long min = 0, long max = 0, Func<string, string?>? validate = null, IReadOnlyList<string>? allowed = null) =>
+        new(name, Backends, context, kind, description, null, null, set, get, min, max, allowed, validate);
+}
