@@ -1,0 +1,18 @@
+namespace Pgproxy.TestUtilities.Postgres;
+
+/// <summary>How to set up one throw-away PostgreSQL instance.</summary>
+public sealed class PostgresInstanceOptions
+{
+    /// <summary>A short name used in the temp folder and in messages ("node0", "sysdb").</summary>
+    public string Name { get; init; } = "pg";
+
+    public int MaxConnections { get; init; } = 200;
+
+    public string SharedBuffers { get; init; } = "32MB";
+
+    /// <summary>Extra postgresql.conf settings (name → value as written in the file, quoted where needed).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Databases to create after the first start.</summary>
+    public IReadOnlyList<string> Databases { get; init; } = [];
+}
