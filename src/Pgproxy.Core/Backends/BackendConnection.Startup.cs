@@ -31,7 +31,18 @@ internal sealed partial class BackendConnection
                 $"pgproxy could not connect to backend node {nodeId} at {endpoint}: {e.Message}", inner: e);
         }
 
-        var connection = new BackendConnection(new SocketPipe(socket), nodeId, endpoint, key);
+        return await StartAsync(new BackendConnection(new SocketPipe(socket), nodeId, endpoint, key), password,
+            connectTimeoutMs, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the startup phase on an already connected transport; disposes the connection when it fails.
+    /// </summary>
+    internal static async Task<BackendConnection> StartAsync(BackendConnection connection, string? password,
+        int connectTimeoutMs, CancellationToken cancellationToken)
+    {
+        var nodeId = connection.NodeId;
+        var endpoint = connection.Endpoint;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Protocol.Messages;
 
@@ -12,10 +11,10 @@ namespace Pgproxy.Core.Backends;
 /// </summary>
 internal sealed partial class BackendConnection : IAsyncDisposable
 {
-    private readonly SocketPipe _pipe;
+    private readonly IConnectionTransport _pipe;
     private readonly List<KeyValuePair<string, string>> _parameters = [];
 
-    private BackendConnection(SocketPipe pipe, int nodeId, BackendEndpoint endpoint, BackendPoolKey key)
+    internal BackendConnection(IConnectionTransport pipe, int nodeId, BackendEndpoint endpoint, BackendPoolKey key)
     {
         _pipe = pipe;
         NodeId = nodeId;
@@ -80,15 +79,7 @@ internal sealed partial class BackendConnection : IAsyncDisposable
             return false;
         }
 
-        try
-        {
-            var socket = _pipe.Socket;
-            return socket.Connected && !socket.Poll(0, SelectMode.SelectRead);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
+        return _pipe.LooksIdleAndAlive();
     }
 
     /// <summary>Fails pending reads and writes at once; used when the session is torn down abruptly.</summary>

@@ -46,6 +46,9 @@ internal sealed class ProxyRuntime
 
     public SessionRegistry Sessions { get; } = new();
 
+    /// <summary>How new backend connections are made; tests swap in an in-memory connector.</summary>
+    public IBackendConnector BackendConnector { get; set; } = SocketBackendConnector.Instance;
+
     /// <summary>Cancelled when a fast or immediate shutdown starts: sessions end and roll back.</summary>
     public CancellationTokenSource Shutdown { get; } = new();
 

@@ -160,13 +160,20 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
     private void OnAccepted(Socket socket)
     {
-        var pipe = new SocketPipe(socket);
         var remote = socket.RemoteEndPoint?.ToString() is { Length: > 0 } r ? r : "[local]";
-        var session = new ClientSession(pipe, pipe.Abort, remote, _runtime);
-        _sessions[session] = RunSessionAsync(session, pipe);
+        Accept(new SocketPipe(socket), remote);
     }
 
-    private async Task RunSessionAsync(ClientSession session, SocketPipe pipe)
+    /// <summary>Runs a client session over any transport (a socket here; in-memory pipes in benchmarks).</summary>
+    internal Task Accept(IConnectionTransport transport, string remoteAddress)
+    {
+        var session = new ClientSession(transport, remoteAddress, _runtime);
+        var task = RunSessionAsync(session, transport);
+        _sessions[session] = task;
+        return task;
+    }
+
+    private async Task RunSessionAsync(ClientSession session, IConnectionTransport pipe)
     {
         // Yield first so the accept loop goes straight back to accepting.
         await Task.Yield();

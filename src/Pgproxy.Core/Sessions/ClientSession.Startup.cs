@@ -129,8 +129,8 @@ internal sealed partial class ClientSession
             return cached;
         }
 
-        var connection = await BackendConnection.OpenAsync(node.NodeId, node.Endpoint, key,
-            _runtime.BackendPassword(key.User), _runtime.Options.ConnectTimeout, cancellationToken);
+        var connection = await _runtime.BackendConnector.ConnectAsync(node, key, _runtime.BackendPassword(key.User),
+            _runtime.Options.ConnectTimeout, cancellationToken);
         node.SetStatus(BackendStatus.Up, _runtime.Time);
         return connection;
     }

@@ -180,7 +180,7 @@ internal sealed partial class ClientSession
             }
         }
 
-        _abortClient();
+        _client.Abort();
         Log.SessionEnded(_logger, RemoteAddress, User, Database, EndReason);
     }
 }

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Hosting;
@@ -17,18 +16,16 @@ namespace Pgproxy.Core.Sessions;
 /// </summary>
 internal sealed partial class ClientSession
 {
-    private readonly IDuplexPipe _client;
-    private readonly Action _abortClient;
+    private readonly IConnectionTransport _client;
     private readonly ProxyRuntime _runtime;
     private readonly ILogger _logger;
     private BackendConnection? _backend;
     private int _endReason;
     private bool _holdsSlot;
 
-    public ClientSession(IDuplexPipe client, Action abortClient, string remoteAddress, ProxyRuntime runtime)
+    public ClientSession(IConnectionTransport client, string remoteAddress, ProxyRuntime runtime)
     {
         _client = client;
-        _abortClient = abortClient;
         _runtime = runtime;
         RemoteAddress = remoteAddress;
         _logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Sessions");

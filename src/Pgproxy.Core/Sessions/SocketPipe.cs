@@ -8,7 +8,7 @@ namespace Pgproxy.Core.Sessions;
 /// (no pump task, no extra thread hop: with inline socket completions the session's continuation runs on the
 /// epoll thread), and the writer buffers until the session flushes, which is how flushes get batched.
 /// </summary>
-internal sealed class SocketPipe : IDuplexPipe, IAsyncDisposable
+internal sealed class SocketPipe : IConnectionTransport
 {
     /// <summary>
     /// 4 KiB read segments: a pgbench round trip fits in one, and an idle connection pins only one segment while
@@ -34,7 +34,18 @@ internal sealed class SocketPipe : IDuplexPipe, IAsyncDisposable
 
     public PipeWriter Output { get; }
 
-    public Socket Socket => _socket;
+    public bool LooksIdleAndAlive()
+    {
+        try
+        {
+            // Readable means data or EOF; an idle backend says nothing unless it is being terminated.
+            return _socket.Connected && !_socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Closes the socket at once so that pending reads and writes on both pipes fail fast.</summary>
     public void Abort()

@@ -1,0 +1,11 @@
+namespace Pgproxy.Core.Backends;
+
+/// <summary>Connects to a node over TCP or its Unix socket.</summary>
+internal sealed class SocketBackendConnector : IBackendConnector
+{
+    public static SocketBackendConnector Instance { get; } = new();
+
+    public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password,
+        int connectTimeoutMs, CancellationToken cancellationToken) =>
+        BackendConnection.OpenAsync(node.NodeId, node.Endpoint, key, password, connectTimeoutMs, cancellationToken);
+}
