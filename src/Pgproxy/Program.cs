@@ -129,6 +129,15 @@ internal static class Program
             HostLog.BindFailed(logger, options.Port, e.Message);
             return 1;
         }
+        catch (ProxyConfigurationException e)
+        {
+            foreach (var problem in e.Problems)
+            {
+                HostLog.StartFailed(logger, problem);
+            }
+
+            return 1;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             HostLog.StartFailed(logger, e.Message);

@@ -46,6 +46,12 @@ internal sealed class ProxyRuntime
 
     public SessionRegistry Sessions { get; } = new();
 
+    /// <summary>
+    /// pool_hba.conf records in force when <c>enable_pool_hba</c> is on (swapped whole on reload); null when
+    /// client authentication is off.
+    /// </summary>
+    public IReadOnlyList<Hba.HbaRule>? HbaRules { get; set; }
+
     /// <summary>How new backend connections are made; tests swap in an in-memory connector.</summary>
     public IBackendConnector BackendConnector { get; set; } = SocketBackendConnector.Instance;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Config;
+using Pgproxy.Core.Hba;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
 using Pgproxy.Core.Sessions;
@@ -41,6 +42,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public void Start()
     {
         var options = _runtime.Options;
+        _runtime.HbaRules = LoadHba(options);
         var backlog = Math.Max(128, options.NumInitChildren * Math.Max(1, options.ListenBacklogMultiplier));
         var listenerLogger = _runtime.LoggerFactory.CreateLogger("Pgproxy.Listener");
         try
@@ -118,7 +120,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public IReadOnlyList<string> Reload(ProxyOptions reloaded)
     {
         var current = _runtime.Options;
+        var hbaRules = LoadHba(reloaded); // throws on errors: then nothing changes
         var restartKeys = ConfigDiff.RestartRequiredChanges(current, reloaded);
+        _runtime.HbaRules = hbaRules;
         _runtime.Options = reloaded with
         {
             ListenAddresses = current.ListenAddresses,
@@ -158,16 +162,33 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads pool_hba.conf when <c>enable_pool_hba</c> is on; null when it is off.</summary>
+    private static IReadOnlyList<HbaRule>? LoadHba(ProxyOptions options)
+    {
+        if (!options.EnablePoolHba)
+        {
+            return null;
+        }
+
+        var result = HbaFileParser.Load(options.HbaFilePath);
+        if (!result.Succeeded)
+        {
+            throw new ProxyConfigurationException(result.Errors.Select(e => e.ToString()).ToList());
+        }
+
+        return result.Rules;
+    }
+
     private void OnAccepted(Socket socket)
     {
         var remote = socket.RemoteEndPoint?.ToString() is { Length: > 0 } r ? r : "[local]";
-        Accept(new SocketPipe(socket), remote);
+        Accept(new SocketPipe(socket), remote, (socket.RemoteEndPoint as IPEndPoint)?.Address);
     }
 
     /// <summary>Runs a client session over any transport (a socket here; in-memory pipes in benchmarks).</summary>
-    internal Task Accept(IConnectionTransport transport, string remoteAddress)
+    internal Task Accept(IConnectionTransport transport, string remoteAddress, IPAddress? remoteIp = null)
     {
-        var session = new ClientSession(transport, remoteAddress, _runtime);
+        var session = new ClientSession(transport, remoteAddress, remoteIp, _runtime);
         var task = RunSessionAsync(session, transport);
         _sessions[session] = task;
         return task;

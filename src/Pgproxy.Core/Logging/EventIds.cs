@@ -24,6 +24,7 @@ internal static class EventIds
     public const int ClientIdleLimit = 207;
     public const int CancelForwarded = 208;
     public const int CancelUnknownKey = 209;
+    public const int HbaRefused = 210;
 
     public const int BackendConnected = 300;
     public const int BackendConnectFailed = 301;

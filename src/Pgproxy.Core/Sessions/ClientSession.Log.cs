@@ -21,6 +21,11 @@ internal sealed partial class ClientSession
             "refused client {RemoteAddress}: all {Limit} client slots (num_init_children) are in use")]
         public static partial void TooManyClients(ILogger logger, string remoteAddress, int limit);
 
+        [LoggerMessage(EventIds.HbaRefused, LogLevel.Information,
+            "refused client {RemoteAddress} (user \"{User}\" database \"{Database}\"): {Reason}")]
+        public static partial void HbaRefused(ILogger logger, string remoteAddress, string user, string database,
+            string reason);
+
         [LoggerMessage(EventIds.BackendConnectFailed, LogLevel.Warning,
             "could not give user \"{User}\" database \"{Database}\" a backend connection: {Reason}")]
         public static partial void BackendConnectFailed(ILogger logger, string user, string database, string reason);

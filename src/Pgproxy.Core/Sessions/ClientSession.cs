@@ -1,3 +1,4 @@
+using IPAddress = System.Net.IPAddress;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Hosting;
@@ -19,13 +20,15 @@ internal sealed partial class ClientSession
     private readonly IConnectionTransport _client;
     private readonly ProxyRuntime _runtime;
     private readonly ILogger _logger;
+    private readonly IPAddress? _remoteIp;
     private BackendConnection? _backend;
     private int _endReason;
     private bool _holdsSlot;
 
-    public ClientSession(IConnectionTransport client, string remoteAddress, ProxyRuntime runtime)
+    public ClientSession(IConnectionTransport client, string remoteAddress, IPAddress? remoteIp, ProxyRuntime runtime)
     {
         _client = client;
+        _remoteIp = remoteIp;
         _runtime = runtime;
         RemoteAddress = remoteAddress;
         _logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Sessions");

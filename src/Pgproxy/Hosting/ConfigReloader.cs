@@ -34,7 +34,19 @@ internal sealed class ConfigReloader(ProxyServer server, StartupArguments argume
                 return;
             }
 
-            server.Reload(result.Options);
+            try
+            {
+                server.Reload(result.Options);
+            }
+            catch (ProxyConfigurationException e)
+            {
+                foreach (var problem in e.Problems)
+                {
+                    HostLog.ReloadProblem(logger, problem);
+                }
+
+                HostLog.ReloadFailed(logger, arguments.ConfigFile);
+            }
         }
     }
 }

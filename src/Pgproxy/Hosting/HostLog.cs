@@ -16,6 +16,9 @@ internal static partial class HostLog
         "reload of {Path} failed: the configuration in effect is unchanged")]
     public static partial void ReloadFailed(ILogger logger, string path);
 
+    [LoggerMessage(EventIds.ReloadFailed + 11, LogLevel.Error, "{Problem}")]
+    public static partial void ReloadProblem(ILogger logger, string problem);
+
     [LoggerMessage(EventIds.Started + 10, LogLevel.Debug, "pid file {PidFile} written")]
     public static partial void PidFileWritten(ILogger logger, string pidFile);
 
