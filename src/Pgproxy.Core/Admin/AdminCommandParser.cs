@@ -8,8 +8,8 @@ namespace Pgproxy.Core.Admin;
 /// </summary>
 internal static class AdminCommandParser
 {
-    /// <summary>Longest Query body worth checking; admin commands are short.</summary>
-    public const int MaxLength = 128;
+    /// <summary>Longest Query or Parse body worth checking; admin commands are short.</summary>
+    public const int MaxFrameBody = 256;
 
     /// <summary>Parses a Query body (text plus its trailing NUL).</summary>
     public static AdminCommand Parse(ReadOnlySpan<byte> body)

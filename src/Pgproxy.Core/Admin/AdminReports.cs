@@ -1,15 +1,14 @@
-using System.Buffers;
 using System.Globalization;
+using System.Text;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Sessions;
-using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Admin;
 
 /// <summary>
-/// Builds the result of an admin command (RowDescription, DataRows, CommandComplete) with pgpool's columns,
-/// all as text, so that tools written for pgpool read pgproxy's output unchanged.
+/// The rows of an admin command, with pgpool's columns, all as text (so tools written for pgpool read pgproxy's
+/// output unchanged), and as a self-contained SQL statement that PostgreSQL can run to return them.
 /// </summary>
 internal static class AdminReports
 {
@@ -26,25 +25,45 @@ internal static class AdminReports
         "pool_counter", "status",
     ];
 
-    public static byte[] Build(AdminCommand command, ClientSession session, ProxyRuntime runtime)
+    /// <summary>
+    /// A statement returning the report: <c>SELECT * FROM (VALUES (…), …) AS t(columns…)</c>, every value an
+    /// E'' literal (read the same whatever <c>standard_conforming_strings</c> says).
+    /// </summary>
+    public static string BuildQuery(AdminCommand command, ClientSession session, ProxyRuntime runtime)
     {
-        var writer = new ArrayBufferWriter<byte>(512);
-        var rows = command switch
+        var (columns, rows) = Rows(command, session, runtime);
+        var sql = new StringBuilder();
+        var quotedColumns = string.Join(", ", columns.Select(c => $"\"{c}\""));
+        if (rows.Count == 0)
         {
-            AdminCommand.PoolNodes => PoolNodes(session, runtime),
-            AdminCommand.PoolProcesses or AdminCommand.PoolPools => PoolProcesses(runtime),
-            AdminCommand.PoolVersion => (["pool_version"], [[ProductInfo.VersionLine]]),
-            _ => (["item", "value"], [["status", "not implemented yet in " + ProductInfo.VersionLine]]),
-        };
-        BackendMessageWriter.WriteRowDescription(writer, rows.Item1);
-        foreach (var row in rows.Item2)
-        {
-            BackendMessageWriter.WriteDataRow(writer, row);
+            sql.Append("SELECT ").AppendJoin(", ", columns.Select(c => $"NULL::text AS \"{c}\"")).Append(" WHERE false");
+            return sql.ToString();
         }
 
-        BackendMessageWriter.WriteCommandComplete(writer, "SELECT " + rows.Item2.Count.ToString(CultureInfo.InvariantCulture));
-        return writer.WrittenSpan.ToArray();
+        sql.Append("SELECT * FROM (VALUES ");
+        for (var i = 0; i < rows.Count; i++)
+        {
+            sql.Append(i == 0 ? "(" : ", (");
+            sql.AppendJoin(", ", rows[i].Select(Literal));
+            sql.Append(')');
+        }
+
+        sql.Append(") AS ").Append(command.ToString().ToLowerInvariant()).Append('(').Append(quotedColumns).Append(')');
+        return sql.ToString();
     }
+
+    public static (IReadOnlyList<string> Columns, List<string?[]> Rows) Rows(AdminCommand command,
+        ClientSession session, ProxyRuntime runtime) => command switch
+    {
+        AdminCommand.PoolNodes => PoolNodes(session, runtime),
+        AdminCommand.PoolProcesses or AdminCommand.PoolPools => PoolProcesses(runtime),
+        AdminCommand.PoolVersion => (["pool_version"], [[ProductInfo.VersionLine]]),
+        _ => (["item", "value"], [["status", "not implemented yet in " + ProductInfo.VersionLine]]),
+    };
+
+    private static string Literal(string? value) =>
+        value is null ? "NULL::text" : "E'" + value.Replace("\\", "\\\\", StringComparison.Ordinal)
+            .Replace("'", "''", StringComparison.Ordinal) + "'::text";
 
     private static (IReadOnlyList<string>, List<string?[]>) PoolNodes(ClientSession session, ProxyRuntime runtime)
     {

@@ -1,39 +1,65 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Text;
 using Pgproxy.Core.Admin;
+using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Sessions;
 
 internal sealed partial class ClientSession
 {
-    /// <summary>An empty simple Query: PostgreSQL answers EmptyQueryResponse and ReadyForQuery, nothing else.</summary>
-    private static readonly byte[] EmptyQuery = [(byte)'Q', 0, 0, 0, 5, 0];
-
     /// <summary>
-    /// Answers <c>SHOW POOL_*</c>. The result must reach the client in order with the answers to queries the
-    /// client pipelined before it, and only the backend pump may write to the client; so an empty query goes to
-    /// the backend in its place, and the backend pump swaps that query's EmptyQueryResponse for the result.
-    /// The ReadyForQuery that follows is PostgreSQL's own, with the true transaction status.
+    /// Answers <c>SHOW POOL_*</c> by rewriting it, in the Query or Parse message that carries it, into a
+    /// <c>SELECT … FROM (VALUES …)</c> of the report's rows, which PostgreSQL then runs like any statement. So the
+    /// result reaches the client in order with everything it pipelined, the transaction status is PostgreSQL's
+    /// own, and the extended protocol (Describe, Bind, named statements: how Npgsql and JDBC send everything)
+    /// works without pgproxy imitating any of it. Returns false when the frame is not an admin command.
     /// </summary>
-    private bool TryHandleAdminCommand(in ReadOnlySequence<byte> frame, PipeWriter backendOutput)
+    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, PipeWriter backendOutput)
     {
-        Span<byte> body = stackalloc byte[AdminCommandParser.MaxLength];
+        Span<byte> body = stackalloc byte[AdminCommandParser.MaxFrameBody];
         var length = (int)frame.Length - 5;
-        if (length > body.Length)
+        frame.Slice(5).CopyTo(body);
+        body = body[..length];
+
+        // Parse: statement name, query, parameter types. Query: just the query.
+        var queryStart = 0;
+        if (type == FrontendMessageType.Parse)
+        {
+            var nameEnd = body.IndexOf((byte)0);
+            if (nameEnd < 0)
+            {
+                return false;
+            }
+
+            queryStart = nameEnd + 1;
+        }
+
+        var queryLength = body[queryStart..].IndexOf((byte)0);
+        if (queryLength < 0)
         {
             return false;
         }
 
-        frame.Slice(5).CopyTo(body);
-        var command = AdminCommandParser.Parse(body[..length]);
+        var command = AdminCommandParser.Parse(body.Slice(queryStart, queryLength + 1));
         if (command == AdminCommand.None)
         {
             return false;
         }
 
-        _substitutions.Enqueue((_cyclesSent, AdminReports.Build(command, this, _runtime)));
-        backendOutput.Write(EmptyQuery);
-        _cyclesSent++;
+        var sql = Encoding.UTF8.GetBytes(AdminReports.BuildQuery(command, this, _runtime));
+        var prefix = body[..queryStart];
+        var suffix = body[(queryStart + queryLength + 1)..];
+        var newLength = 4 + prefix.Length + sql.Length + 1 + suffix.Length;
+        var span = backendOutput.GetSpan(newLength + 1);
+        span[0] = type;
+        BinaryPrimitives.WriteInt32BigEndian(span[1..], newLength);
+        prefix.CopyTo(span[5..]);
+        sql.CopyTo(span[(5 + prefix.Length)..]);
+        span[5 + prefix.Length + sql.Length] = 0;
+        suffix.CopyTo(span[(6 + prefix.Length + sql.Length)..]);
+        backendOutput.Advance(newLength + 1);
         return true;
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
@@ -29,16 +28,9 @@ internal sealed partial class ClientSession
     private volatile bool _stopBackendPump;
 
     /// <summary>
-    /// Results of pgproxy's own admin commands, each standing in for the EmptyQueryResponse of the empty query
-    /// sent in its place, so that they reach the client in order with everything else (see
-    /// <see cref="TryHandleAdminCommand"/>).
-    /// </summary>
-    private readonly ConcurrentQueue<(long Cycle, byte[] Payload)> _substitutions = new();
-
-    /// <summary>
     /// Backend → client. Copies what the backend sends to the client untouched and flushes once the backend has
     /// nothing more buffered (one write per response burst), or when <see cref="MaxUnflushedBytes"/> pile up.
-    /// Only ReadyForQuery, ParameterStatus, CopyInResponse, NotificationResponse and EmptyQueryResponse bodies
+    /// Only ReadyForQuery, ParameterStatus, CopyInResponse and NotificationResponse bodies
     /// are looked at. Returns true when asked to stop, false when the backend or the client went away.
     /// </summary>
     private async Task<bool> PumpBackendAsync()
@@ -134,7 +126,7 @@ internal sealed partial class ClientSession
 
     private static bool IsDecodedBackendMessage(BackendMessageType type) => type is BackendMessageType.ReadyForQuery
         or BackendMessageType.ParameterStatus or BackendMessageType.CopyInResponse
-        or BackendMessageType.NotificationResponse or BackendMessageType.EmptyQueryResponse;
+        or BackendMessageType.NotificationResponse;
 
     /// <summary>
     /// Acts on a message whose body matters. Returns true when the frame should still be forwarded as is, false
@@ -160,23 +152,15 @@ internal sealed partial class ClientSession
             case BackendMessageType.CopyInResponse:
                 _inCopyIn = true;
                 return true;
-            case BackendMessageType.EmptyQueryResponse:
-                if (_substitutions.TryPeek(out var substitution) && substitution.Cycle == _cyclesDone)
-                {
-                    _substitutions.TryDequeue(out _);
-                    output.Write(substitution.Payload);
-                    return false;
-                }
-
-                return true;
             case BackendMessageType.NotificationResponse:
-                // The notifying pid is the backend's; a client compares it with the pid pgproxy gave it to
-                // recognise its own notifications, so translate it.
+                // The notifying pid is a backend's; clients know sessions by the pids pgproxy gave them (a
+                // client recognises its own notifications that way), so translate it when it is one of ours.
                 var span = output.GetSpan((int)frame.Length);
                 frame.CopyTo(span);
-                if (BinaryPrimitives.ReadInt32BigEndian(span[5..]) == _backend!.ProcessId)
+                var notifier = BinaryPrimitives.ReadInt32BigEndian(span[5..]);
+                if (_runtime.Sessions.FindProxyPid(_backend!.NodeId, notifier) is { } proxyPid)
                 {
-                    BinaryPrimitives.WriteInt32BigEndian(span[5..], CancelProcessId);
+                    BinaryPrimitives.WriteInt32BigEndian(span[5..], proxyPid);
                 }
 
                 output.Advance((int)frame.Length);

@@ -73,6 +73,19 @@ internal sealed partial class ClientSession
         }
     }
 
+    /// <summary>A Query earns one ReadyForQuery; a Parse opens an extended-protocol group that a Sync closes.</summary>
+    private void CountStatement(byte type)
+    {
+        if (type == FrontendMessageType.Query)
+        {
+            _cyclesSent++;
+        }
+        else
+        {
+            _extendedUnsynced = true;
+        }
+    }
+
     /// <summary>
     /// Copies every frame (or piece of a large frame) available in <paramref name="buffer"/> to the backend and
     /// slices what it handled off the front. Returns true at a Terminate.
@@ -106,23 +119,23 @@ internal sealed partial class ClientSession
                 case FrontendMessageType.Terminate:
                     buffer = buffer.Slice(header.TotalLength > buffer.Length ? buffer.Length : header.TotalLength);
                     return true;
-                case FrontendMessageType.Query:
-                    if (header.Length - 4 <= AdminCommandParser.MaxLength)
+                case FrontendMessageType.Query or FrontendMessageType.Parse:
+                    if (header.Length - 4 <= AdminCommandParser.MaxFrameBody)
                     {
                         if (buffer.Length < header.TotalLength)
                         {
                             return false; // short enough to wait for the whole text
                         }
 
-                        var frame = buffer.Slice(0, header.TotalLength);
-                        if (TryHandleAdminCommand(frame, output))
+                        if (TryRewriteAdminCommand(buffer.Slice(0, header.TotalLength), header.Type, output))
                         {
                             buffer = buffer.Slice(header.TotalLength);
+                            CountStatement(header.Type);
                             continue;
                         }
                     }
 
-                    _cyclesSent++;
+                    CountStatement(header.Type);
                     break;
                 case FrontendMessageType.Sync:
                     _extendedUnsynced = false;
@@ -131,7 +144,7 @@ internal sealed partial class ClientSession
                 case FrontendMessageType.FunctionCall:
                     _cyclesSent++;
                     break;
-                case FrontendMessageType.Parse or FrontendMessageType.Bind or FrontendMessageType.Describe
+                case FrontendMessageType.Bind or FrontendMessageType.Describe
                     or FrontendMessageType.Execute or FrontendMessageType.Close or FrontendMessageType.Flush:
                     _extendedUnsynced = true;
                     break;

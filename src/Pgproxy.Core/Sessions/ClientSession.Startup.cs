@@ -91,6 +91,7 @@ internal sealed partial class ClientSession
         }
 
         (CancelProcessId, CancelSecretKey) = _runtime.Sessions.Register(this);
+        _runtime.Sessions.MapBackend(_backend.NodeId, _backend.ProcessId, CancelProcessId);
         var output = _client.Output;
         BackendMessageWriter.WriteAuthenticationOk(output);
         foreach (var (name, value) in _backend.Parameters)

@@ -142,6 +142,10 @@ internal sealed partial class ClientSession
         if (CancelProcessId != 0)
         {
             _runtime.Sessions.Unregister(CancelProcessId);
+            if (_backend is not null)
+            {
+                _runtime.Sessions.UnmapBackend(_backend.NodeId, _backend.ProcessId);
+            }
         }
 
         if (_holdsSlot)

@@ -11,6 +11,7 @@ namespace Pgproxy.Core.Sessions;
 internal sealed class SessionRegistry
 {
     private readonly ConcurrentDictionary<int, ClientSession> _byProcessId = new();
+    private readonly ConcurrentDictionary<(int NodeId, int BackendPid), int> _proxyPidByBackend = new();
     private int _slotsInUse;
     private int _nextProcessId = RandomNumberGenerator.GetInt32(10_000, 1_000_000);
 
@@ -53,6 +54,15 @@ internal sealed class SessionRegistry
     }
 
     public void Unregister(int processId) => _byProcessId.TryRemove(processId, out _);
+
+    /// <summary>Records that a node's backend process serves the session pgproxy knows as <paramref name="proxyPid"/>.</summary>
+    public void MapBackend(int nodeId, int backendPid, int proxyPid) => _proxyPidByBackend[(nodeId, backendPid)] = proxyPid;
+
+    public void UnmapBackend(int nodeId, int backendPid) => _proxyPidByBackend.TryRemove((nodeId, backendPid), out _);
+
+    /// <summary>The pgproxy pid of the session a backend process currently serves, if it serves one.</summary>
+    public int? FindProxyPid(int nodeId, int backendPid) =>
+        _proxyPidByBackend.TryGetValue((nodeId, backendPid), out var pid) ? pid : null;
 
     /// <summary>Finds the session a CancelRequest names; the secret is compared in constant time.</summary>
     public ClientSession? FindForCancel(int processId, int secretKey)
