@@ -1,0 +1,31 @@
+using Npgsql;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Npgsql;
+
+/// <summary>pgproxy's own SHOW POOL_* commands, asked the way drivers and pgpool users ask them.</summary>
+[Collection(NpgsqlSuite.Name)]
+public sealed class AdminCommandTests(OneNode cluster) : ProxyTestBase(cluster)
+{
+    [PostgresFact(Skip = "BUG: ClientSession.ClientPump.cs ForwardClientFrames only offers simple Query ('Q') frames to TryHandleAdminCommand; SHOW POOL_NODES sent as Parse/Bind/Execute (every Npgsql/JDBC command) reaches PostgreSQL and fails with 42704 unrecognized configuration parameter \"pool_nodes\"")]
+    public async Task ShowPoolNodes_ThroughNpgsqlExtendedProtocol_ReturnsNode0()
+    {
+        await using var conn = await OpenAsync();
+        await using var cmd = new NpgsqlCommand("SHOW POOL_NODES", conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+
+        Assert.Equal("node_id", reader.GetName(0));
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal("0", reader.GetString(0));
+        Assert.Equal("up", reader.GetString(reader.GetOrdinal("status")));
+    }
+
+    [PostgresFact]
+    public async Task ShowPoolNodes_LowerCaseThroughPsql_ReturnsNode0()
+    {
+        var result = (await PgTools.PsqlAsync(Proxy.Port, "-At", "-F", "|", "-c", "show pool_nodes;")).EnsureSuccess();
+
+        Assert.StartsWith("0|127.0.0.1|", result.StdOut, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,30 @@
+using Npgsql;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Support;
+
+/// <summary>Talks to a PostgreSQL node directly, bypassing pgproxy, to check what really happened there.</summary>
+internal static class NodeSql
+{
+    public static async Task ExecuteAsync(PostgresInstance node, string sql)
+    {
+        await using var conn = new NpgsqlConnection(node.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public static async Task<T> ScalarAsync<T>(PostgresInstance node, string sql)
+    {
+        await using var conn = new NpgsqlConnection(node.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    public static Task<long> CountAsync(PostgresInstance node, string table) =>
+        ScalarAsync<long>(node, $"SELECT count(*) FROM {table}");
+
+    /// <summary>A fresh table name, so tests sharing a cluster never see each other's rows.</summary>
+    public static string UniqueTable(string prefix) => $"{prefix}_{Guid.NewGuid().ToString("N")[..12]}";
+}

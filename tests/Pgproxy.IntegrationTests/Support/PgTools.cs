@@ -1,0 +1,36 @@
+using System.Globalization;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Support;
+
+/// <summary>Runs psql and pgbench against a port on 127.0.0.1 as user postgres, with a clean libpq environment.</summary>
+internal static class PgTools
+{
+    private static readonly Dictionary<string, string?> Environment = new()
+    {
+        ["PGCONNECT_TIMEOUT"] = "10",
+        ["PGPASSWORD"] = null,
+        ["PGSERVICE"] = null,
+        ["PGOPTIONS"] = null,
+        ["PGDATABASE"] = null,
+        ["PGUSER"] = null,
+        ["PGHOST"] = null,
+        ["PGPORT"] = null,
+    };
+
+    public static Task<ProcessResult> PsqlAsync(int port, params string[] arguments) =>
+        ProcessRunner.RunAsync(
+            PgBinaries.Tool("psql"),
+            ["-X", "-h", PostgresInstance.Host, "-p", Invariant(port), "-U", PostgresInstance.User, "-d", "postgres", .. arguments],
+            TimeSpan.FromSeconds(60),
+            Environment);
+
+    public static Task<ProcessResult> PgbenchAsync(int port, params string[] arguments) =>
+        ProcessRunner.RunAsync(
+            PgBinaries.Tool("pgbench"),
+            ["-h", PostgresInstance.Host, "-p", Invariant(port), "-U", PostgresInstance.User, .. arguments, "postgres"],
+            TimeSpan.FromSeconds(120),
+            Environment);
+
+    public static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

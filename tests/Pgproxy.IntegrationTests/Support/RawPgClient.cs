@@ -1,0 +1,190 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Support;
+
+/// <summary>A bare-socket PostgreSQL client for sending what no driver would send.</summary>
+internal sealed class RawPgClient : IAsyncDisposable
+{
+    private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
+    private readonly TcpClient _tcp;
+    private readonly NetworkStream _stream;
+
+    private RawPgClient(TcpClient tcp)
+    {
+        _tcp = tcp;
+        _stream = tcp.GetStream();
+    }
+
+    public static async Task<RawPgClient> ConnectAsync(int port)
+    {
+        var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync(PostgresInstance.Host, port);
+        return new RawPgClient(tcp);
+    }
+
+    /// <summary>A protocol 3.0 StartupMessage for user postgres, database postgres.</summary>
+    public static byte[] StartupMessage()
+    {
+        var body = new List<byte>();
+        body.AddRange([0, 3, 0, 0]);
+        foreach (var text in new[] { "user", PostgresInstance.User, "database", "postgres" })
+        {
+            body.AddRange(Encoding.UTF8.GetBytes(text));
+            body.Add(0);
+        }
+
+        body.Add(0);
+        return WithLength(body.ToArray());
+    }
+
+    /// <summary>An SSLRequest (length 8, code 80877103).</summary>
+    public static byte[] SslRequest() => WithLength([0x04, 0xD2, 0x16, 0x2F]);
+
+    /// <summary>A simple Query message.</summary>
+    public static byte[] Query(string sql)
+    {
+        var text = Encoding.UTF8.GetBytes(sql + "\0");
+        var frame = new byte[5 + text.Length];
+        frame[0] = (byte)'Q';
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), 4 + text.Length);
+        text.CopyTo(frame, 5);
+        return frame;
+    }
+
+    public async Task SendAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        await _stream.FlushAsync();
+    }
+
+    /// <summary>Reads one byte (the answer to an SSLRequest).</summary>
+    public async Task<int> ReadByteAsync()
+    {
+        var one = new byte[1];
+        return await ReadExactlyOrEofAsync(one) ? one[0] : -1;
+    }
+
+    /// <summary>Reads one backend message; null at end of stream.</summary>
+    public async Task<(char Type, byte[] Body)?> ReadMessageAsync()
+    {
+        var header = new byte[5];
+        if (!await ReadExactlyOrEofAsync(header))
+        {
+            return null;
+        }
+
+        var length = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1));
+        var body = new byte[length - 4];
+        if (!await ReadExactlyOrEofAsync(body))
+        {
+            return null;
+        }
+
+        return ((char)header[0], body);
+    }
+
+    /// <summary>Sends a StartupMessage and reads up to the first ReadyForQuery; fails on anything else.</summary>
+    public async Task StartupAsync()
+    {
+        await SendAsync(StartupMessage());
+        await ReadUntilReadyAsync();
+    }
+
+    public async Task<List<(char Type, byte[] Body)>> ReadUntilReadyAsync()
+    {
+        var messages = new List<(char, byte[])>();
+        while (await ReadMessageAsync() is { } message)
+        {
+            messages.Add(message);
+            if (message.Type == 'E')
+            {
+                throw new InvalidOperationException("ErrorResponse: " + ErrorField(message.Body, 'M'));
+            }
+
+            if (message.Type == 'Z')
+            {
+                return messages;
+            }
+        }
+
+        throw new InvalidOperationException("connection closed before ReadyForQuery");
+    }
+
+    /// <summary>Everything the server sends until it closes the connection (fails if it stays open).</summary>
+    public async Task<List<(char Type, byte[] Body)>> ReadToEndAsync()
+    {
+        var messages = new List<(char, byte[])>();
+        while (await ReadMessageAsync() is { } message)
+        {
+            messages.Add(message);
+        }
+
+        return messages;
+    }
+
+    /// <summary>A field of an ErrorResponse or NoticeResponse body ('C' = SQLSTATE, 'M' = message).</summary>
+    public static string? ErrorField(byte[] body, char code)
+    {
+        var i = 0;
+        while (i < body.Length && body[i] != 0)
+        {
+            var field = (char)body[i++];
+            var end = Array.IndexOf(body, (byte)0, i);
+            var value = Encoding.UTF8.GetString(body, i, end - i);
+            if (field == code)
+            {
+                return value;
+            }
+
+            i = end + 1;
+        }
+
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync();
+        _tcp.Dispose();
+    }
+
+    private static byte[] WithLength(byte[] body)
+    {
+        var packet = new byte[4 + body.Length];
+        BinaryPrimitives.WriteInt32BigEndian(packet, packet.Length);
+        body.CopyTo(packet, 4);
+        return packet;
+    }
+
+    private async Task<bool> ReadExactlyOrEofAsync(byte[] buffer)
+    {
+        using var timeout = new CancellationTokenSource(ReadTimeout);
+        var read = 0;
+        try
+        {
+            while (read < buffer.Length)
+            {
+                var n = await _stream.ReadAsync(buffer.AsMemory(read), timeout.Token);
+                if (n == 0)
+                {
+                    return false;
+                }
+
+                read += n;
+            }
+        }
+        catch (IOException) when (read == 0)
+        {
+            return false; // reset by the peer: closed as far as the test cares
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"nothing from the server within {ReadTimeout.TotalSeconds} s");
+        }
+
+        return true;
+    }
+}
