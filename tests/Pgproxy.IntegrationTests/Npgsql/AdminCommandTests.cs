@@ -8,7 +8,7 @@ namespace Pgproxy.IntegrationTests.Npgsql;
 [Collection(NpgsqlSuite.Name)]
 public sealed class AdminCommandTests(OneNode cluster) : ProxyTestBase(cluster)
 {
-    [PostgresFact(Skip = "BUG: ClientSession.ClientPump.cs ForwardClientFrames only offers simple Query ('Q') frames to TryHandleAdminCommand; SHOW POOL_NODES sent as Parse/Bind/Execute (every Npgsql/JDBC command) reaches PostgreSQL and fails with 42704 unrecognized configuration parameter \"pool_nodes\"")]
+    [PostgresFact]
     public async Task ShowPoolNodes_ThroughNpgsqlExtendedProtocol_ReturnsNode0()
     {
         await using var conn = await OpenAsync();

@@ -27,7 +27,7 @@ public sealed class AsyncMessageTests(OneNode cluster) : ProxyTestBase(cluster)
         Assert.Equal("the payload", received.Payload);
     }
 
-    [PostgresFact(Skip = "BUG: ClientSession.BackendPump.cs HandleDecodedBackendMessage rewrites a NotificationResponse pid only when it equals the listener's own backend pid, so a notification from another session carries the notifier's real backend pid, not the pid pgproxy gave the notifier in BackendKeyData")]
+    [PostgresFact]
     public async Task Notify_FromAnotherConnection_PidIsTheNotifiersProxyPid()
     {
         await using var listener = await OpenAsync();
