@@ -1,0 +1,52 @@
+using Pgproxy.TestUtilities.Scripted;
+
+namespace Pgproxy.Core.Tests.Sessions;
+
+public sealed class SessionStartupTests
+{
+    [Fact]
+    public async Task Startup_AnswersWithBackendParametersAndPgproxysOwnCancelKey()
+    {
+        await using var harness = new ProxyHarness();
+        var (client, startup) = await harness.ConnectAndStartAsync();
+        await using var _ = client;
+        var backend = harness.Connector.Single;
+
+        Assert.Equal('R', startup[0].Type);
+        Assert.Equal(0, startup[0].Int32At(0)); // AuthenticationOk
+        var parameters = startup.Where(m => m.Type == 'S').Select(m => m.Parameter).ToList();
+        Assert.Equal(new ScriptedBackendScript().Parameters.Select(p => (p.Key, p.Value)), parameters);
+        Assert.Contains(("server_version", "16.4 (scripted)"), parameters);
+
+        var keyData = Assert.Single(startup, m => m.Type == 'K');
+        var session = Assert.Single(harness.Runtime.Sessions.Sessions);
+        Assert.Equal(session.CancelProcessId, keyData.Int32At(0));
+        Assert.Equal(session.CancelSecretKey, keyData.Int32At(4));
+        Assert.NotEqual(backend.ProcessId, keyData.Int32At(0));
+        Assert.NotEqual(backend.SecretKey, keyData.Int32At(4));
+
+        Assert.Equal('Z', startup[^1].Type);
+        Assert.Equal((byte)'I', startup[^1].Body[0]);
+        Assert.Equal("alice", backend.Startup!.User);
+        Assert.Equal("app", backend.Startup.Database);
+    }
+
+    [Fact]
+    public async Task NumInitChildrenOne_SecondClientGetsTooManyConnectionsAtOnce()
+    {
+        await using var harness = new ProxyHarness(configure: o => o with { NumInitChildren = 1 });
+        var (first, _) = await harness.ConnectAndStartAsync();
+        await using var __ = first;
+
+        await using var second = harness.Connect();
+        await second.SendStartupAsync("bob", "app");
+        var replies = await second.ReadToEndAsync();
+
+        var error = Assert.Single(replies);
+        Assert.Equal('E', error.Type);
+        Assert.Equal("53300", error.SqlState);
+        await second.WaitForSessionEndAsync();
+        Assert.False(first.Session.IsCompleted);
+        Assert.Equal(1, harness.Connector.ConnectCount);
+    }
+}

@@ -1,0 +1,339 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Text;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.TestUtilities.Scripted;
+
+/// <summary>
+/// A fake PostgreSQL on the far end of an <see cref="InMemoryTransport"/> (Npgsql's <c>PgServerMock</c> idea). It
+/// answers the startup with AuthenticationOk, the script's ParameterStatus messages, BackendKeyData with its own pid
+/// and ReadyForQuery, then answers every message like a healthy server (simple Query with one row, the extended
+/// protocol, the empty query, BEGIN/COMMIT/ABORT/DISCARD ALL with the right transaction status) unless the
+/// <see cref="ScriptedBackendScript"/> injects a fault. It records every frame it receives and every byte it sends
+/// after the startup, and it answers all the messages it has buffered before flushing, so a test can tell whether
+/// a pipelined batch arrived in one piece.
+/// </summary>
+internal sealed class ScriptedBackend
+{
+    public const string ResultColumn = "?column?";
+
+    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
+    private static readonly byte[] ParseComplete = [(byte)'1', 0, 0, 0, 4];
+    private static readonly byte[] BindComplete = [(byte)'2', 0, 0, 0, 4];
+    private static readonly byte[] CloseComplete = [(byte)'3', 0, 0, 0, 4];
+
+    private readonly InMemoryTransport _transport;
+    private readonly ScriptedBackendScript _script;
+    private readonly Lock _lock = new();
+    private readonly List<byte[]> _received = [];
+    private readonly List<int> _replyFlushes = [];
+    private readonly ArrayBufferWriter<byte> _pending = new();
+    private readonly List<byte> _sent = [];
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TransactionStatus _status = TransactionStatus.Idle;
+
+    public ScriptedBackend(InMemoryTransport transport, ScriptedBackendScript script, int processId)
+    {
+        _transport = transport;
+        _script = script;
+        ProcessId = processId;
+        SecretKey = processId * 31 + 7;
+    }
+
+    public int ProcessId { get; }
+
+    public int SecretKey { get; }
+
+    /// <summary>The StartupMessage pgproxy sent, once received.</summary>
+    public StartupPacket? Startup { get; private set; }
+
+    /// <summary>Completes when the backend closed its side (the proxy went away, sent Terminate, or a fault).</summary>
+    public Task Closed => _closed.Task;
+
+    public bool ReceivedTerminate { get; private set; }
+
+    /// <summary>Every frame received after the startup, whole and in order.</summary>
+    public IReadOnlyList<byte[]> Received
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _received];
+            }
+        }
+    }
+
+    /// <summary>The text of every simple Query received, in order.</summary>
+    public IReadOnlyList<string> Queries =>
+        Received.Where(f => f[0] == FrontendMessageType.Query).Select(QueryText).ToList();
+
+    /// <summary>For every flush of replies, how many frames had been received by then.</summary>
+    public IReadOnlyList<int> ReplyFlushes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _replyFlushes];
+            }
+        }
+    }
+
+    /// <summary>Every byte sent after the startup.</summary>
+    public byte[] Sent
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _sent];
+            }
+        }
+    }
+
+    public void Start() => _ = RunAsync();
+
+    /// <summary>Waits until at least <paramref name="count"/> frames have arrived.</summary>
+    public async Task WaitForFramesAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (Received.Count < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"backend {ProcessId} received {Received.Count} of {count} frames");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    public static string QueryText(byte[] frame) => Encoding.UTF8.GetString(frame.AsSpan(5, frame.Length - 6));
+
+    private async Task RunAsync()
+    {
+        using var lifetime = new CancellationTokenSource(Lifetime);
+        var input = _transport.Input;
+        var output = _transport.Output;
+        try
+        {
+            if (!await ReadStartupAsync(input, lifetime.Token))
+            {
+                return;
+            }
+
+            BackendMessageWriter.WriteAuthenticationOk(output);
+            foreach (var (name, value) in _script.Parameters)
+            {
+                BackendMessageWriter.WriteParameterStatus(output, name, value);
+            }
+
+            BackendMessageWriter.WriteBackendKeyData(output, ProcessId, SecretKey);
+            BackendMessageWriter.WriteReadyForQuery(output, TransactionStatus.Idle);
+            await output.FlushAsync(lifetime.Token);
+
+            while (true)
+            {
+                var frame = await PipeFrames.ReadFrameAsync(input, lifetime.Token);
+                if (frame is null)
+                {
+                    return;
+                }
+
+                int count;
+                lock (_lock)
+                {
+                    _received.Add(frame);
+                    count = _received.Count;
+                }
+
+                if (frame[0] == FrontendMessageType.Terminate)
+                {
+                    ReceivedTerminate = true;
+                    return;
+                }
+
+                if (count == _script.DisconnectAfterMessages)
+                {
+                    WritePartialResult();
+                    await FlushRepliesAsync(output, count, lifetime.Token);
+                    return;
+                }
+
+                Answer(frame);
+                if (_pending.WrittenCount > 0 && !PipeFrames.HasBufferedBytes(input))
+                {
+                    await FlushRepliesAsync(output, count, lifetime.Token);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
+        {
+            // The proxy closed or aborted the connection: that ends the backend like a lost socket would.
+        }
+        finally
+        {
+            _transport.Abort();
+            _closed.TrySetResult();
+        }
+    }
+
+    private async Task<bool> ReadStartupAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (StartupPacketReader.TryRead(ref buffer, out var packet))
+            {
+                input.AdvanceTo(buffer.Start);
+                Startup = packet;
+                return true;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return false;
+            }
+        }
+    }
+
+    private async Task FlushRepliesAsync(PipeWriter output, int receivedCount, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _replyFlushes.Add(receivedCount);
+            _sent.AddRange(_pending.WrittenSpan);
+        }
+
+        output.Write(_pending.WrittenSpan);
+        _pending.Clear();
+        await output.FlushAsync(cancellationToken);
+    }
+
+    private void Answer(byte[] frame)
+    {
+        var w = _pending;
+        switch (frame[0])
+        {
+            case FrontendMessageType.Query:
+                AnswerQuery(QueryText(frame));
+                break;
+            case FrontendMessageType.Parse:
+                w.Write(ParseComplete);
+                break;
+            case FrontendMessageType.Bind:
+                w.Write(BindComplete);
+                break;
+            case FrontendMessageType.Describe:
+                BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
+                break;
+            case FrontendMessageType.Execute:
+                BackendMessageWriter.WriteDataRow(w, ["1"]);
+                BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
+                break;
+            case FrontendMessageType.Close:
+                w.Write(CloseComplete);
+                break;
+            case FrontendMessageType.Sync:
+                BackendMessageWriter.WriteReadyForQuery(w, _status);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void AnswerQuery(string sql)
+    {
+        var w = _pending;
+        if (sql == _script.NotifyOn)
+        {
+            BackendMessageWriter.WriteNotificationResponse(w, ProcessId, "scripted_channel", "scripted payload");
+        }
+
+        if (sql.Length == 0)
+        {
+            BackendMessageWriter.WriteEmptyQueryResponse(w);
+        }
+        else if (_script.ErrorOn?.Invoke(sql) == true)
+        {
+            BackendMessageWriter.WriteErrorResponse(w, "ERROR", _script.ErrorSqlState, "scripted error for: " + sql);
+            if (_status == TransactionStatus.InTransaction)
+            {
+                _status = TransactionStatus.Failed;
+            }
+        }
+        else if (sql == _script.LargeRowOn)
+        {
+            BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
+            WriteLargeDataRow(w, _script.LargeRowBytes);
+            BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
+        }
+        else
+        {
+            var upper = sql.Trim().TrimEnd(';').ToUpperInvariant();
+            switch (upper)
+            {
+                case "BEGIN" or "START TRANSACTION":
+                    _status = TransactionStatus.InTransaction;
+                    BackendMessageWriter.WriteCommandComplete(w, "BEGIN");
+                    break;
+                case "COMMIT" or "END":
+                    _status = TransactionStatus.Idle;
+                    BackendMessageWriter.WriteCommandComplete(w, "COMMIT");
+                    break;
+                case "ABORT" or "ROLLBACK":
+                    _status = TransactionStatus.Idle;
+                    BackendMessageWriter.WriteCommandComplete(w, "ROLLBACK");
+                    break;
+                case "DISCARD ALL":
+                    BackendMessageWriter.WriteCommandComplete(w, "DISCARD ALL");
+                    break;
+                default:
+                    BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
+                    BackendMessageWriter.WriteDataRow(w, ["1"]);
+                    BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
+                    break;
+            }
+        }
+
+        BackendMessageWriter.WriteReadyForQuery(w, _status);
+    }
+
+    private void WritePartialResult()
+    {
+        var w = _pending;
+        BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
+        BackendMessageWriter.WriteDataRow(w, ["1"]);
+        if (_script.DisconnectMidFrame)
+        {
+            var row = new ArrayBufferWriter<byte>();
+            BackendMessageWriter.WriteDataRow(row, ["a value that is cut in half by the disconnect"]);
+            w.Write(row.WrittenSpan[..(row.WrittenCount / 2)]);
+        }
+    }
+
+    /// <summary>A DataRow with one text value of <paramref name="valueBytes"/> bytes (a repeating pattern).</summary>
+    public static byte[] LargeDataRow(int valueBytes)
+    {
+        var frame = new byte[1 + 4 + 2 + 4 + valueBytes];
+        frame[0] = (byte)'D';
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), frame.Length - 1);
+        BinaryPrimitives.WriteInt16BigEndian(frame.AsSpan(5), 1);
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(7), valueBytes);
+        for (var i = 0; i < valueBytes; i++)
+        {
+            frame[11 + i] = (byte)('a' + i % 26);
+        }
+
+        return frame;
+    }
+
+    private static void WriteLargeDataRow(IBufferWriter<byte> w, int valueBytes) => w.Write(LargeDataRow(valueBytes));
+}

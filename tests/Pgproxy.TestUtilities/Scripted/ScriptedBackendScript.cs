@@ -1,0 +1,43 @@
+namespace Pgproxy.TestUtilities.Scripted;
+
+/// <summary>
+/// What a <see cref="ScriptedBackend"/> does beyond answering like a healthy PostgreSQL: the faults a session test
+/// wants to inject. The default script has no faults.
+/// </summary>
+internal sealed record ScriptedBackendScript
+{
+    /// <summary>ParameterStatus messages sent during startup, in order.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Parameters { get; init; } =
+    [
+        new("server_version", "16.4 (scripted)"),
+        new("server_encoding", "UTF8"),
+        new("client_encoding", "UTF8"),
+        new("DateStyle", "ISO, MDY"),
+        new("integer_datetimes", "on"),
+        new("standard_conforming_strings", "on"),
+        new("TimeZone", "UTC"),
+    ];
+
+    /// <summary>
+    /// After receiving this many messages (counted after the startup), the backend sends part of a result
+    /// (RowDescription and one DataRow, plus half of another DataRow when <see cref="DisconnectMidFrame"/>) and
+    /// closes the connection instead of answering the last one.
+    /// </summary>
+    public int? DisconnectAfterMessages { get; init; }
+
+    /// <summary>With <see cref="DisconnectAfterMessages"/>: the last bytes sent are a DataRow cut in half.</summary>
+    public bool DisconnectMidFrame { get; init; }
+
+    /// <summary>Queries for which the backend answers ErrorResponse (<see cref="ErrorSqlState"/>) and ReadyForQuery.</summary>
+    public Func<string, bool>? ErrorOn { get; init; }
+
+    public string ErrorSqlState { get; init; } = "42P01";
+
+    /// <summary>The query text answered with one DataRow of <see cref="LargeRowBytes"/> bytes of value.</summary>
+    public string? LargeRowOn { get; init; }
+
+    public int LargeRowBytes { get; init; } = 5 * 1024 * 1024;
+
+    /// <summary>The query text before whose answer the backend sends a NotificationResponse with its own pid.</summary>
+    public string? NotifyOn { get; init; }
+}
