@@ -172,7 +172,12 @@ internal sealed partial class BackendPool : IAsyncDisposable
             }
         }
 
-        foreach (var connection in expired ?? [])
+        if (expired is null)
+        {
+            return;
+        }
+
+        foreach (var connection in expired)
         {
             Discard(connection, "connection_life_time expired");
         }

@@ -160,6 +160,11 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         {
             await StopAsync(ShutdownMode.Fast);
         }
+        else
+        {
+            // Never started (or already stopped): only the cache and its sweep timer are left to release.
+            await _runtime.Pool.DisposeAsync();
+        }
     }
 
     /// <summary>Reads pool_hba.conf when <c>enable_pool_hba</c> is on; null when it is off.</summary>

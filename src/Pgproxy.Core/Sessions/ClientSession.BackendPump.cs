@@ -134,6 +134,13 @@ internal sealed partial class ClientSession
     /// </summary>
     private bool HandleDecodedBackendMessage(BackendMessageType type, ReadOnlySequence<byte> frame, PipeWriter output)
     {
+        if (type == BackendMessageType.NotificationResponse)
+        {
+            ForwardNotification(frame, output);
+            return false;
+        }
+
+        // The other decoded messages are tiny, except a ParameterStatus with a long value (rare).
         Span<byte> small = stackalloc byte[64];
         ReadOnlySpan<byte> body = frame.Length <= small.Length
             ? CopyTo(frame, small)[5..]
@@ -152,22 +159,26 @@ internal sealed partial class ClientSession
             case BackendMessageType.CopyInResponse:
                 _inCopyIn = true;
                 return true;
-            case BackendMessageType.NotificationResponse:
-                // The notifying pid is a backend's; clients know sessions by the pids pgproxy gave them (a
-                // client recognises its own notifications that way), so translate it when it is one of ours.
-                var span = output.GetSpan((int)frame.Length);
-                frame.CopyTo(span);
-                var notifier = BinaryPrimitives.ReadInt32BigEndian(span[5..]);
-                if (_runtime.Sessions.FindProxyPid(_backend!.NodeId, notifier) is { } proxyPid)
-                {
-                    BinaryPrimitives.WriteInt32BigEndian(span[5..], proxyPid);
-                }
-
-                output.Advance((int)frame.Length);
-                return false;
             default:
                 return true;
         }
+    }
+
+    /// <summary>
+    /// The notifying pid is a backend's; clients know sessions by the pids pgproxy gave them (a client
+    /// recognises its own notifications that way), so it is translated when it belongs to one of our sessions.
+    /// </summary>
+    private void ForwardNotification(in ReadOnlySequence<byte> frame, PipeWriter output)
+    {
+        var span = output.GetSpan((int)frame.Length);
+        frame.CopyTo(span);
+        var notifier = BinaryPrimitives.ReadInt32BigEndian(span[5..]);
+        if (_runtime.Sessions.FindProxyPid(_backend!.NodeId, notifier) is { } proxyPid)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(span[5..], proxyPid);
+        }
+
+        output.Advance((int)frame.Length);
     }
 
     private static ReadOnlySpan<byte> CopyTo(in ReadOnlySequence<byte> frame, Span<byte> destination)

@@ -18,6 +18,14 @@ internal sealed partial class ClientSession
         {
             clientEnd = await PumpClientAsync();
         }
+        catch (ProtocolViolationException)
+        {
+            // Like PostgreSQL, answer what came before the bad message, then report the violation.
+            await WaitForOutstandingRepliesAsync(backendPump);
+            StopBackendPumpAbruptly();
+            await AwaitBackendPumpAsync(backendPump);
+            throw;
+        }
         catch (Exception)
         {
             StopBackendPumpAbruptly();
@@ -98,9 +106,15 @@ internal sealed partial class ClientSession
             var backend = _backend!;
             backend.IsBroken = true;
             Log.BackendLost(_logger, backend.NodeId, backend.ProcessId, failure ?? "connection closed");
-            await TrySendFatalAsync(SqlState.ConnectionFailure,
-                $"pgproxy lost the connection to backend node {backend.NodeId}" +
-                (failure is null ? "" : ": " + failure));
+
+            // Mid-message, an ErrorResponse would be read as the rest of that message: then just close, which
+            // the client reports as the server closing the connection.
+            if (_backendRemaining == 0)
+            {
+                await TrySendFatalAsync(SqlState.ConnectionFailure,
+                    $"pgproxy lost the connection to backend node {backend.NodeId}" +
+                    (failure is null ? "" : ": " + failure));
+            }
         }
 
         _client.Input.CancelPendingRead();
@@ -121,6 +135,21 @@ internal sealed partial class ClientSession
         }
 
         return stopped;
+    }
+
+    /// <summary>
+    /// Waits (briefly, this is the rare path) until the backend has answered every query the client sent, so
+    /// those replies reach the client before the session ends. An unsynced extended-protocol group never gets
+    /// a ReadyForQuery, so then there is nothing to wait for.
+    /// </summary>
+    private async Task WaitForOutstandingRepliesAsync(Task backendPump)
+    {
+        var deadline = Environment.TickCount64 + 5000;
+        while (!_extendedUnsynced && !backendPump.IsCompleted && Environment.TickCount64 < deadline
+               && Volatile.Read(ref _cyclesDone) != _cyclesSent)
+        {
+            await Task.Delay(1);
+        }
     }
 
     private bool IsBackendBetweenQueries() =>
