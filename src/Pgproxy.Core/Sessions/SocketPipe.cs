@@ -6,28 +6,20 @@ namespace Pgproxy.Core.Sessions;
 /// <summary>
 /// A socket seen as a pair of pipes. The reader pulls straight from the socket when the session asks for data
 /// (no pump task, no extra thread hop: with inline socket completions the session's continuation runs on the
-/// epoll thread), and the writer buffers until the session flushes, which is how flushes get batched.
+/// epoll thread), and the writer buffers until the session flushes, which is how flushes get batched. Both are
+/// pgproxy's own thin Pipelines implementations over the socket (<see cref="SocketPipeReader"/>,
+/// <see cref="SocketPipeWriter"/>), which cost less per round trip than the stream-based ones.
 /// </summary>
 internal sealed class SocketPipe : IConnectionTransport
 {
-    /// <summary>
-    /// 4 KiB read segments: a pgbench round trip fits in one, and an idle connection pins only one segment while
-    /// its read is pending, which keeps idle sessions cheap.
-    /// </summary>
-    private const int SegmentSize = 4096;
-
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
     private int _disposed;
 
     public SocketPipe(Socket socket)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: SegmentSize,
-            minimumReadSize: 1024, leaveOpen: true));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: SegmentSize,
-            leaveOpen: true));
+        Input = new SocketPipeReader(socket);
+        Output = new SocketPipeWriter(socket);
     }
 
     public PipeReader Input { get; }
@@ -72,6 +64,5 @@ internal sealed class SocketPipe : IConnectionTransport
         Abort();
         await Input.CompleteAsync();
         await Output.CompleteAsync();
-        await _stream.DisposeAsync();
     }
 }
