@@ -85,15 +85,11 @@ internal sealed partial class ClientSession
 
             if (_backendRemaining > 0)
             {
-                var piece = Math.Min(_backendRemaining, Math.Min(buffer.Length, MaxUnflushedBytes));
-                if (piece == 0)
+                if (!FrameCopy.CopyRemainder(ref buffer, ref _backendRemaining, output, MaxUnflushedBytes))
                 {
                     return false;
                 }
 
-                FrameCopy.Copy(buffer.Slice(0, piece), output);
-                buffer = buffer.Slice(piece);
-                _backendRemaining -= piece;
                 continue;
             }
 

@@ -96,15 +96,11 @@ internal sealed partial class ClientSession
         {
             if (_clientRemaining > 0)
             {
-                var piece = Math.Min(_clientRemaining, buffer.Length);
-                if (piece == 0)
+                if (!FrameCopy.CopyRemainder(ref buffer, ref _clientRemaining, output, long.MaxValue))
                 {
                     return false;
                 }
 
-                FrameCopy.Copy(buffer.Slice(0, piece), output);
-                buffer = buffer.Slice(piece);
-                _clientRemaining -= piece;
                 continue;
             }
 

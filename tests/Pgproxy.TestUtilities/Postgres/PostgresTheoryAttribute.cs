@@ -1,6 +1,6 @@
-using Pgproxy.TestUtilities.Postgres;
+using Xunit;
 
-namespace Pgproxy.IntegrationTests.Support;
+namespace Pgproxy.TestUtilities.Postgres;
 
 /// <summary>The <see cref="TheoryAttribute"/> twin of <see cref="PostgresFactAttribute"/>.</summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
