@@ -1,3 +1,4 @@
+using Pgproxy.Core.Transport;
 using System.Buffers;
 using System.IO.Pipelines;
 using Pgproxy.Core.Backends;
@@ -29,7 +30,7 @@ internal sealed class CannedBackend : IBackendConnector
     }
 
     public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password,
-        int connectTimeoutMs, CancellationToken cancellationToken)
+        int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken)
     {
         var (proxyEnd, backendEnd) = InMemoryDuplex.CreatePair(_pipeOptions);
         _ = ServeAsync(backendEnd);

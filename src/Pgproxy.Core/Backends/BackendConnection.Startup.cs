@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using Pgproxy.Core.Sessions;
+using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Auth;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
@@ -18,7 +18,7 @@ internal sealed partial class BackendConnection
     /// carrying PostgreSQL's own SQLSTATE and message.
     /// </summary>
     public static async Task<BackendConnection> OpenAsync(int nodeId, BackendEndpoint endpoint, BackendPoolKey key,
-        string? password, int connectTimeoutMs, CancellationToken cancellationToken)
+        string? password, int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken)
     {
         Socket socket;
         try
@@ -31,7 +31,7 @@ internal sealed partial class BackendConnection
                 $"pgproxy could not connect to backend node {nodeId} at {endpoint}: {e.Message}", inner: e);
         }
 
-        return await StartAsync(new BackendConnection(new SocketPipe(socket), nodeId, endpoint, key), password,
+        return await StartAsync(new BackendConnection(EpollConnection.Create(socket, loop), nodeId, endpoint, key), password,
             connectTimeoutMs, cancellationToken);
     }
 

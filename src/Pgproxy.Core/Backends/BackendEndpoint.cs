@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Pgproxy.Core.Config;
+using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Backends;
 
@@ -39,7 +40,7 @@ internal sealed class BackendEndpoint
             socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(Host, $".s.PGSQL.{Port}")),
+                await ConnectSocketAsync(socket, new UnixDomainSocketEndPoint(Path.Combine(Host, $".s.PGSQL.{Port}")),
                     timeout.Token);
             }
             catch
@@ -61,7 +62,7 @@ internal sealed class BackendEndpoint
             try
             {
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-                await socket.ConnectAsync(new IPEndPoint(address, Port), timeout.Token);
+                await ConnectSocketAsync(socket, new IPEndPoint(address, Port), timeout.Token);
                 return socket;
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
@@ -78,6 +79,31 @@ internal sealed class BackendEndpoint
         throw last is OperationCanceledException
             ? new TimeoutException($"timed out connecting to {this} after {timeoutMs} ms")
             : last ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
+    /// <summary>
+    /// Connects. Where the epoll transport serves the connection, this is a blocking connect on a pool thread:
+    /// a .NET asynchronous connect would register the socket with .NET's socket engine as well, which would then
+    /// wake up for every event of the connection. A timeout closes the socket, which ends the connect.
+    /// </summary>
+    private static async Task ConnectSocketAsync(Socket socket, EndPoint endpoint, CancellationToken cancellationToken)
+    {
+        if (!EpollLoop.IsSupported)
+        {
+            await socket.ConnectAsync(endpoint, cancellationToken);
+            return;
+        }
+
+        using var registration = cancellationToken.Register(socket.Dispose);
+        try
+        {
+            await Task.Run(() => socket.Connect(endpoint), CancellationToken.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException
+                                      && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
     }
 
     public override string ToString() => IsUnixSocket ? $"{Host}/.s.PGSQL.{Port}" : $"{Host}:{Port}";

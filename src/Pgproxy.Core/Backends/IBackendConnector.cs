@@ -1,3 +1,5 @@
+using Pgproxy.Core.Transport;
+
 namespace Pgproxy.Core.Backends;
 
 /// <summary>
@@ -7,6 +9,10 @@ namespace Pgproxy.Core.Backends;
 /// </summary>
 internal interface IBackendConnector
 {
+    /// <summary>
+    /// Connects to <paramref name="node"/> and runs the startup for <paramref name="key"/>. <paramref name="loop"/> is
+    /// the client session's event loop, so both its connections share a thread (null off the epoll transport).
+    /// </summary>
     Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password, int connectTimeoutMs,
-        CancellationToken cancellationToken);
+        EpollLoop? loop, CancellationToken cancellationToken);
 }

@@ -1,3 +1,5 @@
+using Pgproxy.Core.Transport;
+
 namespace Pgproxy.Core.Backends;
 
 /// <summary>Connects to a node over TCP or its Unix socket.</summary>
@@ -6,6 +8,7 @@ internal sealed class SocketBackendConnector : IBackendConnector
     public static SocketBackendConnector Instance { get; } = new();
 
     public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password,
-        int connectTimeoutMs, CancellationToken cancellationToken) =>
-        BackendConnection.OpenAsync(node.NodeId, node.Endpoint, key, password, connectTimeoutMs, cancellationToken);
+        int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken) =>
+        BackendConnection.OpenAsync(node.NodeId, node.Endpoint, key, password, connectTimeoutMs, loop,
+            cancellationToken);
 }

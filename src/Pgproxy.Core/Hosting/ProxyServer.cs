@@ -7,6 +7,7 @@ using Pgproxy.Core.Hba;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
 using Pgproxy.Core.Sessions;
+using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Hosting;
 
@@ -187,7 +188,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private void OnAccepted(Socket socket)
     {
         var remote = socket.RemoteEndPoint?.ToString() is { Length: > 0 } r ? r : "[local]";
-        Accept(new SocketPipe(socket), remote, (socket.RemoteEndPoint as IPEndPoint)?.Address);
+        Accept(EpollConnection.Create(socket), remote, (socket.RemoteEndPoint as IPEndPoint)?.Address);
     }
 
     /// <summary>Runs a client session over any transport (a socket here; in-memory pipes in benchmarks).</summary>

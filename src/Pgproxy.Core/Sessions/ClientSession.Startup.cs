@@ -1,4 +1,5 @@
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
@@ -138,7 +139,7 @@ internal sealed partial class ClientSession
         }
 
         var connection = await _runtime.BackendConnector.ConnectAsync(node, key, _runtime.BackendPassword(key.User),
-            _runtime.Options.ConnectTimeout, cancellationToken);
+            _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop, cancellationToken);
         node.SetStatus(BackendStatus.Up, _runtime.Time);
         return connection;
     }

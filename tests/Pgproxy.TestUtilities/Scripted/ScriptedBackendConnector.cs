@@ -1,3 +1,4 @@
+using Pgproxy.Core.Transport;
 using System.Collections.Concurrent;
 using Xunit;
 using Pgproxy.Core.Backends;
@@ -28,7 +29,7 @@ internal sealed class ScriptedBackendConnector : IBackendConnector
     public ScriptedBackend Single => Assert.Single(Backends);
 
     public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password,
-        int connectTimeoutMs, CancellationToken cancellationToken)
+        int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _connectCount);
         var (proxyEnd, backendEnd) = InMemoryTransport.CreatePair();
