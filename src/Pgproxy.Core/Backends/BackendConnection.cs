@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
-using Pgproxy.Core.Sessions;
 using Pgproxy.Protocol.Messages;
+using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Backends;
 

@@ -5,6 +5,7 @@ using Pgproxy.Core.Hosting;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
+using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Sessions;
 

@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using Pgproxy.Core.Sessions;
 
 namespace Pgproxy.Core.Transport;
 

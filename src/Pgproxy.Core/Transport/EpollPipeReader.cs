@@ -13,17 +13,11 @@ namespace Pgproxy.Core.Transport;
 /// </summary>
 internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
 {
-    private const int InitialSize = 8192;
-    private const int MaxKeptSize = 64 * 1024;
-
     private readonly EpollConnection _connection;
     private readonly Lock _lock = new();
     private ManualResetValueTaskSourceCore<ReadResult> _core;
     private CancellationTokenRegistration _tokenRegistration;
-    private byte[] _buffer = [];
-    private int _start;
-    private int _end;
-    private int _examined;
+    private readonly ReceiveBuffer _buffer = new();
     private bool _endOfStream;
     private bool _completed;
     private bool _readable = true; // data may have arrived before the socket was registered
@@ -48,7 +42,7 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            if (_end > _examined || _endOfStream)
+            if (_buffer.HasUnexamined || _endOfStream)
             {
                 return new ValueTask<ReadResult>(Result(isCanceled: false));
             }
@@ -58,7 +52,7 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
                 throw _error;
             }
 
-            MakeRoom();
+            _buffer.MakeRoom();
             if (_readable && TryReceive())
             {
                 return _error is null
@@ -97,7 +91,7 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
     {
         lock (_lock)
         {
-            if (_cancelRequested || _end > _examined || _endOfStream)
+            if (_cancelRequested || _buffer.HasUnexamined || _endOfStream)
             {
                 result = Result(isCanceled: _cancelRequested);
                 _cancelRequested = false;
@@ -115,24 +109,7 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
     {
         lock (_lock)
         {
-            var consumedIndex = IndexOf(consumed);
-            var examinedIndex = IndexOf(examined);
-            if (consumedIndex < _start || consumedIndex > _end || examinedIndex < consumedIndex || examinedIndex > _end)
-            {
-                throw new InvalidOperationException("AdvanceTo was given a position outside the last read's buffer");
-            }
-
-            _start = consumedIndex;
-            _examined = examinedIndex;
-            if (_start == _end)
-            {
-                _start = _end = _examined = 0;
-                if (_buffer.Length > MaxKeptSize)
-                {
-                    ArrayPool<byte>.Shared.Return(_buffer);
-                    _buffer = [];
-                }
-            }
+            _buffer.AdvanceTo(consumed, examined);
         }
     }
 
@@ -162,12 +139,7 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
             }
 
             _completed = true;
-            if (_buffer.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = [];
-                _start = _end = _examined = 0;
-            }
+            _buffer.Release();
         }
 
         // A read still waiting (the socket was aborted under it) ends as end-of-stream.
@@ -221,13 +193,13 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
     {
         while (true)
         {
-            var space = _buffer.Length - _end;
-            var received = EpollNative.Recv(_connection.Fd, _buffer.AsSpan(_end), space, 0);
+            var free = _buffer.Free.Span;
+            var received = EpollNative.Recv(_connection.Fd, free, free.Length, 0);
             if (received > 0)
             {
-                _end += (int)received;
+                _buffer.Produced((int)received);
                 // Less than asked for: the socket is drained; the next arrival raises a new edge.
-                _readable = received == space;
+                _readable = received == free.Length;
                 return true;
             }
 
@@ -254,43 +226,5 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
         }
     }
 
-    private ReadResult Result(bool isCanceled) =>
-        new(new ReadOnlySequence<byte>(_buffer, _start, _end - _start), isCanceled, _endOfStream);
-
-    private void MakeRoom()
-    {
-        if (_buffer.Length == 0)
-        {
-            _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
-            return;
-        }
-
-        if (_end < _buffer.Length)
-        {
-            return;
-        }
-
-        var length = _end - _start;
-        var target = length == _buffer.Length ? ArrayPool<byte>.Shared.Rent(_buffer.Length * 2) : _buffer;
-        Buffer.BlockCopy(_buffer, _start, target, 0, length);
-        if (!ReferenceEquals(target, _buffer))
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = target;
-        }
-
-        _examined -= _start;
-        _start = 0;
-        _end = length;
-    }
-
-    private int IndexOf(SequencePosition position)
-    {
-        if (position.GetObject() is not null && !ReferenceEquals(position.GetObject(), _buffer))
-        {
-            throw new InvalidOperationException("AdvanceTo was given a position from another buffer");
-        }
-
-        return position.GetInteger() & int.MaxValue;
-    }
+    private ReadResult Result(bool isCanceled) => new(_buffer.Data, isCanceled, _endOfStream);
 }

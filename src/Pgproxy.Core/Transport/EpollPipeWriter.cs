@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
@@ -13,13 +12,10 @@ namespace Pgproxy.Core.Transport;
 /// </summary>
 internal sealed class EpollPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
 {
-    private const int MinimumSize = 4096;
-
     private readonly EpollConnection _connection;
     private readonly Lock _lock = new();
     private ManualResetValueTaskSourceCore<FlushResult> _core;
-    private byte[]? _buffer;
-    private int _written;
+    private readonly SendBuffer _buffer = new();
     private int _sent;
     private bool _pending;
     private bool _completed;
@@ -31,29 +27,17 @@ internal sealed class EpollPipeWriter : PipeWriter, IValueTaskSource<FlushResult
 
     public override bool CanGetUnflushedBytes => true;
 
-    public override long UnflushedBytes => _written - _sent;
+    public override long UnflushedBytes => _buffer.Written - _sent;
 
-    public override void Advance(int bytes)
-    {
-        if (bytes < 0 || _buffer is null || _written + bytes > _buffer.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(bytes));
-        }
-
-        _written += bytes;
-    }
+    public override void Advance(int bytes) => _buffer.Advance(bytes);
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
-        Ensure(sizeHint);
-        return _buffer.AsMemory(_written);
+        ObjectDisposedException.ThrowIf(_completed, this);
+        return _buffer.GetMemory(sizeHint);
     }
 
-    public override Span<byte> GetSpan(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return _buffer.AsSpan(_written);
-    }
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
@@ -113,7 +97,8 @@ internal sealed class EpollPipeWriter : PipeWriter, IValueTaskSource<FlushResult
             _completed = true;
             wasPending = _pending;
             _pending = false;
-            ReturnBuffer();
+            _buffer.Reset();
+            _sent = 0;
         }
 
         if (wasPending)
@@ -133,10 +118,10 @@ internal sealed class EpollPipeWriter : PipeWriter, IValueTaskSource<FlushResult
     private bool TrySend(out IOException? error)
     {
         error = null;
-        while (_sent < _written)
+        while (_sent < _buffer.Written)
         {
-            var sent = EpollNative.Send(_connection.Fd, _buffer.AsSpan(_sent, _written - _sent), _written - _sent,
-                EpollNative.MsgNoSignal);
+            var unsent = _buffer.Unsent(_sent).Span;
+            var sent = EpollNative.Send(_connection.Fd, unsent, unsent.Length, EpollNative.MsgNoSignal);
             if (sent >= 0)
             {
                 _sent += (int)sent;
@@ -158,36 +143,9 @@ internal sealed class EpollPipeWriter : PipeWriter, IValueTaskSource<FlushResult
             break;
         }
 
-        _written = _sent = 0;
-        ReturnBuffer();
+        _sent = 0;
+        _buffer.Reset();
         return true;
     }
 
-    private void ReturnBuffer()
-    {
-        if (_buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-        }
-    }
-
-    private void Ensure(int sizeHint)
-    {
-        ObjectDisposedException.ThrowIf(_completed, this);
-        var needed = _written + Math.Max(sizeHint, 1);
-        if (_buffer is not null && needed <= _buffer.Length)
-        {
-            return;
-        }
-
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(MinimumSize, (_buffer?.Length ?? 0) * 2)));
-        if (_buffer is not null)
-        {
-            Buffer.BlockCopy(_buffer, 0, bigger, 0, _written);
-            ArrayPool<byte>.Shared.Return(_buffer);
-        }
-
-        _buffer = bigger;
-    }
 }

@@ -1,5 +1,5 @@
 using System.IO.Pipelines;
-using Pgproxy.Core.Sessions;
+using Pgproxy.Core.Transport;
 
 namespace Pgproxy.TestUtilities.Scripted;
 

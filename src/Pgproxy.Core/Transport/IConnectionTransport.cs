@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 
-namespace Pgproxy.Core.Sessions;
+namespace Pgproxy.Core.Transport;
 
 /// <summary>
 /// A byte stream to a peer as a pair of pipes: a socket in production (<see cref="SocketPipe"/>), an in-memory

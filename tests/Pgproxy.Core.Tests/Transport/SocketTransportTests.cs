@@ -2,23 +2,25 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Tests.Transport;
 
 /// <summary>
-/// The epoll transport against a real loopback socket: the paths the integration tests rarely force (a flush
-/// that must wait for the peer to read, a read woken by CancelPendingRead, end-of-stream).
+/// Both socket transports (pgproxy's epoll loops, and .NET's socket engine, the fallback) against a real
+/// loopback socket: the paths the integration tests rarely force (a flush that must wait for the peer to read,
+/// a read woken by CancelPendingRead, end-of-stream, a message bigger than the buffer).
 /// </summary>
-public sealed class EpollConnectionTests
+public sealed class SocketTransportTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    [Fact]
-    public async Task FlushAsync_LargerThanTheSocketBuffers_CompletesOnceThePeerReadsEverything()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task FlushAsync_LargerThanTheSocketBuffers_CompletesOnceThePeerReadsEverything(string kind)
     {
-        var (transport, peer) = await ConnectAsync();
+        var (transport, peer) = await ConnectAsync(kind);
         await using var _ = transport;
         using var __ = peer;
         var payload = new byte[32 * 1024 * 1024];
@@ -41,10 +43,12 @@ public sealed class EpollConnectionTests
         Assert.Equal(payload, received);
     }
 
-    [Fact]
-    public async Task ReadAsync_DataArrivesLater_CompletesWithIt()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task ReadAsync_DataArrivesLater_CompletesWithIt(string kind)
     {
-        var (transport, peer) = await ConnectAsync();
+        var (transport, peer) = await ConnectAsync(kind);
         await using var _ = transport;
         using var __ = peer;
 
@@ -58,10 +62,12 @@ public sealed class EpollConnectionTests
         transport.Input.AdvanceTo(result.Buffer.End);
     }
 
-    [Fact]
-    public async Task CancelPendingRead_WakesAWaitingRead_AsCanceled()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task CancelPendingRead_WakesAWaitingRead_AsCanceled(string kind)
     {
-        var (transport, peer) = await ConnectAsync();
+        var (transport, peer) = await ConnectAsync(kind);
         await using var _ = transport;
         using var __ = peer;
 
@@ -73,10 +79,12 @@ public sealed class EpollConnectionTests
         transport.Input.AdvanceTo(result.Buffer.Start);
     }
 
-    [Fact]
-    public async Task ReadAsync_PeerCloses_ReportsEndOfStream()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task ReadAsync_PeerCloses_ReportsEndOfStream(string kind)
     {
-        var (transport, peer) = await ConnectAsync();
+        var (transport, peer) = await ConnectAsync(kind);
         await using var _ = transport;
 
         var read = transport.Input.ReadAsync().AsTask();
@@ -87,10 +95,12 @@ public sealed class EpollConnectionTests
         Assert.True(result.Buffer.IsEmpty);
     }
 
-    [Fact]
-    public async Task ReadAsync_MessageBiggerThanTheBuffer_IsKeptWhole()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task ReadAsync_MessageBiggerThanTheBuffer_IsKeptWhole(string kind)
     {
-        var (transport, peer) = await ConnectAsync();
+        var (transport, peer) = await ConnectAsync(kind);
         await using var _ = transport;
         using var __ = peer;
         var payload = new byte[100_000];
@@ -114,7 +124,7 @@ public sealed class EpollConnectionTests
         transport.Input.AdvanceTo(result.Buffer.End);
     }
 
-    private static async Task<(IConnectionTransport Transport, Socket Peer)> ConnectAsync()
+    private static async Task<(IConnectionTransport Transport, Socket Peer)> ConnectAsync(string kind)
     {
         Assert.True(EpollLoop.IsSupported, "the epoll transport is expected on the CI machines (Linux x86-64)");
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -123,6 +133,6 @@ public sealed class EpollConnectionTests
         var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await peer.ConnectAsync(listener.LocalEndPoint!);
         var accepted = await listener.AcceptAsync();
-        return (EpollConnection.Create(accepted), peer);
+        return (kind == "epoll" ? EpollConnection.Create(accepted) : new SocketPipe(accepted), peer);
     }
 }

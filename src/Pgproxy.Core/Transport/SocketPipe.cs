@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 
-namespace Pgproxy.Core.Sessions;
+namespace Pgproxy.Core.Transport;
 
 /// <summary>
 /// A socket seen as a pair of pipes. The reader pulls straight from the socket when the session asks for data
