@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Sessions;
 
@@ -58,6 +59,7 @@ internal static class AdminReports
         AdminCommand.PoolNodes => PoolNodes(session, runtime),
         AdminCommand.PoolProcesses or AdminCommand.PoolPools => PoolProcesses(runtime),
         AdminCommand.PoolVersion => (["pool_version"], [[ProductInfo.VersionLine]]),
+        AdminCommand.PoolStatus => PoolStatus(runtime),
         _ => (["item", "value"], [["status", "not implemented yet in " + ProductInfo.VersionLine]]),
     };
 
@@ -100,6 +102,29 @@ internal static class AdminReports
         }
 
         return (PoolNodesColumns, rows);
+    }
+
+    /// <summary>Every configuration parameter in force: pgpool's item, value and description.</summary>
+    private static (IReadOnlyList<string>, List<string?[]>) PoolStatus(ProxyRuntime runtime)
+    {
+        var options = runtime.Options;
+        var rows = new List<string?[]>();
+        foreach (var key in ConfigKeyRegistry.All)
+        {
+            if (!key.IsIndexed)
+            {
+                rows.Add([key.Name, key.Name.Contains("password", StringComparison.Ordinal) ? "********"
+                    : key.GetValue(options), key.Description]);
+                continue;
+            }
+
+            foreach (var backend in options.Backends)
+            {
+                rows.Add([key.NameFor(backend.NodeId), key.GetBackendValue(backend), key.Description]);
+            }
+        }
+
+        return (["item", "value", "description"], rows);
     }
 
     private static (IReadOnlyList<string>, List<string?[]>) PoolProcesses(ProxyRuntime runtime)

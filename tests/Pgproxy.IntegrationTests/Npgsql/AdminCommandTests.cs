@@ -28,4 +28,24 @@ public sealed class AdminCommandTests(OneNode cluster) : ProxyTestBase(cluster)
 
         Assert.StartsWith("0|127.0.0.1|", result.StdOut, StringComparison.Ordinal);
     }
+
+    [PostgresFact]
+    public async Task ShowPoolStatus_ListsConfigurationInForce_WithPgpoolColumns()
+    {
+        await using var conn = await OpenAsync();
+        await using var cmd = new NpgsqlCommand("SHOW POOL_STATUS", conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var items = new Dictionary<string, string>();
+        while (await reader.ReadAsync())
+        {
+            items[reader.GetString(0)] = reader.GetString(1);
+            Assert.False(string.IsNullOrWhiteSpace(reader.GetString(2)), $"{reader.GetString(0)} has no description");
+        }
+
+        Assert.Equal(["item", "value", "description"], [reader.GetName(0), reader.GetName(1), reader.GetName(2)]);
+        Assert.Equal(Proxy.Server.Options.NumInitChildren.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            items["num_init_children"]);
+        Assert.Equal(cluster.Nodes[0].Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            items["backend_port0"]);
+    }
 }
