@@ -69,6 +69,7 @@ internal sealed class EpollLoop
         _connections.TryRemove(id, out _);
     }
 
+    /// <summary>One loop per core unless <c>PGPROXY_EPOLL_THREADS</c> says otherwise.</summary>
     private static EpollLoop[]? CreateLoops()
     {
         if (!IsSupported)
@@ -76,7 +77,10 @@ internal sealed class EpollLoop
             return null;
         }
 
-        var count = Math.Max(1, Environment.ProcessorCount);
+        var count = int.TryParse(Environment.GetEnvironmentVariable("PGPROXY_EPOLL_THREADS"), out var configured)
+                    && configured > 0
+            ? configured
+            : Math.Max(1, Environment.ProcessorCount);
         var loops = new EpollLoop[count];
         for (var i = 0; i < count; i++)
         {
