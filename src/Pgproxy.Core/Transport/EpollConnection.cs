@@ -59,29 +59,10 @@ internal sealed class EpollConnection : IConnectionTransport
         }
     }
 
-    public bool LooksIdleAndAlive()
-    {
-        try
-        {
-            return _socket.Connected && !_socket.Poll(0, SelectMode.SelectRead);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
-    }
+    public bool LooksIdleAndAlive() => SocketProbe.LooksIdleAndAlive(_socket);
 
-    public void Abort()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already closed; epoll has reported it or will find nothing.
-        }
-    }
+    /// <summary>Shuts the socket down; epoll then reports it, which ends a pending read or flush.</summary>
+    public void Abort() => SocketProbe.Shutdown(_socket);
 
     public ValueTask DisposeAsync()
     {

@@ -26,31 +26,12 @@ internal sealed class SocketPipe : IConnectionTransport
 
     public PipeWriter Output { get; }
 
-    public bool LooksIdleAndAlive()
-    {
-        try
-        {
-            // Readable means data or EOF; an idle backend says nothing unless it is being terminated.
-            return _socket.Connected && !_socket.Poll(0, SelectMode.SelectRead);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
-    }
+    public bool LooksIdleAndAlive() => SocketProbe.LooksIdleAndAlive(_socket);
 
     /// <summary>Closes the socket at once so that pending reads and writes on both pipes fail fast.</summary>
     public void Abort()
     {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already closed by the peer or by us; nothing left to shut down.
-        }
-
+        SocketProbe.Shutdown(_socket);
         _socket.Close();
     }
 
