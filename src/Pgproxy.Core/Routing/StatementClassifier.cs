@@ -1,0 +1,250 @@
+using System.Buffers;
+using System.Text;
+
+namespace Pgproxy.Core.Routing;
+
+/// <summary>
+/// Classifies a simple-query string (or a Parse's text) for the router: splits it into statements at top-level
+/// semicolons, classifies each with <see cref="StatementParser"/>, collects calls and time expressions with
+/// <see cref="CallScanner"/>, and combines the results. Pure and thread-safe; never throws on bad SQL, which is
+/// simply a <see cref="StatementKind.Write"/> (PostgreSQL will reject it on main, and the others never see it).
+/// </summary>
+internal static class StatementClassifier
+{
+    private const StatementFlags CombinedFlags = StatementFlags.StrictIsolation | StatementFlags.CopyFromStdin
+        | StatementFlags.CopyToStdout | StatementFlags.ExplainAnalyze | StatementFlags.ReadOnlyTransactionStart;
+
+    public static StatementClassification Classify(string sql)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        var buffer = ArrayPool<SqlToken>.Shared.Rent(64);
+        try
+        {
+            var count = Tokenize(sql, ref buffer, out var unterminated);
+            var all = new StatementTokens(buffer.AsSpan(0, count), sql);
+            return unterminated ? Unparsable(all) : Classify(all);
+        }
+        finally
+        {
+            ArrayPool<SqlToken>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Decodes UTF-8 text and classifies it; a Query body's terminating NUL (and anything after it) is ignored.</summary>
+    public static StatementClassification Classify(ReadOnlySpan<byte> utf8Sql)
+    {
+        var nul = utf8Sql.IndexOf((byte)0);
+        return Classify(Encoding.UTF8.GetString(nul < 0 ? utf8Sql : utf8Sql[..nul]));
+    }
+
+    private static int Tokenize(string sql, ref SqlToken[] buffer, out bool unterminated)
+    {
+        var lexer = new SqlLexer(sql);
+        var count = 0;
+        unterminated = false;
+        while (lexer.Next(out var token))
+        {
+            if (token.Kind == SqlTokenKind.Unterminated)
+            {
+                unterminated = true;
+                break;
+            }
+
+            if (count == buffer.Length)
+            {
+                var larger = ArrayPool<SqlToken>.Shared.Rent(buffer.Length * 2);
+                buffer.AsSpan().CopyTo(larger);
+                ArrayPool<SqlToken>.Shared.Return(buffer);
+                buffer = larger;
+            }
+
+            buffer[count++] = token;
+        }
+
+        return count;
+    }
+
+    private static StatementClassification Classify(StatementTokens all)
+    {
+        var acc = new Accumulator();
+        var start = 0;
+        var depth = 0;
+        var atomicDepth = 0;
+        var routine = (bool?)null;
+        for (var i = 0; i <= all.Count; i++)
+        {
+            if (i < all.Count)
+            {
+                var token = all.Tokens[i];
+                if (token.Kind == SqlTokenKind.OpenParen)
+                {
+                    depth++;
+                }
+                else if ((token.Kind == SqlTokenKind.CloseParen && --depth < 0)
+                    || (token.Kind == SqlTokenKind.Semicolon && depth > 0))
+                {
+                    // Unbalanced, or a semicolon inside parentheses: not SQL that PostgreSQL will run.
+                    return Unparsable(all);
+                }
+                else if (depth == 0 && token.Keyword is SqlKeyword.Begin or SqlKeyword.Case or SqlKeyword.End)
+                {
+                    routine ??= IsCreateRoutine(all, start);
+                    atomicDepth = routine.Value ? AtomicDepth(token.Keyword, atomicDepth) : 0;
+                }
+
+                if (token.Kind != SqlTokenKind.Semicolon || depth != 0 || atomicDepth != 0)
+                {
+                    continue;
+                }
+            }
+            else if (depth != 0 || atomicDepth != 0)
+            {
+                return Unparsable(all);
+            }
+
+            if (i > start)
+            {
+                acc.Add(all.Slice(start, i));
+            }
+
+            start = i + 1;
+            routine = null;
+        }
+
+        return acc.Build();
+    }
+
+    /// <summary>
+    /// CREATE [OR REPLACE] FUNCTION/PROCEDURE … BEGIN ATOMIC … END holds semicolons that do not end the
+    /// statement. The same heuristic as psql: inside such a statement, at parenthesis depth 0, BEGIN opens a
+    /// block, CASE opens one when already inside a block (it also ends with END), END closes one.
+    /// </summary>
+    private static bool IsCreateRoutine(StatementTokens all, int start)
+    {
+        if (!all.Is(start, SqlKeyword.Create))
+        {
+            return false;
+        }
+
+        var kind = all.Is(start + 1, SqlKeyword.Or) && all.Is(start + 2, SqlKeyword.Replace)
+            ? all.Keyword(start + 3)
+            : all.Keyword(start + 1);
+        return kind is SqlKeyword.Function or SqlKeyword.Procedure;
+    }
+
+    private static int AtomicDepth(SqlKeyword keyword, int depth) => keyword switch
+    {
+        SqlKeyword.Begin => depth + 1,
+        SqlKeyword.Case when depth > 0 => depth + 1,
+        SqlKeyword.End when depth > 0 => depth - 1,
+        _ => depth,
+    };
+
+    /// <summary>An unterminated string or comment, or unbalanced parentheses: PostgreSQL will reject it; a write.</summary>
+    private static StatementClassification Unparsable(StatementTokens all) => new(
+        StatementKind.Write, StatementFlags.None, [], [], [], null, null, null, StatementKind.Write,
+        FirstKeyword(all), statementCount: 1);
+
+    /// <summary>The first word, skipping opening parentheses, in upper case: a constant string for known keywords.</summary>
+    internal static string? FirstKeyword(StatementTokens st)
+    {
+        var i = 0;
+        while (st.Is(i, SqlTokenKind.OpenParen))
+        {
+            i++;
+        }
+
+        if (!st.Is(i, SqlTokenKind.Word))
+        {
+            return null;
+        }
+
+        var keyword = st.Keyword(i);
+        return keyword != SqlKeyword.None ? SqlKeywords.UpperText(keyword) : st.TextOf(i).ToString().ToUpperInvariant();
+    }
+
+    /// <summary>Combines the statements of one string into one classification.</summary>
+    private ref struct Accumulator
+    {
+        private List<string>? _names;
+        private List<TimeFunctionSpan>? _times;
+        private List<string>? _insertTables;
+        private StatementInfo _first;
+        private string? _firstKeyword;
+        private StatementFlags _flags;
+        private int _count;
+        private bool _transactionControl;
+        private bool _outsideTransaction;
+        private bool _allRead;
+
+        public Accumulator() => _allRead = true;
+
+        public void Add(StatementTokens st)
+        {
+            var info = StatementParser.Classify(st);
+            var timesBefore = _times?.Count ?? 0;
+            CallScanner.Scan(st, ref _names, ref _times);
+            if (!info.EvaluatesNow && _times is not null && _times.Count > timesBefore)
+            {
+                // A stored definition (DEFAULT now(), a view, a PREPARE body): a literal would freeze it.
+                _times.RemoveRange(timesBefore, _times.Count - timesBefore);
+                _flags |= StatementFlags.StoredTimeFunctions;
+            }
+
+            if (_count++ == 0)
+            {
+                _first = info;
+                _firstKeyword = FirstKeyword(st);
+            }
+
+            _transactionControl |= info.IsTransactionControl;
+            _outsideTransaction |= info.Kind == StatementKind.WriteOutsideTransaction;
+            _allRead &= info.Kind == StatementKind.Read;
+            _flags |= info.Flags & CombinedFlags;
+            if ((info.Flags & StatementFlags.Insert) != 0 && info.InsertTable is { } table)
+            {
+                _insertTables ??= [];
+                if (!_insertTables.Contains(table))
+                {
+                    _insertTables.Add(table);
+                }
+            }
+        }
+
+        public readonly StatementClassification Build()
+        {
+            var kind = _count switch
+            {
+                0 => StatementKind.Read,
+                1 => _first.Kind,
+                _ when _transactionControl => StatementKind.Write,
+                _ when _outsideTransaction => StatementKind.WriteOutsideTransaction,
+                _ when _allRead => StatementKind.Read,
+                _ => StatementKind.Write,
+            };
+            var flags = _flags | (_first.Flags & StatementFlags.Insert);
+            if (_count > 1)
+            {
+                flags |= StatementFlags.MultiStatement | (_transactionControl ? StatementFlags.TransactionControlInside : 0);
+            }
+
+            if (_times is { Count: > 0 })
+            {
+                flags |= StatementFlags.HasTimeFunctions;
+            }
+
+            return new StatementClassification(
+                kind,
+                flags,
+                _names is null ? [] : _names.ToArray(),
+                _times is null ? [] : _times.ToArray(),
+                _insertTables is null ? [] : _insertTables.ToArray(),
+                _first.InsertTable,
+                _first.CopyTable,
+                _first.PreparedName,
+                _first.PreparedInnerKind ?? kind,
+                _firstKeyword,
+                _count);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace Pgproxy.Core.Routing;
+
+/// <summary>Facts about a query string beyond its <see cref="StatementKind"/>.</summary>
+[Flags]
+internal enum StatementFlags : ushort
+{
+    None = 0,
+
+    /// <summary>More than one non-empty statement in the string.</summary>
+    MultiStatement = 1,
+
+    /// <summary>
+    /// BEGIN/START TRANSACTION/SET TRANSACTION/SET SESSION CHARACTERISTICS, or SET [SESSION]
+    /// default_transaction_isolation / transaction_isolation, with REPEATABLE READ or SERIALIZABLE: reads of
+    /// such a transaction go to main.
+    /// </summary>
+    StrictIsolation = 2,
+
+    /// <summary>COPY … FROM STDIN: the client will stream CopyData to every node.</summary>
+    CopyFromStdin = 4,
+
+    /// <summary>COPY … TO STDOUT, of a table or a query.</summary>
+    CopyToStdout = 8,
+
+    /// <summary><see cref="StatementClassification.TimeFunctions"/> is not empty.</summary>
+    HasTimeFunctions = 16,
+
+    /// <summary>A multi-statement string that contains BEGIN/COMMIT/ROLLBACK or a savepoint statement.</summary>
+    TransactionControlInside = 32,
+
+    /// <summary>The (first) statement is an INSERT, also under WITH or EXPLAIN ANALYZE: see InsertTable.</summary>
+    Insert = 64,
+
+    /// <summary>EXPLAIN with ANALYZE: the inner statement really runs.</summary>
+    ExplainAnalyze = 128,
+
+    /// <summary>BEGIN/START TRANSACTION READ ONLY (informational).</summary>
+    ReadOnlyTransactionStart = 256,
+
+    /// <summary>
+    /// Time functions appear in a definition that PostgreSQL stores rather than evaluates now (a column DEFAULT,
+    /// a view, a rule, a PREPARE body…). They are left out of TimeFunctions on purpose: replacing them with a
+    /// literal would freeze the value on the other nodes for good.
+    /// </summary>
+    StoredTimeFunctions = 512,
+}

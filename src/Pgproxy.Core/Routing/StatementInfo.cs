@@ -1,0 +1,26 @@
+namespace Pgproxy.Core.Routing;
+
+/// <summary>What the classifier learned about one statement of a query string, before combining them.</summary>
+internal struct StatementInfo
+{
+    public StatementKind Kind;
+    public StatementFlags Flags;
+    public string? InsertTable;
+    public string? CopyTable;
+    public string? PreparedName;
+    public StatementKind? PreparedInnerKind;
+
+    /// <summary>
+    /// True when the statement's expressions are evaluated as it runs (a query, DML, CALL, CREATE TABLE AS…),
+    /// so its time functions may be replaced by a literal; false for definitions PostgreSQL stores.
+    /// </summary>
+    public bool EvaluatesNow;
+
+    /// <summary>BEGIN/COMMIT/ROLLBACK or a savepoint statement (matters inside a multi-statement string).</summary>
+    public bool IsTransactionControl;
+
+    public static StatementInfo Of(StatementKind kind, bool evaluatesNow = false) =>
+        new() { Kind = kind, EvaluatesNow = evaluatesNow };
+
+    public static StatementInfo Write => Of(StatementKind.Write);
+}

@@ -1,0 +1,144 @@
+namespace Pgproxy.Core.Routing;
+
+/// <summary>
+/// DDL: a plain write, except the commands PostgreSQL refuses inside a transaction block
+/// (<c>PreventInTransactionBlock</c>), which must run without the router's internal transaction.
+/// </summary>
+internal static partial class StatementParser
+{
+    /// <summary>
+    /// CREATE DATABASE/TABLESPACE/SUBSCRIPTION and CREATE [UNIQUE] INDEX CONCURRENTLY run outside a transaction.
+    /// CREATE TABLE … AS query evaluates its query now; every other CREATE stores its expressions.
+    /// </summary>
+    private static StatementInfo Create(StatementTokens st, int i)
+    {
+        var j = st.Is(i + 1, SqlKeyword.Or) && st.Is(i + 2, SqlKeyword.Replace) ? i + 3 : i + 1;
+        switch (st.Keyword(j))
+        {
+            case SqlKeyword.Database or SqlKeyword.Tablespace or SqlKeyword.Subscription:
+                return StatementInfo.Of(StatementKind.WriteOutsideTransaction);
+            case SqlKeyword.Unique when st.Is(j + 1, SqlKeyword.Index) && st.Is(j + 2, SqlKeyword.Concurrently):
+            case SqlKeyword.Index when st.Is(j + 1, SqlKeyword.Concurrently):
+                return StatementInfo.Of(StatementKind.WriteOutsideTransaction);
+        }
+
+        return StatementInfo.Of(StatementKind.Write, evaluatesNow: IsCreateTableAs(st, j));
+    }
+
+    /// <summary>CREATE [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE … AS query (AS outside parentheses).</summary>
+    private static bool IsCreateTableAs(StatementTokens st, int j)
+    {
+        var table = j;
+        while (table < j + 3 && st.Is(table, SqlTokenKind.Word) && !st.Is(table, SqlKeyword.Table))
+        {
+            table++;
+        }
+
+        if (!st.Is(table, SqlKeyword.Table))
+        {
+            return false;
+        }
+
+        for (var k = table + 1; k < st.Count; k++)
+        {
+            if (st.Is(k, SqlTokenKind.OpenParen))
+            {
+                k = st.MatchingParen(k);
+                if (k < 0)
+                {
+                    return false;
+                }
+            }
+            else if (st.Is(k, SqlKeyword.As))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>DROP DATABASE/TABLESPACE/SUBSCRIPTION and DROP INDEX CONCURRENTLY run outside a transaction.</summary>
+    private static StatementInfo Drop(StatementTokens st, int i) => st.Keyword(i + 1) switch
+    {
+        SqlKeyword.Database or SqlKeyword.Tablespace or SqlKeyword.Subscription =>
+            StatementInfo.Of(StatementKind.WriteOutsideTransaction),
+        SqlKeyword.Index when st.Is(i + 2, SqlKeyword.Concurrently) =>
+            StatementInfo.Of(StatementKind.WriteOutsideTransaction),
+        _ => StatementInfo.Write,
+    };
+
+    /// <summary>
+    /// ALTER SYSTEM, ALTER SUBSCRIPTION (its refreshing forms cannot run in a transaction; the rest lose
+    /// nothing by running outside one), ALTER DATABASE name SET TABLESPACE and ALTER TABLE … DETACH PARTITION …
+    /// CONCURRENTLY run outside a transaction.
+    /// </summary>
+    private static StatementInfo Alter(StatementTokens st, int i)
+    {
+        var outside = st.Keyword(i + 1) switch
+        {
+            SqlKeyword.System or SqlKeyword.Subscription => true,
+            SqlKeyword.Database => st.Is(i + 3, SqlKeyword.Set) && st.Is(i + 4, SqlKeyword.Tablespace),
+            SqlKeyword.Table => DetachesConcurrently(st, i + 2),
+            _ => false,
+        };
+        return StatementInfo.Of(outside ? StatementKind.WriteOutsideTransaction : StatementKind.Write);
+    }
+
+    private static bool DetachesConcurrently(StatementTokens st, int from)
+    {
+        var detach = false;
+        for (var k = from; k < st.Count; k++)
+        {
+            detach |= st.Is(k, SqlKeyword.Detach);
+            if (detach && st.Is(k, SqlKeyword.Concurrently))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>REINDEX … CONCURRENTLY (as a word or an option) and REINDEX SCHEMA/DATABASE/SYSTEM run outside a transaction.</summary>
+    private static StatementInfo Reindex(StatementTokens st, int i)
+    {
+        var j = i + 1;
+        var outside = false;
+        if (st.Is(j, SqlTokenKind.OpenParen))
+        {
+            var close = st.MatchingParen(j);
+            if (close < 0)
+            {
+                return StatementInfo.Write;
+            }
+
+            outside = OptionIsOn(st, j, close, SqlKeyword.Concurrently);
+            j = close + 1;
+        }
+
+        outside |= st.Keyword(j) is SqlKeyword.Schema or SqlKeyword.Database or SqlKeyword.System
+            || st.Is(j + 1, SqlKeyword.Concurrently);
+        return StatementInfo.Of(outside ? StatementKind.WriteOutsideTransaction : StatementKind.Write);
+    }
+
+    /// <summary>CLUSTER [VERBOSE | (options)] without a table re-clusters every table, outside a transaction.</summary>
+    private static StatementInfo Cluster(StatementTokens st, int i)
+    {
+        var j = i + 1;
+        if (st.Is(j, SqlTokenKind.OpenParen))
+        {
+            j = st.MatchingParen(j) + 1;
+            if (j == 0)
+            {
+                return StatementInfo.Write;
+            }
+        }
+        else if (st.Is(j, SqlKeyword.Verbose))
+        {
+            j++;
+        }
+
+        return StatementInfo.Of(j >= st.Count ? StatementKind.WriteOutsideTransaction : StatementKind.Write);
+    }
+}

@@ -1,0 +1,141 @@
+namespace Pgproxy.Core.Routing;
+
+/// <summary>
+/// Classifies one statement from its tokens. This is not a parser of the grammar: it reads the few words that
+/// decide where a statement may run, and answers <see cref="StatementKind.Write"/> whenever the shape is not one
+/// it knows, because a write sent to one node is lost while a read sent to all merely costs time.
+/// </summary>
+internal static partial class StatementParser
+{
+    public static StatementInfo Classify(StatementTokens st)
+    {
+        // "(SELECT 1) UNION (SELECT 2)": only queries may start with a parenthesis.
+        var i = 0;
+        while (st.Is(i, SqlTokenKind.OpenParen))
+        {
+            i++;
+        }
+
+        var first = st.Keyword(i);
+        if (i > 0 && first is not (SqlKeyword.Select or SqlKeyword.Values or SqlKeyword.Table or SqlKeyword.With))
+        {
+            return StatementInfo.Write;
+        }
+
+        return first switch
+        {
+            SqlKeyword.Select or SqlKeyword.Values or SqlKeyword.Table => Query(st),
+            SqlKeyword.With => With(st, i),
+            SqlKeyword.Insert => Insert(st, i),
+            SqlKeyword.Update or SqlKeyword.Delete or SqlKeyword.Merge or SqlKeyword.Call =>
+                StatementInfo.Of(StatementKind.Write, evaluatesNow: true),
+            SqlKeyword.Show => StatementInfo.Of(StatementKind.Read),
+            SqlKeyword.Explain => Explain(st, i),
+            SqlKeyword.Copy => Copy(st, i),
+            SqlKeyword.Begin => Begin(st, i + 1),
+            SqlKeyword.Start => st.Is(i + 1, SqlKeyword.Transaction) ? Begin(st, i + 2) : StatementInfo.Write,
+            SqlKeyword.Commit or SqlKeyword.End => Commit(st, i),
+            SqlKeyword.Rollback or SqlKeyword.Abort => Rollback(st, i),
+            SqlKeyword.Savepoint or SqlKeyword.Release => TransactionControl(StatementKind.SessionState),
+            SqlKeyword.Set => Set(st, i),
+            SqlKeyword.Reset or SqlKeyword.Listen or SqlKeyword.Unlisten or SqlKeyword.Load or SqlKeyword.Fetch
+                or SqlKeyword.Move or SqlKeyword.Close => StatementInfo.Of(StatementKind.SessionState),
+            SqlKeyword.Declare => StatementInfo.Of(StatementKind.SessionState, evaluatesNow: true),
+            SqlKeyword.Discard => StatementInfo.Of(
+                st.Is(i + 1, SqlKeyword.All) ? StatementKind.WriteOutsideTransaction : StatementKind.SessionState),
+            SqlKeyword.Prepare => Prepare(st, i),
+            SqlKeyword.Execute => Execute(st, i),
+            SqlKeyword.Deallocate => Deallocate(st, i),
+            SqlKeyword.Vacuum or SqlKeyword.Checkpoint => StatementInfo.Of(StatementKind.WriteOutsideTransaction),
+            SqlKeyword.Create => Create(st, i),
+            SqlKeyword.Drop => Drop(st, i),
+            SqlKeyword.Alter => Alter(st, i),
+            SqlKeyword.Reindex => Reindex(st, i),
+            SqlKeyword.Cluster => Cluster(st, i),
+            _ => StatementInfo.Write,
+        };
+    }
+
+    /// <summary>SELECT, VALUES, TABLE (and the main part of WITH): a read unless something in it writes or locks.</summary>
+    private static StatementInfo Query(StatementTokens st) =>
+        StatementInfo.Of(QueryWrites(st) ? StatementKind.Write : StatementKind.Read, evaluatesNow: true);
+
+    /// <summary>
+    /// True when a query-shaped statement writes or takes row locks: SELECT … INTO, FOR UPDATE / FOR NO KEY
+    /// UPDATE / FOR SHARE / FOR KEY SHARE at any depth, or INSERT/UPDATE/DELETE/MERGE anywhere (a data-modifying
+    /// CTE). Deliberately coarse: an unquoted column named "delete" makes a read a write, never the reverse.
+    /// </summary>
+    private static bool QueryWrites(StatementTokens st)
+    {
+        var tokens = st.Tokens;
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            switch (tokens[i].Keyword)
+            {
+                case SqlKeyword.Into or SqlKeyword.Insert or SqlKeyword.Update or SqlKeyword.Delete or SqlKeyword.Merge
+                    when i == 0 || tokens[i - 1].Kind != SqlTokenKind.Dot:
+                    return true;
+                case SqlKeyword.For when st.Keyword(i + 1) is SqlKeyword.Share or SqlKeyword.Key or SqlKeyword.No:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// WITH [RECURSIVE] name [(cols)] AS [[NOT] MATERIALIZED] (body) [, …] main: the main statement is the
+    /// first of SELECT/INSERT/UPDATE/DELETE/MERGE/VALUES/TABLE outside the CTE bodies.
+    /// </summary>
+    private static StatementInfo With(StatementTokens st, int with)
+    {
+        for (var i = with + 1; i < st.Count; i++)
+        {
+            switch (st.Kind(i))
+            {
+                case SqlTokenKind.OpenParen:
+                    i = st.MatchingParen(i);
+                    if (i < 0)
+                    {
+                        return StatementInfo.Write;
+                    }
+
+                    continue;
+                case SqlTokenKind.Word:
+                    switch (st.Keyword(i))
+                    {
+                        case SqlKeyword.Insert:
+                            return Insert(st, i);
+                        case SqlKeyword.Update or SqlKeyword.Delete or SqlKeyword.Merge:
+                            return StatementInfo.Of(StatementKind.Write, evaluatesNow: true);
+                        case SqlKeyword.Select or SqlKeyword.Values or SqlKeyword.Table:
+                            return Query(st);
+                    }
+
+                    break;
+            }
+        }
+
+        return Query(st);
+    }
+
+    /// <summary>INSERT INTO name …: a write whose target the router needs for insert_lock.</summary>
+    private static StatementInfo Insert(StatementTokens st, int insert)
+    {
+        var info = StatementInfo.Of(StatementKind.Write, evaluatesNow: true);
+        info.Flags = StatementFlags.Insert;
+        if (st.Is(insert + 1, SqlKeyword.Into))
+        {
+            var end = st.SkipQualifiedName(insert + 2);
+            if (end > insert + 2)
+            {
+                info.InsertTable = st.NameText(insert + 2, end);
+            }
+        }
+
+        return info;
+    }
+
+    private static StatementInfo TransactionControl(StatementKind kind) =>
+        new() { Kind = kind, IsTransactionControl = true };
+}

@@ -1,0 +1,29 @@
+namespace Pgproxy.Core.Routing;
+
+/// <summary>Which current-time expression a <see cref="TimeFunctionSpan"/> covers.</summary>
+internal enum TimeFunctionKind : byte
+{
+    /// <summary><c>now()</c> or <c>pg_catalog.now()</c>.</summary>
+    Now,
+
+    /// <summary><c>CURRENT_TIMESTAMP [(p)]</c>.</summary>
+    CurrentTimestamp,
+
+    /// <summary><c>CURRENT_DATE</c>.</summary>
+    CurrentDate,
+
+    /// <summary><c>CURRENT_TIME [(p)]</c>.</summary>
+    CurrentTime,
+
+    /// <summary><c>LOCALTIME [(p)]</c>.</summary>
+    LocalTime,
+
+    /// <summary><c>LOCALTIMESTAMP [(p)]</c>.</summary>
+    LocalTimestamp,
+
+    /// <summary><c>transaction_timestamp()</c>.</summary>
+    TransactionTimestamp,
+
+    /// <summary>The string literal <c>'now'</c> cast to a date/time type (the span covers the literal only).</summary>
+    NowLiteral,
+}

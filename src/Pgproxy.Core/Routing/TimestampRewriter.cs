@@ -1,0 +1,78 @@
+using System.Text;
+
+namespace Pgproxy.Core.Routing;
+
+/// <summary>
+/// Replaces current-time expressions with main's transaction timestamp, so that the other nodes store the
+/// same values main did. The literal is the text of main's <c>now()</c> in the session's time zone; casting it
+/// to the original expression's type gives each node exactly main's value (the session settings are the same on
+/// every node, because SET goes to all of them).
+/// </summary>
+internal static class TimestampRewriter
+{
+    /// <summary>
+    /// Returns <paramref name="sql"/> with every span replaced: now()/CURRENT_TIMESTAMP/transaction_timestamp() by
+    /// <c>('ts'::timestamptz[(p)])</c>, CURRENT_DATE by <c>('ts'::timestamptz::date)</c>, CURRENT_TIME by
+    /// <c>('ts'::timestamptz::timetz[(p)])</c>, LOCALTIMESTAMP by <c>('ts'::timestamptz::timestamp[(p)])</c>,
+    /// LOCALTIME by <c>('ts'::timestamptz::time[(p)])</c>. The parentheses keep operators binding as before.
+    /// A <c>'now'</c> literal becomes <c>'ts'</c> without parentheses: its cast (<c>::date</c>) stays, and a
+    /// typed literal (<c>timestamp 'now'</c>) must stay a plain string.
+    /// </summary>
+    /// <param name="sql">The original text the spans point into.</param>
+    /// <param name="spans">In text order, not overlapping (as <see cref="StatementClassification.TimeFunctions"/> are).</param>
+    /// <param name="mainNow">The text of main's now(), e.g. <c>2026-11-22 10:11:12.123456+00</c>.</param>
+    public static string Rewrite(string sql, IReadOnlyList<TimeFunctionSpan> spans, string mainNow)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(spans);
+        ArgumentNullException.ThrowIfNull(mainNow);
+        if (spans.Count == 0)
+        {
+            return sql;
+        }
+
+        var literal = "'" + mainNow.Replace("'", "''", StringComparison.Ordinal) + "'";
+        var result = new StringBuilder(sql.Length + (spans.Count * (literal.Length + 32)));
+        var copied = 0;
+        foreach (var span in spans)
+        {
+            if (span.Start < copied || span.Length < 0 || span.Start + span.Length > sql.Length)
+            {
+                throw new ArgumentException(
+                    $"time function span {span.Start}+{span.Length} is out of order or outside the text", nameof(spans));
+            }
+
+            result.Append(sql, copied, span.Start - copied);
+            AppendReplacement(result, literal, span);
+            copied = span.Start + span.Length;
+        }
+
+        return result.Append(sql, copied, sql.Length - copied).ToString();
+    }
+
+    private static void AppendReplacement(StringBuilder result, string literal, TimeFunctionSpan span)
+    {
+        if (span.Kind == TimeFunctionKind.NowLiteral)
+        {
+            result.Append(literal);
+            return;
+        }
+
+        result.Append('(').Append(literal).Append("::timestamptz");
+        var type = span.Kind switch
+        {
+            TimeFunctionKind.CurrentDate => "::date",
+            TimeFunctionKind.CurrentTime => "::timetz",
+            TimeFunctionKind.LocalTimestamp => "::timestamp",
+            TimeFunctionKind.LocalTime => "::time",
+            _ => "",
+        };
+        result.Append(type);
+        if (span.Precision >= 0 && span.Kind != TimeFunctionKind.CurrentDate)
+        {
+            result.Append('(').Append(span.Precision).Append(')');
+        }
+
+        result.Append(')');
+    }
+}
