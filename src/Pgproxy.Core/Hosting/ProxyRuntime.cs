@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
+using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
 
 namespace Pgproxy.Core.Hosting;
@@ -21,7 +22,11 @@ internal sealed class ProxyRuntime
         StartedAt = time.GetUtcNow();
         Nodes = new BackendNodeSet(options.Backends, time);
         Pool = new BackendPool(PoolSettings.From(options), loggerFactory.CreateLogger("Pgproxy.Backends"));
+        RoutingPolicy = new RoutingPolicy(options, new ClassificationCache(), new FunctionVolatility());
     }
+
+    /// <summary>Routing settings and the classification caches (swapped whole on reload, caches kept).</summary>
+    public RoutingPolicy RoutingPolicy { get; private set; }
 
     public ProxyOptions Options
     {
@@ -29,6 +34,7 @@ internal sealed class ProxyRuntime
         set
         {
             _options = value;
+            RoutingPolicy = new RoutingPolicy(value, RoutingPolicy.Classifications, RoutingPolicy.Volatility);
             Pool.Settings = PoolSettings.From(value);
             Nodes.ApplyReload(value.Backends);
         }

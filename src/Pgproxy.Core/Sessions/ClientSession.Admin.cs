@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 using System.Text;
 using Pgproxy.Core.Admin;
 using Pgproxy.Protocol.Messages;
@@ -16,7 +15,7 @@ internal sealed partial class ClientSession
     /// own, and the extended protocol (Describe, Bind, named statements: how Npgsql and JDBC send everything)
     /// works without pgproxy imitating any of it. Returns false when the frame is not an admin command.
     /// </summary>
-    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, PipeWriter backendOutput)
+    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput)
     {
         Span<byte> body = stackalloc byte[AdminCommandParser.MaxFrameBody];
         var length = (int)frame.Length - 5;

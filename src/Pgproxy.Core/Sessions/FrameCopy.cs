@@ -25,7 +25,7 @@ internal static class FrameCopy
         return true;
     }
 
-    public static void Copy(in ReadOnlySequence<byte> source, PipeWriter destination)
+    public static void Copy(in ReadOnlySequence<byte> source, IBufferWriter<byte> destination)
     {
         if (source.IsSingleSegment)
         {

@@ -29,7 +29,7 @@ public static class CommandCompleteMessage
         return Utf8Parser.TryParse(lastWord, out rows, out int consumed) && consumed == lastWord.Length;
     }
 
-    private static ReadOnlySpan<byte> ReadTagBytes(ReadOnlySpan<byte> body)
+    public static ReadOnlySpan<byte> ReadTagBytes(ReadOnlySpan<byte> body)
     {
         int offset = 0;
         ReadOnlySpan<byte> tag = CStringReader.ReadBytes(body, ref offset, "CommandComplete");

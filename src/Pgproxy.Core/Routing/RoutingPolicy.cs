@@ -1,0 +1,94 @@
+using Pgproxy.Core.Config;
+
+namespace Pgproxy.Core.Routing;
+
+/// <summary>
+/// The routing settings in force (rebuilt on reload) and the caches that outlive them: classifications by
+/// query text, and which functions are volatile in each database.
+/// </summary>
+internal sealed class RoutingPolicy
+{
+    public RoutingPolicy(ProxyOptions options, ClassificationCache classifications, FunctionVolatility volatility)
+    {
+        Classifications = classifications;
+        Volatility = volatility;
+        WriteFunctions = new FunctionListMatcher(options.WriteFunctionList);
+        ReadOnlyFunctions = new FunctionListMatcher(options.ReadOnlyFunctionList);
+        RefuseNondeterministic = !string.Equals(options.NondeterministicWrite, "allow", StringComparison.OrdinalIgnoreCase);
+        InsertLock = options.InsertLock;
+    }
+
+    public ClassificationCache Classifications { get; }
+
+    public FunctionVolatility Volatility { get; }
+
+    public FunctionListMatcher WriteFunctions { get; }
+
+    public FunctionListMatcher ReadOnlyFunctions { get; }
+
+    /// <summary><c>nondeterministic_write = error</c>.</summary>
+    public bool RefuseNondeterministic { get; }
+
+    public bool InsertLock { get; }
+
+    /// <summary>
+    /// True when a statement calls a function that makes it a write, by pgpool's rule: listed in
+    /// <c>write_function_list</c>; or, when <c>read_only_function_list</c> is set, not listed there; or, when both
+    /// lists are empty, volatile in the database's pg_proc. Null when the database's volatility is not loaded yet.
+    /// </summary>
+    public bool? CallsWriteFunction(StatementClassification statement, string database)
+    {
+        if (statement.FunctionNames.Count == 0)
+        {
+            return false;
+        }
+
+        IReadOnlySet<string>? volatileNames = null;
+        foreach (var function in statement.FunctionNames)
+        {
+            if (!WriteFunctions.IsEmpty || !ReadOnlyFunctions.IsEmpty)
+            {
+                if (WriteFunctions.Matches(function)
+                    || (!ReadOnlyFunctions.IsEmpty && !ReadOnlyFunctions.Matches(function)))
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            volatileNames ??= Volatility.Get(database);
+            if (volatileNames is null)
+            {
+                return null;
+            }
+
+            // random(), clock_timestamp()… are volatile but write nothing: a SELECT of them is still a read.
+            if (volatileNames.Contains(function) && !NondeterministicFunctions.Contains(function))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The first function in a write whose result would differ between nodes, when refused.</summary>
+    public string? RefusedFunction(StatementClassification statement)
+    {
+        if (!RefuseNondeterministic)
+        {
+            return null;
+        }
+
+        foreach (var function in statement.FunctionNames)
+        {
+            if (NondeterministicFunctions.Contains(function))
+            {
+                return function;
+            }
+        }
+
+        return null;
+    }
+}
