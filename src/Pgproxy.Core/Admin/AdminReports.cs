@@ -93,7 +93,7 @@ internal static class AdminReports
                 node == main ? "main" : "replica",
                 node == main ? "main" : "replica",
                 Invariant(node.SelectCount),
-                session.Backend?.NodeId == node.NodeId ? "true" : "false",
+                session.LoadBalanceNodeId == node.NodeId ? "true" : "false",
                 "0",
                 "",
                 "",

@@ -32,4 +32,11 @@ internal static class EventIds
     public const int BackendResetFailed = 303;
     public const int BackendPooled = 304;
     public const int BackendDiscarded = 305;
+
+    // 500-599: replication
+    public const int NodeDegenerated = 500;
+    public const int ResultMismatch = 501;
+    public const int StatementRefused = 502;
+    public const int PerNodeStatement = 503;
+    public const int CatalogQueryFailed = 504;
 }

@@ -26,6 +26,9 @@ internal sealed partial class ClientSession
         public static partial void HbaRefused(ILogger logger, string remoteAddress, string user, string database,
             string reason);
 
+        [LoggerMessage(EventIds.NodeDegenerated, LogLevel.Error, "degenerating backend node {NodeId}: {Reason}")]
+        public static partial void NodeDown(ILogger logger, int nodeId, string reason);
+
         [LoggerMessage(EventIds.BackendConnectFailed, LogLevel.Warning,
             "could not give user \"{User}\" database \"{Database}\" a backend connection: {Reason}")]
         public static partial void BackendConnectFailed(ILogger logger, string user, string database, string reason);

@@ -82,7 +82,9 @@ internal sealed partial class ClientSession
         var key = BackendPoolKey.From(User, Database, parameters);
         try
         {
-            _backend = await AcquireBackendAsync(key, timeout.Token);
+            _backend = IsReplicated
+                ? await AcquireReplicatedBackendsAsync(key, timeout.Token)
+                : await AcquireBackendAsync(key, timeout.Token);
         }
         catch (BackendStartupException e)
         {
@@ -151,15 +153,19 @@ internal sealed partial class ClientSession
     private async Task ForwardCancelRequestAsync(int processId, int secretKey)
     {
         var target = _runtime.Sessions.FindForCancel(processId, secretKey);
-        if (target?.Backend is not { } backend)
+        if (target is null || !target.Backends.Any())
         {
             Log.CancelUnknownKey(_logger, RemoteAddress, processId);
             return;
         }
 
-        await CancelForwarder.SendAsync(backend.Endpoint, backend.ProcessId, backend.SecretKey,
-            _runtime.Options.ConnectTimeout);
-        Log.CancelForwarded(_logger, processId, backend.NodeId, backend.ProcessId);
+        // In replication mode the statement may be running on several nodes: cancel it on each.
+        foreach (var backend in target.Backends.ToArray())
+        {
+            await CancelForwarder.SendAsync(backend.Endpoint, backend.ProcessId, backend.SecretKey,
+                _runtime.Options.ConnectTimeout);
+            Log.CancelForwarded(_logger, processId, backend.NodeId, backend.ProcessId);
+        }
     }
 
     /// <summary>

@@ -12,6 +12,12 @@ internal sealed partial class ClientSession
     /// </summary>
     private async Task ForwardAsync()
     {
+        if (_links.Length > 0)
+        {
+            await RunReplicationAsync();
+            return;
+        }
+
         var backendPump = RunBackendPumpAsync();
         SessionEndReason clientEnd;
         try
@@ -183,37 +189,49 @@ internal sealed partial class ClientSession
             _holdsSlot = false;
         }
 
-        var backend = _backend;
-        if (backend is not null)
+        if (_links.Length > 0)
         {
-            var reusable = false;
-            if (!backend.IsBroken && !_runtime.Shutdown.IsCancellationRequested)
+            foreach (var link in _links)
             {
-                try
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                    reusable = await backend.ResetAsync(_runtime.Options.ResetQueryList, timeout.Token);
-                }
-                catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
-                                              or OperationCanceledException
-                                              or ProtocolViolationException)
-                {
-                    Log.BackendResetFailed(_logger, backend.NodeId, backend.ProcessId, e.Message);
-                }
+                await ReleaseBackendAsync(link.Backend);
             }
-
-            if (reusable)
-            {
-                _runtime.Pool.Return(backend);
-            }
-            else
-            {
-                backend.IsBroken = true;
-                await backend.TerminateAsync();
-            }
+        }
+        else if (_backend is not null)
+        {
+            await ReleaseBackendAsync(_backend);
         }
 
         _client.Abort();
         Log.SessionEnded(_logger, RemoteAddress, User, Database, EndReason);
+    }
+
+    /// <summary>Resets and caches a backend connection that ended cleanly, closes it otherwise.</summary>
+    private async Task ReleaseBackendAsync(Backends.BackendConnection backend)
+    {
+        var reusable = false;
+        if (!backend.IsBroken && !_runtime.Shutdown.IsCancellationRequested)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                reusable = await backend.ResetAsync(_runtime.Options.ResetQueryList, timeout.Token);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
+                                          or OperationCanceledException
+                                          or ProtocolViolationException)
+            {
+                Log.BackendResetFailed(_logger, backend.NodeId, backend.ProcessId, e.Message);
+            }
+        }
+
+        if (reusable)
+        {
+            _runtime.Pool.Return(backend);
+        }
+        else
+        {
+            backend.IsBroken = true;
+            await backend.TerminateAsync();
+        }
     }
 }

@@ -106,6 +106,7 @@ internal sealed partial class ClientSession
     /// </summary>
     public bool IsIdleBeyond(int limitSeconds, long now) =>
         limitSeconds > 0 && _backend is not null && Volatile.Read(ref _cyclesDone) == Volatile.Read(ref _cyclesSent)
+        && (_replication is null || _replication.WaitingForClient)
         && now - Volatile.Read(ref _lastClientActivity) >= limitSeconds * 1000L;
 
     private bool TrySetEndReason(SessionEndReason reason) =>

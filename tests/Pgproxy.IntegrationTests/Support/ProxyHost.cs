@@ -6,7 +6,7 @@ using Pgproxy.TestUtilities.Postgres;
 
 namespace Pgproxy.IntegrationTests.Support;
 
-/// <summary>An in-process pgproxy on a free loopback port in front of node 0 of a cluster.</summary>
+/// <summary>An in-process pgproxy on a free loopback port in front of every node of a cluster.</summary>
 internal sealed class ProxyHost : IAsyncDisposable
 {
     private ProxyHost(ProxyServer server)
@@ -20,23 +20,19 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     public static ProxyHost Start(PgClusterFixture cluster, Func<ProxyOptions, ProxyOptions>? configure = null)
     {
-        var node = cluster.Nodes[0];
         var temp = Path.GetTempPath();
         var options = new ProxyOptions
         {
             ListenAddresses = PostgresInstance.Host,
             Port = 0,
             UnixSocketDirectories = "",
-            Backends =
-            [
-                new BackendConfig
-                {
-                    NodeId = 0,
-                    Hostname = PostgresInstance.Host,
-                    Port = node.Port,
-                    DataDirectory = node.DataDirectory,
-                },
-            ],
+            Backends = [.. cluster.Nodes.Select((node, i) => new BackendConfig
+            {
+                NodeId = i,
+                Hostname = PostgresInstance.Host,
+                Port = node.Port,
+                DataDirectory = node.DataDirectory,
+            })],
             PoolPasswd = "",
             PidFileName = Path.Combine(temp, "pgproxy-itest-unused.pid"),
             Logdir = temp,

@@ -1,0 +1,31 @@
+using System.Buffers;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// The extended-protocol messages a client sent since its last Sync or Flush, kept whole so the group can be
+/// routed as one (a group that writes goes to every node) and sent to each node in one write.
+/// </summary>
+internal sealed class ExtendedGroup
+{
+    private readonly ArrayBufferWriter<byte> _bytes = new(512);
+    private readonly List<GroupFrame> _frames = [];
+
+    public IReadOnlyList<GroupFrame> Frames => _frames;
+
+    public ReadOnlyMemory<byte> Bytes => _bytes.WrittenMemory;
+
+    public void Add(in ReadOnlySequence<byte> frame, byte type)
+    {
+        _frames.Add(new GroupFrame(_bytes.WrittenCount, (int)frame.Length, type));
+        Sessions.FrameCopy.Copy(frame, _bytes);
+    }
+
+    public ReadOnlySpan<byte> Frame(GroupFrame frame) => _bytes.WrittenSpan.Slice(frame.Offset, frame.Length);
+
+    public void Clear()
+    {
+        _frames.Clear();
+        _bytes.ResetWrittenCount();
+    }
+}

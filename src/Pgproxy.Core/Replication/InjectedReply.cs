@@ -1,0 +1,22 @@
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// A reply the client must not see, because pgproxy injected the message that causes it: the internal
+/// transaction's BEGIN/COMMIT, the <c>SELECT now()</c> that fixes main's timestamp, a lazy Parse on a node
+/// that had not seen a statement. Replies arrive in the order the messages were sent, so a queue per node
+/// tells which of the next replies to swallow.
+/// </summary>
+internal enum InjectedReply : byte
+{
+    /// <summary>A whole simple-query cycle, up to and including its ReadyForQuery.</summary>
+    QueryCycle,
+
+    /// <summary>A query cycle whose single DataRow carries main's transaction timestamp.</summary>
+    NowQueryCycle,
+
+    /// <summary>One ParseComplete.</summary>
+    ParseComplete,
+
+    /// <summary>One CloseComplete.</summary>
+    CloseComplete,
+}

@@ -1,0 +1,106 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Pgproxy.Core.Backends;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// A session's connection to one node in replication mode, with what the session must remember about it: the
+/// transaction status from its last ReadyForQuery, a BEGIN the client sent that has not reached this node yet
+/// (it rides along with the next statement that does), and the replies to swallow because pgproxy injected
+/// their requests.
+/// </summary>
+internal sealed class NodeLink
+{
+    private readonly Queue<InjectedReply> _injected = new();
+
+    public NodeLink(BackendConnection backend, BackendNode node)
+    {
+        Backend = backend;
+        Node = node;
+        AsTargets = [this];
+    }
+
+    /// <summary>This link alone, as the target list of a request that runs on one node (no allocation per request).</summary>
+    public NodeLink[] AsTargets { get; }
+
+    public BackendConnection Backend { get; }
+
+    public BackendNode Node { get; }
+
+    public int NodeId => Node.NodeId;
+
+    /// <summary>Bit of this node in the statement registry's "parsed on" masks.</summary>
+    public ulong Bit => 1UL << NodeId;
+
+    public PipeReader Input => Backend.Input;
+
+    public PipeWriter Output => Backend.Output;
+
+    /// <summary>Status from this node's last ReadyForQuery.</summary>
+    public TransactionStatus Status
+    {
+        get => Backend.TransactionStatus;
+        set => Backend.TransactionStatus = value;
+    }
+
+    /// <summary>The client's BEGIN, not yet sent here; it is sent right before the next message this node gets.</summary>
+    public byte[]? PendingBegin { get; set; }
+
+    /// <summary>True when this node is (or, with a pending BEGIN, is about to be) inside the client's transaction.</summary>
+    public bool InTransaction => PendingBegin is not null || Status != TransactionStatus.Idle;
+
+    /// <summary>The node was taken out (failed or diverged) during this session; it gets nothing more.</summary>
+    public bool Detached { get; set; }
+
+    /// <summary>Bytes of a reply message still to pass through or skip (a large one handled in pieces).</summary>
+    public long ReplyRemaining { get; set; }
+
+    /// <summary>True when the message being streamed in pieces is forwarded, false when it is skipped.</summary>
+    public bool ReplyRemainingForwarded { get; set; }
+
+    public ResultSummary Summary { get; } = new();
+
+    /// <summary>The error of the last swallowed cycle (an injected COMMIT that failed, say), if any.</summary>
+    public byte[]? SwallowedError { get; set; }
+
+    /// <summary>
+    /// Close messages for statements the client closed while this node was not in the group: sent ahead of the
+    /// next group this node gets, so a later Parse of the same name does not collide.
+    /// </summary>
+    public List<byte[]> PendingCloses { get; } = [];
+
+    /// <summary>Replies still to swallow, oldest first.</summary>
+    public Queue<InjectedReply> Injected => _injected;
+
+    /// <summary>Writes a message pgproxy injects and remembers to swallow its reply.</summary>
+    public void Inject(ReadOnlySpan<byte> message, InjectedReply reply)
+    {
+        Output.Write(message);
+        _injected.Enqueue(reply);
+    }
+
+    /// <summary>Sends the client's deferred BEGIN ahead of whatever comes next.</summary>
+    public void FlushPendingBegin()
+    {
+        if (PendingBegin is { } begin)
+        {
+            PendingBegin = null;
+            Inject(begin, InjectedReply.QueryCycle);
+        }
+    }
+
+    /// <summary>Sends the Close messages this node missed.</summary>
+    public void FlushPendingCloses()
+    {
+        foreach (var close in PendingCloses)
+        {
+            Inject(close, InjectedReply.CloseComplete);
+        }
+
+        PendingCloses.Clear();
+    }
+
+    public override string ToString() => $"node {NodeId}";
+}

@@ -1,0 +1,197 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Backend;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>
+    /// Tables with a sequence or identity default, per database and table name as written: what
+    /// <c>insert_lock</c> must serialise. Read once per table from main's catalog.
+    /// </summary>
+    private static readonly ConcurrentDictionary<(string Database, string Table), bool> SequenceTables = new();
+
+    /// <summary>Reads the database's volatile functions from main (the first session of a database does it).</summary>
+    private async Task LoadVolatileFunctionsAsync()
+    {
+        if (_clientStatus == TransactionStatus.Failed)
+        {
+            return; // main cannot run anything now; the caller treats unknown functions as writes.
+        }
+
+        var names = await RunCatalogQueryAsync(Main, FunctionVolatility.Query);
+        if (names is not null)
+        {
+            _policy.Volatility.Store(_session.Database, names);
+        }
+    }
+
+    /// <summary>
+    /// The table to lock for an INSERT under <c>insert_lock</c> (a table whose column default draws from a
+    /// sequence, or an identity column), or null. pgpool's <c>/*NO INSERT LOCK*/</c> comment is not needed:
+    /// tables without sequences are never locked.
+    /// </summary>
+    private async ValueTask<string?> InsertLockTableAsync(StatementClassification statement)
+    {
+        if (!_policy.InsertLock || statement.InsertTable is not { } table
+                                || !statement.Flags.HasFlag(StatementFlags.Insert))
+        {
+            return null;
+        }
+
+        var key = (_session.Database, table);
+        if (!SequenceTables.TryGetValue(key, out var hasSequence))
+        {
+            if (_clientStatus == TransactionStatus.Failed)
+            {
+                return null;
+            }
+
+            var literal = "'" + InjectedQueries.QuoteQualified(table).Replace("'", "''", StringComparison.Ordinal) + "'";
+            var rows = await RunCatalogQueryAsync(Main,
+                "SELECT count(*) FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d " +
+                "ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = pg_catalog.to_regclass(" + literal +
+                ") AND a.attnum > 0 AND NOT a.attisdropped AND (a.attidentity <> '' OR " +
+                "pg_catalog.pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%')");
+            hasSequence = rows is [var count] && count != "0";
+            if (rows is not null)
+            {
+                SequenceTables[key] = hasSequence;
+            }
+        }
+
+        return hasSequence ? table : null;
+    }
+
+    /// <summary>
+    /// Runs a catalog query of pgproxy's own on a node between the client's requests and returns the first
+    /// column of every row, or null when it failed (logged; the caller falls back to the safe choice). Inside
+    /// the client's transaction it runs in it, which is harmless for a read of the catalog.
+    /// </summary>
+    private async Task<List<string>?> RunCatalogQueryAsync(NodeLink link, string sql)
+    {
+        link.FlushPendingBegin();
+        link.Output.Write(InjectedQueries.Encode(sql));
+        await link.Output.FlushAsync();
+        var rows = new List<string>();
+        string? error = null;
+        var input = link.Input;
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            var buffer = result.Buffer;
+            var ready = false;
+            while (!ready && FrameReader.TryReadHeader(buffer, out var header) && buffer.Length >= header.TotalLength)
+            {
+                var body = buffer.Slice(5, header.TotalLength - 5).ToArray();
+                switch ((BackendMessageType)header.Type)
+                {
+                    case BackendMessageType.DataRow:
+                        if (ReadFirstColumn(body) is { } value)
+                        {
+                            rows.Add(value);
+                        }
+
+                        break;
+                    case BackendMessageType.ErrorResponse:
+                        error = ErrorResponseMessage.Parse(body).Message;
+                        break;
+                    case BackendMessageType.ReadyForQuery:
+                        link.Status = ReadyForQueryMessage.Read(body);
+                        ready = true;
+                        break;
+                    default:
+                        break;
+                }
+
+                buffer = buffer.Slice(header.TotalLength);
+            }
+
+            input.AdvanceTo(buffer.Start, ready ? buffer.Start : result.Buffer.End);
+            if (ready)
+            {
+                break;
+            }
+
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                throw new IOException($"backend node {link.NodeId} closed the connection");
+            }
+        }
+
+        if (error is not null)
+        {
+            Log.CatalogQueryFailed(_logger, error);
+            return null;
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// A FunctionCall message (fast-path, used for large objects): every node, main first, compared like any
+    /// write; it has no text to classify.
+    /// </summary>
+    private Task RunFunctionCallAsync() => RunWriteAsync(_frame.WrittenMemory, statement: null,
+        internalTransaction: false);
+
+    /// <summary>
+    /// While a listening client is idle, main's notifications must reach it: wait for the client and main at
+    /// once, forwarding notifications as they come.
+    /// </summary>
+    private async ValueTask<System.IO.Pipelines.ReadResult> ReadClientWhileListeningAsync()
+    {
+        var clientRead = _client.Input.ReadAsync();
+        if (clientRead.IsCompleted)
+        {
+            return clientRead.Result;
+        }
+
+        var clientTask = clientRead.AsTask();
+        var main = Main;
+        while (!clientTask.IsCompleted)
+        {
+            var mainTask = main.Input.ReadAsync().AsTask();
+            await Task.WhenAny(clientTask, mainTask);
+            if (!mainTask.IsCompleted)
+            {
+                main.Input.CancelPendingRead();
+            }
+
+            var mainResult = await mainTask;
+            var buffer = mainResult.Buffer;
+            while (FrameReader.TryReadHeader(buffer, out var header) && buffer.Length >= header.TotalLength)
+            {
+                // Only asynchronous messages can arrive between requests.
+                if (header.Type == (byte)BackendMessageType.NotificationResponse)
+                {
+                    ForwardNotification(main, buffer.Slice(0, header.TotalLength));
+                }
+                else if (header.Type is (byte)BackendMessageType.NoticeResponse
+                         or (byte)BackendMessageType.ParameterStatus or (byte)BackendMessageType.ErrorResponse)
+                {
+                    Sessions.FrameCopy.Copy(buffer.Slice(0, header.TotalLength), _client.Output);
+                }
+
+                buffer = buffer.Slice(header.TotalLength);
+            }
+
+            main.Input.AdvanceTo(buffer.Start, mainResult.IsCanceled ? buffer.Start : mainResult.Buffer.End);
+            if (_client.Output.UnflushedBytes > 0)
+            {
+                await _client.Output.FlushAsync();
+            }
+
+            if (mainResult.IsCompleted)
+            {
+                throw new IOException($"backend node {main.NodeId} closed the connection");
+            }
+        }
+
+        return await clientTask;
+    }
+}

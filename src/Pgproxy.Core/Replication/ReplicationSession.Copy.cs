@@ -1,0 +1,118 @@
+using System.Buffers;
+using Pgproxy.Core.Sessions;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>Flush a node's output mid-COPY once this much is buffered, so data streams with bounded memory.</summary>
+    private const int MaxCopyUnflushed = 64 * 1024;
+
+    /// <summary>
+    /// COPY FROM STDIN (DESIGN §3.6): main has answered CopyInResponse and the client's CopyInResponse has gone
+    /// out; from here every CopyData, and the closing CopyDone or CopyFail, goes to every target node as it
+    /// arrives, in pieces for big messages — never buffered whole. Returns once CopyDone or CopyFail went out.
+    /// </summary>
+    private async Task CopyInAsync(NodeLink[] targets, NodeLink main)
+    {
+        await _client.Output.FlushAsync();
+        var input = _client.Input;
+        long remaining = 0;
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                input.AdvanceTo(buffer.Start);
+                throw new OperationCanceledException("the session was stopped during COPY");
+            }
+
+            var done = false;
+            while (!done)
+            {
+                if (remaining > 0)
+                {
+                    var piece = Math.Min(remaining, buffer.Length);
+                    if (piece == 0)
+                    {
+                        break;
+                    }
+
+                    WriteToAll(targets, buffer.Slice(0, piece));
+                    buffer = buffer.Slice(piece);
+                    remaining -= piece;
+                    continue;
+                }
+
+                if (!FrameReader.TryReadHeader(buffer, out var header))
+                {
+                    break;
+                }
+
+                FrameReader.ValidateFrontend(header);
+                var available = Math.Min(header.TotalLength, buffer.Length);
+                WriteToAll(targets, buffer.Slice(0, available));
+                buffer = buffer.Slice(available);
+                remaining = header.TotalLength - available;
+                done = header.Type is FrontendMessageType.CopyDone or FrontendMessageType.CopyFail && remaining == 0;
+                if (done)
+                {
+                    break;
+                }
+
+                if (header.Type is not (FrontendMessageType.CopyData or FrontendMessageType.Flush
+                    or FrontendMessageType.Sync or FrontendMessageType.CopyDone or FrontendMessageType.CopyFail))
+                {
+                    // Anything else ends COPY with an error on the node; PostgreSQL then answers it. Stop here.
+                    done = remaining == 0;
+                }
+            }
+
+            input.AdvanceTo(buffer.Start, done ? buffer.Start : result.Buffer.End);
+            await FlushCopyTargetsAsync(targets, main, force: done);
+            if (done)
+            {
+                return;
+            }
+
+            if (result.IsCompleted)
+            {
+                throw new IOException("the client disconnected during COPY");
+            }
+        }
+    }
+
+    private static void WriteToAll(NodeLink[] targets, in ReadOnlySequence<byte> bytes)
+    {
+        foreach (var link in targets)
+        {
+            if (!link.Detached)
+            {
+                FrameCopy.Copy(bytes, link.Output);
+            }
+        }
+    }
+
+    private async Task FlushCopyTargetsAsync(NodeLink[] targets, NodeLink main, bool force)
+    {
+        foreach (var link in targets)
+        {
+            if (link.Detached || (!force && link.Output.UnflushedBytes < MaxCopyUnflushed))
+            {
+                continue;
+            }
+
+            try
+            {
+                await link.Output.FlushAsync();
+            }
+            catch (Exception e) when (IsNodeFailure(e) && link != main)
+            {
+                Degenerate(link, "write failed during COPY: " + e.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,730 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Pgproxy.Core.Admin;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    private static readonly byte[] SyncFrame = [(byte)'S', 0, 0, 0, 4];
+
+    private readonly ExtendedGroup _group = new();
+    private readonly StatementRegistry _statements = new();
+
+    /// <summary>Statements defined by the current group's Parse messages, in order.</summary>
+    private readonly List<(GroupFrame Frame, PreparedStatementInfo Info)> _defined = [];
+
+    /// <summary>Statements the current group uses but does not define: parsed lazily where missing.</summary>
+    private readonly List<(byte[] Name, PreparedStatementInfo Info)> _referenced = [];
+
+    /// <summary>Statement names the current group closes.</summary>
+    private readonly List<byte[]> _closed = [];
+
+    /// <summary>Nodes that got extended-protocol messages since the last Sync: the next Sync must reach them all.</summary>
+    private ulong _unsyncedMask;
+
+    /// <summary>
+    /// Runs the group of extended-protocol messages that a Sync (or Flush) just ended (DESIGN §3.5): a group that
+    /// executes a write goes to every node, main first, the others once main has answered; any other group goes
+    /// to one node. Each node gets the whole group in one write, preceded by Parse messages for statements it
+    /// has not seen yet (their ParseComplete is swallowed).
+    /// </summary>
+    private async Task RunGroupAsync(bool sync)
+    {
+        try
+        {
+            RewriteAdminParses();
+            var analysis = await AnalyzeGroupAsync();
+            var main = Main;
+            if (analysis.Refused is { } refused)
+            {
+                await RefuseAsync(main, "0A000", NondeterministicMessage(refused), sync);
+                return;
+            }
+
+            NodeLink[] targets;
+            if (_clientStatus == TransactionStatus.Failed && !analysis.EndsTransaction)
+            {
+                targets = ReadTarget().AsTargets;
+            }
+            else if (analysis.EndsTransaction)
+            {
+                // Nodes whose deferred BEGIN never went out have nothing to end; the answering node comes first.
+                var answering = _failedLink is { } failed && IsLive(failed) ? failed : main;
+                foreach (var link in _links)
+                {
+                    link.PendingBegin = null;
+                }
+
+                targets = [answering, .. _links.Where(l => l != answering && IsLive(l)
+                    && (l.Status != TransactionStatus.Idle || (_unsyncedMask & l.Bit) != 0))];
+            }
+            else if (analysis.Replicated)
+            {
+                targets = [main, .. Others(main)];
+            }
+            else if (!analysis.Executes && _group.Frames.Count == 1 && _unsyncedMask != 0)
+            {
+                // A lone Sync (or Flush) ends what earlier Flush-ended groups left open: on those nodes, main last.
+                targets = [.. _links.Where(l => IsLive(l) && (_unsyncedMask & l.Bit) != 0)];
+            }
+            else
+            {
+                targets = ReadTarget().AsTargets;
+                if (analysis.Executes)
+                {
+                    targets[0].Node.CountSelect();
+                }
+            }
+
+            if (sync)
+            {
+                await SyncStragglersAsync(targets);
+            }
+
+            if (targets.Length == 1)
+            {
+                await RunGroupOnAsync(targets[0], sync, analysis);
+            }
+            else if (!analysis.Replicated && !analysis.EndsTransaction)
+            {
+                await RunGroupOthersFirstAsync(targets, sync, analysis);
+            }
+            else if (analysis.EndsTransaction)
+            {
+                await RunGroupOthersFirstAsync(targets, sync, analysis);
+            }
+            else
+            {
+                await RunGroupReplicatedAsync(targets, sync, analysis);
+            }
+
+            foreach (var name in _closed)
+            {
+                if (_statements.GetStatement(name) is { } closed)
+                {
+                    var closeFrame = CloseFrame(name);
+                    foreach (var link in _links)
+                    {
+                        if ((closed.ParsedOn & link.Bit) != 0 && !targets.Contains(link))
+                        {
+                            link.PendingCloses.Add(closeFrame);
+                        }
+                    }
+
+                    _statements.RemoveStatement(name);
+                }
+            }
+
+            if (sync)
+            {
+                _unsyncedMask = 0;
+            }
+            else
+            {
+                foreach (var target in targets)
+                {
+                    _unsyncedMask |= target.Bit;
+                }
+            }
+        }
+        finally
+        {
+            _group.Clear();
+            _defined.Clear();
+            _referenced.Clear();
+            _closed.Clear();
+        }
+    }
+
+    /// <summary>A group that only reads (or a failed transaction's): one node answers everything.</summary>
+    private async Task RunGroupOnAsync(NodeLink link, bool sync, GroupAnalysis analysis)
+    {
+        SendGroup(link, isMain: true, internalTransaction: false, analysis);
+        await link.Output.FlushAsync();
+        await ReadGroupRepliesAsync(link, link.AsTargets, forward: true, summarize: false, sync, analysis);
+        if (sync)
+        {
+            FinishRequest(link);
+        }
+    }
+
+    /// <summary>A group that writes: main first, then the others, compared, then committed (see RunWriteAsync).</summary>
+    private async Task RunGroupReplicatedAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
+    {
+        var main = targets[0];
+        var others = targets[1..];
+        var internalTransaction = sync && analysis.Writes && !analysis.HasTransactionControl
+                                  && _clientStatus == TransactionStatus.Idle && (_unsyncedMask & main.Bit) == 0;
+        SendGroup(main, isMain: true, internalTransaction, analysis);
+        main.Summary.Clear();
+        main.SwallowedError = null;
+        await main.Output.FlushAsync();
+        await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
+        if (main.Summary.HasError)
+        {
+            if (internalTransaction)
+            {
+                main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+                await main.Output.FlushAsync();
+                await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            }
+
+            if (sync)
+            {
+                FinishRequest(main);
+            }
+
+            return;
+        }
+
+        foreach (var other in others)
+        {
+            other.Summary.Clear();
+            other.SwallowedError = null;
+            SendGroup(other, isMain: false, internalTransaction, analysis);
+        }
+
+        await FlushOthersAsync(others);
+        foreach (var other in others)
+        {
+            if (other.Detached)
+            {
+                continue;
+            }
+
+            try
+            {
+                await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+            }
+            catch (Exception e) when (IsNodeFailure(e))
+            {
+                Degenerate(other, "read failed: " + e.Message);
+            }
+        }
+
+        var mismatch = CompareWithMain(main, others);
+        if (analysis.ChangesFunctions)
+        {
+            _policy.Volatility.Invalidate(_session.Database);
+        }
+
+        if (internalTransaction)
+        {
+            await EndInternalTransactionAsync(main, others, commit: mismatch is null);
+            if (mismatch is not null)
+            {
+                Protocol.Writing.BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", "XX001", mismatch);
+            }
+        }
+        else if (mismatch is not null && sync && _clientStatus != TransactionStatus.Idle)
+        {
+            await RaiseEverywhereAsync(main, others, "XX001", mismatch);
+            return;
+        }
+
+        if (analysis.Writes && _clientStatus != TransactionStatus.Idle)
+        {
+            _transactionWrote = true;
+        }
+
+        if (sync)
+        {
+            FinishRequest(main);
+        }
+    }
+
+    /// <summary>
+    /// A group that ends the client's transaction (COMMIT/ROLLBACK through the extended protocol), or a lone
+    /// Sync for several nodes: the others first, main last, main's answer to the client.
+    /// </summary>
+    private async Task RunGroupOthersFirstAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
+    {
+        var main = targets[0];
+        var others = targets[1..];
+        var rollBackOthers = analysis.EndsTransaction && _clientStatus == TransactionStatus.Failed;
+        foreach (var other in others)
+        {
+            other.Summary.Clear();
+            if (rollBackOthers && other.Status != TransactionStatus.Idle && (_unsyncedMask & other.Bit) == 0)
+            {
+                // COMMIT of a failed transaction: PostgreSQL rolls back; the nodes that did not fail must too.
+                other.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+                continue;
+            }
+
+            SendGroup(other, isMain: false, internalTransaction: false, analysis);
+        }
+
+        await FlushOthersAsync(others);
+        foreach (var other in others)
+        {
+            if (other.Detached)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (other.Injected.Count > 0 && rollBackOthers)
+                {
+                    await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                }
+                else
+                {
+                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+                }
+            }
+            catch (Exception e) when (IsNodeFailure(e))
+            {
+                Degenerate(other, "read failed: " + e.Message);
+            }
+        }
+
+        SendGroup(main, isMain: true, internalTransaction: false, analysis);
+        await main.Output.FlushAsync();
+        main.Summary.Clear();
+        await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
+        foreach (var other in others)
+        {
+            if (!other.Detached && other.Summary.HasError && !main.Summary.HasError)
+            {
+                Degenerate(other, $"it failed to end the transaction: {other.Summary}");
+            }
+        }
+
+        if (sync)
+        {
+            FinishRequest(main);
+        }
+    }
+
+    /// <summary>Reads one node's answer to a group, streaming a COPY FROM STDIN to every target if one starts.</summary>
+    private async Task ReadGroupRepliesAsync(NodeLink link, NodeLink[] targets, bool forward, bool summarize,
+        bool sync, GroupAnalysis analysis)
+    {
+        var stop = sync ? ReplyStop.UntilReady : ReplyStop.UntilCompletions;
+        _completionsLeft = analysis.Completions;
+        while (await ReadRepliesAsync(link, forward, summarize, stop) == ReplyEnd.CopyIn)
+        {
+            if (forward)
+            {
+                await CopyInAsync(targets, link);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the group to one node: the client's deferred BEGIN and the internal BEGIN (main also gets the
+    /// insert lock and the timestamp query), Close messages it missed, lazy Parses of statements it lacks, then
+    /// the client's messages — with Parse texts carrying main's timestamp for the other nodes.
+    /// </summary>
+    private void SendGroup(NodeLink link, bool isMain, bool internalTransaction, GroupAnalysis analysis)
+    {
+        link.FlushPendingBegin();
+        if (internalTransaction)
+        {
+            link.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+        }
+
+        var canInjectQueries = (_unsyncedMask & link.Bit) == 0;
+        if (isMain && analysis.LockTable is { } lockTable && canInjectQueries
+            && (internalTransaction || _clientStatus != TransactionStatus.Idle))
+        {
+            link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
+        }
+
+        if (isMain && analysis.RewritesTime && canInjectQueries)
+        {
+            _mainNow = null;
+            link.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
+        }
+
+        link.FlushPendingCloses();
+        var rewrite = !isMain && _mainNow is not null;
+        foreach (var (name, info) in _referenced)
+        {
+            if (rewrite && info.RewritesTime)
+            {
+                if ((info.ParsedOn & link.Bit) != 0)
+                {
+                    link.Inject(CloseFrame(name), InjectedReply.CloseComplete);
+                }
+
+                link.Inject(RewriteParseFrame(info.ParseFrame, info, _mainNow!), InjectedReply.ParseComplete);
+                info.ParsedOn |= link.Bit;
+            }
+            else if ((info.ParsedOn & link.Bit) == 0)
+            {
+                link.Inject(info.ParseFrame, InjectedReply.ParseComplete);
+                info.ParsedOn |= link.Bit;
+            }
+        }
+
+        AnnounceStatement(link, _group.Frame(_group.Frames[0]));
+        var output = link.Output;
+        foreach (var frame in _group.Frames)
+        {
+            if (frame.Type == FrontendMessageType.Parse && DefinedInfo(frame) is { } info)
+            {
+                info.ParsedOn |= link.Bit;
+                if (rewrite && info.RewritesTime)
+                {
+                    output.Write(RewriteParseFrame(_group.Frame(frame), info, _mainNow!));
+                    continue;
+                }
+            }
+
+            output.Write(_group.Frame(frame));
+        }
+    }
+
+    private PreparedStatementInfo? DefinedInfo(GroupFrame frame)
+    {
+        foreach (var (defined, info) in _defined)
+        {
+            if (defined.Offset == frame.Offset)
+            {
+                return info;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Before a Sync group that does not include every node left unsynced by earlier Flush-ended groups, those
+    /// nodes get a Sync of their own so their implicit transaction ends too.
+    /// </summary>
+    private async Task SyncStragglersAsync(NodeLink[] targets)
+    {
+        if (_unsyncedMask == 0)
+        {
+            return;
+        }
+
+        foreach (var link in _links)
+        {
+            if ((_unsyncedMask & link.Bit) == 0 || targets.Contains(link) || !IsLive(link))
+            {
+                continue;
+            }
+
+            try
+            {
+                link.Output.Write(SyncFrame);
+                await link.Output.FlushAsync();
+                await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
+            }
+            catch (Exception e) when (IsNodeFailure(e))
+            {
+                Degenerate(link, "read failed: " + e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the group's messages: registers statements and portals, works out which statements must be parsed
+    /// lazily, and what the group does — whether it executes a write, ends the transaction, needs main's time.
+    /// </summary>
+    private async ValueTask<GroupAnalysis> AnalyzeGroupAsync()
+    {
+        var analysis = new GroupAnalysis();
+        foreach (var frame in _group.Frames)
+        {
+            var body = _group.Frame(frame)[5..];
+            var offset = 0;
+            switch (frame.Type)
+            {
+                case FrontendMessageType.Parse:
+                {
+                    var (existing, statement, nameLength) = LookUpParse(frame);
+                    var info = existing;
+                    if (info is null)
+                    {
+                        var kind = await EffectiveKindAsync(statement!);
+                        info = new PreparedStatementInfo(_group.Frame(frame).ToArray(), statement!, kind);
+                        _statements.SetStatement(_group.Frame(frame).Slice(5, nameLength), info);
+                    }
+
+                    _defined.Add((frame, info));
+                    analysis.Completions++;
+                    break;
+                }
+
+                case FrontendMessageType.Bind:
+                {
+                    var portal = ReadCString(body, ref offset);
+                    var name = ReadCString(body, ref offset);
+                    var info = _statements.GetStatement(name);
+                    Reference(name, info);
+                    _statements.SetPortal(portal, info);
+                    analysis.Completions++;
+                    break;
+                }
+
+                case FrontendMessageType.Describe:
+                {
+                    var what = body.IsEmpty ? (byte)0 : body[0];
+                    offset = 1;
+                    var name = ReadCString(body, ref offset);
+                    if (what == (byte)'S')
+                    {
+                        Reference(name, _statements.GetStatement(name));
+                    }
+
+                    analysis.Completions++;
+                    break;
+                }
+
+                case FrontendMessageType.Execute:
+                {
+                    var portal = ReadCString(body, ref offset);
+                    var info = _statements.GetPortal(portal);
+                    analysis.Executes = true;
+                    analysis.Completions++;
+                    if (info is null)
+                    {
+                        break;
+                    }
+
+                    switch (info.Kind)
+                    {
+                        case StatementKind.Read:
+                            break;
+                        case StatementKind.Begin:
+                            analysis.Replicated = true;
+                            analysis.HasTransactionControl = true;
+                            break;
+                        case StatementKind.Commit or StatementKind.Rollback:
+                            analysis.HasTransactionControl = true;
+                            analysis.EndsTransaction = _clientStatus != TransactionStatus.Idle;
+                            break;
+                        case StatementKind.SessionState:
+                            analysis.Replicated = true;
+                            break;
+                        default:
+                            analysis.Replicated = true;
+                            analysis.Writes = true;
+                            analysis.RewritesTime |= info.RewritesTime;
+                            analysis.Refused ??= _policy.RefusedFunction(info.Classification);
+                            analysis.LockTable ??= await InsertLockTableAsync(info.Classification);
+                            analysis.ChangesFunctions |= info.Classification.FirstKeyword is "CREATE" or "ALTER"
+                                or "DROP";
+                            break;
+                    }
+
+                    break;
+                }
+
+                case FrontendMessageType.Close:
+                {
+                    var what = body.IsEmpty ? (byte)0 : body[0];
+                    offset = 1;
+                    var name = ReadCString(body, ref offset);
+                    if (what == (byte)'S')
+                    {
+                        _closed.Add(name.ToArray());
+                    }
+                    else
+                    {
+                        _statements.SetPortal(name, null);
+                    }
+
+                    analysis.Completions++;
+                    break;
+                }
+
+                default:
+                    break;
+            }
+        }
+
+        if (analysis.EndsTransaction)
+        {
+            analysis.Replicated = false;
+        }
+
+        return analysis;
+    }
+
+    /// <summary>
+    /// A Parse: the statement already registered under its name when it is the very same message (pgbench -M
+    /// extended repeats its Parse: nothing to allocate then), else the classification of its text.
+    /// </summary>
+    private (PreparedStatementInfo? Existing, StatementClassification? Statement, int NameLength) LookUpParse(
+        GroupFrame frame)
+    {
+        var body = _group.Frame(frame)[5..];
+        var offset = 0;
+        var name = ReadCString(body, ref offset);
+        var query = ReadCString(body, ref offset);
+        var existing = _statements.GetStatement(name);
+        if (existing is not null && existing.ParseFrame.AsSpan().SequenceEqual(_group.Frame(frame)))
+        {
+            return (existing, null, name.Length);
+        }
+
+        return (null, _policy.Classifications.Get(query), name.Length);
+    }
+
+    /// <summary>Notes a statement the group uses without defining it, once.</summary>
+    private void Reference(ReadOnlySpan<byte> name, PreparedStatementInfo? info)
+    {
+        if (info is null)
+        {
+            return;
+        }
+
+        foreach (var (_, defined) in _defined)
+        {
+            if (defined == info)
+            {
+                return;
+            }
+        }
+
+        foreach (var (_, referenced) in _referenced)
+        {
+            if (referenced == info)
+            {
+                return;
+            }
+        }
+
+        _referenced.Add((name.ToArray(), info));
+    }
+
+    /// <summary>SHOW POOL_* in a Parse (Npgsql, JDBC): rewritten in place like the simple-query form.</summary>
+    private void RewriteAdminParses()
+    {
+        var needed = false;
+        foreach (var frame in _group.Frames)
+        {
+            if (frame.Type == FrontendMessageType.Parse && frame.Length - 5 <= AdminCommandParser.MaxFrameBody
+                                                       && IsAdminParse(_group.Frame(frame)))
+            {
+                needed = true;
+                break;
+            }
+        }
+
+        if (!needed)
+        {
+            return;
+        }
+
+        var rebuilt = new System.Buffers.ArrayBufferWriter<byte>();
+        var types = new List<byte>();
+        var lengths = new List<int>();
+        foreach (var frame in _group.Frames)
+        {
+            var start = rebuilt.WrittenCount;
+            var span = _group.Frame(frame);
+            if (!(frame.Type == FrontendMessageType.Parse && span.Length - 5 <= AdminCommandParser.MaxFrameBody
+                                                        && _session.RewriteAdminCommand(span, frame.Type, rebuilt)))
+            {
+                rebuilt.Write(span);
+            }
+
+            types.Add(frame.Type);
+            lengths.Add(rebuilt.WrittenCount - start);
+        }
+
+        _group.Clear();
+        var offset = 0;
+        for (var i = 0; i < types.Count; i++)
+        {
+            _group.Add(new System.Buffers.ReadOnlySequence<byte>(rebuilt.WrittenMemory.Slice(offset, lengths[i])),
+                types[i]);
+            offset += lengths[i];
+        }
+    }
+
+    private static bool IsAdminParse(ReadOnlySpan<byte> frame)
+    {
+        var body = frame[5..];
+        var nameEnd = body.IndexOf((byte)0);
+        return nameEnd >= 0 && AdminCommandParser.Parse(body[(nameEnd + 1)..]) != AdminCommand.None;
+    }
+
+    private static ReadOnlySpan<byte> ReadCString(ReadOnlySpan<byte> body, ref int offset)
+    {
+        if (offset >= body.Length)
+        {
+            throw new Protocol.Framing.ProtocolViolationException(
+                Protocol.Framing.ProtocolViolationReason.MalformedMessage, "invalid string in message");
+        }
+
+        var end = body[offset..].IndexOf((byte)0);
+        if (end < 0)
+        {
+            throw new Protocol.Framing.ProtocolViolationException(
+                Protocol.Framing.ProtocolViolationReason.MalformedMessage, "invalid string in message");
+        }
+
+        var value = body.Slice(offset, end);
+        offset += end + 1;
+        return value;
+    }
+
+    private static byte[] CloseFrame(ReadOnlySpan<byte> name)
+    {
+        var frame = new byte[name.Length + 7];
+        frame[0] = (byte)'C';
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), name.Length + 6);
+        frame[5] = (byte)'S';
+        name.CopyTo(frame.AsSpan(6));
+        return frame;
+    }
+
+    /// <summary>The Parse message with main's timestamp in place of now() and CURRENT_*.</summary>
+    private static byte[] RewriteParseFrame(ReadOnlySpan<byte> frame, PreparedStatementInfo info, string now)
+    {
+        var body = frame[5..];
+        var offset = 0;
+        var name = ReadCString(body, ref offset);
+        var queryStart = offset;
+        var query = ReadCString(body, ref offset);
+        var rest = body[offset..];
+        var rewritten = Encoding.UTF8.GetBytes(
+            TimestampRewriter.Rewrite(Encoding.UTF8.GetString(query), info.Classification.TimeFunctions, now));
+        var length = 4 + name.Length + 1 + rewritten.Length + 1 + rest.Length;
+        var result = new byte[length + 1];
+        result[0] = (byte)'P';
+        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(1), length);
+        body[..queryStart].CopyTo(result.AsSpan(5));
+        rewritten.CopyTo(result.AsSpan(5 + queryStart));
+        rest.CopyTo(result.AsSpan(5 + queryStart + rewritten.Length + 1));
+        return result;
+    }
+
+    /// <summary>What a group does, for routing it.</summary>
+    private struct GroupAnalysis
+    {
+        public bool Executes { get; set; }
+
+        public bool Replicated { get; set; }
+
+        public bool Writes { get; set; }
+
+        public bool HasTransactionControl { get; set; }
+
+        public bool EndsTransaction { get; set; }
+
+        public bool RewritesTime { get; set; }
+
+        public bool ChangesFunctions { get; set; }
+
+        public int Completions { get; set; }
+
+        /// <summary>The table <c>insert_lock</c> serialises for the group's INSERT, if any.</summary>
+        public string? LockTable { get; set; }
+
+        /// <summary>A nondeterministic function the group's write calls, when such writes are refused.</summary>
+        public string? Refused { get; set; }
+    }
+}

@@ -1,0 +1,354 @@
+using System.Buffers;
+using System.Text;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>
+    /// The write path (DESIGN §3). Main runs the statement first — inside an internal transaction whose BEGIN
+    /// travels in the same write when the client is not in one — and its answer goes to the client. Only then
+    /// do the other nodes get it, all at once, so conflicting writers have already queued on main's locks and
+    /// reach the others in main's order. The answers are compared before anything commits; then the internal
+    /// transaction's COMMIT goes to the others and, right behind it, to main, and the client hears back once
+    /// every node has committed: three sequential round trips whatever the number of nodes.
+    /// </summary>
+    /// <param name="frame">The client's Query (or FunctionCall) message.</param>
+    /// <param name="statement">Null for a FunctionCall, which has no text to inspect.</param>
+    /// <param name="internalTransaction">Wrap it in pgproxy's own BEGIN/COMMIT (autocommit writes).</param>
+    /// <param name="marksWrite">False for session state (SET…): it does not pin the transaction's reads to main.</param>
+    private async Task RunWriteAsync(ReadOnlyMemory<byte> frame, StatementClassification? statement,
+        bool internalTransaction, bool marksWrite = true)
+    {
+        var main = Main;
+        if (statement is not null && _policy.RefusedFunction(statement) is { } refused)
+        {
+            await RefuseAsync(main, "0A000", NondeterministicMessage(refused), writeReady: true);
+            return;
+        }
+
+        var rewriteTime = statement is not null && statement.Flags.HasFlag(StatementFlags.HasTimeFunctions)
+                                                && statement.Kind != StatementKind.Read;
+        main.FlushPendingBegin();
+        if (internalTransaction)
+        {
+            main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+        }
+
+        if (statement is not null && await InsertLockTableAsync(statement) is { } lockTable)
+        {
+            // Serialise inserts into a table with a sequence on main: every node then draws its values in the same order.
+            if (_clientStatus != TransactionStatus.Idle || internalTransaction)
+            {
+                main.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
+            }
+        }
+
+        if (rewriteTime)
+        {
+            _mainNow = null;
+            main.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
+        }
+
+        AnnounceStatement(main, frame.Span);
+        main.Summary.Clear();
+        main.SwallowedError = null;
+        main.Output.Write(frame.Span);
+        await main.Output.FlushAsync();
+        var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+
+        var others = Others(main).ToArray();
+        var otherFrame = rewriteTime && _mainNow is { } now ? RewriteQueryFrame(frame.Span, statement!, now) : frame;
+        if (end == ReplyEnd.CopyIn)
+        {
+            await _client.Output.FlushAsync();
+            SendToOthers(others, otherFrame, internalTransaction);
+            await FlushOthersAsync(others);
+            await CopyInAsync([main, .. others], main);
+            await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+        }
+        else
+        {
+            if (main.Summary.HasError || main.Status == TransactionStatus.Failed)
+            {
+                // Main refused it: the others never see it. An internal transaction is simply rolled back.
+                if (internalTransaction)
+                {
+                    main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+                    await main.Output.FlushAsync();
+                    await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+                }
+
+                FinishRequest(main);
+                return;
+            }
+
+            SendToOthers(others, otherFrame, internalTransaction);
+            await FlushOthersAsync(others);
+        }
+
+        await ReadOthersAsync(others);
+        var mismatch = CompareWithMain(main, others);
+        if (statement?.FirstKeyword is "CREATE" or "ALTER" or "DROP")
+        {
+            _policy.Volatility.Invalidate(_session.Database);
+        }
+
+        if (internalTransaction)
+        {
+            await EndInternalTransactionAsync(main, others, commit: mismatch is null);
+            if (mismatch is not null)
+            {
+                BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", "XX001", mismatch);
+            }
+        }
+        else if (mismatch is not null && _clientStatus != TransactionStatus.Idle)
+        {
+            // Inside the client's transaction: fail it on every node alike, so no node can commit it.
+            await RaiseEverywhereAsync(main, others, "XX001", mismatch);
+            return;
+        }
+
+        if (marksWrite && _clientStatus != TransactionStatus.Idle)
+        {
+            _transactionWrote = true;
+        }
+
+        FinishRequest(main);
+    }
+
+    /// <summary>Writes the statement (after any deferred BEGIN, and the internal BEGIN) to every other node.</summary>
+    private void SendToOthers(NodeLink[] others, ReadOnlyMemory<byte> frame, bool internalTransaction)
+    {
+        foreach (var other in others)
+        {
+            other.FlushPendingBegin();
+            if (internalTransaction)
+            {
+                other.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+            }
+
+            AnnounceStatement(other, frame.Span);
+            other.Summary.Clear();
+            other.SwallowedError = null;
+            other.Output.Write(frame.Span);
+        }
+    }
+
+    /// <summary>Flushes every other node; a node that fails here is taken out, the session carries on.</summary>
+    private async Task FlushOthersAsync(NodeLink[] others)
+    {
+        foreach (var other in others)
+        {
+            if (other.Detached)
+            {
+                continue;
+            }
+
+            try
+            {
+                await other.Output.FlushAsync();
+            }
+            catch (Exception e) when (IsNodeFailure(e))
+            {
+                Degenerate(other, "write failed: " + e.Message);
+            }
+        }
+    }
+
+    /// <summary>Reads every other node's answer (they ran in parallel, so this waits for the slowest).</summary>
+    private async Task ReadOthersAsync(NodeLink[] others)
+    {
+        foreach (var other in others)
+        {
+            if (other.Detached)
+            {
+                continue;
+            }
+
+            try
+            {
+                while (await ReadRepliesAsync(other, forward: false, summarize: true, ReplyStop.UntilReady) ==
+                       ReplyEnd.CopyIn)
+                {
+                    // Its CopyInResponse: the data already went out with main's.
+                }
+            }
+            catch (Exception e) when (IsNodeFailure(e))
+            {
+                Degenerate(other, "read failed: " + e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Compares each other node's answer with main's (DESIGN §3.4). A node that answered differently has
+    /// diverged: with <c>replication_stop_on_mismatch</c> (different outcome) or
+    /// <c>failover_if_affected_tuples_mismatch</c> (different row counts) it is degenerated and the client gets
+    /// main's result; with the setting off the statement fails for the client instead, everywhere alike.
+    /// Returns the error message for the client, or null when the statement stands.
+    /// </summary>
+    private string? CompareWithMain(NodeLink main, NodeLink[] others)
+    {
+        string? failure = null;
+        var options = _runtime.Options;
+        foreach (var other in others)
+        {
+            if (other.Detached || other.Summary.SameAs(main.Summary))
+            {
+                continue;
+            }
+
+            var countsOnly = other.Summary.DiffersOnlyInRowCounts(main.Summary);
+            Log.ResultMismatch(_logger, other.NodeId, main.NodeId, main.Summary.ToString(), other.Summary.ToString());
+            if (countsOnly ? options.FailoverIfAffectedTuplesMismatch : options.ReplicationStopOnMismatch)
+            {
+                Degenerate(other, $"its result \"{other.Summary}\" differs from main's \"{main.Summary}\"");
+                continue;
+            }
+
+            failure ??= countsOnly
+                ? $"pgproxy detected a difference in the number of affected rows: node {main.NodeId} " +
+                  $"\"{main.Summary}\", node {other.NodeId} \"{other.Summary}\""
+                : $"pgproxy detected different results between nodes: node {main.NodeId} \"{main.Summary}\", " +
+                  $"node {other.NodeId} \"{other.Summary}\"";
+        }
+
+        return failure;
+    }
+
+    /// <summary>
+    /// Ends the internal transaction: COMMIT (or ROLLBACK) to the others, then to main, all sent before any
+    /// answer is awaited. A node whose COMMIT fails while main's succeeds has diverged and is taken out; if
+    /// main's fails the client gets its error.
+    /// </summary>
+    private async Task EndInternalTransactionAsync(NodeLink main, NodeLink[] others, bool commit)
+    {
+        var verb = commit ? InjectedQueries.Commit : InjectedQueries.Rollback;
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                other.SwallowedError = null;
+                other.Inject(verb, InjectedReply.QueryCycle);
+            }
+        }
+
+        await FlushOthersAsync(others);
+        main.SwallowedError = null;
+        main.Inject(verb, InjectedReply.QueryCycle);
+        await main.Output.FlushAsync();
+        await DrainOthersAsync(others);
+        await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        if (main.SwallowedError is { } mainError)
+        {
+            _client.Output.Write(mainError);
+            return;
+        }
+
+        foreach (var other in others)
+        {
+            if (!other.Detached && other.SwallowedError is not null && commit)
+            {
+                Degenerate(other, "COMMIT failed where main's succeeded");
+            }
+        }
+    }
+
+    private async Task DrainOthersAsync(NodeLink[] others)
+    {
+        foreach (var other in others)
+        {
+            if (other.Detached)
+            {
+                continue;
+            }
+
+            try
+            {
+                await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+            }
+            catch (Exception e) when (IsNodeFailure(e))
+            {
+                Degenerate(other, "read failed: " + e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fails the client's statement with an error raised by main itself, after the same error on every other node
+    /// that is in the client's transaction: afterwards every node's transaction is in the same (failed) state.
+    /// </summary>
+    private async Task RaiseEverywhereAsync(NodeLink main, NodeLink[] others, string sqlState, string message,
+        bool writeReady = true)
+    {
+        var raise = InjectedQueries.Raise(sqlState, message);
+        var inTransaction = others.Where(o => !o.Detached && o.Status != TransactionStatus.Idle).ToArray();
+        foreach (var other in inTransaction)
+        {
+            other.Inject(raise, InjectedReply.QueryCycle);
+        }
+
+        await FlushOthersAsync(inTransaction);
+        await DrainOthersAsync(inTransaction);
+        main.Output.Write(raise);
+        await main.Output.FlushAsync();
+        await ReadRepliesAsync(main, forward: true, summarize: false, ReplyStop.UntilReady);
+        if (writeReady)
+        {
+            FinishRequest(main);
+        }
+        else
+        {
+            SetClientStatus(main);
+        }
+    }
+
+    private static string NondeterministicMessage(string function) =>
+        $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +
+        "(nondeterministic_write = error)";
+
+    /// <summary>
+    /// Refuses a statement with an error from main (and, inside a transaction, fails it on every node). Without
+    /// <paramref name="writeReady"/> (a Flush-ended group) the client gets the error but no ReadyForQuery.
+    /// </summary>
+    private async Task RefuseAsync(NodeLink main, string sqlState, string message, bool writeReady)
+    {
+        Log.StatementRefused(_logger, message);
+        if (_clientStatus != TransactionStatus.Idle)
+        {
+            foreach (var link in _links)
+            {
+                if (IsLive(link))
+                {
+                    link.FlushPendingBegin();
+                }
+            }
+
+            await RaiseEverywhereAsync(main, Others(main).ToArray(), sqlState, message, writeReady);
+            return;
+        }
+
+        main.Output.Write(InjectedQueries.Raise(sqlState, message));
+        await main.Output.FlushAsync();
+        await ReadRepliesAsync(main, forward: true, summarize: false, ReplyStop.UntilReady);
+        if (writeReady)
+        {
+            FinishRequest(main);
+        }
+    }
+
+    /// <summary>The Query message for the other nodes: main's timestamp in place of now() and CURRENT_*.</summary>
+    private static byte[] RewriteQueryFrame(ReadOnlySpan<byte> frame, StatementClassification statement, string now)
+    {
+        var text = Encoding.UTF8.GetString(QueryText(frame));
+        return InjectedQueries.Encode(TimestampRewriter.Rewrite(text, statement.TimeFunctions, now));
+    }
+
+    private static bool IsNodeFailure(Exception e) =>
+        e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException
+            or Protocol.Framing.ProtocolViolationException;
+}

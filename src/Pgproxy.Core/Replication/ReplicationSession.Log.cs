@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Logging;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.NodeDegenerated, LogLevel.Error, "degenerating backend node {NodeId}: {Reason}")]
+        public static partial void NodeDegenerated(ILogger logger, int nodeId, string reason);
+
+        [LoggerMessage(EventIds.ResultMismatch, LogLevel.Warning,
+            "result of backend node {NodeId} differs from main node {MainNodeId}: main \"{MainResult}\", " +
+            "node {NodeId} \"{NodeResult}\"")]
+        public static partial void ResultMismatch(ILogger logger, int nodeId, int mainNodeId, string mainResult,
+            string nodeResult);
+
+        [LoggerMessage(EventIds.StatementRefused, LogLevel.Warning, "{Message}")]
+        public static partial void StatementRefused(ILogger logger, string message);
+
+        [LoggerMessage(EventIds.PerNodeStatement, LogLevel.Information, "DB node id: {NodeId} statement: {Statement}")]
+        public static partial void PerNodeStatement(ILogger logger, int nodeId, string statement);
+
+        [LoggerMessage(EventIds.CatalogQueryFailed, LogLevel.Warning, "catalog query on main failed: {Reason}")]
+        public static partial void CatalogQueryFailed(ILogger logger, string reason);
+    }
+}

@@ -1,0 +1,196 @@
+using System.Buffers;
+using Pgproxy.Core.Admin;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>PREPARE'd statements (SQL level) and how their EXECUTE routes.</summary>
+    private readonly Dictionary<string, StatementKind> _sqlPrepared = new(StringComparer.Ordinal);
+
+    /// <summary>A Query message: classify its text and run it where its class calls for.</summary>
+    private async Task HandleQueryAsync()
+    {
+        var frame = _frame.WrittenMemory;
+        var text = QueryText(frame.Span);
+        if (text.Length <= AdminCommandParser.MaxFrameBody && AdminCommandParser.Parse(WithTerminator(frame.Span)) != AdminCommand.None)
+        {
+            var rewritten = new System.Buffers.ArrayBufferWriter<byte>();
+            _session.RewriteAdminCommand(frame.Span, FrontendMessageType.Query, rewritten);
+            await RunOnOneAsync(ReadTarget(), rewritten.WrittenMemory, countSelect: false);
+            return;
+        }
+
+        var statement = _policy.Classifications.Get(text);
+        var kind = await EffectiveKindAsync(statement);
+        if (_clientStatus == TransactionStatus.Failed && kind is not (StatementKind.Commit or StatementKind.Rollback)
+                                                       && !IsRollbackToSavepoint(statement, kind))
+        {
+            // PostgreSQL refuses everything but the end of a failed transaction; the node that failed says so.
+            await RunOnOneAsync(ReadTarget(), frame, countSelect: false);
+            return;
+        }
+
+        switch (kind)
+        {
+            case StatementKind.Read:
+                await RunOnOneAsync(ReadTarget(), frame, countSelect: true);
+                break;
+            case StatementKind.Write:
+                await RunWriteAsync(frame, statement, internalTransaction: _clientStatus == TransactionStatus.Idle
+                    && !statement.Flags.HasFlag(StatementFlags.TransactionControlInside));
+                break;
+            case StatementKind.WriteOutsideTransaction:
+                await RunWriteAsync(frame, statement, internalTransaction: false);
+                break;
+            case StatementKind.Begin:
+                await BeginAsync(frame, statement);
+                break;
+            case StatementKind.Commit or StatementKind.Rollback:
+                await EndTransactionAsync(frame, kind);
+                break;
+            default:
+                await RunSessionStateAsync(frame, statement);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// SET, PREPARE, LISTEN, savepoints, cursors…: every node, so every node's session looks the same. EXECUTE of
+    /// a prepared read is a read.
+    /// </summary>
+    private async Task RunSessionStateAsync(ReadOnlyMemory<byte> frame, StatementClassification statement)
+    {
+        switch (statement.FirstKeyword)
+        {
+            case "EXECUTE" when statement.PreparedName is { } name:
+                var inner = _sqlPrepared.GetValueOrDefault(name, StatementKind.Write);
+                if (inner == StatementKind.Read)
+                {
+                    await RunOnOneAsync(ReadTarget(), frame, countSelect: true);
+                }
+                else
+                {
+                    await RunWriteAsync(frame, statement, internalTransaction: _clientStatus == TransactionStatus.Idle);
+                }
+
+                return;
+            case "PREPARE" when statement.PreparedName is { } name:
+                _sqlPrepared[name] = statement.PreparedInnerKind == StatementKind.Read
+                                     && _policy.CallsWriteFunction(statement, _session.Database) == false
+                    ? StatementKind.Read
+                    : StatementKind.Write;
+                break;
+            case "DEALLOCATE" when statement.PreparedName is { } name:
+                if (name == "*")
+                {
+                    _sqlPrepared.Clear();
+                }
+                else
+                {
+                    _sqlPrepared.Remove(name);
+                }
+
+                break;
+            case "LISTEN":
+                _listening = true;
+                break;
+            default:
+                break;
+        }
+
+        await RunWriteAsync(frame, statement, internalTransaction: false, marksWrite: false);
+    }
+
+    /// <summary>
+    /// Runs a request on one node and forwards its answer: reads, and anything sent while the client's
+    /// transaction is failed (the failing node answers as PostgreSQL would).
+    /// </summary>
+    private async Task RunOnOneAsync(NodeLink link, ReadOnlyMemory<byte> frame, bool countSelect)
+    {
+        link.FlushPendingBegin();
+        AnnounceStatement(link, frame.Span);
+        link.Output.Write(frame.Span);
+        await link.Output.FlushAsync();
+        if (countSelect)
+        {
+            link.Node.CountSelect();
+        }
+
+        var end = await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
+        if (end == ReplyEnd.CopyIn)
+        {
+            await CopyInAsync([link], link);
+            await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
+        }
+
+        FinishRequest(link);
+    }
+
+    /// <summary>Tells the client the request is done, with the status of the node that answered it.</summary>
+    private void FinishRequest(NodeLink answered)
+    {
+        SetClientStatus(answered);
+        BackendMessageWriter.WriteReadyForQuery(_client.Output, answered.Status);
+    }
+
+    /// <summary>
+    /// The statement's kind for routing: a read that calls a volatile function (or one listed in
+    /// write_function_list) is a write. The database's volatile functions are read from main the first time.
+    /// </summary>
+    private async ValueTask<StatementKind> EffectiveKindAsync(StatementClassification statement)
+    {
+        if (statement.Kind != StatementKind.Read || statement.FunctionNames.Count == 0)
+        {
+            return statement.Kind;
+        }
+
+        var writes = _policy.CallsWriteFunction(statement, _session.Database);
+        if (writes is null)
+        {
+            await LoadVolatileFunctionsAsync();
+            writes = _policy.CallsWriteFunction(statement, _session.Database) ?? true;
+        }
+
+        return writes.Value ? StatementKind.Write : StatementKind.Read;
+    }
+
+    private static bool IsRollbackToSavepoint(StatementClassification statement, StatementKind kind) =>
+        kind == StatementKind.SessionState && statement.FirstKeyword == "ROLLBACK";
+
+    /// <summary>The SQL text of a Query message, without its terminating zero.</summary>
+    private static ReadOnlySpan<byte> QueryText(ReadOnlySpan<byte> frame)
+    {
+        var text = frame[5..];
+        return !text.IsEmpty && text[^1] == 0 ? text[..^1] : text;
+    }
+
+    private static ReadOnlySpan<byte> WithTerminator(ReadOnlySpan<byte> frame) => frame[5..];
+
+    /// <summary><c>notice_per_node_statement</c> and <c>log_per_node_statement</c>: which node runs what.</summary>
+    private void AnnounceStatement(NodeLink link, ReadOnlySpan<byte> frame)
+    {
+        var options = _runtime.Options;
+        if (!options.NoticePerNodeStatement && !options.LogPerNodeStatement)
+        {
+            return;
+        }
+
+        var text = frame[0] == FrontendMessageType.Query
+            ? System.Text.Encoding.UTF8.GetString(QueryText(frame))
+            : "(" + (char)frame[0] + " message)";
+        if (options.NoticePerNodeStatement)
+        {
+            BackendMessageWriter.WriteNoticeResponse(_client.Output, "NOTICE", "00000",
+                $"DB node id: {link.NodeId} statement: {text}");
+        }
+
+        if (options.LogPerNodeStatement)
+        {
+            Log.PerNodeStatement(_logger, link.NodeId, text);
+        }
+    }
+}

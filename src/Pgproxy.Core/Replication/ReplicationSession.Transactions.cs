@@ -1,0 +1,152 @@
+using System.Buffers;
+using System.Text;
+using System.Text.RegularExpressions;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>
+    /// BEGIN (DESIGN §3.3). A plain BEGIN — one that cannot fail on a node — is answered at once and travels to
+    /// each node with the next statement that node gets, so opening a transaction costs no round trip and a node
+    /// the transaction never touches never hears of it. Anything fancier runs on every node now.
+    /// </summary>
+    private async Task BeginAsync(ReadOnlyMemory<byte> frame, StatementClassification statement)
+    {
+        if (_clientStatus != TransactionStatus.Idle)
+        {
+            // Already in a transaction: PostgreSQL only warns; let the node serving the transaction say so.
+            await RunOnOneAsync(_failedLink is { } failed && IsLive(failed) ? failed : Main, frame, countSelect: false);
+            return;
+        }
+
+        var strict = statement.Flags.HasFlag(StatementFlags.StrictIsolation);
+        if (!statement.Flags.HasFlag(StatementFlags.MultiStatement) && IsPlainBegin(QueryText(frame.Span)))
+        {
+            var begin = frame.ToArray();
+            foreach (var link in _links)
+            {
+                if (IsLive(link))
+                {
+                    link.PendingBegin = begin;
+                }
+            }
+
+            BackendMessageWriter.WriteCommandComplete(_client.Output, "BEGIN");
+            BackendMessageWriter.WriteReadyForQuery(_client.Output, TransactionStatus.InTransaction);
+            _clientStatus = TransactionStatus.InTransaction;
+            _strictIsolation = strict;
+            return;
+        }
+
+        await RunWriteAsync(frame, statement, internalTransaction: false, marksWrite: false);
+        _strictIsolation = strict && _clientStatus != TransactionStatus.Idle;
+    }
+
+    /// <summary>
+    /// COMMIT, ROLLBACK and friends (DESIGN §3.3): the other nodes first, main last, so main's locks are held
+    /// until every node has the transaction. Nodes whose deferred BEGIN never went out have nothing to end. A
+    /// COMMIT of a failed transaction rolls the others back; the node that failed answers it as PostgreSQL would.
+    /// </summary>
+    private async Task EndTransactionAsync(ReadOnlyMemory<byte> frame, StatementKind kind)
+    {
+        if (_clientStatus == TransactionStatus.Idle)
+        {
+            // No transaction: PostgreSQL answers with a warning; main may say so.
+            await RunOnOneAsync(Main, frame, countSelect: false);
+            return;
+        }
+
+        var started = new List<NodeLink>(_links.Length);
+        foreach (var link in _links)
+        {
+            link.PendingBegin = null;
+            if (IsLive(link) && link.Status != TransactionStatus.Idle)
+            {
+                started.Add(link);
+            }
+        }
+
+        if (started.Count == 0)
+        {
+            // Nothing ever ran in the transaction: answer as PostgreSQL would without bothering any node.
+            BackendMessageWriter.WriteCommandComplete(_client.Output,
+                kind == StatementKind.Rollback || _clientStatus == TransactionStatus.Failed ? "ROLLBACK" : "COMMIT");
+            FinishRequest(Main); // every node is idle
+            return;
+        }
+
+        var answering = _failedLink is { } failed && started.Contains(failed)
+            ? failed
+            : started.Contains(Main) ? Main : started[0];
+        var rollBackOthers = kind == StatementKind.Commit && _clientStatus == TransactionStatus.Failed;
+        var others = started.Where(l => l != answering).ToArray();
+        foreach (var other in others)
+        {
+            other.SwallowedError = null;
+            other.Inject(rollBackOthers ? InjectedQueries.Rollback : frame.Span, InjectedReply.QueryCycle);
+        }
+
+        await FlushOthersAsync(others);
+        if (kind == StatementKind.Commit && !rollBackOthers)
+        {
+            await DrainOthersAsync(others);
+        }
+
+        AnnounceStatement(answering, frame.Span);
+        answering.Output.Write(frame.Span);
+        await answering.Output.FlushAsync();
+        answering.Summary.Clear();
+        await ReadRepliesAsync(answering, forward: true, summarize: true, ReplyStop.UntilReady);
+        if (kind != StatementKind.Commit || rollBackOthers)
+        {
+            await DrainOthersAsync(others);
+        }
+        else if (!answering.Summary.HasError)
+        {
+            foreach (var other in others)
+            {
+                if (!other.Detached && other.SwallowedError is not null)
+                {
+                    Degenerate(other, "COMMIT failed where main's succeeded: " +
+                                      Encoding.UTF8.GetString(other.SwallowedError.AsSpan(5)).Replace('\0', ' '));
+                }
+            }
+        }
+
+        FinishRequest(answering);
+    }
+
+    /// <summary>
+    /// A BEGIN that no node can refuse: BEGIN/START TRANSACTION with only well-formed isolation, access and
+    /// deferrable modes. Anything else (comments, typos) runs on the nodes at once, so an error is seen.
+    /// </summary>
+    private static bool IsPlainBegin(ReadOnlySpan<byte> text)
+    {
+        if (text.Length > 160)
+        {
+            return false;
+        }
+
+        Span<char> chars = stackalloc char[text.Length];
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] > 127)
+            {
+                return false;
+            }
+
+            chars[i] = (char)text[i];
+        }
+
+        return PlainBegin().IsMatch(chars);
+    }
+
+    [GeneratedRegex(
+        @"^\s*(BEGIN(\s+(WORK|TRANSACTION))?|START\s+TRANSACTION)(\s*,?\s*(ISOLATION\s+LEVEL\s+(READ\s+COMMITTED|READ\s+UNCOMMITTED|REPEATABLE\s+READ|SERIALIZABLE)|READ\s+ONLY|READ\s+WRITE|NOT\s+DEFERRABLE|DEFERRABLE))*\s*;?\s*$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PlainBegin();
+}

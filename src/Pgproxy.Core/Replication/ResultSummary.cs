@@ -1,0 +1,78 @@
+using System.Text;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// What one node answered to a replicated statement, reduced to what must agree between nodes: the sequence
+/// of CommandComplete tags (with their row counts), error SQLSTATEs and COPY starts. DataRows are never
+/// compared (pgpool does not either). One instance per node link, cleared per statement, so recording
+/// allocates nothing once warm.
+/// </summary>
+internal sealed class ResultSummary
+{
+    private readonly StringBuilder _text = new();
+
+    /// <summary>True when the node reported an error.</summary>
+    public bool HasError { get; private set; }
+
+    /// <summary>SQLSTATE of the first error, for logs and the client's error.</summary>
+    public string? ErrorState { get; private set; }
+
+    public string? ErrorMessage { get; private set; }
+
+    public void Clear()
+    {
+        _text.Clear();
+        HasError = false;
+        ErrorState = null;
+        ErrorMessage = null;
+    }
+
+    public void AddCommandComplete(ReadOnlySpan<byte> tag)
+    {
+        _text.Append("C:");
+        foreach (var b in tag)
+        {
+            _text.Append((char)b);
+        }
+
+        _text.Append("; ");
+    }
+
+    public void AddError(string sqlState, string message)
+    {
+        if (!HasError)
+        {
+            HasError = true;
+            ErrorState = sqlState;
+            ErrorMessage = message;
+        }
+
+        _text.Append("E:").Append(sqlState).Append("; ");
+    }
+
+    public void AddKind(char kind) => _text.Append(kind).Append("; ");
+
+    /// <summary>True when both nodes answered alike.</summary>
+    public bool SameAs(ResultSummary other) => _text.Equals(other._text);
+
+    /// <summary>True when the two differ only in CommandComplete row counts (same tags, same errors).</summary>
+    public bool DiffersOnlyInRowCounts(ResultSummary other) =>
+        !HasError && !other.HasError && !SameAs(other) && StripCounts(_text.ToString()) == StripCounts(other._text.ToString());
+
+    public override string ToString() => _text.Length == 0 ? "(nothing)" : _text.ToString().TrimEnd(' ', ';');
+
+    private static string StripCounts(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+}
