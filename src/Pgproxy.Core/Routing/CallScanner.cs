@@ -6,8 +6,12 @@ namespace Pgproxy.Core.Routing;
 /// </summary>
 internal static class CallScanner
 {
-    /// <summary>Adds the statement's call names (distinct) to <paramref name="names"/> and its time expressions to <paramref name="times"/>.</summary>
-    public static void Scan(StatementTokens st, ref List<string>? names, ref List<TimeFunctionSpan>? times)
+    /// <summary>
+    /// Adds the statement's call names (distinct; only when <paramref name="collectNames"/>) to
+    /// <paramref name="names"/> and its time expressions to <paramref name="times"/>.
+    /// </summary>
+    public static void Scan(
+        StatementTokens st, bool collectNames, ref List<string>? names, ref List<TimeFunctionSpan>? times)
     {
         var tokens = st.Tokens;
         for (var i = 0; i < tokens.Length; i++)
@@ -18,7 +22,8 @@ internal static class CallScanner
                 case SqlTokenKind.Word when IsTimeKeyword(token.Keyword) && !st.Is(i - 1, SqlTokenKind.Dot):
                     i = TimeKeyword(st, i, ref times);
                     break;
-                case SqlTokenKind.Word or SqlTokenKind.QuotedIdentifier when st.Is(i + 1, SqlTokenKind.OpenParen):
+                case SqlTokenKind.Word or SqlTokenKind.QuotedIdentifier
+                    when collectNames && st.Is(i + 1, SqlTokenKind.OpenParen):
                     Call(st, i, ref names, ref times);
                     break;
                 case SqlTokenKind.String or SqlTokenKind.EscapeString when IsNowLiteral(st, i):

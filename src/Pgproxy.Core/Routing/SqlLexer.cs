@@ -63,7 +63,7 @@ internal ref struct SqlLexer
         return true;
     }
 
-    /// <summary>Skips whitespace and comments; false when a block comment never ends.</summary>
+    /// <summary>Skips whitespace and comments; false (at the comment's start) when a block comment never ends.</summary>
     private bool SkipSpaceAndComments()
     {
         while (_pos < _text.Length)
@@ -80,8 +80,10 @@ internal ref struct SqlLexer
             }
             else if (c == '/' && Peek(1) == '*')
             {
+                var commentStart = _pos;
                 if (!SkipBlockComment())
                 {
+                    _pos = commentStart;
                     return false;
                 }
             }

@@ -183,7 +183,7 @@ internal static class StatementClassifier
         {
             var info = StatementParser.Classify(st);
             var timesBefore = _times?.Count ?? 0;
-            CallScanner.Scan(st, ref _names, ref _times);
+            CallScanner.Scan(st, !info.NamesWithoutCalling, ref _names, ref _times);
             if (!info.EvaluatesNow && _times is not null && _times.Count > timesBefore)
             {
                 // A stored definition (DEFAULT now(), a view, a PREPARE body): a literal would freeze it.

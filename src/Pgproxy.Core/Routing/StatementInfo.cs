@@ -16,6 +16,12 @@ internal struct StatementInfo
     /// </summary>
     public bool EvaluatesNow;
 
+    /// <summary>
+    /// The statement names functions without calling them (DROP FUNCTION f(int), g(text); GRANT EXECUTE ON
+    /// FUNCTION f(int)): its <c>name(</c> patterns are signatures, not calls.
+    /// </summary>
+    public bool NamesWithoutCalling;
+
     /// <summary>BEGIN/COMMIT/ROLLBACK or a savepoint statement (matters inside a multi-statement string).</summary>
     public bool IsTransactionControl;
 

@@ -48,7 +48,9 @@ internal static partial class StatementParser
             SqlKeyword.Deallocate => Deallocate(st, i),
             SqlKeyword.Vacuum or SqlKeyword.Checkpoint => StatementInfo.Of(StatementKind.WriteOutsideTransaction),
             SqlKeyword.Create => Create(st, i),
-            SqlKeyword.Drop => Drop(st, i),
+            SqlKeyword.Drop => Drop(st, i) with { NamesWithoutCalling = true },
+            SqlKeyword.Grant or SqlKeyword.Revoke or SqlKeyword.Comment =>
+                StatementInfo.Write with { NamesWithoutCalling = true },
             SqlKeyword.Alter => Alter(st, i),
             SqlKeyword.Reindex => Reindex(st, i),
             SqlKeyword.Cluster => Cluster(st, i),
