@@ -157,7 +157,7 @@ internal sealed class ProxyTls
         {
             leaf = X509Certificate2.CreateFromPem(certPem, keyPem);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException) // no key / another one's key
         {
             problems.Add($"ssl_key: \"{options.SslKey}\" holds no private key usable with the certificate in " +
                          $"ssl_cert \"{options.SslCert}\": {e.Message}");
