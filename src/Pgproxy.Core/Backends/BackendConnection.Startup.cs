@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Pgproxy.Core.Tls;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Auth;
 using Pgproxy.Protocol.Backend;
@@ -12,13 +13,14 @@ namespace Pgproxy.Core.Backends;
 internal sealed partial class BackendConnection
 {
     /// <summary>
-    /// Connects to a node and runs the startup phase up to the first ReadyForQuery: StartupMessage,
+    /// Connects to a node, switches to TLS when <paramref name="tls"/> asks for it and the node agrees, and runs
+    /// the startup phase up to the first ReadyForQuery: StartupMessage,
     /// authentication (trust, cleartext, md5 or SCRAM-SHA-256 with the password pgproxy holds for the user),
     /// ParameterStatus and BackendKeyData. A refusal by PostgreSQL becomes a <see cref="BackendStartupException"/>
     /// carrying PostgreSQL's own SQLSTATE and message.
     /// </summary>
     public static async Task<BackendConnection> OpenAsync(int nodeId, BackendEndpoint endpoint, BackendPoolKey key,
-        string? password, int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken)
+        string? password, int connectTimeoutMs, EpollLoop? loop, ProxyTls? tls, CancellationToken cancellationToken)
     {
         Socket socket;
         try
@@ -31,8 +33,10 @@ internal sealed partial class BackendConnection
                 $"pgproxy could not connect to backend node {nodeId} at {endpoint}: {e.Message}", inner: e);
         }
 
-        return await StartAsync(new BackendConnection(EpollConnection.Create(socket, loop), nodeId, endpoint, key), password,
+        var transport = await NegotiateTlsAsync(EpollConnection.Create(socket, loop), nodeId, endpoint, tls,
             connectTimeoutMs, cancellationToken);
+        return await StartAsync(new BackendConnection(transport, nodeId, endpoint, key), password, connectTimeoutMs,
+            cancellationToken);
     }
 
     /// <summary>

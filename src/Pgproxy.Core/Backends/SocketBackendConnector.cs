@@ -1,14 +1,13 @@
+using Pgproxy.Core.Tls;
 using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Backends;
 
-/// <summary>Connects to a node over TCP or its Unix socket.</summary>
-internal sealed class SocketBackendConnector : IBackendConnector
+/// <summary>Connects to a node over TCP or its Unix socket, with TLS when <c>backend_ssl</c> asks for it.</summary>
+internal sealed class SocketBackendConnector(Func<ProxyTls?> tls) : IBackendConnector
 {
-    public static SocketBackendConnector Instance { get; } = new();
-
     public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password,
         int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken) =>
-        BackendConnection.OpenAsync(node.NodeId, node.Endpoint, key, password, connectTimeoutMs, loop,
+        BackendConnection.OpenAsync(node.NodeId, node.Endpoint, key, password, connectTimeoutMs, loop, tls(),
             cancellationToken);
 }

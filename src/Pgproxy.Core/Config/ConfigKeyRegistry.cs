@@ -28,6 +28,8 @@ public static class ConfigKeyRegistry
     private static readonly string[] LogLevels =
         ["debug5", "debug4", "debug3", "debug2", "debug1", "info", "notice", "warning", "error", "log", "fatal", "panic"];
 
+    private static readonly string[] BackendSslModes = ["auto", "off", "prefer", "require"];
+
     private static readonly string[] BackendFlags = ["ALLOW_TO_FAILOVER", "DISALLOW_TO_FAILOVER", "ALWAYS_PRIMARY"];
 
     private static readonly Dictionary<string, ConfigKey> ByName;
@@ -154,13 +156,19 @@ public static class ConfigKeyRegistry
 
             // --- ssl ---
             Bool("ssl", Ssl, ConfigContext.Restart, o => o.Ssl, (o, v) => o with { Ssl = v },
-                "Enable TLS for client and backend connections."),
-            PathKey("ssl_key", Ssl, ConfigContext.Restart, o => o.SslKey, (o, v) => o with { SslKey = v },
-                "Private key file."),
-            PathKey("ssl_cert", Ssl, ConfigContext.Restart, o => o.SslCert, (o, v) => o with { SslCert = v },
-                "Certificate file."),
-            PathKey("ssl_ca_cert", Ssl, ConfigContext.Restart, o => o.SslCaCert,
-                (o, v) => o with { SslCaCert = v }, "CA certificates to verify client certificates; '' none."),
+                "Enable TLS for client connections (and, with backend_ssl = auto, towards the backends)."),
+            PathKey("ssl_key", Ssl, ConfigContext.Reload, o => o.SslKey, (o, v) => o with { SslKey = v },
+                "Private key file (PEM) of ssl_cert; new sessions use a reloaded one."),
+            PathKey("ssl_cert", Ssl, ConfigContext.Reload, o => o.SslCert, (o, v) => o with { SslCert = v },
+                "Certificate file (PEM) shown to clients; more certificates after the first form its chain."),
+            PathKey("ssl_ca_cert", Ssl, ConfigContext.Reload, o => o.SslCaCert,
+                (o, v) => o with { SslCaCert = v },
+                "CA certificates (PEM) that client and backend certificates must chain to; '' none: clients are " +
+                "not asked for a certificate and backend certificates are not checked."),
+            new ConfigKey("backend_ssl", Ssl, ConfigContext.Reload, ConfigValueKind.Enum,
+                "TLS towards the backends: auto (prefer when ssl = on, else off), off, prefer (TLS when the node " +
+                "offers it) or require.",
+                (o, v) => o with { BackendSsl = (string)v }, o => o.BackendSsl, allowedValues: BackendSslModes),
 
             // --- logs ---
             new ConfigKey("log_min_messages", Logs, ConfigContext.Reload, ConfigValueKind.Enum,

@@ -68,6 +68,9 @@ public sealed record ProxyOptions
     public string SslKey { get; init; } = "";
     public string SslCert { get; init; } = "";
     public string SslCaCert { get; init; } = "";
+    /// <summary><c>backend_ssl</c>: <c>auto</c> (prefer when <c>ssl</c> is on, else off), <c>off</c>,
+    /// <c>prefer</c> or <c>require</c>.</summary>
+    public string BackendSsl { get; init; } = "auto";
 
     // --- logging ---
     /// <summary><c>log_min_messages</c>: debug5..debug1, info, notice, warning, error, log, fatal, panic.</summary>

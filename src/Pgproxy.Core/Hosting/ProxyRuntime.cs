@@ -3,6 +3,7 @@ using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
+using Pgproxy.Core.Tls;
 
 namespace Pgproxy.Core.Hosting;
 
@@ -13,6 +14,7 @@ namespace Pgproxy.Core.Hosting;
 internal sealed class ProxyRuntime
 {
     private volatile ProxyOptions _options;
+    private ProxyTls? _tls;
 
     public ProxyRuntime(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider time)
     {
@@ -23,6 +25,7 @@ internal sealed class ProxyRuntime
         Nodes = new BackendNodeSet(options.Backends, time);
         Pool = new BackendPool(PoolSettings.From(options), loggerFactory.CreateLogger("Pgproxy.Backends"));
         RoutingPolicy = new RoutingPolicy(options, new ClassificationCache(), new FunctionVolatility());
+        BackendConnector = new SocketBackendConnector(() => Tls);
     }
 
     /// <summary>Routing settings and the classification caches (swapped whole on reload, caches kept).</summary>
@@ -58,8 +61,17 @@ internal sealed class ProxyRuntime
     /// </summary>
     public IReadOnlyList<Hba.HbaRule>? HbaRules { get; set; }
 
+    /// <summary>
+    /// TLS in force (certificates, CA, backend mode), swapped whole on reload; null when TLS is off on both sides.
+    /// </summary>
+    public ProxyTls? Tls
+    {
+        get => Volatile.Read(ref _tls);
+        set => Volatile.Write(ref _tls, value);
+    }
+
     /// <summary>How new backend connections are made; tests swap in an in-memory connector.</summary>
-    public IBackendConnector BackendConnector { get; set; } = SocketBackendConnector.Instance;
+    public IBackendConnector BackendConnector { get; set; }
 
     /// <summary>Cancelled when a fast or immediate shutdown starts: sessions end and roll back.</summary>
     public CancellationTokenSource Shutdown { get; } = new();

@@ -7,6 +7,7 @@ using Pgproxy.Core.Hba;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
 using Pgproxy.Core.Sessions;
+using Pgproxy.Core.Tls;
 using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Hosting;
@@ -44,6 +45,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     {
         var options = _runtime.Options;
         _runtime.HbaRules = LoadHba(options);
+        _runtime.Tls = ProxyTls.Load(options);
         var backlog = Math.Max(128, options.NumInitChildren * Math.Max(1, options.ListenBacklogMultiplier));
         var listenerLogger = _runtime.LoggerFactory.CreateLogger("Pgproxy.Listener");
         try
@@ -122,10 +124,13 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     {
         var current = _runtime.Options;
         var hbaRules = LoadHba(reloaded); // throws on errors: then nothing changes
+        var tls = ProxyTls.Load(reloaded with { Ssl = current.Ssl }); // new sessions get the new certificate
         var restartKeys = ConfigDiff.RestartRequiredChanges(current, reloaded);
         _runtime.HbaRules = hbaRules;
+        _runtime.Tls = tls;
         _runtime.Options = reloaded with
         {
+            Ssl = current.Ssl,
             ListenAddresses = current.ListenAddresses,
             Port = current.Port,
             UnixSocketDirectories = current.UnixSocketDirectories,
@@ -211,6 +216,11 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         finally
         {
             await pipe.DisposeAsync();
+            if (!ReferenceEquals(session.Transport, pipe))
+            {
+                await session.Transport.DisposeAsync(); // the TLS transport the session switched to
+            }
+
             _sessions.TryRemove(session, out _);
         }
     }

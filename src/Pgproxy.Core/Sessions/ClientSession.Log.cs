@@ -21,6 +21,13 @@ internal sealed partial class ClientSession
             "refused client {RemoteAddress}: all {Limit} client slots (num_init_children) are in use")]
         public static partial void TooManyClients(ILogger logger, string remoteAddress, int limit);
 
+        [LoggerMessage(EventIds.TlsStarted, LogLevel.Debug, "client {RemoteAddress} switched to {Tls}")]
+        public static partial void TlsStarted(ILogger logger, string remoteAddress, string tls);
+
+        [LoggerMessage(EventIds.TlsHandshakeFailed, LogLevel.Information,
+            "TLS handshake with client {RemoteAddress} failed: {Reason}")]
+        public static partial void TlsHandshakeFailed(ILogger logger, string remoteAddress, string reason);
+
         [LoggerMessage(EventIds.HbaRefused, LogLevel.Information,
             "refused client {RemoteAddress} (user \"{User}\" database \"{Database}\"): {Reason}")]
         public static partial void HbaRefused(ILogger logger, string remoteAddress, string user, string database,

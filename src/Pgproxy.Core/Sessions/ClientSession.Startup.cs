@@ -9,11 +9,11 @@ namespace Pgproxy.Core.Sessions;
 internal sealed partial class ClientSession
 {
     /// <summary>
-    /// The startup phase: SSLRequest and GSSENCRequest are refused with <c>N</c> (the client may go on in
-    /// plain text), a CancelRequest is forwarded and the connection closed, and a StartupMessage gets a client
-    /// slot, a backend connection (cached or new) and the backend's parameters with pgproxy's own cancel key.
-    /// Everything must finish within <c>authentication_timeout</c>. Returns true when the session is ready to
-    /// forward queries.
+    /// The startup phase: SSLRequest is answered <c>S</c> and TLS started when <c>ssl</c> is on (refused with
+    /// <c>N</c> otherwise, and GSSENCRequest always, so the client may go on in plain text), a CancelRequest is
+    /// forwarded and the connection closed, and a StartupMessage gets a client slot, a backend connection (cached
+    /// or new) and the backend's parameters with pgproxy's own cancel key. Everything must finish within
+    /// <c>authentication_timeout</c>. Returns true when the session is ready to forward queries.
     /// </summary>
     private async Task<bool> StartupAsync()
     {
@@ -31,6 +31,16 @@ internal sealed partial class ClientSession
             if (packet is null)
             {
                 return false;
+            }
+
+            if (packet.Kind == StartupPacketKind.SslRequest && CanStartTls)
+            {
+                if (!await StartTlsAsync(timeout.Token))
+                {
+                    return false;
+                }
+
+                continue;
             }
 
             if (packet.Kind is StartupPacketKind.SslRequest or StartupPacketKind.GssEncRequest)
@@ -170,9 +180,9 @@ internal sealed partial class ClientSession
 
     /// <summary>
     /// Applies pool_hba.conf when <c>enable_pool_hba</c> is on: the first matching record decides, no match
-    /// rejects, as in PostgreSQL. Returns the refusal message, or null to let the client in. Only <c>trust</c>
-    /// and <c>reject</c> are implemented so far; a record asking for a password refuses with a clear message
-    /// rather than letting the client in unauthenticated.
+    /// rejects, as in PostgreSQL. Returns the refusal message, or null to let the client in. Only <c>trust</c>,
+    /// <c>reject</c> and <c>cert</c> are implemented so far; a record asking for a password refuses with a clear
+    /// message rather than letting the client in unauthenticated.
     /// </summary>
     private string? CheckPoolHba()
     {
@@ -183,12 +193,14 @@ internal sealed partial class ClientSession
 
         var isLocal = _remoteIp is null;
         var host = isLocal ? "[local]" : _remoteIp!.ToString();
-        var rule = Hba.HbaMatcher.Match(rules, isLocal, isSsl: false, Database, User, _remoteIp);
+        var encryption = IsSsl ? "SSL encryption" : "no encryption";
+        var rule = Hba.HbaMatcher.Match(rules, isLocal, isSsl: IsSsl, Database, User, _remoteIp);
         return rule?.Method switch
         {
-            null => $"no pool_hba.conf entry for host \"{host}\", user \"{User}\", database \"{Database}\", no encryption",
+            null => $"no pool_hba.conf entry for host \"{host}\", user \"{User}\", database \"{Database}\", {encryption}",
             "trust" => null,
-            "reject" => $"pool_hba.conf rejects connection for host \"{host}\", user \"{User}\", database \"{Database}\", no encryption",
+            "reject" => $"pool_hba.conf rejects connection for host \"{host}\", user \"{User}\", database \"{Database}\", {encryption}",
+            "cert" => CheckCertificateUser(),
             var method => $"authentication method \"{method}\" (pool_hba.conf line {rule.Line}) is not supported by " +
                           "this pgproxy version; use trust or reject",
         };

@@ -18,7 +18,7 @@ namespace Pgproxy.Core.Sessions;
 /// </summary>
 internal sealed partial class ClientSession
 {
-    private readonly IConnectionTransport _client;
+    private IConnectionTransport _client; // replaced once, by the TLS transport, during the startup phase
     private readonly ProxyRuntime _runtime;
     private readonly ILogger _logger;
     private readonly IPAddress? _remoteIp;

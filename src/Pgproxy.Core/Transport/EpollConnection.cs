@@ -8,7 +8,7 @@ namespace Pgproxy.Core.Transport;
 /// every client and backend connection where it is supported (see <see cref="Create"/>). A session's client
 /// and backend connections share a loop, so a round trip never changes thread.
 /// </summary>
-internal sealed class EpollConnection : IConnectionTransport
+internal sealed class EpollConnection : ISocketTransport
 {
     private readonly Socket _socket;
     private readonly EpollPipeReader _reader;
@@ -63,6 +63,20 @@ internal sealed class EpollConnection : IConnectionTransport
 
     /// <summary>Shuts the socket down; epoll then reports it, which ends a pending read or flush.</summary>
     public void Abort() => SocketProbe.Shutdown(_socket);
+
+    /// <summary>
+    /// Takes the socket off the loop. No <c>recv</c> runs after the last read the session asked for (an event
+    /// only marks the socket readable), so everything the peer sent since is still in the kernel for the new owner.
+    /// </summary>
+    public Socket DetachSocket()
+    {
+        ObjectDisposedException.ThrowIf(Interlocked.Exchange(ref _disposed, 1) != 0, this);
+        Loop.Unregister(_id, Fd);
+        _reader.Complete();
+        _writer.Complete();
+        _socket.Blocking = true;
+        return _socket;
+    }
 
     public ValueTask DisposeAsync()
     {

@@ -10,7 +10,7 @@ namespace Pgproxy.Core.Transport;
 /// pgproxy's own thin Pipelines implementations over the socket (<see cref="SocketPipeReader"/>,
 /// <see cref="SocketPipeWriter"/>), which cost less per round trip than the stream-based ones.
 /// </summary>
-internal sealed class SocketPipe : IConnectionTransport
+internal sealed class SocketPipe : ISocketTransport
 {
     private readonly Socket _socket;
     private int _disposed;
@@ -33,6 +33,15 @@ internal sealed class SocketPipe : IConnectionTransport
     {
         SocketProbe.Shutdown(_socket);
         _socket.Close();
+    }
+
+    /// <summary>Hands the socket over; the reader only receives when the session reads, so nothing is lost.</summary>
+    public Socket DetachSocket()
+    {
+        ObjectDisposedException.ThrowIf(Interlocked.Exchange(ref _disposed, 1) != 0, this);
+        Input.Complete();
+        Output.Complete();
+        return _socket;
     }
 
     public async ValueTask DisposeAsync()

@@ -225,6 +225,14 @@ public static class BackendMessageWriter
         w.Advance(1);
     }
 
+    /// <summary>The single untyped byte 'S' answering SSLRequest: the TLS handshake comes next.</summary>
+    public static void WriteSslAccepted(IBufferWriter<byte> w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.GetSpan(1)[0] = (byte)'S';
+        w.Advance(1);
+    }
+
     private static void WriteAuthenticationCode(IBufferWriter<byte> w, int code)
     {
         var c = SpanWriter.BeginMessage(w, Authentication, 4 + 4); // length, code

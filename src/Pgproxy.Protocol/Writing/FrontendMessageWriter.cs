@@ -59,6 +59,15 @@ public static class FrontendMessageWriter
         c.Complete(w);
     }
 
+    /// <summary>SSLRequest: asks the server for TLS before the StartupMessage.</summary>
+    public static void WriteSslRequest(IBufferWriter<byte> w)
+    {
+        int length = 4 + 4;                               // length, SSL request code
+        var c = SpanWriter.BeginUntyped(w, length);
+        c.WriteInt32(StartupPacket.SslRequestCode);
+        c.Complete(w);
+    }
+
     /// <summary>PasswordMessage: a cleartext password or the "md5…" response to AuthenticationMD5Password.</summary>
     public static void WritePasswordMessage(IBufferWriter<byte> w, string password)
     {

@@ -124,7 +124,7 @@ public sealed class SocketTransportTests
         transport.Input.AdvanceTo(result.Buffer.End);
     }
 
-    private static async Task<(IConnectionTransport Transport, Socket Peer)> ConnectAsync(string kind)
+    internal static async Task<(IConnectionTransport Transport, Socket Peer)> ConnectAsync(string kind)
     {
         Assert.True(EpollLoop.IsSupported, "the epoll transport is expected on the CI machines (Linux x86-64)");
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -25,12 +25,44 @@ internal static class PgTools
             TimeSpan.FromSeconds(60),
             Environment);
 
+    /// <summary>
+    /// psql as <paramref name="user"/> with extra libpq settings (<c>PGSSLMODE</c>, <c>PGSSLCERT</c>…) on top of the
+    /// clean environment.
+    /// </summary>
+    public static Task<ProcessResult> PsqlAsync(int port, string user, IReadOnlyDictionary<string, string?> settings,
+        params string[] arguments) =>
+        ProcessRunner.RunAsync(
+            PgBinaries.Tool("psql"),
+            ["-X", "-h", PostgresInstance.Host, "-p", Invariant(port), "-U", user, "-d", "postgres", .. arguments],
+            TimeSpan.FromSeconds(60),
+            With(settings));
+
+    /// <summary>pgbench with extra libpq settings on top of the clean environment.</summary>
+    public static Task<ProcessResult> PgbenchAsync(int port, IReadOnlyDictionary<string, string?> settings,
+        params string[] arguments) =>
+        ProcessRunner.RunAsync(
+            PgBinaries.Tool("pgbench"),
+            ["-h", PostgresInstance.Host, "-p", Invariant(port), "-U", PostgresInstance.User, .. arguments, "postgres"],
+            TimeSpan.FromSeconds(120),
+            With(settings));
+
     public static Task<ProcessResult> PgbenchAsync(int port, params string[] arguments) =>
         ProcessRunner.RunAsync(
             PgBinaries.Tool("pgbench"),
             ["-h", PostgresInstance.Host, "-p", Invariant(port), "-U", PostgresInstance.User, .. arguments, "postgres"],
             TimeSpan.FromSeconds(120),
             Environment);
+
+    private static Dictionary<string, string?> With(IReadOnlyDictionary<string, string?> settings)
+    {
+        var environment = new Dictionary<string, string?>(Environment);
+        foreach (var (name, value) in settings)
+        {
+            environment[name] = value;
+        }
+
+        return environment;
+    }
 
     public static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -186,6 +186,12 @@ public class BackendMessageWriterTests
     }
 
     [Fact]
+    public void WriteSslAccepted_Writes_SingleS()
+    {
+        Assert.Equal([(byte)'S'], Written.By(BackendMessageWriter.WriteSslAccepted));
+    }
+
+    [Fact]
     public void WriteCommandComplete_TagWithNul_Throws()
     {
         Assert.Throws<ArgumentException>(() => Written.By(w => BackendMessageWriter.WriteCommandComplete(w, "a\0b")));

@@ -53,6 +53,19 @@ public class FrontendMessageWriterTests
     }
 
     [Fact]
+    public void WriteSslRequest_Writes_GoldenBytesAndRoundTrips()
+    {
+        // 80877103 = 0x04D2162F (1234 << 16 | 5679)
+        byte[] expected = [0, 0, 0, 8, 0x04, 0xD2, 0x16, 0x2F];
+        byte[] actual = Written.By(FrontendMessageWriter.WriteSslRequest);
+        Assert.Equal(expected, actual);
+
+        var buffer = new ReadOnlySequence<byte>(actual);
+        Assert.True(StartupPacketReader.TryRead(ref buffer, out StartupPacket? packet));
+        Assert.Equal(StartupPacketKind.SslRequest, packet!.Kind);
+    }
+
+    [Fact]
     public void WritePasswordMessage_Writes_GoldenBytes()
     {
         byte[] expected = [(byte)'p', 0, 0, 0, 11, .. "secret\0"u8];

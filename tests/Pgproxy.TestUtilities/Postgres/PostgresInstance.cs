@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Pgproxy.TestUtilities.Tls;
 
 namespace Pgproxy.TestUtilities.Postgres;
 
@@ -212,6 +213,14 @@ public sealed class PostgresInstance : IAsyncDisposable
             .AppendLine("synchronous_commit = off")
             .AppendLine("full_page_writes = off")
             .AppendLine("log_min_messages = warning");
+        if (Options.SslCertificate is { } ssl)
+        {
+            await WriteSslFilesAsync(ssl, cancellationToken);
+            conf.AppendLine("ssl = on")
+                .AppendLine("ssl_cert_file = 'server.crt'")
+                .AppendLine("ssl_key_file = 'server.key'");
+        }
+
         foreach (var (key, value) in Options.Settings)
         {
             conf.AppendLine(CultureInfo.InvariantCulture, $"{key} = {value}");
@@ -219,6 +228,25 @@ public sealed class PostgresInstance : IAsyncDisposable
 
         // Root may write into the postgres-owned file; ownership and mode stay as initdb left them.
         await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), conf.ToString(), cancellationToken);
+    }
+
+    /// <summary>PostgreSQL refuses a key file others can read, or one the server's OS user does not own.</summary>
+    private async Task WriteSslFilesAsync(IssuedCertificate ssl, CancellationToken cancellationToken)
+    {
+        var certFile = Path.Combine(DataDirectory, "server.crt");
+        var keyFile = Path.Combine(DataDirectory, "server.key");
+        await File.WriteAllTextAsync(certFile, ssl.CertificatePem, cancellationToken);
+        await File.WriteAllTextAsync(keyFile, ssl.KeyPem, cancellationToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        if (PgBinaries.IsRunningAsRoot)
+        {
+            (await ProcessRunner.RunAsync("chown", ["postgres:postgres", certFile, keyFile],
+                cancellationToken: cancellationToken)).EnsureSuccess();
+        }
     }
 
     private Task<ProcessResult> PgCtlAsync(string[] arguments, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using Pgproxy.TestUtilities.Tls;
+
 namespace Pgproxy.TestUtilities.Postgres;
 
 /// <summary>How to set up one throw-away PostgreSQL instance.</summary>
@@ -12,6 +14,12 @@ public sealed class PostgresInstanceOptions
 
     /// <summary>Extra postgresql.conf settings (name → value as written in the file, quoted where needed).</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The server certificate and key to turn <c>ssl</c> on with (written into the data folder as
+    /// server.crt/server.key); null leaves TLS off.
+    /// </summary>
+    public IssuedCertificate? SslCertificate { get; init; }
 
     /// <summary>Databases to create after the first start.</summary>
     public IReadOnlyList<string> Databases { get; init; } = [];
