@@ -7,13 +7,16 @@ namespace Pgproxy.Core.Transport;
 
 /// <summary>
 /// A socket carrying TLS, as a pair of pipes over an <see cref="SslStream"/> on .NET's socket engine: the
-/// transport of a client that asked for TLS and of a backend that granted it. The buffers hold one TLS record
-/// (16 KiB), so a response burst the session flushes at once is encrypted into as few records, and sent with as
-/// few writes, as its size allows; a read decrypts up to a record at a time.
+/// transport of a client that asked for TLS and of a backend that granted it. The writer's buffers hold one TLS
+/// record (16 KiB), so a response burst the session flushes at once is encrypted into as few records, and sent
+/// with as few writes, as its size allows; it holds nothing between flushes. The reader's buffer, which a waiting
+/// read keeps, is PostgreSQL's own receive buffer size (8 KiB): queries are small, and bigger messages just take
+/// more reads.
 /// </summary>
 internal sealed class TlsTransport : IConnectionTransport
 {
     private const int RecordSize = 16 * 1024;
+    private const int ReadBufferSize = 8 * 1024;
 
     /// <summary>Passed to the writer's Complete so that disposing drops unsent bytes instead of writing them.</summary>
     private static readonly IOException Closed = new("the connection is closed");
@@ -27,7 +30,7 @@ internal sealed class TlsTransport : IConnectionTransport
         _socket = socket;
         _stream = stream;
         Input = PipeReader.Create(stream,
-            new StreamPipeReaderOptions(bufferSize: RecordSize, minimumReadSize: 2048, leaveOpen: true));
+            new StreamPipeReaderOptions(bufferSize: ReadBufferSize, minimumReadSize: 2048, leaveOpen: true));
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: RecordSize, leaveOpen: true));
     }
 
