@@ -18,7 +18,7 @@ internal sealed class ClassificationCache
 
     /// <param name="capacity">Most entries kept before the cache is cleared.</param>
     /// <param name="maxKeyLength">Longest query text (bytes) that is stored.</param>
-    public ClassificationCache(int capacity = 4096, int maxKeyLength = 16 * 1024)
+    public ClassificationCache(int capacity = 4096, int maxKeyLength = 8 * 1024)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         ArgumentOutOfRangeException.ThrowIfNegative(maxKeyLength);
