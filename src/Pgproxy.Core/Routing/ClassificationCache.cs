@@ -31,7 +31,9 @@ internal sealed class ClassificationCache
     /// <summary>Entries currently stored (approximate while other threads add).</summary>
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>The classification of <paramref name="utf8Sql"/>: from the cache, or classified now and stored.</summary>
+    /// <summary>
+    /// The classification of <paramref name="utf8Sql"/>: from the cache, or classified now and stored.
+    /// </summary>
     public StatementClassification Get(ReadOnlySpan<byte> utf8Sql)
     {
         if (_lookup.TryGetValue(utf8Sql, out var cached))

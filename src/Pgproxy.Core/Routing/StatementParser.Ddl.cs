@@ -108,7 +108,9 @@ internal static partial class StatementParser
         return false;
     }
 
-    /// <summary>REINDEX … CONCURRENTLY (as a word or an option) and REINDEX SCHEMA/DATABASE/SYSTEM run outside a transaction.</summary>
+    /// <summary>
+    /// REINDEX … CONCURRENTLY (as a word or an option) and REINDEX SCHEMA/DATABASE/SYSTEM run outside a transaction.
+    /// </summary>
     private static StatementInfo Reindex(StatementTokens st, int i)
     {
         var j = i + 1;
