@@ -22,9 +22,10 @@ internal static partial class StatementParser
                 var index = st.Is(j, SqlKeyword.Unique) ? j + 1 : j;
                 if (st.Is(index, SqlKeyword.Index))
                 {
-                    var concurrently = st.Is(index + 1, SqlKeyword.Concurrently);
-                    return StatementInfo.Of(concurrently ? StatementKind.WriteOutsideTransaction : StatementKind.Write)
-                        with { NamesWithoutCalling = true };
+                    var kind = st.Is(index + 1, SqlKeyword.Concurrently)
+                        ? StatementKind.WriteOutsideTransaction
+                        : StatementKind.Write;
+                    return new StatementInfo { Kind = kind, NamesWithoutCalling = true };
                 }
 
                 break;

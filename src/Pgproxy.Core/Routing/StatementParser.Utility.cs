@@ -41,7 +41,9 @@ internal static partial class StatementParser
         {
             return new StatementInfo
             {
-                Kind = StatementKind.Read, EvaluatesNow = inner.EvaluatesNow, PreparedName = inner.PreparedName,
+                Kind = StatementKind.Read,
+                EvaluatesNow = inner.EvaluatesNow,
+                PreparedName = inner.PreparedName,
             };
         }
 
