@@ -62,7 +62,10 @@ internal static class CallScanner
         return i;
     }
 
-    /// <summary><c>name(</c> at <paramref name="i"/>: a call unless grammar says otherwise; now() and transaction_timestamp() are also time expressions.</summary>
+    /// <summary>
+    /// <c>name(</c> at <paramref name="i"/>: a call unless grammar says otherwise; now() and transaction_timestamp()
+    /// are also time expressions.
+    /// </summary>
     private static void Call(StatementTokens st, int i, ref List<string>? names, ref List<TimeFunctionSpan>? times)
     {
         var token = st.Tokens[i];

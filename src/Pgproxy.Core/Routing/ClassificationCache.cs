@@ -18,7 +18,7 @@ internal sealed class ClassificationCache
 
     /// <param name="capacity">Most entries kept before the cache is cleared.</param>
     /// <param name="maxKeyLength">Longest query text (bytes) that is stored.</param>
-    public ClassificationCache(int capacity = 4096, int maxKeyLength = 16 * 1024)
+    public ClassificationCache(int capacity = 4096, int maxKeyLength = 8 * 1024)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         ArgumentOutOfRangeException.ThrowIfNegative(maxKeyLength);
@@ -31,7 +31,9 @@ internal sealed class ClassificationCache
     /// <summary>Entries currently stored (approximate while other threads add).</summary>
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>The classification of <paramref name="utf8Sql"/>: from the cache, or classified now and stored.</summary>
+    /// <summary>
+    /// The classification of <paramref name="utf8Sql"/>: from the cache, or classified now and stored.
+    /// </summary>
     public StatementClassification Get(ReadOnlySpan<byte> utf8Sql)
     {
         if (_lookup.TryGetValue(utf8Sql, out var cached))

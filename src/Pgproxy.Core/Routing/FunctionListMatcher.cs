@@ -15,7 +15,8 @@ internal sealed class FunctionListMatcher
     public FunctionListMatcher(string commaSeparatedRegexes)
     {
         ArgumentNullException.ThrowIfNull(commaSeparatedRegexes);
-        var parts = commaSeparatedRegexes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var parts = commaSeparatedRegexes.Split(
+            ',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0)
         {
             return;

@@ -17,6 +17,9 @@ internal static class NondeterministicFunctions
         "pg_backend_pid", "inet_server_addr", "inet_server_port", "pg_postmaster_start_time",
     ], StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>True for a function name (schema stripped, as in <see cref="StatementClassification.FunctionNames"/>) in the list.</summary>
+    /// <summary>
+    /// True for a function name (schema stripped, as in <see cref="StatementClassification.FunctionNames"/>) in the
+    /// list.
+    /// </summary>
     public static bool Contains(string functionName) => Names.Contains(functionName);
 }

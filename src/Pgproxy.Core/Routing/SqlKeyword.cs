@@ -2,7 +2,7 @@ namespace Pgproxy.Core.Routing;
 
 /// <summary>
 /// The SQL words the classifier looks at. Everything else is <see cref="None"/>: an identifier, or a keyword
-/// nothing depends on. Generated from the table in <see cref="SqlKeywords"/>; keep both in step.
+/// nothing depends on. Each has a row in the table of <see cref="SqlKeywords"/> (a test checks that every one is found).
 /// </summary>
 internal enum SqlKeyword : byte
 {
@@ -179,6 +179,7 @@ internal enum SqlKeyword : byte
     Subscription,
     System,
     Table,
+    Tablesample,
     Tablespace,
     Then,
     Time,

@@ -1,8 +1,10 @@
-using System.Collections.Frozen;
-
 namespace Pgproxy.Core.Routing;
 
-/// <summary>Recognises <see cref="SqlKeyword"/>s case-insensitively without allocating.</summary>
+/// <summary>
+/// Recognises <see cref="SqlKeyword"/>s case-insensitively without allocating. Every word of every query goes
+/// through <see cref="Find"/>, so it is a small open-addressing table with a cheap hash (length and three
+/// characters, folded to lower case) rather than a general dictionary.
+/// </summary>
 internal static class SqlKeywords
 {
     /// <summary>Longest word in the table; longer words are never looked up.</summary>
@@ -153,7 +155,7 @@ internal static class SqlKeywords
         ("references", SqlKeyword.References, KeywordTraits.NextNameNotCalled),
         ("reindex", SqlKeyword.Reindex, KeywordTraits.NotAFunction),
         ("release", SqlKeyword.Release, KeywordTraits.None),
-        ("repeatable", SqlKeyword.Repeatable, KeywordTraits.None),
+        ("repeatable", SqlKeyword.Repeatable, KeywordTraits.NotAFunction),
         ("replace", SqlKeyword.Replace, KeywordTraits.None),
         ("reset", SqlKeyword.Reset, KeywordTraits.None),
         ("returning", SqlKeyword.Returning, KeywordTraits.NotAFunction),
@@ -177,11 +179,12 @@ internal static class SqlKeywords
         ("smallint", SqlKeyword.Smallint, KeywordTraits.NotAFunction),
         ("some", SqlKeyword.Some, KeywordTraits.NotAFunction),
         ("start", SqlKeyword.Start, KeywordTraits.None),
-        ("stdin", SqlKeyword.Stdin, KeywordTraits.None),
-        ("stdout", SqlKeyword.Stdout, KeywordTraits.None),
+        ("stdin", SqlKeyword.Stdin, KeywordTraits.NotAFunction),
+        ("stdout", SqlKeyword.Stdout, KeywordTraits.NotAFunction),
         ("subscription", SqlKeyword.Subscription, KeywordTraits.None),
         ("system", SqlKeyword.System, KeywordTraits.None),
         ("table", SqlKeyword.Table, KeywordTraits.NotAFunction | KeywordTraits.NextNameNotCalled),
+        ("tablesample", SqlKeyword.Tablesample, KeywordTraits.NextNameNotCalled),
         ("tablespace", SqlKeyword.Tablespace, KeywordTraits.None),
         ("then", SqlKeyword.Then, KeywordTraits.NotAFunction),
         ("time", SqlKeyword.Time, KeywordTraits.NotAFunction),
@@ -219,15 +222,65 @@ internal static class SqlKeywords
         ("zone", SqlKeyword.Zone, KeywordTraits.None),
     ];
 
-    private static readonly FrozenDictionary<string, SqlKeyword>.AlternateLookup<ReadOnlySpan<char>> Lookup =
-        Table.ToFrozenDictionary(e => e.Text, e => e.Keyword, StringComparer.OrdinalIgnoreCase)
-            .GetAlternateLookup<ReadOnlySpan<char>>();
+    /// <summary>1024 slots for about 210 keywords: most look-ups end at the first slot.</summary>
+    private const int SlotBits = 10;
+
+    private static readonly string[] LowerTexts = BuildLowerTexts();
+
+    private static readonly SqlKeyword[] Slots = BuildSlots();
 
     private static readonly KeywordTraits[] TraitsOf = BuildTraits();
 
     /// <summary>The keyword a word is, or <see cref="SqlKeyword.None"/>.</summary>
-    public static SqlKeyword Find(ReadOnlySpan<char> word) =>
-        word.Length <= MaxLength && Lookup.TryGetValue(word, out var keyword) ? keyword : SqlKeyword.None;
+    public static SqlKeyword Find(ReadOnlySpan<char> word)
+    {
+        if (word.Length is < 2 or > MaxLength)
+        {
+            return SqlKeyword.None;
+        }
+
+        const int Mask = (1 << SlotBits) - 1;
+        for (var slot = Slot(word); ; slot = (slot + 1) & Mask)
+        {
+            var keyword = Slots[slot];
+            if (keyword == SqlKeyword.None || EqualsLower(word, LowerTexts[(int)keyword]))
+            {
+                return keyword;
+            }
+        }
+    }
+
+    private static int Slot(ReadOnlySpan<char> word)
+    {
+        var h = (uint)word.Length;
+        h = (h * 31) + (word[0] | 0x20u);
+        h = (h * 31) + (word[word.Length >> 1] | 0x20u);
+        h = (h * 31) + (word[^1] | 0x20u);
+        return (int)((h * 2654435769u) >> (32 - SlotBits));
+    }
+
+    /// <summary>
+    /// ASCII case-insensitive comparison with a lower-case keyword. <c>c | 0x20</c> equals a lower-case letter
+    /// only for that letter in either case, and never equals '_' or a digit, so the test is exact.
+    /// </summary>
+    private static bool EqualsLower(ReadOnlySpan<char> word, string lower)
+    {
+        if (word.Length != lower.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < word.Length; i++)
+        {
+            var c = word[i];
+            if (c != lower[i] && (c | 0x20) != lower[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     public static KeywordTraits Traits(SqlKeyword keyword) => TraitsOf[(int)keyword];
 
@@ -235,6 +288,35 @@ internal static class SqlKeywords
     public static string UpperText(SqlKeyword keyword) => UpperTexts[(int)keyword];
 
     private static readonly string[] UpperTexts = BuildUpperTexts();
+
+    private static string[] BuildLowerTexts()
+    {
+        var texts = new string[Enum.GetValues<SqlKeyword>().Length];
+        foreach (var (text, keyword, _) in Table)
+        {
+            texts[(int)keyword] = text;
+        }
+
+        return texts;
+    }
+
+    private static SqlKeyword[] BuildSlots()
+    {
+        const int Mask = (1 << SlotBits) - 1;
+        var slots = new SqlKeyword[1 << SlotBits];
+        foreach (var (text, keyword, _) in Table)
+        {
+            var slot = Slot(text);
+            while (slots[slot] != SqlKeyword.None)
+            {
+                slot = (slot + 1) & Mask;
+            }
+
+            slots[slot] = keyword;
+        }
+
+        return slots;
+    }
 
     private static KeywordTraits[] BuildTraits()
     {

@@ -63,7 +63,9 @@ internal ref struct SqlLexer
         return true;
     }
 
-    /// <summary>Skips whitespace and comments; false (at the comment's start) when a block comment never ends.</summary>
+    /// <summary>
+    /// Skips whitespace and comments; false (at the comment's start) when a block comment never ends.
+    /// </summary>
     private bool SkipSpaceAndComments()
     {
         while (_pos < _text.Length)
@@ -204,7 +206,8 @@ internal ref struct SqlLexer
 
     /// <summary>
     /// <c>$1</c> is a parameter; <c>$$</c> or <c>$tag$</c> opens a body that ends at the same delimiter. A tag is
-    /// made of identifier characters and does not start with a digit. A lone <c>$</c> is <see cref="SqlTokenKind.Other"/>.
+    /// made of identifier characters and does not start with a digit. A lone <c>$</c> is
+    /// <see cref="SqlTokenKind.Other"/>.
     /// </summary>
     private SqlTokenKind Dollar()
     {
@@ -246,7 +249,9 @@ internal ref struct SqlLexer
         return SqlTokenKind.DollarString;
     }
 
-    /// <summary>Digits, a fraction, an exponent, 0x/0o/0b prefixes and _ separators: precision does not matter here.</summary>
+    /// <summary>
+    /// Digits, a fraction, an exponent, 0x/0o/0b prefixes and _ separators: precision does not matter here.
+    /// </summary>
     private SqlTokenKind Number()
     {
         var seenDot = false;
@@ -275,7 +280,9 @@ internal ref struct SqlLexer
         return SqlTokenKind.Number;
     }
 
-    /// <summary>An identifier, or a string with a one-letter prefix: E'…', B'…', X'…', N'…', U&amp;'…', U&amp;"…".</summary>
+    /// <summary>
+    /// An identifier, or a string with a one-letter prefix: E'…', B'…', X'…', N'…', U&amp;'…', U&amp;"…".
+    /// </summary>
     private SqlTokenKind WordOrPrefixedString(char c)
     {
         var next = Peek(1);

@@ -43,6 +43,8 @@ internal enum SqlTokenKind : byte
     /// <summary>Any other character (<c>:</c>, <c>\</c>, <c>{</c>…), one per token.</summary>
     Other,
 
-    /// <summary>A string, quoted identifier, dollar-quoted body or comment that never ends. Always the last token.</summary>
+    /// <summary>
+    /// A string, quoted identifier, dollar-quoted body or comment that never ends. Always the last token.
+    /// </summary>
     Unterminated,
 }

@@ -63,7 +63,9 @@ internal sealed class StatementClassification
     /// <summary>The targets of every INSERT in the string (all statements), distinct, in order.</summary>
     public IReadOnlyList<string> InsertTables { get; }
 
-    /// <summary>The table of <c>COPY t [(…)] FROM/TO</c> (null for <c>COPY (query) TO</c>), named like InsertTable.</summary>
+    /// <summary>
+    /// The table of <c>COPY t [(…)] FROM/TO</c> (null for <c>COPY (query) TO</c>), named like InsertTable.
+    /// </summary>
     public string? CopyTable { get; }
 
     /// <summary>
@@ -72,10 +74,14 @@ internal sealed class StatementClassification
     /// </summary>
     public string? PreparedName { get; }
 
-    /// <summary>For <c>PREPARE x AS inner</c>: the kind of the inner statement; otherwise equal to <see cref="Kind"/>.</summary>
+    /// <summary>
+    /// For <c>PREPARE x AS inner</c>: the kind of the inner statement; otherwise equal to <see cref="Kind"/>.
+    /// </summary>
     public StatementKind PreparedInnerKind { get; }
 
-    /// <summary>The first keyword of the first statement in upper case (<c>"SELECT"</c>), for logs; null when empty.</summary>
+    /// <summary>
+    /// The first keyword of the first statement in upper case (<c>"SELECT"</c>), for logs; null when empty.
+    /// </summary>
     public string? FirstKeyword { get; }
 
     /// <summary>Number of non-empty statements (0 for the empty query).</summary>

@@ -30,7 +30,9 @@ internal static class StatementClassifier
         }
     }
 
-    /// <summary>Decodes UTF-8 text and classifies it; a Query body's terminating NUL (and anything after it) is ignored.</summary>
+    /// <summary>
+    /// Decodes UTF-8 text and classifies it; a Query body's terminating NUL (and anything after it) is ignored.
+    /// </summary>
     public static StatementClassification Classify(ReadOnlySpan<byte> utf8Sql)
     {
         var nul = utf8Sql.IndexOf((byte)0);
@@ -140,12 +142,16 @@ internal static class StatementClassifier
         _ => depth,
     };
 
-    /// <summary>An unterminated string or comment, or unbalanced parentheses: PostgreSQL will reject it; a write.</summary>
+    /// <summary>
+    /// An unterminated string or comment, or unbalanced parentheses: PostgreSQL will reject it; a write.
+    /// </summary>
     private static StatementClassification Unparsable(StatementTokens all) => new(
         StatementKind.Write, StatementFlags.None, [], [], [], null, null, null, StatementKind.Write,
         FirstKeyword(all), statementCount: 1);
 
-    /// <summary>The first word, skipping opening parentheses, in upper case: a constant string for known keywords.</summary>
+    /// <summary>
+    /// The first word, skipping opening parentheses, in upper case: a constant string for known keywords.
+    /// </summary>
     internal static string? FirstKeyword(StatementTokens st)
     {
         var i = 0;
@@ -225,7 +231,8 @@ internal static class StatementClassifier
             var flags = _flags | (_first.Flags & StatementFlags.Insert);
             if (_count > 1)
             {
-                flags |= StatementFlags.MultiStatement | (_transactionControl ? StatementFlags.TransactionControlInside : 0);
+                flags |= StatementFlags.MultiStatement
+                    | (_transactionControl ? StatementFlags.TransactionControlInside : 0);
             }
 
             if (_times is { Count: > 0 })

@@ -17,9 +17,18 @@ internal static partial class StatementParser
         {
             case SqlKeyword.Database or SqlKeyword.Tablespace or SqlKeyword.Subscription:
                 return StatementInfo.Of(StatementKind.WriteOutsideTransaction);
-            case SqlKeyword.Unique when st.Is(j + 1, SqlKeyword.Index) && st.Is(j + 2, SqlKeyword.Concurrently):
-            case SqlKeyword.Index when st.Is(j + 1, SqlKeyword.Concurrently):
-                return StatementInfo.Of(StatementKind.WriteOutsideTransaction);
+            case SqlKeyword.Unique or SqlKeyword.Index:
+                // Index expressions must be immutable, and "ON t (" names a table: no calls worth listing.
+                var index = st.Is(j, SqlKeyword.Unique) ? j + 1 : j;
+                if (st.Is(index, SqlKeyword.Index))
+                {
+                    var kind = st.Is(index + 1, SqlKeyword.Concurrently)
+                        ? StatementKind.WriteOutsideTransaction
+                        : StatementKind.Write;
+                    return new StatementInfo { Kind = kind, NamesWithoutCalling = true };
+                }
+
+                break;
         }
 
         return StatementInfo.Of(StatementKind.Write, evaluatesNow: IsCreateTableAs(st, j));
@@ -100,7 +109,9 @@ internal static partial class StatementParser
         return false;
     }
 
-    /// <summary>REINDEX … CONCURRENTLY (as a word or an option) and REINDEX SCHEMA/DATABASE/SYSTEM run outside a transaction.</summary>
+    /// <summary>
+    /// REINDEX … CONCURRENTLY (as a word or an option) and REINDEX SCHEMA/DATABASE/SYSTEM run outside a transaction.
+    /// </summary>
     private static StatementInfo Reindex(StatementTokens st, int i)
     {
         var j = i + 1;

@@ -3,7 +3,9 @@ namespace Pgproxy.Core.Routing;
 /// <summary>Transaction control and SET: strict parsing, because the router answers a plain BEGIN itself.</summary>
 internal static partial class StatementParser
 {
-    /// <summary>BEGIN [WORK | TRANSACTION] [modes] or START TRANSACTION [modes]; anything unexpected is a write.</summary>
+    /// <summary>
+    /// BEGIN [WORK | TRANSACTION] [modes] or START TRANSACTION [modes]; anything unexpected is a write.
+    /// </summary>
     private static StatementInfo Begin(StatementTokens st, int i)
     {
         if (st.Keyword(i) is SqlKeyword.Work or SqlKeyword.Transaction && st.Keyword(i - 1) == SqlKeyword.Begin)
@@ -17,7 +19,8 @@ internal static partial class StatementParser
         }
 
         var info = TransactionControl(StatementKind.Begin);
-        info.Flags = (strict ? StatementFlags.StrictIsolation : 0) | (readOnly ? StatementFlags.ReadOnlyTransactionStart : 0);
+        info.Flags = (strict ? StatementFlags.StrictIsolation : 0)
+            | (readOnly ? StatementFlags.ReadOnlyTransactionStart : 0);
         return info;
     }
 

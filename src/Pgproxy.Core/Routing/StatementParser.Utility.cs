@@ -39,7 +39,12 @@ internal static partial class StatementParser
         var inner = Classify(st.Slice(j));
         if (!analyze)
         {
-            return new StatementInfo { Kind = StatementKind.Read, EvaluatesNow = inner.EvaluatesNow, PreparedName = inner.PreparedName };
+            return new StatementInfo
+            {
+                Kind = StatementKind.Read,
+                EvaluatesNow = inner.EvaluatesNow,
+                PreparedName = inner.PreparedName,
+            };
         }
 
         inner.Kind = inner.Kind == StatementKind.Read ? StatementKind.Read : StatementKind.Write;

@@ -58,7 +58,9 @@ internal static partial class StatementParser
         };
     }
 
-    /// <summary>SELECT, VALUES, TABLE (and the main part of WITH): a read unless something in it writes or locks.</summary>
+    /// <summary>
+    /// SELECT, VALUES, TABLE (and the main part of WITH): a read unless something in it writes or locks.
+    /// </summary>
     private static StatementInfo Query(StatementTokens st) =>
         StatementInfo.Of(QueryWrites(st) ? StatementKind.Write : StatementKind.Read, evaluatesNow: true);
 

@@ -23,7 +23,9 @@ internal readonly ref struct StatementTokens
 
     public StatementTokens Slice(int start, int end) => new(Tokens[start..end], Text);
 
-    /// <summary>The keyword at <paramref name="i"/>; <see cref="SqlKeyword.None"/> past the end or for a non-word.</summary>
+    /// <summary>
+    /// The keyword at <paramref name="i"/>; <see cref="SqlKeyword.None"/> past the end or for a non-word.
+    /// </summary>
     public SqlKeyword Keyword(int i) => (uint)i < (uint)Count ? Tokens[i].Keyword : SqlKeyword.None;
 
     /// <summary>The token kind at <paramref name="i"/>; <see cref="SqlTokenKind.Unterminated"/> past the end.</summary>
@@ -81,7 +83,9 @@ internal readonly ref struct StatementTokens
         return -1;
     }
 
-    /// <summary>The index just past a (possibly qualified) name starting at <paramref name="i"/>; i when there is none.</summary>
+    /// <summary>
+    /// The index just past a (possibly qualified) name starting at <paramref name="i"/>; i when there is none.
+    /// </summary>
     public int SkipQualifiedName(int i)
     {
         if (!IsName(i))
@@ -130,7 +134,9 @@ internal readonly ref struct StatementTokens
         // "a""b" → a"b; U&"…" keeps its escapes as written.
         var open = text.IndexOf('"');
         var inner = text[(open + 1)..^1];
-        return inner.Contains("\"\"", StringComparison.Ordinal) ? inner.ToString().Replace("\"\"", "\"", StringComparison.Ordinal) : inner.ToString();
+        return inner.Contains("\"\"", StringComparison.Ordinal)
+            ? inner.ToString().Replace("\"\"", "\"", StringComparison.Ordinal)
+            : inner.ToString();
     }
 
     /// <summary>

@@ -19,7 +19,9 @@ internal static class TimestampRewriter
     /// typed literal (<c>timestamp 'now'</c>) must stay a plain string.
     /// </summary>
     /// <param name="sql">The original text the spans point into.</param>
-    /// <param name="spans">In text order, not overlapping (as <see cref="StatementClassification.TimeFunctions"/> are).</param>
+    /// <param name="spans">
+    /// In text order, not overlapping (as <see cref="StatementClassification.TimeFunctions"/> are).
+    /// </param>
     /// <param name="mainNow">The text of main's now(), e.g. <c>2026-11-22 10:11:12.123456+00</c>.</param>
     public static string Rewrite(string sql, IReadOnlyList<TimeFunctionSpan> spans, string mainNow)
     {

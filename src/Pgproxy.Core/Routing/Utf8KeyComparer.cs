@@ -4,7 +4,8 @@ namespace Pgproxy.Core.Routing;
 /// Compares cache keys (UTF-8 query bytes) by content, and lets a lookup use the bytes still sitting in the
 /// receive buffer (<see cref="ReadOnlySpan{T}"/>) so that a cache hit allocates nothing.
 /// </summary>
-internal sealed class Utf8KeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+internal sealed class Utf8KeyComparer
+    : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
 {
     public static readonly Utf8KeyComparer Instance = new();
 
@@ -12,7 +13,8 @@ internal sealed class Utf8KeyComparer : IEqualityComparer<byte[]>, IAlternateEqu
     {
     }
 
-    public bool Equals(byte[]? x, byte[]? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));
+    public bool Equals(byte[]? x, byte[]? y) =>
+        ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));
 
     public int GetHashCode(byte[] obj) => Hash(obj);
 

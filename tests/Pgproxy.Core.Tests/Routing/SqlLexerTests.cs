@@ -81,4 +81,28 @@ public sealed class SqlLexerTests
             [SqlKeyword.Select, SqlKeyword.Select, SqlKeyword.None, SqlKeyword.CurrentTimestamp, SqlKeyword.None],
             keywords);
     }
+
+    [Fact]
+    public void EveryKeyword_IsFoundInAnyCase()
+    {
+        foreach (var keyword in Enum.GetValues<SqlKeyword>().Where(k => k != SqlKeyword.None))
+        {
+            var upper = SqlKeywords.UpperText(keyword);
+            Assert.Equal(keyword, SqlKeywords.Find(upper));
+            Assert.Equal(keyword, SqlKeywords.Find(upper.ToLowerInvariant()));
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("s")]
+    [InlineData("selec")]
+    [InlineData("selects")]
+    [InlineData("pgbench_accounts")]
+    [InlineData("abalance")]
+    [InlineData("SELECT_")]
+    [InlineData("s\u00e9lect")]
+    [InlineData("current_timestamp_")]
+    [InlineData("default_transaction_isolation_x")]
+    public void NonKeywords_AreNotFound(string word) => Assert.Equal(SqlKeyword.None, SqlKeywords.Find(word));
 }
