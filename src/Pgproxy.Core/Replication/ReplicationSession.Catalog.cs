@@ -169,7 +169,8 @@ internal sealed partial class ReplicationSession
                 // Only asynchronous messages can arrive between requests.
                 if (header.Type == (byte)BackendMessageType.NotificationResponse)
                 {
-                    ForwardNotification(main, buffer.Slice(0, header.TotalLength));
+                    Sessions.NotificationForwarder.Forward(buffer.Slice(0, header.TotalLength), _client.Output,
+                        _runtime.Sessions, main.NodeId);
                 }
                 else if (header.Type is (byte)BackendMessageType.NoticeResponse
                          or (byte)BackendMessageType.ParameterStatus or (byte)BackendMessageType.ErrorResponse)

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Pgproxy.Core.Admin;
 using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -457,8 +458,8 @@ internal sealed partial class ReplicationSession
 
                 case FrontendMessageType.Bind:
                 {
-                    var portal = ReadCString(body, ref offset);
-                    var name = ReadCString(body, ref offset);
+                    var portal = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
+                    var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
                     var info = _statements.GetStatement(name);
                     Reference(name, info);
                     _statements.SetPortal(portal, info);
@@ -469,8 +470,8 @@ internal sealed partial class ReplicationSession
                 case FrontendMessageType.Describe:
                 {
                     var what = body.IsEmpty ? (byte)0 : body[0];
-                    offset = 1;
-                    var name = ReadCString(body, ref offset);
+                    offset = Math.Min(1, body.Length);
+                    var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
                     if (what == (byte)'S')
                     {
                         Reference(name, _statements.GetStatement(name));
@@ -482,7 +483,7 @@ internal sealed partial class ReplicationSession
 
                 case FrontendMessageType.Execute:
                 {
-                    var portal = ReadCString(body, ref offset);
+                    var portal = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
                     var info = _statements.GetPortal(portal);
                     analysis.Executes = true;
                     analysis.Completions++;
@@ -523,8 +524,8 @@ internal sealed partial class ReplicationSession
                 case FrontendMessageType.Close:
                 {
                     var what = body.IsEmpty ? (byte)0 : body[0];
-                    offset = 1;
-                    var name = ReadCString(body, ref offset);
+                    offset = Math.Min(1, body.Length);
+                    var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
                     if (what == (byte)'S')
                     {
                         _closed.Add(name.ToArray());
@@ -560,8 +561,8 @@ internal sealed partial class ReplicationSession
     {
         var body = _group.Frame(frame)[5..];
         var offset = 0;
-        var name = ReadCString(body, ref offset);
-        var query = ReadCString(body, ref offset);
+        var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
+        var query = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
         var existing = _statements.GetStatement(name);
         if (existing is not null && existing.ParseFrame.AsSpan().SequenceEqual(_group.Frame(frame)))
         {
@@ -651,26 +652,6 @@ internal sealed partial class ReplicationSession
         return nameEnd >= 0 && AdminCommandParser.Parse(body[(nameEnd + 1)..]) != AdminCommand.None;
     }
 
-    private static ReadOnlySpan<byte> ReadCString(ReadOnlySpan<byte> body, ref int offset)
-    {
-        if (offset >= body.Length)
-        {
-            throw new Protocol.Framing.ProtocolViolationException(
-                Protocol.Framing.ProtocolViolationReason.MalformedMessage, "invalid string in message");
-        }
-
-        var end = body[offset..].IndexOf((byte)0);
-        if (end < 0)
-        {
-            throw new Protocol.Framing.ProtocolViolationException(
-                Protocol.Framing.ProtocolViolationReason.MalformedMessage, "invalid string in message");
-        }
-
-        var value = body.Slice(offset, end);
-        offset += end + 1;
-        return value;
-    }
-
     private static byte[] CloseFrame(ReadOnlySpan<byte> name)
     {
         var frame = new byte[name.Length + 7];
@@ -686,9 +667,9 @@ internal sealed partial class ReplicationSession
     {
         var body = frame[5..];
         var offset = 0;
-        var name = ReadCString(body, ref offset);
+        var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
         var queryStart = offset;
-        var query = ReadCString(body, ref offset);
+        var query = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
         var rest = body[offset..];
         var rewritten = Encoding.UTF8.GetBytes(
             TimestampRewriter.Rewrite(Encoding.UTF8.GetString(query), info.Classification.TimeFunctions, now));

@@ -141,7 +141,9 @@ internal sealed partial class ReplicationSession
                 case BackendMessageType.NotificationResponse:
                     if (forward && link == Main)
                     {
-                        ForwardNotification(link, buffer.Slice(0, header.TotalLength));
+                        // Other nodes' copies of the same notification are dropped.
+                        NotificationForwarder.Forward(buffer.Slice(0, header.TotalLength), output, _runtime.Sessions,
+                            link.NodeId);
                     }
 
                     buffer = buffer.Slice(header.TotalLength);
@@ -301,22 +303,5 @@ internal sealed partial class ReplicationSession
 
         var length = BinaryPrimitives.ReadInt32BigEndian(dataRow[2..]);
         return length < 0 || 6 + length > dataRow.Length ? null : Encoding.UTF8.GetString(dataRow.Slice(6, length));
-    }
-
-    /// <summary>
-    /// Main's notifications reach the client with the notifier's pid translated to pgproxy's (a client knows
-    /// its own notifications that way). Other nodes' copies of the same notification are dropped.
-    /// </summary>
-    private void ForwardNotification(NodeLink link, in ReadOnlySequence<byte> frame)
-    {
-        var span = _client.Output.GetSpan((int)frame.Length);
-        frame.CopyTo(span);
-        var notifier = BinaryPrimitives.ReadInt32BigEndian(span[5..]);
-        if (_runtime.Sessions.FindProxyPid(link.NodeId, notifier) is { } proxyPid)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(span[5..], proxyPid);
-        }
-
-        _client.Output.Advance((int)frame.Length);
     }
 }

@@ -6,8 +6,8 @@ namespace Pgproxy.Core.Replication;
 /// </summary>
 internal sealed class StatementRegistry
 {
-    private readonly Dictionary<byte[], PreparedStatementInfo> _statements = new(Utf8NameComparer.Instance);
-    private readonly Dictionary<byte[], PreparedStatementInfo> _portals = new(Utf8NameComparer.Instance);
+    private readonly Dictionary<byte[], PreparedStatementInfo> _statements = new(Routing.Utf8KeyComparer.Instance);
+    private readonly Dictionary<byte[], PreparedStatementInfo> _portals = new(Routing.Utf8KeyComparer.Instance);
     private PreparedStatementInfo? _unnamedStatement;
     private PreparedStatementInfo? _unnamedPortal;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
@@ -132,7 +131,7 @@ internal sealed partial class ClientSession
     {
         if (type == BackendMessageType.NotificationResponse)
         {
-            ForwardNotification(frame, output);
+            NotificationForwarder.Forward(frame, output, _runtime.Sessions, _backend!.NodeId);
             return false;
         }
 
@@ -158,23 +157,6 @@ internal sealed partial class ClientSession
             default:
                 return true;
         }
-    }
-
-    /// <summary>
-    /// The notifying pid is a backend's; clients know sessions by the pids pgproxy gave them (a client
-    /// recognises its own notifications that way), so it is translated when it belongs to one of our sessions.
-    /// </summary>
-    private void ForwardNotification(in ReadOnlySequence<byte> frame, PipeWriter output)
-    {
-        var span = output.GetSpan((int)frame.Length);
-        frame.CopyTo(span);
-        var notifier = BinaryPrimitives.ReadInt32BigEndian(span[5..]);
-        if (_runtime.Sessions.FindProxyPid(_backend!.NodeId, notifier) is { } proxyPid)
-        {
-            BinaryPrimitives.WriteInt32BigEndian(span[5..], proxyPid);
-        }
-
-        output.Advance((int)frame.Length);
     }
 
     private static ReadOnlySpan<byte> CopyTo(in ReadOnlySequence<byte> frame, Span<byte> destination)

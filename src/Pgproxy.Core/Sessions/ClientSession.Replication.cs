@@ -146,19 +146,7 @@ internal sealed partial class ClientSession
             MarkLinksBroken();
         }
 
-        switch (end)
-        {
-            case SessionEndReason.ClientIdleLimit:
-                Log.ClientIdleLimit(_logger, RemoteAddress, _runtime.Options.ClientIdleLimit);
-                await TrySendFatalAsync(SqlState.IdleSessionTimeout,
-                    $"terminating connection because client_idle_limit ({_runtime.Options.ClientIdleLimit} s) was reached");
-                break;
-            case SessionEndReason.AdminShutdown:
-                await TrySendFatalAsync(SqlState.AdminShutdown, "terminating connection due to administrator command");
-                break;
-            default:
-                break;
-        }
+        await TellClientWhyAsync(end);
     }
 
     private void MarkLinksBroken()

@@ -144,16 +144,7 @@ internal sealed partial class ClientSession
     {
         var node = _runtime.Nodes.MainNode
             ?? throw new BackendStartupException(SqlState.CannotConnectNow, "all backend nodes are down");
-        var cached = _runtime.Pool.TryRent(key, node.NodeId);
-        if (cached is not null)
-        {
-            return cached;
-        }
-
-        var connection = await _runtime.BackendConnector.ConnectAsync(node, key, _runtime.BackendPassword(key.User),
-            _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop, cancellationToken);
-        node.SetStatus(BackendStatus.Up, _runtime.Time);
-        return connection;
+        return await ConnectNodeAsync(node, key, (_client as EpollConnection)?.Loop, cancellationToken);
     }
 
     /// <summary>

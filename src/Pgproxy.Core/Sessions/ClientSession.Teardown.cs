@@ -65,7 +65,13 @@ internal sealed partial class ClientSession
             _backend!.IsBroken = true;
         }
 
-        switch (clientEnd)
+        await TellClientWhyAsync(clientEnd);
+    }
+
+    /// <summary>Sessions ended by pgproxy (idle limit, fast shutdown) tell the client why, as PostgreSQL does.</summary>
+    private async Task TellClientWhyAsync(SessionEndReason end)
+    {
+        switch (end)
         {
             case SessionEndReason.ClientIdleLimit:
                 Log.ClientIdleLimit(_logger, RemoteAddress, _runtime.Options.ClientIdleLimit);

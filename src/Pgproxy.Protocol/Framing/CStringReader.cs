@@ -4,7 +4,7 @@ using System.Text;
 namespace Pgproxy.Protocol.Framing;
 
 /// <summary>Reads the NUL-terminated strings that message bodies are built from.</summary>
-internal static class CStringReader
+public static class CStringReader
 {
     /// <summary>
     /// The bytes before the first NUL at <paramref name="offset"/>, advancing <paramref name="offset"/> past the NUL.
