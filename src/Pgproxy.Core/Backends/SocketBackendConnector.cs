@@ -1,3 +1,4 @@
+using Pgproxy.Core.Auth;
 using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Backends;
@@ -7,8 +8,8 @@ internal sealed class SocketBackendConnector : IBackendConnector
 {
     public static SocketBackendConnector Instance { get; } = new();
 
-    public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password,
+    public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, BackendCredential? credential,
         int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken) =>
-        BackendConnection.OpenAsync(node.NodeId, node.Endpoint, key, password, connectTimeoutMs, loop,
+        BackendConnection.OpenAsync(node.NodeId, node.Endpoint, key, credential, connectTimeoutMs, loop,
             cancellationToken);
 }

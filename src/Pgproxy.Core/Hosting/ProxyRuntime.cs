@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Sessions;
@@ -21,6 +22,7 @@ internal sealed class ProxyRuntime
         StartedAt = time.GetUtcNow();
         Nodes = new BackendNodeSet(options.Backends, time);
         Pool = new BackendPool(PoolSettings.From(options), loggerFactory.CreateLogger("Pgproxy.Backends"));
+        MainNodeAuth = new MainNodeAuthCache(time);
     }
 
     public ProxyOptions Options
@@ -58,9 +60,24 @@ internal sealed class ProxyRuntime
     /// <summary>Cancelled when a fast or immediate shutdown starts: sessions end and roll back.</summary>
     public CancellationTokenSource Shutdown { get; } = new();
 
-    /// <summary>
-    /// Finds the password for logging into the backends as a user, when PostgreSQL asks for one. pool_passwd
-    /// support arrives with client authentication; until then only trust backends work.
-    /// </summary>
-    public Func<string, string?> BackendPassword { get; set; } = _ => null;
+    /// <summary>pool_passwd in force (swapped whole on reload): client passwords and the secrets for the backends.</summary>
+    public PoolPasswd PoolPasswd { get; set; } = PoolPasswd.Empty;
+
+    /// <summary>Connections that have not finished authenticating (<c>max_authenticating_connections</c>).</summary>
+    public AuthenticationLimiter Authenticating { get; } = new();
+
+    /// <summary>What the main node asked each (user, database) for lately, when pool_hba.conf is off.</summary>
+    public MainNodeAuthCache MainNodeAuth { get; }
+
+    /// <summary>The cap on connections still authenticating: the setting, or twice <c>num_init_children</c>.</summary>
+    public int MaxAuthenticating
+    {
+        get
+        {
+            var options = _options;
+            return options.MaxAuthenticatingConnections > 0
+                ? options.MaxAuthenticatingConnections
+                : 2 * options.NumInitChildren;
+        }
+    }
 }

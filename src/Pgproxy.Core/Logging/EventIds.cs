@@ -25,6 +25,9 @@ internal static class EventIds
     public const int CancelForwarded = 208;
     public const int CancelUnknownKey = 209;
     public const int HbaRefused = 210;
+    public const int AuthenticationFailed = 220;
+    public const int AuthenticationTimeout = 221;
+    public const int TooManyAuthenticating = 222;
 
     public const int BackendConnected = 300;
     public const int BackendConnectFailed = 301;

@@ -57,13 +57,6 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        if (CheckPoolHba() is { } refusal)
-        {
-            Log.HbaRefused(_logger, RemoteAddress, User, Database, refusal);
-            await TrySendFatalAsync(SqlState.InvalidAuthorizationSpecification, refusal);
-            return false;
-        }
-
         if (!_runtime.Sessions.TryTakeSlot(Math.Max(1, options.NumInitChildren - options.ReservedConnections)))
         {
             Log.TooManyClients(_logger, RemoteAddress, options.NumInitChildren);
@@ -76,6 +69,11 @@ internal sealed partial class ClientSession
         {
             // pgproxy speaks 3.0; tell a newer client so, as PostgreSQL itself does.
             BackendMessageWriter.WriteNegotiateProtocolVersion(_client.Output, 0, packet.UnsupportedProtocolOptions);
+        }
+
+        if (!await AuthenticateClientAsync(packet, timeout.Token))
+        {
+            return false;
         }
 
         var parameters = packet.Parameters.Where(p => !p.Key.StartsWith("_pq_.", StringComparison.Ordinal));
@@ -138,7 +136,7 @@ internal sealed partial class ClientSession
             return cached;
         }
 
-        var connection = await _runtime.BackendConnector.ConnectAsync(node, key, _runtime.BackendPassword(key.User),
+        var connection = await _runtime.BackendConnector.ConnectAsync(node, key, _backendCredential,
             _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop, cancellationToken);
         node.SetStatus(BackendStatus.Up, _runtime.Time);
         return connection;
@@ -160,32 +158,6 @@ internal sealed partial class ClientSession
         await CancelForwarder.SendAsync(backend.Endpoint, backend.ProcessId, backend.SecretKey,
             _runtime.Options.ConnectTimeout);
         Log.CancelForwarded(_logger, processId, backend.NodeId, backend.ProcessId);
-    }
-
-    /// <summary>
-    /// Applies pool_hba.conf when <c>enable_pool_hba</c> is on: the first matching record decides, no match
-    /// rejects, as in PostgreSQL. Returns the refusal message, or null to let the client in. Only <c>trust</c>
-    /// and <c>reject</c> are implemented so far; a record asking for a password refuses with a clear message
-    /// rather than letting the client in unauthenticated.
-    /// </summary>
-    private string? CheckPoolHba()
-    {
-        if (_runtime.HbaRules is not { } rules)
-        {
-            return null;
-        }
-
-        var isLocal = _remoteIp is null;
-        var host = isLocal ? "[local]" : _remoteIp!.ToString();
-        var rule = Hba.HbaMatcher.Match(rules, isLocal, isSsl: false, Database, User, _remoteIp);
-        return rule?.Method switch
-        {
-            null => $"no pool_hba.conf entry for host \"{host}\", user \"{User}\", database \"{Database}\", no encryption",
-            "trust" => null,
-            "reject" => $"pool_hba.conf rejects connection for host \"{host}\", user \"{User}\", database \"{Database}\", no encryption",
-            var method => $"authentication method \"{method}\" (pool_hba.conf line {rule.Line}) is not supported by " +
-                          "this pgproxy version; use trust or reject",
-        };
     }
 
     private static bool IsReplicationRequest(StartupPacket packet)
