@@ -52,7 +52,18 @@ internal sealed class PoolPasswd
             return new PoolPasswd("", new(StringComparer.Ordinal), key);
         }
 
-        var parsed = PoolPasswdFile.Load(path);
+        return Build(PoolPasswdFile.Load(path), path, key,
+            key is null
+                ? keyProblem ?? $"no pool key file: \"{keyFile}\" does not exist (give one with -k or pool_key)"
+                : $"it was not encrypted with the key in \"{keyFile}\"");
+    }
+
+    /// <summary>A store from text, for tests: <paramref name="key"/> decrypts its AES entries.</summary>
+    internal static PoolPasswd FromText(string text, string? key = null) =>
+        Build(PoolPasswdFile.Parse(text, "pool_passwd"), "pool_passwd", key, "not decryptable with the key given");
+
+    private static PoolPasswd Build(PoolPasswdParseResult parsed, string path, string? key, string whyNotDecrypted)
+    {
         var problems = parsed.Errors.Select(e => e.ToString()).ToList();
         var secrets = new Dictionary<string, PasswordSecret>(StringComparer.Ordinal);
         foreach (var entry in parsed.Entries)
@@ -63,11 +74,8 @@ internal sealed class PoolPasswd
                 continue;
             }
 
-            var why = key is null
-                ? keyProblem ?? $"no pool key file: \"{keyFile}\" does not exist (give one with -k or pool_key)"
-                : "it was not encrypted with the key in \"" + keyFile + "\"";
             problems.Add(new PoolPasswdError(path, entry.Line,
-                $"cannot decrypt the AES password of user \"{entry.User}\": {why}").ToString());
+                $"cannot decrypt the AES password of user \"{entry.User}\": {whyNotDecrypted}").ToString());
         }
 
         if (problems.Count > 0)
