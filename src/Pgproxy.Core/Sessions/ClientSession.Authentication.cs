@@ -7,6 +7,7 @@ using Pgproxy.Core.Logging;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Sessions;
 
@@ -54,33 +55,40 @@ internal sealed partial class ClientSession
     }
 
     /// <summary>
-    /// Refuses a connection over the authenticating cap with 53300 without waiting for its startup packet. The
-    /// connection is half-closed and drained for a moment rather than closed, so a startup packet already on its
-    /// way does not turn the close into a reset that would swallow the error.
+    /// Refuses a connection over the authenticating cap with 53300 "sorry, too many clients already", as
+    /// PostgreSQL does: after its startup packet, because drivers read the answer to what they sent first (an
+    /// error in place of the one-byte SSLRequest answer confuses them), but with a one-second deadline instead of
+    /// <c>authentication_timeout</c>, so refused connections cost next to nothing. An SSLRequest is answered
+    /// <c>N</c>; a CancelRequest is still forwarded, since it needs no authentication and may be what unblocks
+    /// the crowd.
     /// </summary>
     private async Task RefuseTooManyAuthenticatingAsync()
     {
         AuthLog.TooManyAuthenticating(_logger, RemoteAddress, _runtime.MaxAuthenticating);
-        await TrySendFatalAsync(SqlState.TooManyConnections,
-            "sorry, too many clients already (too many connections are authenticating)");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_runtime.Shutdown.Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(1));
         try
         {
-            await _client.Output.CompleteAsync();
-            using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            while (true)
+            while (await ReadStartupPacketAsync(deadline.Token) is { } packet)
             {
-                var result = await _client.Input.ReadAsync(drain.Token);
-                _client.Input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.Buffer.Length > 64 * 1024)
+                switch (packet.Kind)
                 {
-                    return;
+                    case StartupPacketKind.SslRequest or StartupPacketKind.GssEncRequest:
+                        BackendMessageWriter.WriteSslRefused(_client.Output);
+                        await _client.Output.FlushAsync(deadline.Token);
+                        continue;
+                    case StartupPacketKind.CancelRequest:
+                        await ForwardCancelRequestAsync(packet.CancelProcessId, packet.CancelSecretKey);
+                        return;
+                    default:
+                        await TrySendFatalAsync(SqlState.TooManyConnections, "sorry, too many clients already");
+                        return;
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException
-                                      or ObjectDisposedException)
+        catch (OperationCanceledException)
         {
-            // Gone or silent: either way there is nothing more to do.
+            // Silent past the deadline: closed without a word, like a startup packet that never came.
         }
     }
 

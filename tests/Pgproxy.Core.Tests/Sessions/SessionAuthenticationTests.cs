@@ -327,9 +327,13 @@ public sealed class SessionAuthenticationTests
         await WaitUntilAsync(() => harness.Runtime.Authenticating.Count == 2);
 
         await using var refused = harness.Connect();
+        await refused.SendStartupAsync("alice", "app");
         var replies = await refused.ReadToEndAsync();
+        await using var silentRefused = harness.Connect();
+        var nothing = await silentRefused.ReadToEndAsync(); // closed after a second, without a word
 
         Assert.Equal("53300", Assert.Single(replies).SqlState);
+        Assert.Empty(nothing);
         await session.SendQueryAsync("SELECT 1");
         Assert.Equal('Z', (await session.ReadUntilReadyForQueryAsync())[^1].Type);
 

@@ -13,6 +13,13 @@ public sealed class PostgresInstanceOptions
     /// <summary>Extra postgresql.conf settings (name → value as written in the file, quoted where needed).</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// pg_hba.conf records put before initdb's own (which trust everyone, user postgres included, so the fixture
+    /// keeps working): first match wins, so e.g. <c>host all alice 127.0.0.1/32 scram-sha-256</c> makes the node
+    /// demand SCRAM from alice only. Use <see cref="Settings"/> for <c>password_encryption</c>.
+    /// </summary>
+    public IReadOnlyList<string> HbaLines { get; init; } = [];
+
     /// <summary>Databases to create after the first start.</summary>
     public IReadOnlyList<string> Databases { get; init; } = [];
 }
