@@ -138,6 +138,7 @@ internal sealed partial class ClientSession
         {
             var connection = await _runtime.BackendConnector.ConnectAsync(node, _authenticationKey!, credential,
                 _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop, cancellationToken);
+            node.SetStatus(BackendStatus.Up, _runtime.Time);
             _runtime.Pool.Return(connection);
             return AuthOutcome.Success(credential);
         }
