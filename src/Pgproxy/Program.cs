@@ -11,7 +11,10 @@ using Pgproxy.Process;
 
 namespace Pgproxy;
 
-/// <summary>The <c>pgproxy</c> command: parse the command line, load the configuration, then start, stop or reload.</summary>
+/// <summary>
+/// The <c>pgproxy</c> command: parse the command line, load the configuration, then start, stop, reload or write a
+/// pool_passwd entry.
+/// </summary>
 internal static class Program
 {
     private static int Main(string[] args)

@@ -21,7 +21,9 @@ internal static class AesPassword
     private const int KeyLength = 32;
     private const int IvLength = 16;
 
-    /// <summary>The base64 ciphertext (without the prefix) of <paramref name="password"/> under <paramref name="key"/>.</summary>
+    /// <summary>
+    /// The base64 ciphertext (without the prefix) of <paramref name="password"/> under <paramref name="key"/>.
+    /// </summary>
     public static string Encrypt(string password, string key)
     {
         ArgumentNullException.ThrowIfNull(password);
@@ -29,7 +31,9 @@ internal static class AesPassword
         return Convert.ToBase64String(aes.EncryptCbc(Encoding.UTF8.GetBytes(password), iv));
     }
 
-    /// <summary>Decrypts base64 ciphertext; false when it is not base64, or the key is not the one it was made with.</summary>
+    /// <summary>
+    /// Decrypts base64 ciphertext; false when it is not base64, or the key is not the one it was made with.
+    /// </summary>
     public static bool TryDecrypt(string base64, string key, [NotNullWhen(true)] out string? password)
     {
         ArgumentNullException.ThrowIfNull(base64);

@@ -11,7 +11,9 @@ internal sealed class AuthenticationLimiter
 
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Takes a place if fewer than <paramref name="max"/> are taken; every true must be paired with <see cref="Exit"/>.</summary>
+    /// <summary>
+    /// Takes a place if fewer than <paramref name="max"/> are taken; every true must be paired with <see cref="Exit"/>.
+    /// </summary>
     public bool TryEnter(int max)
     {
         if (Interlocked.Increment(ref _count) <= max)

@@ -81,6 +81,8 @@ internal sealed class BackendCredential
             return new ScramSha256Client(Password);
         }
 
-        return Verifier is not null && ClientKey is { } key ? ScramSha256Client.FromClientKey(Verifier, key.Span) : null;
+        return Verifier is not null && ClientKey is { } key
+            ? ScramSha256Client.FromClientKey(Verifier, key.Span)
+            : null;
     }
 }

@@ -6,7 +6,9 @@ internal enum ClientAuthMethod
     Trust,
     Reject,
 
-    /// <summary>A clear-text password (pool_hba.conf <c>password</c>, PostgreSQL AuthenticationCleartextPassword).</summary>
+    /// <summary>
+    /// A clear-text password (pool_hba.conf <c>password</c>, PostgreSQL AuthenticationCleartextPassword).
+    /// </summary>
     Password,
     Md5,
     ScramSha256,

@@ -40,7 +40,9 @@ internal static class ConfiguredPassword
         return BackendCredential.From(secret);
     }
 
-    /// <summary>The clear-text password (for Npgsql, which takes nothing else), or null when only a hash is known.</summary>
+    /// <summary>
+    /// The clear-text password (for Npgsql, which takes nothing else), or null when only a hash is known.
+    /// </summary>
     public static string? ResolvePlain(string configured, string user, PoolPasswd poolPasswd, out string? problem) =>
         Resolve(configured, user, poolPasswd, out problem)?.Password;
 }

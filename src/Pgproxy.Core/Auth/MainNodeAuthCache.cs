@@ -13,7 +13,8 @@ internal sealed class MainNodeAuthCache(TimeProvider time)
     /// <summary>How long an answer is trusted.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(10);
 
-    private readonly ConcurrentDictionary<(string User, string Database), (ClientAuthMethod Method, long At)> _methods = new();
+    private readonly ConcurrentDictionary<(string User, string Database), (ClientAuthMethod Method, long At)>
+        _methods = new();
 
     public ClientAuthMethod? Find(string user, string database) =>
         _methods.TryGetValue((user, database), out var entry) && time.GetElapsedTime(entry.At) < Lifetime

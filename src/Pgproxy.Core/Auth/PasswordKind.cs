@@ -9,9 +9,13 @@ internal enum PasswordKind
     /// <summary><c>md5&lt;32 hex digits&gt;</c>: md5(password + user), as PostgreSQL stored it before SCRAM.</summary>
     Md5,
 
-    /// <summary><c>SCRAM-SHA-256$&lt;iterations&gt;:&lt;salt&gt;$&lt;StoredKey&gt;:&lt;ServerKey&gt;</c>, as in pg_authid.</summary>
+    /// <summary>
+    /// <c>SCRAM-SHA-256$&lt;iterations&gt;:&lt;salt&gt;$&lt;StoredKey&gt;:&lt;ServerKey&gt;</c>, as in pg_authid.
+    /// </summary>
     ScramSha256,
 
-    /// <summary><c>AES&lt;base64&gt;</c>: the password encrypted with AES-256-CBC under the pool key (pgpool's pg_enc).</summary>
+    /// <summary>
+    /// <c>AES&lt;base64&gt;</c>: the password encrypted with AES-256-CBC under the pool key (pgpool's pg_enc).
+    /// </summary>
     Aes,
 }

@@ -21,7 +21,9 @@ internal sealed class PasswordSecret
         Verifier = verifier;
     }
 
-    /// <summary>How the secret was written (an AES entry stays <see cref="PasswordKind.Aes"/> once decrypted).</summary>
+    /// <summary>
+    /// How the secret was written (an AES entry stays <see cref="PasswordKind.Aes"/> once decrypted).
+    /// </summary>
     public PasswordKind Kind { get; }
 
     /// <summary>The password itself, for TEXT and decrypted AES entries.</summary>

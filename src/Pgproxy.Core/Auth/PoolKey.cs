@@ -10,7 +10,9 @@ internal static class PoolKey
     public const string EnvironmentVariable = "PGPROXYKEYFILE";
     public const string DefaultFileName = ".pgproxykey";
 
-    /// <summary>The key file to use; <paramref name="configured"/> is <c>-k</c> or <c>pool_key</c> ('' when unset).</summary>
+    /// <summary>
+    /// The key file to use; <paramref name="configured"/> is <c>-k</c> or <c>pool_key</c> ('' when unset).
+    /// </summary>
     public static string ResolvePath(string? configured)
     {
         if (!string.IsNullOrEmpty(configured))
@@ -50,7 +52,8 @@ internal static class PoolKey
                     | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite
                     | UnixFileMode.OtherExecute)) != 0)
             {
-                warning = $"pool key file \"{path}\" has group or world access; permissions should be u=rw (0600) or less";
+                warning = $"pool key file \"{path}\" has group or world access; " +
+                    "permissions should be u=rw (0600) or less";
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

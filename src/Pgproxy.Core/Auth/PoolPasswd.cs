@@ -86,7 +86,9 @@ internal sealed class PoolPasswd
         return new PoolPasswd(path, secrets, key);
     }
 
-    /// <summary>The usable secret of an entry; null for an AES entry that <paramref name="key"/> cannot decrypt.</summary>
+    /// <summary>
+    /// The usable secret of an entry; null for an AES entry that <paramref name="key"/> cannot decrypt.
+    /// </summary>
     public static PasswordSecret? ToSecret(PoolPasswdEntry entry, string? key)
     {
         ArgumentNullException.ThrowIfNull(entry);

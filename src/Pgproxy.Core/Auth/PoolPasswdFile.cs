@@ -5,8 +5,8 @@ namespace Pgproxy.Core.Auth;
 
 /// <summary>
 /// Reads and writes pool_passwd, pgpool-II's format: one <c>user:secret</c> per line, where secret is
-/// <c>md5&lt;32 hex&gt;</c>, <c>SCRAM-SHA-256$…</c>, <c>AES&lt;base64&gt;</c>, <c>TEXT&lt;password&gt;</c> or a password
-/// without prefix. A backslash escapes the next character in the user name and in a clear-text password (so
+/// <c>md5&lt;32 hex&gt;</c>, <c>SCRAM-SHA-256$…</c>, <c>AES&lt;base64&gt;</c>, <c>TEXT&lt;password&gt;</c> or a
+/// password without prefix. A backslash escapes the next character in the user name and in a clear-text password (so
 /// <c>\:</c> is a colon); an unescaped colon after a clear-text password would start pgpool's backend-user mapping,
 /// which pgproxy does not support. Blank lines and lines starting with <c>#</c> are ignored. Every bad line is
 /// reported with file and line.
@@ -28,7 +28,8 @@ internal static class PoolPasswdFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new PoolPasswdParseResult([], [new PoolPasswdError(path, 0, $"could not read pool_passwd: {e.Message}")]);
+            return new PoolPasswdParseResult([],
+                [new PoolPasswdError(path, 0, $"could not read pool_passwd: {e.Message}")]);
         }
     }
 
@@ -56,7 +57,8 @@ internal static class PoolPasswdFile
 
             if (lineOfUser.TryGetValue(entry.User, out var first))
             {
-                errors.Add(new PoolPasswdError(path, lineNo, $"user \"{entry.User}\" already has an entry on line {first}"));
+                errors.Add(new PoolPasswdError(path, lineNo,
+                    $"user \"{entry.User}\" already has an entry on line {first}"));
                 continue;
             }
 
@@ -67,7 +69,9 @@ internal static class PoolPasswdFile
         return new PoolPasswdParseResult(entries, errors);
     }
 
-    /// <summary>The line for <paramref name="user"/> with a secret already in its stored form (prefix included).</summary>
+    /// <summary>
+    /// The line for <paramref name="user"/> with a secret already in its stored form (prefix included).
+    /// </summary>
     public static string FormatLine(string user, string storedSecret)
     {
         ArgumentException.ThrowIfNullOrEmpty(user);
@@ -76,7 +80,9 @@ internal static class PoolPasswdFile
         return (escaped[0] == '#' ? "\\" : "") + escaped + ":" + storedSecret;
     }
 
-    /// <summary>The stored form of a clear-text password: <c>TEXT</c> and the password with <c>\</c> and <c>:</c> escaped.</summary>
+    /// <summary>
+    /// The stored form of a clear-text password: <c>TEXT</c> and the password with <c>\</c> and <c>:</c> escaped.
+    /// </summary>
     public static string TextSecret(string password) => TextPrefix + Escape(password);
 
     /// <summary>

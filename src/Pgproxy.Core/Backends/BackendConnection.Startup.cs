@@ -33,15 +33,15 @@ internal sealed partial class BackendConnection
                 $"pgproxy could not connect to backend node {nodeId} at {endpoint}: {e.Message}", inner: e);
         }
 
-        return await StartAsync(new BackendConnection(EpollConnection.Create(socket, loop), nodeId, endpoint, key), credential,
-            connectTimeoutMs, cancellationToken);
+        return await StartAsync(new BackendConnection(EpollConnection.Create(socket, loop), nodeId, endpoint, key),
+            credential, connectTimeoutMs, cancellationToken);
     }
 
     /// <summary>
     /// Runs the startup phase on an already connected transport; disposes the connection when it fails.
     /// </summary>
-    internal static async Task<BackendConnection> StartAsync(BackendConnection connection, BackendCredential? credential,
-        int connectTimeoutMs, CancellationToken cancellationToken)
+    internal static async Task<BackendConnection> StartAsync(BackendConnection connection,
+        BackendCredential? credential, int connectTimeoutMs, CancellationToken cancellationToken)
     {
         var nodeId = connection.NodeId;
         var endpoint = connection.Endpoint;

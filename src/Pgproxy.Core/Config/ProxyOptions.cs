@@ -65,7 +65,9 @@ public sealed record ProxyOptions
     public bool EnablePoolHba { get; init; }
     /// <summary>Absolute path of pool_passwd; empty disables it.</summary>
     public string PoolPasswd { get; init; } = "pool_passwd";
-    /// <summary>Absolute path of the AES key file (<c>-k</c>, else <c>pool_key</c>); empty looks in the usual places.</summary>
+    /// <summary>
+    /// Absolute path of the AES key file (<c>-k</c>, else <c>pool_key</c>); empty looks in the usual places.
+    /// </summary>
     public string PoolKey { get; init; } = "";
     public bool AllowClearTextFrontendAuth { get; init; }
     public bool Ssl { get; init; }

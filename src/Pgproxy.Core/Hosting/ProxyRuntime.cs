@@ -60,7 +60,9 @@ internal sealed class ProxyRuntime
     /// <summary>Cancelled when a fast or immediate shutdown starts: sessions end and roll back.</summary>
     public CancellationTokenSource Shutdown { get; } = new();
 
-    /// <summary>pool_passwd in force (swapped whole on reload): client passwords and the secrets for the backends.</summary>
+    /// <summary>
+    /// pool_passwd in force (swapped whole on reload): client passwords and the secrets for the backends.
+    /// </summary>
     public PoolPasswd PoolPasswd { get; set; } = PoolPasswd.Empty;
 
     /// <summary>Connections that have not finished authenticating (<c>max_authenticating_connections</c>).</summary>

@@ -19,7 +19,9 @@ namespace Pgproxy.Core.Sessions;
 /// </summary>
 internal sealed partial class ClientSession
 {
-    /// <summary>Seeds the salts of mock SCRAM verifiers: stable per user within a run, unguessable across runs.</summary>
+    /// <summary>
+    /// Seeds the salts of mock SCRAM verifiers: stable per user within a run, unguessable across runs.
+    /// </summary>
     private static readonly byte[] MockScramSeed = RandomNumberGenerator.GetBytes(32);
 
     private static readonly string[] ScramMechanisms = [ScramSha256Server.Mechanism];

@@ -149,8 +149,8 @@ internal sealed partial class ClientSession
             if (rule is null)
             {
                 return AuthOutcome.RefuseByHba(
-                    $"no pool_hba.conf entry for host \"{HostForMessages}\", user \"{User}\", database \"{Database}\", " +
-                    EncryptionForMessages);
+                    $"no pool_hba.conf entry for host \"{HostForMessages}\", user \"{User}\", " +
+                    $"database \"{Database}\", {EncryptionForMessages}");
             }
 
             var method = MethodOf(rule.Method);
@@ -283,7 +283,9 @@ internal sealed partial class ClientSession
 
     private string EncryptionForMessages => IsSsl ? "SSL encryption" : "no encryption";
 
-    /// <summary>The same answer for an unknown user, a wrong password and a secret that cannot check the answer.</summary>
+    /// <summary>
+    /// The same answer for an unknown user, a wrong password and a secret that cannot check the answer.
+    /// </summary>
     private AuthOutcome PasswordFailed(string logReason) =>
         AuthOutcome.Refuse(SqlState.InvalidPassword, $"password authentication failed for user \"{User}\"", logReason);
 
@@ -312,7 +314,8 @@ internal sealed partial class ClientSession
             string reason);
 
         [LoggerMessage(EventIds.AuthenticationTimeout, LogLevel.Information,
-            "client {RemoteAddress} (user \"{User}\") did not authenticate within authentication_timeout ({Seconds} s)")]
+            "client {RemoteAddress} (user \"{User}\") did not authenticate within authentication_timeout " +
+            "({Seconds} s)")]
         public static partial void Timeout(ILogger logger, string remoteAddress, string user, int seconds);
 
         [LoggerMessage(EventIds.TooManyAuthenticating, LogLevel.Warning,

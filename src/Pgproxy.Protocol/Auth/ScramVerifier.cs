@@ -73,7 +73,9 @@ public sealed class ScramVerifier
         return true;
     }
 
-    /// <summary>A new verifier for <paramref name="password"/> with a random 16-byte salt, as PostgreSQL makes.</summary>
+    /// <summary>
+    /// A new verifier for <paramref name="password"/> with a random 16-byte salt, as PostgreSQL makes.
+    /// </summary>
     public static ScramVerifier Create(string password, int iterations = DefaultIterations) =>
         Create(password, RandomNumberGenerator.GetBytes(ScramPrimitives.SaltLength), iterations);
 

@@ -61,7 +61,9 @@ public static class PasswordMessage
         return (mechanism, body[offset..].ToArray());
     }
 
-    /// <summary>A SASL message's data (the whole body of SASLResponse, or SASLInitialResponse's data) as text.</summary>
+    /// <summary>
+    /// A SASL message's data (the whole body of SASLResponse, or SASLInitialResponse's data) as text.
+    /// </summary>
     public static string DecodeSaslData(ReadOnlySpan<byte> data) => Decode(data, "SASL message");
 
     private static string Decode(ReadOnlySpan<byte> bytes, string what)

@@ -93,7 +93,9 @@ internal static class PasswdCommand
         return 0;
     }
 
-    /// <summary>Writes through a temporary file in the same folder, keeping the old file's mode (0600 when new).</summary>
+    /// <summary>
+    /// Writes through a temporary file in the same folder, keeping the old file's mode (0600 when new).
+    /// </summary>
     private static void WriteReplacing(string path, string text)
     {
         var temp = path + ".tmp";

@@ -5,9 +5,9 @@ using Pgproxy.Core.Hosting;
 namespace Pgproxy.Hosting;
 
 /// <summary>
-/// SIGHUP: re-reads pgproxy.conf (and the pool_hba.conf and pool_passwd it names). A file with errors changes nothing and
-/// each error is logged with its file and line; otherwise the new values apply and keys that need a restart
-/// are named in the log.
+/// SIGHUP: re-reads pgproxy.conf (and the pool_hba.conf and pool_passwd it names). A file with errors changes
+/// nothing and each error is logged with its file and line; otherwise the new values apply and keys that need a
+/// restart are named in the log.
 /// </summary>
 internal sealed class ConfigReloader(ProxyServer server, StartupArguments arguments, ILogger<ConfigReloader> logger)
 {
