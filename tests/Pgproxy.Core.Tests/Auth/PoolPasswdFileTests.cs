@@ -39,6 +39,17 @@ public sealed class PoolPasswdFileTests
     }
 
     [Fact]
+    public void Load_Sample_OneMd5EntryForPostgres()
+    {
+        var result = PoolPasswdFile.Load(Config.RepoRoot.File("conf/pool_passwd.sample"));
+
+        Assert.Empty(result.Errors);
+        var entry = Assert.Single(result.Entries);
+        Assert.Equal(("postgres", PasswordKind.Md5), (entry.User, entry.Kind));
+        Assert.True(PoolPasswd.ToSecret(entry, null)!.VerifyCleartext("postgres", "postgres"));
+    }
+
+    [Fact]
     public void Parse_CrLfLines_AreAccepted()
     {
         var result = PoolPasswdFile.Parse("alice:TEXTx\r\nbob:TEXTy\r\n", File);
