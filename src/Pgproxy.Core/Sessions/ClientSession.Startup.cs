@@ -11,7 +11,8 @@ internal sealed partial class ClientSession
     /// <summary>
     /// The startup phase: SSLRequest and GSSENCRequest are refused with <c>N</c> (the client may go on in
     /// plain text), a CancelRequest is forwarded and the connection closed, and a StartupMessage gets a client
-    /// slot, a backend connection (cached or new) and the backend's parameters with pgproxy's own cancel key.
+    /// slot, is authenticated (<c>.Authentication.cs</c>), then gets a backend connection (cached or new) and the
+    /// backend's parameters with pgproxy's own cancel key.
     /// Everything must finish within <c>authentication_timeout</c>. Returns true when the session is ready to
     /// forward queries.
     /// </summary>
