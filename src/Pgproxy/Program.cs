@@ -11,7 +11,10 @@ using Pgproxy.Process;
 
 namespace Pgproxy;
 
-/// <summary>The <c>pgproxy</c> command: parse the command line, load the configuration, then start, stop or reload.</summary>
+/// <summary>
+/// The <c>pgproxy</c> command: parse the command line, load the configuration, then start, stop, reload or write a
+/// pool_passwd entry.
+/// </summary>
 internal static class Program
 {
     private static int Main(string[] args)
@@ -37,7 +40,7 @@ internal static class Program
         }
 
         var configFile = command.ResolveConfigFile();
-        var loaded = ConfigLoader.Load(configFile, command.HbaFile);
+        var loaded = ConfigLoader.Load(configFile, command.HbaFile, command.KeyFile);
         foreach (var warning in loaded.Warnings)
         {
             Console.Error.WriteLine($"pgproxy: WARNING: {warning}");
@@ -61,6 +64,8 @@ internal static class Program
                 return ControlCommands.Stop(options.PidFileName, command.StopMode, Console.Out, Console.Error);
             case CommandKind.Reload:
                 return ControlCommands.Reload(options.PidFileName, Console.Error);
+            case CommandKind.Passwd:
+                return PasswdCommand.Run(options, command, Console.In, Console.Out, Console.Error);
             default:
                 break;
         }
@@ -107,7 +112,7 @@ internal static class Program
 
         builder.Services.AddSingleton(sp => new ProxyServer(options, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton<ShutdownRequest>();
-        builder.Services.AddSingleton(new StartupArguments(configFile, command.HbaFile));
+        builder.Services.AddSingleton(new StartupArguments(configFile, command.HbaFile, command.KeyFile));
         builder.Services.AddSingleton<ConfigReloader>();
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         builder.Services.AddHostedService<ProxyHostedService>();

@@ -1,3 +1,4 @@
+using Pgproxy.Core.Auth;
 using Pgproxy.Core.Transport;
 using System.Buffers;
 using System.IO.Pipelines;
@@ -29,13 +30,13 @@ internal sealed class CannedBackend : IBackendConnector
         _reply = w.WrittenSpan.ToArray();
     }
 
-    public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password,
+    public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, BackendCredential? credential,
         int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken)
     {
         var (proxyEnd, backendEnd) = InMemoryDuplex.CreatePair(_pipeOptions);
         _ = ServeAsync(backendEnd);
         return BackendConnection.StartAsync(new BackendConnection(proxyEnd, node.NodeId, node.Endpoint, key),
-            password, connectTimeoutMs, cancellationToken);
+            credential, connectTimeoutMs, cancellationToken);
     }
 
     private async Task ServeAsync(InMemoryDuplex transport)

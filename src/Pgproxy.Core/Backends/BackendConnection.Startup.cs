@@ -1,6 +1,8 @@
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using Pgproxy.Core.Tls;
+using Pgproxy.Core.Auth;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Auth;
 using Pgproxy.Protocol.Backend;
@@ -15,12 +17,13 @@ internal sealed partial class BackendConnection
     /// <summary>
     /// Connects to a node, switches to TLS when <paramref name="tls"/> asks for it and the node agrees, and runs
     /// the startup phase up to the first ReadyForQuery: StartupMessage,
-    /// authentication (trust, cleartext, md5 or SCRAM-SHA-256 with the password pgproxy holds for the user),
+    /// authentication (trust, cleartext, md5 or SCRAM-SHA-256 with what <paramref name="credential"/> holds),
     /// ParameterStatus and BackendKeyData. A refusal by PostgreSQL becomes a <see cref="BackendStartupException"/>
     /// carrying PostgreSQL's own SQLSTATE and message.
     /// </summary>
     public static async Task<BackendConnection> OpenAsync(int nodeId, BackendEndpoint endpoint, BackendPoolKey key,
-        string? password, int connectTimeoutMs, EpollLoop? loop, ProxyTls? tls, CancellationToken cancellationToken)
+        BackendCredential? credential, int connectTimeoutMs, EpollLoop? loop, ProxyTls? tls,
+        CancellationToken cancellationToken)
     {
         Socket socket;
         try
@@ -35,15 +38,15 @@ internal sealed partial class BackendConnection
 
         var transport = await NegotiateTlsAsync(EpollConnection.Create(socket, loop), nodeId, endpoint, tls,
             connectTimeoutMs, cancellationToken);
-        return await StartAsync(new BackendConnection(transport, nodeId, endpoint, key), password, connectTimeoutMs,
+        return await StartAsync(new BackendConnection(transport, nodeId, endpoint, key), credential, connectTimeoutMs,
             cancellationToken);
     }
 
     /// <summary>
     /// Runs the startup phase on an already connected transport; disposes the connection when it fails.
     /// </summary>
-    internal static async Task<BackendConnection> StartAsync(BackendConnection connection, string? password,
-        int connectTimeoutMs, CancellationToken cancellationToken)
+    internal static async Task<BackendConnection> StartAsync(BackendConnection connection,
+        BackendCredential? credential, int connectTimeoutMs, CancellationToken cancellationToken)
     {
         var nodeId = connection.NodeId;
         var endpoint = connection.Endpoint;
@@ -55,7 +58,7 @@ internal sealed partial class BackendConnection
                 timeout.CancelAfter(connectTimeoutMs);
             }
 
-            await connection.RunStartupAsync(password, timeout.Token);
+            await connection.RunStartupAsync(credential ?? BackendCredential.None, timeout.Token);
             return connection;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -70,6 +73,14 @@ internal sealed partial class BackendConnection
             throw new BackendStartupException(SqlState.ConnectionFailure,
                 $"lost backend node {nodeId} at {endpoint} during startup: {e.Message}", inner: e);
         }
+        catch (AuthenticationException e)
+        {
+            // The node's SCRAM answers did not add up (bad signature, foreign salt for a passed-through key...).
+            await connection.DisposeAsync();
+            throw new BackendStartupException(SqlState.InvalidAuthorizationSpecification,
+                $"SCRAM authentication with backend node {nodeId} failed for user \"{connection.Key.User}\": " +
+                e.Message, inner: e);
+        }
         catch
         {
             await connection.DisposeAsync();
@@ -77,7 +88,7 @@ internal sealed partial class BackendConnection
         }
     }
 
-    private async Task RunStartupAsync(string? password, CancellationToken cancellationToken)
+    private async Task RunStartupAsync(BackendCredential credential, CancellationToken cancellationToken)
     {
         FrontendMessageWriter.WriteStartupMessage(Output, StartupPacket.ProtocolVersion30, Key.StartupParameters());
         await Output.FlushAsync(cancellationToken);
@@ -92,7 +103,7 @@ internal sealed partial class BackendConnection
             switch ((BackendMessageType)type)
             {
                 case BackendMessageType.AuthenticationRequest:
-                    scram = await AnswerAuthenticationAsync(body, password, scram, cancellationToken);
+                    scram = await AnswerAuthenticationAsync(body, credential, scram, cancellationToken);
                     break;
                 case BackendMessageType.ParameterStatus:
                     var (name, value) = ParameterStatusMessage.Read(body);
@@ -115,7 +126,7 @@ internal sealed partial class BackendConnection
         }
     }
 
-    private async Task<ScramSha256Client?> AnswerAuthenticationAsync(byte[] body, string? password,
+    private async Task<ScramSha256Client?> AnswerAuthenticationAsync(byte[] body, BackendCredential credential,
         ScramSha256Client? scram, CancellationToken cancellationToken)
     {
         var code = AuthenticationRequestMessage.ReadCode(body);
@@ -124,15 +135,13 @@ internal sealed partial class BackendConnection
             case AuthenticationCode.Ok:
                 return scram;
             case AuthenticationCode.CleartextPassword:
-                FrontendMessageWriter.WritePasswordMessage(Output, RequirePassword(password));
+                FrontendMessageWriter.WritePasswordMessage(Output,
+                    credential.Password ?? throw Unanswerable(code, "a clear-text password", credential));
                 break;
             case AuthenticationCode.Md5Password:
                 var salt = AuthenticationRequestMessage.ReadData(body);
-                var secret = RequirePassword(password);
-                var answer = secret.StartsWith("md5", StringComparison.Ordinal) && secret.Length == 35
-                    ? Md5Password.ComputeFromStoredHash(secret, salt)
-                    : Md5Password.Compute(Key.User, secret, salt);
-                FrontendMessageWriter.WritePasswordMessage(Output, answer);
+                FrontendMessageWriter.WritePasswordMessage(Output, credential.Md5Response(Key.User, salt)
+                    ?? throw Unanswerable(code, "md5 authentication", credential));
                 break;
             case AuthenticationCode.Sasl:
                 var mechanisms = AuthenticationRequestMessage.ReadSaslMechanisms(body);
@@ -142,7 +151,8 @@ internal sealed partial class BackendConnection
                         $"backend node {NodeId} offers no SASL mechanism pgproxy supports ({string.Join(", ", mechanisms)})");
                 }
 
-                scram = new ScramSha256Client(RequirePassword(password));
+                scram = credential.CreateScramClient()
+                    ?? throw Unanswerable(code, "SCRAM-SHA-256 authentication", credential);
                 FrontendMessageWriter.WriteSaslInitialResponse(Output, "SCRAM-SHA-256",
                     Encoding.UTF8.GetBytes(scram.CreateClientFirstMessage()));
                 break;
@@ -163,8 +173,17 @@ internal sealed partial class BackendConnection
         return scram;
     }
 
-    private string RequirePassword(string? password) => password
-        ?? throw new BackendStartupException(SqlState.InvalidPassword,
-            $"backend node {NodeId} requires a password for user \"{Key.User}\", and pgproxy has none " +
-            "(add the user to pool_passwd, or use trust between pgproxy and PostgreSQL)");
+    /// <summary>The node wants a secret pgproxy does not have in a usable form: say which, for whom and why.</summary>
+    private BackendStartupException Unanswerable(int code, string what, BackendCredential credential) =>
+        new(SqlState.InvalidAuthorizationSpecification,
+            $"backend node {NodeId} requires {what} for user \"{Key.User}\", and pgproxy has " +
+            $"{credential.Holds}",
+            code == AuthenticationCode.Sasl && credential.Verifier is not null
+                ? "A SCRAM verifier in pool_passwd logs into a node only when the client authenticated with SCRAM " +
+                  "and the node stores the very same verifier; otherwise store the password (TEXT or AES)."
+                : "Add the user's password to pool_passwd (pgproxy passwd), or use trust between pgproxy and " +
+                  "PostgreSQL.")
+        {
+            AuthenticationRequest = code,
+        };
 }

@@ -16,4 +16,10 @@ internal sealed class BackendStartupException : Exception
     public string SqlState { get; }
 
     public string? Detail { get; }
+
+    /// <summary>
+    /// The AuthenticationRequest code of a node that asked for a secret pgproxy could not supply (3 cleartext,
+    /// 5 md5, 10 SASL); null for every other refusal. Tells the client authentication what the node wants.
+    /// </summary>
+    public int? AuthenticationRequest { get; init; }
 }

@@ -1,3 +1,4 @@
+using Pgproxy.Core.Auth;
 using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Backends;
@@ -10,9 +11,10 @@ namespace Pgproxy.Core.Backends;
 internal interface IBackendConnector
 {
     /// <summary>
-    /// Connects to <paramref name="node"/> and runs the startup for <paramref name="key"/>. <paramref name="loop"/> is
+    /// Connects to <paramref name="node"/> and runs the startup for <paramref name="key"/>, authenticating with
+    /// <paramref name="credential"/> (null: no secret). <paramref name="loop"/> is
     /// the client session's event loop, so both its connections share a thread (null off the epoll transport).
     /// </summary>
-    Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password, int connectTimeoutMs,
-        EpollLoop? loop, CancellationToken cancellationToken);
+    Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, BackendCredential? credential,
+        int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken);
 }

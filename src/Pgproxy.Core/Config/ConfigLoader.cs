@@ -11,8 +11,9 @@ public static class ConfigLoader
     /// <summary>
     /// Reads <paramref name="path"/>; <c>.yaml</c>/<c>.yml</c> selects YAML. <paramref name="hbaPathOverride"/> is
     /// the <c>-a</c> option; without it pool_hba.conf is looked for next to the configuration file.
+    /// <paramref name="keyFileOverride"/> is the <c>-k</c> option, which wins over <c>pool_key</c>.
     /// </summary>
-    public static ConfigLoadResult Load(string path, string? hbaPathOverride = null)
+    public static ConfigLoadResult Load(string path, string? hbaPathOverride = null, string? keyFileOverride = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         string text;
@@ -27,7 +28,11 @@ public static class ConfigLoader
                 [new ConfigDiagnostic(path, 0, "", $"could not open configuration file: {ex.Message}")], []);
         }
 
-        return Build(text, path, IsYamlPath(path), hbaPathOverride);
+        var result = Build(text, path, IsYamlPath(path), hbaPathOverride);
+        return keyFileOverride is null || result.Options is null
+            ? result
+            : new ConfigLoadResult(result.Options with { PoolKey = Path.GetFullPath(keyFileOverride) }, result.Errors,
+                result.Warnings);
     }
 
     /// <summary>Parses text as if read from <paramref name="virtualPath"/> (for tests and reload checks).</summary>

@@ -29,6 +29,8 @@ public sealed record ProxyOptions
     /// <summary><c>client_idle_limit</c> in seconds; 0 never disconnects an idle client.</summary>
     public int ClientIdleLimit { get; init; }
     public int AuthenticationTimeout { get; init; } = 60;
+    /// <summary><c>max_authenticating_connections</c>; 0 means twice <see cref="NumInitChildren"/>.</summary>
+    public int MaxAuthenticatingConnections { get; init; }
     /// <summary><c>reset_query_list</c> split on <c>;</c>, trimmed, empty entries dropped.</summary>
     public IReadOnlyList<string> ResetQueryList { get; init; } = ["ABORT", "DISCARD ALL"];
     /// <summary><c>connect_timeout</c> in milliseconds for backend connections; 0 waits for the OS.</summary>
@@ -63,6 +65,10 @@ public sealed record ProxyOptions
     public bool EnablePoolHba { get; init; }
     /// <summary>Absolute path of pool_passwd; empty disables it.</summary>
     public string PoolPasswd { get; init; } = "pool_passwd";
+    /// <summary>
+    /// Absolute path of the AES key file (<c>-k</c>, else <c>pool_key</c>); empty looks in the usual places.
+    /// </summary>
+    public string PoolKey { get; init; } = "";
     public bool AllowClearTextFrontendAuth { get; init; }
     public bool Ssl { get; init; }
     public string SslKey { get; init; } = "";

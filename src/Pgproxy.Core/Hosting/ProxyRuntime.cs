@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Routing;
@@ -26,6 +27,7 @@ internal sealed class ProxyRuntime
         Pool = new BackendPool(PoolSettings.From(options), loggerFactory.CreateLogger("Pgproxy.Backends"));
         RoutingPolicy = new RoutingPolicy(options, new ClassificationCache(), new FunctionVolatility());
         BackendConnector = new SocketBackendConnector(() => Tls);
+        MainNodeAuth = new MainNodeAuthCache(time);
     }
 
     /// <summary>Routing settings and the classification caches (swapped whole on reload, caches kept).</summary>
@@ -77,8 +79,25 @@ internal sealed class ProxyRuntime
     public CancellationTokenSource Shutdown { get; } = new();
 
     /// <summary>
-    /// Finds the password for logging into the backends as a user, when PostgreSQL asks for one. pool_passwd
-    /// support arrives with client authentication; until then only trust backends work.
+    /// pool_passwd in force (swapped whole on reload): client passwords and the secrets for the backends.
     /// </summary>
-    public Func<string, string?> BackendPassword { get; set; } = _ => null;
+    public PoolPasswd PoolPasswd { get; set; } = PoolPasswd.Empty;
+
+    /// <summary>Connections that have not finished authenticating (<c>max_authenticating_connections</c>).</summary>
+    public AuthenticationLimiter Authenticating { get; } = new();
+
+    /// <summary>What the main node asked each (user, database) for lately, when pool_hba.conf is off.</summary>
+    public MainNodeAuthCache MainNodeAuth { get; }
+
+    /// <summary>The cap on connections still authenticating: the setting, or twice <c>num_init_children</c>.</summary>
+    public int MaxAuthenticating
+    {
+        get
+        {
+            var options = _options;
+            return options.MaxAuthenticatingConnections > 0
+                ? options.MaxAuthenticatingConnections
+                : 2 * options.NumInitChildren;
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Auth;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hba;
 using Pgproxy.Core.Listener;
@@ -46,6 +47,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var options = _runtime.Options;
         _runtime.HbaRules = LoadHba(options);
         _runtime.Tls = ProxyTls.Load(options);
+        _runtime.PoolPasswd = LoadPoolPasswd(options);
         var backlog = Math.Max(128, options.NumInitChildren * Math.Max(1, options.ListenBacklogMultiplier));
         var listenerLogger = _runtime.LoggerFactory.CreateLogger("Pgproxy.Listener");
         try
@@ -123,10 +125,13 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public IReadOnlyList<string> Reload(ProxyOptions reloaded)
     {
         var current = _runtime.Options;
-        var hbaRules = LoadHba(reloaded); // throws on errors: then nothing changes
+        var hbaRules = LoadHba(reloaded); // these throw on errors: then nothing changes
+        var poolPasswd = LoadPoolPasswd(reloaded);
         var tls = ProxyTls.Load(reloaded with { Ssl = current.Ssl }); // new sessions get the new certificate
         var restartKeys = ConfigDiff.RestartRequiredChanges(current, reloaded);
         _runtime.HbaRules = hbaRules;
+        _runtime.PoolPasswd = poolPasswd;
+        _runtime.MainNodeAuth.Clear();
         _runtime.Tls = tls;
         _runtime.Options = reloaded with
         {
@@ -188,6 +193,19 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
 
         return result.Rules;
+    }
+
+    /// <summary>Reads pool_passwd and decrypts its AES entries; throws when either fails.</summary>
+    private PoolPasswd LoadPoolPasswd(ProxyOptions options)
+    {
+        var warnings = new List<string>();
+        var poolPasswd = PoolPasswd.Load(options.PoolPasswd, PoolKey.ResolvePath(options.PoolKey), warnings);
+        foreach (var warning in warnings)
+        {
+            Log.ConfigWarning(_logger, warning);
+        }
+
+        return poolPasswd;
     }
 
     private void OnAccepted(Socket socket)
@@ -261,5 +279,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         [LoggerMessage(EventIds.ReloadNeedsRestart, LogLevel.Warning,
             "parameter \"{Key}\" changed, but it cannot be changed without restarting pgproxy")]
         public static partial void ReloadNeedsRestart(ILogger logger, string key);
+
+        [LoggerMessage(EventIds.ConfigWarning, LogLevel.Warning, "{Warning}")]
+        public static partial void ConfigWarning(ILogger logger, string warning);
     }
 }

@@ -27,6 +27,9 @@ internal static class EventIds
     public const int HbaRefused = 210;
     public const int TlsStarted = 220;
     public const int TlsHandshakeFailed = 221;
+    public const int AuthenticationFailed = 230;
+    public const int AuthenticationTimeout = 231;
+    public const int TooManyAuthenticating = 232;
 
     public const int BackendConnected = 300;
     public const int BackendConnectFailed = 301;

@@ -87,7 +87,7 @@ internal sealed partial class ClientSession
             return cached;
         }
 
-        var connection = await _runtime.BackendConnector.ConnectAsync(node, key, _runtime.BackendPassword(key.User),
+        var connection = await _runtime.BackendConnector.ConnectAsync(node, key, _backendCredential,
             _runtime.Options.ConnectTimeout, loop, cancellationToken);
         node.SetStatus(BackendStatus.Up, _runtime.Time);
         return connection;

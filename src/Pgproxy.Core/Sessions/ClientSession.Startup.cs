@@ -11,9 +11,10 @@ internal sealed partial class ClientSession
     /// <summary>
     /// The startup phase: SSLRequest is answered <c>S</c> and TLS started when <c>ssl</c> is on (refused with
     /// <c>N</c> otherwise, and GSSENCRequest always, so the client may go on in plain text), a CancelRequest is
-    /// forwarded and the connection closed, and a StartupMessage gets a client slot, a backend connection (cached
-    /// or new) and the backend's parameters with pgproxy's own cancel key. Everything must finish within
-    /// <c>authentication_timeout</c>. Returns true when the session is ready to forward queries.
+    /// forwarded and the connection closed, and a StartupMessage gets a client slot, is authenticated
+    /// (<c>.Authentication.cs</c>), then gets a backend connection (cached or new) and the backend's parameters
+    /// with pgproxy's own cancel key. Everything must finish within <c>authentication_timeout</c>. Returns true
+    /// when the session is ready to forward queries.
     /// </summary>
     private async Task<bool> StartupAsync()
     {
@@ -67,13 +68,6 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        if (CheckPoolHba() is { } refusal)
-        {
-            Log.HbaRefused(_logger, RemoteAddress, User, Database, refusal);
-            await TrySendFatalAsync(SqlState.InvalidAuthorizationSpecification, refusal);
-            return false;
-        }
-
         if (!_runtime.Sessions.TryTakeSlot(Math.Max(1, options.NumInitChildren - options.ReservedConnections)))
         {
             Log.TooManyClients(_logger, RemoteAddress, options.NumInitChildren);
@@ -86,6 +80,11 @@ internal sealed partial class ClientSession
         {
             // pgproxy speaks 3.0; tell a newer client so, as PostgreSQL itself does.
             BackendMessageWriter.WriteNegotiateProtocolVersion(_client.Output, 0, packet.UnsupportedProtocolOptions);
+        }
+
+        if (!await AuthenticateClientAsync(packet, timeout.Token))
+        {
+            return false;
         }
 
         var parameters = packet.Parameters.Where(p => !p.Key.StartsWith("_pq_.", StringComparison.Ordinal));
@@ -167,34 +166,6 @@ internal sealed partial class ClientSession
                 _runtime.Options.ConnectTimeout);
             Log.CancelForwarded(_logger, processId, backend.NodeId, backend.ProcessId);
         }
-    }
-
-    /// <summary>
-    /// Applies pool_hba.conf when <c>enable_pool_hba</c> is on: the first matching record decides, no match
-    /// rejects, as in PostgreSQL. Returns the refusal message, or null to let the client in. Only <c>trust</c>,
-    /// <c>reject</c> and <c>cert</c> are implemented so far; a record asking for a password refuses with a clear
-    /// message rather than letting the client in unauthenticated.
-    /// </summary>
-    private string? CheckPoolHba()
-    {
-        if (_runtime.HbaRules is not { } rules)
-        {
-            return null;
-        }
-
-        var isLocal = _remoteIp is null;
-        var host = isLocal ? "[local]" : _remoteIp!.ToString();
-        var encryption = IsSsl ? "SSL encryption" : "no encryption";
-        var rule = Hba.HbaMatcher.Match(rules, isLocal, isSsl: IsSsl, Database, User, _remoteIp);
-        return rule?.Method switch
-        {
-            null => $"no pool_hba.conf entry for host \"{host}\", user \"{User}\", database \"{Database}\", {encryption}",
-            "trust" => null,
-            "reject" => $"pool_hba.conf rejects connection for host \"{host}\", user \"{User}\", database \"{Database}\", {encryption}",
-            "cert" => CheckCertificateUser(),
-            var method => $"authentication method \"{method}\" (pool_hba.conf line {rule.Line}) is not supported by " +
-                          "this pgproxy version; use trust or reject",
-        };
     }
 
     private static bool IsReplicationRequest(StartupPacket packet)

@@ -60,7 +60,11 @@ internal sealed partial class ClientSession
     {
         try
         {
-            if (await StartupAsync())
+            if (!TryBeginAuthentication())
+            {
+                await RefuseTooManyAuthenticatingAsync();
+            }
+            else if (await StartupAsync())
             {
                 await ForwardAsync();
             }
@@ -83,6 +87,7 @@ internal sealed partial class ClientSession
         }
         finally
         {
+            EndAuthentication();
             await TeardownAsync();
         }
     }

@@ -8,6 +8,8 @@ namespace Pgproxy.Protocol.Auth;
 /// The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) used when the proxy logs into a PostgreSQL backend.
 /// One instance per exchange; call the methods in order. No channel binding ("n,,"), and an empty username, as
 /// libpq does: PostgreSQL takes the user from the startup packet. The password is used as-is (no SASLprep).
+/// Instead of a password the client may hold a ClientKey and the verifier it belongs to
+/// (<see cref="FromClientKey"/>): that answers a server whose salt and iteration count are the verifier's.
 /// Failures the server causes throw <see cref="AuthenticationException"/>.
 /// </summary>
 public sealed class ScramSha256Client
@@ -17,7 +19,9 @@ public sealed class ScramSha256Client
     /// <summary>base64("n,,"), the channel-binding attribute of the client-final-message.</summary>
     private const string ChannelBinding = "c=biws";
 
-    private readonly string _password;
+    private readonly string? _password;
+    private readonly ScramVerifier? _verifier;
+    private readonly byte[]? _clientKey;
     private readonly string _clientNonce;
     private readonly string _userName;
     private string? _clientFirstBare;
@@ -40,6 +44,29 @@ public sealed class ScramSha256Client
         _userName = userName
             .Replace("=", "=3D", StringComparison.Ordinal)
             .Replace(",", "=2C", StringComparison.Ordinal);
+    }
+
+    private ScramSha256Client(ScramVerifier verifier, byte[] clientKey, string clientNonce)
+    {
+        _verifier = verifier;
+        _clientKey = clientKey;
+        _clientNonce = clientNonce;
+        _userName = "";
+    }
+
+    /// <summary>
+    /// A client that proves knowledge of <paramref name="clientKey"/> (recovered from another client's proof)
+    /// for <paramref name="verifier"/>. It succeeds only against a server storing that very verifier.
+    /// </summary>
+    public static ScramSha256Client FromClientKey(ScramVerifier verifier, ReadOnlySpan<byte> clientKey)
+    {
+        ArgumentNullException.ThrowIfNull(verifier);
+        if (!verifier.MatchesClientKey(clientKey))
+        {
+            throw new ArgumentException("The ClientKey does not belong to the verifier.", nameof(clientKey));
+        }
+
+        return new ScramSha256Client(verifier, clientKey.ToArray(), ScramPrimitives.CreateNonce());
     }
 
     /// <summary>The mechanism name to put in SASLInitialResponse.</summary>
@@ -82,14 +109,13 @@ public sealed class ScramSha256Client
             throw new AuthenticationException("SCRAM server nonce does not start with the client nonce.");
         }
 
-        byte[] saltedPassword = ScramPrimitives.SaltedPassword(_password, salt, iterations);
-        byte[] clientKey = ScramPrimitives.ClientKey(saltedPassword);
+        var (clientKey, serverKey) = Keys(salt, iterations);
         byte[] storedKey = ScramPrimitives.StoredKey(clientKey);
         string clientFinalWithoutProof = ChannelBinding + ",r=" + nonce;
         string authMessage = _clientFirstBare + "," + serverFirst + "," + clientFinalWithoutProof;
         byte[] clientSignature = ScramPrimitives.Hmac(storedKey, authMessage);
         byte[] proof = ScramPrimitives.Xor(clientKey, clientSignature);
-        _expectedServerSignature = ScramPrimitives.Hmac(ScramPrimitives.ServerKey(saltedPassword), authMessage);
+        _expectedServerSignature = ScramPrimitives.Hmac(serverKey, authMessage);
         return clientFinalWithoutProof + ",p=" + Convert.ToBase64String(proof);
     }
 
@@ -118,6 +144,24 @@ public sealed class ScramSha256Client
         {
             throw new AuthenticationException("SCRAM server signature is invalid.");
         }
+    }
+
+    private (byte[] ClientKey, byte[] ServerKey) Keys(byte[] salt, int iterations)
+    {
+        if (_password is not null)
+        {
+            byte[] saltedPassword = ScramPrimitives.SaltedPassword(_password, salt, iterations);
+            return (ScramPrimitives.ClientKey(saltedPassword), ScramPrimitives.ServerKey(saltedPassword));
+        }
+
+        // A ClientKey only fits the salt and iteration count it was derived with.
+        if (iterations != _verifier!.Iterations || !salt.AsSpan().SequenceEqual(_verifier.Salt.Span))
+        {
+            throw new AuthenticationException(
+                "the server's SCRAM salt or iteration count differs from the stored SCRAM verifier");
+        }
+
+        return (_clientKey!, _verifier.ServerKey.ToArray());
     }
 
     private static AuthenticationException Malformed(string what) => new($"Malformed SCRAM {what}.");

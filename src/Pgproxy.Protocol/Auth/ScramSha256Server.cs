@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Pgproxy.Protocol.Framing;
 
@@ -16,12 +15,7 @@ namespace Pgproxy.Protocol.Auth;
 /// </summary>
 public sealed class ScramSha256Server
 {
-    private const string VerifierPrefix = "SCRAM-SHA-256$";
-
-    private readonly int _iterations;
-    private readonly byte[] _salt;
-    private readonly byte[] _storedKey;
-    private readonly byte[] _serverKey;
+    private readonly ScramVerifier _verifier;
     private readonly string _serverNonce;
     private string? _clientFirstBare;
     private string? _serverFirst;
@@ -31,36 +25,44 @@ public sealed class ScramSha256Server
     /// <summary>Parses <paramref name="storedVerifier"/>; throws <see cref="FormatException"/> when it is not
     /// one.</summary>
     public ScramSha256Server(string storedVerifier)
-        : this(storedVerifier, ScramPrimitives.CreateNonce())
+        : this(ScramVerifier.Parse(storedVerifier))
+    {
+    }
+
+    public ScramSha256Server(ScramVerifier verifier)
+        : this(verifier, ScramPrimitives.CreateNonce())
     {
     }
 
     /// <summary>Fixes the server nonce, for known-answer tests.</summary>
     internal ScramSha256Server(string storedVerifier, string serverNonce)
+        : this(ScramVerifier.Parse(storedVerifier), serverNonce)
     {
-        ArgumentNullException.ThrowIfNull(storedVerifier);
-        (_iterations, _salt, _storedKey, _serverKey) = ParseVerifier(storedVerifier);
+    }
+
+    internal ScramSha256Server(ScramVerifier verifier, string serverNonce)
+    {
+        ArgumentNullException.ThrowIfNull(verifier);
+        _verifier = verifier;
         _serverNonce = serverNonce;
     }
 
     /// <summary>The mechanism name to offer in AuthenticationSASL.</summary>
     public static string Mechanism => ScramPrimitives.Mechanism;
 
-    /// <summary>A new verifier with a random 16-byte salt, in the format PostgreSQL stores in pg_authid.</summary>
-    public static string CreateVerifier(string password, int iterations = 4096) =>
-        CreateVerifier(password, RandomNumberGenerator.GetBytes(ScramPrimitives.SaltLength), iterations);
+    /// <summary>
+    /// The client's ClientKey, recovered from its proof once <see cref="TryHandleClientFinalMessage"/> succeeded
+    /// (ClientKey = ClientProof XOR HMAC(StoredKey, AuthMessage)); null before. With it the proxy can answer a
+    /// backend's SCRAM exchange for the same verifier without knowing the password.
+    /// </summary>
+    public ReadOnlyMemory<byte>? ClientKey { get; private set; }
 
-    internal static string CreateVerifier(string password, byte[] salt, int iterations)
-    {
-        ArgumentNullException.ThrowIfNull(password);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iterations);
-        byte[] saltedPassword = ScramPrimitives.SaltedPassword(password, salt, iterations);
-        byte[] storedKey = ScramPrimitives.StoredKey(ScramPrimitives.ClientKey(saltedPassword));
-        byte[] serverKey = ScramPrimitives.ServerKey(saltedPassword);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{VerifierPrefix}{iterations}:{Convert.ToBase64String(salt)}${Convert.ToBase64String(storedKey)}:" +
-            $"{Convert.ToBase64String(serverKey)}");
-    }
+    /// <summary>A new verifier with a random 16-byte salt, in the format PostgreSQL stores in pg_authid.</summary>
+    public static string CreateVerifier(string password, int iterations = ScramVerifier.DefaultIterations) =>
+        ScramVerifier.Create(password, iterations).ToString();
+
+    internal static string CreateVerifier(string password, byte[] salt, int iterations) =>
+        ScramVerifier.Create(password, salt, iterations).ToString();
 
     /// <summary>
     /// Takes the client-first-message (from SASLInitialResponse) and returns the server-first-message. Accepts the
@@ -100,7 +102,7 @@ public sealed class ScramSha256Server
         _expectedChannelBinding = Convert.ToBase64String(Encoding.ASCII.GetBytes(gs2Header));
         _combinedNonce = clientNonce + _serverNonce;
         _serverFirst = string.Create(CultureInfo.InvariantCulture,
-            $"r={_combinedNonce},s={Convert.ToBase64String(_salt)},i={_iterations}");
+            $"r={_combinedNonce},s={Convert.ToBase64String(_verifier.Salt.Span)},i={_verifier.Iterations}");
         return _serverFirst;
     }
 
@@ -144,45 +146,16 @@ public sealed class ScramSha256Server
         }
 
         string authMessage = _clientFirstBare + "," + _serverFirst + "," + clientFinal[..proofStart];
-        byte[] clientSignature = ScramPrimitives.Hmac(_storedKey, authMessage);
+        byte[] clientSignature = ScramPrimitives.Hmac(_verifier.StoredKey.Span, authMessage);
         byte[] clientKey = ScramPrimitives.Xor(proof, clientSignature);
-        if (!CryptographicOperations.FixedTimeEquals(ScramPrimitives.StoredKey(clientKey), _storedKey))
+        if (!_verifier.MatchesClientKey(clientKey))
         {
             return false;
         }
 
-        serverFinal = "v=" + Convert.ToBase64String(ScramPrimitives.Hmac(_serverKey, authMessage));
+        ClientKey = clientKey;
+        serverFinal = "v=" + Convert.ToBase64String(ScramPrimitives.Hmac(_verifier.ServerKey.Span, authMessage));
         return true;
-    }
-
-    private static (int Iterations, byte[] Salt, byte[] StoredKey, byte[] ServerKey) ParseVerifier(string verifier)
-    {
-        // SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
-        string[] parts = verifier.Split('$');
-        if (parts.Length != 3 || parts[0] + "$" != VerifierPrefix)
-        {
-            throw new FormatException("Not a SCRAM-SHA-256 verifier.");
-        }
-
-        string[] iterationAndSalt = parts[1].Split(':');
-        string[] keys = parts[2].Split(':');
-        if (iterationAndSalt.Length != 2 || keys.Length != 2
-            || !int.TryParse(iterationAndSalt[0], NumberStyles.None, CultureInfo.InvariantCulture, out int iterations)
-            || iterations <= 0)
-        {
-            throw new FormatException("Malformed SCRAM-SHA-256 verifier.");
-        }
-
-        byte[]? salt = ScramPrimitives.TryFromBase64(iterationAndSalt[1]);
-        byte[]? storedKey = ScramPrimitives.TryFromBase64(keys[0]);
-        byte[]? serverKey = ScramPrimitives.TryFromBase64(keys[1]);
-        if (salt is null || salt.Length == 0 || storedKey?.Length != ScramPrimitives.KeyLength
-            || serverKey?.Length != ScramPrimitives.KeyLength)
-        {
-            throw new FormatException("Malformed SCRAM-SHA-256 verifier.");
-        }
-
-        return (iterations, salt, storedKey, serverKey);
     }
 
     [DoesNotReturn]

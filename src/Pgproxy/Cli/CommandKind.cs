@@ -6,6 +6,9 @@ internal enum CommandKind
     Start,
     Stop,
     Reload,
+
+    /// <summary>Add or replace a pool_passwd entry.</summary>
+    Passwd,
     Help,
     Version,
 }

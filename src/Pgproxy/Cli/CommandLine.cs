@@ -4,7 +4,8 @@ namespace Pgproxy.Cli;
 
 /// <summary>
 /// pgpool's command line: <c>pgproxy [-f conf] [-a hba] [-n] [-d] [-D]</c> starts,
-/// <c>pgproxy [-f conf] -m smart|fast|immediate stop</c> stops, <c>pgproxy [-f conf] reload</c> reloads.
+/// <c>pgproxy [-f conf] -m smart|fast|immediate stop</c> stops, <c>pgproxy [-f conf] reload</c> reloads,
+/// <c>pgproxy [-f conf] passwd [-m md5|scram|text|aes] [-k keyfile] [-u user] [--stdin]</c> writes a pool_passwd entry.
 /// </summary>
 internal sealed record CommandLine
 {
@@ -12,14 +13,17 @@ internal sealed record CommandLine
         pgproxy, a PostgreSQL replication proxy in the manner of pgpool-II.
 
         Usage:
-          pgproxy [ -f CONFIG_FILE ] [ -a HBA_CONFIG_FILE ] [ -n ] [ -d ] [ -D ]
+          pgproxy [ -f CONFIG_FILE ] [ -a HBA_CONFIG_FILE ] [ -k KEY_FILE ] [ -n ] [ -d ] [ -D ]
           pgproxy [ -f CONFIG_FILE ] [ -m SHUTDOWN-MODE ] stop
           pgproxy [ -f CONFIG_FILE ] reload
+          pgproxy [ -f CONFIG_FILE ] passwd [ -m FORM ] [ -k KEY_FILE ] [ -u USER ] [ --stdin ]
 
         Common options:
           -f, --config-file=CONFIG_FILE   configuration file (default ./pgproxy.conf, then
                                           /etc/pgproxy/pgproxy.conf; .yaml/.yml for YAML)
           -a, --hba-file=HBA_CONFIG_FILE  pool_hba.conf (default: next to the configuration file)
+          -k, --key-file=KEY_FILE         key for AES passwords (default: pool_key, then
+                                          $PGPROXYKEYFILE, then ~/.pgproxykey)
           -h, --help                      print this help
           -v, --version                   print the version
 
@@ -31,6 +35,15 @@ internal sealed record CommandLine
         Stop options:
           -m, --mode=SHUTDOWN-MODE        smart (wait for clients), fast (disconnect clients, default)
                                           or immediate (exit at once)
+
+        Passwd options (add or replace USER's entry in the pool_passwd file the configuration names):
+          -m, --mode=FORM                 aes (default: encrypted with the key file), text (clear
+                                          text), md5 (md5 clients and backends only) or scram (a
+                                          SCRAM-SHA-256 verifier; give the node's own verifier from
+                                          pg_authid on stdin for pgproxy to log into SCRAM nodes)
+          -u, --username=USER             the user (default: the current OS user)
+          --stdin                         read the password from the first line of standard input
+                                          instead of asking on the terminal
         """;
 
     public CommandKind Kind { get; init; } = CommandKind.Start;
@@ -46,6 +59,18 @@ internal sealed record CommandLine
     public bool DiscardStatus { get; init; }
 
     public ShutdownMode StopMode { get; init; } = ShutdownMode.Fast;
+
+    /// <summary><c>-k</c>: the AES key file, for the server and for <c>passwd</c>.</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary><c>passwd -m</c>: aes, text, md5 or scram.</summary>
+    public string PasswordForm { get; init; } = "aes";
+
+    /// <summary><c>passwd -u</c>; null means the current OS user.</summary>
+    public string? PasswordUser { get; init; }
+
+    /// <summary><c>passwd --stdin</c>.</summary>
+    public bool PasswordFromStdin { get; init; }
 
     /// <summary>Set when this process is the detached child a plain <c>pgproxy</c> started.</summary>
     public bool DetachedChild { get; init; }
@@ -94,6 +119,15 @@ internal sealed record CommandLine
                 case "-m" or "--mode":
                     mode = Value(out error);
                     break;
+                case "-k" or "--key-file":
+                    result = result with { KeyFile = Value(out error) };
+                    break;
+                case "-u" or "--username":
+                    result = result with { PasswordUser = Value(out error) };
+                    break;
+                case "--stdin":
+                    result = result with { PasswordFromStdin = true };
+                    break;
                 case "-n" or "--dont-detach":
                     result = result with { Foreground = true };
                     break;
@@ -116,6 +150,9 @@ internal sealed record CommandLine
                 case "reload":
                     result = result with { Kind = CommandKind.Reload };
                     break;
+                case "passwd":
+                    result = result with { Kind = CommandKind.Passwd };
+                    break;
                 default:
                     error = $"unrecognized argument \"{args[i]}\"";
                     break;
@@ -127,11 +164,28 @@ internal sealed record CommandLine
             }
         }
 
+        if ((result.PasswordUser is not null || result.PasswordFromStdin) && result.Kind != CommandKind.Passwd)
+        {
+            error = "-u and --stdin are only valid with \"passwd\"";
+            return null;
+        }
+
+        if (mode is not null && result.Kind == CommandKind.Passwd)
+        {
+            if (mode.ToLowerInvariant() is not ("aes" or "text" or "md5" or "scram"))
+            {
+                error = $"invalid password form \"{mode}\" (aes, text, md5 or scram)";
+                return null;
+            }
+
+            return result with { PasswordForm = mode.ToLowerInvariant() };
+        }
+
         if (mode is not null)
         {
             if (result.Kind != CommandKind.Stop)
             {
-                error = "-m is only valid with \"stop\"";
+                error = "-m is only valid with \"stop\" and \"passwd\"";
                 return null;
             }
 

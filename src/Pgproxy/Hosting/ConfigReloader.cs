@@ -5,9 +5,9 @@ using Pgproxy.Core.Hosting;
 namespace Pgproxy.Hosting;
 
 /// <summary>
-/// SIGHUP: re-reads pgproxy.conf (and the pool_hba.conf it names). A file with errors changes nothing and
-/// each error is logged with its file and line; otherwise the new values apply and keys that need a restart
-/// are named in the log.
+/// SIGHUP: re-reads pgproxy.conf (and the pool_hba.conf and pool_passwd it names). A file with errors changes
+/// nothing and each error is logged with its file and line; otherwise the new values apply and keys that need a
+/// restart are named in the log.
 /// </summary>
 internal sealed class ConfigReloader(ProxyServer server, StartupArguments arguments, ILogger<ConfigReloader> logger)
 {
@@ -17,7 +17,7 @@ internal sealed class ConfigReloader(ProxyServer server, StartupArguments argume
     {
         lock (_lock)
         {
-            var result = ConfigLoader.Load(arguments.ConfigFile, arguments.HbaFile);
+            var result = ConfigLoader.Load(arguments.ConfigFile, arguments.HbaFile, arguments.KeyFile);
             foreach (var warning in result.Warnings)
             {
                 HostLog.ConfigWarning(logger, new ConfigDiagnosticText(warning));

@@ -8,15 +8,16 @@ public sealed class HbaFileParserTests
     private const string File = "/etc/pgproxy/pool_hba.conf";
 
     [Fact]
-    public void Parse_Sample_ThreeTrustRules()
+    public void Parse_Sample_TrustOnThisHostScramElsewhere()
     {
         var result = HbaFileParser.Load(RepoRoot.File("pool_hba.conf.sample"));
 
         Assert.Empty(result.Errors);
-        Assert.Equal([HbaConnectionType.Local, HbaConnectionType.Host, HbaConnectionType.Host],
+        Assert.Equal([HbaConnectionType.Local, HbaConnectionType.Host, HbaConnectionType.Host,
+                HbaConnectionType.Host, HbaConnectionType.Host],
             result.Rules.Select(r => r.Type));
-        Assert.Equal([null, "127.0.0.1/32", "::1/128"], result.Rules.Select(r => r.Address));
-        Assert.All(result.Rules, r => Assert.Equal("trust", r.Method));
+        Assert.Equal([null, "127.0.0.1/32", "::1/128", "0.0.0.0/0", "::/0"], result.Rules.Select(r => r.Address));
+        Assert.Equal(["trust", "trust", "trust", "scram-sha-256", "scram-sha-256"], result.Rules.Select(r => r.Method));
     }
 
     [Fact]

@@ -18,6 +18,9 @@ internal static class PgTools
         ["PGPORT"] = null,
     };
 
+    private static Dictionary<string, string?> WithPassword(string password) =>
+        new(Environment) { ["PGPASSWORD"] = password };
+
     public static Task<ProcessResult> PsqlAsync(int port, params string[] arguments) =>
         ProcessRunner.RunAsync(
             PgBinaries.Tool("psql"),
@@ -63,6 +66,23 @@ internal static class PgTools
 
         return environment;
     }
+    /// <summary>psql as <paramref name="user"/> with <paramref name="password"/> in PGPASSWORD.</summary>
+    public static Task<ProcessResult> PsqlAsAsync(int port, string user, string password, string database,
+        params string[] arguments) =>
+        ProcessRunner.RunAsync(
+            PgBinaries.Tool("psql"),
+            ["-X", "-h", PostgresInstance.Host, "-p", Invariant(port), "-U", user, "-d", database, .. arguments],
+            TimeSpan.FromSeconds(60),
+            WithPassword(password));
+
+    /// <summary>pgbench as <paramref name="user"/> with <paramref name="password"/> in PGPASSWORD.</summary>
+    public static Task<ProcessResult> PgbenchAsAsync(int port, string user, string password, string database,
+        params string[] arguments) =>
+        ProcessRunner.RunAsync(
+            PgBinaries.Tool("pgbench"),
+            ["-h", PostgresInstance.Host, "-p", Invariant(port), "-U", user, .. arguments, database],
+            TimeSpan.FromSeconds(120),
+            WithPassword(password));
 
     public static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -25,12 +25,12 @@ internal sealed class RawPgClient : IAsyncDisposable
         return new RawPgClient(tcp);
     }
 
-    /// <summary>A protocol 3.0 StartupMessage for user postgres, database postgres.</summary>
-    public static byte[] StartupMessage()
+    /// <summary>A protocol 3.0 StartupMessage for user postgres (or <paramref name="user"/>), database postgres.</summary>
+    public static byte[] StartupMessage(string user = PostgresInstance.User)
     {
         var body = new List<byte>();
         body.AddRange([0, 3, 0, 0]);
-        foreach (var text in new[] { "user", PostgresInstance.User, "database", "postgres" })
+        foreach (var text in new[] { "user", user, "database", "postgres" })
         {
             body.AddRange(Encoding.UTF8.GetBytes(text));
             body.Add(0);

@@ -226,8 +226,15 @@ public sealed class PostgresInstance : IAsyncDisposable
             conf.AppendLine(CultureInfo.InvariantCulture, $"{key} = {value}");
         }
 
-        // Root may write into the postgres-owned file; ownership and mode stay as initdb left them.
+        // Root may write into the postgres-owned files; ownership and mode stay as initdb left them.
         await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), conf.ToString(), cancellationToken);
+        if (Options.HbaLines.Count > 0)
+        {
+            var hba = Path.Combine(DataDirectory, "pg_hba.conf");
+            var records = string.Join('\n', ["# --- Pgproxy.TestUtilities.PostgresInstance ---", .. Options.HbaLines]);
+            await File.WriteAllTextAsync(hba, records + "\n" + await File.ReadAllTextAsync(hba, cancellationToken),
+                cancellationToken);
+        }
     }
 
     /// <summary>PostgreSQL refuses a key file others can read, or one the server's OS user does not own.</summary>

@@ -21,6 +21,13 @@ public sealed class PostgresInstanceOptions
     /// </summary>
     public IssuedCertificate? SslCertificate { get; init; }
 
+    /// <summary>
+    /// pg_hba.conf records put before initdb's own (which trust everyone, user postgres included, so the fixture
+    /// keeps working): first match wins, so e.g. <c>host all alice 127.0.0.1/32 scram-sha-256</c> makes the node
+    /// demand SCRAM from alice only. Use <see cref="Settings"/> for <c>password_encryption</c>.
+    /// </summary>
+    public IReadOnlyList<string> HbaLines { get; init; } = [];
+
     /// <summary>Databases to create after the first start.</summary>
     public IReadOnlyList<string> Databases { get; init; } = [];
 }

@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Text;
+using Pgproxy.Protocol.Auth;
 using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
 
@@ -55,6 +57,9 @@ internal sealed class ScriptedBackend
     public Task Closed => _closed.Task;
 
     public bool ReceivedTerminate { get; private set; }
+
+    /// <summary>How many password answers pgproxy sent (with a password script).</summary>
+    public int AuthenticationAttempts { get; private set; }
 
     /// <summary>Every frame received after the startup, whole and in order.</summary>
     public IReadOnlyList<byte[]> Received
@@ -122,7 +127,7 @@ internal sealed class ScriptedBackend
         var output = _transport.Output;
         try
         {
-            if (!await ReadStartupAsync(input, lifetime.Token))
+            if (!await ReadStartupAsync(input, lifetime.Token) || !await AuthenticateAsync(input, output, lifetime.Token))
             {
                 return;
             }
@@ -181,6 +186,58 @@ internal sealed class ScriptedBackend
             _transport.Abort();
             _closed.TrySetResult();
         }
+    }
+
+    /// <summary>Runs the script's password exchange, if any; false (after an ErrorResponse) when it fails.</summary>
+    private async Task<bool> AuthenticateAsync(PipeReader input, PipeWriter output, CancellationToken cancellationToken)
+    {
+        var user = Startup!.User;
+        if (_script.Md5Password is { } password)
+        {
+            byte[] salt = [7, 7, 7, 7];
+            BackendMessageWriter.WriteAuthenticationMd5Password(output, salt);
+            await output.FlushAsync(cancellationToken);
+            var answer = await PipeFrames.ReadFrameAsync(input, cancellationToken);
+            AuthenticationAttempts++;
+            if (answer is not null
+                && PasswordMessage.ReadPassword(answer.AsSpan(5)) == Md5Password.Compute(user, password, salt))
+            {
+                return true;
+            }
+        }
+        else if (_script.ScramVerifier is { } verifier)
+        {
+            var server = new ScramSha256Server(verifier);
+            BackendMessageWriter.WriteAuthenticationSasl(output, [ScramSha256Server.Mechanism]);
+            await output.FlushAsync(cancellationToken);
+            var initial = await PipeFrames.ReadFrameAsync(input, cancellationToken);
+            AuthenticationAttempts++;
+            if (initial is null)
+            {
+                return false;
+            }
+
+            var (_, data) = PasswordMessage.ReadSaslInitialResponse(initial.AsSpan(5));
+            var serverFirst = server.HandleClientFirstMessage(Encoding.UTF8.GetString(data!));
+            BackendMessageWriter.WriteAuthenticationSaslContinue(output, Encoding.UTF8.GetBytes(serverFirst));
+            await output.FlushAsync(cancellationToken);
+            var final = await PipeFrames.ReadFrameAsync(input, cancellationToken);
+            if (final is not null
+                && server.TryHandleClientFinalMessage(Encoding.UTF8.GetString(final.AsSpan(5)), out var serverFinal))
+            {
+                BackendMessageWriter.WriteAuthenticationSaslFinal(output, Encoding.UTF8.GetBytes(serverFinal));
+                return true;
+            }
+        }
+        else
+        {
+            return true;
+        }
+
+        BackendMessageWriter.WriteErrorResponse(output, "FATAL", SqlState.InvalidPassword,
+            $"password authentication failed for user \"{user}\"");
+        await output.FlushAsync(cancellationToken);
+        return false;
     }
 
     private async Task<bool> ReadStartupAsync(PipeReader input, CancellationToken cancellationToken)

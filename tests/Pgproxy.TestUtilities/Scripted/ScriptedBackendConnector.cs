@@ -1,3 +1,4 @@
+using Pgproxy.Core.Auth;
 using Pgproxy.Core.Transport;
 using System.Collections.Concurrent;
 using Xunit;
@@ -28,7 +29,7 @@ internal sealed class ScriptedBackendConnector : IBackendConnector
 
     public ScriptedBackend Single => Assert.Single(Backends);
 
-    public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, string? password,
+    public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, BackendCredential? credential,
         int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _connectCount);
@@ -37,6 +38,6 @@ internal sealed class ScriptedBackendConnector : IBackendConnector
         _backends.Enqueue(backend);
         backend.Start();
         return BackendConnection.StartAsync(new BackendConnection(proxyEnd, node.NodeId, node.Endpoint, key),
-            password, connectTimeoutMs, cancellationToken);
+            credential, connectTimeoutMs, cancellationToken);
     }
 }

@@ -18,6 +18,13 @@ internal sealed record ScriptedBackendScript
         new("TimeZone", "UTC"),
     ];
 
+    /// <summary>When set, the backend asks for md5 authentication and accepts only this password.</summary>
+    public string? Md5Password { get; init; }
+
+    /// <summary>When set (and <see cref="Md5Password"/> is not), the backend asks for SCRAM-SHA-256 against this
+    /// stored verifier, as PostgreSQL does for a role whose pg_authid holds it.</summary>
+    public string? ScramVerifier { get; init; }
+
     /// <summary>
     /// After receiving this many messages (counted after the startup), the backend sends part of a result
     /// (RowDescription and one DataRow, plus half of another DataRow when <see cref="DisconnectMidFrame"/>) and

@@ -1,0 +1,307 @@
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Auth;
+using Pgproxy.Core.Backends;
+using Pgproxy.Core.Hba;
+using Pgproxy.Core.Logging;
+using Pgproxy.Core.Transport;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Sessions;
+
+/// <summary>
+/// Client authentication. pgproxy is the door to every node, so it verifies the client itself and fails closed:
+/// with pool_hba.conf on, the first matching record's method decides; with it off, the client is asked for what
+/// the main node asks for and the answer is checked against pool_passwd (CVE-2025-46801 was pgpool letting
+/// clients through that nobody verified). Unknown users and wrong passwords get the same 28P01 after the same
+/// exchange. What the exchange reveals (a verified password, a SCRAM ClientKey) becomes the credential the
+/// session logs into the backends with.
+/// </summary>
+internal sealed partial class ClientSession
+{
+    private BackendCredential _backendCredential = BackendCredential.None;
+    private bool _authenticating;
+    private BackendPoolKey? _authenticationKey;
+
+    /// <summary>
+    /// Takes a place among the connections still authenticating; false when <c>max_authenticating_connections</c>
+    /// are already taken, and the connection is to be refused at once.
+    /// </summary>
+    private bool TryBeginAuthentication()
+    {
+        _authenticating = _runtime.Authenticating.TryEnter(_runtime.MaxAuthenticating);
+        return _authenticating;
+    }
+
+    /// <summary>Gives the place back (idempotent): when authentication ends, however it ends.</summary>
+    private void EndAuthentication()
+    {
+        if (_authenticating)
+        {
+            _authenticating = false;
+            _runtime.Authenticating.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Refuses a connection over the authenticating cap with 53300 "sorry, too many clients already", as
+    /// PostgreSQL does: after its startup packet, because drivers read the answer to what they sent first (an
+    /// error in place of the one-byte SSLRequest answer confuses them), but with a one-second deadline instead of
+    /// <c>authentication_timeout</c>, so refused connections cost next to nothing. An SSLRequest is answered
+    /// <c>N</c>; a CancelRequest is still forwarded, since it needs no authentication and may be what unblocks
+    /// the crowd.
+    /// </summary>
+    private async Task RefuseTooManyAuthenticatingAsync()
+    {
+        AuthLog.TooManyAuthenticating(_logger, RemoteAddress, _runtime.MaxAuthenticating);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_runtime.Shutdown.Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await ReadStartupPacketAsync(deadline.Token) is { } packet)
+            {
+                switch (packet.Kind)
+                {
+                    case StartupPacketKind.SslRequest or StartupPacketKind.GssEncRequest:
+                        BackendMessageWriter.WriteSslRefused(_client.Output);
+                        await _client.Output.FlushAsync(deadline.Token);
+                        continue;
+                    case StartupPacketKind.CancelRequest:
+                        await ForwardCancelRequestAsync(packet.CancelProcessId, packet.CancelSecretKey);
+                        return;
+                    default:
+                        await TrySendFatalAsync(SqlState.TooManyConnections, "sorry, too many clients already");
+                        return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Silent past the deadline: closed without a word, like a startup packet that never came.
+        }
+    }
+
+    /// <summary>
+    /// Authenticates the client after its StartupMessage. Returns true when it may go on; otherwise the client has
+    /// been told why and the session is to end. <paramref name="cancellationToken"/> carries
+    /// <c>authentication_timeout</c>.
+    /// </summary>
+    private async Task<bool> AuthenticateClientAsync(StartupPacket packet, CancellationToken cancellationToken)
+    {
+        // The key StartupAsync will look for in the connection cache, so that a connection opened here to ask the
+        // main node is the one the session then gets.
+        _authenticationKey = BackendPoolKey.From(User, Database,
+            packet.Parameters.Where(p => !p.Key.StartsWith("_pq_.", StringComparison.Ordinal)));
+        try
+        {
+            var outcome = await AuthenticateAsync(cancellationToken);
+            if (outcome.Credential is { } credential)
+            {
+                _backendCredential = credential;
+                return true;
+            }
+
+            if (outcome.SqlState is not null)
+            {
+                if (outcome.ByHba)
+                {
+                    Log.HbaRefused(_logger, RemoteAddress, User, Database, outcome.Message!);
+                }
+                else
+                {
+                    AuthLog.Refused(_logger, RemoteAddress, User, Database, outcome.LogReason ?? outcome.Message!);
+                }
+
+                await TrySendFatalAsync(outcome.SqlState, outcome.Message!);
+            }
+
+            return false;
+        }
+        catch (OperationCanceledException) when (!_runtime.Shutdown.IsCancellationRequested)
+        {
+            AuthLog.Timeout(_logger, RemoteAddress, User, _runtime.Options.AuthenticationTimeout);
+            await TrySendFatalAsync(SqlState.QueryCanceled, "canceling authentication due to timeout");
+            return false;
+        }
+        finally
+        {
+            EndAuthentication();
+        }
+    }
+
+    private async Task<AuthOutcome> AuthenticateAsync(CancellationToken cancellationToken)
+    {
+        var secret = _runtime.PoolPasswd.Find(User);
+        if (_runtime.HbaRules is { } rules)
+        {
+            var rule = HbaMatcher.Match(rules, _remoteIp is null, IsSsl, Database, User, _remoteIp);
+            if (rule is null)
+            {
+                return AuthOutcome.RefuseByHba(
+                    $"no pool_hba.conf entry for host \"{HostForMessages}\", user \"{User}\", " +
+                    $"database \"{Database}\", {EncryptionForMessages}");
+            }
+
+            var method = MethodOf(rule.Method);
+            return method switch
+            {
+                ClientAuthMethod.Reject => AuthOutcome.RefuseByHba(
+                    $"pool_hba.conf rejects connection for host \"{HostForMessages}\", user \"{User}\", " +
+                    $"database \"{Database}\", {EncryptionForMessages}"),
+                ClientAuthMethod.Unsupported => AuthOutcome.Refuse(SqlState.InvalidAuthorizationSpecification,
+                    $"authentication method \"{rule.Method}\" (pool_hba.conf line {rule.Line}) is not supported " +
+                    "by pgproxy"),
+                _ => await RunMethodAsync(method, secret, verifyWithMainNode: false, cancellationToken),
+            };
+        }
+
+        var asked = await AskMainNodeAsync(cancellationToken);
+        if (asked.Method is not { } nodeMethod)
+        {
+            return asked.Refusal!;
+        }
+
+        if (nodeMethod == ClientAuthMethod.Trust)
+        {
+            // The node lets this user in unverified, so pgproxy may too; but it has verified nothing, so it hands
+            // the backends no secret either: a node that does ask for one gets a clear error, not a password.
+            return AuthOutcome.Success(BackendCredential.None);
+        }
+
+        // allow_clear_text_frontend_auth: a user pool_passwd lacks is asked for the password in clear text and
+        // the main node checks it; never let through unchecked.
+        var verifyWithMainNode = secret is null && _runtime.Options.AllowClearTextFrontendAuth;
+        return await RunMethodAsync(verifyWithMainNode ? ClientAuthMethod.Password : nodeMethod, secret,
+            verifyWithMainNode, cancellationToken);
+    }
+
+    private async Task<AuthOutcome> RunMethodAsync(ClientAuthMethod method, PasswordSecret? secret,
+        bool verifyWithMainNode, CancellationToken cancellationToken)
+    {
+        switch (method)
+        {
+            case ClientAuthMethod.Trust:
+                return AuthOutcome.Success(BackendCredential.From(secret));
+            case ClientAuthMethod.Cert:
+                return CheckCertificate(secret);
+            case ClientAuthMethod.Password:
+                return await CleartextExchangeAsync(secret, verifyWithMainNode, cancellationToken);
+            case ClientAuthMethod.Md5 when secret is null || secret.Md5HashFor(User) is not null:
+                return await Md5ExchangeAsync(secret, cancellationToken);
+            default:
+                // scram-sha-256, and md5 for a user with only a SCRAM verifier: PostgreSQL upgrades md5 to SCRAM
+                // in that case too, since an md5 answer cannot be checked against a verifier.
+                return await ScramExchangeAsync(secret, cancellationToken);
+        }
+    }
+
+    /// <summary>The <c>cert</c> method: a TLS client certificate whose common name is the user name.</summary>
+    private AuthOutcome CheckCertificate(PasswordSecret? secret) =>
+        CheckCertificateUser() is { } refusal
+            ? AuthOutcome.Refuse(SqlState.InvalidAuthorizationSpecification, refusal)
+            : AuthOutcome.Success(BackendCredential.From(secret));
+
+    /// <summary>
+    /// With pool_hba.conf off: what the main node asks this user for. A connection is opened without any
+    /// secret; if it goes through, the node trusts the user (and the connection waits in the cache for this
+    /// very session), otherwise the node's request says which method to ask the client for.
+    /// </summary>
+    private async Task<(ClientAuthMethod? Method, AuthOutcome? Refusal)> AskMainNodeAsync(
+        CancellationToken cancellationToken)
+    {
+        if (_runtime.MainNodeAuth.Find(User, Database) is { } known)
+        {
+            return (known, null);
+        }
+
+        if (_runtime.Nodes.MainNode is not { } node)
+        {
+            return (null, AuthOutcome.Refuse(SqlState.CannotConnectNow, "all backend nodes are down"));
+        }
+
+        ClientAuthMethod method;
+        try
+        {
+            var connection = await _runtime.BackendConnector.ConnectAsync(node, _authenticationKey!,
+                BackendCredential.None, _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop,
+                cancellationToken);
+            _runtime.Pool.Return(connection);
+            method = ClientAuthMethod.Trust;
+        }
+        catch (BackendStartupException e) when (e.AuthenticationRequest is { } code)
+        {
+            method = code switch
+            {
+                AuthenticationCode.CleartextPassword => ClientAuthMethod.Password,
+                AuthenticationCode.Md5Password => ClientAuthMethod.Md5,
+                _ => ClientAuthMethod.ScramSha256,
+            };
+        }
+        catch (BackendStartupException e)
+        {
+            // The node refused outright (no pg_hba.conf entry, no such database...): pass its reason on.
+            return (null, AuthOutcome.Refuse(e.SqlState, e.Message));
+        }
+
+        node.SetStatus(BackendStatus.Up, _runtime.Time); // it answered, whatever it asks for
+        _runtime.MainNodeAuth.Remember(User, Database, method);
+        return (method, null);
+    }
+
+    private static ClientAuthMethod MethodOf(string hbaMethod) => hbaMethod switch
+    {
+        "trust" => ClientAuthMethod.Trust,
+        "reject" => ClientAuthMethod.Reject,
+        "password" => ClientAuthMethod.Password,
+        "md5" => ClientAuthMethod.Md5,
+        "scram-sha-256" => ClientAuthMethod.ScramSha256,
+        "cert" => ClientAuthMethod.Cert,
+        _ => ClientAuthMethod.Unsupported,
+    };
+
+    private string HostForMessages => _remoteIp is null ? "[local]" : _remoteIp.ToString();
+
+    private string EncryptionForMessages => IsSsl ? "SSL encryption" : "no encryption";
+
+    /// <summary>
+    /// The same answer for an unknown user, a wrong password and a secret that cannot check the answer.
+    /// </summary>
+    private AuthOutcome PasswordFailed(string logReason) =>
+        AuthOutcome.Refuse(SqlState.InvalidPassword, $"password authentication failed for user \"{User}\"", logReason);
+
+    /// <summary>How an authentication attempt ended: a credential for the backends, or a refusal to send.</summary>
+    private sealed record AuthOutcome(BackendCredential? Credential, string? SqlState, string? Message,
+        string? LogReason, bool ByHba = false)
+    {
+        public static AuthOutcome Success(BackendCredential credential) => new(credential, null, null, null);
+
+        public static AuthOutcome Refuse(string sqlState, string message, string? logReason = null) =>
+            new(null, sqlState, message, logReason);
+
+        /// <summary>pool_hba.conf has no record for the client, or its record says <c>reject</c>.</summary>
+        public static AuthOutcome RefuseByHba(string message) =>
+            new(null, Protocol.Messages.SqlState.InvalidAuthorizationSpecification, message, null, ByHba: true);
+
+        /// <summary>The client left mid-exchange: nobody to tell.</summary>
+        public static AuthOutcome Gone { get; } = new(null, null, null, null);
+    }
+
+    private static partial class AuthLog
+    {
+        [LoggerMessage(EventIds.AuthenticationFailed, LogLevel.Information,
+            "authentication of client {RemoteAddress} (user \"{User}\" database \"{Database}\") failed: {Reason}")]
+        public static partial void Refused(ILogger logger, string remoteAddress, string user, string database,
+            string reason);
+
+        [LoggerMessage(EventIds.AuthenticationTimeout, LogLevel.Information,
+            "client {RemoteAddress} (user \"{User}\") did not authenticate within authentication_timeout " +
+            "({Seconds} s)")]
+        public static partial void Timeout(ILogger logger, string remoteAddress, string user, int seconds);
+
+        [LoggerMessage(EventIds.TooManyAuthenticating, LogLevel.Warning,
+            "refused client {RemoteAddress}: {Limit} connections are already authenticating " +
+            "(max_authenticating_connections)")]
+        public static partial void TooManyAuthenticating(ILogger logger, string remoteAddress, int limit);
+    }
+}
