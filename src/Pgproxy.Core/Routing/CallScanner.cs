@@ -52,13 +52,14 @@ internal static class CallScanner
         var precision = -1;
         if (kind != TimeFunctionKind.CurrentDate && st.Is(i + 1, SqlTokenKind.OpenParen)
             && st.Is(i + 2, SqlTokenKind.Number) && st.Is(i + 3, SqlTokenKind.CloseParen)
-            && int.TryParse(st.TextOf(i + 2), out precision))
+            && int.TryParse(st.TextOf(i + 2), out var written))
         {
+            precision = written;
             end = st.Tokens[i + 3].End;
             i += 3;
         }
 
-        (times ??= []).Add(new TimeFunctionSpan(start, end - start, kind, precision < 0 ? -1 : precision));
+        (times ??= []).Add(new TimeFunctionSpan(start, end - start, kind, precision));
         return i;
     }
 

@@ -24,6 +24,8 @@ public sealed class TimeFunctionTests
     [InlineData("UPDATE t SET ts = current_timestamp(3)", "CurrentTimestamp(3):current_timestamp(3)")]
     [InlineData("UPDATE t SET ts = CURRENT_TIMESTAMP ( 6 )", "CurrentTimestamp(6):CURRENT_TIMESTAMP ( 6 )")]
     [InlineData("UPDATE t SET d = CURRENT_DATE", "CurrentDate:CURRENT_DATE")]
+    [InlineData("UPDATE t SET ts = CURRENT_TIMESTAMP(1.5)", "CurrentTimestamp:CURRENT_TIMESTAMP")]
+    [InlineData("UPDATE t SET ts = CURRENT_TIMESTAMP($1)", "CurrentTimestamp:CURRENT_TIMESTAMP")]
     [InlineData("UPDATE t SET t = CURRENT_TIME, u = CURRENT_TIME(2)", "CurrentTime:CURRENT_TIME | CurrentTime(2):CURRENT_TIME(2)")]
     [InlineData("UPDATE t SET t = LOCALTIME, u = LOCALTIME(0)", "LocalTime:LOCALTIME | LocalTime(0):LOCALTIME(0)")]
     [InlineData("UPDATE t SET t = LOCALTIMESTAMP, u = localtimestamp(4)",
