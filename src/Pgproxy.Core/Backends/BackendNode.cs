@@ -13,6 +13,7 @@ internal sealed class BackendNode
     private long _selectCount;
     private int _status;
     private long _lastStatusChangeTicks;
+    private volatile string _lastStatusReason = "";
 
     public BackendNode(BackendConfig config, TimeProvider time)
     {
@@ -40,20 +41,50 @@ internal sealed class BackendNode
 
     public DateTimeOffset LastStatusChange => new(Interlocked.Read(ref _lastStatusChangeTicks), TimeSpan.Zero);
 
+    /// <summary>Why the status last changed ("" until it first does for a reason worth telling).</summary>
+    public string LastStatusReason => _lastStatusReason;
+
     /// <summary>Statements sent to this node as its reads (pgpool's <c>select_cnt</c>).</summary>
     public long SelectCount => Interlocked.Read(ref _selectCount);
 
     public void CountSelect() => Interlocked.Increment(ref _selectCount);
 
-    /// <summary>Moves to <paramref name="status"/>; returns false if the node was already there.</summary>
-    public bool SetStatus(BackendStatus status, TimeProvider time)
+    /// <summary>
+    /// Moves to <paramref name="status"/>; returns false if the node was already there. Taking a node down or
+    /// bringing it back goes through <see cref="BackendNodeSet.Degenerate"/> and <see cref="BackendNodeSet.Attach"/>
+    /// so that the change is reported; this alone is for Waiting → Up when a connection succeeds.
+    /// </summary>
+    public bool SetStatus(BackendStatus status, TimeProvider time, string reason = "")
     {
-        if (Interlocked.Exchange(ref _status, (int)status) == (int)status)
+        return TrySetStatus(status, time, reason, out _);
+    }
+
+    /// <summary>As <see cref="SetStatus"/>, and tells the status the node had before.</summary>
+    public bool TrySetStatus(BackendStatus status, TimeProvider time, string reason, out BackendStatus previous)
+    {
+        previous = (BackendStatus)Interlocked.Exchange(ref _status, (int)status);
+        if (previous == status)
         {
             return false;
         }
 
+        if (reason.Length > 0)
+        {
+            _lastStatusReason = reason;
+        }
+
         Interlocked.Exchange(ref _lastStatusChangeTicks, time.GetUtcNow().UtcTicks);
         return true;
+    }
+
+    /// <summary>
+    /// Sets the status read back from the status file or catalog at start, with the time it changed then;
+    /// reports nothing.
+    /// </summary>
+    public void RestoreStatus(BackendStatus status, DateTimeOffset changedAt, string reason)
+    {
+        Volatile.Write(ref _status, (int)status);
+        _lastStatusReason = reason;
+        Interlocked.Exchange(ref _lastStatusChangeTicks, changedAt.UtcTicks);
     }
 }

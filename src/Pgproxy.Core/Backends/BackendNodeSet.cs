@@ -16,6 +16,54 @@ internal sealed class BackendNodeSet
 
     public IReadOnlyList<BackendNode> Nodes => _nodes;
 
+    /// <summary>
+    /// Raised after a node is degenerated or attached, on the thread that changed it (often a session's, in
+    /// the middle of a statement): handlers must only queue work (catalog writes, failover commands), never
+    /// block or do I/O.
+    /// </summary>
+    public event Action<NodeStatusChange>? StatusChanged;
+
+    /// <summary>The node with id <paramref name="nodeId"/>, or null when no such node is configured.</summary>
+    public BackendNode? Find(int nodeId)
+    {
+        foreach (var node in _nodes)
+        {
+            if (node.NodeId == nodeId)
+            {
+                return node;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Takes a node out for every session: it failed, diverged, or an administrator detached it. Sessions drop
+    /// it at their next statement; when it was main, the live node with the next id is main from now on.
+    /// Returns false when the node was already down (somebody else reported it first).
+    /// </summary>
+    public bool Degenerate(BackendNode node, string reason) => Change(node, BackendStatus.Down, reason);
+
+    /// <summary>
+    /// Brings a down node back (PGPROXY ATTACH NODE, or a status file discarded): it is Waiting until a session
+    /// connects to it. Returns false when the node was not down.
+    /// </summary>
+    public bool Attach(BackendNode node, string reason) =>
+        node.Status == BackendStatus.Down && Change(node, BackendStatus.Waiting, reason);
+
+    private bool Change(BackendNode node, BackendStatus status, string reason)
+    {
+        var mainBefore = MainNode?.NodeId ?? -1;
+        if (!node.TrySetStatus(status, _time, reason, out var previous))
+        {
+            return false;
+        }
+
+        StatusChanged?.Invoke(new NodeStatusChange(node.NodeId, previous, status, reason, node.LastStatusChange,
+            mainBefore, MainNode?.NodeId ?? -1));
+        return true;
+    }
+
     /// <summary>The live node with the lowest id, or null when every node is down.</summary>
     public BackendNode? MainNode
     {

@@ -24,6 +24,7 @@ public static class ConfigKeyRegistry
     private const string Logs = "LOGS";
     private const string Files = "FILE LOCATIONS";
     private const string SystemDb = "SYSTEM DATABASE";
+    private const string Admin = "ADMINISTRATION AND METRICS";
 
     private static readonly string[] LogLevels =
         ["debug5", "debug4", "debug3", "debug2", "debug1", "info", "notice", "warning", "error", "log", "fatal", "panic"];
@@ -147,6 +148,14 @@ public static class ConfigKeyRegistry
             Bool("failover_on_backend_error", Failover, ConfigContext.Reload, o => o.FailoverOnBackendError,
                 (o, v) => o with { FailoverOnBackendError = v },
                 "Degenerate a node when reading from or writing to its socket fails."),
+            Str("failover_command", Failover, ConfigContext.Reload, o => o.FailoverCommand,
+                (o, v) => o with { FailoverCommand = v },
+                "Shell command run after a node is degenerated: %d node id, %h host, %p port, %D data directory, "
+                + "%m new main id, %H new main host, %M old main id, %P old main port, %r new main port, "
+                + "%R new main data directory, %% a percent sign; '' runs nothing."),
+            Str("failback_command", Failover, ConfigContext.Reload, o => o.FailbackCommand,
+                (o, v) => o with { FailbackCommand = v },
+                "Shell command run after a node is attached again, same placeholders; '' runs nothing."),
 
             // --- authentication ---
             Bool("enable_pool_hba", Auth, ConfigContext.Reload, o => o.EnablePoolHba,
@@ -199,6 +208,13 @@ public static class ConfigKeyRegistry
                 "Folder for the log file when running detached."),
             PathKey("work_dir", Files, ConfigContext.Restart, o => o.WorkDir, (o, v) => o with { WorkDir = v },
                 "Folder for the node status file."),
+
+            // --- administration and metrics ---
+            Str("admin_users", Admin, ConfigContext.Reload, o => o.AdminUsers, (o, v) => o with { AdminUsers = v },
+                "Comma-separated users allowed to run PGPROXY ATTACH NODE / DETACH NODE; '' allows nobody."),
+            Int("metrics_port", Admin, ConfigContext.Restart, 0, 65535, o => o.MetricsPort,
+                (o, v) => o with { MetricsPort = v },
+                "Port of the Prometheus text endpoint (GET /metrics) on listen_addresses; 0 turns it off."),
 
             // --- system database ---
             Str("system_db_hostname", SystemDb, ConfigContext.Restart, o => o.SystemDbHostname,

@@ -60,6 +60,16 @@ public sealed record ProxyOptions
     public int HealthCheckMaxRetries { get; init; }
     public int HealthCheckRetryDelay { get; init; } = 1;
     public bool FailoverOnBackendError { get; init; } = true;
+    /// <summary>Shell command run when a node is degenerated (pgpool's % placeholders); empty runs nothing.</summary>
+    public string FailoverCommand { get; init; } = "";
+    /// <summary>Shell command run when a node is attached again; empty runs nothing.</summary>
+    public string FailbackCommand { get; init; } = "";
+
+    // --- administration and metrics ---
+    /// <summary>Users allowed to run PGPROXY ATTACH/DETACH NODE (comma list); empty allows nobody.</summary>
+    public string AdminUsers { get; init; } = "";
+    /// <summary>Port of the Prometheus text endpoint on listen_addresses; 0 turns it off.</summary>
+    public int MetricsPort { get; init; }
 
     // --- authentication and TLS ---
     public bool EnablePoolHba { get; init; }

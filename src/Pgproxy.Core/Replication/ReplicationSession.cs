@@ -320,7 +320,7 @@ internal sealed partial class ReplicationSession
 
         link.Detached = true;
         link.Backend.Abort();
-        if (link.Node.SetStatus(BackendStatus.Down, _runtime.Time))
+        if (_runtime.Nodes.Degenerate(link.Node, reason))
         {
             Log.NodeDegenerated(_logger, link.NodeId, reason);
         }

@@ -53,7 +53,7 @@ internal sealed partial class ClientSession
             {
                 // The node itself is unreachable: take it out so no session waits for it again.
                 Log.BackendConnectFailed(_logger, User, Database, e.Message);
-                if (nodes[i].SetStatus(BackendStatus.Down, _runtime.Time))
+                if (_runtime.Nodes.Degenerate(nodes[i], "connection failed: " + e.Message))
                 {
                     Log.NodeDown(_logger, nodes[i].NodeId, e.Message);
                 }
