@@ -62,6 +62,15 @@ internal sealed class NodeLink
 
     public ResultSummary Summary { get; } = new();
 
+    /// <summary>
+    /// The node has been sent a statement of the client's transaction whose answer the session has not read yet
+    /// (see <c>ReplicationSession.SettleAsync</c>); <see cref="Expected"/> holds main's answer to compare it with.
+    /// </summary>
+    public bool Owes { get; set; }
+
+    /// <summary>Main's answer to the statement this node <see cref="Owes"/>.</summary>
+    public ResultSummary Expected { get; } = new();
+
     /// <summary>The error of the last swallowed cycle (an injected COMMIT that failed, say), if any.</summary>
     public byte[]? SwallowedError { get; set; }
 

@@ -136,8 +136,13 @@ internal sealed partial class ReplicationSession
     /// A FunctionCall message (fast-path, used for large objects): every node, main first, compared like any
     /// write; it has no text to classify.
     /// </summary>
-    private Task RunFunctionCallAsync() => RunWriteAsync(_frame.WrittenMemory, statement: null,
-        internalTransaction: false);
+    private async Task RunFunctionCallAsync()
+    {
+        if (!await SettleOrRefuseAsync(writeReady: true))
+        {
+            await RunWriteAsync(_frame.WrittenMemory, statement: null, internalTransaction: false);
+        }
+    }
 
     /// <summary>
     /// While a listening client is idle, main's notifications must reach it: wait for the client and main at

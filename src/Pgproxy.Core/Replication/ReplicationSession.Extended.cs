@@ -37,6 +37,11 @@ internal sealed partial class ReplicationSession
     {
         try
         {
+            if (_othersOwe && await SettleOrRefuseAsync(writeReady: sync))
+            {
+                return;
+            }
+
             RewriteAdminParses();
             var analysis = await AnalyzeGroupAsync();
             var main = Main;
@@ -190,6 +195,21 @@ internal sealed partial class ReplicationSession
         }
 
         await FlushOthersAsync(others);
+        if (sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
+            && _clientStatus == TransactionStatus.InTransaction)
+        {
+            // Inside the client's transaction: the others' answers are compared later (see Defer).
+            Defer(main, others);
+            if (analysis.ChangesFunctions)
+            {
+                _policy.Volatility.Invalidate(_session.Database);
+            }
+
+            _transactionWrote |= analysis.Writes;
+            FinishRequest(main);
+            return;
+        }
+
         foreach (var other in others)
         {
             if (other.Detached)
@@ -221,7 +241,8 @@ internal sealed partial class ReplicationSession
                 Protocol.Writing.BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", "XX001", mismatch);
             }
         }
-        else if (mismatch is not null && sync && _clientStatus != TransactionStatus.Idle)
+        else if (mismatch is not null && sync
+                 && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
             await RaiseEverywhereAsync(main, others, "XX001", mismatch);
             return;

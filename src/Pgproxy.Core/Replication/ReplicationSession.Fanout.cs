@@ -88,6 +88,20 @@ internal sealed partial class ReplicationSession
 
             SendToOthers(others, otherFrame, internalTransaction);
             await FlushOthersAsync(others);
+            if (!internalTransaction && statement is not null && main.Status == TransactionStatus.InTransaction
+                && _clientStatus == TransactionStatus.InTransaction)
+            {
+                // Inside the client's transaction nothing commits before its COMMIT: the others' answers are read
+                // and compared later (SettleAsync), while the client already goes on with main's.
+                Defer(main, others);
+                if (marksWrite)
+                {
+                    _transactionWrote = true;
+                }
+
+                FinishRequest(main);
+                return;
+            }
         }
 
         await ReadOthersAsync(others);
@@ -105,7 +119,8 @@ internal sealed partial class ReplicationSession
                 BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", "XX001", mismatch);
             }
         }
-        else if (mismatch is not null && _clientStatus != TransactionStatus.Idle)
+        else if (mismatch is not null
+                 && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
             // Inside the client's transaction: fail it on every node alike, so no node can commit it.
             await RaiseEverywhereAsync(main, others, "XX001", mismatch);
@@ -194,30 +209,42 @@ internal sealed partial class ReplicationSession
     private string? CompareWithMain(NodeLink main, NodeLink[] others)
     {
         string? failure = null;
-        var options = _runtime.Options;
         foreach (var other in others)
         {
-            if (other.Detached || other.Summary.SameAs(main.Summary))
+            if (!other.Detached && Compare(other, main.Summary, main.NodeId) is { } message)
             {
-                continue;
+                failure ??= message;
             }
-
-            var countsOnly = other.Summary.DiffersOnlyInRowCounts(main.Summary);
-            Log.ResultMismatch(_logger, other.NodeId, main.NodeId, main.Summary.ToString(), other.Summary.ToString());
-            if (countsOnly ? options.FailoverIfAffectedTuplesMismatch : options.ReplicationStopOnMismatch)
-            {
-                Degenerate(other, $"its result \"{other.Summary}\" differs from main's \"{main.Summary}\"");
-                continue;
-            }
-
-            failure ??= countsOnly
-                ? $"pgproxy detected a difference in the number of affected rows: node {main.NodeId} " +
-                  $"\"{main.Summary}\", node {other.NodeId} \"{other.Summary}\""
-                : $"pgproxy detected different results between nodes: node {main.NodeId} \"{main.Summary}\", " +
-                  $"node {other.NodeId} \"{other.Summary}\"";
         }
 
         return failure;
+    }
+
+    /// <summary>
+    /// Compares one node's answer with main's <paramref name="expected"/> one: degenerates the node when the
+    /// settings say so, else returns the error message for the client (null when they agree).
+    /// </summary>
+    private string? Compare(NodeLink other, ResultSummary expected, int mainId)
+    {
+        if (other.Summary.SameAs(expected))
+        {
+            return null;
+        }
+
+        var options = _runtime.Options;
+        var countsOnly = other.Summary.DiffersOnlyInRowCounts(expected);
+        Log.ResultMismatch(_logger, other.NodeId, mainId, expected.ToString(), other.Summary.ToString());
+        if (countsOnly ? options.FailoverIfAffectedTuplesMismatch : options.ReplicationStopOnMismatch)
+        {
+            Degenerate(other, $"its result \"{other.Summary}\" differs from main's \"{expected}\"");
+            return null;
+        }
+
+        return countsOnly
+            ? $"pgproxy detected a difference in the number of affected rows: node {mainId} " +
+              $"\"{expected}\", node {other.NodeId} \"{other.Summary}\""
+            : $"pgproxy detected different results between nodes: node {mainId} \"{expected}\", " +
+              $"node {other.NodeId} \"{other.Summary}\"";
     }
 
     /// <summary>

@@ -34,6 +34,11 @@ internal sealed partial class ReplicationSession
             return;
         }
 
+        if (_othersOwe && !ReadsFromMain(kind) && await SettleOrRefuseAsync(writeReady: true))
+        {
+            return;
+        }
+
         switch (kind)
         {
             case StatementKind.Read:
@@ -157,6 +162,14 @@ internal sealed partial class ReplicationSession
 
         return writes.Value ? StatementKind.Write : StatementKind.Read;
     }
+
+    /// <summary>
+    /// A read that goes to main without involving the others: the one request that may pass the others' owed
+    /// answers (a transaction's read after its write), so it costs no wait for them.
+    /// </summary>
+    private bool ReadsFromMain(StatementKind kind) =>
+        kind == StatementKind.Read && _clientStatus == TransactionStatus.InTransaction
+                                   && (_transactionWrote || _strictIsolation) && !Main.Owes;
 
     private static bool IsRollbackToSavepoint(StatementClassification statement, StatementKind kind) =>
         kind == StatementKind.SessionState && statement.FirstKeyword == "ROLLBACK";

@@ -163,7 +163,7 @@ internal sealed partial class ReplicationSession
 
     /// <summary>True when no request is half done, so the links may be reset and cached.</summary>
     public bool IsBetweenRequests => _group.Frames.Count == 0 && _links.All(l => l.ReplyRemaining == 0
-        && l.Injected.Count == 0);
+        && l.Injected.Count == 0 && !l.Owes);
 
     /// <summary>
     /// Takes whole frames off the client's buffer: extended-protocol messages join the current group; the first
@@ -319,6 +319,7 @@ internal sealed partial class ReplicationSession
         }
 
         link.Detached = true;
+        link.Owes = false;
         link.Backend.Abort();
         if (_runtime.Nodes.Degenerate(link.Node, reason))
         {

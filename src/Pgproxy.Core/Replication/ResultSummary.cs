@@ -28,6 +28,15 @@ internal sealed class ResultSummary
         ErrorMessage = null;
     }
 
+    /// <summary>Makes this a copy of <paramref name="other"/> (no allocation once warm).</summary>
+    public void CopyFrom(ResultSummary other)
+    {
+        _text.Clear().Append(other._text);
+        HasError = other.HasError;
+        ErrorState = other.ErrorState;
+        ErrorMessage = other.ErrorMessage;
+    }
+
     public void AddCommandComplete(ReadOnlySpan<byte> tag)
     {
         _text.Append("C:");

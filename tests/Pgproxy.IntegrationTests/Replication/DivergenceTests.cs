@@ -76,4 +76,70 @@ public sealed class DivergenceTests(TwoNodes cluster) : ReplicationTestBase(clus
         Assert.True(await reader.ReadAsync());
         Assert.Equal("down", reader.GetString(reader.GetOrdinal("status")));
     }
+
+    [PostgresFact]
+    public async Task Inside_a_transaction_a_divergence_found_later_fails_the_commit_and_nothing_commits()
+    {
+        // The others' answers inside the client's transaction are compared before its next statement: the
+        // UPDATE itself returns main's count, the COMMIT gets the divergence, and no node keeps anything.
+        var table = await DivergedTableAsync();
+        await using var conn = await OpenAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await using (var cmd = new NpgsqlCommand($"UPDATE {table} SET v = 1", conn, tx))
+        {
+            Assert.Equal(2, await cmd.ExecuteNonQueryAsync());
+        }
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => tx.CommitAsync());
+        Assert.Equal("XX001", error.SqlState);
+        Assert.Equal(0L, await NodeSql.ScalarAsync<long>(Nodes[0], $"SELECT sum(v) FROM {table}"));
+        Assert.Equal(0L, await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT sum(v) FROM {table}"));
+    }
+
+    [PostgresFact]
+    public async Task Inside_a_transaction_an_error_only_on_another_node_fails_the_next_write_everywhere()
+    {
+        var table = await CreateReplicatedTableAsync("div_tx_err", "id int primary key");
+        await NodeSql.ExecuteAsync(Nodes[1], $"INSERT INTO {table} VALUES (7)");
+        await using var conn = await OpenAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await using (var cmd = new NpgsqlCommand($"INSERT INTO {table} VALUES (7)", conn, tx))
+        {
+            Assert.Equal(1, await cmd.ExecuteNonQueryAsync()); // main's answer
+        }
+
+        await using (var cmd = new NpgsqlCommand($"INSERT INTO {table} VALUES (8)", conn, tx))
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
+            Assert.Equal("XX001", error.SqlState); // Npgsql drops the connection on XX class errors
+        }
+
+        Assert.Equal(0L, await NodeSql.CountAsync(Nodes[0], table));
+        Assert.Equal(1L, await NodeSql.CountAsync(Nodes[1], table));
+    }
+
+    [PostgresFact]
+    public async Task Inside_a_transaction_with_mismatch_failover_on_the_odd_node_goes_and_main_commits()
+    {
+        var table = await DivergedTableAsync();
+        await using var proxy = ProxyHost.Start(Cluster, o => o with { FailoverIfAffectedTuplesMismatch = true });
+        await using var conn = await proxy.OpenAsync();
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            await using (var cmd = new NpgsqlCommand($"UPDATE {table} SET v = 1", conn, tx))
+            {
+                Assert.Equal(2, await cmd.ExecuteNonQueryAsync());
+            }
+
+            await using (var cmd = new NpgsqlCommand($"UPDATE {table} SET v = v + 1", conn, tx))
+            {
+                Assert.Equal(2, await cmd.ExecuteNonQueryAsync());
+            }
+
+            await tx.CommitAsync();
+        }
+
+        Assert.Equal(4L, await NodeSql.ScalarAsync<long>(Nodes[0], $"SELECT sum(v) FROM {table}"));
+        Assert.Equal(0L, await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT sum(v) FROM {table}"));
+    }
 }
