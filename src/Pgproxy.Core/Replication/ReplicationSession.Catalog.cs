@@ -76,7 +76,7 @@ internal sealed partial class ReplicationSession
     {
         link.FlushPendingBegin();
         link.Output.Write(InjectedQueries.Encode(sql));
-        await link.Output.FlushAsync();
+        await FlushLinkAsync(link);
         var rows = new List<string>();
         string? error = null;
         var input = link.Input;

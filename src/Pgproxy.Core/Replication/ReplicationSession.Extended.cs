@@ -150,7 +150,7 @@ internal sealed partial class ReplicationSession
     private async Task RunGroupOnAsync(NodeLink link, bool sync, GroupAnalysis analysis)
     {
         SendGroup(link, isMain: true, internalTransaction: false, analysis);
-        await link.Output.FlushAsync();
+        await FlushLinkAsync(link);
         await ReadGroupRepliesAsync(link, link.AsTargets, forward: true, summarize: false, sync, analysis);
         if (sync)
         {
@@ -168,14 +168,14 @@ internal sealed partial class ReplicationSession
         SendGroup(main, isMain: true, internalTransaction, analysis);
         main.Summary.Clear();
         main.SwallowedError = null;
-        await main.Output.FlushAsync();
+        await FlushLinkAsync(main);
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
         if (main.Summary.HasError)
         {
             if (internalTransaction)
             {
                 main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-                await main.Output.FlushAsync();
+                await FlushLinkAsync(main);
                 await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
             }
 
@@ -307,7 +307,7 @@ internal sealed partial class ReplicationSession
         }
 
         SendGroup(main, isMain: true, internalTransaction: false, analysis);
-        await main.Output.FlushAsync();
+        await FlushLinkAsync(main);
         main.Summary.Clear();
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
         foreach (var other in others)

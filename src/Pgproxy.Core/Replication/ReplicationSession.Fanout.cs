@@ -57,7 +57,7 @@ internal sealed partial class ReplicationSession
         main.Summary.Clear();
         main.SwallowedError = null;
         main.Output.Write(frame.Span);
-        await main.Output.FlushAsync();
+        await FlushLinkAsync(main);
         var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
 
         var others = Others(main).ToArray();
@@ -78,7 +78,7 @@ internal sealed partial class ReplicationSession
                 if (internalTransaction)
                 {
                     main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-                    await main.Output.FlushAsync();
+                    await FlushLinkAsync(main);
                     await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
                 }
 
@@ -267,9 +267,40 @@ internal sealed partial class ReplicationSession
         await FlushOthersAsync(others);
         main.SwallowedError = null;
         main.Inject(verb, InjectedReply.QueryCycle);
-        await main.Output.FlushAsync();
+        Exception? mainLost = null;
+        try
+        {
+            await FlushLinkAsync(main);
+        }
+        catch (NodeFailureException e) when (commit)
+        {
+            mainLost = e;
+        }
+
         await DrainOthersAsync(others);
-        await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        if (mainLost is null)
+        {
+            try
+            {
+                await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            }
+            catch (NodeFailureException e) when (commit)
+            {
+                mainLost = e;
+            }
+        }
+
+        if (mainLost is not null)
+        {
+            if (!CommittedWithoutMain(mainLost, main, others))
+            {
+                throw mainLost;
+            }
+
+            LoseMainAfterCommit(main, mainLost);
+            return;
+        }
+
         if (main.SwallowedError is { } mainError)
         {
             _client.Output.Write(mainError);
@@ -322,7 +353,7 @@ internal sealed partial class ReplicationSession
         await FlushOthersAsync(inTransaction);
         await DrainOthersAsync(inTransaction);
         main.Output.Write(raise);
-        await main.Output.FlushAsync();
+        await FlushLinkAsync(main);
         await ReadRepliesAsync(main, forward: true, summarize: false, ReplyStop.UntilReady);
         if (writeReady)
         {
@@ -360,7 +391,7 @@ internal sealed partial class ReplicationSession
         }
 
         main.Output.Write(InjectedQueries.Raise(sqlState, message));
-        await main.Output.FlushAsync();
+        await FlushLinkAsync(main);
         await ReadRepliesAsync(main, forward: true, summarize: false, ReplyStop.UntilReady);
         if (writeReady)
         {

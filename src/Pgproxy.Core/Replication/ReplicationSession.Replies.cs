@@ -33,7 +33,16 @@ internal sealed partial class ReplicationSession
         var input = link.Input;
         while (true)
         {
-            var result = await input.ReadAsync();
+            System.IO.Pipelines.ReadResult result;
+            try
+            {
+                result = await input.ReadAsync();
+            }
+            catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+            {
+                throw new NodeFailureException(link, $"reading from backend node {link.NodeId} failed: {e.Message}", e);
+            }
+
             var buffer = result.Buffer;
             var end = ProcessReplies(link, ref buffer, forward, summarize, stop);
             if (end is { } done)
@@ -50,7 +59,7 @@ internal sealed partial class ReplicationSession
 
             if (result.IsCompleted || result.IsCanceled)
             {
-                throw new IOException($"backend node {link.NodeId} closed the connection");
+                throw new NodeFailureException(link, $"backend node {link.NodeId} closed the connection");
             }
         }
     }
@@ -116,9 +125,15 @@ internal sealed partial class ReplicationSession
 
                     return ReplyEnd.Ready;
                 case BackendMessageType.ErrorResponse:
+                    var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
+                    if (error.Severity is "FATAL" or "PANIC" && error.SqlState.StartsWith("57P", StringComparison.Ordinal))
+                    {
+                        // Shutdown or crash of the node (57P01-57P03): the node is lost, not the statement failed.
+                        throw new NodeFailureException(link, $"backend node {link.NodeId} is going away: {error.Message}");
+                    }
+
                     if (summarize)
                     {
-                        var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
                         link.Summary.AddError(error.SqlState, error.Message);
                     }
 
@@ -260,6 +275,7 @@ internal sealed partial class ReplicationSession
         var available = Math.Min(header.TotalLength, buffer.Length);
         if (forward)
         {
+            _forwarded++;
             FrameCopy.Copy(buffer.Slice(0, available), _client.Output);
         }
 

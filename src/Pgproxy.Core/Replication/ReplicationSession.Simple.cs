@@ -25,6 +25,7 @@ internal sealed partial class ReplicationSession
         }
 
         var statement = _policy.Classifications.Get(text);
+
         var kind = await EffectiveKindAsync(statement);
         if (_clientStatus == TransactionStatus.Failed && kind is not (StatementKind.Commit or StatementKind.Rollback)
                                                        && !IsRollbackToSavepoint(statement, kind))
@@ -119,7 +120,7 @@ internal sealed partial class ReplicationSession
         link.FlushPendingBegin();
         AnnounceStatement(link, frame.Span);
         link.Output.Write(frame.Span);
-        await link.Output.FlushAsync();
+        await FlushLinkAsync(link);
         if (countSelect)
         {
             link.Node.CountSelect();

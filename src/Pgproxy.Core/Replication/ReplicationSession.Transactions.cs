@@ -98,9 +98,20 @@ internal sealed partial class ReplicationSession
 
         AnnounceStatement(answering, frame.Span);
         answering.Output.Write(frame.Span);
-        await answering.Output.FlushAsync();
         answering.Summary.Clear();
-        await ReadRepliesAsync(answering, forward: true, summarize: true, ReplyStop.UntilReady);
+        try
+        {
+            await FlushLinkAsync(answering);
+            await ReadRepliesAsync(answering, forward: true, summarize: true, ReplyStop.UntilReady);
+        }
+        catch (NodeFailureException e) when (kind == StatementKind.Commit && !rollBackOthers
+                                              && CommittedWithoutMain(e, answering, others))
+        {
+            LoseMainAfterCommit(answering, e);
+            BackendMessageWriter.WriteCommandComplete(_client.Output, "COMMIT");
+            FinishRequest(answering);
+            return;
+        }
         if (kind != StatementKind.Commit || rollBackOthers)
         {
             await DrainOthersAsync(others);

@@ -136,14 +136,8 @@ internal sealed partial class ReplicationSession
             {
                 case ClientAction.Terminate:
                     return SessionEndReason.ClientTerminated;
-                case ClientAction.Query:
-                    await HandleQueryAsync();
-                    break;
-                case ClientAction.Sync or ClientAction.Flush:
-                    await RunGroupAsync(action == ClientAction.Sync);
-                    break;
-                case ClientAction.FunctionCall:
-                    await RunFunctionCallAsync();
+                case ClientAction.Query or ClientAction.Sync or ClientAction.Flush or ClientAction.FunctionCall:
+                    await RunRequestAsync(action);
                     break;
                 default:
                     if (result.IsCompleted)

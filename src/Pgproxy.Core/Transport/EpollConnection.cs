@@ -50,7 +50,8 @@ internal sealed class EpollConnection : ISocketTransport
     {
         if ((events & (EpollNative.EpollIn | EpollNative.EpollRdHup | EpollNative.EpollHup | EpollNative.EpollErr)) != 0)
         {
-            _reader.OnReadable();
+            _reader.OnReadable(
+                peerClosed: (events & (EpollNative.EpollRdHup | EpollNative.EpollHup | EpollNative.EpollErr)) != 0);
         }
 
         if ((events & (EpollNative.EpollOut | EpollNative.EpollHup | EpollNative.EpollErr)) != 0)

@@ -22,6 +22,13 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
     private bool _completed;
     private bool _readable = true; // data may have arrived before the socket was registered
     private bool _pending;
+
+    /// <summary>
+    /// The peer shut its side (epoll said RDHUP/HUP/ERR). Edge-triggered epoll reports that once, often in the same
+    /// event as the last data: a short read must then not be taken as "drained until the next edge", or the
+    /// end-of-stream behind the data would never be read and a reader would wait forever.
+    /// </summary>
+    private bool _peerClosed;
     private bool _cancelRequested;
     private IOException? _error;
 
@@ -73,11 +80,12 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
     }
 
     /// <summary>Called by the loop thread when epoll reports the socket readable (or closed).</summary>
-    public void OnReadable()
+    public void OnReadable(bool peerClosed)
     {
         lock (_lock)
         {
             _readable = true;
+            _peerClosed |= peerClosed;
             if (!_pending || _completed || !TryReceive())
             {
                 return;
@@ -199,7 +207,7 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
             {
                 _buffer.Produced((int)received);
                 // Less than asked for: the socket is drained; the next arrival raises a new edge.
-                _readable = received == free.Length;
+                _readable = received == free.Length || _peerClosed;
                 return true;
             }
 

@@ -1,0 +1,214 @@
+using System.Buffers;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>SQLSTATE for a request lost with its node: class 40, so clients retry as after a serialization failure.</summary>
+    private const string LostToFailoverState = "40001";
+
+    /// <summary>Messages forwarded to the client so far: tells whether a failed request can still be run again.</summary>
+    private long _forwarded;
+
+    /// <summary>Writes what is buffered for a node; a failure names the node so the session can take it out.</summary>
+    private static async ValueTask FlushLinkAsync(NodeLink link)
+    {
+        try
+        {
+            await link.Output.FlushAsync();
+        }
+        catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+        {
+            throw new NodeFailureException(link, $"writing to backend node {link.NodeId} failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Runs one client request; when a node fails under it (DESIGN §5) the node is taken out for every session
+    /// and this session carries on with the nodes left. A request that nothing of has reached the client yet,
+    /// outside a transaction, runs again on them (a read on a lost replica, or a write whose main went away before
+    /// answering — the others never saw it). Inside the client's transaction the transaction is lost with the node
+    /// if the node served it: the others roll back and the client gets an error, as after a serialization
+    /// failure. Without <c>failover_on_backend_error</c>, or with no node left, the session ends.
+    /// </summary>
+    private async Task RunRequestAsync(ClientAction action)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var forwardedBefore = _forwarded;
+            var statusBefore = _clientStatus;
+            try
+            {
+                switch (action)
+                {
+                    case ClientAction.Query:
+                        await HandleQueryAsync();
+                        break;
+                    case ClientAction.FunctionCall:
+                        await RunFunctionCallAsync();
+                        break;
+                    default:
+                        await RunGroupAsync(action == ClientAction.Sync);
+                        break;
+                }
+
+                return;
+            }
+            catch (NodeFailureException e) when (_runtime.Options.FailoverOnBackendError && attempt < _links.Length)
+            {
+                var failedMain = MainOrNull == e.Link;
+                Degenerate(e.Link, e.Message);
+                if (MainOrNull is null)
+                {
+                    throw;
+                }
+
+                var writeReady = action != ClientAction.Flush;
+                if (statusBefore != TransactionStatus.Idle)
+                {
+                    if (action == ClientAction.Query && !failedMain && !e.Link.InTransaction
+                        && _forwarded == forwardedBefore)
+                    {
+                        continue; // a node the transaction never touched: run the request again without it
+                    }
+
+                    await AbandonTransactionAsync(
+                        $"the client's transaction was lost with backend node {e.Link.NodeId}: {e.Message}",
+                        writeReady);
+                    return;
+                }
+
+                await RollBackInternalTransactionsAsync();
+                if (action == ClientAction.Query && _forwarded == forwardedBefore)
+                {
+                    continue;
+                }
+
+                BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", LostToFailoverState,
+                    $"pgproxy lost backend node {e.Link.NodeId} while running the statement; it did not complete: " +
+                    e.Message);
+                if (writeReady)
+                {
+                    FinishRequest(Main);
+                }
+
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when main failed while ending a transaction whose COMMIT the other nodes have already carried out:
+    /// the transaction stands on them, so the client is told it committed.
+    /// </summary>
+    private bool CommittedWithoutMain(Exception e, NodeLink main, NodeLink[] others)
+    {
+        if (e is not NodeFailureException failure || failure.Link != main || !_runtime.Options.FailoverOnBackendError)
+        {
+            return false;
+        }
+
+        foreach (var other in others)
+        {
+            if (!other.Detached && other.SwallowedError is null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Takes out a main lost after the others committed; the client's transaction is over.</summary>
+    private void LoseMainAfterCommit(NodeLink main, Exception e)
+    {
+        Degenerate(main, "lost while committing (the other nodes committed): " + e.Message);
+        main.Injected.Clear();
+        main.Status = TransactionStatus.Idle;
+    }
+
+    private NodeLink? MainOrNull
+    {
+        get
+        {
+            foreach (var link in _links)
+            {
+                if (IsLive(link))
+                {
+                    return link;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The client's transaction cannot go on: it lost its main (or the node serving it). Every node left rolls
+    /// back its part, and the new main opens a transaction that fails at once with the reason, so the client
+    /// sees what PostgreSQL shows after an error: 25P02 for anything but ROLLBACK, and ROLLBACK for COMMIT.
+    /// </summary>
+    private async Task AbandonTransactionAsync(string reason, bool writeReady)
+    {
+        await RollBackInternalTransactionsAsync();
+        _transactionWrote = false;
+        _strictIsolation = false;
+        var main = Main;
+        main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+        main.Output.Write(InjectedQueries.Raise(LostToFailoverState, reason));
+        await FlushLinkAsync(main);
+        await ReadRepliesAsync(main, forward: true, summarize: false, ReplyStop.UntilReady);
+        if (writeReady)
+        {
+            FinishRequest(main);
+        }
+        else
+        {
+            SetClientStatus(main);
+        }
+    }
+
+    /// <summary>
+    /// After a node failed mid-request: every live node drops what the request or the transaction left open
+    /// there (answers still owed are read and ignored, open transactions rolled back), so all of them are idle.
+    /// </summary>
+    private async Task RollBackInternalTransactionsAsync()
+    {
+        _othersOwe = false;
+        foreach (var link in _links)
+        {
+            link.PendingBegin = null;
+            if (!IsLive(link))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (link.Owes)
+                {
+                    link.Owes = false;
+                    await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
+                }
+
+                if (link.Injected.Count > 0)
+                {
+                    await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
+                }
+
+                if (link.Status != TransactionStatus.Idle)
+                {
+                    link.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+                    await FlushLinkAsync(link);
+                    await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
+                }
+            }
+            catch (Exception e) when (IsNodeFailure(e))
+            {
+                Degenerate(link, "rolling back after a failover failed: " + e.Message);
+            }
+        }
+    }
+}
