@@ -29,6 +29,10 @@ internal sealed partial class FailoverCommandRunner
         [LoggerMessage(EventIds.FailoverCommandNotStarted, LogLevel.Error, "node {NodeId}: {Key} could not be run")]
         public static partial void NotStarted(ILogger logger, Exception exception, string key, int nodeId);
 
+        [LoggerMessage(EventIds.FailoverCommandDropped, LogLevel.Warning,
+            "node {NodeId}: {Key} not run: pgproxy is shutting down")]
+        public static partial void Dropped(ILogger logger, string key, int nodeId);
+
         [LoggerMessage(EventIds.FailoverCommandOutput, LogLevel.Information,
             "node {NodeId}: {Key} wrote to {Stream}: {Text}")]
         public static partial void Output(ILogger logger, string key, int nodeId, string stream, string text);

@@ -42,16 +42,27 @@ internal sealed partial class FailoverCommandRunner : IAsyncDisposable
         _consumer = Task.Run(ConsumeAsync);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(StopAsync(drain: true));
+
+    /// <summary>
+    /// Stops taking changes. With <paramref name="drain"/>, queued and running hooks get up to
+    /// <see cref="DrainTimeout"/> to finish; without (immediate shutdown), a running hook is killed at once and
+    /// queued ones are dropped.
+    /// </summary>
+    public async Task StopAsync(bool drain)
     {
         _runtime.Nodes.StatusChanged -= OnStatusChanged;
-        _queue.Writer.TryComplete();
-        if (await Task.WhenAny(_consumer, Task.Delay(DrainTimeout)) != _consumer)
+        if (!_queue.Writer.TryComplete())
         {
-            await _abandon.CancelAsync();
-            await _consumer;
+            return; // stopped already
         }
 
+        if (!drain || await Task.WhenAny(_consumer, Task.Delay(DrainTimeout)) != _consumer)
+        {
+            await _abandon.CancelAsync();
+        }
+
+        await _consumer;
         _abandon.Dispose();
     }
 
@@ -84,6 +95,12 @@ internal sealed partial class FailoverCommandRunner : IAsyncDisposable
     {
         await foreach (var request in _queue.Reader.ReadAllAsync())
         {
+            if (_abandon.IsCancellationRequested)
+            {
+                Log.Dropped(_logger, request.Key, request.Change.NodeId);
+                continue;
+            }
+
             try
             {
                 await RunAsync(request);

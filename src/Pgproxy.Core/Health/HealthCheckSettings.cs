@@ -14,7 +14,9 @@ internal sealed record HealthCheckSettings
     /// <summary>Seconds one attempt (connect and startup) may take; 0 waits as long as it takes.</summary>
     public int TimeoutSeconds { get; init; }
 
-    /// <summary>Milliseconds the TCP connect and startup may take (<c>connect_timeout</c>); 0 waits for the OS.</summary>
+    /// <summary>
+    /// Milliseconds the TCP connect and startup may take (<c>connect_timeout</c>); 0 waits for the OS.
+    /// </summary>
     public int ConnectTimeoutMs { get; init; }
 
     public string User { get; init; } = "";

@@ -37,7 +37,8 @@ internal sealed partial class HealthChecker
             "health check cannot log in as \"{User}\": {Problem}")]
         public static partial void CredentialProblem(ILogger logger, string user, string problem);
 
-        [LoggerMessage(EventIds.HealthCheckLoopFailed, LogLevel.Error, "health check on node {NodeId} failed unexpectedly")]
+        [LoggerMessage(EventIds.HealthCheckLoopFailed, LogLevel.Error,
+            "health check on node {NodeId} failed unexpectedly")]
         public static partial void LoopFailed(ILogger logger, Exception exception, int nodeId);
     }
 }

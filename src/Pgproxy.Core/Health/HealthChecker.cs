@@ -39,7 +39,9 @@ internal sealed partial class HealthChecker : IAsyncDisposable
         }
     }
 
-    /// <summary>The configuration was reloaded: every loop re-reads its period now rather than after the old wait.</summary>
+    /// <summary>
+    /// The configuration was reloaded: every loop re-reads its period now rather than after the old wait.
+    /// </summary>
     public void SettingsChanged()
     {
         var previous = Interlocked.Exchange(ref _settingsChanged, new CancellationTokenSource());

@@ -88,9 +88,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         _idleTimer = new Timer(_ => CheckIdleClients(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
         // Hooks first, so that the first failover a health check finds already runs failover_command.
-        _failoverCommands = new FailoverCommandRunner(_runtime, _runtime.LoggerFactory.CreateLogger("Pgproxy.Failover"));
+        var loggers = _runtime.LoggerFactory;
+        _failoverCommands = new FailoverCommandRunner(_runtime, loggers.CreateLogger("Pgproxy.Failover"));
         _failoverCommands.Start();
-        _healthChecker = new HealthChecker(_runtime, _runtime.LoggerFactory.CreateLogger("Pgproxy.Health"));
+        _healthChecker = new HealthChecker(_runtime, loggers.CreateLogger("Pgproxy.Health"));
         _healthChecker.Start();
         Log.Started(_logger, ProductInfo.VersionLine, Port, options.Backends.Count);
     }
@@ -132,7 +133,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         if (_failoverCommands is not null)
         {
-            await _failoverCommands.DisposeAsync(); // lets queued hooks finish (bounded)
+            // Queued hooks may finish (bounded), except when the administrator asked to exit now.
+            await _failoverCommands.StopAsync(drain: mode != ShutdownMode.Immediate);
             _failoverCommands = null;
         }
 

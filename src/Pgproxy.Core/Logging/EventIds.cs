@@ -61,4 +61,5 @@ internal static class EventIds
     public const int FailoverCommandRefused = 634;
     public const int FailoverCommandNotStarted = 635;
     public const int FailoverCommandOutput = 636;
+    public const int FailoverCommandDropped = 637;
 }

@@ -112,4 +112,20 @@ public sealed class FailoverCommandRunnerTests : IDisposable
 
         Assert.Equal(["failover 1", "failover 2"], await File.ReadAllLinesAsync(Log));
     }
+
+    [Fact]
+    public async Task StopWithoutDrain_KillsTheRunningHook_AndDropsTheQueue()
+    {
+        var runtime = Runtime($"echo started %d >> {Log}; sleep 30; echo finished %d >> {Log}", "");
+        var runner = new FailoverCommandRunner(runtime, NullLogger.Instance);
+        runner.Start();
+
+        runtime.Nodes.Degenerate(runtime.Nodes.Nodes[1], "test");
+        runtime.Nodes.Degenerate(runtime.Nodes.Nodes[2], "test");
+        Assert.Equal(["started 1"], await WaitForLinesAsync(1));
+        await runner.StopAsync(drain: false);
+        await Task.Delay(200);
+
+        Assert.Equal(["started 1"], await File.ReadAllLinesAsync(Log));
+    }
 }
