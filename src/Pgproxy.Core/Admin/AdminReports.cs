@@ -60,6 +60,7 @@ internal static class AdminReports
         AdminCommand.PoolProcesses or AdminCommand.PoolPools => PoolProcesses(runtime),
         AdminCommand.PoolVersion => (["pool_version"], [[ProductInfo.VersionLine]]),
         AdminCommand.PoolStatus => PoolStatus(runtime),
+        AdminCommand.PoolHealthCheckStats => HealthCheckStatsReport.Rows(runtime),
         _ => (["item", "value"], [["status", "not implemented yet in " + ProductInfo.VersionLine]]),
     };
 

@@ -59,6 +59,22 @@ internal sealed class BackendNode
         return TrySetStatus(status, time, reason, out _);
     }
 
+    /// <summary>
+    /// Waiting → Up, and nothing else: a health check that succeeded must not bring back a node that was
+    /// degenerated while the check ran. Returns false when the node was not Waiting.
+    /// </summary>
+    public bool TryMarkUp(TimeProvider time)
+    {
+        if (Interlocked.CompareExchange(ref _status, (int)BackendStatus.Up, (int)BackendStatus.Waiting)
+            != (int)BackendStatus.Waiting)
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _lastStatusChangeTicks, time.GetUtcNow().UtcTicks);
+        return true;
+    }
+
     /// <summary>As <see cref="SetStatus"/>, and tells the status the node had before.</summary>
     public bool TrySetStatus(BackendStatus status, TimeProvider time, string reason, out BackendStatus previous)
     {

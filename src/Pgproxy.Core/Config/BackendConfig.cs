@@ -20,5 +20,11 @@ public sealed record BackendConfig
     /// <summary><c>ALLOW_TO_FAILOVER</c>, <c>DISALLOW_TO_FAILOVER</c> or <c>ALWAYS_PRIMARY</c>, joined with <c>|</c>.</summary>
     public string Flag { get; init; } = "ALLOW_TO_FAILOVER";
 
+    /// <summary>
+    /// <c>DISALLOW_TO_FAILOVER</c> is in <see cref="Flag"/>: a failed health check only logs, as in pgpool.
+    /// </summary>
+    public bool DisallowToFailover =>
+        Flag.Split('|').Contains("DISALLOW_TO_FAILOVER", StringComparer.OrdinalIgnoreCase);
+
     public string DataDirectory { get; init; } = "";
 }

@@ -130,7 +130,8 @@ public static class ConfigKeyRegistry
             Int("health_check_timeout", Health, ConfigContext.Reload, 0, int.MaxValue, o => o.HealthCheckTimeout,
                 (o, v) => o with { HealthCheckTimeout = v }, "Seconds before a health check gives up; 0 never."),
             Str("health_check_user", Health, ConfigContext.Reload, o => o.HealthCheckUser,
-                (o, v) => o with { HealthCheckUser = v }, "User the health check logs in as."),
+                (o, v) => o with { HealthCheckUser = v },
+                "User the health check logs in as; '' is the OS user pgproxy runs as."),
             Str("health_check_password", Health, ConfigContext.Reload, o => o.HealthCheckPassword,
                 (o, v) => o with { HealthCheckPassword = v },
                 "Password for health_check_user; '' looks it up in pool_passwd."),
@@ -151,11 +152,12 @@ public static class ConfigKeyRegistry
             Str("failover_command", Failover, ConfigContext.Reload, o => o.FailoverCommand,
                 (o, v) => o with { FailoverCommand = v },
                 "Shell command run after a node is degenerated: %d node id, %h host, %p port, %D data directory, "
-                + "%m new main id, %H new main host, %M old main id, %P old main port, %r new main port, "
-                + "%R new main data directory, %% a percent sign; '' runs nothing."),
+                + "%m new main id, %H new main host, %r new main port, %R new main data directory, "
+                + "%M old main id, %P old primary id, %N old primary host, %S old primary port, "
+                + "%% a percent sign; '' runs nothing."),
             Str("failback_command", Failover, ConfigContext.Reload, o => o.FailbackCommand,
                 (o, v) => o with { FailbackCommand = v },
-                "Shell command run after a node is attached again, same placeholders; '' runs nothing."),
+                "Shell command run after a down node is attached again, same placeholders; '' runs nothing."),
 
             // --- authentication ---
             Bool("enable_pool_hba", Auth, ConfigContext.Reload, o => o.EnablePoolHba,

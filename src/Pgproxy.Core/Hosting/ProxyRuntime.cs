@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
+using Pgproxy.Core.Health;
 using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Tls;
@@ -24,6 +25,7 @@ internal sealed class ProxyRuntime
         Time = time;
         StartedAt = time.GetUtcNow();
         Nodes = new BackendNodeSet(options.Backends, time);
+        HealthStats = Nodes.Nodes.ToDictionary(n => n.NodeId, _ => new HealthCheckStats());
         Pool = new BackendPool(PoolSettings.From(options), loggerFactory.CreateLogger("Pgproxy.Backends"));
         RoutingPolicy = new RoutingPolicy(options, new ClassificationCache(), new FunctionVolatility());
         BackendConnector = new SocketBackendConnector(() => Tls);
@@ -54,6 +56,9 @@ internal sealed class ProxyRuntime
     public BackendNodeSet Nodes { get; }
 
     public BackendPool Pool { get; }
+
+    /// <summary>Health check counters by node id (<c>SHOW POOL_HEALTH_CHECK_STATS</c>).</summary>
+    public IReadOnlyDictionary<int, HealthCheckStats> HealthStats { get; }
 
     public SessionRegistry Sessions { get; } = new();
 

@@ -4,7 +4,9 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Config;
+using Pgproxy.Core.Failover;
 using Pgproxy.Core.Hba;
+using Pgproxy.Core.Health;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
 using Pgproxy.Core.Sessions;
@@ -25,6 +27,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private readonly List<ClientListener> _listeners = [];
     private readonly ConcurrentDictionary<ClientSession, Task> _sessions = new();
     private Timer? _idleTimer;
+    private HealthChecker? _healthChecker;
+    private FailoverCommandRunner? _failoverCommands;
 
     public ProxyServer(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
@@ -82,6 +86,13 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
 
         _idleTimer = new Timer(_ => CheckIdleClients(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+
+        // Hooks first, so that the first failover a health check finds already runs failover_command.
+        var loggers = _runtime.LoggerFactory;
+        _failoverCommands = new FailoverCommandRunner(_runtime, loggers.CreateLogger("Pgproxy.Failover"));
+        _failoverCommands.Start();
+        _healthChecker = new HealthChecker(_runtime, loggers.CreateLogger("Pgproxy.Health"));
+        _healthChecker.Start();
         Log.Started(_logger, ProductInfo.VersionLine, Port, options.Backends.Count);
     }
 
@@ -100,6 +111,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             await _idleTimer.DisposeAsync();
         }
 
+        if (_healthChecker is not null)
+        {
+            await _healthChecker.DisposeAsync();
+            _healthChecker = null;
+        }
+
         if (mode != ShutdownMode.Smart)
         {
             await _runtime.Shutdown.CancelAsync();
@@ -112,6 +129,13 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         if (mode != ShutdownMode.Immediate)
         {
             await Task.WhenAll(_sessions.Values);
+        }
+
+        if (_failoverCommands is not null)
+        {
+            // Queued hooks may finish (bounded), except when the administrator asked to exit now.
+            await _failoverCommands.StopAsync(drain: mode != ShutdownMode.Immediate);
+            _failoverCommands = null;
         }
 
         await _runtime.Pool.DisposeAsync();
@@ -146,6 +170,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             Logdir = current.Logdir,
             WorkDir = current.WorkDir,
         };
+        _healthChecker?.SettingsChanged();
         Log.Reloaded(_logger, _runtime.Options.ConfigFilePath);
         foreach (var key in restartKeys)
         {

@@ -44,4 +44,22 @@ internal static class EventIds
     public const int StatementRefused = 502;
     public const int PerNodeStatement = 503;
     public const int CatalogQueryFailed = 504;
+
+    // 620-639: health checks and failover/failback commands
+    public const int HealthCheckRetrying = 620;
+    public const int HealthCheckRetrySucceeded = 621;
+    public const int HealthCheckFailed = 622;
+    public const int HealthCheckFailoverDisallowed = 623;
+    public const int HealthCheckRefused = 624;
+    public const int HealthCheckNodeUp = 625;
+    public const int HealthCheckCredentialProblem = 626;
+    public const int HealthCheckLoopFailed = 627;
+    public const int FailoverCommandStarted = 630;
+    public const int FailoverCommandSucceeded = 631;
+    public const int FailoverCommandFailed = 632;
+    public const int FailoverCommandTimedOut = 633;
+    public const int FailoverCommandRefused = 634;
+    public const int FailoverCommandNotStarted = 635;
+    public const int FailoverCommandOutput = 636;
+    public const int FailoverCommandDropped = 637;
 }
