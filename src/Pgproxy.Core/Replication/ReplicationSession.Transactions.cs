@@ -47,8 +47,8 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>
-    /// COMMIT, ROLLBACK and friends (DESIGN §3.3): the other nodes first, main last, so main's locks are held
-    /// until every node has the transaction. Nodes whose deferred BEGIN never went out have nothing to end. A
+    /// COMMIT, ROLLBACK and friends (DESIGN §3.3): sent to the other nodes first and to main right behind, and
+    /// answered once every node has answered. Nodes whose deferred BEGIN never went out have nothing to end. A
     /// COMMIT of a failed transaction rolls the others back; the node that failed answers it as PostgreSQL would.
     /// </summary>
     private async Task EndTransactionAsync(ReadOnlyMemory<byte> frame, StatementKind kind)
@@ -90,33 +90,50 @@ internal sealed partial class ReplicationSession
             other.Inject(rollBackOthers ? InjectedQueries.Rollback : frame.Span, InjectedReply.QueryCycle);
         }
 
+        // The others' COMMIT goes out first and main's right behind it, without waiting: each node's lock holders
+        // are already ordered by main, and the client hears back only once every node has answered.
         await FlushOthersAsync(others);
-        if (kind == StatementKind.Commit && !rollBackOthers)
-        {
-            await DrainOthersAsync(others);
-        }
-
         AnnounceStatement(answering, frame.Span);
         answering.Output.Write(frame.Span);
         answering.Summary.Clear();
+        var commits = kind == StatementKind.Commit && !rollBackOthers;
+        NodeFailureException? lost = null;
         try
         {
             await FlushLinkAsync(answering);
-            await ReadRepliesAsync(answering, forward: true, summarize: true, ReplyStop.UntilReady);
         }
-        catch (NodeFailureException e) when (kind == StatementKind.Commit && !rollBackOthers
-                                              && CommittedWithoutMain(e, answering, others))
+        catch (NodeFailureException e) when (commits)
         {
-            LoseMainAfterCommit(answering, e);
+            lost = e;
+        }
+
+        await DrainOthersAsync(others);
+        if (lost is null)
+        {
+            try
+            {
+                await ReadRepliesAsync(answering, forward: true, summarize: true, ReplyStop.UntilReady);
+            }
+            catch (NodeFailureException e) when (commits)
+            {
+                lost = e;
+            }
+        }
+
+        if (lost is not null)
+        {
+            if (!CommittedWithoutMain(lost, answering, others))
+            {
+                throw lost;
+            }
+
+            LoseMainAfterCommit(answering, lost);
             BackendMessageWriter.WriteCommandComplete(_client.Output, "COMMIT");
             FinishRequest(answering);
             return;
         }
-        if (kind != StatementKind.Commit || rollBackOthers)
-        {
-            await DrainOthersAsync(others);
-        }
-        else if (!answering.Summary.HasError)
+
+        if (commits && !answering.Summary.HasError)
         {
             foreach (var other in others)
             {
