@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
@@ -56,6 +57,9 @@ internal sealed class ProxyRuntime
     public BackendPool Pool { get; }
 
     public SessionRegistry Sessions { get; } = new();
+
+    /// <summary>How persisting node status to the system DB and the status file is going (set once started).</summary>
+    public CatalogState Catalog { get; } = new();
 
     /// <summary>
     /// pool_hba.conf records in force when <c>enable_pool_hba</c> is on (swapped whole on reload); null when

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Auth;
+using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hba;
 using Pgproxy.Core.Listener;
@@ -20,11 +21,17 @@ namespace Pgproxy.Core.Hosting;
 /// </summary>
 internal sealed partial class ProxyServer : IAsyncDisposable
 {
+    /// <summary>How long a stop waits for queued status events to reach the system DB.</summary>
+    private static readonly TimeSpan CatalogFlushDeadline = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan CatalogFlushDeadlineImmediate = TimeSpan.FromMilliseconds(500);
+
     private readonly ProxyRuntime _runtime;
     private readonly ILogger _logger;
     private readonly List<ClientListener> _listeners = [];
     private readonly ConcurrentDictionary<ClientSession, Task> _sessions = new();
     private Timer? _idleTimer;
+    private CatalogWriter? _catalog;
 
     public ProxyServer(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
@@ -42,7 +49,11 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
     internal ProxyRuntime Runtime => _runtime;
 
-    public void Start()
+    /// <summary>
+    /// Binds every endpoint, restores the saved node status (unless <paramref name="discardStatus"/>, pgproxy's
+    /// -D) and starts accepting clients.
+    /// </summary>
+    public void Start(bool discardStatus = false)
     {
         var options = _runtime.Options;
         _runtime.HbaRules = LoadHba(options);
@@ -76,6 +87,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             throw;
         }
 
+        // After binding (a port in use fails before anything else happens), before the first client: sessions
+        // must see the nodes a previous run left down as down.
+        _catalog = CatalogStartup.Run(_runtime, discardStatus);
         foreach (var listener in _listeners)
         {
             listener.Start(OnAccepted);
@@ -112,6 +126,15 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         if (mode != ShutdownMode.Immediate)
         {
             await Task.WhenAll(_sessions.Values);
+        }
+
+        if (_catalog is not null)
+        {
+            _runtime.Nodes.StatusChanged -= _catalog.Enqueue;
+            await _catalog.StopAsync(mode == ShutdownMode.Immediate ? CatalogFlushDeadlineImmediate
+                : CatalogFlushDeadline);
+            _catalog.Dispose();
+            _catalog = null;
         }
 
         await _runtime.Pool.DisposeAsync();
