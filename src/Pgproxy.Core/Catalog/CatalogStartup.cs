@@ -123,7 +123,8 @@ internal static partial class CatalogStartup
         public static partial void Discarded(ILogger logger, string path);
 
         [LoggerMessage(EventIds.StatusRestored, LogLevel.Warning,
-            "node {NodeId} stays down as the {Source} says (down since {Since:u}: {Reason}); attach it to bring it back")]
+            "node {NodeId} starts down as the {Source} says (down since {Since:u}: {Reason}); it stays down until " +
+            "attached (or pgproxy starts with -D)")]
         public static partial void Restored(ILogger logger, int nodeId, string source, DateTimeOffset since,
             string reason);
 

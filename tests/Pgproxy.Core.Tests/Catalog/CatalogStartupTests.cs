@@ -76,7 +76,7 @@ public sealed class CatalogStartupTests : IAsyncDisposable
         Assert.Equal(new DateTimeOffset(2026, 1, 1, 0, 10, 0, TimeSpan.Zero), node.LastStatusChange);
         Assert.Equal("diverged", node.LastStatusReason);
         Assert.Equal(BackendStatus.Waiting, runtime.Nodes.Find(0)!.Status);
-        Assert.Contains("node 1 stays down as the status file says",
+        Assert.Contains("node 1 starts down as the status file says",
             Assert.Single(_logs.WithEventId(EventIds.StatusRestored)).Message, StringComparison.Ordinal);
     }
 

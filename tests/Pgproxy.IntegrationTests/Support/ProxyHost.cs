@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Pgproxy.Core.Config;
@@ -28,10 +29,11 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>
     /// Starts pgproxy; <paramref name="configure"/> may change any option (a test that restarts pgproxy on the same
-    /// status file passes its own <c>WorkDir</c>); <paramref name="discardStatus"/> is -D.
+    /// status file passes its own <c>WorkDir</c>); <paramref name="discardStatus"/> is -D; logs go nowhere unless
+    /// <paramref name="loggerFactory"/> is given.
     /// </summary>
     public static ProxyHost Start(PgClusterFixture cluster, Func<ProxyOptions, ProxyOptions>? configure = null,
-        bool discardStatus = false)
+        bool discardStatus = false, ILoggerFactory? loggerFactory = null)
     {
         var temp = Path.GetTempPath();
         var workDir = Directory.CreateTempSubdirectory("pgproxy-host-").FullName;
@@ -64,7 +66,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         options = configure?.Invoke(options) ?? options;
-        var server = new ProxyServer(options, NullLoggerFactory.Instance);
+        var server = new ProxyServer(options, loggerFactory ?? NullLoggerFactory.Instance);
         try
         {
             server.Start(discardStatus);
