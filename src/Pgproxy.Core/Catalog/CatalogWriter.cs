@@ -166,6 +166,20 @@ internal sealed partial class CatalogWriter : IDisposable
 
     private async Task RunAsync()
     {
+        try
+        {
+            await LoopAsync();
+        }
+#pragma warning disable CA1031 // A bug here must not take pgproxy down, nor make its stop throw; it is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.WriterFailed(_logger, e);
+        }
+    }
+
+    private async Task LoopAsync()
+    {
         var reader = _channel.Reader;
         var completed = false;
         while (true)
@@ -371,7 +385,8 @@ internal sealed partial class CatalogWriter : IDisposable
     {
         OperationCanceledException => "timed out",
         Npgsql.PostgresException => error.Message,
-        { InnerException: { } inner } => $"{error.Message} ({inner.Message})",
+        { InnerException: { } inner } when !error.Message.Contains(inner.Message.TrimEnd('.'),
+            StringComparison.Ordinal) => $"{error.Message} ({inner.Message})",
         _ => error.Message,
     };
 
@@ -406,6 +421,10 @@ internal sealed partial class CatalogWriter : IDisposable
         [LoggerMessage(EventIds.CatalogFlushIncomplete, LogLevel.Warning,
             "stopping with {Events} node status event(s) not written to the system DB (the status file is current)")]
         public static partial void FlushIncomplete(ILogger logger, int events);
+
+        [LoggerMessage(EventIds.CatalogWriterFailed, LogLevel.Error,
+            "the catalog writer stopped: node status changes are no longer saved until pgproxy restarts")]
+        public static partial void WriterFailed(ILogger logger, Exception error);
 
         [LoggerMessage(EventIds.CatalogSchemaNewer, LogLevel.Warning,
             "system DB schema version {Version} is newer than this pgproxy's {Known}; using the tables it knows")]

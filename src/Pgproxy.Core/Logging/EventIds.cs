@@ -56,6 +56,7 @@ internal static class EventIds
     public const int CatalogFlushIncomplete = 606;
     public const int CatalogSettingsWarning = 607;
     public const int CatalogSchemaNewer = 608;
+    public const int CatalogWriterFailed = 609;
     public const int StatusFileBadLine = 610;
     public const int StatusFileReadFailed = 611;
     public const int StatusFileWriteFailed = 612;
