@@ -49,7 +49,9 @@ internal sealed class CatalogState
     /// <summary>Status events written to <c>node_events</c> since start.</summary>
     public long WrittenEvents => Interlocked.Read(ref _writtenEvents);
 
-    /// <summary>Status events lost because the queue was full during a long outage (the status file has them).</summary>
+    /// <summary>
+    /// Status events lost because the queue was full during a long outage (the status file is right all the same).
+    /// </summary>
     public long DroppedEvents => Interlocked.Read(ref _droppedEvents);
 
     /// <summary>The last failure writing the status file, or null when the last write succeeded.</summary>

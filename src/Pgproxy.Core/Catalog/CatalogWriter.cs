@@ -77,7 +77,9 @@ internal sealed partial class CatalogWriter : IDisposable
     /// </summary>
     public void Enqueue(NodeStatusChange change) => _channel.Writer.TryWrite(change);
 
-    /// <summary>Starts the loop, with the connection start-up opened (null when the system DB was unreachable).</summary>
+    /// <summary>
+    /// Starts the loop, with the connection start-up opened (null when the system DB was unreachable).
+    /// </summary>
     public void Start(SystemDbCatalog? openCatalog)
     {
         _catalog = openCatalog;

@@ -17,7 +17,7 @@ internal sealed record SystemDbSettings(string ConnectionString, string Schema, 
     /// </summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>Seconds a catalog statement may run; the statements are small, so only a sick server takes long.</summary>
+    /// <summary>Seconds a catalog statement may run: the statements are small, only a sick server takes long.</summary>
     private const int CommandTimeoutSeconds = 15;
 
     /// <summary>

@@ -66,7 +66,8 @@ public sealed class CatalogStartupTests : IAsyncDisposable
     [Fact]
     public void StatusFileSaysDown_NodeStartsDownWithSavedTimeAndReason()
     {
-        File.WriteAllText(StatusFile, "0 up 2026-01-01T00:00:00.0000000+00:00\n1 down 2026-01-01T00:10:00.0000000+00:00 diverged\n");
+        File.WriteAllText(StatusFile,
+            "0 up 2026-01-01T00:00:00.0000000+00:00\n1 down 2026-01-01T00:10:00.0000000+00:00 diverged\n");
         var runtime = Runtime();
 
         Start(runtime);
@@ -103,7 +104,9 @@ public sealed class CatalogStartupTests : IAsyncDisposable
         Start(runtime);
 
         Assert.Equal(BackendStatus.Down, runtime.Nodes.Find(1)!.Status);
-        Assert.Equal($"status file {StatusFile}:3: unknown status \"broken\" for node 1 (expected up, down or unused); line ignored",
+        Assert.Equal(
+            $"status file {StatusFile}:3: unknown status \"broken\" for node 1 (expected up, down or unused); " +
+            "line ignored",
             Assert.Single(_logs.WithEventId(EventIds.StatusFileBadLine)).Message);
     }
 

@@ -36,7 +36,10 @@ public sealed class NodeStatusFileTests : IDisposable
 
         Assert.Empty(content.Warnings);
         Assert.Equal(
-            [new SavedNodeStatus(0, BackendStatus.Up, FileTime, ""), new SavedNodeStatus(2, BackendStatus.Down, FileTime, "")],
+            [
+                new SavedNodeStatus(0, BackendStatus.Up, FileTime, ""),
+                new SavedNodeStatus(2, BackendStatus.Down, FileTime, ""),
+            ],
             content.Entries);
     }
 
@@ -49,10 +52,12 @@ public sealed class NodeStatusFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("1 sideways", "f:2: unknown status \"sideways\" for node 1 (expected up, down or unused); line ignored")]
+    [InlineData("1 sideways",
+        "f:2: unknown status \"sideways\" for node 1 (expected up, down or unused); line ignored")]
     [InlineData("x down", "f:2: \"x\" is not a node id; line ignored")]
     [InlineData("-1 down", "f:2: \"-1\" is not a node id; line ignored")]
-    [InlineData("1 down yesterday why", "f:2: \"yesterday\" is not a time (expected ISO 8601, as pgproxy writes it) for node 1; line ignored")]
+    [InlineData("1 down yesterday why",
+        "f:2: \"yesterday\" is not a time (expected ISO 8601, as pgproxy writes it) for node 1; line ignored")]
     [InlineData("maybe", "f:2: unknown status \"maybe\" (expected up, down or unused); line ignored")]
     [InlineData("0 down", "f:2: node 0 is listed twice; line ignored")]
     public void Parse_BadLine_WarnsWithFileAndLineAndKeepsTheRest(string badLine, string warning)
@@ -67,7 +72,8 @@ public sealed class NodeStatusFileTests : IDisposable
     [Fact]
     public void Parse_Garbage_NeverThrows()
     {
-        var content = NodeStatusFile.Parse("\0\u0001\n\t \n99999999999999999999 up\n1 down 2026-13-45T99:00:00Z\n", "f", FileTime);
+        var content = NodeStatusFile.Parse(
+            "\0\u0001\n\t \n99999999999999999999 up\n1 down 2026-13-45T99:00:00Z\n", "f", FileTime);
 
         Assert.Empty(content.Entries);
         Assert.Equal(3, content.Warnings.Count);

@@ -18,10 +18,12 @@ public sealed class NodeStatusRestoreTests
     {
         var nodes = Nodes(2);
 
-        var restored = NodeStatusRestore.Decide(nodes.Nodes, [Saved(1, BackendStatus.Down, Earlier)], [], out var ignored);
+        var restored = NodeStatusRestore.Decide(nodes.Nodes, [Saved(1, BackendStatus.Down, Earlier)], [],
+            out var ignored);
 
         Assert.False(ignored);
-        Assert.Equal([new RestoredNode(Saved(1, BackendStatus.Down, Earlier), NodeStatusRestore.FromStatusFile)], restored);
+        Assert.Equal([new RestoredNode(Saved(1, BackendStatus.Down, Earlier), NodeStatusRestore.FromStatusFile)],
+            restored);
     }
 
     [Fact]
@@ -43,7 +45,8 @@ public sealed class NodeStatusRestoreTests
         var file = down ? BackendStatus.Down : BackendStatus.Up;
         var catalog = down ? BackendStatus.Up : BackendStatus.Down;
 
-        var restored = NodeStatusRestore.Decide(nodes.Nodes, [Saved(1, file, Later)], [Saved(1, catalog, Earlier)], out _);
+        var restored = NodeStatusRestore.Decide(nodes.Nodes, [Saved(1, file, Later)], [Saved(1, catalog, Earlier)],
+            out _);
 
         Assert.Equal(down, restored.Count == 1);
     }
@@ -87,7 +90,8 @@ public sealed class NodeStatusRestoreTests
     {
         var nodes = Nodes(2);
 
-        var restored = NodeStatusRestore.Decide(nodes.Nodes, [Saved(7, BackendStatus.Down, Earlier)], [], out var ignored);
+        var restored = NodeStatusRestore.Decide(nodes.Nodes, [Saved(7, BackendStatus.Down, Earlier)], [],
+            out var ignored);
 
         Assert.False(ignored);
         Assert.Empty(restored);
@@ -101,7 +105,10 @@ public sealed class NodeStatusRestoreTests
         nodes.StatusChanged += _ => changes++;
 
         NodeStatusRestore.Apply(nodes,
-            [new RestoredNode(new SavedNodeStatus(1, BackendStatus.Down, Earlier, "diverged"), NodeStatusRestore.FromStatusFile)]);
+            [
+                new RestoredNode(new SavedNodeStatus(1, BackendStatus.Down, Earlier, "diverged"),
+                    NodeStatusRestore.FromStatusFile),
+            ]);
 
         var node = nodes.Find(1)!;
         Assert.Equal(BackendStatus.Down, node.Status);

@@ -96,7 +96,8 @@ public sealed class SystemDbCatalogTests(TwoNodesWithSystemDb cluster) : IDispos
         {
         }
 
-        File.WriteAllText(StatusFile, "0 up 2020-01-01T00:00:00.0000000+00:00\n1 up 2020-01-01T00:00:00.0000000+00:00\n");
+        File.WriteAllText(StatusFile,
+            "0 up 2020-01-01T00:00:00.0000000+00:00\n1 up 2020-01-01T00:00:00.0000000+00:00\n");
         await _db.ExecuteAsync(
             $"UPDATE \"{_db.Schema}\".nodes SET status = 'down', last_status_change = now(), reason = 'by hand' " +
             "WHERE node_id = 1");

@@ -41,7 +41,8 @@ public sealed class SystemDbOutageTests(TwoNodesWithSystemDb cluster) : IDisposa
             Assert.False(proxy.Runtime.Catalog.Connected);
             Assert.Equal(1, await SelectOneAsync(proxy)); // the session connected node 1: it is up now
 
-            Assert.True(proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "lost while the system DB was away"));
+            var nodes = proxy.Runtime.Nodes;
+            Assert.True(nodes.Degenerate(nodes.Find(1)!, "lost while the system DB was away"));
             await Poll.UntilAsync(() => File.ReadAllText(StatusFile).Contains("\n1 down ", StringComparison.Ordinal),
                 TimeSpan.FromSeconds(10), "the status file to say node 1 is down");
             Assert.Equal(1, await SelectOneAsync(proxy));
@@ -72,7 +73,8 @@ public sealed class SystemDbOutageTests(TwoNodesWithSystemDb cluster) : IDisposa
         var systemDb = cluster.SystemDb!;
         using var loggerFactory = _logs.CreateFactory();
         await using var proxy = Start(loggerFactory);
-        await Poll.UntilAsync(async () => (await _db.NodesAsync()).Count == 2, TimeSpan.FromSeconds(30), "the node rows");
+        await Poll.UntilAsync(async () => (await _db.NodesAsync()).Count == 2, TimeSpan.FromSeconds(30),
+            "the node rows");
         var nodes = proxy.Runtime.Nodes;
 
         await systemDb.StopAsync();

@@ -3,7 +3,9 @@ using Pgproxy.TestUtilities.Postgres;
 
 namespace Pgproxy.IntegrationTests.Support;
 
-/// <summary>Reads pgproxy's catalog straight from the system DB (database <c>pgproxy</c>), never through pgproxy.</summary>
+/// <summary>
+/// Reads pgproxy's catalog straight from the system DB (database <c>pgproxy</c>), never through pgproxy.
+/// </summary>
 internal sealed class SystemDbSql(PostgresInstance systemDb, string schema)
 {
     public string Schema => schema;
@@ -54,8 +56,8 @@ internal sealed class SystemDbSql(PostgresInstance systemDb, string schema)
 
         await using var conn = await OpenAsync();
         await using var cmd = new NpgsqlCommand(
-            $"SELECT node_id, previous, current, reason, main_before, main_after FROM \"{schema}\".node_events ORDER BY id",
-            conn);
+            $"SELECT node_id, previous, current, reason, main_before, main_after FROM \"{schema}\".node_events " +
+            "ORDER BY id", conn);
         return await ReadAllAsync(cmd, r => (r.GetInt32(0), r.GetString(1), r.GetString(2), r.GetString(3),
             r.GetInt32(4), r.GetInt32(5)));
     }
