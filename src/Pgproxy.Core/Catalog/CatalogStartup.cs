@@ -6,7 +6,7 @@ namespace Pgproxy.Core.Catalog;
 
 /// <summary>
 /// What happens to node status when pgproxy starts, before it accepts a client: reach the system DB (create or
-/// migrate its schema) within <c>connect_timeout</c>, read the status file and the catalog's node rows, start
+/// migrate its schema) within <c>connect_timeout</c> (at most 20 s), read the status file and the catalog's node rows, start
 /// the nodes a previous run left down as down (unless -D), write the status file, then start the
 /// <see cref="CatalogWriter"/> and hand it every status change from now on.
 /// </summary>
@@ -63,7 +63,7 @@ internal static partial class CatalogStartup
         SystemDbSettings settings, bool discardStatus, CatalogWriter writer)
     {
         SystemDbCatalog? catalog = null;
-        using var timeout = new CancellationTokenSource(settings.ConnectTimeout);
+        using var timeout = new CancellationTokenSource(settings.StartupWait);
         try
         {
             // Start is synchronous and runs before any client is accepted: there is nothing to block.

@@ -105,8 +105,11 @@ internal sealed class SystemDbCatalog : IAsyncDisposable
 
         if (allNodes)
         {
-            var ids = new NpgsqlParameter { Value = nodes.Select(n => n.NodeId).ToArray(),
-                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer };
+            var ids = new NpgsqlParameter
+            {
+                Value = nodes.Select(n => n.NodeId).ToArray(),
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer,
+            };
             var delete = new NpgsqlBatchCommand($"DELETE FROM {_schema}.nodes WHERE node_id <> ALL($1)");
             delete.Parameters.Add(ids);
             batch.BatchCommands.Add(delete);

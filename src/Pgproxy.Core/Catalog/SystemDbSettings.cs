@@ -17,6 +17,12 @@ internal sealed record SystemDbSettings(string ConnectionString, string Schema, 
     /// </summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The most start-up waits for the system DB whatever <c>connect_timeout</c> says: a detaching pgproxy's
+    /// parent gives the child 30 s to write its pid file.
+    /// </summary>
+    public static readonly TimeSpan MaxStartupWait = TimeSpan.FromSeconds(20);
+
     /// <summary>Seconds a catalog statement may run: the statements are small, only a sick server takes long.</summary>
     private const int CommandTimeoutSeconds = 15;
 
@@ -70,6 +76,9 @@ internal sealed record SystemDbSettings(string ConnectionString, string Schema, 
             $" (schema {options.SystemDbSchema})";
         return new SystemDbSettings(builder.ConnectionString, options.SystemDbSchema, description, timeout);
     }
+
+    /// <summary>How long start-up waits for the system DB (connect, migrate, read) before going on without it.</summary>
+    public TimeSpan StartupWait => ConnectTimeout < MaxStartupWait ? ConnectTimeout : MaxStartupWait;
 
     /// <summary>The schema as a quoted SQL identifier.</summary>
     public string QuotedSchema => "\"" + Schema.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
