@@ -39,7 +39,9 @@ start_pgproxy_fg() {
     bin="$(bench_pgproxy_bin)"
     if port_open "$port"; then die "port $port is in use (a demo pgproxy? run scripts/demo stop, or set PGPROXY_PORT)"; fi
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-    DOTNET_TieredPGO=1 "$bin" -n -f "$conf" -a "$(dirname "$conf")/pool_hba.conf" >>"$logf" 2>&1 &
+    # -D: every run starts with every node attached, whatever an earlier run degenerated (the node status is kept
+    # across restarts otherwise); the replication bench checks the nodes' data itself.
+    DOTNET_TieredPGO=1 "$bin" -n -D -f "$conf" -a "$(dirname "$conf")/pool_hba.conf" >>"$logf" 2>&1 &
     PGPROXY_PID=$!
     if ! wait_for_pg "$port" 20; then
         tail -n 30 "$logf" >&2 || true

@@ -112,18 +112,14 @@ internal static class Program
 
         builder.Services.AddSingleton(sp => new ProxyServer(options, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton<ShutdownRequest>();
-        builder.Services.AddSingleton(new StartupArguments(configFile, command.HbaFile, command.KeyFile));
+        builder.Services.AddSingleton(
+            new StartupArguments(configFile, command.HbaFile, command.KeyFile, command.DiscardStatus));
         builder.Services.AddSingleton<ConfigReloader>();
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         builder.Services.AddHostedService<ProxyHostedService>();
 
         using var host = builder.Build();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Pgproxy");
-        if (command.DiscardStatus)
-        {
-            HostLog.DiscardStatus(logger);
-        }
-
         try
         {
             host.Run();

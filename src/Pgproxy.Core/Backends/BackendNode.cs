@@ -56,7 +56,21 @@ internal sealed class BackendNode
     /// </summary>
     public bool SetStatus(BackendStatus status, TimeProvider time, string reason = "")
     {
-        return TrySetStatus(status, time, reason, out _);
+        if (status != BackendStatus.Up)
+        {
+            return TrySetStatus(status, time, reason, out _);
+        }
+
+        // Only a waiting node becomes up: a connection that succeeds just after another session degenerated the
+        // node must not bring it back unreported (up here, down in the status file and the catalog).
+        if (Interlocked.CompareExchange(ref _status, (int)BackendStatus.Up, (int)BackendStatus.Waiting)
+            != (int)BackendStatus.Waiting)
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _lastStatusChangeTicks, time.GetUtcNow().UtcTicks);
+        return true;
     }
 
     /// <summary>

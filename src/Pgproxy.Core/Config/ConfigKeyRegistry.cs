@@ -209,7 +209,7 @@ public static class ConfigKeyRegistry
             PathKey("logdir", Files, ConfigContext.Restart, o => o.Logdir, (o, v) => o with { Logdir = v },
                 "Folder for the log file when running detached."),
             PathKey("work_dir", Files, ConfigContext.Restart, o => o.WorkDir, (o, v) => o with { WorkDir = v },
-                "Folder for the node status file."),
+                "Folder for the node status file (pgproxy_status)."),
 
             // --- administration and metrics ---
             Str("admin_users", Admin, ConfigContext.Reload, o => o.AdminUsers, (o, v) => o with { AdminUsers = v },
@@ -221,7 +221,7 @@ public static class ConfigKeyRegistry
             // --- system database ---
             Str("system_db_hostname", SystemDb, ConfigContext.Restart, o => o.SystemDbHostname,
                 (o, v) => o with { SystemDbHostname = v },
-                "Host of the system database (node status, events, journal); '' uses backend node 0."),
+                "Host of the system database (node status, events, journal); '' uses backend node 0's host."),
             Int("system_db_port", SystemDb, ConfigContext.Restart, 1, 65535, o => o.SystemDbPort,
                 (o, v) => o with { SystemDbPort = v }, "Port of the system database."),
             Str("system_db_dbname", SystemDb, ConfigContext.Restart, o => o.SystemDbDbname,

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Health;
 using Pgproxy.Core.Routing;
@@ -61,6 +62,9 @@ internal sealed class ProxyRuntime
     public IReadOnlyDictionary<int, HealthCheckStats> HealthStats { get; }
 
     public SessionRegistry Sessions { get; } = new();
+
+    /// <summary>How persisting node status to the system DB and the status file is going (set once started).</summary>
+    public CatalogState Catalog { get; } = new();
 
     /// <summary>
     /// pool_hba.conf records in force when <c>enable_pool_hba</c> is on (swapped whole on reload); null when

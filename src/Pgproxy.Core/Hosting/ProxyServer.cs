@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Auth;
+using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Failover;
 using Pgproxy.Core.Hba;
@@ -22,6 +23,11 @@ namespace Pgproxy.Core.Hosting;
 /// </summary>
 internal sealed partial class ProxyServer : IAsyncDisposable
 {
+    /// <summary>How long a stop waits for queued status events to reach the system DB.</summary>
+    private static readonly TimeSpan CatalogFlushDeadline = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan CatalogFlushDeadlineImmediate = TimeSpan.FromMilliseconds(500);
+
     private readonly ProxyRuntime _runtime;
     private readonly ILogger _logger;
     private readonly List<ClientListener> _listeners = [];
@@ -29,6 +35,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private Timer? _idleTimer;
     private HealthChecker? _healthChecker;
     private FailoverCommandRunner? _failoverCommands;
+    private CatalogWriter? _catalog;
 
     public ProxyServer(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
@@ -46,7 +53,11 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
     internal ProxyRuntime Runtime => _runtime;
 
-    public void Start()
+    /// <summary>
+    /// Binds every endpoint, restores the saved node status (unless <paramref name="discardStatus"/>, pgproxy's
+    /// -D) and starts accepting clients.
+    /// </summary>
+    public void Start(bool discardStatus = false)
     {
         var options = _runtime.Options;
         _runtime.HbaRules = LoadHba(options);
@@ -80,6 +91,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             throw;
         }
 
+        // After binding (a port in use fails before anything else happens), before the first client: sessions
+        // must see the nodes a previous run left down as down.
+        _catalog = CatalogStartup.Run(_runtime, discardStatus);
         foreach (var listener in _listeners)
         {
             listener.Start(OnAccepted);
@@ -136,6 +150,15 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             // Queued hooks may finish (bounded), except when the administrator asked to exit now.
             await _failoverCommands.StopAsync(drain: mode != ShutdownMode.Immediate);
             _failoverCommands = null;
+        }
+
+        if (_catalog is not null)
+        {
+            _runtime.Nodes.StatusChanged -= _catalog.Enqueue;
+            await _catalog.StopAsync(mode == ShutdownMode.Immediate ? CatalogFlushDeadlineImmediate
+                : CatalogFlushDeadline);
+            _catalog.Dispose();
+            _catalog = null;
         }
 
         await _runtime.Pool.DisposeAsync();

@@ -2,7 +2,8 @@ namespace Pgproxy.Core.Logging;
 
 /// <summary>
 /// Every log event id in one place, so that a log line can be traced back to its call site and ids never collide.
-/// Ranges: 1xx lifecycle, 2xx listener and sessions, 3xx backends, 4xx admin and config.
+/// Ranges: 1xx lifecycle, 2xx listener and sessions, 3xx backends, 4xx admin and config, 5xx replication,
+/// 6xx catalog (status file, system DB).
 /// </summary>
 internal static class EventIds
 {
@@ -44,6 +45,25 @@ internal static class EventIds
     public const int StatementRefused = 502;
     public const int PerNodeStatement = 503;
     public const int CatalogQueryFailed = 504;
+
+    // 600-619: catalog (status file, system DB)
+    public const int CatalogConnected = 600;
+    public const int CatalogUnreachable = 601;
+    public const int CatalogRetryFailed = 602;
+    public const int CatalogReconnected = 603;
+    public const int CatalogMigrated = 604;
+    public const int CatalogEventsDropped = 605;
+    public const int CatalogFlushIncomplete = 606;
+    public const int CatalogSettingsWarning = 607;
+    public const int CatalogSchemaNewer = 608;
+    public const int CatalogWriterFailed = 609;
+    public const int StatusFileBadLine = 610;
+    public const int StatusFileReadFailed = 611;
+    public const int StatusFileWriteFailed = 612;
+    public const int StatusDiscarded = 613;
+    public const int StatusRestored = 614;
+    public const int StatusAllDownIgnored = 615;
+    public const int StatusFileWritten = 616;
 
     // 620-639: health checks and failover/failback commands
     public const int HealthCheckRetrying = 620;

@@ -25,9 +25,6 @@ internal static partial class HostLog
     [LoggerMessage(EventIds.Stopping + 10, LogLevel.Warning, "immediate shutdown requested: exiting now")]
     public static partial void ImmediateShutdown(ILogger logger);
 
-    [LoggerMessage(EventIds.Started + 11, LogLevel.Information, "-D given: any saved node status is discarded")]
-    public static partial void DiscardStatus(ILogger logger);
-
     [LoggerMessage(EventIds.Started + 12, LogLevel.Critical, "could not listen on port {Port}: {Reason}")]
     public static partial void BindFailed(ILogger logger, int port, string reason);
 

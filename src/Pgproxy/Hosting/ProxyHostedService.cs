@@ -9,14 +9,14 @@ namespace Pgproxy.Hosting;
 /// Runs the <see cref="ProxyServer"/> inside the generic host: binds at start and only then writes the pid file
 /// (so a waiting parent knows pgproxy is ready), stops in the mode the signal asked for, removes the pid file.
 /// </summary>
-internal sealed class ProxyHostedService(ProxyServer server, ShutdownRequest shutdown, ILogger<ProxyHostedService> logger)
-    : IHostedService
+internal sealed class ProxyHostedService(ProxyServer server, ShutdownRequest shutdown, StartupArguments arguments,
+    ILogger<ProxyHostedService> logger) : IHostedService
 {
     private readonly int _pid = Environment.ProcessId;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        server.Start();
+        server.Start(arguments.DiscardStatus);
         PidFile.Write(server.Options.PidFileName, _pid);
         HostLog.PidFileWritten(logger, server.Options.PidFileName);
         return Task.CompletedTask;

@@ -1,4 +1,7 @@
 namespace Pgproxy.Hosting;
 
-/// <summary>The files the running process was started with, so a reload reads the same ones.</summary>
-internal sealed record StartupArguments(string ConfigFile, string? HbaFile, string? KeyFile);
+/// <summary>
+/// What the running process was started with: the files (so a reload reads the same ones) and -D (discard the
+/// saved node status at start).
+/// </summary>
+internal sealed record StartupArguments(string ConfigFile, string? HbaFile, string? KeyFile, bool DiscardStatus);

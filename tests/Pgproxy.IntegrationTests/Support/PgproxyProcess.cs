@@ -58,9 +58,12 @@ internal sealed class PgproxyProcess : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Starts <c>pgproxy -n</c> in the background; the task ends when that process exits.</summary>
-    public Task<ProcessResult> StartForeground() =>
-        PgproxyCli.RunAsync(TimeSpan.FromSeconds(90), "-f", ConfigFile, "-n");
+    /// <summary>
+    /// Starts <c>pgproxy -n</c> (plus <paramref name="extra"/>, e.g. <c>-D</c>) in the background; the task ends when
+    /// that process exits.
+    /// </summary>
+    public Task<ProcessResult> StartForeground(params string[] extra) =>
+        PgproxyCli.RunAsync(TimeSpan.FromSeconds(90), ["-f", ConfigFile, "-n", .. extra]);
 
     public async Task WaitUntilAcceptingAsync()
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Pgproxy.Core.Config;
@@ -6,21 +7,36 @@ using Pgproxy.TestUtilities.Postgres;
 
 namespace Pgproxy.IntegrationTests.Support;
 
-/// <summary>An in-process pgproxy on a free loopback port in front of every node of a cluster.</summary>
+/// <summary>
+/// An in-process pgproxy on a free loopback port in front of every node of a cluster, with a work_dir of its own
+/// (so no two hosts share a status file) and the cluster's system DB when it has one.
+/// </summary>
 internal sealed class ProxyHost : IAsyncDisposable
 {
-    private ProxyHost(ProxyServer server)
+    private readonly string _ownWorkDir;
+
+    private ProxyHost(ProxyServer server, string ownWorkDir)
     {
         Server = server;
+        _ownWorkDir = ownWorkDir;
     }
 
     public ProxyServer Server { get; }
 
     public int Port => Server.Port;
 
-    public static ProxyHost Start(PgClusterFixture cluster, Func<ProxyOptions, ProxyOptions>? configure = null)
+    public ProxyRuntime Runtime => Server.Runtime;
+
+    /// <summary>
+    /// Starts pgproxy; <paramref name="configure"/> may change any option (a test that restarts pgproxy on the same
+    /// status file passes its own <c>WorkDir</c>); <paramref name="discardStatus"/> is -D; logs go nowhere unless
+    /// <paramref name="loggerFactory"/> is given.
+    /// </summary>
+    public static ProxyHost Start(PgClusterFixture cluster, Func<ProxyOptions, ProxyOptions>? configure = null,
+        bool discardStatus = false, ILoggerFactory? loggerFactory = null)
     {
         var temp = Path.GetTempPath();
+        var workDir = Directory.CreateTempSubdirectory("pgproxy-host-").FullName;
         var options = new ProxyOptions
         {
             ListenAddresses = PostgresInstance.Host,
@@ -36,12 +52,32 @@ internal sealed class ProxyHost : IAsyncDisposable
             PoolPasswd = "",
             PidFileName = Path.Combine(temp, "pgproxy-itest-unused.pid"),
             Logdir = temp,
-            WorkDir = temp,
+            WorkDir = workDir,
         };
+        if (cluster.SystemDb is { } systemDb)
+        {
+            options = options with
+            {
+                SystemDbHostname = PostgresInstance.Host,
+                SystemDbPort = systemDb.Port,
+                SystemDbDbname = "pgproxy",
+                SystemDbUser = PostgresInstance.User,
+            };
+        }
+
         options = configure?.Invoke(options) ?? options;
-        var server = new ProxyServer(options, NullLoggerFactory.Instance);
-        server.Start();
-        return new ProxyHost(server);
+        var server = new ProxyServer(options, loggerFactory ?? NullLoggerFactory.Instance);
+        try
+        {
+            server.Start(discardStatus);
+        }
+        catch
+        {
+            Directory.Delete(workDir, recursive: true);
+            throw;
+        }
+
+        return new ProxyHost(server, workDir);
     }
 
     public string ConnectionString(Action<NpgsqlConnectionStringBuilder>? configure = null)
@@ -80,5 +116,12 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         NpgsqlConnection.ClearAllPools();
         await Server.StopAsync(ShutdownMode.Fast);
+        try
+        {
+            Directory.Delete(_ownWorkDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }

@@ -1,0 +1,71 @@
+namespace Pgproxy.Core.Catalog;
+
+/// <summary>
+/// The system DB schema, as the ordered list of steps that build it. A step, once released, never changes:
+/// a later change is a new step with the next version, so every catalog converges on the same tables.
+/// </summary>
+internal static class CatalogMigrations
+{
+    public static IReadOnlyList<CatalogMigration> All { get; } =
+    [
+        new(1, "nodes, node_events; recovery_journal and consistency_results reserved",
+            """
+            CREATE TABLE {schema}.nodes (
+                node_id            integer PRIMARY KEY,
+                hostname           text NOT NULL,
+                port               integer NOT NULL,
+                status             text NOT NULL CHECK (status IN ('waiting', 'up', 'down')),
+                role               text NOT NULL,
+                weight             double precision NOT NULL,
+                last_status_change timestamptz NOT NULL,
+                reason             text NOT NULL DEFAULT ''
+            );
+            COMMENT ON TABLE {schema}.nodes IS
+                'pgproxy: every configured backend node and its current status (rewritten at start and on change)';
+
+            CREATE TABLE {schema}.node_events (
+                id          bigserial PRIMARY KEY,
+                event_uid   uuid NOT NULL UNIQUE,
+                node_id     integer NOT NULL,
+                previous    text NOT NULL,
+                current     text NOT NULL,
+                reason      text NOT NULL DEFAULT '',
+                at          timestamptz NOT NULL,
+                main_before integer NOT NULL,
+                main_after  integer NOT NULL
+            );
+            CREATE INDEX node_events_node_id_at ON {schema}.node_events (node_id, at);
+            COMMENT ON TABLE {schema}.node_events IS
+                'pgproxy: one row per node status change (degenerate, attach); main_* = -1 when no node was live';
+            COMMENT ON COLUMN {schema}.node_events.event_uid IS
+                'chosen by pgproxy, so that events replayed after an outage are written once';
+
+            -- Reserved for online recovery: the writes made while a node was away, replayed to catch it up.
+            CREATE TABLE {schema}.recovery_journal (
+                id            bigserial PRIMARY KEY,
+                node_id       integer NOT NULL,
+                recorded_at   timestamptz NOT NULL DEFAULT now(),
+                database_name text NOT NULL,
+                user_name     text NOT NULL,
+                statement     text NOT NULL
+            );
+            COMMENT ON TABLE {schema}.recovery_journal IS 'pgproxy: reserved for the recovery journal (not used yet)';
+
+            -- Reserved for the consistency check: per table and node, row count and hash of the rows.
+            CREATE TABLE {schema}.consistency_results (
+                id            bigserial PRIMARY KEY,
+                checked_at    timestamptz NOT NULL DEFAULT now(),
+                database_name text NOT NULL,
+                table_name    text NOT NULL,
+                node_id       integer NOT NULL,
+                row_count     bigint,
+                row_hash      text,
+                matches_main  boolean
+            );
+            COMMENT ON TABLE {schema}.consistency_results IS
+                'pgproxy: reserved for consistency check results (not used yet)';
+            """),
+    ];
+
+    public static int LatestVersion => All[^1].Version;
+}

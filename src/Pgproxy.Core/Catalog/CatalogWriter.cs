@@ -1,0 +1,442 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Backends;
+using Pgproxy.Core.Logging;
+
+namespace Pgproxy.Core.Catalog;
+
+/// <summary>
+/// The one background task that persists node status: sessions hand it each <see cref="NodeStatusChange"/>
+/// through a channel (never blocking), and it rewrites the status file at once, then appends the event to the
+/// system DB and updates the node rows. While the system DB is unreachable the events wait in a bounded queue,
+/// the writer retries with a growing pause (1 s to 30 s) and warns once per outage; when the DB is back it
+/// writes the queue in order. The status file never waits for the system DB.
+/// </summary>
+internal sealed partial class CatalogWriter : IDisposable
+{
+    /// <summary>Events kept for the system DB during an outage; past this, the oldest are dropped.</summary>
+    public const int MaxPendingEvents = 10_000;
+
+    /// <summary>Changes not yet taken by the writer; only a writer stuck for long could fill it.</summary>
+    private const int ChannelCapacity = 4096;
+
+    /// <summary>Events per transaction when the queue is written after an outage.</summary>
+    private const int BatchSize = 500;
+
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>How soon a status file that could not be written is tried again (work_dir full or missing).</summary>
+    private static readonly TimeSpan StatusFileRetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly BackendNodeSet _nodes;
+    private readonly SystemDbSettings _settings;
+    private readonly string _statusFilePath;
+    private readonly CatalogState _state;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Channel<NodeStatusChange> _channel;
+    private readonly Queue<PendingNodeEvent> _pending = new();
+    private readonly CancellationTokenSource _stopDeadline = new();
+    private SystemDbCatalog? _catalog;
+    private Task? _loop;
+
+    // Owned by the loop (or by start-up before the loop runs).
+    private bool _nodesStale = true;
+    private bool _statusFileStale;
+    private bool _statusFileFailing;
+    private bool _outage;
+    private bool _dropWarned;
+    private TimeSpan _retryDelay = FirstRetryDelay;
+    private DateTimeOffset _nextAttempt;
+    private int _channelDropped;
+
+    public CatalogWriter(BackendNodeSet nodes, SystemDbSettings settings, string statusFilePath, CatalogState state,
+        ILogger logger, TimeProvider time)
+    {
+        _nodes = nodes;
+        _settings = settings;
+        _statusFilePath = statusFilePath;
+        _state = state;
+        _logger = logger;
+        _time = time;
+        _channel = Channel.CreateBounded<NodeStatusChange>(
+            new BoundedChannelOptions(ChannelCapacity)
+            {
+                FullMode = BoundedChannelFullMode.DropOldest,
+                SingleReader = true,
+                SingleWriter = false,
+            },
+            _ => Interlocked.Increment(ref _channelDropped));
+        _state.Description = settings.Description;
+    }
+
+    /// <summary>
+    /// Queues a change; the <see cref="BackendNodeSet.StatusChanged"/> handler. Called on a session's thread in
+    /// the middle of a statement: it never blocks and does no I/O.
+    /// </summary>
+    public void Enqueue(NodeStatusChange change) => _channel.Writer.TryWrite(change);
+
+    /// <summary>
+    /// Starts the loop, with the connection start-up opened (null when the system DB was unreachable).
+    /// </summary>
+    public void Start(SystemDbCatalog? openCatalog)
+    {
+        _catalog = openCatalog;
+        if (openCatalog is not null)
+        {
+            LogConnected(openCatalog);
+            _state.SetConnected(openCatalog.SchemaVersion);
+        }
+
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>
+    /// Records a failure to reach the system DB that happened before the loop ran (at start): warns, as the
+    /// first failure of an outage, and schedules the first retry.
+    /// </summary>
+    public void ReportFailure(Exception error) => Failed(error);
+
+    /// <summary>
+    /// Writes the status file now from the nodes' current state, on the calling thread (start-up does, so the
+    /// file on disk matches what pgproxy starts with, -D included).
+    /// </summary>
+    public void WriteStatusFile()
+    {
+        var statuses = _nodes.Nodes.Select(n =>
+            new SavedNodeStatus(n.NodeId, n.Status, n.LastStatusChange, n.LastStatusReason)).ToList();
+        try
+        {
+            NodeStatusFile.Write(_statusFilePath, statuses);
+            _statusFileStale = false;
+            _state.SetStatusFileError(null);
+            if (_statusFileFailing)
+            {
+                _statusFileFailing = false;
+                Log.StatusFileWritten(_logger, _statusFilePath);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _statusFileStale = true;
+            _state.SetStatusFileError(e.Message);
+            if (!_statusFileFailing)
+            {
+                _statusFileFailing = true;
+                Log.StatusFileWriteFailed(_logger, _statusFilePath, e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops taking changes, writes the status file and makes one last attempt to write what is queued to the
+    /// system DB, giving up after <paramref name="deadline"/>; what is still queued then is reported as lost.
+    /// </summary>
+    public async Task StopAsync(TimeSpan deadline)
+    {
+        _channel.Writer.TryComplete();
+        _stopDeadline.CancelAfter(deadline);
+        if (_loop is not null)
+        {
+            try
+            {
+                // The loop gives up at the deadline itself; the margin is for a driver that ignores cancellation.
+                await _loop.WaitAsync(deadline + TimeSpan.FromSeconds(2));
+            }
+            catch (TimeoutException)
+            {
+                Log.FlushIncomplete(_logger, _pending.Count);
+            }
+        }
+        else if (_catalog is not null)
+        {
+            await _catalog.DisposeAsync();
+        }
+    }
+
+    /// <summary>Releases the stop timer; call after <see cref="StopAsync"/> (kept if the loop outlived it).</summary>
+    public void Dispose()
+    {
+        if (_loop is null || _loop.IsCompleted)
+        {
+            _stopDeadline.Dispose();
+        }
+    }
+
+    private bool HasDatabaseWork => _nodesStale || _pending.Count > 0;
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await LoopAsync();
+        }
+#pragma warning disable CA1031 // A bug here must not take pgproxy down, nor make its stop throw; it is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.WriterFailed(_logger, e);
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        var reader = _channel.Reader;
+        var completed = false;
+        while (true)
+        {
+            var changed = false;
+            while (reader.TryRead(out var change))
+            {
+                Pend(change);
+                changed = true;
+            }
+
+            if (changed || _statusFileStale)
+            {
+                WriteStatusFile();
+            }
+
+            if (completed)
+            {
+                await FinalFlushAsync();
+                return;
+            }
+
+            if (HasDatabaseWork && _time.GetUtcNow() >= _nextAttempt)
+            {
+                await SyncAsync(_stopDeadline.Token);
+            }
+
+            completed = !await WaitAsync(reader);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next change, or until the next retry when something waits for a retry. False once the
+    /// channel is completed and empty.
+    /// </summary>
+    private async Task<bool> WaitAsync(ChannelReader<NodeStatusChange> reader)
+    {
+        if (!HasDatabaseWork && !_statusFileStale)
+        {
+            return await reader.WaitToReadAsync();
+        }
+
+        var now = _time.GetUtcNow();
+        var wake = HasDatabaseWork ? _nextAttempt : DateTimeOffset.MaxValue;
+        if (_statusFileStale && now + StatusFileRetryDelay < wake)
+        {
+            wake = now + StatusFileRetryDelay;
+        }
+
+        var delay = wake - now;
+        if (delay <= TimeSpan.Zero)
+        {
+            return !reader.Completion.IsCompleted;
+        }
+
+        using var timer = new CancellationTokenSource(delay, _time);
+        try
+        {
+            return await reader.WaitToReadAsync(timer.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
+
+    private void Pend(NodeStatusChange change)
+    {
+        _nodesStale = true;
+        _pending.Enqueue(new PendingNodeEvent(Guid.NewGuid(), change));
+        var dropped = Interlocked.Exchange(ref _channelDropped, 0);
+        while (_pending.Count > MaxPendingEvents)
+        {
+            _pending.Dequeue();
+            dropped++;
+        }
+
+        if (dropped > 0)
+        {
+            _state.AddDropped(dropped);
+            if (!_dropWarned)
+            {
+                _dropWarned = true;
+                Log.EventsDropped(_logger, MaxPendingEvents);
+            }
+        }
+
+        _state.SetPending(_pending.Count);
+    }
+
+    /// <summary>
+    /// One attempt: (re)connect and migrate when needed, write the queued events in order, then every node row
+    /// as it is now (rows are snapshots, so a replayed old event never leaves a row behind the live state).
+    /// </summary>
+    private async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        var replayed = 0;
+        try
+        {
+            if (_catalog is null)
+            {
+                using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                connect.CancelAfter(_settings.ConnectTimeout + TimeSpan.FromSeconds(15));
+                _catalog = await SystemDbCatalog.OpenAsync(_settings, connect.Token);
+                _nodesStale = true;
+                LogConnected(_catalog);
+            }
+
+            do
+            {
+                var batch = _pending.Take(BatchSize).ToList();
+                await _catalog.WriteAsync(batch, CatalogNodeRow.Snapshot(_nodes), allNodes: true, cancellationToken);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    _pending.Dequeue();
+                }
+
+                replayed += batch.Count;
+                _state.AddWritten(batch.Count);
+                _state.SetPending(_pending.Count);
+            }
+            while (_pending.Count > 0);
+
+            _nodesStale = false;
+            _state.SetConnected(_catalog.SchemaVersion);
+            _retryDelay = FirstRetryDelay;
+            if (_outage)
+            {
+                _outage = false;
+                _dropWarned = false;
+                Log.Reconnected(_logger, _settings.Description, replayed);
+            }
+        }
+#pragma warning disable CA1031 // Whatever the driver or the server throws, pgproxy keeps serving and retries.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            if (_catalog is not null)
+            {
+                await _catalog.DisposeAsync();
+                _catalog = null;
+            }
+
+            Failed(e);
+        }
+    }
+
+    private void Failed(Exception error)
+    {
+        var now = _time.GetUtcNow();
+        var message = Describe(error);
+        _state.SetFailed(message, now);
+        if (!_outage)
+        {
+            _outage = true;
+            Log.Unreachable(_logger, _settings.Description, message);
+        }
+        else
+        {
+            Log.RetryFailed(_logger, message, _retryDelay.TotalSeconds);
+        }
+
+        _nextAttempt = now + _retryDelay;
+        _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
+    }
+
+    private async Task FinalFlushAsync()
+    {
+        if (HasDatabaseWork && !_stopDeadline.IsCancellationRequested)
+        {
+            await SyncAsync(_stopDeadline.Token);
+        }
+
+        if (_pending.Count > 0)
+        {
+            Log.FlushIncomplete(_logger, _pending.Count);
+        }
+
+        if (_catalog is not null)
+        {
+            await _catalog.DisposeAsync();
+            _catalog = null;
+        }
+    }
+
+    private void LogConnected(SystemDbCatalog catalog)
+    {
+        foreach (var migration in catalog.Applied)
+        {
+            Log.Migrated(_logger, migration.Version, migration.Description);
+        }
+
+        if (catalog.SchemaVersion > CatalogMigrations.LatestVersion)
+        {
+            Log.SchemaNewer(_logger, catalog.SchemaVersion, CatalogMigrations.LatestVersion);
+        }
+
+        Log.Connected(_logger, _settings.Description, catalog.SchemaVersion);
+    }
+
+    /// <summary>The error in one line, with the cause a driver exception wraps (e.g. "Connection refused").</summary>
+    internal static string Describe(Exception error) => error switch
+    {
+        OperationCanceledException => "timed out",
+        Npgsql.PostgresException => error.Message,
+        { InnerException: { } inner } when !error.Message.Contains(inner.Message.TrimEnd('.'),
+            StringComparison.Ordinal) => $"{error.Message} ({inner.Message})",
+        _ => error.Message,
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.CatalogConnected, LogLevel.Information,
+            "system DB {SystemDb} connected, schema version {Version}")]
+        public static partial void Connected(ILogger logger, string systemDb, int version);
+
+        [LoggerMessage(EventIds.CatalogUnreachable, LogLevel.Warning,
+            "system DB {SystemDb} unreachable: {Error}; pgproxy keeps serving, keeps node status in the status " +
+            "file and queues events for the system DB, retrying in the background")]
+        public static partial void Unreachable(ILogger logger, string systemDb, string error);
+
+        [LoggerMessage(EventIds.CatalogRetryFailed, LogLevel.Debug,
+            "system DB still unreachable: {Error}; next attempt in {Seconds} s")]
+        public static partial void RetryFailed(ILogger logger, string error, double seconds);
+
+        [LoggerMessage(EventIds.CatalogReconnected, LogLevel.Information,
+            "system DB {SystemDb} reachable again; {Events} queued event(s) written")]
+        public static partial void Reconnected(ILogger logger, string systemDb, int events);
+
+        [LoggerMessage(EventIds.CatalogMigrated, LogLevel.Information,
+            "system DB schema migrated to version {Version}: {Description}")]
+        public static partial void Migrated(ILogger logger, int version, string description);
+
+        [LoggerMessage(EventIds.CatalogEventsDropped, LogLevel.Warning,
+            "more than {Max} node status events waiting for the system DB: the oldest are dropped (the status " +
+            "file and node rows stay right; only event history is lost)")]
+        public static partial void EventsDropped(ILogger logger, int max);
+
+        [LoggerMessage(EventIds.CatalogFlushIncomplete, LogLevel.Warning,
+            "stopping with {Events} node status event(s) not written to the system DB (the status file is current)")]
+        public static partial void FlushIncomplete(ILogger logger, int events);
+
+        [LoggerMessage(EventIds.CatalogWriterFailed, LogLevel.Error,
+            "the catalog writer stopped: node status changes are no longer saved until pgproxy restarts")]
+        public static partial void WriterFailed(ILogger logger, Exception error);
+
+        [LoggerMessage(EventIds.CatalogSchemaNewer, LogLevel.Warning,
+            "system DB schema version {Version} is newer than this pgproxy's {Known}; using the tables it knows")]
+        public static partial void SchemaNewer(ILogger logger, int version, int known);
+
+        [LoggerMessage(EventIds.StatusFileWriteFailed, LogLevel.Warning,
+            "cannot write the status file \"{Path}\": {Error}; node status will not survive a restart until it can")]
+        public static partial void StatusFileWriteFailed(ILogger logger, string path, string error);
+
+        [LoggerMessage(EventIds.StatusFileWritten, LogLevel.Information, "status file \"{Path}\" written again")]
+        public static partial void StatusFileWritten(ILogger logger, string path);
+    }
+}

@@ -1,0 +1,123 @@
+using Npgsql;
+using Pgproxy.Core.Catalog;
+using Pgproxy.Core.Logging;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Logging;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Catalog;
+
+/// <summary>
+/// The system DB going away (at start, or while pgproxy runs): clients are served as before, the status file
+/// stays current, one warning per outage, and the events reach the system DB once it is back.
+/// </summary>
+[Collection(CatalogSuite.Name)]
+public sealed class SystemDbOutageTests(TwoNodesWithSystemDb cluster) : IDisposable
+{
+    /// <summary>Retries back off up to 30 s; the system DB's own restart takes a few seconds on top.</summary>
+    private static readonly TimeSpan ReplayTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly string _workDir = Directory.CreateTempSubdirectory("pgproxy-outage-").FullName;
+    private readonly SystemDbSql _db = new(cluster.SystemDb!, SystemDbSql.UniqueSchema());
+    private readonly RecordingLoggerProvider _logs = new();
+
+    private string StatusFile => NodeStatusFile.PathIn(_workDir);
+
+    public void Dispose()
+    {
+        _logs.Dispose();
+        Directory.Delete(_workDir, recursive: true);
+    }
+
+    [PostgresFact]
+    public async Task SystemDbDownAtStart_ServesAndWarnsOnce_ThenCreatesTheSchemaAndReplaysTheEvents()
+    {
+        var systemDb = cluster.SystemDb!;
+        using var loggerFactory = _logs.CreateFactory();
+        await systemDb.StopAsync();
+        try
+        {
+            await using var proxy = Start(loggerFactory);
+            Assert.False(proxy.Runtime.Catalog.Connected);
+            Assert.Equal(1, await SelectOneAsync(proxy)); // the session connected node 1: it is up now
+
+            var nodes = proxy.Runtime.Nodes;
+            Assert.True(nodes.Degenerate(nodes.Find(1)!, "lost while the system DB was away"));
+            await Poll.UntilAsync(() => File.ReadAllText(StatusFile).Contains("\n1 down ", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(10), "the status file to say node 1 is down");
+            Assert.Equal(1, await SelectOneAsync(proxy));
+
+            await systemDb.StartAsync();
+            await Poll.UntilAsync(async () => (await _db.EventsAsync()).Count == 1, ReplayTimeout,
+                "the queued event in node_events");
+            Assert.Equal((1, "up", "down", "lost while the system DB was away", 0, 0),
+                Assert.Single(await _db.EventsAsync()));
+            await Poll.UntilAsync(async () => (await _db.NodesAsync()).Count == 2, ReplayTimeout, "the node rows");
+            Assert.Equal("down", (await _db.NodesAsync())[1].Status);
+            Assert.Contains("nodes", await _db.TablesAsync());
+            Assert.True(proxy.Runtime.Catalog.Connected);
+            Assert.Equal(0, proxy.Runtime.Catalog.PendingEvents);
+            Assert.Single(_logs.WithEventId(EventIds.CatalogUnreachable));
+            Assert.Contains("1 queued event(s) written",
+                Assert.Single(_logs.WithEventId(EventIds.CatalogReconnected)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await systemDb.StartAsync();
+        }
+    }
+
+    [PostgresFact]
+    public async Task SystemDbDownWhileRunning_ServingGoesOn_AndTheEventsArriveWhenItIsBack()
+    {
+        var systemDb = cluster.SystemDb!;
+        using var loggerFactory = _logs.CreateFactory();
+        await using var proxy = Start(loggerFactory);
+        await Poll.UntilAsync(async () => (await _db.NodesAsync()).Count == 2, TimeSpan.FromSeconds(30),
+            "the node rows");
+        var nodes = proxy.Runtime.Nodes;
+
+        await systemDb.StopAsync();
+        try
+        {
+            Assert.True(nodes.Degenerate(nodes.Find(1)!, "gone during the outage"));
+            Assert.Equal(1, await SelectOneAsync(proxy));
+            await Poll.UntilAsync(() => _logs.WithEventId(EventIds.CatalogUnreachable).Count > 0,
+                TimeSpan.FromSeconds(30), "the outage warning");
+            Assert.True(nodes.Attach(nodes.Find(1)!, "back during the outage"));
+            Assert.Equal(1, await SelectOneAsync(proxy));
+            await Poll.UntilAsync(() => File.ReadAllText(StatusFile).Contains("\n1 up ", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(10), "the status file to say node 1 is up again");
+            Assert.False(proxy.Runtime.Catalog.Connected);
+            Assert.Equal(2, proxy.Runtime.Catalog.PendingEvents);
+
+            await systemDb.StartAsync();
+            await Poll.UntilAsync(async () => (await _db.EventsAsync()).Count == 2, ReplayTimeout,
+                "both queued events in node_events");
+        }
+        finally
+        {
+            await systemDb.StartAsync();
+        }
+
+        Assert.Equal(
+            [
+                (1, "waiting", "down", "gone during the outage", 0, 0),
+                (1, "down", "waiting", "back during the outage", 0, 0),
+            ],
+            await _db.EventsAsync());
+        Assert.NotEqual("down", (await _db.NodesAsync())[1].Status);
+        Assert.Single(_logs.WithEventId(EventIds.CatalogUnreachable));
+    }
+
+    private ProxyHost Start(Microsoft.Extensions.Logging.ILoggerFactory loggerFactory) =>
+        ProxyHost.Start(cluster, o => o with { WorkDir = _workDir, SystemDbSchema = _db.Schema, ConnectTimeout = 3000 },
+            loggerFactory: loggerFactory);
+
+    private static async Task<int> SelectOneAsync(ProxyHost proxy)
+    {
+        await using var conn = await proxy.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT 1", conn);
+        return (int)(await cmd.ExecuteScalarAsync())!;
+    }
+}
