@@ -116,6 +116,7 @@ internal sealed partial class ReplicationSession
 
                     return ReplyEnd.Ready;
                 case BackendMessageType.ErrorResponse:
+                    link.Node.Statistics.CountReply(type, buffer);
                     if (summarize)
                     {
                         var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
@@ -126,6 +127,7 @@ internal sealed partial class ReplicationSession
                     _completionsLeft = 0;
                     break;
                 case BackendMessageType.CommandComplete:
+                    link.Node.Statistics.CountReply(type, buffer);
                     if (summarize)
                     {
                         link.Summary.AddCommandComplete(

@@ -132,6 +132,7 @@ internal sealed partial class ReplicationSession
             }
 
             input.AdvanceTo(buffer.Start, action == ClientAction.None ? result.Buffer.End : buffer.Start);
+            var started = StartRequest(action);
             switch (action)
             {
                 case ClientAction.Terminate:
@@ -158,6 +159,8 @@ internal sealed partial class ReplicationSession
             {
                 await _client.Output.FlushAsync();
             }
+
+            FinishRequestMetrics(action, started);
         }
     }
 
