@@ -44,4 +44,12 @@ internal static class EventIds
     public const int StatementRefused = 502;
     public const int PerNodeStatement = 503;
     public const int CatalogQueryFailed = 504;
+
+    // 640-659: admin commands (PGPROXY ATTACH/DETACH NODE) and the metrics endpoint
+    public const int NodeDetachedByAdmin = 640;
+    public const int NodeAttachedByAdmin = 641;
+    public const int AdminCommandRefused = 642;
+    public const int MetricsListening = 643;
+    public const int MetricsRequestFailed = 644;
+    public const int MetricsNoAddress = 645;
 }
