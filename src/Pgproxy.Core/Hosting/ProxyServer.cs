@@ -7,6 +7,7 @@ using Pgproxy.Core.Config;
 using Pgproxy.Core.Hba;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
+using Pgproxy.Core.Metrics;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Tls;
 using Pgproxy.Core.Transport;
@@ -25,6 +26,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private readonly List<ClientListener> _listeners = [];
     private readonly ConcurrentDictionary<ClientSession, Task> _sessions = new();
     private Timer? _idleTimer;
+    private MetricsEndpoint? _metrics;
 
     public ProxyServer(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
@@ -41,6 +43,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public int SessionCount => _sessions.Count;
 
     internal ProxyRuntime Runtime => _runtime;
+
+    /// <summary>The Prometheus endpoint, or null when <c>metrics_port</c> is 0.</summary>
+    internal MetricsEndpoint? Metrics => _metrics;
 
     public void Start()
     {
@@ -64,6 +69,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             {
                 _listeners.Add(ClientListener.BindUnix(path, backlog, listenerLogger));
             }
+
+            _metrics = MetricsEndpoint.Start(_runtime);
         }
         catch (SocketException)
         {
@@ -95,6 +102,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
 
         _listeners.Clear();
+        if (_metrics is not null)
+        {
+            await _metrics.DisposeAsync();
+            _metrics = null;
+        }
+
         if (_idleTimer is not null)
         {
             await _idleTimer.DisposeAsync();
@@ -145,6 +158,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             PidFileName = current.PidFileName,
             Logdir = current.Logdir,
             WorkDir = current.WorkDir,
+            MetricsPort = current.MetricsPort,
         };
         Log.Reloaded(_logger, _runtime.Options.ConfigFilePath);
         foreach (var key in restartKeys)
@@ -218,6 +232,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     internal Task Accept(IConnectionTransport transport, string remoteAddress, IPAddress? remoteIp = null)
     {
         var session = new ClientSession(transport, remoteAddress, remoteIp, _runtime);
+        _runtime.Metrics.SessionOpened();
         var task = RunSessionAsync(session, transport);
         _sessions[session] = task;
         return task;
@@ -240,6 +255,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             }
 
             _sessions.TryRemove(session, out _);
+            _runtime.Metrics.SessionClosed();
         }
     }
 
