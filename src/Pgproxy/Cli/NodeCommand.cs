@@ -70,6 +70,11 @@ internal static class NodeCommand
             {
                 errors.WriteLine($"pgproxy: HINT: {hint}");
             }
+            else if (e.SqlState is "28000" or "28P01")
+            {
+                errors.WriteLine($"pgproxy: HINT: user \"{user}\" was refused; name another with -U USER " +
+                    "(default: $PGUSER, else the OS user)");
+            }
 
             return 1;
         }
@@ -115,11 +120,13 @@ internal static class NodeCommand
     {
         var widths = columns.Select((c, i) => rows.Select(r => r[i].Length).Append(c.Length).Max()).ToArray();
         var text = new StringBuilder();
-        text.AppendJoin(" | ", columns.Select((c, i) => c.PadRight(widths[i]))).Append('\n');
+        void Line(IEnumerable<string> cells) =>
+            text.Append(string.Join(" | ", cells.Select((v, i) => v.PadRight(widths[i]))).TrimEnd()).Append('\n');
+        Line(columns);
         text.AppendJoin("-+-", widths.Select(w => new string('-', w))).Append('\n');
         foreach (var row in rows)
         {
-            text.AppendJoin(" | ", row.Select((v, i) => v.PadRight(widths[i]))).Append('\n');
+            Line(row);
         }
 
         return text.Append(CultureInfo.InvariantCulture, $"({rows.Count} {(rows.Count == 1 ? "row" : "rows")})\n")
