@@ -161,14 +161,11 @@ internal static class NodeCommand
             return null;
         }
 
+        // '*' binds a dual-mode IPv6 wildcard, which takes IPv4 too: this host's 127.0.0.1 reaches it.
         var address = endpoints[0].Address;
-        if (address.Equals(IPAddress.Any))
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
         {
             address = IPAddress.Loopback;
-        }
-        else if (address.Equals(IPAddress.IPv6Any))
-        {
-            address = IPAddress.IPv6Loopback;
         }
 
         var host = address.ToString();
