@@ -46,7 +46,8 @@ internal static partial class NodeCommands
         var node = nodeId >= 0 ? nodes.Find(nodeId) : null;
         if (node is null)
         {
-            var configured = string.Join(", ", nodes.Nodes.Select(n => n.NodeId.ToString(CultureInfo.InvariantCulture)));
+            var configured = string.Join(", ",
+                nodes.Nodes.Select(n => n.NodeId.ToString(CultureInfo.InvariantCulture)));
             var message = nodeId < 0
                 ? $"invalid node id in PGPROXY {verb.ToUpperInvariant()} NODE: a node id is a whole number"
                 : $"node id {nodeId} does not exist (configured nodes: {configured})";
@@ -93,7 +94,8 @@ internal static partial class NodeCommands
     /// <summary>True when <paramref name="user"/> is one of the comma-separated <c>admin_users</c>.</summary>
     public static bool IsAdmin(string user, string adminUsers)
     {
-        foreach (var name in adminUsers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var names = adminUsers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var name in names)
         {
             if (name.Trim('"') == user)
             {

@@ -43,7 +43,7 @@ internal sealed partial class BackendPool : IAsyncDisposable
         }
     }
 
-    /// <summary>The idle connections right now, for reports (SHOW POOL_POOLS, metrics); never on the query path.</summary>
+    /// <summary>The idle connections now, for reports (SHOW POOL_POOLS, metrics); never on the query path.</summary>
     public List<BackendConnection> IdleSnapshot()
     {
         lock (_lock)

@@ -93,7 +93,8 @@ internal static class MetricsReport
         }
 
         writer.Family("pgproxy_node_commands_total", "counter",
-            "Statements each node completed, by the first word of their CommandComplete tag (SHOW POOL_BACKEND_STATS).");
+            "Statements each node completed, by the first word of their CommandComplete tag " +
+            "(SHOW POOL_BACKEND_STATS).");
         foreach (var node in nodes)
         {
             var stats = node.Statistics;

@@ -13,7 +13,7 @@ internal sealed class PrometheusTextWriter
 
     private readonly StringBuilder _text = new();
 
-    /// <summary>Starts a metric family; <paramref name="type"/> is counter, gauge, summary, histogram or untyped.</summary>
+    /// <summary>Starts a metric family; <paramref name="type"/>: counter, gauge, summary, histogram, untyped.</summary>
     public PrometheusTextWriter Family(string name, string type, string help)
     {
         _text.Append("# HELP ").Append(name).Append(' ');

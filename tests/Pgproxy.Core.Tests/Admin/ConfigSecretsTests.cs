@@ -27,7 +27,8 @@ public sealed class ConfigSecretsTests
         Assert.Equal(value, ConfigSecrets.Show(key, value));
 
     [Theory]
-    [InlineData("PGPASSWORD=hunter2 /usr/local/bin/failover.sh %d", "PGPASSWORD=******** /usr/local/bin/failover.sh %d")]
+    [InlineData("PGPASSWORD=hunter2 /usr/local/bin/failover.sh %d",
+        "PGPASSWORD=******** /usr/local/bin/failover.sh %d")]
     [InlineData("psql 'host=h password=hunter2 dbname=x'", "psql 'host=h password=******** dbname=x'")]
     [InlineData("run --password 'a b c'", "run --password 'a b c'")]
     [InlineData("run --password='a b c' next", "run --password=******** next")]
@@ -41,7 +42,8 @@ public sealed class ConfigSecretsTests
     [Fact]
     public void EveryRegisteredKeyNamingAPassword_IsMasked()
     {
-        var secretKeys = ConfigKeyRegistry.All.Where(k => k.Name.EndsWith("password", StringComparison.Ordinal)).ToList();
+        var secretKeys = ConfigKeyRegistry.All
+            .Where(k => k.Name.EndsWith("password", StringComparison.Ordinal)).ToList();
 
         Assert.NotEmpty(secretKeys);
         Assert.All(secretKeys, k => Assert.True(ConfigSecrets.IsSecretKey(k.Name), k.Name));

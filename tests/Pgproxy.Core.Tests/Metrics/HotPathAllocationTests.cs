@@ -7,7 +7,7 @@ using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Tests.Metrics;
 
-/// <summary>What sessions call per statement must not allocate (bench/Pgproxy.Benchmarks MetricsBenchmarks too).</summary>
+/// <summary>What sessions call per statement must not allocate (see also MetricsBenchmarks).</summary>
 public sealed class HotPathAllocationTests
 {
     [Fact]

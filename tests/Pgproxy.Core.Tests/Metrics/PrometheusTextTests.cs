@@ -104,7 +104,10 @@ public sealed partial class PrometheusTextTests
         Assert.Contains("pgproxy_backend_connections{node=\"0\",state=\"idle\"} 0\n", text, StringComparison.Ordinal);
     }
 
+    /// <summary>name{label="value",…} number, label values with \\ \" \n escapes only.</summary>
     [GeneratedRegex(
-        @"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*=""(\\.|[^""\\])*""(,[a-zA-Z_][a-zA-Z0-9_]*=""(\\.|[^""\\])*"")*\})? (NaN|[+-]Inf|-?[0-9.]+(E[+-]?[0-9]+)?)$")]
+        @"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)" +
+        @"(\{[a-zA-Z_][a-zA-Z0-9_]*=""(\\.|[^""\\])*""(,[a-zA-Z_][a-zA-Z0-9_]*=""(\\.|[^""\\])*"")*\})?" +
+        @" (NaN|[+-]Inf|-?[0-9.]+(E[+-]?[0-9]+)?)$")]
     private static partial Regex SampleLine();
 }

@@ -54,8 +54,7 @@ public sealed partial class MetricsEndpointTests(TwoNodes cluster) : AdminTestBa
             Assert.True(samples[$"pgproxy_statements_total{{node=\"{node}\",class=\"write\"}}"] >= 11);
             Assert.True(samples[$"pgproxy_node_commands_total{{node=\"{node}\",command=\"insert\"}}"] >= 10);
             Assert.Equal(node == 0 ? 1 : 0, samples[$"pgproxy_node_main{{node=\"{node}\"}}"]);
-            Assert.Equal(1, samples[
-                $"pgproxy_node_status{{node=\"{node}\",hostname=\"127.0.0.1\",port=\"{Nodes[node].Port}\",status=\"up\"}}"]);
+            Assert.Equal(1, samples[StatusSample(node, "up")]);
             Assert.Equal(0, samples[$"pgproxy_node_degenerations_total{{node=\"{node}\"}}"]);
             Assert.True(samples[$"pgproxy_backend_connections{{node=\"{node}\",state=\"in_use\"}}"] >= 1);
         }
@@ -107,10 +106,8 @@ public sealed partial class MetricsEndpointTests(TwoNodes cluster) : AdminTestBa
         var samples = Parse(await http.GetStringAsync(MetricsUrl("/metrics")));
 
         Assert.Equal(1, samples["pgproxy_node_degenerations_total{node=\"1\"}"]);
-        Assert.Equal(1, samples[
-            $"pgproxy_node_status{{node=\"1\",hostname=\"127.0.0.1\",port=\"{Nodes[1].Port}\",status=\"down\"}}"]);
-        Assert.Equal(0, samples[
-            $"pgproxy_node_status{{node=\"1\",hostname=\"127.0.0.1\",port=\"{Nodes[1].Port}\",status=\"up\"}}"]);
+        Assert.Equal(1, samples[StatusSample(1, "down")]);
+        Assert.Equal(0, samples[StatusSample(1, "up")]);
     }
 
     [PostgresFact]
@@ -123,6 +120,10 @@ public sealed partial class MetricsEndpointTests(TwoNodes cluster) : AdminTestBa
         Assert.NotNull(Proxy.Server.Metrics);
         Assert.Equal(_metricsPort, ((IPEndPoint)Proxy.Server.Metrics!.Endpoints.Single()).Port);
     }
+
+    private string StatusSample(int node, string status) =>
+        $"pgproxy_node_status{{node=\"{node}\",hostname=\"127.0.0.1\",port=\"{Nodes[node].Port}\"," +
+        $"status=\"{status}\"}}";
 
     private string MetricsUrl(string path) =>
         $"http://{PostgresInstance.Host}:{_metricsPort.ToString(CultureInfo.InvariantCulture)}{path}";

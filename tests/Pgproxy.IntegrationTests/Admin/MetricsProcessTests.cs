@@ -40,7 +40,7 @@ public sealed class MetricsProcessTests(TwoNodes cluster)
         Assert.Matches(@"\npgproxy_sessions_total [1-9][0-9]*\n", text);
     }
 
-    /// <summary>TCP ports a process listens on: its socket inodes matched against /proc/net/tcp{,6} in state LISTEN.</summary>
+    /// <summary>TCP ports a process listens on: its socket inodes found in /proc/net/tcp{,6} as LISTEN.</summary>
     private static List<int> ListeningTcpPorts(int pid)
     {
         var inodes = new HashSet<string>(StringComparer.Ordinal);
@@ -48,7 +48,8 @@ public sealed class MetricsProcessTests(TwoNodes cluster)
         {
             try
             {
-                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+                var target = new FileInfo(fd).LinkTarget;
+                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal))
                 {
                     inodes.Add(target["socket:[".Length..^1]);
                 }

@@ -36,7 +36,8 @@ public sealed class NodeCliTests(TwoNodes cluster)
 
         Assert.True(detach.Succeeded, detach.StdErr);
         Assert.Equal("pcp_detach_node -- Command Successful\n", detach.StdOut);
-        Assert.Matches(@"\n1\s+\|[^\n]*\| down\s+\|", (await NodeAsync(pgproxy, "node", "list", "-U", "postgres")).StdOut);
+        var afterDetach = await NodeAsync(pgproxy, "node", "list", "-U", "postgres");
+        Assert.Matches(@"\n1\s+\|[^\n]*\| down\s+\|", afterDetach.StdOut);
 
         // PGUSER is the default user.
         var last = await NodeAsync(pgproxy, new Dictionary<string, string?> { ["PGUSER"] = "postgres" },
@@ -90,7 +91,8 @@ public sealed class NodeCliTests(TwoNodes cluster)
         var result = await NodeAsync(pgproxy, "node", "list", "-U", "postgres");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"could not talk to pgproxy at 127.0.0.1:{pgproxy.Port}", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"could not talk to pgproxy at 127.0.0.1:{pgproxy.Port}", result.StdErr,
+            StringComparison.Ordinal);
         Assert.Contains("is pgproxy running?", result.StdErr, StringComparison.Ordinal);
         Assert.Equal("", result.StdOut);
     }
