@@ -10,7 +10,9 @@ namespace Pgproxy.Core.Admin;
 /// CommandComplete tags each node sent, so they count what every node really executed — on the replication path
 /// and on the single-node path alike, which forwards without parsing statements. A statement that failed has no
 /// tag: it counts as an error only. Statements pgproxy itself adds (its internal BEGIN/COMMIT, locks, the
-/// timestamp query) are not counted.
+/// timestamp query) are not counted; neither, on the other nodes, are a client's BEGIN (deferred, sent along
+/// with its next statement) and COMMIT/ROLLBACK, whose answers there are consumed like pgproxy's own: those
+/// count as "other" on the node that answered the client only.
 /// </summary>
 internal static class BackendStatsReport
 {
