@@ -12,8 +12,8 @@ using Pgproxy.Process;
 namespace Pgproxy;
 
 /// <summary>
-/// The <c>pgproxy</c> command: parse the command line, load the configuration, then start, stop, reload or write a
-/// pool_passwd entry.
+/// The <c>pgproxy</c> command: parse the command line, load the configuration, then start, stop, reload, write a
+/// pool_passwd entry, or list, attach or detach nodes of the running pgproxy.
 /// </summary>
 internal static class Program
 {
@@ -66,6 +66,8 @@ internal static class Program
                 return ControlCommands.Reload(options.PidFileName, Console.Error);
             case CommandKind.Passwd:
                 return PasswdCommand.Run(options, command, Console.In, Console.Out, Console.Error);
+            case CommandKind.Node:
+                return NodeCommand.Run(options, command, Console.Out, Console.Error);
             default:
                 break;
         }

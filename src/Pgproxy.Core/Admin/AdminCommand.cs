@@ -1,6 +1,9 @@
 namespace Pgproxy.Core.Admin;
 
-/// <summary>The <c>SHOW POOL_*</c> commands pgproxy answers itself instead of PostgreSQL.</summary>
+/// <summary>
+/// The <c>SHOW POOL_*</c> and <c>PGPROXY ATTACH|DETACH NODE n</c> commands pgproxy answers itself instead of
+/// PostgreSQL.
+/// </summary>
 internal enum AdminCommand
 {
     None,
@@ -11,4 +14,10 @@ internal enum AdminCommand
     PoolStatus,
     PoolHealthCheckStats,
     PoolBackendStats,
+
+    /// <summary><c>PGPROXY ATTACH NODE n</c>: bring a down node back (admin_users only).</summary>
+    AttachNode,
+
+    /// <summary><c>PGPROXY DETACH NODE n</c>: take a node out for every session (admin_users only).</summary>
+    DetachNode,
 }

@@ -1,10 +1,11 @@
+using System.Globalization;
 using System.Text;
 
 namespace Pgproxy.Core.Admin;
 
 /// <summary>
-/// Recognises pgproxy's admin commands in a simple Query. Runs on every short Query, so the common case (not a
-/// SHOW) is decided from the first few bytes without decoding the text.
+/// Recognises pgproxy's admin commands in a simple Query. Runs on every short Query, so the common case (neither
+/// SHOW nor PGPROXY) is decided from the first two bytes without decoding the text.
 /// </summary>
 internal static class AdminCommandParser
 {
@@ -12,22 +13,34 @@ internal static class AdminCommandParser
     public const int MaxFrameBody = 256;
 
     /// <summary>Parses a Query body (text plus its trailing NUL).</summary>
-    public static AdminCommand Parse(ReadOnlySpan<byte> body)
+    public static AdminCommand Parse(ReadOnlySpan<byte> body) => Parse(body, out _);
+
+    /// <summary>
+    /// Parses a Query body (text plus its trailing NUL); for ATTACH/DETACH NODE also the node id, -1 when it is
+    /// not a whole number (the command still counts as pgproxy's, so the user hears what is wrong with it).
+    /// </summary>
+    public static AdminCommand Parse(ReadOnlySpan<byte> body, out int nodeId)
     {
+        nodeId = -1;
         var start = 0;
         while (start < body.Length && IsSpace(body[start]))
         {
             start++;
         }
 
-        // Cheap rejection: "SELECT …" and everything else that is not "SHOW".
-        if (body.Length - start < 9 || (body[start] | 0x20) != 's' || (body[start + 1] | 0x20) != 'h')
+        // Cheap rejection: "SELECT …" and everything else that is not "SHOW" or "PGPROXY".
+        if (body.Length - start < 9 || !(IsPair(body, start, 's', 'h') || IsPair(body, start, 'p', 'g')))
         {
             return AdminCommand.None;
         }
 
         var text = Encoding.UTF8.GetString(body[start..]).TrimEnd('\0').Trim().TrimEnd(';').Trim();
         var parts = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 4 && parts[0].Equals("pgproxy", StringComparison.OrdinalIgnoreCase))
+        {
+            return ParseNodeCommand(parts, out nodeId);
+        }
+
         if (parts.Length != 2 || !parts[0].Equals("show", StringComparison.OrdinalIgnoreCase))
         {
             return AdminCommand.None;
@@ -45,6 +58,33 @@ internal static class AdminCommandParser
             _ => AdminCommand.None,
         };
     }
+
+    /// <summary><c>PGPROXY ATTACH NODE n</c> and <c>PGPROXY DETACH NODE n</c> (any case).</summary>
+    private static AdminCommand ParseNodeCommand(string[] parts, out int nodeId)
+    {
+        nodeId = -1;
+        if (!parts[2].Equals("node", StringComparison.OrdinalIgnoreCase))
+        {
+            return AdminCommand.None;
+        }
+
+        var command = parts[1].ToUpperInvariant() switch
+        {
+            "ATTACH" => AdminCommand.AttachNode,
+            "DETACH" => AdminCommand.DetachNode,
+            _ => AdminCommand.None,
+        };
+        if (command != AdminCommand.None && int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture,
+                out var id))
+        {
+            nodeId = id;
+        }
+
+        return command;
+    }
+
+    private static bool IsPair(ReadOnlySpan<byte> body, int start, char first, char second) =>
+        (body[start] | 0x20) == first && (body[start + 1] | 0x20) == second;
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r';
 }

@@ -57,7 +57,9 @@ internal static class AdminReports
         ClientSession session, ProxyRuntime runtime) => command switch
     {
         AdminCommand.PoolNodes => PoolNodes(session, runtime),
-        AdminCommand.PoolProcesses or AdminCommand.PoolPools => PoolProcesses(runtime),
+        AdminCommand.PoolProcesses => PoolProcesses(runtime),
+        AdminCommand.PoolPools => PoolPoolsReport.Rows(runtime),
+        AdminCommand.PoolBackendStats => BackendStatsReport.Rows(runtime),
         AdminCommand.PoolVersion => (["pool_version"], [[ProductInfo.VersionLine]]),
         AdminCommand.PoolStatus => PoolStatus(runtime),
         AdminCommand.PoolHealthCheckStats => HealthCheckStatsReport.Rows(runtime),
@@ -114,14 +116,14 @@ internal static class AdminReports
         {
             if (!key.IsIndexed)
             {
-                rows.Add([key.Name, key.Name.Contains("password", StringComparison.Ordinal) ? "********"
-                    : key.GetValue(options), key.Description]);
+                rows.Add([key.Name, ConfigSecrets.Show(key.Name, key.GetValue(options)), key.Description]);
                 continue;
             }
 
             foreach (var backend in options.Backends)
             {
-                rows.Add([key.NameFor(backend.NodeId), key.GetBackendValue(backend), key.Description]);
+                var name = key.NameFor(backend.NodeId);
+                rows.Add([name, ConfigSecrets.Show(name, key.GetBackendValue(backend)), key.Description]);
             }
         }
 

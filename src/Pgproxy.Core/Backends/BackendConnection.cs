@@ -35,6 +35,9 @@ internal sealed partial class BackendConnection : IAsyncDisposable
     /// <summary>Milliseconds since boot when the connection last went back to the cache.</summary>
     public long ReturnedAt { get; set; }
 
+    /// <summary>Times a client was handed this connection from the cache (pgpool's pool_counter is this + 1).</summary>
+    public int Reuses { get; set; }
+
     public PipeReader Input => _pipe.Input;
 
     public PipeWriter Output => _pipe.Output;

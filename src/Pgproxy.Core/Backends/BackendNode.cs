@@ -49,6 +49,9 @@ internal sealed class BackendNode
 
     public void CountSelect() => Interlocked.Increment(ref _selectCount);
 
+    /// <summary>Statements, errors and degenerations by kind (SHOW POOL_BACKEND_STATS, metrics).</summary>
+    public NodeStatistics Statistics { get; } = new();
+
     /// <summary>
     /// Moves to <paramref name="status"/>; returns false if the node was already there. Taking a node down or
     /// bringing it back goes through <see cref="BackendNodeSet.Degenerate"/> and <see cref="BackendNodeSet.Attach"/>

@@ -43,6 +43,15 @@ internal sealed partial class BackendPool : IAsyncDisposable
         }
     }
 
+    /// <summary>The idle connections now, for reports (SHOW POOL_POOLS, metrics); never on the query path.</summary>
+    public List<BackendConnection> IdleSnapshot()
+    {
+        lock (_lock)
+        {
+            return _idle.Values.SelectMany(l => l).ToList();
+        }
+    }
+
     /// <summary>Takes a cached connection with exactly this key for this node, or returns null.</summary>
     public BackendConnection? TryRent(BackendPoolKey key, int nodeId)
     {
@@ -74,6 +83,7 @@ internal sealed partial class BackendPool : IAsyncDisposable
 
             if (!IsExpired(candidate, Environment.TickCount64) && candidate.LooksIdleAndAlive())
             {
+                candidate.Reuses++;
                 return candidate;
             }
 

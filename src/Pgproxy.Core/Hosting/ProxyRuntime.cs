@@ -4,6 +4,7 @@ using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Health;
+using Pgproxy.Core.Metrics;
 using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Tls;
@@ -31,7 +32,11 @@ internal sealed class ProxyRuntime
         RoutingPolicy = new RoutingPolicy(options, new ClassificationCache(), new FunctionVolatility());
         BackendConnector = new SocketBackendConnector(() => Tls);
         MainNodeAuth = new MainNodeAuthCache(time);
+        Nodes.StatusChanged += CountDegeneration;
     }
+
+    /// <summary>Proxy-wide counters: sessions, statement latency (per-node ones live on each node).</summary>
+    public ProxyMetrics Metrics { get; } = new();
 
     /// <summary>Routing settings and the classification caches (swapped whole on reload, caches kept).</summary>
     public RoutingPolicy RoutingPolicy { get; private set; }
@@ -97,6 +102,14 @@ internal sealed class ProxyRuntime
 
     /// <summary>What the main node asked each (user, database) for lately, when pool_hba.conf is off.</summary>
     public MainNodeAuthCache MainNodeAuth { get; }
+
+    private void CountDegeneration(NodeStatusChange change)
+    {
+        if (change.Current == BackendStatus.Down)
+        {
+            Nodes.Find(change.NodeId)?.Statistics.CountDegeneration();
+        }
+    }
 
     /// <summary>The cap on connections still authenticating: the setting, or twice <c>num_init_children</c>.</summary>
     public int MaxAuthenticating

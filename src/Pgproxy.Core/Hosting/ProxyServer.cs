@@ -10,6 +10,7 @@ using Pgproxy.Core.Hba;
 using Pgproxy.Core.Health;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
+using Pgproxy.Core.Metrics;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Tls;
 using Pgproxy.Core.Transport;
@@ -36,6 +37,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private HealthChecker? _healthChecker;
     private FailoverCommandRunner? _failoverCommands;
     private CatalogWriter? _catalog;
+    private MetricsEndpoint? _metrics;
 
     public ProxyServer(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
@@ -52,6 +54,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public int SessionCount => _sessions.Count;
 
     internal ProxyRuntime Runtime => _runtime;
+
+    /// <summary>The Prometheus endpoint, or null when <c>metrics_port</c> is 0.</summary>
+    internal MetricsEndpoint? Metrics => _metrics;
 
     /// <summary>
     /// Binds every endpoint, restores the saved node status (unless <paramref name="discardStatus"/>, pgproxy's
@@ -79,6 +84,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             {
                 _listeners.Add(ClientListener.BindUnix(path, backlog, listenerLogger));
             }
+
+            _metrics = MetricsEndpoint.Start(_runtime);
         }
         catch (SocketException)
         {
@@ -120,6 +127,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
 
         _listeners.Clear();
+        if (_metrics is not null)
+        {
+            await _metrics.DisposeAsync();
+            _metrics = null;
+        }
+
         if (_idleTimer is not null)
         {
             await _idleTimer.DisposeAsync();
@@ -192,6 +205,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             PidFileName = current.PidFileName,
             Logdir = current.Logdir,
             WorkDir = current.WorkDir,
+            MetricsPort = current.MetricsPort,
         };
         _healthChecker?.SettingsChanged();
         Log.Reloaded(_logger, _runtime.Options.ConfigFilePath);
@@ -266,6 +280,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     internal Task Accept(IConnectionTransport transport, string remoteAddress, IPAddress? remoteIp = null)
     {
         var session = new ClientSession(transport, remoteAddress, remoteIp, _runtime);
+        _runtime.Metrics.SessionOpened();
         var task = RunSessionAsync(session, transport);
         _sessions[session] = task;
         return task;
@@ -288,6 +303,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             }
 
             _sessions.TryRemove(session, out _);
+            _runtime.Metrics.SessionClosed();
         }
     }
 

@@ -82,4 +82,12 @@ internal static class EventIds
     public const int FailoverCommandNotStarted = 635;
     public const int FailoverCommandOutput = 636;
     public const int FailoverCommandDropped = 637;
+
+    // 640-659: admin commands (PGPROXY ATTACH/DETACH NODE) and the metrics endpoint
+    public const int NodeDetachedByAdmin = 640;
+    public const int NodeAttachedByAdmin = 641;
+    public const int AdminCommandRefused = 642;
+    public const int MetricsListening = 643;
+    public const int MetricsRequestFailed = 644;
+    public const int MetricsNoAddress = 645;
 }

@@ -44,6 +44,7 @@ internal sealed partial class ReplicationSession
 
             RewriteAdminParses();
             var analysis = await AnalyzeGroupAsync();
+            _requestClass = ClassOf(analysis);
             var main = Main;
             if (analysis.Refused is { } refused)
             {

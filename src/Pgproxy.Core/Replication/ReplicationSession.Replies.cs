@@ -125,6 +125,7 @@ internal sealed partial class ReplicationSession
 
                     return ReplyEnd.Ready;
                 case BackendMessageType.ErrorResponse:
+                    link.Node.Statistics.CountReply(type, buffer);
                     var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
                     if (error.Severity is "FATAL" or "PANIC" && error.SqlState.StartsWith("57P", StringComparison.Ordinal))
                     {
@@ -141,6 +142,7 @@ internal sealed partial class ReplicationSession
                     _completionsLeft = 0;
                     break;
                 case BackendMessageType.CommandComplete:
+                    link.Node.Statistics.CountReply(type, buffer);
                     if (summarize)
                     {
                         link.Summary.AddCommandComplete(

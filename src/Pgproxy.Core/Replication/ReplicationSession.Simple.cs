@@ -1,5 +1,6 @@
 using System.Buffers;
 using Pgproxy.Core.Admin;
+using Pgproxy.Core.Metrics;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
@@ -27,6 +28,7 @@ internal sealed partial class ReplicationSession
         var statement = _policy.Classifications.Get(text);
 
         var kind = await EffectiveKindAsync(statement);
+        _requestClass = StatementClasses.Of(kind);
         if (_clientStatus == TransactionStatus.Failed && kind is not (StatementKind.Commit or StatementKind.Rollback)
                                                        && !IsRollbackToSavepoint(statement, kind))
         {
@@ -184,9 +186,13 @@ internal sealed partial class ReplicationSession
 
     private static ReadOnlySpan<byte> WithTerminator(ReadOnlySpan<byte> frame) => frame[5..];
 
-    /// <summary><c>notice_per_node_statement</c> and <c>log_per_node_statement</c>: which node runs what.</summary>
+    /// <summary>
+    /// <c>notice_per_node_statement</c> and <c>log_per_node_statement</c>: which node runs what. Called wherever a
+    /// client's statement is sent to a node, so it also counts the statement for that node.
+    /// </summary>
     private void AnnounceStatement(NodeLink link, ReadOnlySpan<byte> frame)
     {
+        link.Node.Statistics.CountStatement(_requestClass);
         var options = _runtime.Options;
         if (!options.NoticePerNodeStatement && !options.LogPerNodeStatement)
         {

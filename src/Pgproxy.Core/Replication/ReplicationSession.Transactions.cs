@@ -87,6 +87,7 @@ internal sealed partial class ReplicationSession
         foreach (var other in others)
         {
             other.SwallowedError = null;
+            other.Node.Statistics.CountStatement(Metrics.StatementClass.Transaction);
             other.Inject(rollBackOthers ? InjectedQueries.Rollback : frame.Span, InjectedReply.QueryCycle);
         }
 

@@ -69,6 +69,9 @@ internal sealed partial class ReplicationSession
     /// <summary>True while the loop waits for the client's next request (for <c>client_idle_limit</c>).</summary>
     public bool WaitingForClient { get; private set; }
 
+    /// <summary>Transaction status the client was last told (for admin reports and commands).</summary>
+    public TransactionStatus ClientStatus => _clientStatus;
+
     /// <summary>The connections of this session, including detached ones (for teardown and cancel).</summary>
     public IReadOnlyList<NodeLink> Links => _links;
 
@@ -132,6 +135,7 @@ internal sealed partial class ReplicationSession
             }
 
             input.AdvanceTo(buffer.Start, action == ClientAction.None ? result.Buffer.End : buffer.Start);
+            var started = StartRequest(action);
             switch (action)
             {
                 case ClientAction.Terminate:
@@ -152,6 +156,8 @@ internal sealed partial class ReplicationSession
             {
                 await _client.Output.FlushAsync();
             }
+
+            FinishRequestMetrics(action, started);
         }
     }
 

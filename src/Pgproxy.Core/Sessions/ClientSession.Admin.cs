@@ -9,7 +9,8 @@ namespace Pgproxy.Core.Sessions;
 internal sealed partial class ClientSession
 {
     /// <summary>
-    /// Answers <c>SHOW POOL_*</c> by rewriting it, in the Query or Parse message that carries it, into a
+    /// Answers <c>SHOW POOL_*</c> (and <c>PGPROXY ATTACH|DETACH NODE</c>, see <see cref="NodeCommands"/>) by
+    /// rewriting it, in the Query or Parse message that carries it, into a
     /// <c>SELECT … FROM (VALUES …)</c> of the report's rows, which PostgreSQL then runs like any statement. So the
     /// result reaches the client in order with everything it pipelined, the transaction status is PostgreSQL's
     /// own, and the extended protocol (Describe, Bind, named statements: how Npgsql and JDBC send everything)
@@ -41,13 +42,15 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        var command = AdminCommandParser.Parse(body.Slice(queryStart, queryLength + 1));
+        var command = AdminCommandParser.Parse(body.Slice(queryStart, queryLength + 1), out var nodeId);
         if (command == AdminCommand.None)
         {
             return false;
         }
 
-        var sql = Encoding.UTF8.GetBytes(AdminReports.BuildQuery(command, this, _runtime));
+        var sql = Encoding.UTF8.GetBytes(command is AdminCommand.AttachNode or AdminCommand.DetachNode
+            ? NodeCommands.Run(command, nodeId, this, _runtime)
+            : AdminReports.BuildQuery(command, this, _runtime));
         var prefix = body[..queryStart];
         var suffix = body[(queryStart + queryLength + 1)..];
         var newLength = 4 + prefix.Length + sql.Length + 1 + suffix.Length;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Pgproxy.Core.Backends;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
@@ -26,6 +27,9 @@ internal sealed partial class ClientSession
     /// <summary>Set before the backend pump is woken to stop, so it knows the wake-up is not a failure.</summary>
     private volatile bool _stopBackendPump;
 
+    /// <summary>The backend's node counters (SHOW POOL_BACKEND_STATS); set when the backend pump starts.</summary>
+    private NodeStatistics? _backendStatistics;
+
     /// <summary>
     /// Backend → client. Copies what the backend sends to the client untouched and flushes once the backend has
     /// nothing more buffered (one write per response burst), or when <see cref="MaxUnflushedBytes"/> pile up.
@@ -36,6 +40,7 @@ internal sealed partial class ClientSession
     {
         var input = _backend!.Input;
         var output = _client.Output;
+        _backendStatistics = _runtime.Nodes.Find(_backend.NodeId)?.Statistics;
         while (true)
         {
             var result = await input.ReadAsync();
@@ -98,6 +103,19 @@ internal sealed partial class ClientSession
             }
 
             var type = (BackendMessageType)header.Type;
+            if (type is BackendMessageType.CommandComplete or BackendMessageType.ErrorResponse
+                && _backendStatistics is { } statistics)
+            {
+                // Counted by the tag's first word or the error's severity: a peek at the first bytes, nothing
+                // decoded. The statement text is never parsed on this path (see SHOW POOL_BACKEND_STATS).
+                if (buffer.Length < NodeStatistics.BytesNeeded(header.TotalLength))
+                {
+                    return false;
+                }
+
+                statistics.CountReply(type, buffer);
+            }
+
             if (IsDecodedBackendMessage(type))
             {
                 if (buffer.Length < header.TotalLength)

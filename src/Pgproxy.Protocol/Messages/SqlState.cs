@@ -25,4 +25,6 @@ public static class SqlState
     public const string UndefinedObject = "42704";
     public const string InvalidCatalogName = "3D000";
     public const string SyntaxError = "42601";
+    public const string InsufficientPrivilege = "42501";
+    public const string ObjectNotInPrerequisiteState = "55000";
 }

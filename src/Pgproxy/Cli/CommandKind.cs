@@ -9,6 +9,9 @@ internal enum CommandKind
 
     /// <summary>Add or replace a pool_passwd entry.</summary>
     Passwd,
+
+    /// <summary>List the nodes of the running pgproxy, or attach or detach one (through its SQL port).</summary>
+    Node,
     Help,
     Version,
 }

@@ -5,7 +5,9 @@ namespace Pgproxy.Cli;
 /// <summary>
 /// pgpool's command line: <c>pgproxy [-f conf] [-a hba] [-n] [-d] [-D]</c> starts,
 /// <c>pgproxy [-f conf] -m smart|fast|immediate stop</c> stops, <c>pgproxy [-f conf] reload</c> reloads,
-/// <c>pgproxy [-f conf] passwd [-m md5|scram|text|aes] [-k keyfile] [-u user] [--stdin]</c> writes a pool_passwd entry.
+/// <c>pgproxy [-f conf] passwd [-m md5|scram|text|aes] [-k keyfile] [-u user] [--stdin]</c> writes a pool_passwd entry,
+/// <c>pgproxy [-f conf] node list|attach N|detach N [-U user]</c> lists, attaches or detaches nodes of the running
+/// pgproxy.
 /// </summary>
 internal sealed record CommandLine
 {
@@ -17,6 +19,7 @@ internal sealed record CommandLine
           pgproxy [ -f CONFIG_FILE ] [ -m SHUTDOWN-MODE ] stop
           pgproxy [ -f CONFIG_FILE ] reload
           pgproxy [ -f CONFIG_FILE ] passwd [ -m FORM ] [ -k KEY_FILE ] [ -u USER ] [ --stdin ]
+          pgproxy [ -f CONFIG_FILE ] node list | attach NODE_ID | detach NODE_ID [ -U USER ]
 
         Common options:
           -f, --config-file=CONFIG_FILE   configuration file (default ./pgproxy.conf, then
@@ -44,6 +47,15 @@ internal sealed record CommandLine
           -u, --username=USER             the user (default: the current OS user)
           --stdin                         read the password from the first line of standard input
                                           instead of asking on the terminal
+
+        Node commands (through the running pgproxy's port or Unix socket, as the configuration names them):
+          node list                       show the nodes and their status (SHOW POOL_NODES)
+          node attach NODE_ID             bring a detached node back (PGPROXY ATTACH NODE)
+          node detach NODE_ID             take a node out of service (PGPROXY DETACH NODE); never the last one
+          -U, --username=USER             connect as USER (default: $PGUSER, else the current OS user);
+                                          attach and detach need a user listed in admin_users. The
+                                          password comes from $PGPASSWORD (or ~/.pgpass), the database
+                                          from $PGDATABASE (default postgres)
         """;
 
     public CommandKind Kind { get; init; } = CommandKind.Start;
@@ -71,6 +83,15 @@ internal sealed record CommandLine
 
     /// <summary><c>passwd --stdin</c>.</summary>
     public bool PasswordFromStdin { get; init; }
+
+    /// <summary><c>node</c>: list, attach or detach.</summary>
+    public NodeAction NodeAction { get; init; }
+
+    /// <summary><c>node attach|detach</c>: the node id.</summary>
+    public int NodeId { get; init; } = -1;
+
+    /// <summary><c>node -U</c>; null means $PGUSER, else the current OS user.</summary>
+    public string? NodeUser { get; init; }
 
     /// <summary>Set when this process is the detached child a plain <c>pgproxy</c> started.</summary>
     public bool DetachedChild { get; init; }
@@ -153,6 +174,12 @@ internal sealed record CommandLine
                 case "passwd":
                     result = result with { Kind = CommandKind.Passwd };
                     break;
+                case "-U":
+                    result = result with { NodeUser = Value(out error) };
+                    break;
+                case "node":
+                    result = ParseNode(result, args, ref i, out error);
+                    break;
                 default:
                     error = $"unrecognized argument \"{args[i]}\"";
                     break;
@@ -162,6 +189,18 @@ internal sealed record CommandLine
             {
                 return null;
             }
+        }
+
+        if (result.Kind == CommandKind.Node && result.PasswordUser is not null)
+        {
+            // psql's long option: --username (or -u) names the user to connect as.
+            result = result with { NodeUser = result.NodeUser ?? result.PasswordUser, PasswordUser = null };
+        }
+
+        if (result.NodeUser is not null && result.Kind != CommandKind.Node)
+        {
+            error = "-U is only valid with \"node\"";
+            return null;
         }
 
         if ((result.PasswordUser is not null || result.PasswordFromStdin) && result.Kind != CommandKind.Passwd)
@@ -206,6 +245,49 @@ internal sealed record CommandLine
         }
 
         return result;
+    }
+
+    /// <summary><c>node list</c>, <c>node attach N</c>, <c>node detach N</c>: the words after <c>node</c>.</summary>
+    private static CommandLine ParseNode(CommandLine result, IReadOnlyList<string> args, ref int i,
+        out string? error)
+    {
+        error = null;
+        result = result with { Kind = CommandKind.Node };
+        if (i + 1 >= args.Count)
+        {
+            error = "\"node\" needs an action: list, attach NODE_ID or detach NODE_ID";
+            return result;
+        }
+
+        var action = args[++i];
+        switch (action)
+        {
+            case "list":
+                return result with { NodeAction = NodeAction.List };
+            case "attach" or "detach":
+                if (i + 1 >= args.Count)
+                {
+                    error = $"\"node {action}\" needs a node id";
+                    return result;
+                }
+
+                var id = args[++i];
+                if (!int.TryParse(id, System.Globalization.NumberStyles.None,
+                        System.Globalization.CultureInfo.InvariantCulture, out var nodeId))
+                {
+                    error = $"invalid node id \"{id}\" (a whole number, as in SHOW POOL_NODES)";
+                    return result;
+                }
+
+                return result with
+                {
+                    NodeAction = action == "attach" ? NodeAction.Attach : NodeAction.Detach,
+                    NodeId = nodeId,
+                };
+            default:
+                error = $"unknown node action \"{action}\" (list, attach NODE_ID or detach NODE_ID)";
+                return result;
+        }
     }
 
     /// <summary>The configuration file to read: <c>-f</c>, else ./pgproxy.conf, else /etc/pgproxy/pgproxy.conf.</summary>

@@ -29,6 +29,29 @@ public sealed class AdminCommandParserTests
     public void Parse_OrdinarySql_IsLeftToPostgreSql(string sql) =>
         Assert.Equal(AdminCommand.None, AdminCommandParser.Parse(Body(sql)));
 
+    [Theory]
+    [InlineData("PGPROXY ATTACH NODE 1", "AttachNode", 1)]
+    [InlineData("pgproxy detach node 0;", "DetachNode", 0)]
+    [InlineData("  \n Pgproxy   Detach\tNode   12 ; ", "DetachNode", 12)]
+    [InlineData("PGPROXY ATTACH NODE x", "AttachNode", -1)]
+    [InlineData("PGPROXY DETACH NODE -1", "DetachNode", -1)]
+    [InlineData("PGPROXY DETACH NODE 99999999999", "DetachNode", -1)]
+    public void Parse_NodeCommand_IsRecognisedWithItsNodeId(string sql, string expected, int nodeId)
+    {
+        Assert.Equal(expected, AdminCommandParser.Parse(Body(sql), out var parsedId).ToString());
+        Assert.Equal(nodeId, parsedId);
+    }
+
+    [Theory]
+    [InlineData("PGPROXY DETACH NODE")]
+    [InlineData("PGPROXY DETACH NODE 1 2")]
+    [InlineData("PGPROXY REMOVE NODE 1")]
+    [InlineData("PGPROXY DETACH NODES 1")]
+    [InlineData("PGPOOL DETACH NODE 1")]
+    [InlineData("pg_terminate_backend(1)")]
+    public void Parse_OtherPgproxyText_IsLeftToPostgreSql(string sql) =>
+        Assert.Equal(AdminCommand.None, AdminCommandParser.Parse(Body(sql), out _));
+
     /// <summary>A Query body: the text and its terminating NUL.</summary>
     private static byte[] Body(string sql) => [.. Encoding.UTF8.GetBytes(sql), 0];
 }

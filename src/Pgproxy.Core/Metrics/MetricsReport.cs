@@ -1,0 +1,156 @@
+using System.Globalization;
+using Pgproxy.Core.Admin;
+using Pgproxy.Core.Backends;
+using Pgproxy.Core.Hosting;
+
+namespace Pgproxy.Core.Metrics;
+
+/// <summary>
+/// Everything the metrics endpoint shows, gathered when it is scraped: the counters sessions keep (increments
+/// only) are read here, percentiles are computed here, the sessions and the connection cache are walked here.
+/// Nothing of this runs on the query path.
+/// </summary>
+internal static class MetricsReport
+{
+    /// <summary>The quantiles of the latency summaries.</summary>
+    public static readonly double[] Quantiles = [0.5, 0.9, 0.99];
+
+    private static readonly BackendStatus[] Statuses = [BackendStatus.Up, BackendStatus.Waiting, BackendStatus.Down];
+
+    public static string Build(ProxyRuntime runtime)
+    {
+        var writer = new PrometheusTextWriter();
+        var metrics = runtime.Metrics;
+        writer.Family("pgproxy_info", "gauge", "pgproxy's version (the value is always 1).")
+            .Sample("pgproxy_info", 1, ("version", ProductInfo.Version));
+        writer.Family("pgproxy_start_time_seconds", "gauge", "When pgproxy started, in seconds since the Unix epoch.")
+            .Sample("pgproxy_start_time_seconds", runtime.StartedAt.ToUnixTimeMilliseconds() / 1000.0);
+        writer.Family("pgproxy_sessions_current", "gauge",
+                "Client connections open now, including those still authenticating.")
+            .Sample("pgproxy_sessions_current", metrics.SessionsCurrent);
+        writer.Family("pgproxy_sessions_total", "counter", "Client connections accepted since pgproxy started.")
+            .Sample("pgproxy_sessions_total", metrics.SessionsTotal);
+        writer.Family("pgproxy_client_slots_in_use", "gauge", "Client slots taken (at most num_init_children).")
+            .Sample("pgproxy_client_slots_in_use", runtime.Sessions.Count);
+        writer.Family("pgproxy_client_slots_max", "gauge", "num_init_children: the most clients served at once.")
+            .Sample("pgproxy_client_slots_max", runtime.Options.NumInitChildren);
+
+        WriteConnections(writer, runtime);
+        WriteNodes(writer, runtime);
+        WriteLatency(writer, metrics);
+        return writer.ToString();
+    }
+
+    private static void WriteConnections(PrometheusTextWriter writer, ProxyRuntime runtime)
+    {
+        var idle = runtime.Pool.IdleSnapshot().GroupBy(c => c.NodeId).ToDictionary(g => g.Key, g => g.Count());
+        var inUse = runtime.Sessions.Sessions.SelectMany(s => s.Backends).Where(b => !b.IsBroken)
+            .GroupBy(b => b.NodeId).ToDictionary(g => g.Key, g => g.Count());
+        writer.Family("pgproxy_backend_connections", "gauge",
+            "Connections to each node: in use by a client session, or idle in the connection cache.");
+        foreach (var node in runtime.Nodes.Nodes)
+        {
+            var id = Id(node);
+            writer.Sample("pgproxy_backend_connections", inUse.GetValueOrDefault(node.NodeId),
+                    ("node", id), ("state", "in_use"))
+                .Sample("pgproxy_backend_connections", idle.GetValueOrDefault(node.NodeId),
+                    ("node", id), ("state", "idle"));
+        }
+    }
+
+    private static void WriteNodes(PrometheusTextWriter writer, ProxyRuntime runtime)
+    {
+        var nodes = runtime.Nodes.Nodes;
+        var main = runtime.Nodes.MainNode;
+        writer.Family("pgproxy_node_status", "gauge",
+            "1 for the node's current status (up, waiting: not connected to yet, down: detached), 0 for the others.");
+        foreach (var node in nodes)
+        {
+            foreach (var status in Statuses)
+            {
+                writer.Sample("pgproxy_node_status", node.Status == status ? 1 : 0, ("node", Id(node)),
+                    ("hostname", node.Config.Hostname),
+                    ("port", node.Config.Port.ToString(CultureInfo.InvariantCulture)),
+                    ("status", BackendStatsReport.StatusName(status)));
+            }
+        }
+
+        writer.Family("pgproxy_node_main", "gauge", "1 for the main node (the live node with the lowest id).");
+        foreach (var node in nodes)
+        {
+            writer.Sample("pgproxy_node_main", node == main ? 1 : 0, ("node", Id(node)));
+        }
+
+        writer.Family("pgproxy_statements_total", "counter",
+            "Requests sent to each node by the replication session, by how they were routed.");
+        foreach (var node in nodes)
+        {
+            for (var c = 0; c < StatementClasses.Count; c++)
+            {
+                writer.Sample("pgproxy_statements_total", node.Statistics.Statements((StatementClass)c),
+                    ("node", Id(node)), ("class", StatementClasses.Labels[c]));
+            }
+        }
+
+        writer.Family("pgproxy_node_commands_total", "counter",
+            "Statements each node completed, by the first word of their CommandComplete tag " +
+            "(SHOW POOL_BACKEND_STATS).");
+        foreach (var node in nodes)
+        {
+            var stats = node.Statistics;
+            (string Command, long Count)[] commands =
+            [
+                ("select", stats.SelectCount), ("insert", stats.InsertCount), ("update", stats.UpdateCount),
+                ("delete", stats.DeleteCount), ("ddl", stats.DdlCount), ("other", stats.OtherCount),
+            ];
+            foreach (var (command, count) in commands)
+            {
+                writer.Sample("pgproxy_node_commands_total", count, ("node", Id(node)), ("command", command));
+            }
+        }
+
+        writer.Family("pgproxy_node_errors_total", "counter", "Error responses from each node, by severity.");
+        foreach (var node in nodes)
+        {
+            var stats = node.Statistics;
+            writer.Sample("pgproxy_node_errors_total", stats.ErrorCount, ("node", Id(node)), ("severity", "error"))
+                .Sample("pgproxy_node_errors_total", stats.FatalCount, ("node", Id(node)), ("severity", "fatal"))
+                .Sample("pgproxy_node_errors_total", stats.PanicCount, ("node", Id(node)), ("severity", "panic"));
+        }
+
+        writer.Family("pgproxy_node_degenerations_total", "counter",
+            "Times each node was taken down: failed, diverged or detached by an administrator.");
+        foreach (var node in nodes)
+        {
+            writer.Sample("pgproxy_node_degenerations_total", node.Statistics.Degenerations, ("node", Id(node)));
+        }
+    }
+
+    /// <summary>
+    /// One summary per statement class, over every request since start: p50, p90 and p99 from the log-scale
+    /// buckets (each within 12.5% above the true value), the sum and the count.
+    /// </summary>
+    private static void WriteLatency(PrometheusTextWriter writer, ProxyMetrics metrics)
+    {
+        const string name = "pgproxy_statement_duration_seconds";
+        writer.Family(name, "summary",
+            "Time from a request taken from the client to its ReadyForQuery written back, by how it was routed " +
+            "(replication mode), since pgproxy started.");
+        for (var c = 0; c < StatementClasses.Count; c++)
+        {
+            var label = ("class", StatementClasses.Labels[c]);
+            var snapshot = metrics.Latency((StatementClass)c).Snapshot();
+            foreach (var q in Quantiles)
+            {
+                var micros = snapshot.Quantile(q);
+                writer.Sample(name, micros is { } value ? value / 1e6 : double.NaN, label,
+                    ("quantile", q.ToString("R", CultureInfo.InvariantCulture)));
+            }
+
+            writer.Sample(name + "_sum", snapshot.SumMicroseconds / 1e6, label)
+                .Sample(name + "_count", snapshot.Count, label);
+        }
+    }
+
+    private static string Id(BackendNode node) => node.NodeId.ToString(CultureInfo.InvariantCulture);
+}
