@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Npgsql;
+using Pgproxy.Core.Config;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -25,7 +26,7 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
             }
         }
 
-        await using var proxy = ProxyHost.Start(cluster);
+        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
         var init = await PgTools.PgbenchAsync(proxy.Port, "-i", "-q", "-s", "1");
         Assert.True(init.ExitCode == 0, init.StdOut + init.StdErr);
     }
@@ -33,24 +34,57 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
     public Task DisposeAsync() => Task.CompletedTask;
 
     [PostgresFact]
-    public async Task A_replica_killed_under_tpcb_costs_no_transaction_and_every_commit_is_on_main()
+    public async Task A_replica_killed_under_tpcb_costs_no_transaction_and_stays_down_across_a_restart()
     {
-        await using var proxy = ProxyHost.Start(cluster);
-        var run = PgTools.PgbenchAsync(proxy.Port, "-c", "16", "-j", "2", "-T", "6", "-n");
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        await cluster.Nodes[1].StopAsync("immediate");
-        var result = await run;
+        var schema = "failover_" + Guid.NewGuid().ToString("N")[..10];
+        ProxyOptions Configure(ProxyOptions o) =>
+            o with { SystemDbSchema = schema, HealthCheckPeriod = 1, HealthCheckTimeout = 2 };
+        var proxy = ProxyHost.Start(cluster, Configure);
+        DateTimeOffset killedAt;
+        ProcessResult result;
+        try
+        {
+            var run = PgTools.PgbenchAsync(proxy.Port, "-c", "16", "-j", "2", "-T", "6", "-n");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            killedAt = DateTimeOffset.UtcNow;
+            await cluster.Nodes[1].StopAsync("immediate");
+            result = await run;
+            Assert.Equal(["up", "down"], await NodeStatusesAsync(proxy));
+        }
+        finally
+        {
+            await proxy.DisposeAsync();
+        }
 
         Assert.True(result.ExitCode == 0, result.StdOut + result.StdErr);
         Assert.Contains("number of failed transactions: 0", result.StdOut, StringComparison.Ordinal);
-        Assert.Equal(["up", "down"], await NodeStatusesAsync(proxy));
         Assert.Equal(Processed(result.StdOut), await NodeSql.CountAsync(cluster.Nodes[0], "pgbench_history"));
+
+        // The catalog has it down, recorded within health_check_period + health_check_timeout of the kill.
+        var systemDb = cluster.SystemDb!;
+        await using (var conn = new NpgsqlConnection(systemDb.ConnectionStringFor("pgproxy")))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand(
+                $"SELECT n.status, (SELECT min(at) FROM {schema}.node_events e WHERE e.node_id = 1 AND e.current = 'down') " +
+                $"FROM {schema}.nodes n WHERE n.node_id = 1", conn);
+            await using var reader = await cmd.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal("down", reader.GetString(0));
+            var recordedAfter = reader.GetFieldValue<DateTimeOffset>(1) - killedAt;
+            Assert.True(recordedAfter < TimeSpan.FromSeconds(3), $"recorded {recordedAfter} after the kill");
+        }
+
+        // Node 1 runs again, but a restarted pgproxy keeps it down until it is attached.
+        await cluster.Nodes[1].StartAsync();
+        await using var restarted = ProxyHost.Start(cluster, Configure);
+        Assert.Equal(["up", "down"], await NodeStatusesAsync(restarted));
     }
 
     [PostgresFact]
     public async Task Main_killed_under_tpcb_the_next_node_becomes_main_and_no_commit_is_missing()
     {
-        await using var proxy = ProxyHost.Start(cluster);
+        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
         var run = PgTools.PgbenchAsync(proxy.Port, "-c", "16", "-j", "2", "-T", "6", "-n");
         await Task.Delay(TimeSpan.FromSeconds(2));
         await cluster.Nodes[0].StopAsync("immediate");
@@ -75,7 +109,7 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
     [PostgresFact]
     public async Task Main_killed_between_statements_an_open_transaction_fails_with_40001_and_the_session_goes_on()
     {
-        await using var proxy = ProxyHost.Start(cluster);
+        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
         await using var conn = await proxy.OpenAsync();
         await using (var tx = await conn.BeginTransactionAsync())
         {
