@@ -60,7 +60,7 @@ internal sealed partial class ReplicationSession
         await FlushLinkAsync(main);
         var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
 
-        var others = Others(main).ToArray();
+        var others = OthersArray(main);
         var otherFrame = rewriteTime && _mainNow is { } now ? RewriteQueryFrame(frame.Span, statement!, now) : frame;
         if (end == ReplyEnd.CopyIn)
         {

@@ -9,6 +9,14 @@ namespace Pgproxy.Core.Replication;
 
 internal sealed partial class ReplicationSession
 {
+    /// <summary>Scratch list of the nodes a COMMIT/ROLLBACK must reach (reused, like <see cref="_endOthers"/>).</summary>
+    private readonly List<NodeLink> _started = [];
+
+    private NodeLink[] _endOthers = [];
+
+    /// <summary>The last plain BEGIN the client sent, shared by every node's pending BEGIN.</summary>
+    private byte[] _lastBegin = [];
+
     /// <summary>
     /// BEGIN (DESIGN §3.3). A plain BEGIN — one that cannot fail on a node — is answered at once and travels to
     /// each node with the next statement that node gets, so opening a transaction costs no round trip and a node
@@ -26,7 +34,13 @@ internal sealed partial class ReplicationSession
         var strict = statement.Flags.HasFlag(StatementFlags.StrictIsolation);
         if (!statement.Flags.HasFlag(StatementFlags.MultiStatement) && IsPlainBegin(QueryText(frame.Span)))
         {
-            var begin = frame.ToArray();
+            // Clients send the same BEGIN text every time: keep one copy instead of one per transaction.
+            if (!frame.Span.SequenceEqual(_lastBegin))
+            {
+                _lastBegin = frame.ToArray();
+            }
+
+            var begin = _lastBegin;
             foreach (var link in _links)
             {
                 if (IsLive(link))
@@ -60,7 +74,8 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        var started = new List<NodeLink>(_links.Length);
+        var started = _started;
+        started.Clear();
         foreach (var link in _links)
         {
             link.PendingBegin = null;
@@ -83,7 +98,8 @@ internal sealed partial class ReplicationSession
             ? failed
             : started.Contains(Main) ? Main : started[0];
         var rollBackOthers = kind == StatementKind.Commit && _clientStatus == TransactionStatus.Failed;
-        var others = started.Where(l => l != answering).ToArray();
+        started.Remove(answering);
+        var others = Reuse(ref _endOthers, started);
         foreach (var other in others)
         {
             other.SwallowedError = null;

@@ -307,6 +307,31 @@ internal sealed partial class ReplicationSession
 
     private readonly List<NodeLink> _others = [];
 
+    /// <summary>The last array <see cref="OthersArray"/> returned, reused while the live set stays the same.</summary>
+    private NodeLink[] _othersArray = [];
+
+    /// <summary>
+    /// <see cref="Others"/> as an array for the write path, without allocating one per statement: the live set
+    /// rarely changes, so the previous array is returned when it still holds exactly the same links.
+    /// </summary>
+    private NodeLink[] OthersArray(NodeLink main) => Reuse(ref _othersArray, Others(main));
+
+    private static NodeLink[] Reuse(ref NodeLink[] cached, List<NodeLink> links)
+    {
+        var same = cached.Length == links.Count;
+        for (var i = 0; same && i < links.Count; i++)
+        {
+            same = cached[i] == links[i];
+        }
+
+        if (!same)
+        {
+            cached = [.. links];
+        }
+
+        return cached;
+    }
+
     /// <summary>
     /// Takes a node out: it failed or its answer diverged from main's. The node is marked down for every session
     /// (they drop it at their next statement) and this session's connection to it is closed.
