@@ -44,4 +44,7 @@ internal static class EventIds
     public const int StatementRefused = 502;
     public const int PerNodeStatement = 503;
     public const int CatalogQueryFailed = 504;
+
+    // 660-669: defaults the nodes would evaluate on their own (DESIGN §4)
+    public const int DefaultValuesUnreadable = 660;
 }
