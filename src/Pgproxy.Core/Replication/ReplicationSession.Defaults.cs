@@ -50,11 +50,14 @@ internal sealed partial class ReplicationSession
 
         if (statement.Flags.HasFlag(StatementFlags.CopyFromStdin) && statement.CopyTable is { } copyTable)
         {
+            var text = Encoding.UTF8.GetString(QueryText(frame.Span));
+            if (!CopyDefaultsPlan.ListsColumns(text))
+            {
+                return default;
+            }
+
             var table = await TableDefaultsAsync(copyTable);
-            return table.Diverges
-                ? new DefaultsPlan(null, CopyDefaultsPlan.Analyze(Encoding.UTF8.GetString(QueryText(frame.Span)),
-                    copyTable, table))
-                : default;
+            return table.Diverges ? new DefaultsPlan(null, CopyDefaultsPlan.Analyze(text, copyTable, table)) : default;
         }
 
         return new DefaultsPlan(await PlanInsertDefaultsAsync(statement, frame, isParse: false), null);

@@ -36,6 +36,14 @@ internal sealed partial class ReplicationSession
         var rewriteTime = statement is not null && statement.Kind != StatementKind.Read
                                                 && (statement.Flags.HasFlag(StatementFlags.HasTimeFunctions)
                                                     || defaults.NeedsNow);
+        if (rewriteTime && statement!.Flags.HasFlag(StatementFlags.TransactionControlInside)
+                        && _policy.RefuseNondeterministic)
+        {
+            // Its BEGIN starts the transaction whose time counts: no SELECT now() can run inside it beforehand.
+            await RefuseAsync(main, "0A000", TimeInsideTransactionControlMessage, writeReady: true);
+            return;
+        }
+
         main.FlushPendingBegin();
         if (internalTransaction)
         {
@@ -348,6 +356,10 @@ internal sealed partial class ReplicationSession
             SetClientStatus(main);
         }
     }
+
+    private const string TimeInsideTransactionControlMessage =
+        "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
+        "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
 
     private static string NondeterministicMessage(string function) =>
         $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +

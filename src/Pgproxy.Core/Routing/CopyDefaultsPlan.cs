@@ -152,6 +152,27 @@ internal sealed class CopyDefaultsPlan
     }
 
     /// <summary>
+    /// True when <paramref name="sql"/> is <c>COPY [BINARY] table (columns) …</c>: only a column list can leave a
+    /// column out (without one, every column but generated ones gets data), so only then is the table looked up.
+    /// </summary>
+    public static bool ListsColumns(string sql)
+    {
+        // COPY BINARY a.b.c ( is at most 8 tokens.
+        Span<SqlToken> tokens = stackalloc SqlToken[8];
+        var count = 0;
+        var lexer = new SqlLexer(sql);
+        while (count < tokens.Length && lexer.Next(out var token))
+        {
+            tokens[count++] = token;
+        }
+
+        var st = new StatementTokens(tokens[..count], sql);
+        var name = st.Is(1, SqlKeyword.Binary) ? 2 : 1;
+        var end = st.SkipQualifiedName(name);
+        return st.Is(0, SqlKeyword.Copy) && end > name && st.Is(end, SqlTokenKind.OpenParen);
+    }
+
+    /// <summary>
     /// The values <see cref="ValuesQuery"/> returned (its JSON array), or null when it is not what the query
     /// produces.
     /// </summary>

@@ -57,6 +57,16 @@ public sealed class CopyDefaultsPlanTests
         Assert.Contains(part2, refusal, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("COPY t (a) FROM STDIN", true)]
+    [InlineData("copy binary s.\"T\" (a) from stdin", true)]
+    [InlineData("COPY t FROM STDIN (FORMAT csv)", false)]
+    [InlineData("COPY t FROM STDIN", false)]
+    [InlineData("COPY (SELECT 1) TO STDOUT", false)]
+    [InlineData("SELECT 1", false)]
+    public void ListsColumns_TellsWhetherTheCopyNamesItsColumns(string sql, bool expected) =>
+        Assert.Equal(expected, CopyDefaultsPlan.ListsColumns(sql));
+
     [Fact]
     public void Analyze_RefusesAVolatileDefaultLeftOut()
     {

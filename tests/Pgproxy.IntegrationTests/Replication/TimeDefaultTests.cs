@@ -97,6 +97,23 @@ public sealed class TimeDefaultTests(TwoNodes cluster) : ReplicationTestBase(clu
     }
 
     [PostgresFact]
+    public async Task A_query_string_with_its_own_transaction_needing_mains_time_is_refused()
+    {
+        var table = await CreateReplicatedTableAsync("tdefblock", Columns);
+        foreach (var insert in new[] { $"INSERT INTO {table} (id) VALUES (1)", $"UPDATE {table} SET created = now()" })
+        {
+            var result = await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c",
+                $"BEGIN; SELECT pg_sleep(0.01); {insert}; COMMIT");
+            Assert.False(result.Succeeded);
+            Assert.Contains("begins or ends a transaction", result.StdErr, StringComparison.Ordinal);
+        }
+
+        await PsqlAsync($"BEGIN; INSERT INTO {table} (id, created, d, l, later) VALUES (2, '2020-01-01', "
+                        + "'2020-01-01', '2020-01-01', '2020-01-01'); COMMIT");
+        await AssertSameTimesAsync(table, 1);
+    }
+
+    [PostgresFact]
     public async Task Extended_protocol_and_prepared_inserts_store_mains_time()
     {
         var table = await CreateReplicatedTableAsync("tdefext", Columns);
