@@ -359,10 +359,15 @@ internal sealed partial class ReplicationSession
             link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
         }
 
-        if (isMain && analysis.RewritesTime && canInjectQueries)
+        if (isMain && analysis.RewritesTime)
         {
+            // Without the query (main is inside an unsynced pipeline) there is no timestamp: an earlier one would be
+            // wrong, so the others then get the text as it is.
             _mainNow = null;
-            link.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
+            if (canInjectQueries)
+            {
+                link.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
+            }
         }
 
         link.FlushPendingCloses();

@@ -159,6 +159,29 @@ public sealed class TimeDefaultTests(TwoNodes cluster) : ReplicationTestBase(clu
     }
 
     [PostgresFact]
+    public async Task Quoted_names_schemas_and_domain_defaults_are_spelled_out()
+    {
+        var schema = NodeSql.UniqueTable("s");
+        var table = $"{schema}.\"Mixed \"\"Q\"\" T\"";
+        await ExecuteOnProxyAsync($"CREATE SCHEMA {schema}");
+        await ExecuteOnProxyAsync($"CREATE DOMAIN {schema}.stamp AS timestamptz DEFAULT now()");
+        await ExecuteOnProxyAsync($"CREATE TABLE {table} (id int PRIMARY KEY, \"Created \"\"At\"\"\" timestamptz "
+                                  + $"DEFAULT CURRENT_TIMESTAMP(3), stamped {schema}.stamp, \"UPPER\" date DEFAULT 'now')");
+        await PsqlAsync($"INSERT INTO {table} (id) VALUES (1)", $"INSERT INTO {table} VALUES (2)",
+            $"INSERT INTO {schema.ToUpperInvariant()}.\"Mixed \"\"Q\"\" T\" (id) VALUES (3)");
+        await using (var conn = await OpenAsync())
+        {
+            await using var cmd = new NpgsqlCommand($"INSERT INTO {table} (id, \"UPPER\") VALUES ($1, DEFAULT)", conn);
+            cmd.Parameters.AddWithValue(4);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(4, await AssertNodesIdenticalAsync(table, "id"));
+        Assert.Equal(0, await NodeSql.ScalarAsync<long>(Nodes[1],
+            $"SELECT count(*) FROM {table} WHERE \"Created \"\"At\"\"\" IS NULL OR stamped IS NULL"));
+    }
+
+    [PostgresFact]
     public async Task Default_values_fills_every_column_from_main()
     {
         var table = await CreateReplicatedTableAsync("tdefdv",
