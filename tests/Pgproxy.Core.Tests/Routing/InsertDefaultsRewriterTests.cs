@@ -201,6 +201,18 @@ public sealed class InsertDefaultsRewriterTests
     }
 
     [Fact]
+    public void Render_RejectsEditsOverlappingTimeFunctions_AndMissingTimestamps()
+    {
+        const string Sql = "SELECT now()";
+        var overlapping = new DefaultsRewrite([new TextEdit(8, 2, "x", [])], null);
+        Assert.Throws<ArgumentException>(() => overlapping.Render(Sql, StatementClassifier.Classify(Sql).TimeFunctions, Ts));
+        var timed = new DefaultsRewrite([new TextEdit(12, 0, ", now()", [new TimeFunctionSpan(2, 5, TimeFunctionKind.Now, -1)])],
+            null);
+        Assert.Equal("SELECT now(), " + L, timed.Render(Sql, [], Ts));
+        Assert.Throws<ArgumentNullException>(() => timed.Render(Sql, [], null));
+    }
+
+    [Fact]
     public void Targets_FindsEveryInsertThatRuns()
     {
         Assert.Equal(["a", "s.B", "c"], InsertDefaultsRewriter.Targets(
