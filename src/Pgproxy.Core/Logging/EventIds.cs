@@ -90,4 +90,7 @@ internal static class EventIds
     public const int MetricsListening = 643;
     public const int MetricsRequestFailed = 644;
     public const int MetricsNoAddress = 645;
+
+    // 660-669: defaults the nodes would evaluate on their own (DESIGN §4)
+    public const int DefaultValuesUnreadable = 660;
 }

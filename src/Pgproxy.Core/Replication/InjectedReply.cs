@@ -14,6 +14,9 @@ internal enum InjectedReply : byte
     /// <summary>A query cycle whose single DataRow carries main's transaction timestamp.</summary>
     NowQueryCycle,
 
+    /// <summary>A query cycle whose single DataRow carries main's values of defaults a COPY leaves out.</summary>
+    DefaultsQueryCycle,
+
     /// <summary>One ParseComplete.</summary>
     ParseComplete,
 

@@ -19,8 +19,15 @@ internal sealed class PreparedStatementInfo(byte[] parseFrame, StatementClassifi
     public ulong ParsedOn { get; set; }
 
     /// <summary>
-    /// The statement writes with now()/CURRENT_*: the other nodes get it re-parsed with main's timestamp as a
-    /// literal for every execution, so it is never left parsed there.
+    /// The statement writes with now()/CURRENT_*, or leaves a time-based default to the nodes: the other nodes
+    /// get it re-parsed with main's timestamp as a literal for every execution, so it is never left parsed there.
     /// </summary>
-    public bool RewritesTime => Kind != StatementKind.Read && Classification.TimeFunctions.Count > 0;
+    public bool RewritesTime => Kind != StatementKind.Read
+                                && (Classification.TimeFunctions.Count > 0 || Defaults is { NeedsNow: true });
+
+    /// <summary>What the others' text needs for defaults the INSERT leaves out (null: nothing).</summary>
+    public DefaultsRewrite? Defaults { get; set; }
+
+    /// <summary>The table-defaults epoch <see cref="Defaults"/> was planned in; -1 before any plan.</summary>
+    public int DefaultsEpoch { get; set; } = -1;
 }

@@ -75,6 +75,13 @@ internal sealed partial class ReplicationSession
     private async Task<List<string>?> RunCatalogQueryAsync(NodeLink link, string sql)
     {
         link.FlushPendingBegin();
+        if (link.Injected.Count > 0)
+        {
+            // A deferred or internal BEGIN goes first: its answer must not be taken for the catalog query's.
+            await link.Output.FlushAsync();
+            await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
+        }
+
         link.Output.Write(InjectedQueries.Encode(sql));
         await FlushLinkAsync(link);
         var rows = new List<string>();

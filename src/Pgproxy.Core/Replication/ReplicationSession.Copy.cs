@@ -1,4 +1,5 @@
 using System.Buffers;
+using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
@@ -15,11 +16,17 @@ internal sealed partial class ReplicationSession
     /// out; from here every CopyData, and the closing CopyDone or CopyFail, goes to every target node as it
     /// arrives, in pieces for big messages — never buffered whole. Returns once CopyDone or CopyFail went out.
     /// </summary>
-    private async Task CopyInAsync(NodeLink[] targets, NodeLink main)
+    /// <param name="targets">Every node the COPY runs on, main first.</param>
+    /// <param name="main">The node that answers the client.</param>
+    /// <param name="appender">
+    /// Adds main's values of left-out time defaults to the others' rows (DESIGN §4); main gets the data as sent.
+    /// </param>
+    private async Task CopyInAsync(NodeLink[] targets, NodeLink main, CopyRowAppender? appender = null)
     {
         await _client.Output.FlushAsync();
         var input = _client.Input;
         long remaining = 0;
+        var inCopyData = false;
         while (true)
         {
             var result = await input.ReadAsync();
@@ -41,7 +48,16 @@ internal sealed partial class ReplicationSession
                         break;
                     }
 
-                    WriteToAll(targets, buffer.Slice(0, piece));
+                    if (inCopyData)
+                    {
+                        AppendCopyData(targets, main, buffer.Slice(0, piece), appender!);
+                        FrameCopy.Copy(buffer.Slice(0, piece), main.Output);
+                    }
+                    else
+                    {
+                        WriteToAll(targets, buffer.Slice(0, piece));
+                    }
+
                     buffer = buffer.Slice(piece);
                     remaining -= piece;
                     continue;
@@ -54,7 +70,23 @@ internal sealed partial class ReplicationSession
 
                 FrameReader.ValidateFrontend(header);
                 var available = Math.Min(header.TotalLength, buffer.Length);
-                WriteToAll(targets, buffer.Slice(0, available));
+                inCopyData = appender is not null && header.Type == FrontendMessageType.CopyData;
+                if (inCopyData)
+                {
+                    // The others' rows get main's values appended, re-framed as CopyData of their own.
+                    FrameCopy.Copy(buffer.Slice(0, available), main.Output);
+                    AppendCopyData(targets, main, buffer.Slice(5, available - 5), appender!);
+                }
+                else
+                {
+                    if (appender is not null && header.Type == FrontendMessageType.CopyDone)
+                    {
+                        CompleteCopyData(targets, main, appender);
+                    }
+
+                    WriteToAll(targets, buffer.Slice(0, available));
+                }
+
                 buffer = buffer.Slice(available);
                 remaining = header.TotalLength - available;
                 done = header.Type is FrontendMessageType.CopyDone or FrontendMessageType.CopyFail && remaining == 0;

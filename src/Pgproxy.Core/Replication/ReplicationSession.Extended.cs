@@ -48,7 +48,7 @@ internal sealed partial class ReplicationSession
             var main = Main;
             if (analysis.Refused is { } refused)
             {
-                await RefuseAsync(main, "0A000", NondeterministicMessage(refused), sync);
+                await RefuseAsync(main, "0A000", refused, sync);
                 return;
             }
 
@@ -360,10 +360,15 @@ internal sealed partial class ReplicationSession
             link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
         }
 
-        if (isMain && analysis.RewritesTime && canInjectQueries)
+        if (isMain && analysis.RewritesTime)
         {
+            // Without the query (main is inside an unsynced pipeline) there is no timestamp: an earlier one would be
+            // wrong, so the others then get the text as it is.
             _mainNow = null;
-            link.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
+            if (canInjectQueries)
+            {
+                link.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
+            }
         }
 
         link.FlushPendingCloses();
@@ -528,12 +533,21 @@ internal sealed partial class ReplicationSession
                             break;
                         case StatementKind.SessionState:
                             analysis.Replicated = true;
+                            if (info.Classification.FirstKeyword == "PREPARE")
+                            {
+                                // PREPARE … AS INSERT: a default its stored body leaves to the nodes can't be spelled out.
+                                analysis.Refused ??= await PlanPreparedDefaultsAsync(info);
+                            }
+
                             break;
                         default:
                             analysis.Replicated = true;
                             analysis.Writes = true;
+                            var refusedDefaults = await PlanPreparedDefaultsAsync(info);
                             analysis.RewritesTime |= info.RewritesTime;
-                            analysis.Refused ??= _policy.RefusedFunction(info.Classification);
+                            analysis.Refused ??= _policy.RefusedFunction(info.Classification) is { } function
+                                ? NondeterministicMessage(function)
+                                : refusedDefaults;
                             analysis.LockTable ??= await InsertLockTableAsync(info.Classification);
                             analysis.ChangesFunctions |= info.Classification.FirstKeyword is "CREATE" or "ALTER"
                                 or "DROP";
@@ -684,7 +698,10 @@ internal sealed partial class ReplicationSession
         return frame;
     }
 
-    /// <summary>The Parse message with main's timestamp in place of now() and CURRENT_*.</summary>
+    /// <summary>
+    /// The Parse message with main's timestamp in place of now() and CURRENT_*, and of the defaults the INSERT
+    /// leaves out; parameters stay as they are.
+    /// </summary>
     private static byte[] RewriteParseFrame(ReadOnlySpan<byte> frame, PreparedStatementInfo info, string now)
     {
         var body = frame[5..];
@@ -694,7 +711,7 @@ internal sealed partial class ReplicationSession
         var query = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
         var rest = body[offset..];
         var rewritten = Encoding.UTF8.GetBytes(
-            TimestampRewriter.Rewrite(Encoding.UTF8.GetString(query), info.Classification.TimeFunctions, now));
+            RewriteForOthers(Encoding.UTF8.GetString(query), info.Classification.TimeFunctions, info.Defaults, now));
         var length = 4 + name.Length + 1 + rewritten.Length + 1 + rest.Length;
         var result = new byte[length + 1];
         result[0] = (byte)'P';
@@ -727,7 +744,10 @@ internal sealed partial class ReplicationSession
         /// <summary>The table <c>insert_lock</c> serialises for the group's INSERT, if any.</summary>
         public string? LockTable { get; set; }
 
-        /// <summary>A nondeterministic function the group's write calls, when such writes are refused.</summary>
+        /// <summary>
+        /// Why the group's write is refused (a nondeterministic function, a volatile default left to the nodes),
+        /// when such writes are refused.
+        /// </summary>
         public string? Refused { get; set; }
     }
 }

@@ -24,14 +24,26 @@ internal sealed partial class ReplicationSession
         bool internalTransaction, bool marksWrite = true)
     {
         var main = Main;
-        if (statement is not null && _policy.RefusedFunction(statement) is { } refused)
+        var defaults = statement is null ? default : await PlanDefaultsAsync(statement, frame);
+        if (statement is not null && (_policy.RefusedFunction(statement) is { } function
+                ? NondeterministicMessage(function)
+                : RefusedDefaults(defaults)) is { } refused)
         {
-            await RefuseAsync(main, "0A000", NondeterministicMessage(refused), writeReady: true);
+            await RefuseAsync(main, "0A000", refused, writeReady: true);
             return;
         }
 
-        var rewriteTime = statement is not null && statement.Flags.HasFlag(StatementFlags.HasTimeFunctions)
-                                                && statement.Kind != StatementKind.Read;
+        var rewriteTime = statement is not null && statement.Kind != StatementKind.Read
+                                                && (statement.Flags.HasFlag(StatementFlags.HasTimeFunctions)
+                                                    || defaults.NeedsNow);
+        if (rewriteTime && statement!.Flags.HasFlag(StatementFlags.TransactionControlInside)
+                        && _policy.RefuseNondeterministic)
+        {
+            // Its BEGIN starts the transaction whose time counts: no SELECT now() can run inside it beforehand.
+            await RefuseAsync(main, "0A000", TimeInsideTransactionControlMessage, writeReady: true);
+            return;
+        }
+
         main.FlushPendingBegin();
         if (internalTransaction)
         {
@@ -53,6 +65,13 @@ internal sealed partial class ReplicationSession
             main.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
         }
 
+        if (defaults.CopyToRewrite is { } copy)
+        {
+            // Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
+            _mainDefaults = null;
+            main.Inject(InjectedQueries.Encode(copy.ValuesQuery), InjectedReply.DefaultsQueryCycle);
+        }
+
         AnnounceStatement(main, frame.Span);
         main.Summary.Clear();
         main.SwallowedError = null;
@@ -61,13 +80,17 @@ internal sealed partial class ReplicationSession
         var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
 
         var others = OthersArray(main);
-        var otherFrame = rewriteTime && _mainNow is { } now ? RewriteQueryFrame(frame.Span, statement!, now) : frame;
+        var appender = end == ReplyEnd.CopyIn && defaults.CopyToRewrite is { } copied ? CreateCopyAppender(copied) : null;
+        var otherFrame = (rewriteTime && _mainNow is not null) || appender is not null
+            ? RewriteQueryFrame(frame.Span, statement!, rewriteTime ? _mainNow : null,
+                appender is not null ? defaults.Copy!.Statement : defaults.Insert)
+            : frame;
         if (end == ReplyEnd.CopyIn)
         {
             await _client.Output.FlushAsync();
             SendToOthers(others, otherFrame, internalTransaction);
             await FlushOthersAsync(others);
-            await CopyInAsync([main, .. others], main);
+            await CopyInAsync([main, .. others], main, appender);
             await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
         }
         else
@@ -365,6 +388,10 @@ internal sealed partial class ReplicationSession
         }
     }
 
+    private const string TimeInsideTransactionControlMessage =
+        "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
+        "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
+
     private static string NondeterministicMessage(string function) =>
         $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +
         "(nondeterministic_write = error)";
@@ -399,11 +426,15 @@ internal sealed partial class ReplicationSession
         }
     }
 
-    /// <summary>The Query message for the other nodes: main's timestamp in place of now() and CURRENT_*.</summary>
-    private static byte[] RewriteQueryFrame(ReadOnlySpan<byte> frame, StatementClassification statement, string now)
+    /// <summary>
+    /// The Query message for the other nodes: main's timestamp in place of now() and CURRENT_* (when
+    /// <paramref name="now"/> is given) and of the defaults the statement leaves out.
+    /// </summary>
+    private static byte[] RewriteQueryFrame(ReadOnlySpan<byte> frame, StatementClassification statement, string? now,
+        DefaultsRewrite? defaults)
     {
         var text = Encoding.UTF8.GetString(QueryText(frame));
-        return InjectedQueries.Encode(TimestampRewriter.Rewrite(text, statement.TimeFunctions, now));
+        return InjectedQueries.Encode(RewriteForOthers(text, now is null ? [] : statement.TimeFunctions, defaults, now));
     }
 
     private static bool IsNodeFailure(Exception e) =>

@@ -24,5 +24,10 @@ internal sealed partial class ReplicationSession
 
         [LoggerMessage(EventIds.CatalogQueryFailed, LogLevel.Warning, "catalog query on main failed: {Reason}")]
         public static partial void CatalogQueryFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventIds.DefaultValuesUnreadable, LogLevel.Warning,
+            "main's values of the defaults a COPY leaves out could not be read ({Answer}): the other nodes " +
+            "evaluate them on their own")]
+        public static partial void DefaultValuesUnreadable(ILogger logger, string answer);
     }
 }

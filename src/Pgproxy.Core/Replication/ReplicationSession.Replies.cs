@@ -213,7 +213,7 @@ internal sealed partial class ReplicationSession
         var head = link.Injected.Peek();
         switch (head)
         {
-            case InjectedReply.QueryCycle or InjectedReply.NowQueryCycle:
+            case InjectedReply.QueryCycle or InjectedReply.NowQueryCycle or InjectedReply.DefaultsQueryCycle:
                 switch (type)
                 {
                     case BackendMessageType.ReadyForQuery:
@@ -225,6 +225,9 @@ internal sealed partial class ReplicationSession
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.NowQueryCycle:
                         _mainNow = ReadFirstColumn(Body(buffer, header, scratch));
+                        break;
+                    case BackendMessageType.DataRow when head == InjectedReply.DefaultsQueryCycle:
+                        _mainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.ParameterStatus:
                         var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));

@@ -142,6 +142,7 @@ internal sealed partial class ReplicationSession
     private void FinishRequest(NodeLink answered)
     {
         SetClientStatus(answered);
+        OnRequestFinished();
         BackendMessageWriter.WriteReadyForQuery(_client.Output, answered.Status);
     }
 

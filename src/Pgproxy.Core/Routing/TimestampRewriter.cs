@@ -33,7 +33,7 @@ internal static class TimestampRewriter
             return sql;
         }
 
-        var literal = "'" + mainNow.Replace("'", "''", StringComparison.Ordinal) + "'";
+        var literal = Literal(mainNow);
         var result = new StringBuilder(sql.Length + (spans.Count * (literal.Length + 32)));
         var copied = 0;
         foreach (var span in spans)
@@ -52,7 +52,11 @@ internal static class TimestampRewriter
         return result.Append(sql, copied, sql.Length - copied).ToString();
     }
 
-    private static void AppendReplacement(StringBuilder result, string literal, TimeFunctionSpan span)
+    /// <summary>Main's timestamp as an SQL string literal.</summary>
+    public static string Literal(string mainNow) => "'" + mainNow.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    /// <summary>Appends what replaces one span, given <see cref="Literal"/> of main's timestamp.</summary>
+    public static void AppendReplacement(StringBuilder result, string literal, TimeFunctionSpan span)
     {
         if (span.Kind == TimeFunctionKind.NowLiteral)
         {

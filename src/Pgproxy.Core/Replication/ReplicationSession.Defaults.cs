@@ -1,0 +1,280 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Text;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>
+    /// Tables' columns and defaults, per database, user (the default search_path starts with "$user") and table
+    /// name as written: read once from main's catalog, forgotten when a session changes the schema.
+    /// </summary>
+    private static readonly ConcurrentDictionary<(string Database, string User, string Table), TableDefaults>
+        TableDefaultsCache = new();
+
+    /// <summary>Bumped whenever the cache is cleared: a statement's plan made before then is stale.</summary>
+    private static int _tableDefaultsEpoch;
+
+    /// <summary>Temporary tables: a name means this session's own table, so they are never shared.</summary>
+    private readonly Dictionary<string, TableDefaults> _temporaryTables = new(StringComparer.Ordinal);
+
+    /// <summary>Reused to frame the other nodes' COPY data once main's values are appended.</summary>
+    private readonly ArrayBufferWriter<byte> _copyScratch = new();
+
+    /// <summary>
+    /// The session ran CREATE/ALTER/DROP and has not been idle since: what it reads of the catalog inside its
+    /// transaction may never commit, and what others cached may be outdated once it does.
+    /// </summary>
+    private bool _schemaChanged;
+
+    /// <summary>Main's values of the defaults a COPY leaves out (a JSON array), captured by an injected query.</summary>
+    private string? _mainDefaults;
+
+    /// <summary>
+    /// What the other nodes' copy of a write needs for the defaults it leaves to the nodes (DESIGN §4): the
+    /// INSERT rewrite, or the COPY plan. Looks the tables up in main's catalog the first time; call it before
+    /// anything is injected for the statement.
+    /// </summary>
+    private async ValueTask<DefaultsPlan> PlanDefaultsAsync(StatementClassification statement, ReadOnlyMemory<byte> frame)
+    {
+        NoteSchemaChange(statement.FirstKeyword);
+        if (statement.Kind == StatementKind.Read)
+        {
+            return default;
+        }
+
+        if (statement.Flags.HasFlag(StatementFlags.CopyFromStdin) && statement.CopyTable is { } copyTable)
+        {
+            var text = Encoding.UTF8.GetString(QueryText(frame.Span));
+            if (!CopyDefaultsPlan.ListsColumns(text))
+            {
+                return default;
+            }
+
+            var table = await TableDefaultsAsync(copyTable);
+            return table.Diverges ? new DefaultsPlan(null, CopyDefaultsPlan.Analyze(text, copyTable, table)) : default;
+        }
+
+        return new DefaultsPlan(await PlanInsertDefaultsAsync(statement, frame, isParse: false), null);
+    }
+
+    /// <summary>
+    /// The INSERT rewrite of a parsed statement, kept on it until the schema changes; returns the message to refuse
+    /// its execution with, if any.
+    /// </summary>
+    private async ValueTask<string?> PlanPreparedDefaultsAsync(PreparedStatementInfo info)
+    {
+        NoteSchemaChange(info.Classification.FirstKeyword);
+        var epoch = Volatile.Read(ref _tableDefaultsEpoch);
+        if (info.DefaultsEpoch != epoch || _schemaChanged)
+        {
+            info.Defaults = await PlanInsertDefaultsAsync(info.Classification, info.ParseFrame, isParse: true);
+            info.DefaultsEpoch = _schemaChanged ? -1 : epoch;
+        }
+
+        return _policy.RefuseNondeterministic ? info.Defaults?.Refusal : null;
+    }
+
+    private async ValueTask<DefaultsRewrite?> PlanInsertDefaultsAsync(StatementClassification statement,
+        ReadOnlyMemory<byte> frame, bool isParse)
+    {
+        var tables = statement.InsertTables;
+        string? text = null;
+        if (statement.FirstKeyword is "WITH" or "PREPARE")
+        {
+            text = FrameText(frame.Span, isParse);
+            tables = InsertDefaultsRewriter.Targets(text);
+        }
+
+        Dictionary<string, TableDefaults>? diverging = null;
+        foreach (var name in tables)
+        {
+            var table = await TableDefaultsAsync(name);
+            if (table.Diverges)
+            {
+                (diverging ??= new Dictionary<string, TableDefaults>(StringComparer.Ordinal))[name] = table;
+            }
+        }
+
+        if (diverging is null)
+        {
+            return null;
+        }
+
+        var rewrite = InsertDefaultsRewriter.Analyze(text ?? FrameText(frame.Span, isParse), diverging);
+        return rewrite == DefaultsRewrite.None ? null : rewrite;
+    }
+
+    /// <summary>The columns of a table as main's catalog has them (<see cref="TableDefaults.Unknown"/> if it can't say).</summary>
+    private async ValueTask<TableDefaults> TableDefaultsAsync(string table)
+    {
+        var key = (_session.Database, _session.User, table);
+        var fresh = _schemaChanged && _clientStatus != TransactionStatus.Idle;
+        if (!fresh && (_temporaryTables.TryGetValue(table, out var known) || TableDefaultsCache.TryGetValue(key, out known)))
+        {
+            return known;
+        }
+
+        var main = Main;
+        if (_clientStatus == TransactionStatus.Failed || (_unsyncedMask & main.Bit) != 0)
+        {
+            // Main can run nothing now (the statement will fail there too), or is inside an unsynced pipeline.
+            return TableDefaults.Unknown;
+        }
+
+        var rows = await RunCatalogQueryAsync(main, TableDefaults.Query(table));
+        if (rows is null)
+        {
+            return TableDefaults.Unknown;
+        }
+
+        TableDefaults defaults;
+        try
+        {
+            defaults = TableDefaults.FromCatalog(rows);
+        }
+        catch (FormatException e)
+        {
+            Log.CatalogQueryFailed(_logger, e.Message);
+            return TableDefaults.Unknown;
+        }
+
+        if (!fresh && defaults != TableDefaults.Unknown)
+        {
+            if (defaults.Temporary)
+            {
+                _temporaryTables[table] = defaults;
+            }
+            else
+            {
+                TableDefaultsCache[key] = defaults;
+            }
+        }
+
+        return defaults;
+    }
+
+    /// <summary>CREATE, ALTER or DROP may change any table's columns or defaults: forget them now and at the end.</summary>
+    private void NoteSchemaChange(string? firstKeyword)
+    {
+        if (firstKeyword is "CREATE" or "ALTER" or "DROP")
+        {
+            _schemaChanged = true;
+            ForgetTableDefaults();
+        }
+    }
+
+    /// <summary>
+    /// Called when a request is answered: once a session that changed the schema is out of its transaction, the
+    /// change is committed (or gone), and what other sessions cached meanwhile is forgotten.
+    /// </summary>
+    private void OnRequestFinished()
+    {
+        if (_schemaChanged && _clientStatus == TransactionStatus.Idle)
+        {
+            _schemaChanged = false;
+            ForgetTableDefaults();
+        }
+    }
+
+    private void ForgetTableDefaults()
+    {
+        TableDefaultsCache.Clear();
+        _temporaryTables.Clear();
+        Interlocked.Increment(ref _tableDefaultsEpoch);
+    }
+
+    /// <summary>The text for the other nodes: main's timestamp for time functions and for defaults left out.</summary>
+    private static string RewriteForOthers(string sql, IReadOnlyList<TimeFunctionSpan> spans, DefaultsRewrite? defaults,
+        string? mainNow) =>
+        defaults is null ? TimestampRewriter.Rewrite(sql, spans, mainNow!) : defaults.Render(sql, spans, mainNow);
+
+    /// <summary>The refusal for a plan under <c>nondeterministic_write = error</c>, else null.</summary>
+    private string? RefusedDefaults(in DefaultsPlan plan) => _policy.RefuseNondeterministic ? plan.Refusal : null;
+
+    /// <summary>
+    /// The appender for the others' COPY data, from main's values; null (the others then evaluate the defaults
+    /// themselves) only if main's answer could not be read.
+    /// </summary>
+    private CopyRowAppender? CreateCopyAppender(CopyDefaultsPlan plan)
+    {
+        if (_mainDefaults is { } json && plan.ParseValues(json) is { } values)
+        {
+            return plan.CreateAppender(values);
+        }
+
+        Log.DefaultValuesUnreadable(_logger, _mainDefaults ?? "(none)");
+        return null;
+    }
+
+    /// <summary>A piece of CopyData payload: main gets it as it is, the others with main's values appended.</summary>
+    private void AppendCopyData(NodeLink[] targets, NodeLink main, in ReadOnlySequence<byte> payload,
+        CopyRowAppender appender)
+    {
+        foreach (var segment in payload)
+        {
+            appender.Append(segment.Span, _copyScratch);
+        }
+
+        WriteCopyScratch(targets, main);
+    }
+
+    /// <summary>Before CopyDone: a last line without a newline still gets its values on the others.</summary>
+    private void CompleteCopyData(NodeLink[] targets, NodeLink main, CopyRowAppender appender)
+    {
+        appender.Complete(_copyScratch);
+        WriteCopyScratch(targets, main);
+    }
+
+    private void WriteCopyScratch(NodeLink[] targets, NodeLink main)
+    {
+        if (_copyScratch.WrittenCount == 0)
+        {
+            return;
+        }
+
+        Span<byte> header = stackalloc byte[5];
+        header[0] = FrontendMessageType.CopyData;
+        BinaryPrimitives.WriteInt32BigEndian(header[1..], _copyScratch.WrittenCount + 4);
+        foreach (var link in targets)
+        {
+            if (link != main && !link.Detached)
+            {
+                link.Output.Write(header);
+                link.Output.Write(_copyScratch.WrittenSpan);
+            }
+        }
+
+        _copyScratch.ResetWrittenCount();
+    }
+
+    /// <summary>The SQL of a Query message, or of a Parse message (after the statement name).</summary>
+    private static string FrameText(ReadOnlySpan<byte> frame, bool isParse)
+    {
+        if (!isParse)
+        {
+            return Encoding.UTF8.GetString(QueryText(frame));
+        }
+
+        var body = frame[5..];
+        var offset = 0;
+        _ = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
+        return Encoding.UTF8.GetString(CStringReader.ReadBytes(body, ref offset, "extended-protocol message"));
+    }
+
+    /// <summary>What a write needs for its defaults: an INSERT rewrite, or a COPY plan.</summary>
+    private readonly record struct DefaultsPlan(DefaultsRewrite? Insert, CopyDefaultsPlan? Copy)
+    {
+        public string? Refusal => Insert?.Refusal ?? Copy?.Refusal;
+
+        public bool NeedsNow => Insert?.NeedsNow == true;
+
+        /// <summary>The COPY plan when there are values to append (nothing to do under a bare refusal).</summary>
+        public CopyDefaultsPlan? CopyToRewrite => Copy is { Columns.Count: > 0 } copy ? copy : null;
+    }
+}
