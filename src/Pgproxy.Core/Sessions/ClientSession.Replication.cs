@@ -84,6 +84,7 @@ internal sealed partial class ClientSession
     {
         if (_runtime.Pool.TryRent(key, node.NodeId) is { } cached)
         {
+            node.TryMarkUp(_runtime.Time); // an attached node whose cached connections outlived its detach
             return cached;
         }
 

@@ -126,12 +126,14 @@ public sealed class NodeStatusFileTests : IDisposable
         using var done = new CancellationTokenSource();
         var partial = 0;
         var reads = 0;
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var reader = Task.Run(() =>
         {
             while (!done.IsCancellationRequested)
             {
                 var content = NodeStatusFile.Read(path);
                 reads++;
+                reading.TrySetResult();
                 if (content is null || content.Entries.Count != statuses.Count || content.Warnings.Count > 0)
                 {
                     partial++;
@@ -139,6 +141,8 @@ public sealed class NodeStatusFileTests : IDisposable
             }
         });
 
+        // On a busy machine the reader may start late: write only once it runs, so the two really overlap.
+        await reading.Task.WaitAsync(TimeSpan.FromSeconds(30));
         for (var i = 0; i < 300; i++)
         {
             NodeStatusFile.Write(path, statuses);

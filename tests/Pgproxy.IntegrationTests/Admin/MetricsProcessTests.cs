@@ -35,7 +35,7 @@ public sealed class MetricsProcessTests(TwoNodes cluster)
         var text = await http.GetStringAsync(
             $"http://{PostgresInstance.Host}:{metricsPort.ToString(CultureInfo.InvariantCulture)}/metrics");
 
-        Assert.Equal([pgproxy.Port, metricsPort], ListeningTcpPorts(pgproxy.Pid!.Value).Order());
+        Assert.Equal(new[] { pgproxy.Port, metricsPort }.Order(), ListeningTcpPorts(pgproxy.Pid!.Value).Order());
         Assert.Contains("\npgproxy_statement_duration_seconds_count{class=\"read\"} ", text, StringComparison.Ordinal);
         Assert.Matches(@"\npgproxy_sessions_total [1-9][0-9]*\n", text);
     }
