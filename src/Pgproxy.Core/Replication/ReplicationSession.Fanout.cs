@@ -109,6 +109,14 @@ internal sealed partial class ReplicationSession
                 return;
             }
 
+            if (_othersOwe && await SettleAsync() is { } late)
+            {
+                // The others diverged on an earlier statement of this transaction (read only now, see
+                // PassesOwedAnswers): the transaction fails on every node before this one reaches them.
+                await RaiseEverywhereAsync(main, others, "XX001", late);
+                return;
+            }
+
             SendToOthers(others, otherFrame, internalTransaction);
             await FlushOthersAsync(others);
             if (!internalTransaction && statement is not null && main.Status == TransactionStatus.InTransaction
@@ -366,6 +374,11 @@ internal sealed partial class ReplicationSession
     private async Task RaiseEverywhereAsync(NodeLink main, NodeLink[] others, string sqlState, string message,
         bool writeReady = true)
     {
+        if (_othersOwe)
+        {
+            await SettleAsync(); // their owed answers come first on their connections; the raise fails it anyway
+        }
+
         var raise = InjectedQueries.Raise(sqlState, message);
         var inTransaction = others.Where(o => !o.Detached && o.Status != TransactionStatus.Idle).ToArray();
         foreach (var other in inTransaction)

@@ -37,7 +37,8 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        if (_othersOwe && !ReadsFromMain(kind) && await SettleOrRefuseAsync(writeReady: true))
+        if (_othersOwe && !ReadsFromMain(kind) && !PassesOwedAnswers(kind, statement)
+            && await SettleOrRefuseAsync(writeReady: true))
         {
             return;
         }
@@ -174,6 +175,16 @@ internal sealed partial class ReplicationSession
     private bool ReadsFromMain(StatementKind kind) =>
         kind == StatementKind.Read && _clientStatus == TransactionStatus.InTransaction
                                    && (_transactionWrote || _strictIsolation) && !Main.Owes;
+
+    /// <summary>
+    /// A plain write of the client's transaction goes to main while the others still work on the previous one:
+    /// their answers are settled once main has answered, right before this statement is sent to them
+    /// (RunWriteAsync), so main and the others run back to back instead of one after the other.
+    /// </summary>
+    private bool PassesOwedAnswers(StatementKind kind, StatementClassification statement) =>
+        kind == StatementKind.Write && _clientStatus == TransactionStatus.InTransaction && !Main.Owes
+        && (statement.Flags & (StatementFlags.CopyFromStdin | StatementFlags.MultiStatement
+                               | StatementFlags.TransactionControlInside)) == 0;
 
     private static bool IsRollbackToSavepoint(StatementClassification statement, StatementKind kind) =>
         kind == StatementKind.SessionState && statement.FirstKeyword == "ROLLBACK";
