@@ -80,7 +80,7 @@ internal sealed partial class ReplicationSession
                     return;
                 }
 
-                await RollBackInternalTransactionsAsync();
+                await RollBackEverywhereAsync();
                 if (action == ClientAction.Query && _forwarded == forwardedBefore)
                 {
                     continue;
@@ -103,9 +103,9 @@ internal sealed partial class ReplicationSession
     /// True when main failed while ending a transaction whose COMMIT the other nodes have already carried out:
     /// the transaction stands on them, so the client is told it committed.
     /// </summary>
-    private bool CommittedWithoutMain(Exception e, NodeLink main, NodeLink[] others)
+    private bool CommittedWithoutMain(NodeFailureException failure, NodeLink main, NodeLink[] others)
     {
-        if (e is not NodeFailureException failure || failure.Link != main || !_runtime.Options.FailoverOnBackendError)
+        if (failure.Link != main || !_runtime.Options.FailoverOnBackendError)
         {
             return false;
         }
@@ -121,14 +121,55 @@ internal sealed partial class ReplicationSession
         return false;
     }
 
-    /// <summary>Takes out a main lost after the others committed; the client's transaction is over.</summary>
-    private void LoseMainAfterCommit(NodeLink main, Exception e)
+    /// <summary>
+    /// The second half of ending a transaction on every node, once the others' COMMIT/ROLLBACK is flushed and
+    /// main's is written: flushes main, waits for the others, then reads main's answer. When main is lost while
+    /// <paramref name="commits"/> and the others did commit, main is taken out and true returned: the transaction
+    /// stands on them and the caller tells the client it committed. Any other loss of main is thrown.
+    /// </summary>
+    private async Task<bool> CompleteEndAsync(NodeLink main, NodeLink[] others, bool commits, bool forward,
+        ReplyStop stop)
     {
-        Degenerate(main, "lost while committing (the other nodes committed): " + e.Message);
+        NodeFailureException? lost = null;
+        try
+        {
+            await FlushLinkAsync(main);
+        }
+        catch (NodeFailureException e) when (commits)
+        {
+            lost = e;
+        }
+
+        await DrainOthersAsync(others);
+        if (lost is null)
+        {
+            try
+            {
+                await ReadRepliesAsync(main, forward, summarize: forward, stop);
+            }
+            catch (NodeFailureException e) when (commits)
+            {
+                lost = e;
+            }
+        }
+
+        if (lost is null)
+        {
+            return false;
+        }
+
+        if (!CommittedWithoutMain(lost, main, others))
+        {
+            throw lost;
+        }
+
+        Degenerate(main, "lost while committing (the other nodes committed): " + lost.Message);
         main.Injected.Clear();
         main.Status = TransactionStatus.Idle;
+        return true;
     }
 
+    /// <summary>The live link with the lowest node id, or null when this session has no node left.</summary>
     private NodeLink? MainOrNull
     {
         get
@@ -152,7 +193,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task AbandonTransactionAsync(string reason, bool writeReady)
     {
-        await RollBackInternalTransactionsAsync();
+        await RollBackEverywhereAsync();
         _transactionWrote = false;
         _strictIsolation = false;
         var main = Main;
@@ -174,7 +215,7 @@ internal sealed partial class ReplicationSession
     /// After a node failed mid-request: every live node drops what the request or the transaction left open
     /// there (answers still owed are read and ignored, open transactions rolled back), so all of them are idle.
     /// </summary>
-    private async Task RollBackInternalTransactionsAsync()
+    private async Task RollBackEverywhereAsync()
     {
         _othersOwe = false;
         foreach (var link in _links)

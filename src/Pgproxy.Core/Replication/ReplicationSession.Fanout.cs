@@ -210,23 +210,33 @@ internal sealed partial class ReplicationSession
     {
         foreach (var other in others)
         {
-            if (other.Detached)
+            if (!other.Detached)
             {
-                continue;
+                await ReadAnswerAsync(other);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads one other node's answer to a replicated request into its summary; a node that fails here is taken
+    /// out (false) and the session carries on.
+    /// </summary>
+    private async Task<bool> ReadAnswerAsync(NodeLink other)
+    {
+        try
+        {
+            while (await ReadRepliesAsync(other, forward: false, summarize: true, ReplyStop.UntilReady) ==
+                   ReplyEnd.CopyIn)
+            {
+                // Its CopyInResponse: the data already went out with main's.
             }
 
-            try
-            {
-                while (await ReadRepliesAsync(other, forward: false, summarize: true, ReplyStop.UntilReady) ==
-                       ReplyEnd.CopyIn)
-                {
-                    // Its CopyInResponse: the data already went out with main's.
-                }
-            }
-            catch (Exception e) when (IsNodeFailure(e))
-            {
-                Degenerate(other, "read failed: " + e.Message);
-            }
+            return true;
+        }
+        catch (Exception e) when (IsNodeFailure(e))
+        {
+            Degenerate(other, "read failed: " + e.Message);
+            return false;
         }
     }
 
@@ -298,38 +308,9 @@ internal sealed partial class ReplicationSession
         await FlushOthersAsync(others);
         main.SwallowedError = null;
         main.Inject(verb, InjectedReply.QueryCycle);
-        Exception? mainLost = null;
-        try
+        if (await CompleteEndAsync(main, others, commit, forward: false, ReplyStop.UntilDrained))
         {
-            await FlushLinkAsync(main);
-        }
-        catch (NodeFailureException e) when (commit)
-        {
-            mainLost = e;
-        }
-
-        await DrainOthersAsync(others);
-        if (mainLost is null)
-        {
-            try
-            {
-                await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-            }
-            catch (NodeFailureException e) when (commit)
-            {
-                mainLost = e;
-            }
-        }
-
-        if (mainLost is not null)
-        {
-            if (!CommittedWithoutMain(mainLost, main, others))
-            {
-                throw mainLost;
-            }
-
-            LoseMainAfterCommit(main, mainLost);
-            return;
+            return; // main was lost after the others committed
         }
 
         if (main.SwallowedError is { } mainError)

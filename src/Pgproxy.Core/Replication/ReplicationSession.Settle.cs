@@ -56,21 +56,7 @@ internal sealed partial class ReplicationSession
                 continue;
             }
 
-            try
-            {
-                while (await ReadRepliesAsync(link, forward: false, summarize: true, ReplyStop.UntilReady)
-                       == ReplyEnd.CopyIn)
-                {
-                    // Its CopyInResponse: the data already went out with main's.
-                }
-            }
-            catch (Exception e) when (IsNodeFailure(e))
-            {
-                Degenerate(link, "read failed: " + e.Message);
-                continue;
-            }
-
-            if (Compare(link, link.Expected, mainId) is { } message)
+            if (await ReadAnswerAsync(link) && Compare(link, link.Expected, mainId) is { } message)
             {
                 failure ??= message;
             }

@@ -114,37 +114,8 @@ internal sealed partial class ReplicationSession
         answering.Output.Write(frame.Span);
         answering.Summary.Clear();
         var commits = kind == StatementKind.Commit && !rollBackOthers;
-        NodeFailureException? lost = null;
-        try
+        if (await CompleteEndAsync(answering, others, commits, forward: true, ReplyStop.UntilReady))
         {
-            await FlushLinkAsync(answering);
-        }
-        catch (NodeFailureException e) when (commits)
-        {
-            lost = e;
-        }
-
-        await DrainOthersAsync(others);
-        if (lost is null)
-        {
-            try
-            {
-                await ReadRepliesAsync(answering, forward: true, summarize: true, ReplyStop.UntilReady);
-            }
-            catch (NodeFailureException e) when (commits)
-            {
-                lost = e;
-            }
-        }
-
-        if (lost is not null)
-        {
-            if (!CommittedWithoutMain(lost, answering, others))
-            {
-                throw lost;
-            }
-
-            LoseMainAfterCommit(answering, lost);
             BackendMessageWriter.WriteCommandComplete(_client.Output, "COMMIT");
             FinishRequest(answering);
             return;

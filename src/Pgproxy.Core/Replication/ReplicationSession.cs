@@ -79,21 +79,7 @@ internal sealed partial class ReplicationSession
     public int LoadBalanceNodeId => _loadBalanceLink?.NodeId ?? -1;
 
     /// <summary>The live link with the lowest node id.</summary>
-    private NodeLink Main
-    {
-        get
-        {
-            foreach (var link in _links)
-            {
-                if (IsLive(link))
-                {
-                    return link;
-                }
-            }
-
-            throw new IOException("every backend node of this session is down");
-        }
-    }
+    private NodeLink Main => MainOrNull ?? throw new IOException("every backend node of this session is down");
 
     /// <summary>
     /// True when the session can still use the link: not detached here, and not taken out by another session
