@@ -63,13 +63,35 @@ internal sealed class NodeLink
     public ResultSummary Summary { get; } = new();
 
     /// <summary>
-    /// The node has been sent a statement of the client's transaction whose answer the session has not read yet
-    /// (see <c>ReplicationSession.SettleAsync</c>); <see cref="Expected"/> holds main's answer to compare it with.
+    /// Main's answers to the statements of the client's transaction this node has been given (sent, or still in
+    /// <see cref="Output"/> unflushed) but whose answers the session has not read yet, oldest first (see
+    /// <c>ReplicationSession.SettleAsync</c>). The first <see cref="OwedCount"/> entries are live; the list only
+    /// grows, so deferring allocates nothing once warm.
     /// </summary>
-    public bool Owes { get; set; }
+    private readonly List<ResultSummary> _expected = [];
 
-    /// <summary>Main's answer to the statement this node <see cref="Owes"/>.</summary>
-    public ResultSummary Expected { get; } = new();
+    /// <summary>How many answers this node owes (see <see cref="ExpectedAnswer"/>).</summary>
+    public int OwedCount { get; private set; }
+
+    /// <summary>True when the node owes at least one answer.</summary>
+    public bool Owes => OwedCount > 0;
+
+    /// <summary>Records main's answer to a statement this node was given; its own answer is read later.</summary>
+    public void Owe(ResultSummary mainAnswer)
+    {
+        if (OwedCount == _expected.Count)
+        {
+            _expected.Add(new ResultSummary());
+        }
+
+        _expected[OwedCount++].CopyFrom(mainAnswer);
+    }
+
+    /// <summary>Main's answer to the <paramref name="index"/>-th statement this node owes.</summary>
+    public ResultSummary ExpectedAnswer(int index) => _expected[index];
+
+    /// <summary>Forgets the owed answers (read, or no longer wanted).</summary>
+    public void ClearOwed() => OwedCount = 0;
 
     /// <summary>The error of the last swallowed cycle (an injected COMMIT that failed, say), if any.</summary>
     public byte[]? SwallowedError { get; set; }

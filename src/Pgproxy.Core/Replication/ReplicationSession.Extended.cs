@@ -170,6 +170,7 @@ internal sealed partial class ReplicationSession
         main.Summary.Clear();
         main.SwallowedError = null;
         await FlushLinkAsync(main);
+        var answerStart = _forwardedBytes;
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
         if (main.Summary.HasError)
         {
@@ -200,7 +201,7 @@ internal sealed partial class ReplicationSession
             && _clientStatus == TransactionStatus.InTransaction)
         {
             // Inside the client's transaction: the others' answers are compared later (see Defer).
-            Defer(main, others);
+            Defer(main, others, _forwardedBytes - answerStart);
             if (analysis.ChangesFunctions)
             {
                 _policy.Volatility.Invalidate(_session.Database);

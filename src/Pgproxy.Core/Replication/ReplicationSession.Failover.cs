@@ -12,6 +12,9 @@ internal sealed partial class ReplicationSession
     /// <summary>Messages forwarded to the client so far: tells whether a failed request can still be run again.</summary>
     private long _forwarded;
 
+    /// <summary>Bytes of the messages counted in <see cref="_forwarded"/>: the size of main's answers.</summary>
+    private long _forwardedBytes;
+
     /// <summary>Writes what is buffered for a node; a failure names the node so the session can take it out.</summary>
     private static async ValueTask FlushLinkAsync(NodeLink link)
     {
@@ -218,6 +221,7 @@ internal sealed partial class ReplicationSession
     private async Task RollBackEverywhereAsync()
     {
         _othersOwe = false;
+        _owedAnswerBytes = 0;
         foreach (var link in _links)
         {
             link.PendingBegin = null;
@@ -230,8 +234,13 @@ internal sealed partial class ReplicationSession
             {
                 if (link.Owes)
                 {
-                    link.Owes = false;
-                    await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
+                    var owed = link.OwedCount;
+                    link.ClearOwed();
+                    await FlushLinkAsync(link); // statements held back (see Batchable) answer too
+                    for (var i = 0; i < owed; i++)
+                    {
+                        await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
+                    }
                 }
 
                 if (link.Injected.Count > 0)

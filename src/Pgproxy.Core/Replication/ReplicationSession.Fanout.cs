@@ -77,6 +77,7 @@ internal sealed partial class ReplicationSession
         main.SwallowedError = null;
         main.Output.Write(frame.Span);
         await FlushLinkAsync(main);
+        var answerStart = _forwardedBytes;
         var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
 
         var others = OthersArray(main);
@@ -109,7 +110,11 @@ internal sealed partial class ReplicationSession
                 return;
             }
 
-            if (_othersOwe && await SettleAsync() is { } late)
+            var deferred = !internalTransaction && statement is not null
+                                                && main.Status == TransactionStatus.InTransaction
+                                                && _clientStatus == TransactionStatus.InTransaction;
+            var passes = deferred && MayOweMore(statement!, others, _forwardedBytes - answerStart);
+            if (!passes && _othersOwe && await SettleAsync() is { } late)
             {
                 // The others diverged on an earlier statement of this transaction (read only now, see
                 // PassesOwedAnswers): the transaction fails on every node before this one reaches them.
@@ -118,13 +123,16 @@ internal sealed partial class ReplicationSession
             }
 
             SendToOthers(others, otherFrame, internalTransaction);
-            await FlushOthersAsync(others);
-            if (!internalTransaction && statement is not null && main.Status == TransactionStatus.InTransaction
-                && _clientStatus == TransactionStatus.InTransaction)
+            if (!passes || HeldBackBytes(others) >= MaxHeldBackBytes)
+            {
+                await FlushOthersAsync(others);
+            }
+
+            if (deferred)
             {
                 // Inside the client's transaction nothing commits before its COMMIT: the others' answers are read
                 // and compared later (SettleAsync), while the client already goes on with main's.
-                Defer(main, others);
+                Defer(main, others, _forwardedBytes - answerStart);
                 if (marksWrite)
                 {
                     _transactionWrote = true;
@@ -182,6 +190,21 @@ internal sealed partial class ReplicationSession
             other.SwallowedError = null;
             other.Output.Write(frame.Span);
         }
+    }
+
+    /// <summary>The most bytes any other node has written but not sent (statements held back, see MayOweMore).</summary>
+    private static long HeldBackBytes(NodeLink[] others)
+    {
+        long most = 0;
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                most = Math.Max(most, other.Output.UnflushedBytes);
+            }
+        }
+
+        return most;
     }
 
     /// <summary>Flushes every other node; a node that fails here is taken out, the session carries on.</summary>

@@ -281,6 +281,7 @@ internal sealed partial class ReplicationSession
         if (forward)
         {
             _forwarded++;
+            _forwardedBytes += header.TotalLength;
             FrameCopy.Copy(buffer.Slice(0, available), _client.Output);
         }
 

@@ -330,7 +330,7 @@ internal sealed partial class ReplicationSession
         }
 
         link.Detached = true;
-        link.Owes = false;
+        link.ClearOwed();
         link.Backend.Abort();
         if (_runtime.Nodes.Degenerate(link.Node, reason))
         {
