@@ -81,7 +81,7 @@ internal sealed class RoutingPolicy
             return null;
         }
 
-        foreach (var function in statement.FunctionNames)
+        foreach (var function in statement.EvaluatedFunctionNames)
         {
             if (NondeterministicFunctions.Contains(function))
             {

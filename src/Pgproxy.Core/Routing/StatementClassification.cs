@@ -17,11 +17,13 @@ internal sealed class StatementClassification
         string? preparedName,
         StatementKind preparedInnerKind,
         string? firstKeyword,
-        int statementCount)
+        int statementCount,
+        IReadOnlyList<string>? evaluatedFunctionNames = null)
     {
         Kind = kind;
         Flags = flags;
         FunctionNames = functionNames;
+        EvaluatedFunctionNames = evaluatedFunctionNames ?? functionNames;
         TimeFunctions = timeFunctions;
         InsertTables = insertTables;
         InsertTable = insertTable;
@@ -45,6 +47,13 @@ internal sealed class StatementClassification
     /// function (an alias column list <c>FROM t x(a)</c>) may still appear, so look names up, don't trust them.
     /// </summary>
     public IReadOnlyList<string> FunctionNames { get; }
+
+    /// <summary>
+    /// The <see cref="FunctionNames"/> called as the statement runs: without those that only appear in a definition
+    /// PostgreSQL stores (a column DEFAULT of CREATE TABLE, a view, ALTER … SET DEFAULT), which no node evaluates
+    /// now — what <c>nondeterministic_write</c> looks at.
+    /// </summary>
+    public IReadOnlyList<string> EvaluatedFunctionNames { get; }
 
     /// <summary>
     /// Current-time expressions that are evaluated when the statement runs, in text order (UTF-16 offsets into

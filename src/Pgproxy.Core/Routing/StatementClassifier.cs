@@ -173,6 +173,9 @@ internal static class StatementClassifier
     private ref struct Accumulator
     {
         private List<string>? _names;
+
+        /// <summary>The names called as the string runs, once some statement only stores calls (else all of _names).</summary>
+        private List<string>? _evaluated;
         private List<TimeFunctionSpan>? _times;
         private List<string>? _insertTables;
         private StatementInfo _first;
@@ -189,7 +192,21 @@ internal static class StatementClassifier
         {
             var info = StatementParser.Classify(st);
             var timesBefore = _times?.Count ?? 0;
+            var namesBefore = _names?.Count ?? 0;
             CallScanner.Scan(st, !info.NamesWithoutCalling, ref _names, ref _times);
+            if (info.StoresCalls && _names is not null && _names.Count > namesBefore && _evaluated is null)
+            {
+                // From here on the names called now are a subset of all names: keep them apart.
+                _evaluated = _names.GetRange(0, namesBefore);
+            }
+            else if (!info.StoresCalls && _evaluated is not null && _names is not null)
+            {
+                for (var n = namesBefore; n < _names.Count; n++)
+                {
+                    _evaluated.Add(_names[n]);
+                }
+            }
+
             if (!info.EvaluatesNow && _times is not null && _times.Count > timesBefore)
             {
                 // A stored definition (DEFAULT now(), a view, a PREPARE body): a literal would freeze it.
@@ -251,7 +268,9 @@ internal static class StatementClassifier
                 _first.PreparedName,
                 _first.PreparedInnerKind ?? kind,
                 _firstKeyword,
-                _count);
+                _count,
+                // Several statements may call the same name, stored in one and evaluated in another: all count.
+                _count == 1 ? _evaluated?.ToArray() : null);
         }
     }
 }

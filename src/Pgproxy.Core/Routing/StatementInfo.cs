@@ -17,6 +17,12 @@ internal struct StatementInfo
     public bool EvaluatesNow;
 
     /// <summary>
+    /// The statement's calls are only stored, never evaluated as it runs (CREATE TABLE with a column DEFAULT,
+    /// CREATE VIEW, ALTER TABLE … ALTER COLUMN … SET DEFAULT): a volatile function there makes no node differ.
+    /// </summary>
+    public bool StoresCalls;
+
+    /// <summary>
     /// The statement names functions without calling them (DROP FUNCTION f(int), g(text); GRANT EXECUTE ON
     /// FUNCTION f(int)): its <c>name(</c> patterns are signatures, not calls.
     /// </summary>

@@ -31,7 +31,14 @@ internal static partial class StatementParser
                 break;
         }
 
-        return StatementInfo.Of(StatementKind.Write, evaluatesNow: IsCreateTableAs(st, j));
+        // A materialized view is filled (REFRESH evaluates it again); every other CREATE but … AS only stores.
+        var evaluates = IsCreateTableAs(st, j);
+        return new StatementInfo
+        {
+            Kind = StatementKind.Write,
+            EvaluatesNow = evaluates,
+            StoresCalls = !evaluates && !st.Is(j, SqlKeyword.Materialized),
+        };
     }
 
     /// <summary>CREATE [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE … AS query (AS outside parentheses).</summary>
@@ -91,7 +98,30 @@ internal static partial class StatementParser
             SqlKeyword.Table => DetachesConcurrently(st, i + 2),
             _ => false,
         };
-        return StatementInfo.Of(outside ? StatementKind.WriteOutsideTransaction : StatementKind.Write);
+        var info = StatementInfo.Of(outside ? StatementKind.WriteOutsideTransaction : StatementKind.Write);
+        info.StoresCalls = OnlyStoresCalls(st, i + 1);
+        return info;
+    }
+
+    /// <summary>
+    /// ALTER without ADD (a column's DEFAULT fills existing rows, a CHECK is checked against them), USING (a new
+    /// type's conversion) or EXPRESSION (a generated column recomputed): what expressions it has, such as
+    /// SET DEFAULT's, are only stored.
+    /// </summary>
+    private static bool OnlyStoresCalls(StatementTokens st, int from)
+    {
+        for (var k = from; k < st.Count; k++)
+        {
+            if (st.Is(k, SqlKeyword.Using)
+                || (st.Is(k, SqlTokenKind.Word)
+                    && (st.TextOf(k).Equals("add", StringComparison.OrdinalIgnoreCase)
+                        || st.TextOf(k).Equals("expression", StringComparison.OrdinalIgnoreCase))))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool DetachesConcurrently(StatementTokens st, int from)

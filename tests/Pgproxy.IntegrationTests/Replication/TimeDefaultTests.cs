@@ -275,13 +275,15 @@ public sealed class TimeDefaultTests(TwoNodes cluster) : ReplicationTestBase(clu
     [PostgresFact]
     public async Task A_volatile_default_left_out_is_refused_with_the_column_and_function_named()
     {
-        // pgproxy refuses CREATE TABLE … DEFAULT random() itself (it calls random()): create it on each node.
-        var table = NodeSql.UniqueTable("tdefvol");
-        foreach (var node in Nodes)
-        {
-            await NodeSql.ExecuteAsync(node,
-                $"CREATE TABLE {table} (id int primary key, r float8 default random(), u uuid default gen_random_uuid())");
-        }
+        // The CREATE TABLE only stores its defaults, so it passes (both protocols); using them is what is refused.
+        var table = await CreateReplicatedTableAsync("tdefvol",
+            "id int primary key, r float8 default random(), u uuid default gen_random_uuid()");
+        var alter = await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c",
+            $"ALTER TABLE {table} ALTER COLUMN r SET DEFAULT random() * 2");
+        alter.EnsureSuccess();
+        var addColumn = await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c",
+            $"ALTER TABLE {table} ADD COLUMN x float8 DEFAULT random()");
+        Assert.False(addColumn.Succeeded, "ALTER TABLE … ADD COLUMN … DEFAULT random() fills existing rows: refused");
 
         await using var conn = await OpenAsync();
         string[] refused =

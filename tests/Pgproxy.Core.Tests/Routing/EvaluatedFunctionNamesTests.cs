@@ -1,0 +1,43 @@
+using Pgproxy.Core.Routing;
+
+namespace Pgproxy.Core.Tests.Routing;
+
+/// <summary>
+/// <see cref="StatementClassification.EvaluatedFunctionNames"/>: the calls a statement makes as it runs, without
+/// those only stored in a definition — what <c>nondeterministic_write</c> refuses.
+/// </summary>
+public sealed class EvaluatedFunctionNamesTests
+{
+    [Theory]
+    // Stored, evaluated later row by row (each node then draws its own, but only for rows pgproxy replicates
+    // with explicit values — see TableDefaults) or never: nothing to refuse now.
+    [InlineData("CREATE TABLE t (id int, r float8 DEFAULT random(), u uuid DEFAULT gen_random_uuid())", "")]
+    [InlineData("CREATE TEMP TABLE t (r float8 DEFAULT random())", "")]
+    [InlineData("CREATE VIEW v AS SELECT random() AS r", "")]
+    [InlineData("CREATE OR REPLACE VIEW v AS SELECT clock_timestamp()", "")]
+    [InlineData("CREATE DOMAIN d AS float8 DEFAULT random()", "")]
+    [InlineData("ALTER TABLE t ALTER COLUMN r SET DEFAULT random()", "")]
+    [InlineData("ALTER TABLE t ALTER r SET DEFAULT gen_random_uuid()", "")]
+    // Evaluated now.
+    [InlineData("CREATE TABLE t AS SELECT random() AS r", "random")]
+    [InlineData("CREATE MATERIALIZED VIEW m AS SELECT random() AS r", "random")]
+    [InlineData("ALTER TABLE t ADD COLUMN r float8 DEFAULT random()", "random")]
+    [InlineData("ALTER TABLE t ADD CONSTRAINT c CHECK (random() < 2)", "random")]
+    [InlineData("ALTER TABLE t ALTER COLUMN r TYPE numeric USING random()", "random")]
+    [InlineData("INSERT INTO t VALUES (random())", "random")]
+    [InlineData("UPDATE t SET r = gen_random_uuid()", "gen_random_uuid")]
+    // Several statements: a name stored in one and called in another counts.
+    [InlineData("CREATE TABLE t (r float8 DEFAULT random()); INSERT INTO t VALUES (random())", "random")]
+    public void Lists_only_calls_evaluated_as_the_statement_runs(string sql, string expected)
+    {
+        var classification = StatementClassifier.Classify(sql);
+        Assert.Equal(expected, string.Join(",", classification.EvaluatedFunctionNames));
+    }
+
+    [Fact]
+    public void Stored_calls_are_still_function_names()
+    {
+        var classification = StatementClassifier.Classify("CREATE TABLE t (r float8 DEFAULT random())");
+        Assert.Equal(["random"], classification.FunctionNames);
+    }
+}
