@@ -191,8 +191,16 @@ internal sealed partial class ReplicationSession
 
     /// <summary>The text for the other nodes: main's timestamp for time functions and for defaults left out.</summary>
     private static string RewriteForOthers(string sql, IReadOnlyList<TimeFunctionSpan> spans, DefaultsRewrite? defaults,
-        string? mainNow) =>
-        defaults is null ? TimestampRewriter.Rewrite(sql, spans, mainNow!) : defaults.Render(sql, spans, mainNow);
+        string? mainNow, IReadOnlyList<RestoredDefault> restores)
+    {
+        if (restores.Count > 0)
+        {
+            // Several ALTER TABLE restores at one place keep their order: insertions at equal offsets append.
+            sql = TimestampRewriter.RestoreDefaults(sql, spans, restores, out spans);
+        }
+
+        return defaults is null ? TimestampRewriter.Rewrite(sql, spans, mainNow!) : defaults.Render(sql, spans, mainNow);
+    }
 
     /// <summary>The refusal for a plan under <c>nondeterministic_write = error</c>, else null.</summary>
     private string? RefusedDefaults(in DefaultsPlan plan) => _policy.RefuseNondeterministic ? plan.Refusal : null;

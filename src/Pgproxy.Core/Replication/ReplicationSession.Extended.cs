@@ -712,7 +712,8 @@ internal sealed partial class ReplicationSession
         var query = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
         var rest = body[offset..];
         var rewritten = Encoding.UTF8.GetBytes(
-            RewriteForOthers(Encoding.UTF8.GetString(query), info.Classification.TimeFunctions, info.Defaults, now));
+            RewriteForOthers(Encoding.UTF8.GetString(query), info.Classification.TimeFunctions, info.Defaults, now,
+                info.Classification.RestoredDefaults));
         var length = 4 + name.Length + 1 + rewritten.Length + 1 + rest.Length;
         var result = new byte[length + 1];
         result[0] = (byte)'P';

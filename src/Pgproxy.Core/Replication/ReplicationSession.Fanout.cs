@@ -451,7 +451,8 @@ internal sealed partial class ReplicationSession
         DefaultsRewrite? defaults)
     {
         var text = Encoding.UTF8.GetString(QueryText(frame));
-        return InjectedQueries.Encode(RewriteForOthers(text, now is null ? [] : statement.TimeFunctions, defaults, now));
+        return InjectedQueries.Encode(RewriteForOthers(text, now is null ? [] : statement.TimeFunctions, defaults, now,
+            now is null ? [] : statement.RestoredDefaults));
     }
 
     private static bool IsNodeFailure(Exception e) =>

@@ -18,12 +18,14 @@ internal sealed class StatementClassification
         StatementKind preparedInnerKind,
         string? firstKeyword,
         int statementCount,
-        IReadOnlyList<string>? evaluatedFunctionNames = null)
+        IReadOnlyList<string>? evaluatedFunctionNames = null,
+        IReadOnlyList<RestoredDefault>? restoredDefaults = null)
     {
         Kind = kind;
         Flags = flags;
         FunctionNames = functionNames;
         EvaluatedFunctionNames = evaluatedFunctionNames ?? functionNames;
+        RestoredDefaults = restoredDefaults ?? [];
         TimeFunctions = timeFunctions;
         InsertTables = insertTables;
         InsertTable = insertTable;
@@ -54,6 +56,12 @@ internal sealed class StatementClassification
     /// now — what <c>nondeterministic_write</c> looks at.
     /// </summary>
     public IReadOnlyList<string> EvaluatedFunctionNames { get; }
+
+    /// <summary>
+    /// Columns an ALTER TABLE adds with a time-based DEFAULT: the other nodes get main's time for the existing rows
+    /// and the expression restored for later ones (see <see cref="RestoredDefault"/>); in text order.
+    /// </summary>
+    public IReadOnlyList<RestoredDefault> RestoredDefaults { get; }
 
     /// <summary>
     /// Current-time expressions that are evaluated when the statement runs, in text order (UTF-16 offsets into

@@ -173,6 +173,7 @@ internal static class StatementClassifier
     private ref struct Accumulator
     {
         private List<string>? _names;
+        private List<RestoredDefault>? _restores;
 
         /// <summary>The names called as the string runs, once some statement only stores calls (else all of _names).</summary>
         private List<string>? _evaluated;
@@ -209,9 +210,24 @@ internal static class StatementClassifier
 
             if (!info.EvaluatesNow && _times is not null && _times.Count > timesBefore)
             {
-                // A stored definition (DEFAULT now(), a view, a PREPARE body): a literal would freeze it.
-                _times.RemoveRange(timesBefore, _times.Count - timesBefore);
-                _flags |= StatementFlags.StoredTimeFunctions;
+                // A stored definition (DEFAULT now(), a view, a PREPARE body): a literal would freeze it. Only the
+                // parts an ALTER TABLE evaluates now (an added column's DEFAULT, USING) keep theirs.
+                var stored = 0;
+                for (var t = _times.Count - 1; t >= timesBefore; t--)
+                {
+                    if (!Evaluated(info, _times[t]))
+                    {
+                        _times.RemoveAt(t);
+                        stored++;
+                    }
+                }
+
+                if (stored > 0)
+                {
+                    _flags |= StatementFlags.StoredTimeFunctions;
+                }
+
+                AddRestoredDefaults(info, timesBefore);
             }
 
             if (_count++ == 0)
@@ -230,6 +246,46 @@ internal static class StatementClassifier
                 if (!_insertTables.Contains(table))
                 {
                     _insertTables.Add(table);
+                }
+            }
+        }
+
+        private static bool Evaluated(in StatementInfo info, TimeFunctionSpan span)
+        {
+            if (info.EvaluatedRanges is not { } ranges)
+            {
+                return false;
+            }
+
+            foreach (var (start, end) in ranges)
+            {
+                if (span.Start >= start && span.Start + span.Length <= end)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The added columns whose DEFAULT kept a time function: the others must restore it.</summary>
+        private void AddRestoredDefaults(in StatementInfo info, int timesBefore)
+        {
+            if (info.RestoredDefaults is not { } restores || _times is null)
+            {
+                return;
+            }
+
+            foreach (var restore in restores)
+            {
+                for (var t = timesBefore; t < _times.Count; t++)
+                {
+                    if (_times[t].Start >= restore.ExpressionStart
+                        && _times[t].Start < restore.ExpressionStart + restore.ExpressionLength)
+                    {
+                        (_restores ??= []).Add(restore);
+                        break;
+                    }
                 }
             }
         }
@@ -270,7 +326,8 @@ internal static class StatementClassifier
                 _firstKeyword,
                 _count,
                 // Several statements may call the same name, stored in one and evaluated in another: all count.
-                _count == 1 ? _evaluated?.ToArray() : null);
+                _count == 1 ? _evaluated?.ToArray() : null,
+                _restores?.ToArray());
         }
     }
 }

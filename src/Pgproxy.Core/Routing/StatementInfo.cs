@@ -23,6 +23,15 @@ internal struct StatementInfo
     public bool StoresCalls;
 
     /// <summary>
+    /// In a statement that otherwise only stores its expressions (ALTER TABLE), the character ranges that are
+    /// evaluated as it runs (see <see cref="AlterTableExpressions"/>): time functions there are rewritten.
+    /// </summary>
+    public List<(int Start, int End)>? EvaluatedRanges;
+
+    /// <summary>Added columns whose DEFAULT fills existing rows (see <see cref="RestoredDefault"/>).</summary>
+    public List<RestoredDefault>? RestoredDefaults;
+
+    /// <summary>
     /// The statement names functions without calling them (DROP FUNCTION f(int), g(text); GRANT EXECUTE ON
     /// FUNCTION f(int)): its <c>name(</c> patterns are signatures, not calls.
     /// </summary>

@@ -100,6 +100,7 @@ internal static partial class StatementParser
         };
         var info = StatementInfo.Of(outside ? StatementKind.WriteOutsideTransaction : StatementKind.Write);
         info.StoresCalls = OnlyStoresCalls(st, i + 1);
+        AlterTableExpressions.Find(st, i, ref info.EvaluatedRanges, ref info.RestoredDefaults);
         return info;
     }
 

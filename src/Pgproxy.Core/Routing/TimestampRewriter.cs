@@ -52,6 +52,46 @@ internal static class TimestampRewriter
         return result.Append(sql, copied, sql.Length - copied).ToString();
     }
 
+    /// <summary>
+    /// Appends <c>, ALTER COLUMN c SET DEFAULT expression</c> to each ALTER TABLE that adds a column with a time-based
+    /// default (see <see cref="RestoredDefault"/>), and moves the spans behind an insertion along with the text.
+    /// </summary>
+    public static string RestoreDefaults(string sql, IReadOnlyList<TimeFunctionSpan> spans,
+        IReadOnlyList<RestoredDefault> restores, out IReadOnlyList<TimeFunctionSpan> moved)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(spans);
+        ArgumentNullException.ThrowIfNull(restores);
+        moved = spans;
+        if (restores.Count == 0)
+        {
+            return sql;
+        }
+
+        var result = new StringBuilder(sql.Length + (restores.Count * 64));
+        var shifted = new List<TimeFunctionSpan>(spans);
+        var copied = 0;
+        foreach (var restore in restores)
+        {
+            result.Append(sql, copied, restore.InsertAt - copied);
+            copied = restore.InsertAt;
+            var before = result.Length;
+            result.Append(", ALTER COLUMN ").Append(restore.Column).Append(" SET DEFAULT ")
+                .Append(sql, restore.ExpressionStart, restore.ExpressionLength);
+            var added = result.Length - before;
+            for (var i = 0; i < shifted.Count; i++)
+            {
+                if (shifted[i].Start >= restore.InsertAt)
+                {
+                    shifted[i] = shifted[i] with { Start = shifted[i].Start + added };
+                }
+            }
+        }
+
+        moved = shifted;
+        return result.Append(sql, copied, sql.Length - copied).ToString();
+    }
+
     /// <summary>Main's timestamp as an SQL string literal.</summary>
     public static string Literal(string mainNow) => "'" + mainNow.Replace("'", "''", StringComparison.Ordinal) + "'";
 

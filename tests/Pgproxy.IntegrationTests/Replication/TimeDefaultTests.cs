@@ -424,6 +424,30 @@ public sealed class TimeDefaultTests(TwoNodes cluster) : ReplicationTestBase(clu
         Assert.Equal(0, await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT count(*) FROM {table} WHERE created IS NULL"));
     }
 
+    [PostgresFact]
+    public async Task A_column_added_with_a_time_default_gets_mains_time_in_existing_rows_and_keeps_its_expression()
+    {
+        // PostgreSQL fills the existing rows with the default evaluated once, as the ALTER runs: each node would use
+        // its own clock. Simple protocol (psql) and extended (Npgsql) alike.
+        var table = await CreateReplicatedTableAsync("tdefalter", "id int primary key");
+        await ExecuteOnProxyAsync($"INSERT INTO {table} SELECT generate_series(1, 3)");
+        await PsqlAsync($"ALTER TABLE {table} ADD COLUMN created timestamptz NOT NULL DEFAULT now()");
+        await ExecuteOnProxyAsync($"ALTER TABLE {table} ADD COLUMN d date DEFAULT CURRENT_DATE, " +
+                                  "ADD COLUMN later timestamptz DEFAULT now() + interval '1 hour'");
+        await PsqlAsync($"INSERT INTO {table} (id) VALUES (4)");
+
+        Assert.Equal(4, await AssertNodesIdenticalAsync(table, "id"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal("now()|CURRENT_DATE|(now() + '01:00:00'::interval)", await NodeSql.ScalarAsync<string>(node,
+                "SELECT string_agg(pg_get_expr(d.adbin, d.adrelid), '|' ORDER BY a.attnum) FROM pg_attrdef d " +
+                $"JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '{table}'::regclass"));
+        }
+
+        // The three existing rows share the first ALTER's time; the new row has its own, the same on every node.
+        Assert.Equal(2L, await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT count(DISTINCT created) FROM {table}"));
+    }
+
     /// <summary>Runs each statement as its own simple Query through psql, in one session; returns the output.</summary>
     private async Task<string> PsqlAsync(params string[] statements)
     {
