@@ -80,10 +80,15 @@ internal sealed partial class ReplicationSession
             }
             else
             {
-                targets = ReadTarget().AsTargets;
+                targets = (analysis.LocksOnMain ? main : ReadTarget()).AsTargets;
                 if (analysis.Executes)
                 {
                     targets[0].Node.CountSelect();
+                }
+
+                if (analysis.LocksOnMain)
+                {
+                    PinReadsToMain();
                 }
             }
 
@@ -523,6 +528,7 @@ internal sealed partial class ReplicationSession
                     switch (info.Kind)
                     {
                         case StatementKind.Read:
+                            analysis.LocksOnMain |= info.Classification.Flags.HasFlag(StatementFlags.LocksOnMainOnly);
                             break;
                         case StatementKind.Begin:
                             analysis.Replicated = true;
@@ -548,7 +554,7 @@ internal sealed partial class ReplicationSession
                             analysis.RewritesTime |= info.RewritesTime;
                             analysis.Refused ??= _policy.RefusedFunction(info.Classification) is { } function
                                 ? NondeterministicMessage(function)
-                                : refusedDefaults;
+                                : RefusedTiming(info.Classification) ?? refusedDefaults;
                             analysis.LockTable ??= await InsertLockTableAsync(info.Classification);
                             analysis.ChangesFunctions |= info.Classification.FirstKeyword is "CREATE" or "ALTER"
                                 or "DROP";
@@ -740,6 +746,9 @@ internal sealed partial class ReplicationSession
         public bool RewritesTime { get; set; }
 
         public bool ChangesFunctions { get; set; }
+
+        /// <summary>A read that locks rows with SKIP LOCKED or NOWAIT: main alone runs it.</summary>
+        public bool LocksOnMain { get; set; }
 
         public int Completions { get; set; }
 

@@ -27,7 +27,7 @@ internal sealed partial class ReplicationSession
         var defaults = statement is null ? default : await PlanDefaultsAsync(statement, frame);
         if (statement is not null && (_policy.RefusedFunction(statement) is { } function
                 ? NondeterministicMessage(function)
-                : RefusedDefaults(defaults)) is { } refused)
+                : RefusedTiming(statement) ?? RefusedDefaults(defaults)) is { } refused)
         {
             await RefuseAsync(main, "0A000", refused, writeReady: true);
             return;
@@ -408,6 +408,14 @@ internal sealed partial class ReplicationSession
     private const string TimeInsideTransactionControlMessage =
         "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
         "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
+
+    /// <summary>A write choosing its rows with SKIP LOCKED or NOWAIT, under <c>nondeterministic_write = error</c>.</summary>
+    private string? RefusedTiming(StatementClassification statement) =>
+        _policy.RefuseNondeterministic && statement.Flags.HasFlag(StatementFlags.TimingDependentWrite)
+            ? "pgproxy refuses a write whose rows SKIP LOCKED or NOWAIT choose: which rows are unlocked depends on " +
+              "timing and would differ between nodes (nondeterministic_write = error); lock the rows with SELECT … " +
+              "FOR UPDATE SKIP LOCKED first (main alone runs it), then write them by key"
+            : null;
 
     private static string NondeterministicMessage(string function) =>
         $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +

@@ -45,6 +45,10 @@ internal sealed partial class ReplicationSession
 
         switch (kind)
         {
+            case StatementKind.Read when statement.Flags.HasFlag(StatementFlags.LocksOnMainOnly):
+                await RunOnOneAsync(Main, frame, countSelect: true);
+                PinReadsToMain();
+                break;
             case StatementKind.Read:
                 await RunOnOneAsync(ReadTarget(), frame, countSelect: true);
                 break;
@@ -137,6 +141,18 @@ internal sealed partial class ReplicationSession
         }
 
         FinishRequest(link);
+    }
+
+    /// <summary>
+    /// After SELECT … FOR UPDATE SKIP LOCKED (or NOWAIT) ran on main alone: the rest of the transaction reads
+    /// where its rows are locked.
+    /// </summary>
+    private void PinReadsToMain()
+    {
+        if (_clientStatus != TransactionStatus.Idle)
+        {
+            _transactionWrote = true;
+        }
     }
 
     /// <summary>Tells the client the request is done, with the status of the node that answered it.</summary>

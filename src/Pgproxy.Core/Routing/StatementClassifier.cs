@@ -12,7 +12,8 @@ namespace Pgproxy.Core.Routing;
 internal static class StatementClassifier
 {
     private const StatementFlags CombinedFlags = StatementFlags.StrictIsolation | StatementFlags.CopyFromStdin
-        | StatementFlags.CopyToStdout | StatementFlags.ExplainAnalyze | StatementFlags.ReadOnlyTransactionStart;
+        | StatementFlags.CopyToStdout | StatementFlags.ExplainAnalyze | StatementFlags.ReadOnlyTransactionStart
+        | StatementFlags.LocksOnMainOnly | StatementFlags.TimingDependentWrite;
 
     public static StatementClassification Classify(string sql)
     {
@@ -192,6 +193,12 @@ internal static class StatementClassifier
         public void Add(StatementTokens st)
         {
             var info = StatementParser.Classify(st);
+            if (info.Kind == StatementKind.Write
+                && (info.Flags & (StatementFlags.LocksOnMainOnly | StatementFlags.TimingDependentWrite)) == 0
+                && StatementParser.ChoosesRowsByTiming(st) && FirstKeyword(st) != "LOCK")
+            {
+                info.Flags |= StatementFlags.TimingDependentWrite; // UPDATE … WHERE id IN (SELECT … SKIP LOCKED)
+            }
             var timesBefore = _times?.Count ?? 0;
             var namesBefore = _names?.Count ?? 0;
             CallScanner.Scan(st, !info.NamesWithoutCalling, ref _names, ref _times);

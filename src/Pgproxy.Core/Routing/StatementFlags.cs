@@ -43,4 +43,17 @@ internal enum StatementFlags : ushort
     /// literal would freeze the value on the other nodes for good.
     /// </summary>
     StoredTimeFunctions = 512,
+
+    /// <summary>
+    /// SELECT … FOR UPDATE/SHARE … SKIP LOCKED or NOWAIT and nothing else that writes: which rows it locks (or
+    /// whether it fails) depends on what other sessions hold at that instant, which differs between nodes. Only
+    /// main runs it — main orders every writer anyway — so it is classified a read that must go to main.
+    /// </summary>
+    LocksOnMainOnly = 1024,
+
+    /// <summary>
+    /// A write whose rows are chosen with SKIP LOCKED or NOWAIT (UPDATE … WHERE id IN (SELECT … SKIP LOCKED)):
+    /// each node would change the rows it happens to find unlocked.
+    /// </summary>
+    TimingDependentWrite = 2048,
 }

@@ -61,8 +61,61 @@ internal static partial class StatementParser
     /// <summary>
     /// SELECT, VALUES, TABLE (and the main part of WITH): a read unless something in it writes or locks.
     /// </summary>
-    private static StatementInfo Query(StatementTokens st) =>
-        StatementInfo.Of(QueryWrites(st) ? StatementKind.Write : StatementKind.Read, evaluatesNow: true);
+    private static StatementInfo Query(StatementTokens st)
+    {
+        if (!QueryWrites(st))
+        {
+            return StatementInfo.Of(StatementKind.Read, evaluatesNow: true);
+        }
+
+        var waitPolicy = ChoosesRowsByTiming(st);
+        var info = StatementInfo.Of(waitPolicy && !QueryModifies(st) ? StatementKind.Read : StatementKind.Write,
+            evaluatesNow: true);
+        if (waitPolicy)
+        {
+            info.Flags = info.Kind == StatementKind.Read
+                ? StatementFlags.LocksOnMainOnly
+                : StatementFlags.TimingDependentWrite;
+        }
+
+        return info;
+    }
+
+    /// <summary>A row-locking clause with SKIP LOCKED or NOWAIT anywhere in the statement.</summary>
+    internal static bool ChoosesRowsByTiming(StatementTokens st)
+    {
+        for (var i = 0; i < st.Count; i++)
+        {
+            if (st.Is(i, SqlTokenKind.Word)
+                && ((st.TextOf(i).Equals("skip", StringComparison.OrdinalIgnoreCase) && st.Is(i + 1, SqlTokenKind.Word)
+                     && st.TextOf(i + 1).Equals("locked", StringComparison.OrdinalIgnoreCase))
+                    || st.TextOf(i).Equals("nowait", StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when a query-shaped statement changes data (INTO, or a data-modifying CTE), locks aside.</summary>
+    private static bool QueryModifies(StatementTokens st)
+    {
+        var tokens = st.Tokens;
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            if (tokens[i].Keyword is SqlKeyword.Into or SqlKeyword.Insert or SqlKeyword.Update or SqlKeyword.Delete
+                    or SqlKeyword.Merge
+                && (i == 0 || tokens[i - 1].Kind != SqlTokenKind.Dot)
+                && !(tokens[i].Keyword == SqlKeyword.Update && i > 0 && tokens[i - 1].Keyword is SqlKeyword.For
+                    or SqlKeyword.Key or SqlKeyword.No))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// True when a query-shaped statement writes or takes row locks: SELECT … INTO, FOR UPDATE / FOR NO KEY

@@ -67,7 +67,6 @@ public sealed class StatementKindTests
     [InlineData("SELECT * FROM t FOR NO KEY UPDATE")]
     [InlineData("SELECT * FROM t FOR SHARE")]
     [InlineData("SELECT * FROM t FOR KEY SHARE")]
-    [InlineData("SELECT * FROM t FOR UPDATE OF t SKIP LOCKED")]
     [InlineData("SELECT * FROM (SELECT * FROM t FOR UPDATE) s")]
     [InlineData("(SELECT * FROM t FOR UPDATE)")]
     [InlineData("SELECT a INTO t2 FROM t")]
