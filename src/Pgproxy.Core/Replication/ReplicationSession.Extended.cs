@@ -37,11 +37,6 @@ internal sealed partial class ReplicationSession
     {
         try
         {
-            if (_othersOwe && await SettleOrRefuseAsync(writeReady: sync))
-            {
-                return;
-            }
-
             RewriteAdminParses();
             var analysis = await AnalyzeGroupAsync();
             _requestClass = ClassOf(analysis);
@@ -90,6 +85,12 @@ internal sealed partial class ReplicationSession
                 {
                     PinReadsToMain();
                 }
+            }
+
+            if (_othersOwe && !GroupPassesOwedAnswers(targets, sync, analysis)
+                && await SettleOrRefuseAsync(writeReady: sync))
+            {
+                return;
             }
 
             if (sync)
@@ -152,6 +153,22 @@ internal sealed partial class ReplicationSession
         }
     }
 
+    /// <summary>
+    /// A group that need not wait for the others' owed answers (see the simple protocol's ReadsFromMain and
+    /// PassesOwedAnswers): one on main alone, or a plain DML group of the client's transaction, whose answers from
+    /// the others simply join the owed ones (RunGroupReplicatedAsync settles first when they may not).
+    /// </summary>
+    private bool GroupPassesOwedAnswers(NodeLink[] targets, bool sync, in GroupAnalysis analysis)
+    {
+        if (targets.Length == 1)
+        {
+            return targets[0] == MainOrNull && !targets[0].Owes;
+        }
+
+        return sync && analysis.Writes && !analysis.NotPlainDml && !analysis.EndsTransaction
+               && !analysis.HasTransactionControl && _clientStatus == TransactionStatus.InTransaction && !Main.Owes;
+    }
+
     /// <summary>A group that only reads (or a failed transaction's): one node answers everything.</summary>
     private async Task RunGroupOnAsync(NodeLink link, bool sync, GroupAnalysis analysis)
     {
@@ -194,6 +211,17 @@ internal sealed partial class ReplicationSession
             return;
         }
 
+        var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
+                       && _clientStatus == TransactionStatus.InTransaction;
+        var passes = deferred && !analysis.NotPlainDml && WithinOwedLimits(others, _forwardedBytes - answerStart);
+        if (!passes && _othersOwe && await SettleAsync() is { } late)
+        {
+            // The others diverged on an earlier statement of this transaction: it fails everywhere before this
+            // group reaches them.
+            await RaiseEverywhereAsync(main, others, "XX001", late, writeReady: sync);
+            return;
+        }
+
         foreach (var other in others)
         {
             other.Summary.Clear();
@@ -201,9 +229,12 @@ internal sealed partial class ReplicationSession
             SendGroup(other, isMain: false, internalTransaction, analysis);
         }
 
-        await FlushOthersAsync(others);
-        if (sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
-            && _clientStatus == TransactionStatus.InTransaction)
+        if (!passes || HeldBackBytes(others) >= MaxHeldBackBytes)
+        {
+            await FlushOthersAsync(others);
+        }
+
+        if (deferred)
         {
             // Inside the client's transaction: the others' answers are compared later (see Defer).
             Defer(main, others, _forwardedBytes - answerStart);
@@ -522,8 +553,11 @@ internal sealed partial class ReplicationSession
                     analysis.Completions++;
                     if (info is null)
                     {
+                        analysis.NotPlainDml = true;
                         break;
                     }
+
+                    analysis.NotPlainDml |= info.Kind != StatementKind.Write || !IsPlainDml(info.Classification);
 
                     switch (info.Kind)
                     {
@@ -746,6 +780,9 @@ internal sealed partial class ReplicationSession
         public bool RewritesTime { get; set; }
 
         public bool ChangesFunctions { get; set; }
+
+        /// <summary>Some Execute of the group is not plain DML (see IsPlainDml): its others' answers are settled.</summary>
+        public bool NotPlainDml { get; set; }
 
         /// <summary>A read that locks rows with SKIP LOCKED or NOWAIT: main alone runs it.</summary>
         public bool LocksOnMain { get; set; }

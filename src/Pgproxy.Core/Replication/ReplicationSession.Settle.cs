@@ -59,13 +59,20 @@ internal sealed partial class ReplicationSession
     /// on a lock whose release pgproxy has not sent. Bounded in count and in answer bytes, so the answers always
     /// fit in the socket buffers while pgproxy is still sending.
     /// </summary>
-    private bool MayOweMore(StatementClassification statement, NodeLink[] others, long answerBytes)
+    private bool MayOweMore(StatementClassification statement, NodeLink[] others, long answerBytes) =>
+        IsPlainDml(statement) && WithinOwedLimits(others, answerBytes);
+
+    /// <summary>INSERT/UPDATE/DELETE/MERGE calling no function: it can only take locks, never give them up.</summary>
+    private static bool IsPlainDml(StatementClassification statement) =>
+        (statement.Flags & (StatementFlags.CopyFromStdin | StatementFlags.MultiStatement
+                            | StatementFlags.TransactionControlInside | StatementFlags.TimingDependentWrite)) == 0
+        && statement.FunctionNames.Count == 0
+        && statement.FirstKeyword is "INSERT" or "UPDATE" or "DELETE" or "MERGE";
+
+    /// <summary>True while the others may owe one more answer of <paramref name="answerBytes"/>.</summary>
+    private bool WithinOwedLimits(NodeLink[] others, long answerBytes)
     {
-        if ((statement.Flags & (StatementFlags.CopyFromStdin | StatementFlags.MultiStatement
-                                | StatementFlags.TransactionControlInside)) != 0
-            || statement.FunctionNames.Count > 0
-            || statement.FirstKeyword is not ("INSERT" or "UPDATE" or "DELETE" or "MERGE")
-            || _owedAnswerBytes + answerBytes > MaxOwedAnswerBytes)
+        if (_owedAnswerBytes + answerBytes > MaxOwedAnswerBytes)
         {
             return false;
         }

@@ -5,15 +5,17 @@ using Pgproxy.TestUtilities.Postgres;
 namespace Pgproxy.IntegrationTests.Replication;
 
 /// <summary>
-/// Writes inside the client's transaction over the simple query protocol (psql, pgbench): the other nodes get
+/// Writes inside the client's transaction (psql, pgbench; simple and extended protocol): the other nodes get
 /// them without pgproxy waiting for their answers — held back and sent together at the latest with the COMMIT —
 /// and are still ordered by main, compared before anything commits, and rolled back with savepoints.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
 public sealed class TransactionWriteTests(TwoNodes cluster) : ReplicationTestBase(cluster)
 {
-    [PostgresFact]
-    public async Task Conflicting_transactions_of_several_writes_from_16_clients_leave_identical_nodes()
+    [PostgresTheory]
+    [InlineData("simple")]
+    [InlineData("prepared")]
+    public async Task Conflicting_transactions_of_several_writes_from_16_clients_leave_identical_nodes(string mode)
     {
         // Four hot rows in two pairs; a transaction updates both rows of a pair (lower id first, so main sees no
         // deadlock), upserts and deletes in another table: the others run each transaction's writes in one go at
@@ -35,7 +37,7 @@ public sealed class TransactionWriteTests(TwoNodes cluster) : ReplicationTestBas
             ""));
         try
         {
-            var run = await PgTools.PgbenchAsync(Proxy.Port, "-n", "-M", "simple", "-c", "16", "-j", "2", "-t", "40",
+            var run = await PgTools.PgbenchAsync(Proxy.Port, "-n", "-M", mode, "-c", "16", "-j", "2", "-t", "40",
                 "-f", script);
             Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
             Assert.Contains("number of failed transactions: 0", run.StdOut, StringComparison.Ordinal);
