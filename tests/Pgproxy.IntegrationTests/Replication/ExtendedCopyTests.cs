@@ -104,7 +104,8 @@ public sealed class ExtendedCopyTests(TwoNodes cluster) : ReplicationTestBase(cl
 
         await AssertSessionUsableAsync(client);
         Assert.Equal(4, await AssertNodesIdenticalAsync(table, "id"));
-        Assert.Equal(0, await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT count(*) FROM {table} WHERE created IS NULL"));
+        Assert.Equal(0, await NodeSql.ScalarAsync<long>(Nodes[1],
+            $"SELECT count(*) FROM {table} WHERE created IS NULL"));
     }
 
     private async Task<RawPgClient> ConnectToProxyAsync()
@@ -121,7 +122,8 @@ public sealed class ExtendedCopyTests(TwoNodes cluster) : ReplicationTestBase(cl
     private static async Task<string> StartCopyAsync(RawPgClient client, string sql, bool describe, int firstId = 1)
     {
         byte[][] start = describe
-            ? [RawPgClient.Parse(sql), RawPgClient.Bind(), RawPgClient.Describe(), RawPgClient.Execute(), RawPgClient.Sync()]
+            ? [RawPgClient.Parse(sql), RawPgClient.Bind(), RawPgClient.Describe(), RawPgClient.Execute(),
+                RawPgClient.Sync()]
             : [RawPgClient.Parse(sql), RawPgClient.Bind(), RawPgClient.Execute(), RawPgClient.Sync()];
         await client.SendAsync(start);
         var answers = RawPgClient.Types(await client.ReadUntilAsync('G', 'Z'));
@@ -134,7 +136,8 @@ public sealed class ExtendedCopyTests(TwoNodes cluster) : ReplicationTestBase(cl
         return answers;
     }
 
-    /// <summary>Ends the copy with <paramref name="end"/> and a Sync; returns the answer types, checks the status.</summary>
+    /// <summary>Ends the copy with <paramref name="end"/> and a Sync; returns the answer types, checks the status
+    /// of the ReadyForQuery.</summary>
     private static async Task<string> FinishCopyAsync(RawPgClient client, byte[] end, char status)
     {
         await client.SendAsync(end, RawPgClient.Sync());

@@ -54,11 +54,12 @@ internal sealed class RawPgClient : IAsyncDisposable
         return frame;
     }
 
-    /// <summary>An extended-protocol Parse of <paramref name="sql"/> as <paramref name="statement"/>, no parameter types.</summary>
+    /// <summary>A Parse of <paramref name="sql"/> as <paramref name="statement"/>, no parameter types.</summary>
     public static byte[] Parse(string sql, string statement = "") =>
         Message('P', [.. CString(statement), .. CString(sql), 0, 0]);
 
-    /// <summary>A Bind of <paramref name="statement"/> to <paramref name="portal"/>: no parameters, text results.</summary>
+    /// <summary>A Bind of <paramref name="statement"/> to <paramref name="portal"/>: no parameters, text results.
+    /// </summary>
     public static byte[] Bind(string statement = "", string portal = "") =>
         Message('B', [.. CString(portal), .. CString(statement), 0, 0, 0, 0, 0, 0]);
 
