@@ -48,19 +48,34 @@ internal sealed partial class ReplicationSession
             return default;
         }
 
-        if (statement.Flags.HasFlag(StatementFlags.CopyFromStdin) && statement.CopyTable is { } copyTable)
+        if (statement.Flags.HasFlag(StatementFlags.CopyFromStdin))
         {
-            var text = Encoding.UTF8.GetString(QueryText(frame.Span));
-            if (!CopyDefaultsPlan.ListsColumns(text))
-            {
-                return default;
-            }
-
-            var table = await TableDefaultsAsync(copyTable);
-            return table.Diverges ? new DefaultsPlan(null, CopyDefaultsPlan.Analyze(text, copyTable, table)) : default;
+            return new DefaultsPlan(null, await PlanCopyDefaultsAsync(statement, frame, isParse: false));
         }
 
         return new DefaultsPlan(await PlanInsertDefaultsAsync(statement, frame, isParse: false), null);
+    }
+
+    /// <summary>
+    /// The plan for a COPY FROM STDIN (a Query or a Parse message) that lists its columns and leaves out one whose
+    /// default diverges; null when it leaves nothing to the nodes.
+    /// </summary>
+    private async ValueTask<CopyDefaultsPlan?> PlanCopyDefaultsAsync(StatementClassification statement,
+        ReadOnlyMemory<byte> frame, bool isParse)
+    {
+        if (statement.CopyTable is not { } copyTable)
+        {
+            return null;
+        }
+
+        var text = FrameText(frame.Span, isParse);
+        if (!CopyDefaultsPlan.ListsColumns(text))
+        {
+            return null;
+        }
+
+        var table = await TableDefaultsAsync(copyTable);
+        return table.Diverges ? CopyDefaultsPlan.Analyze(text, copyTable, table) : null;
     }
 
     /// <summary>

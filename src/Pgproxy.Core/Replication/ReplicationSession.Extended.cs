@@ -132,7 +132,7 @@ internal sealed partial class ReplicationSession
                 }
             }
 
-            if (sync)
+            if (sync && !_copyAteSync)
             {
                 _unsyncedMask = 0;
             }
@@ -146,6 +146,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
+            _copyAteSync = false;
             _group.Clear();
             _defined.Clear();
             _referenced.Clear();
@@ -186,8 +187,14 @@ internal sealed partial class ReplicationSession
     {
         var main = targets[0];
         var others = targets[1..];
-        var internalTransaction = sync && analysis.Writes && !analysis.HasTransactionControl
+        var internalTransaction = (sync || analysis.CopiesIn) && analysis.Writes && !analysis.HasTransactionControl
                                   && _clientStatus == TransactionStatus.Idle && (_unsyncedMask & main.Bit) == 0;
+        if (analysis.CopiesIn)
+        {
+            await RunGroupCopyInAsync(main, others, sync, internalTransaction, analysis);
+            return;
+        }
+
         SendGroup(main, isMain: true, internalTransaction, analysis);
         main.Summary.Clear();
         main.SwallowedError = null;
@@ -408,18 +415,27 @@ internal sealed partial class ReplicationSession
             }
         }
 
+        if (isMain && analysis.CopyPlan is { } copyPlan)
+        {
+            // Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
+            _mainDefaults = null;
+            if (canInjectQueries)
+            {
+                link.Inject(InjectedQueries.Encode(copyPlan.ValuesQuery), InjectedReply.DefaultsQueryCycle);
+            }
+        }
+
         link.FlushPendingCloses();
-        var rewrite = !isMain && _mainNow is not null;
         foreach (var (name, info) in _referenced)
         {
-            if (rewrite && info.RewritesTime)
+            if (!isMain && OthersParseFrame(info.ParseFrame, info) is { } rewritten)
             {
                 if ((info.ParsedOn & link.Bit) != 0)
                 {
                     link.Inject(CloseFrame(name), InjectedReply.CloseComplete);
                 }
 
-                link.Inject(RewriteParseFrame(info.ParseFrame, info, _mainNow!), InjectedReply.ParseComplete);
+                link.Inject(rewritten, InjectedReply.ParseComplete);
                 info.ParsedOn |= link.Bit;
             }
             else if ((info.ParsedOn & link.Bit) == 0)
@@ -436,9 +452,9 @@ internal sealed partial class ReplicationSession
             if (frame.Type == FrontendMessageType.Parse && DefinedInfo(frame) is { } info)
             {
                 info.ParsedOn |= link.Bit;
-                if (rewrite && info.RewritesTime)
+                if (!isMain && OthersParseFrame(_group.Frame(frame), info) is { } rewritten)
                 {
-                    output.Write(RewriteParseFrame(_group.Frame(frame), info, _mainNow!));
+                    output.Write(rewritten);
                     continue;
                 }
             }
@@ -590,6 +606,19 @@ internal sealed partial class ReplicationSession
                                 ? NondeterministicMessage(function)
                                 : RefusedTiming(info.Classification) ?? refusedDefaults;
                             analysis.LockTable ??= await InsertLockTableAsync(info.Classification);
+                            if (info.Classification.Flags.HasFlag(StatementFlags.CopyFromStdin))
+                            {
+                                analysis.CopiesIn = true;
+                                var copyPlan = await PlanCopyDefaultsAsync(info.Classification, info.ParseFrame,
+                                    isParse: true);
+                                analysis.Refused ??= _policy.RefuseNondeterministic ? copyPlan?.Refusal : null;
+                                if (copyPlan is { Columns.Count: > 0 })
+                                {
+                                    analysis.CopyPlan = copyPlan;
+                                    analysis.CopyStatement = info;
+                                }
+                            }
+
                             analysis.ChangesFunctions |= info.Classification.FirstKeyword is "CREATE" or "ALTER"
                                 or "DROP";
                             break;
@@ -743,7 +772,8 @@ internal sealed partial class ReplicationSession
     /// The Parse message with main's timestamp in place of now() and CURRENT_*, and of the defaults the INSERT
     /// leaves out; parameters stay as they are.
     /// </summary>
-    private static byte[] RewriteParseFrame(ReadOnlySpan<byte> frame, PreparedStatementInfo info, string now)
+    private static byte[] RewriteParseFrame(ReadOnlySpan<byte> frame, IReadOnlyList<TimeFunctionSpan> spans,
+        DefaultsRewrite? defaults, string? now, IReadOnlyList<RestoredDefault> restores)
     {
         var body = frame[5..];
         var offset = 0;
@@ -752,8 +782,7 @@ internal sealed partial class ReplicationSession
         var query = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
         var rest = body[offset..];
         var rewritten = Encoding.UTF8.GetBytes(
-            RewriteForOthers(Encoding.UTF8.GetString(query), info.Classification.TimeFunctions, info.Defaults, now,
-                info.Classification.RestoredDefaults));
+            RewriteForOthers(Encoding.UTF8.GetString(query), spans, defaults, now, restores));
         var length = 4 + name.Length + 1 + rewritten.Length + 1 + rest.Length;
         var result = new byte[length + 1];
         result[0] = (byte)'P';
@@ -786,6 +815,15 @@ internal sealed partial class ReplicationSession
 
         /// <summary>A read that locks rows with SKIP LOCKED or NOWAIT: main alone runs it.</summary>
         public bool LocksOnMain { get; set; }
+
+        /// <summary>The group executes a COPY FROM STDIN: its data follows once main answers CopyInResponse.</summary>
+        public bool CopiesIn { get; set; }
+
+        /// <summary>Defaults the COPY leaves out that the others must get main's values of.</summary>
+        public CopyDefaultsPlan? CopyPlan { get; set; }
+
+        /// <summary>The statement the COPY runs, whose text the others get with the columns added.</summary>
+        public PreparedStatementInfo? CopyStatement { get; set; }
 
         public int Completions { get; set; }
 

@@ -17,8 +17,9 @@ namespace Pgproxy.Core.Replication;
 /// queue on main's locks and reach the others in the same order (DESIGN §3). Unlike the single-node pumps it is
 /// sequential per request: a write must see main's answer before the others get it.
 /// Partials: <c>.Simple</c> (Query messages), <c>.Extended</c> (Parse…Sync groups), <c>.Copy</c> (COPY FROM
-/// STDIN fan-out), <c>.Fanout</c> (write path, comparison, internal transaction), <c>.Transactions</c>
-/// (BEGIN/COMMIT/ROLLBACK), <c>.Replies</c> (reading a node's replies), <c>.Log</c>.
+/// STDIN fan-out), <c>.ExtendedCopy</c> (COPY FROM STDIN through Parse/Bind/Execute), <c>.Fanout</c> (write
+/// path, comparison, internal transaction), <c>.Transactions</c> (BEGIN/COMMIT/ROLLBACK), <c>.Replies</c> (reading
+/// a node's replies), <c>.Log</c>.
 /// </summary>
 internal sealed partial class ReplicationSession
 {
@@ -168,6 +169,11 @@ internal sealed partial class ReplicationSession
 
             var frame = buffer.Slice(0, header.TotalLength);
             buffer = buffer.Slice(header.TotalLength);
+            if (_discardUntilSync && header.Type is not (FrontendMessageType.Sync or FrontendMessageType.Terminate))
+            {
+                continue; // after a failed extended-protocol COPY, as PostgreSQL does
+            }
+
             switch (header.Type)
             {
                 case FrontendMessageType.Terminate:
@@ -179,6 +185,7 @@ internal sealed partial class ReplicationSession
                     CopyFrame(frame);
                     return ClientAction.FunctionCall;
                 case FrontendMessageType.Sync:
+                    _discardUntilSync = false;
                     _group.Add(frame, header.Type);
                     return ClientAction.Sync;
                 case FrontendMessageType.Flush:

@@ -54,6 +54,32 @@ internal sealed class RawPgClient : IAsyncDisposable
         return frame;
     }
 
+    /// <summary>A Parse of <paramref name="sql"/> as <paramref name="statement"/>, no parameter types.</summary>
+    public static byte[] Parse(string sql, string statement = "") =>
+        Message('P', [.. CString(statement), .. CString(sql), 0, 0]);
+
+    /// <summary>A Bind of <paramref name="statement"/> to <paramref name="portal"/>: no parameters, text results.
+    /// </summary>
+    public static byte[] Bind(string statement = "", string portal = "") =>
+        Message('B', [.. CString(portal), .. CString(statement), 0, 0, 0, 0, 0, 0]);
+
+    /// <summary>A Describe of a portal ('P') or a statement ('S').</summary>
+    public static byte[] Describe(char what = 'P', string name = "") => Message('D', [(byte)what, .. CString(name)]);
+
+    /// <summary>An Execute of <paramref name="portal"/> with no row limit.</summary>
+    public static byte[] Execute(string portal = "") => Message('E', [.. CString(portal), 0, 0, 0, 0]);
+
+    public static byte[] Sync() => Message('S', []);
+
+    public static byte[] CopyData(string text) => Message('d', Encoding.UTF8.GetBytes(text));
+
+    public static byte[] CopyDone() => Message('c', []);
+
+    public static byte[] CopyFail(string reason) => Message('f', CString(reason));
+
+    /// <summary>Several messages in one write, as a pipelining driver sends them.</summary>
+    public Task SendAsync(params byte[][] messages) => SendAsync(messages.SelectMany(m => m).ToArray());
+
     public async Task SendAsync(byte[] bytes)
     {
         await _stream.WriteAsync(bytes);
@@ -113,6 +139,29 @@ internal sealed class RawPgClient : IAsyncDisposable
         throw new InvalidOperationException("connection closed before ReadyForQuery");
     }
 
+    /// <summary>
+    /// Reads messages up to and including the first one whose type is in <paramref name="stops"/>; unlike
+    /// <see cref="ReadUntilReadyAsync"/> an ErrorResponse is returned, not thrown. A hang fails with a timeout.
+    /// </summary>
+    public async Task<List<(char Type, byte[] Body)>> ReadUntilAsync(params char[] stops)
+    {
+        var messages = new List<(char, byte[])>();
+        while (await ReadMessageAsync() is { } message)
+        {
+            messages.Add(message);
+            if (stops.Contains(message.Type))
+            {
+                return messages;
+            }
+        }
+
+        throw new InvalidOperationException("connection closed before " + string.Join("/", stops));
+    }
+
+    /// <summary>The message types of <paramref name="messages"/> as a string ("12GCZ"), notices left out.</summary>
+    public static string Types(IEnumerable<(char Type, byte[] Body)> messages) =>
+        new([.. messages.Select(m => m.Type).Where(t => t != 'N')]);
+
     /// <summary>Everything the server sends until it closes the connection (fails if it stays open).</summary>
     public async Task<List<(char Type, byte[] Body)>> ReadToEndAsync()
     {
@@ -150,6 +199,17 @@ internal sealed class RawPgClient : IAsyncDisposable
         await _stream.DisposeAsync();
         _tcp.Dispose();
     }
+
+    private static byte[] Message(char type, byte[] body)
+    {
+        var frame = new byte[5 + body.Length];
+        frame[0] = (byte)type;
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), 4 + body.Length);
+        body.CopyTo(frame, 5);
+        return frame;
+    }
+
+    private static byte[] CString(string text) => [.. Encoding.UTF8.GetBytes(text), 0];
 
     private static byte[] WithLength(byte[] body)
     {

@@ -1,0 +1,249 @@
+using System.Buffers;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>
+    /// The current group's COPY went into copy-in mode on the nodes, which ignores the group's Sync: they stay
+    /// unsynced until the client's next Sync, which it sends after CopyDone.
+    /// </summary>
+    private bool _copyAteSync;
+
+    /// <summary>
+    /// An extended-protocol COPY failed: PostgreSQL discards what the client sends up to its next Sync. pgproxy
+    /// already synced the nodes itself (to roll back its internal transaction), so it drops those messages.
+    /// </summary>
+    private bool _discardUntilSync;
+
+    /// <summary>The statement whose Parse the other nodes get with main's values of the COPY's defaults.</summary>
+    private PreparedStatementInfo? _copyRewriteStatement;
+
+    private DefaultsRewrite? _copyRewrite;
+
+    private static readonly byte[] FlushFrame = [(byte)'H', 0, 0, 0, 4];
+
+    /// <summary>
+    /// A group that executes COPY FROM STDIN (DESIGN §3.6). PostgreSQL answers Execute with CopyInResponse and
+    /// ignores the Sync behind it; the data follows, and the only ReadyForQuery answers the client's Sync after
+    /// CopyDone (or CopyFail). So: main gets the group and answers up to CopyInResponse; only then do the others
+    /// get it (with main's values of left-out defaults), and each must reach copy-in too before any data goes
+    /// out; the data streams to all; main's CommandComplete (or error) goes to the client and the others' are
+    /// compared. The internal transaction ends here, others first; the client's Sync comes as a group of its own.
+    /// </summary>
+    private async Task RunGroupCopyInAsync(NodeLink main, NodeLink[] others, bool sync, bool internalTransaction,
+        GroupAnalysis analysis)
+    {
+        var stop = sync ? ReplyStop.UntilReady : ReplyStop.UntilCompletions;
+        SendGroup(main, isMain: true, internalTransaction, analysis);
+        main.Summary.Clear();
+        main.SwallowedError = null;
+        await FlushLinkAsync(main);
+        _completionsLeft = analysis.Completions;
+        if (await ReadRepliesAsync(main, forward: true, summarize: true, stop) != ReplyEnd.CopyIn)
+        {
+            // Main refused it before any data: the others never see it.
+            await EndRefusedCopyAsync(main, sync, internalTransaction);
+            return;
+        }
+
+        await _client.Output.FlushAsync();
+        var appender = analysis.CopyPlan is { } plan ? CreateCopyAppender(plan) : null;
+        _copyRewriteStatement = appender is null ? null : analysis.CopyStatement;
+        _copyRewrite = analysis.CopyPlan?.Statement;
+        foreach (var other in others)
+        {
+            other.Summary.Clear();
+            other.SwallowedError = null;
+            SendGroup(other, isMain: false, internalTransaction, analysis);
+        }
+
+        _copyRewriteStatement = null;
+        _copyRewrite = null;
+        await FlushOthersAsync(others);
+        await AwaitOthersCopyInAsync(others, analysis, stop);
+        await CopyInAsync([main, .. others], main, appender);
+        await FlushCopyOutcomeAsync(main, others);
+
+        // Main's answer to CopyDone or CopyFail: CommandComplete or ErrorResponse, no ReadyForQuery.
+        await ReadCopyOutcomeAsync(main, forward: true);
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                await ReadCopyOutcomeAsync(other, forward: false);
+            }
+        }
+
+        if (_clientStatus != TransactionStatus.Idle)
+        {
+            _transactionWrote = true;
+        }
+
+        if (main.Summary.HasError)
+        {
+            await EndFailedCopyAsync(main, others, internalTransaction);
+            return;
+        }
+
+        var mismatch = CompareWithMain(main, others);
+        _copyAteSync = true;
+        if (internalTransaction)
+        {
+            await EndInternalTransactionAsync(main, others, commit: mismatch is null);
+            if (mismatch is not null)
+            {
+                BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", "XX001", mismatch);
+            }
+        }
+        else if (mismatch is not null
+                 && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
+        {
+            // Inside a transaction block: fail it on every node alike (the error reaches the client now, its
+            // ReadyForQuery after its Sync).
+            await RaiseEverywhereAsync(main, others, "XX001", mismatch, writeReady: false);
+        }
+    }
+
+    /// <summary>
+    /// Each other node's answer up to its CopyInResponse. A node that refuses the COPY main started cannot be kept
+    /// in step with the data that follows: it has diverged and is taken out.
+    /// </summary>
+    private async Task AwaitOthersCopyInAsync(NodeLink[] others, GroupAnalysis analysis, ReplyStop stop)
+    {
+        foreach (var other in others)
+        {
+            if (other.Detached)
+            {
+                continue;
+            }
+
+            try
+            {
+                _completionsLeft = analysis.Completions;
+                if (await ReadRepliesAsync(other, forward: false, summarize: true, stop) != ReplyEnd.CopyIn)
+                {
+                    Degenerate(other, $"it refused the COPY main started: {other.Summary}");
+                }
+            }
+            catch (Exception e) when (IsNodeFailure(e))
+            {
+                Degenerate(other, "read failed: " + e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL buffers the CommandComplete that answers CopyDone until a Sync or Flush (an error goes out at
+    /// once); the client's Sync went by during copy-in and its next one is still to come, so each node gets a
+    /// Flush, which answers nothing and changes no state.
+    /// </summary>
+    private async Task FlushCopyOutcomeAsync(NodeLink main, NodeLink[] others)
+    {
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                other.Output.Write(FlushFrame);
+            }
+        }
+
+        await FlushOthersAsync(others);
+        main.Output.Write(FlushFrame);
+        await FlushLinkAsync(main);
+    }
+
+    /// <summary>Reads one node's CommandComplete or ErrorResponse that ends its copy-in.</summary>
+    private async Task ReadCopyOutcomeAsync(NodeLink link, bool forward)
+    {
+        _completionsLeft = 1;
+        if (forward)
+        {
+            await ReadRepliesAsync(link, forward: true, summarize: true, ReplyStop.UntilCompletions);
+            return;
+        }
+
+        try
+        {
+            await ReadRepliesAsync(link, forward: false, summarize: true, ReplyStop.UntilCompletions);
+        }
+        catch (Exception e) when (IsNodeFailure(e))
+        {
+            Degenerate(link, "read failed: " + e.Message);
+        }
+    }
+
+    /// <summary>Main refused the COPY before copy-in (no such table…): as for any refused write.</summary>
+    private async Task EndRefusedCopyAsync(NodeLink main, bool sync, bool internalTransaction)
+    {
+        if (internalTransaction)
+        {
+            main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+            await FlushLinkAsync(main);
+            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        }
+
+        if (sync)
+        {
+            FinishRequest(main);
+        }
+    }
+
+    /// <summary>
+    /// The COPY failed on main (CopyFail, bad data): every node now discards messages until a Sync. pgproxy gives
+    /// each its Sync at once and rolls its internal transaction back everywhere, then drops the client's messages up
+    /// to the client's own Sync, as PostgreSQL would. Outside any transaction block a node that did not fail would
+    /// commit what main did not: it has diverged.
+    /// </summary>
+    private async Task EndFailedCopyAsync(NodeLink main, NodeLink[] others, bool internalTransaction)
+    {
+        foreach (var other in others)
+        {
+            if (!other.Detached && !other.Summary.HasError && !internalTransaction
+                && other.Status == TransactionStatus.Idle)
+            {
+                Degenerate(other, $"its COPY succeeded where main's failed: {other.Summary}");
+            }
+        }
+
+        foreach (var link in (NodeLink[])[.. others, main])
+        {
+            if (link.Detached)
+            {
+                continue;
+            }
+
+            link.Inject(SyncFrame, InjectedReply.QueryCycle);
+            if (internalTransaction)
+            {
+                link.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+            }
+        }
+
+        await FlushOthersAsync(others);
+        await DrainOthersAsync(others);
+        await FlushLinkAsync(main);
+        await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        _discardUntilSync = true;
+    }
+
+    /// <summary>
+    /// The Parse a node other than main gets for a statement whose text must differ there (main's timestamp,
+    /// main's values of a COPY's left-out defaults), or null when it gets the client's.
+    /// </summary>
+    private byte[]? OthersParseFrame(ReadOnlySpan<byte> frame, PreparedStatementInfo info)
+    {
+        if (_copyRewrite is { } copy && info == _copyRewriteStatement)
+        {
+            return RewriteParseFrame(frame, [], copy, null, []);
+        }
+
+        return _mainNow is { } now && info.RewritesTime
+            ? RewriteParseFrame(frame, info.Classification.TimeFunctions, info.Defaults, now,
+                info.Classification.RestoredDefaults)
+            : null;
+    }
+}
