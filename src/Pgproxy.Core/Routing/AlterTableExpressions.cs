@@ -20,7 +20,7 @@ internal static class AlterTableExpressions
         }
 
         var k = alter + 2;
-        if (IsWord(st, k, "if") && st.Is(k + 1, SqlKeyword.Exists))
+        if (st.IsWord(k, "if") && st.Is(k + 1, SqlKeyword.Exists))
         {
             k += 2;
         }
@@ -59,22 +59,22 @@ internal static class AlterTableExpressions
     private static void Subcommand(StatementTokens st, int start, int end, int insertAt,
         ref List<(int Start, int End)>? evaluated, ref List<RestoredDefault>? restores)
     {
-        if (IsWord(st, start, "add"))
+        if (st.IsWord(start, "add"))
         {
             var column = start + 1;
-            if (IsWord(st, column, "column"))
+            if (st.IsWord(column, "column"))
             {
                 column++;
             }
 
-            if (IsWord(st, column, "if") && st.Is(column + 1, SqlKeyword.Not) && st.Is(column + 2, SqlKeyword.Exists))
+            if (st.IsWord(column, "if") && st.Is(column + 1, SqlKeyword.Not) && st.Is(column + 2, SqlKeyword.Exists))
             {
                 column += 3;
             }
 
             if (!st.IsName(column) || st.Keyword(column) is SqlKeyword.Constraint or SqlKeyword.Check
-                    or SqlKeyword.Unique or SqlKeyword.Primary || IsWord(st, column, "foreign")
-                || IsWord(st, column, "exclude"))
+                    or SqlKeyword.Unique or SqlKeyword.Primary || st.IsWord(column, "foreign")
+                || st.IsWord(column, "exclude"))
             {
                 return; // a table constraint: stored (and checked, but a literal would change what is stored)
             }
@@ -125,7 +125,7 @@ internal static class AlterTableExpressions
                 || (stopAtConstraint && (st.Keyword(i) is SqlKeyword.Not or SqlKeyword.Check or SqlKeyword.Constraint
                         or SqlKeyword.Unique or SqlKeyword.Primary or SqlKeyword.References or SqlKeyword.Collate
                         or SqlKeyword.Default
-                    || IsWord(st, i, "null") || IsWord(st, i, "generated"))))
+                    || st.IsWord(i, "null") || st.IsWord(i, "generated"))))
             {
                 return i;
             }
@@ -143,16 +143,16 @@ internal static class AlterTableExpressions
             return close < 0 ? st.Count : close;
         }
 
-        if (IsWord(st, i, "case"))
+        if (st.IsWord(i, "case"))
         {
             var depth = 0;
             for (var j = i; j < st.Count; j++)
             {
-                if (IsWord(st, j, "case"))
+                if (st.IsWord(j, "case"))
                 {
                     depth++;
                 }
-                else if (IsWord(st, j, "end") && --depth == 0)
+                else if (st.IsWord(j, "end") && --depth == 0)
                 {
                     return j;
                 }
@@ -163,7 +163,4 @@ internal static class AlterTableExpressions
 
         return i;
     }
-
-    private static bool IsWord(StatementTokens st, int i, string word) =>
-        st.Is(i, SqlTokenKind.Word) && st.TextOf(i).Equals(word, StringComparison.OrdinalIgnoreCase);
 }

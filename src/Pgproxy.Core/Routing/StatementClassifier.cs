@@ -193,9 +193,8 @@ internal static class StatementClassifier
         public void Add(StatementTokens st)
         {
             var info = StatementParser.Classify(st);
-            if (info.Kind == StatementKind.Write
-                && (info.Flags & (StatementFlags.LocksOnMainOnly | StatementFlags.TimingDependentWrite)) == 0
-                && StatementParser.ChoosesRowsByTiming(st) && FirstKeyword(st) != "LOCK")
+            if (info.Kind == StatementKind.Write && StatementParser.ChoosesRowsByTiming(st)
+                && FirstKeyword(st) != "LOCK")
             {
                 info.Flags |= StatementFlags.TimingDependentWrite; // UPDATE … WHERE id IN (SELECT … SKIP LOCKED)
             }

@@ -113,10 +113,7 @@ internal static partial class StatementParser
     {
         for (var k = from; k < st.Count; k++)
         {
-            if (st.Is(k, SqlKeyword.Using)
-                || (st.Is(k, SqlTokenKind.Word)
-                    && (st.TextOf(k).Equals("add", StringComparison.OrdinalIgnoreCase)
-                        || st.TextOf(k).Equals("expression", StringComparison.OrdinalIgnoreCase))))
+            if (st.Is(k, SqlKeyword.Using) || st.IsWord(k, "add") || st.IsWord(k, "expression"))
             {
                 return false;
             }

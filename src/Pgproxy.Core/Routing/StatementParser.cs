@@ -59,26 +59,25 @@ internal static partial class StatementParser
     }
 
     /// <summary>
-    /// SELECT, VALUES, TABLE (and the main part of WITH): a read unless something in it writes or locks.
+    /// SELECT, VALUES, TABLE (and the main part of WITH): a read unless something in it writes or locks. One that
+    /// only locks with SKIP LOCKED or NOWAIT is a read for main alone (see <see cref="StatementFlags.LocksOnMainOnly"/>).
     /// </summary>
     private static StatementInfo Query(StatementTokens st)
     {
-        if (!QueryWrites(st))
+        var (modifies, locks) = QueryEffects(st);
+        if (!modifies && !locks)
         {
             return StatementInfo.Of(StatementKind.Read, evaluatesNow: true);
         }
 
-        var waitPolicy = ChoosesRowsByTiming(st);
-        var info = StatementInfo.Of(waitPolicy && !QueryModifies(st) ? StatementKind.Read : StatementKind.Write,
-            evaluatesNow: true);
-        if (waitPolicy)
+        if (!modifies && ChoosesRowsByTiming(st))
         {
-            info.Flags = info.Kind == StatementKind.Read
-                ? StatementFlags.LocksOnMainOnly
-                : StatementFlags.TimingDependentWrite;
+            var info = StatementInfo.Of(StatementKind.Read, evaluatesNow: true);
+            info.Flags = StatementFlags.LocksOnMainOnly;
+            return info;
         }
 
-        return info;
+        return StatementInfo.Of(StatementKind.Write, evaluatesNow: true); // the classifier flags timing-chosen rows
     }
 
     /// <summary>A row-locking clause with SKIP LOCKED or NOWAIT anywhere in the statement.</summary>
@@ -86,29 +85,7 @@ internal static partial class StatementParser
     {
         for (var i = 0; i < st.Count; i++)
         {
-            if (st.Is(i, SqlTokenKind.Word)
-                && ((st.TextOf(i).Equals("skip", StringComparison.OrdinalIgnoreCase) && st.Is(i + 1, SqlTokenKind.Word)
-                     && st.TextOf(i + 1).Equals("locked", StringComparison.OrdinalIgnoreCase))
-                    || st.TextOf(i).Equals("nowait", StringComparison.OrdinalIgnoreCase)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>True when a query-shaped statement changes data (INTO, or a data-modifying CTE), locks aside.</summary>
-    private static bool QueryModifies(StatementTokens st)
-    {
-        var tokens = st.Tokens;
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            if (tokens[i].Keyword is SqlKeyword.Into or SqlKeyword.Insert or SqlKeyword.Update or SqlKeyword.Delete
-                    or SqlKeyword.Merge
-                && (i == 0 || tokens[i - 1].Kind != SqlTokenKind.Dot)
-                && !(tokens[i].Keyword == SqlKeyword.Update && i > 0 && tokens[i - 1].Keyword is SqlKeyword.For
-                    or SqlKeyword.Key or SqlKeyword.No))
+            if ((st.IsWord(i, "skip") && st.IsWord(i + 1, "locked")) || st.IsWord(i, "nowait"))
             {
                 return true;
             }
@@ -118,26 +95,35 @@ internal static partial class StatementParser
     }
 
     /// <summary>
-    /// True when a query-shaped statement writes or takes row locks: SELECT … INTO, FOR UPDATE / FOR NO KEY
-    /// UPDATE / FOR SHARE / FOR KEY SHARE at any depth, or INSERT/UPDATE/DELETE/MERGE anywhere (a data-modifying
-    /// CTE). Deliberately coarse: an unquoted column named "delete" makes a read a write, never the reverse.
+    /// What a query-shaped statement does beyond reading: <c>Modifies</c> for SELECT … INTO or
+    /// INSERT/UPDATE/DELETE/MERGE anywhere (a data-modifying CTE), <c>Locks</c> for FOR UPDATE / FOR NO KEY UPDATE /
+    /// FOR SHARE / FOR KEY SHARE at any depth. Deliberately coarse: an unquoted column named "delete" makes a read
+    /// a write, never the reverse.
     /// </summary>
-    private static bool QueryWrites(StatementTokens st)
+    private static (bool Modifies, bool Locks) QueryEffects(StatementTokens st)
     {
         var tokens = st.Tokens;
+        bool modifies = false, locks = false;
         for (var i = 0; i < tokens.Length; i++)
         {
             switch (tokens[i].Keyword)
             {
+                case SqlKeyword.For when st.Keyword(i + 1) is SqlKeyword.Share or SqlKeyword.Key or SqlKeyword.No
+                    or SqlKeyword.Update:
+                    locks = true;
+                    break;
+                case SqlKeyword.Update when st.Is(i - 1, SqlKeyword.For)
+                                            || (st.Is(i - 1, SqlKeyword.Key) && st.Is(i - 2, SqlKeyword.No)
+                                                && st.Is(i - 3, SqlKeyword.For)):
+                    break; // FOR [NO KEY] UPDATE: the lock, counted above
                 case SqlKeyword.Into or SqlKeyword.Insert or SqlKeyword.Update or SqlKeyword.Delete or SqlKeyword.Merge
                     when i == 0 || tokens[i - 1].Kind != SqlTokenKind.Dot:
-                    return true;
-                case SqlKeyword.For when st.Keyword(i + 1) is SqlKeyword.Share or SqlKeyword.Key or SqlKeyword.No:
-                    return true;
+                    modifies = true;
+                    break;
             }
         }
 
-        return false;
+        return (modifies, locks);
     }
 
     /// <summary>

@@ -37,6 +37,13 @@ internal readonly ref struct StatementTokens
 
     public ReadOnlySpan<char> TextOf(int i) => Text.Slice(Tokens[i].Start, Tokens[i].Length);
 
+    /// <summary>
+    /// True when the token at <paramref name="i"/> is the unquoted word <paramref name="word"/> (any case): for
+    /// words the keyword table does not list.
+    /// </summary>
+    public bool IsWord(int i, string word) =>
+        Is(i, SqlTokenKind.Word) && TextOf(i).Equals(word, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>A word or quoted identifier: something that can name an object.</summary>
     public bool IsName(int i) => Kind(i) is SqlTokenKind.Word or SqlTokenKind.QuotedIdentifier;
 
