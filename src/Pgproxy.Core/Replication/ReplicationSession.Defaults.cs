@@ -214,7 +214,9 @@ internal sealed partial class ReplicationSession
             sql = TimestampRewriter.RestoreDefaults(sql, spans, restores, out spans);
         }
 
-        return defaults is null ? TimestampRewriter.Rewrite(sql, spans, mainNow!) : defaults.Render(sql, spans, mainNow);
+        return defaults is null
+            ? TimestampRewriter.Rewrite(sql, spans, mainNow!)
+            : defaults.Render(sql, spans, mainNow);
     }
 
     /// <summary>The refusal for a plan under <c>nondeterministic_write = error</c>, else null.</summary>

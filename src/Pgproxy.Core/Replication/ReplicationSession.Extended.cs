@@ -221,11 +221,8 @@ internal sealed partial class ReplicationSession
         var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
                        && _clientStatus == TransactionStatus.InTransaction;
         var passes = deferred && !analysis.NotPlainDml && WithinOwedLimits(others, _forwardedBytes - answerStart);
-        if (!passes && _othersOwe && await SettleAsync() is { } late)
+        if (!passes && await SettleOrRaiseAsync(main, others, writeReady: sync))
         {
-            // The others diverged on an earlier statement of this transaction: it fails everywhere before this
-            // group reaches them.
-            await RaiseEverywhereAsync(main, others, "XX001", late, writeReady: sync);
             return;
         }
 
@@ -236,10 +233,7 @@ internal sealed partial class ReplicationSession
             SendGroup(other, isMain: false, internalTransaction, analysis);
         }
 
-        if (!passes || HeldBackBytes(others) >= MaxHeldBackBytes)
-        {
-            await FlushOthersAsync(others);
-        }
+        await FlushUnlessHeldBackAsync(others, passes);
 
         if (deferred)
         {
@@ -810,7 +804,7 @@ internal sealed partial class ReplicationSession
 
         public bool ChangesFunctions { get; set; }
 
-        /// <summary>Some Execute of the group is not plain DML (see IsPlainDml): its others' answers are settled.</summary>
+        /// <summary>Some Execute of the group is not plain DML (IsPlainDml): settle the others first.</summary>
         public bool NotPlainDml { get; set; }
 
         /// <summary>A read that locks rows with SKIP LOCKED or NOWAIT: main alone runs it.</summary>

@@ -236,7 +236,7 @@ internal sealed partial class ReplicationSession
                 {
                     var owed = link.OwedCount;
                     link.ClearOwed();
-                    await FlushLinkAsync(link); // statements held back (see Batchable) answer too
+                    await FlushLinkAsync(link); // statements held back (see FlushUnlessHeldBackAsync) answer too
                     for (var i = 0; i < owed; i++)
                     {
                         await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);

@@ -113,20 +113,15 @@ internal sealed partial class ReplicationSession
             var deferred = !internalTransaction && statement is not null
                                                 && main.Status == TransactionStatus.InTransaction
                                                 && _clientStatus == TransactionStatus.InTransaction;
-            var passes = deferred && MayOweMore(statement!, others, _forwardedBytes - answerStart);
-            if (!passes && _othersOwe && await SettleAsync() is { } late)
+            var passes = deferred && IsPlainDml(statement!)
+                                  && WithinOwedLimits(others, _forwardedBytes - answerStart);
+            if (!passes && await SettleOrRaiseAsync(main, others, writeReady: true))
             {
-                // The others diverged on an earlier statement of this transaction (read only now, see
-                // PassesOwedAnswers): the transaction fails on every node before this one reaches them.
-                await RaiseEverywhereAsync(main, others, "XX001", late);
                 return;
             }
 
             SendToOthers(others, otherFrame, internalTransaction);
-            if (!passes || HeldBackBytes(others) >= MaxHeldBackBytes)
-            {
-                await FlushOthersAsync(others);
-            }
+            await FlushUnlessHeldBackAsync(others, passes);
 
             if (deferred)
             {
@@ -192,39 +187,31 @@ internal sealed partial class ReplicationSession
         }
     }
 
-    /// <summary>The most bytes any other node has written but not sent (statements held back, see MayOweMore).</summary>
-    private static long HeldBackBytes(NodeLink[] others)
-    {
-        long most = 0;
-        foreach (var other in others)
-        {
-            if (!other.Detached)
-            {
-                most = Math.Max(most, other.Output.UnflushedBytes);
-            }
-        }
-
-        return most;
-    }
 
     /// <summary>Flushes every other node; a node that fails here is taken out, the session carries on.</summary>
     private async Task FlushOthersAsync(NodeLink[] others)
     {
         foreach (var other in others)
         {
-            if (other.Detached)
+            if (!other.Detached)
             {
-                continue;
+                await FlushOrDegenerateAsync(other);
             }
+        }
+    }
 
-            try
-            {
-                await other.Output.FlushAsync();
-            }
-            catch (Exception e) when (IsNodeFailure(e))
-            {
-                Degenerate(other, "write failed: " + e.Message);
-            }
+    /// <summary>Flushes an other node; one that fails here is taken out (false) and the session carries on.</summary>
+    private async ValueTask<bool> FlushOrDegenerateAsync(NodeLink other)
+    {
+        try
+        {
+            await other.Output.FlushAsync();
+            return true;
+        }
+        catch (Exception e) when (IsNodeFailure(e))
+        {
+            Degenerate(other, "write failed: " + e.Message);
+            return false;
         }
     }
 
@@ -409,7 +396,7 @@ internal sealed partial class ReplicationSession
         "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
         "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
 
-    /// <summary>A write choosing its rows with SKIP LOCKED or NOWAIT, under <c>nondeterministic_write = error</c>.</summary>
+    /// <summary>Refuses writes choosing rows with SKIP LOCKED or NOWAIT (nondeterministic_write = error).</summary>
     private string? RefusedTiming(StatementClassification statement) =>
         _policy.RefuseNondeterministic && statement.Flags.HasFlag(StatementFlags.TimingDependentWrite)
             ? "pgproxy refuses a write whose rows SKIP LOCKED or NOWAIT choose: which rows are unlocked depends on " +

@@ -4,7 +4,7 @@ namespace Pgproxy.Core.Replication;
 
 internal sealed partial class ReplicationSession
 {
-    /// <summary>How many answers a node may owe before the next write waits for them (see <see cref="MayOweMore"/>).</summary>
+    /// <summary>How many answers a node may owe before the next write waits for them.</summary>
     private const int MaxOwed = 64;
 
     /// <summary>
@@ -16,7 +16,7 @@ internal sealed partial class ReplicationSession
     /// <summary>How many bytes of statements a node's output may hold back before they are sent anyway.</summary>
     private const int MaxHeldBackBytes = 64 * 1024;
 
-    /// <summary>Bytes of main's answers to the statements the others owe (bounded by <see cref="MaxOwedAnswerBytes"/>).</summary>
+    /// <summary>Bytes of main's answers to the statements the others owe (at most MaxOwedAnswerBytes).</summary>
     private long _owedAnswerBytes;
 
     /// <summary>True when some other node still owes the answer to a statement of the client's transaction.</summary>
@@ -59,8 +59,41 @@ internal sealed partial class ReplicationSession
     /// on a lock whose release pgproxy has not sent. Bounded in count and in answer bytes, so the answers always
     /// fit in the socket buffers while pgproxy is still sending.
     /// </summary>
-    private bool MayOweMore(StatementClassification statement, NodeLink[] others, long answerBytes) =>
-        IsPlainDml(statement) && WithinOwedLimits(others, answerBytes);
+    /// <param name="others">The nodes the statement goes to.</param>
+    /// <param name="passes">True when the statement passes the owed answers (plain DML, within the limits).</param>
+    private async Task FlushUnlessHeldBackAsync(NodeLink[] others, bool passes)
+    {
+        long heldBack = 0;
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                heldBack = Math.Max(heldBack, other.Output.UnflushedBytes);
+            }
+        }
+
+        if (!passes || heldBack >= MaxHeldBackBytes)
+        {
+            await FlushOthersAsync(others);
+        }
+    }
+
+    /// <summary>
+    /// Before a write of the client's transaction that does not pass the owed answers reaches the others: settles
+    /// them, and when they diverged fails the request on every node instead (true: the request is answered).
+    /// </summary>
+    private async ValueTask<bool> SettleOrRaiseAsync(NodeLink main, NodeLink[] others, bool writeReady)
+    {
+        if (!_othersOwe || await SettleAsync() is not { } late)
+        {
+            return false;
+        }
+
+        // The others diverged on an earlier statement of this transaction (read only now): the transaction fails
+        // on every node before this one reaches them.
+        await RaiseEverywhereAsync(main, others, "XX001", late, writeReady);
+        return true;
+    }
 
     /// <summary>INSERT/UPDATE/DELETE/MERGE calling no function: it can only take locks, never give them up.</summary>
     private static bool IsPlainDml(StatementClassification statement) =>
@@ -120,17 +153,9 @@ internal sealed partial class ReplicationSession
                 continue;
             }
 
-            if (link.Output.UnflushedBytes > 0)
+            if (link.Output.UnflushedBytes > 0 && !await FlushOrDegenerateAsync(link))
             {
-                try
-                {
-                    await link.Output.FlushAsync();
-                }
-                catch (Exception e) when (IsNodeFailure(e))
-                {
-                    Degenerate(link, "write failed: " + e.Message);
-                    continue;
-                }
+                continue;
             }
 
             for (var i = 0; i < owed && !link.Detached; i++)

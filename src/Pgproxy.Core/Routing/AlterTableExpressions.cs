@@ -134,7 +134,7 @@ internal static class AlterTableExpressions
         return end;
     }
 
-    /// <summary>The last index of the element at <paramref name="i"/>: a parenthesised group or CASE … END whole.</summary>
+    /// <summary>The last index of the element at <paramref name="i"/>: a (group) or CASE … END whole.</summary>
     private static int Skip(StatementTokens st, int i)
     {
         if (st.Is(i, SqlTokenKind.OpenParen))

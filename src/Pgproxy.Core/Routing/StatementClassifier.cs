@@ -176,7 +176,7 @@ internal static class StatementClassifier
         private List<string>? _names;
         private List<RestoredDefault>? _restores;
 
-        /// <summary>The names called as the string runs, once some statement only stores calls (else all of _names).</summary>
+        /// <summary>The names called as the string runs, once one only stores calls (else all _names).</summary>
         private List<string>? _evaluated;
         private List<TimeFunctionSpan>? _times;
         private List<string>? _insertTables;

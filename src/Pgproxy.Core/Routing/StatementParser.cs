@@ -60,7 +60,7 @@ internal static partial class StatementParser
 
     /// <summary>
     /// SELECT, VALUES, TABLE (and the main part of WITH): a read unless something in it writes or locks. One that
-    /// only locks with SKIP LOCKED or NOWAIT is a read for main alone (see <see cref="StatementFlags.LocksOnMainOnly"/>).
+    /// only locks with SKIP LOCKED or NOWAIT is a read for main alone (<see cref="StatementFlags.LocksOnMainOnly"/>).
     /// </summary>
     private static StatementInfo Query(StatementTokens st)
     {
