@@ -90,7 +90,7 @@ internal sealed partial class BackendConnection
 
     private async Task RunStartupAsync(BackendCredential credential, CancellationToken cancellationToken)
     {
-        FrontendMessageWriter.WriteStartupMessage(Output, StartupPacket.ProtocolVersion30, Key.StartupParameters());
+        FrontendMessageWriter.WriteStartupParameters(Output, StartupPacket.ProtocolVersion30, Key.StartupParameters());
         await Output.FlushAsync(cancellationToken);
 
         ScramSha256Client? scram = null;

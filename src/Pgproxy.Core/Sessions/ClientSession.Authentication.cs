@@ -91,8 +91,7 @@ internal sealed partial class ClientSession
     {
         // The key StartupAsync will look for in the connection cache, so that a connection opened here to ask the
         // main node is the one the session then gets.
-        _authenticationKey = BackendPoolKey.From(User, Database,
-            packet.Parameters.Where(p => !p.Key.StartsWith("_pq_.", StringComparison.Ordinal)));
+        _authenticationKey = BackendPoolKey.ForClient(User, Database, packet.Parameters);
         try
         {
             var outcome = await AuthenticateAsync(cancellationToken);

@@ -87,8 +87,7 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        var parameters = packet.Parameters.Where(p => !p.Key.StartsWith("_pq_.", StringComparison.Ordinal));
-        var key = BackendPoolKey.From(User, Database, parameters);
+        var key = _authenticationKey ?? BackendPoolKey.ForClient(User, Database, packet.Parameters);
         try
         {
             _backend = IsReplicated
@@ -168,11 +167,17 @@ internal sealed partial class ClientSession
         }
     }
 
+    /// <summary>
+    /// True when the packet asks for a replication connection in any spelling PostgreSQL accepts: any
+    /// <c>replication</c> value that is not a boolean false (<c>database</c>, <c>true</c>, <c>on</c>, <c>y</c>,
+    /// <c>1</c>…, and values PostgreSQL would reject anyway). Only a false value is forwarded.
+    /// </summary>
     private static bool IsReplicationRequest(StartupPacket packet)
     {
-        foreach (var (name, value) in packet.Parameters)
+        foreach (var parameter in packet.Parameters)
         {
-            if (name == "replication" && value is not ("false" or "off" or "no" or "0"))
+            if (parameter.NameBytes.SequenceEqual("replication"u8)
+                && !(PgBoolean.TryParse(parameter.Value, out var on) && !on))
             {
                 return true;
             }

@@ -31,8 +31,11 @@ public sealed class StartupPacket
 
     public int ProtocolMinorVersion => ProtocolVersion & 0xFFFF;
 
-    /// <summary>Every name/value pair of a StartupMessage in wire order, user and database included.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Parameters { get; init; } = [];
+    /// <summary>
+    /// Every name/value pair of a StartupMessage in wire order, user and database included, as the bytes the client
+    /// sent.
+    /// </summary>
+    public IReadOnlyList<StartupParameter> Parameters { get; init; } = [];
 
     /// <summary>The <c>user</c> parameter; never empty for a StartupMessage, "" for the other kinds.</summary>
     public string User { get; init; } = "";
@@ -53,17 +56,18 @@ public sealed class StartupPacket
     /// </summary>
     public IReadOnlyList<string> UnsupportedProtocolOptions { get; init; } = [];
 
-    /// <summary>The value of parameter <paramref name="name"/>, or null when absent.</summary>
+    /// <summary>The (UTF-8 decoded) value of parameter <paramref name="name"/>, or null when absent.</summary>
     public string? GetParameter(string name)
     {
-        foreach (KeyValuePair<string, string> pair in Parameters)
+        string? found = null;
+        foreach (StartupParameter pair in Parameters)
         {
-            if (pair.Key == name)
+            if (pair.Name == name)
             {
-                return pair.Value;
+                found = pair.Value; // the last one counts, as in PostgreSQL
             }
         }
 
-        return null;
+        return found;
     }
 }

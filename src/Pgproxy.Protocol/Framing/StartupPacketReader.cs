@@ -16,6 +16,9 @@ public static class StartupPacketReader
     private const int CodeOnlyLength = 8;
     private const int CancelRequestLength = 16;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false,
+        throwOnInvalidBytes: true);
+
     /// <summary>
     /// Returns false, leaving <paramref name="buffer"/> untouched, while the packet is incomplete; otherwise slices
     /// the packet off the front of <paramref name="buffer"/> and decodes it. The length is checked before waiting
@@ -93,8 +96,9 @@ public static class StartupPacketReader
     private static StartupPacket DecodeStartupMessage(int version, ReadOnlySpan<byte> pairs)
     {
         // Layout: (name \0 value \0)* \0. Mirrors PostgreSQL: stop at an empty name, then demand that it was the
-        // last byte.
-        var parameters = new List<KeyValuePair<string, string>>();
+        // last byte. Names and values keep their bytes; only user and database are decoded, strictly, because
+        // pgproxy authenticates them and logs into the nodes with exactly what it authenticated.
+        var parameters = new List<StartupParameter>();
         var protocolOptions = new List<string>();
         string user = "";
         string database = "";
@@ -114,20 +118,20 @@ public static class StartupPacketReader
                 ThrowMissingTerminator();
             }
 
-            string name = Encoding.UTF8.GetString(pairs.Slice(offset, nameEnd));
-            string value = Encoding.UTF8.GetString(pairs.Slice(valueStart, valueEnd));
-            parameters.Add(new KeyValuePair<string, string>(name, value));
-            if (name == "user")
+            var parameter = new StartupParameter(pairs.Slice(offset, nameEnd).ToArray(),
+                pairs.Slice(valueStart, valueEnd).ToArray());
+            parameters.Add(parameter);
+            if (parameter.NameBytes.SequenceEqual("user"u8))
             {
-                user = value;
+                user = DecodeIdentity(parameter);
             }
-            else if (name == "database")
+            else if (parameter.NameBytes.SequenceEqual("database"u8))
             {
-                database = value;
+                database = DecodeIdentity(parameter);
             }
-            else if (name.StartsWith(StartupPacket.ProtocolOptionPrefix, StringComparison.Ordinal))
+            else if (parameter.NameBytes.StartsWith("_pq_."u8))
             {
-                protocolOptions.Add(name);
+                protocolOptions.Add(parameter.Name);
             }
 
             offset = valueStart + valueEnd + 1;
@@ -153,6 +157,24 @@ public static class StartupPacketReader
             Database = database.Length == 0 ? user : database,
             UnsupportedProtocolOptions = protocolOptions,
         };
+    }
+
+    /// <summary>
+    /// user and database are looked up in pool_passwd and pool_hba.conf and sent to the nodes as UTF-8: a lossy
+    /// decoding would authenticate one name and log in as another, so anything but valid UTF-8 is refused.
+    /// </summary>
+    private static string DecodeIdentity(StartupParameter parameter)
+    {
+        try
+        {
+            return StrictUtf8.GetString(parameter.ValueBytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            ProtocolViolationException.Throw(ProtocolViolationReason.MalformedStartupPacket,
+                $"invalid byte sequence for encoding \"UTF8\" in startup parameter \"{parameter.Name}\"");
+            return "";
+        }
     }
 
     private static void RequireLength(byte[] bytes, int expected, string what)

@@ -10,28 +10,42 @@ namespace Pgproxy.Protocol.Writing;
 /// </summary>
 public static class FrontendMessageWriter
 {
-    /// <summary>StartupMessage: untyped; version, then name/value pairs, then a final terminator.</summary>
-    public static void WriteStartupMessage(IBufferWriter<byte> w, int protocolVersion,
-        IEnumerable<KeyValuePair<string, string>> parameters)
+    /// <summary>
+    /// StartupMessage: untyped; version, then name/value pairs, then a final terminator. Each pair is written as
+    /// the bytes it holds, so what a client sent reaches the node unchanged.
+    /// </summary>
+    public static void WriteStartupParameters(IBufferWriter<byte> w, int protocolVersion,
+        IEnumerable<StartupParameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         int length = 4 + 4 + 1;                           // length, protocol version, final terminator
-        foreach (KeyValuePair<string, string> pair in parameters)
+        foreach (StartupParameter pair in parameters)
         {
-            length += SpanWriter.CStringLength(pair.Key)  // parameter name
-                + SpanWriter.CStringLength(pair.Value);   // parameter value
+            length += pair.NameBytes.Length + 1           // parameter name, terminator
+                + pair.ValueBytes.Length + 1;             // parameter value, terminator
         }
 
         var c = SpanWriter.BeginUntyped(w, length);
         c.WriteInt32(protocolVersion);
-        foreach (KeyValuePair<string, string> pair in parameters)
+        foreach (StartupParameter pair in parameters)
         {
-            c.WriteCString(pair.Key);
-            c.WriteCString(pair.Value);
+            c.WriteBytes(pair.NameBytes);
+            c.WriteByte(0);
+            c.WriteBytes(pair.ValueBytes);
+            c.WriteByte(0);
         }
 
         c.WriteByte(0);
         c.Complete(w);
+    }
+
+    /// <summary>StartupMessage from strings pgproxy makes itself (tests, probes), encoded as UTF-8.</summary>
+    public static void WriteStartupMessage(IBufferWriter<byte> w, int protocolVersion,
+        IEnumerable<KeyValuePair<string, string>> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        WriteStartupParameters(w, protocolVersion,
+            parameters.Select(p => StartupParameter.FromStrings(p.Key, p.Value)).ToList());
     }
 
     public static void WriteQuery(IBufferWriter<byte> w, string sql)

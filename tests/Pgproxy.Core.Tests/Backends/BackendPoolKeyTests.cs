@@ -26,7 +26,7 @@ public sealed class BackendPoolKeyTests
     {
         var key = BackendPoolKey.From("alice", "db",
             [new("user", "alice"), new("database", "db"), new("options", "-c a=b=c"), new("application_name", "")]);
-        var parameters = key.StartupParameters().ToList();
+        var parameters = key.StartupParameters().Select(p => new KeyValuePair<string, string>(p.Name, p.Value));
         Assert.Equal(
             [new("user", "alice"), new("database", "db"), new("application_name", ""), new("options", "-c a=b=c")],
             parameters);

@@ -36,6 +36,51 @@ public class StartupPacketReaderTests
     }
 
     [Fact]
+    public void EveryByte_InNamesAndValues_IsKeptAsSent()
+    {
+        // Every byte but NUL, in a name and a value; bytes that are not UTF-8 must not be "repaired" on the way.
+        byte[] all = [.. Enumerable.Range(1, 255).Select(b => (byte)b)];
+        var body = new WireBytes().Int32(196608).CString("user").CString("alice");
+        body.Bytes([(byte)'n', .. all]).Byte(0).Bytes(all).Byte(0).Byte(0);
+        byte[] bodyBytes = body.ToArray();
+        byte[] packet = new WireBytes().Int32(bodyBytes.Length + 4).Bytes(bodyBytes).ToArray();
+
+        ForEveryShape(packet, (read, _) =>
+        {
+            Assert.Equal([(byte)'n', .. all], read.Parameters[1].NameBytes.ToArray());
+            Assert.Equal(all, read.Parameters[1].ValueBytes.ToArray());
+        });
+    }
+
+    [Theory]
+    [InlineData("user")]
+    [InlineData("database")]
+    public void IdentityNotValidUtf8_IsAProtocolViolation(string name)
+    {
+        var body = new WireBytes().Int32(196608);
+        if (name != "user")
+        {
+            body.CString("user").CString("alice");
+        }
+
+        body.CString(name).Bytes([(byte)'a', 0xC3, 0x28]).Byte(0).Byte(0);
+        byte[] bodyBytes = body.ToArray();
+        var buffer = new ReadOnlySequence<byte>(new WireBytes().Int32(bodyBytes.Length + 4).Bytes(bodyBytes).ToArray());
+
+        var e = Assert.Throws<ProtocolViolationException>(() => StartupPacketReader.TryRead(ref buffer, out _));
+        Assert.Equal(ProtocolViolationReason.MalformedStartupPacket, e.Reason);
+    }
+
+    [Fact]
+    public void RepeatedParameter_GetParameterGivesTheLast()
+    {
+        var buffer = new ReadOnlySequence<byte>(Startup(196608, "user", "alice", "application_name", "a",
+            "application_name", "b"));
+        Assert.True(StartupPacketReader.TryRead(ref buffer, out var packet));
+        Assert.Equal("b", packet!.GetParameter("application_name"));
+    }
+
+    [Fact]
     public void TryRead_StartupMessage_DecodesParametersInWireOrder()
     {
         ForEveryShape(TypicalStartup, (packet, rest) =>
@@ -49,7 +94,7 @@ public class StartupPacketReaderTests
                     new("user", "alice"), new("database", "shop"), new("application_name", "psql"),
                     new KeyValuePair<string, string>("_pq_.compression", "on"),
                 ],
-                packet.Parameters);
+                packet.Parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)));
             Assert.Equal(["_pq_.compression"], packet.UnsupportedProtocolOptions);
             Assert.Equal("psql", packet.GetParameter("application_name"));
             Assert.Null(packet.GetParameter("options"));

@@ -23,6 +23,28 @@ public class FrontendMessageWriterTests
     }
 
     [Fact]
+    public void WriteStartupParameters_WritesEachPairsBytesAsTheyAre()
+    {
+        byte[] invalidUtf8 = [0x01, 0xC3, 0x28, 0xFF, (byte)'='];
+        byte[] expected = [0, 0, 0, 31, 0, 3, 0, 0, .. "user\0bob\0x"u8, .. invalidUtf8, 0, .. invalidUtf8, 0, 0];
+        byte[] actual = Written.By(w => FrontendMessageWriter.WriteStartupParameters(w,
+            StartupPacket.ProtocolVersion30,
+            [StartupParameter.FromStrings("user", "bob"), new StartupParameter([(byte)'x', .. invalidUtf8], invalidUtf8)]));
+        Assert.Equal(expected, actual);
+
+        var buffer = new ReadOnlySequence<byte>(actual);
+        Assert.True(StartupPacketReader.TryRead(ref buffer, out StartupPacket? packet));
+        Assert.Equal(invalidUtf8, packet!.Parameters[1].ValueBytes.ToArray());
+    }
+
+    [Fact]
+    public void StartupParameter_RefusesNul()
+    {
+        Assert.Throws<ArgumentException>(() => new StartupParameter("a\0b"u8.ToArray(), []));
+        Assert.Throws<ArgumentException>(() => StartupParameter.FromStrings("a", "b\0c"));
+    }
+
+    [Fact]
     public void WriteQuery_Writes_GoldenBytesAndRoundTrips()
     {
         byte[] expected = [(byte)'Q', 0, 0, 0, 13, .. "SELECT 1\0"u8];

@@ -30,6 +30,13 @@ internal sealed class RawClient(InMemoryTransport transport, Task session) : IAs
         await Output.FlushAsync();
     }
 
+    /// <summary>A StartupMessage of exactly these pairs, bytes as given (user and database included by the caller).</summary>
+    public async Task SendStartupParametersAsync(IEnumerable<StartupParameter> pairs)
+    {
+        FrontendMessageWriter.WriteStartupParameters(Output, StartupPacket.ProtocolVersion30, pairs);
+        await Output.FlushAsync();
+    }
+
     public async Task SendAsync(ReadOnlyMemory<byte> bytes)
     {
         await Output.WriteAsync(bytes);
