@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using Pgproxy.Core.Routing;
-using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -286,10 +286,7 @@ internal sealed partial class ReplicationSession
             return Encoding.UTF8.GetString(QueryText(frame));
         }
 
-        var body = frame[5..];
-        var offset = 0;
-        _ = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-        return Encoding.UTF8.GetString(CStringReader.ReadBytes(body, ref offset, "extended-protocol message"));
+        return Encoding.UTF8.GetString(ParseMessage.Read(frame[5..]).Query);
     }
 
     /// <summary>What a write needs for its defaults: an INSERT rewrite, or a COPY plan.</summary>

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Pgproxy.Core.Admin;
 using Pgproxy.Core.Routing;
-using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -511,7 +511,6 @@ internal sealed partial class ReplicationSession
         foreach (var frame in _group.Frames)
         {
             var body = _group.Frame(frame)[5..];
-            var offset = 0;
             switch (frame.Type)
             {
                 case FrontendMessageType.Parse:
@@ -532,23 +531,20 @@ internal sealed partial class ReplicationSession
 
                 case FrontendMessageType.Bind:
                 {
-                    var portal = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-                    var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-                    var info = _statements.GetStatement(name);
-                    Reference(name, info);
-                    _statements.SetPortal(portal, info);
+                    var bind = BindMessage.Read(body);
+                    var info = _statements.GetStatement(bind.StatementName);
+                    Reference(bind.StatementName, info);
+                    _statements.SetPortal(bind.PortalName, info);
                     analysis.Completions++;
                     break;
                 }
 
                 case FrontendMessageType.Describe:
                 {
-                    var what = body.IsEmpty ? (byte)0 : body[0];
-                    offset = Math.Min(1, body.Length);
-                    var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-                    if (what == (byte)'S')
+                    var describe = DescribeMessage.Read(body);
+                    if (describe.Target == PortalOrStatement.Statement)
                     {
-                        Reference(name, _statements.GetStatement(name));
+                        Reference(describe.Name, _statements.GetStatement(describe.Name));
                     }
 
                     analysis.Completions++;
@@ -557,8 +553,7 @@ internal sealed partial class ReplicationSession
 
                 case FrontendMessageType.Execute:
                 {
-                    var portal = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-                    var info = _statements.GetPortal(portal);
+                    var info = _statements.GetPortal(ExecuteMessage.Read(body).PortalName);
                     analysis.Executes = true;
                     analysis.Completions++;
                     if (info is null)
@@ -623,16 +618,14 @@ internal sealed partial class ReplicationSession
 
                 case FrontendMessageType.Close:
                 {
-                    var what = body.IsEmpty ? (byte)0 : body[0];
-                    offset = Math.Min(1, body.Length);
-                    var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-                    if (what == (byte)'S')
+                    var close = CloseMessage.Read(body);
+                    if (close.Target == PortalOrStatement.Statement)
                     {
-                        _closed.Add(name.ToArray());
+                        _closed.Add(close.Name.ToArray());
                     }
                     else
                     {
-                        _statements.SetPortal(name, null);
+                        _statements.SetPortal(close.Name, null);
                     }
 
                     analysis.Completions++;
@@ -659,17 +652,14 @@ internal sealed partial class ReplicationSession
     private (PreparedStatementInfo? Existing, StatementClassification? Statement, int NameLength) LookUpParse(
         GroupFrame frame)
     {
-        var body = _group.Frame(frame)[5..];
-        var offset = 0;
-        var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-        var query = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-        var existing = _statements.GetStatement(name);
+        var parse = ParseMessage.Read(_group.Frame(frame)[5..]);
+        var existing = _statements.GetStatement(parse.StatementName);
         if (existing is not null && existing.ParseFrame.AsSpan().SequenceEqual(_group.Frame(frame)))
         {
-            return (existing, null, name.Length);
+            return (existing, null, parse.StatementName.Length);
         }
 
-        return (null, _policy.Classifications.Get(query), name.Length);
+        return (null, _policy.Classifications.Get(parse.Query), parse.StatementName.Length);
     }
 
     /// <summary>Notes a statement the group uses without defining it, once.</summary>
@@ -770,14 +760,12 @@ internal sealed partial class ReplicationSession
         DefaultsRewrite? defaults, string? now, IReadOnlyList<RestoredDefault> restores)
     {
         var body = frame[5..];
-        var offset = 0;
-        var name = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-        var queryStart = offset;
-        var query = CStringReader.ReadBytes(body, ref offset, "extended-protocol message");
-        var rest = body[offset..];
+        var parse = ParseMessage.Read(body);
+        var queryStart = parse.QueryOffset;
+        var rest = body[parse.AfterQueryOffset..];
         var rewritten = Encoding.UTF8.GetBytes(
-            RewriteForOthers(Encoding.UTF8.GetString(query), spans, defaults, now, restores));
-        var length = 4 + name.Length + 1 + rewritten.Length + 1 + rest.Length;
+            RewriteForOthers(Encoding.UTF8.GetString(parse.Query), spans, defaults, now, restores));
+        var length = 4 + parse.StatementName.Length + 1 + rewritten.Length + 1 + rest.Length;
         var result = new byte[length + 1];
         result[0] = (byte)'P';
         BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(1), length);
