@@ -5,7 +5,7 @@ using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.TestUtilities.Scripted;
 
-/// <summary>How the scripted backend answers each message: like a healthy server unless the script says otherwise.</summary>
+/// <summary>How the scripted backend answers each message: as a healthy server would, unless scripted not to.</summary>
 internal sealed partial class ScriptedBackend
 {
     private static readonly byte[] ParseComplete = [(byte)'1', 0, 0, 0, 4];

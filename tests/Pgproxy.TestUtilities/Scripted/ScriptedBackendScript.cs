@@ -51,7 +51,7 @@ internal sealed record ScriptedBackendScript
     /// </summary>
     public Func<string, bool>? FreezeOn { get; init; }
 
-    /// <summary>The backend receives the StartupMessage and never answers it (a frozen node, seen by a new session).</summary>
+    /// <summary>The backend takes in the StartupMessage and never answers it (a frozen node).</summary>
     public bool FreezeAtStartup { get; init; }
 
     /// <summary>The query text before whose answer the backend sends a NotificationResponse with its own pid.</summary>
