@@ -14,6 +14,9 @@ internal sealed partial class BackendConnection : IAsyncDisposable
     private readonly IConnectionTransport _pipe;
     private readonly List<KeyValuePair<string, string>> _parameters = [];
 
+    /// <summary>Ties the connection to its node's life (<see cref="AbortWhenDown"/>); undone on dispose.</summary>
+    private CancellationTokenRegistration _nodeDown;
+
     internal BackendConnection(IConnectionTransport pipe, int nodeId, BackendEndpoint endpoint, BackendPoolKey key)
     {
         _pipe = pipe;
@@ -92,5 +95,27 @@ internal sealed partial class BackendConnection : IAsyncDisposable
         _pipe.Abort();
     }
 
-    public ValueTask DisposeAsync() => _pipe.DisposeAsync();
+    /// <summary>
+    /// Aborts the connection as soon as <paramref name="nodeDown"/> (the node's <see cref="BackendNode.DownToken"/>
+    /// when the connection was opened) fires, at once when it already has. Whatever waits on the connection — a
+    /// session reading a reply, or a flush towards a node that stopped reading — then fails as on a lost socket,
+    /// which the session already handles as that node's failure. Registered once for the connection's life, cached
+    /// or not, so the query path pays nothing.
+    /// </summary>
+    public void AbortWhenDown(CancellationToken nodeDown)
+    {
+        if (_nodeDown.Token.CanBeCanceled)
+        {
+            return; // already tied
+        }
+
+        _nodeDown = nodeDown.UnsafeRegister(static state => ((BackendConnection)state!).Abort(), this);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        // Dispose waits for a callback that is running on another thread; Abort is one system call, so that is short.
+        _nodeDown.Dispose();
+        return _pipe.DisposeAsync();
+    }
 }

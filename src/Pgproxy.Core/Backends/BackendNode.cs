@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Pgproxy.Core.Config;
 
 namespace Pgproxy.Core.Backends;
@@ -6,6 +7,8 @@ namespace Pgproxy.Core.Backends;
 /// The long-lived runtime object for one configured node: its current configuration (swapped whole on reload),
 /// its status and counters. Sessions read it without locks.
 /// </summary>
+[SuppressMessage("Reliability", "CA1001", Justification =
+    "The node lives as long as the process; its down signals carry no timer, so there is nothing to dispose.")]
 internal sealed class BackendNode
 {
     private volatile BackendConfig _config;
@@ -14,6 +17,15 @@ internal sealed class BackendNode
     private int _status;
     private long _lastStatusChangeTicks;
     private volatile string _lastStatusReason = "";
+
+    // Guards the pairing of a change into or out of Down with the swap of _untilDown, so that a degeneration
+    // racing an attach can never cancel the token of the node's next life. Status changes are rare; reads of
+    // the status and of the token stay lock-free.
+    private readonly Lock _downLock = new();
+
+    // Cancelled when the node goes down, replaced when it comes back. Old sources are never disposed: sessions
+    // may still hold their tokens, and with no timer attached there is nothing to free.
+    private volatile CancellationTokenSource _untilDown = new();
 
     public BackendNode(BackendConfig config, TimeProvider time)
     {
@@ -43,6 +55,14 @@ internal sealed class BackendNode
 
     /// <summary>Why the status last changed ("" until it first does for a reason worth telling).</summary>
     public string LastStatusReason => _lastStatusReason;
+
+    /// <summary>
+    /// Cancelled the moment the node is degenerated (already cancelled while it is down). Every backend connection
+    /// to the node is tied to the token it had when it was opened (<see cref="BackendConnection.AbortWhenDown"/>),
+    /// so a statement waiting on a node that the health check, or another session, takes out stops waiting at
+    /// once instead of until the node answers again.
+    /// </summary>
+    public CancellationToken DownToken => _untilDown.Token;
 
     /// <summary>Statements sent to this node as its reads (pgpool's <c>select_cnt</c>).</summary>
     public long SelectCount => Interlocked.Read(ref _selectCount);
@@ -95,18 +115,27 @@ internal sealed class BackendNode
     /// <summary>As <see cref="SetStatus"/>, and tells the status the node had before.</summary>
     public bool TrySetStatus(BackendStatus status, TimeProvider time, string reason, out BackendStatus previous)
     {
-        previous = (BackendStatus)Interlocked.Exchange(ref _status, (int)status);
-        if (previous == status)
+        CancellationTokenSource? wentDown;
+        lock (_downLock)
         {
-            return false;
+            previous = (BackendStatus)Interlocked.Exchange(ref _status, (int)status);
+            if (previous == status)
+            {
+                return false;
+            }
+
+            // Before the token fires, so that a session woken by it reads why the node went down.
+            if (reason.Length > 0)
+            {
+                _lastStatusReason = reason;
+            }
+
+            Interlocked.Exchange(ref _lastStatusChangeTicks, time.GetUtcNow().UtcTicks);
+            wentDown = SwapDownSignal(previous, status);
         }
 
-        if (reason.Length > 0)
-        {
-            _lastStatusReason = reason;
-        }
-
-        Interlocked.Exchange(ref _lastStatusChangeTicks, time.GetUtcNow().UtcTicks);
+        // Outside the lock: the callbacks abort sockets (a system call each), and none of them may wait on it.
+        wentDown?.Cancel();
         return true;
     }
 
@@ -116,8 +145,34 @@ internal sealed class BackendNode
     /// </summary>
     public void RestoreStatus(BackendStatus status, DateTimeOffset changedAt, string reason)
     {
-        Volatile.Write(ref _status, (int)status);
+        CancellationTokenSource? wentDown;
+        lock (_downLock)
+        {
+            var previous = (BackendStatus)Interlocked.Exchange(ref _status, (int)status);
+            wentDown = SwapDownSignal(previous, status);
+        }
+
         _lastStatusReason = reason;
         Interlocked.Exchange(ref _lastStatusChangeTicks, changedAt.UtcTicks);
+        wentDown?.Cancel();
+    }
+
+    /// <summary>
+    /// Keeps <see cref="DownToken"/> in step with a status change (under <see cref="_downLock"/>): a node that
+    /// leaves Down gets a fresh token; the source to cancel is returned when it enters Down.
+    /// </summary>
+    private CancellationTokenSource? SwapDownSignal(BackendStatus previous, BackendStatus status)
+    {
+        if (status == BackendStatus.Down)
+        {
+            return previous == BackendStatus.Down ? null : _untilDown;
+        }
+
+        if (_untilDown.IsCancellationRequested)
+        {
+            _untilDown = new CancellationTokenSource();
+        }
+
+        return null;
     }
 }

@@ -83,7 +83,8 @@ public static class ConfigKeyRegistry
                 "Queries run on a cached connection when the client leaves, separated by ';'."),
             Int("connect_timeout", Pools, ConfigContext.Reload, 0, int.MaxValue, o => o.ConnectTimeout,
                 (o, v) => o with { ConnectTimeout = v },
-                "Milliseconds to wait for a backend connection; 0 waits for the operating system."),
+                "Milliseconds a backend connection (connect and startup) may take; 0 waits for the operating " +
+                "system. A node degenerated meanwhile ends the wait at once."),
 
             // --- backend clustering mode ---
             new ConfigKey("backend_clustering_mode", Clustering, ConfigContext.Restart, ConfigValueKind.Enum,

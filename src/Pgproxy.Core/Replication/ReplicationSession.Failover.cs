@@ -24,7 +24,8 @@ internal sealed partial class ReplicationSession
         }
         catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
         {
-            throw new NodeFailureException(link, $"writing to backend node {link.NodeId} failed: {e.Message}", e);
+            throw new NodeFailureException(link,
+                LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
         }
     }
 

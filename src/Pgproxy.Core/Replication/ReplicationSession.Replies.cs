@@ -40,7 +40,8 @@ internal sealed partial class ReplicationSession
             }
             catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
             {
-                throw new NodeFailureException(link, $"reading from backend node {link.NodeId} failed: {e.Message}", e);
+                throw new NodeFailureException(link,
+                    LostReason(link, $"reading from backend node {link.NodeId} failed: {e.Message}"), e);
             }
 
             var buffer = result.Buffer;
@@ -59,10 +60,20 @@ internal sealed partial class ReplicationSession
 
             if (result.IsCompleted || result.IsCanceled)
             {
-                throw new NodeFailureException(link, $"backend node {link.NodeId} closed the connection");
+                throw new NodeFailureException(link,
+                    LostReason(link, $"backend node {link.NodeId} closed the connection"));
             }
         }
     }
+
+    /// <summary>
+    /// Why a link's connection ended: when its node was degenerated meanwhile (the health check found it frozen,
+    /// say), the connection was aborted for that reason, which tells the client more than a closed socket.
+    /// </summary>
+    private static string LostReason(NodeLink link, string failure) =>
+        link.Node.Status == Backends.BackendStatus.Down && !link.Detached
+            ? $"backend node {link.NodeId} was taken out: {link.Node.LastStatusReason}"
+            : failure;
 
     private ReplyEnd? ProcessReplies(NodeLink link, ref ReadOnlySequence<byte> buffer, bool forward, bool summarize,
         ReplyStop stop)

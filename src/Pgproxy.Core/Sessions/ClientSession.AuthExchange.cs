@@ -138,8 +138,8 @@ internal sealed partial class ClientSession
         var credential = BackendCredential.FromPassword(password);
         try
         {
-            var connection = await _runtime.BackendConnector.ConnectAsync(node, _authenticationKey!, credential,
-                _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop, cancellationToken);
+            var connection = await NodeConnect.OpenAsync(_runtime.BackendConnector, node, _authenticationKey!,
+                credential, _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop, cancellationToken);
             node.SetStatus(BackendStatus.Up, _runtime.Time);
             _runtime.Pool.Return(connection);
             return AuthOutcome.Success(credential);

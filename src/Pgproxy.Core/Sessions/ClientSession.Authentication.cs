@@ -222,7 +222,7 @@ internal sealed partial class ClientSession
         ClientAuthMethod method;
         try
         {
-            var connection = await _runtime.BackendConnector.ConnectAsync(node, _authenticationKey!,
+            var connection = await NodeConnect.OpenAsync(_runtime.BackendConnector, node, _authenticationKey!,
                 BackendCredential.None, _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop,
                 cancellationToken);
             _runtime.Pool.Return(connection);

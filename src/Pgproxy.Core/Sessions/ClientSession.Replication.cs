@@ -88,7 +88,7 @@ internal sealed partial class ClientSession
             return cached;
         }
 
-        var connection = await _runtime.BackendConnector.ConnectAsync(node, key, _backendCredential,
+        var connection = await NodeConnect.OpenAsync(_runtime.BackendConnector, node, key, _backendCredential,
             _runtime.Options.ConnectTimeout, loop, cancellationToken);
         node.SetStatus(BackendStatus.Up, _runtime.Time);
         return connection;

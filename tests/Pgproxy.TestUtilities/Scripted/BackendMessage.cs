@@ -19,6 +19,9 @@ internal sealed class BackendMessage(byte[] frame)
     /// <summary>The SQLSTATE of an ErrorResponse or NoticeResponse.</summary>
     public string SqlState => ErrorResponseMessage.Parse(Body).SqlState;
 
+    /// <summary>The primary message of an ErrorResponse or NoticeResponse.</summary>
+    public string ErrorText => ErrorResponseMessage.Parse(Body).Message;
+
     /// <summary>The name and value of a ParameterStatus.</summary>
     public (string Name, string Value) Parameter => ParameterStatusMessage.Read(Body);
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Text;
 using Pgproxy.Protocol.Auth;
@@ -19,14 +18,11 @@ namespace Pgproxy.TestUtilities.Scripted;
 /// after the startup, and it answers all the messages it has buffered before flushing, so a test can tell whether
 /// a pipelined batch arrived in one piece.
 /// </summary>
-internal sealed class ScriptedBackend
+internal sealed partial class ScriptedBackend
 {
     public const string ResultColumn = "?column?";
 
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
-    private static readonly byte[] ParseComplete = [(byte)'1', 0, 0, 0, 4];
-    private static readonly byte[] BindComplete = [(byte)'2', 0, 0, 0, 4];
-    private static readonly byte[] CloseComplete = [(byte)'3', 0, 0, 0, 4];
 
     private readonly InMemoryTransport _transport;
     private readonly ScriptedBackendScript _script;
@@ -47,6 +43,9 @@ internal sealed class ScriptedBackend
     }
 
     public int ProcessId { get; }
+
+    /// <summary>The node pgproxy connected to when it created this backend.</summary>
+    public int NodeId { get; init; }
 
     public int SecretKey { get; }
 
@@ -101,6 +100,9 @@ internal sealed class ScriptedBackend
         }
     }
 
+    /// <summary>True once the backend stopped answering (<see cref="ScriptedBackendScript.FreezeOn"/>).</summary>
+    public bool Frozen { get; private set; }
+
     public void Start() => _ = RunAsync();
 
     /// <summary>Waits until at least <paramref name="count"/> frames have arrived.</summary>
@@ -127,7 +129,18 @@ internal sealed class ScriptedBackend
         var output = _transport.Output;
         try
         {
-            if (!await ReadStartupAsync(input, lifetime.Token) || !await AuthenticateAsync(input, output, lifetime.Token))
+            if (!await ReadStartupAsync(input, lifetime.Token))
+            {
+                return;
+            }
+
+            if (_script.FreezeAtStartup)
+            {
+                await StayFrozenAsync(input, lifetime.Token);
+                return;
+            }
+
+            if (!await AuthenticateAsync(input, output, lifetime.Token))
             {
                 return;
             }
@@ -170,6 +183,13 @@ internal sealed class ScriptedBackend
                     return;
                 }
 
+                if (frame[0] == FrontendMessageType.Query && _script.FreezeOn?.Invoke(QueryText(frame)) == true)
+                {
+                    Frozen = true;
+                    await StayFrozenAsync(input, lifetime.Token);
+                    return;
+                }
+
                 Answer(frame);
                 if (_pending.WrittenCount > 0 && !PipeFrames.HasBufferedBytes(input))
                 {
@@ -185,6 +205,14 @@ internal sealed class ScriptedBackend
         {
             _transport.Abort();
             _closed.TrySetResult();
+        }
+    }
+
+    /// <summary>Takes in whatever arrives and answers nothing, until pgproxy closes the connection.</summary>
+    private static async Task StayFrozenAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (await PipeFrames.ReadFrameAsync(input, cancellationToken) is not null)
+        {
         }
     }
 
@@ -273,124 +301,4 @@ internal sealed class ScriptedBackend
         _pending.Clear();
         await output.FlushAsync(cancellationToken);
     }
-
-    private void Answer(byte[] frame)
-    {
-        var w = _pending;
-        switch (frame[0])
-        {
-            case FrontendMessageType.Query:
-                AnswerQuery(QueryText(frame));
-                break;
-            case FrontendMessageType.Parse:
-                w.Write(ParseComplete);
-                break;
-            case FrontendMessageType.Bind:
-                w.Write(BindComplete);
-                break;
-            case FrontendMessageType.Describe:
-                BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
-                break;
-            case FrontendMessageType.Execute:
-                BackendMessageWriter.WriteDataRow(w, ["1"]);
-                BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
-                break;
-            case FrontendMessageType.Close:
-                w.Write(CloseComplete);
-                break;
-            case FrontendMessageType.Sync:
-                BackendMessageWriter.WriteReadyForQuery(w, _status);
-                break;
-            default:
-                break;
-        }
-    }
-
-    private void AnswerQuery(string sql)
-    {
-        var w = _pending;
-        if (sql == _script.NotifyOn)
-        {
-            BackendMessageWriter.WriteNotificationResponse(w, ProcessId, "scripted_channel", "scripted payload");
-        }
-
-        if (sql.Length == 0)
-        {
-            BackendMessageWriter.WriteEmptyQueryResponse(w);
-        }
-        else if (_script.ErrorOn?.Invoke(sql) == true)
-        {
-            BackendMessageWriter.WriteErrorResponse(w, "ERROR", _script.ErrorSqlState, "scripted error for: " + sql);
-            if (_status == TransactionStatus.InTransaction)
-            {
-                _status = TransactionStatus.Failed;
-            }
-        }
-        else if (sql == _script.LargeRowOn)
-        {
-            BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
-            WriteLargeDataRow(w, _script.LargeRowBytes);
-            BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
-        }
-        else
-        {
-            var upper = sql.Trim().TrimEnd(';').ToUpperInvariant();
-            switch (upper)
-            {
-                case "BEGIN" or "START TRANSACTION":
-                    _status = TransactionStatus.InTransaction;
-                    BackendMessageWriter.WriteCommandComplete(w, "BEGIN");
-                    break;
-                case "COMMIT" or "END":
-                    _status = TransactionStatus.Idle;
-                    BackendMessageWriter.WriteCommandComplete(w, "COMMIT");
-                    break;
-                case "ABORT" or "ROLLBACK":
-                    _status = TransactionStatus.Idle;
-                    BackendMessageWriter.WriteCommandComplete(w, "ROLLBACK");
-                    break;
-                case "DISCARD ALL":
-                    BackendMessageWriter.WriteCommandComplete(w, "DISCARD ALL");
-                    break;
-                default:
-                    BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
-                    BackendMessageWriter.WriteDataRow(w, ["1"]);
-                    BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
-                    break;
-            }
-        }
-
-        BackendMessageWriter.WriteReadyForQuery(w, _status);
-    }
-
-    private void WritePartialResult()
-    {
-        var w = _pending;
-        BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
-        BackendMessageWriter.WriteDataRow(w, ["1"]);
-        if (_script.DisconnectMidFrame)
-        {
-            var row = new ArrayBufferWriter<byte>();
-            BackendMessageWriter.WriteDataRow(row, ["a value that is cut in half by the disconnect"]);
-            w.Write(row.WrittenSpan[..(row.WrittenCount / 2)]);
-        }
-    }
-
-    /// <summary>A DataRow with one text value of <paramref name="valueBytes"/> bytes (a repeating pattern).</summary>
-    public static byte[] LargeDataRow(int valueBytes)
-    {
-        var frame = new byte[1 + 4 + 2 + 4 + valueBytes];
-        frame[0] = (byte)'D';
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), frame.Length - 1);
-        BinaryPrimitives.WriteInt16BigEndian(frame.AsSpan(5), 1);
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(7), valueBytes);
-        for (var i = 0; i < valueBytes; i++)
-        {
-            frame[11 + i] = (byte)('a' + i % 26);
-        }
-
-        return frame;
-    }
-
-    private static void WriteLargeDataRow(IBufferWriter<byte> w, int valueBytes) => w.Write(LargeDataRow(valueBytes));
 }

@@ -21,6 +21,9 @@ internal sealed class ScriptedBackendConnector : IBackendConnector
     /// <summary>The script the next backend follows.</summary>
     public ScriptedBackendScript Script { get; set; }
 
+    /// <summary>Scripts by node id, for nodes that must behave differently from <see cref="Script"/>.</summary>
+    public Dictionary<int, ScriptedBackendScript> NodeScripts { get; } = [];
+
     /// <summary>How many times pgproxy asked for a new backend connection.</summary>
     public int ConnectCount => Volatile.Read(ref _connectCount);
 
@@ -34,7 +37,8 @@ internal sealed class ScriptedBackendConnector : IBackendConnector
     {
         Interlocked.Increment(ref _connectCount);
         var (proxyEnd, backendEnd) = InMemoryTransport.CreatePair();
-        var backend = new ScriptedBackend(backendEnd, Script, Interlocked.Increment(ref _nextProcessId));
+        var backend = new ScriptedBackend(backendEnd, NodeScripts.GetValueOrDefault(node.NodeId) ?? Script,
+            Interlocked.Increment(ref _nextProcessId)) { NodeId = node.NodeId };
         _backends.Enqueue(backend);
         backend.Start();
         return BackendConnection.StartAsync(new BackendConnection(proxyEnd, node.NodeId, node.Endpoint, key),

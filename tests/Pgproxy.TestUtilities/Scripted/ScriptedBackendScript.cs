@@ -45,6 +45,15 @@ internal sealed record ScriptedBackendScript
 
     public int LargeRowBytes { get; init; } = 5 * 1024 * 1024;
 
+    /// <summary>
+    /// Queries from which on the backend answers nothing more, like a PostgreSQL stopped with SIGSTOP: it still
+    /// takes in what arrives (as the kernel would buffer it) until pgproxy closes the connection.
+    /// </summary>
+    public Func<string, bool>? FreezeOn { get; init; }
+
+    /// <summary>The backend takes in the StartupMessage and never answers it (a frozen node).</summary>
+    public bool FreezeAtStartup { get; init; }
+
     /// <summary>The query text before whose answer the backend sends a NotificationResponse with its own pid.</summary>
     public string? NotifyOn { get; init; }
 }
