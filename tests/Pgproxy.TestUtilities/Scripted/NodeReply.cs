@@ -1,0 +1,36 @@
+namespace Pgproxy.TestUtilities.Scripted;
+
+/// <summary>The answer a <see cref="ScriptedNode"/> gives to one statement (a simple Query's or an Execute's).</summary>
+internal sealed record NodeReply(NodeReplyKind Kind)
+{
+    /// <summary>The CommandComplete tag (Command, Rows).</summary>
+    public string Tag { get; init; } = "";
+
+    /// <summary>DataRow values, one column each (Rows), or the rows sent before closing (Disconnect).</summary>
+    public IReadOnlyList<string> Rows { get; init; } = [];
+
+    public string SqlState { get; init; } = "";
+
+    public string Message { get; init; } = "";
+
+    public static NodeReply Command(string tag) => new(NodeReplyKind.Command) { Tag = tag };
+
+    /// <summary>One text column; the tag is <c>SELECT n</c> unless given.</summary>
+    public static NodeReply Values(params string[] rows) =>
+        new(NodeReplyKind.Rows) { Rows = rows, Tag = "SELECT " + rows.Length };
+
+    public static NodeReply RowsWithTag(string tag, params string[] rows) =>
+        new(NodeReplyKind.Rows) { Rows = rows, Tag = tag };
+
+    public static NodeReply Error(string sqlState, string? message = null) =>
+        new(NodeReplyKind.Error) { SqlState = sqlState, Message = message ?? "scripted error " + sqlState };
+
+    public static NodeReply CopyIn() => new(NodeReplyKind.CopyIn);
+
+    public static NodeReply Empty() => new(NodeReplyKind.Empty);
+
+    /// <summary>Closes the connection instead of answering, after <paramref name="rowsFirst"/> DataRows (when above
+    /// zero, a RowDescription goes first in the simple protocol), as a node that crashes mid-statement.</summary>
+    public static NodeReply Disconnect(int rowsFirst = 0) =>
+        new(NodeReplyKind.Disconnect) { Rows = [.. Enumerable.Range(1, rowsFirst).Select(i => i.ToString())] };
+}

@@ -1,0 +1,73 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Pgproxy.TestUtilities.Scripted;
+
+/// <summary>
+/// One message pgproxy sent to a node, in the order pgproxy flushed it (across every node of a
+/// <see cref="ReplicationHarness"/>), with a readable form for assertions: <c>Q BEGIN</c>, <c>P s1:INSERT …</c>,
+/// <c>B portal:s1</c>, <c>D Ps1</c>, <c>E portal</c>, <c>S</c>, <c>H</c>, <c>C Ss1</c>, <c>d</c>, <c>c</c>,
+/// <c>f</c>, <c>X</c>.
+/// </summary>
+internal sealed record SentFrame(int NodeId, byte[] Frame)
+{
+    public char Type => (char)Frame[0];
+
+    public string Text => Describe(Frame);
+
+    public override string ToString() => $"node {NodeId}: {Text}";
+
+    public static string Describe(byte[] frame)
+    {
+        var body = frame.AsSpan(5);
+        var offset = 0;
+        return (char)frame[0] switch
+        {
+            'Q' => "Q " + CString(body, ref offset),
+            'P' => "P " + CString(body, ref offset) + ":" + CString(body, ref offset),
+            'B' => "B " + CString(body, ref offset) + ":" + CString(body, ref offset),
+            'D' or 'C' => (char)frame[0] + " " + (char)body[0] + CString(body[1..], ref offset),
+            'E' => "E " + CString(body, ref offset),
+            'f' => "f",
+            var other => other.ToString(),
+        };
+    }
+
+    /// <summary>
+    /// A catalog query pgproxy runs on main on its own (volatile functions, table defaults, sequences). Its results
+    /// are cached process-wide when a real catalog answers, so whether one is sent depends on other tests: the
+    /// harness leaves them out of its log.
+    /// </summary>
+    public bool IsCatalogLookup => QueryText is { } sql && sql.Contains(" FROM pg_catalog.", StringComparison.Ordinal);
+
+    /// <summary>The SQL of a Query message, or null for any other message.</summary>
+    public string? QueryText => Type == 'Q' ? Describe(Frame)[2..] : null;
+
+    private static string CString(ReadOnlySpan<byte> body, ref int offset)
+    {
+        var end = body[offset..].IndexOf((byte)0);
+        var text = Encoding.UTF8.GetString(body.Slice(offset, end));
+        offset += end + 1;
+        return text;
+    }
+
+    /// <summary>Splits bytes into whole frames; what is left of an unfinished one stays in <paramref name="carry"/>.</summary>
+    public static List<byte[]> SplitFrames(List<byte> carry)
+    {
+        var frames = new List<byte[]>();
+        while (carry.Count >= 5)
+        {
+            Span<byte> header = [carry[1], carry[2], carry[3], carry[4]];
+            var total = BinaryPrimitives.ReadInt32BigEndian(header) + 1;
+            if (carry.Count < total)
+            {
+                break;
+            }
+
+            frames.Add([.. carry.GetRange(0, total)]);
+            carry.RemoveRange(0, total);
+        }
+
+        return frames;
+    }
+}
