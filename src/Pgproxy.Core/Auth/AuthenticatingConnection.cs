@@ -14,10 +14,13 @@ internal sealed class AuthenticatingConnection(IPAddress? address, Action<Authen
     /// <summary>Drops the connection: the owner tells its client why and closes it.</summary>
     public Action<AuthenticationEviction> Evict { get; } = evict;
 
+    /// <summary>Order of arrival: lower is older.</summary>
+    public long Sequence { get; set; }
+
     /// <summary>Its node in the list of every authenticating connection; null once out.</summary>
     public LinkedListNode<AuthenticatingConnection>? Node { get; set; }
 
-    /// <summary>Its node in the list of its address; null for a Unix socket, and once out.</summary>
+    /// <summary>Its node in the list of its address (of Unix-socket clients for those); null once out.</summary>
     public LinkedListNode<AuthenticatingConnection>? AddressNode { get; set; }
 
     public AuthenticationEviction Eviction { get; set; }

@@ -77,8 +77,8 @@ public static class ConfigKeyRegistry
                 "0 no limit."),
             Int("max_authenticating_connections", Pools, ConfigContext.Reload, 0, int.MaxValue,
                 o => o.MaxAuthenticatingConnections, (o, v) => o with { MaxAuthenticatingConnections = v },
-                "Connections still authenticating at once; when reached, the oldest of them is dropped (53300) " +
-                "to let the new one in. 0 means 2 * num_init_children."),
+                "Connections still authenticating at once; when reached, the oldest from the address with the most " +
+                "of them is dropped (53300) to let the new one in. 0 means 2 * num_init_children."),
             Int("max_authenticating_connections_per_address", Pools, ConfigContext.Reload, 0, int.MaxValue,
                 o => o.MaxAuthenticatingConnectionsPerAddress,
                 (o, v) => o with { MaxAuthenticatingConnectionsPerAddress = v },

@@ -72,8 +72,8 @@ internal sealed partial class ClientSession
         var options = _runtime.Options;
         var (sqlState, message) = end switch
         {
-            StartupEnd.Timeout => (SqlState.ProtocolViolation,
-                $"canceling authentication due to timeout (authentication_timeout = {options.AuthenticationTimeout} s)"),
+            StartupEnd.Timeout => (SqlState.ProtocolViolation, "canceling authentication due to timeout " +
+                $"(authentication_timeout = {options.AuthenticationTimeout} s)"),
             StartupEnd.TooManyAuthenticating => (SqlState.TooManyConnections,
                 "too many connections still authenticating " +
                 $"(max_authenticating_connections = {_runtime.MaxAuthenticating})"),

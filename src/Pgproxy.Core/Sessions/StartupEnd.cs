@@ -9,10 +9,14 @@ internal enum StartupEnd
     /// <summary><c>authentication_timeout</c> passed since the connection was accepted: 08P01.</summary>
     Timeout,
 
-    /// <summary>Dropped as the oldest of <c>max_authenticating_connections</c>: 53300.</summary>
+    /// <summary>
+    /// Dropped as the oldest from the busiest address when <c>max_authenticating_connections</c> were reached: 53300.
+    /// </summary>
     TooManyAuthenticating,
 
-    /// <summary>Dropped as the oldest of <c>max_authenticating_connections_per_address</c> from its address: 53300.</summary>
+    /// <summary>
+    /// Dropped as the oldest of <c>max_authenticating_connections_per_address</c> from its address: 53300.
+    /// </summary>
     TooManyAuthenticatingFromAddress,
 
     /// <summary>Fast or immediate shutdown: 57P01.</summary>

@@ -18,13 +18,29 @@ public sealed class AuthenticationLimiterTests
         Enter("second", B);
         Enter("third", null);
 
-        Enter("fourth", B);
-        Enter("fifth", A);
+        // One connection per address everywhere: no address is busier, so age alone decides.
+        Enter("fourth", IPAddress.Parse("192.0.2.3"));
+        Enter("fifth", IPAddress.Parse("192.0.2.4"));
 
         Assert.Equal([("first", AuthenticationEviction.GlobalBound), ("second", AuthenticationEviction.GlobalBound)],
             _evicted);
         Assert.Equal(3, _limiter.Count);
         Assert.Equal(AuthenticationEviction.GlobalBound, _limiter.Exit(first));
+    }
+
+    [Fact]
+    public void Enter_OverallBoundReached_BusiestAddressLosesItsOldestEvenIfAnotherIsOlder()
+    {
+        var lone = Enter("lone", B);
+        Enter("a1", A);
+        Enter("a2", A);
+
+        Enter("a3", A);
+        Enter("local", null);
+
+        Assert.Equal([("a1", AuthenticationEviction.GlobalBound), ("a2", AuthenticationEviction.GlobalBound)],
+            _evicted);
+        Assert.Equal(AuthenticationEviction.None, _limiter.Exit(lone));
     }
 
     [Fact]
