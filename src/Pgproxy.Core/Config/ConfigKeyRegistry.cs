@@ -73,11 +73,17 @@ public static class ConfigKeyRegistry
                 "Seconds before an idle client is disconnected; 0 never."),
             Int("authentication_timeout", Pools, ConfigContext.Reload, 0, int.MaxValue,
                 o => o.AuthenticationTimeout, (o, v) => o with { AuthenticationTimeout = v },
-                "Seconds a client has to finish authentication; 0 no limit."),
+                "Seconds a client has, from the moment it connects, to finish authenticating and get its backends; " +
+                "0 no limit."),
             Int("max_authenticating_connections", Pools, ConfigContext.Reload, 0, int.MaxValue,
                 o => o.MaxAuthenticatingConnections, (o, v) => o with { MaxAuthenticatingConnections = v },
-                "Connections still authenticating beyond which new ones are refused at once (53300); " +
-                "0 means 2 * num_init_children."),
+                "Connections still authenticating at once; when reached, the oldest from the address with the most " +
+                "of them is dropped (53300) to let the new one in. 0 means 2 * num_init_children."),
+            Int("max_authenticating_connections_per_address", Pools, ConfigContext.Reload, 0, int.MaxValue,
+                o => o.MaxAuthenticatingConnectionsPerAddress,
+                (o, v) => o with { MaxAuthenticatingConnectionsPerAddress = v },
+                "Connections from one client address still authenticating at once; when reached, the oldest " +
+                "from that address is dropped (53300). 0 means half of max_authenticating_connections."),
             Str("reset_query_list", Pools, ConfigContext.Reload, o => string.Join("; ", o.ResetQueryList),
                 (o, v) => o with { ResetQueryList = SplitQueries(v) },
                 "Queries run on a cached connection when the client leaves, separated by ';'."),

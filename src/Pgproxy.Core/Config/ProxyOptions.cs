@@ -31,6 +31,11 @@ public sealed record ProxyOptions
     public int AuthenticationTimeout { get; init; } = 60;
     /// <summary><c>max_authenticating_connections</c>; 0 means twice <see cref="NumInitChildren"/>.</summary>
     public int MaxAuthenticatingConnections { get; init; }
+    /// <summary>
+    /// <c>max_authenticating_connections_per_address</c>; 0 means half of the effective
+    /// <see cref="MaxAuthenticatingConnections"/>.
+    /// </summary>
+    public int MaxAuthenticatingConnectionsPerAddress { get; init; }
     /// <summary><c>reset_query_list</c> split on <c>;</c>, trimmed, empty entries dropped.</summary>
     public IReadOnlyList<string> ResetQueryList { get; init; } = ["ABORT", "DISCARD ALL"];
     /// <summary><c>connect_timeout</c> in milliseconds for backend connections; 0 waits for the OS.</summary>

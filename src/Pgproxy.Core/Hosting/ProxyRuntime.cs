@@ -122,4 +122,14 @@ internal sealed class ProxyRuntime
                 : 2 * options.NumInitChildren;
         }
     }
+
+    /// <summary>
+    /// The cap on connections from one address still authenticating: the setting, or half of
+    /// <see cref="MaxAuthenticating"/>, so that one address alone never reaches the overall cap and makes others'
+    /// connections the oldest to drop.
+    /// </summary>
+    public int MaxAuthenticatingPerAddress =>
+        _options.MaxAuthenticatingConnectionsPerAddress is > 0 and var perAddress
+            ? perAddress
+            : Math.Max(1, MaxAuthenticating / 2);
 }

@@ -6,7 +6,6 @@ using Pgproxy.Core.Logging;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
-using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Sessions;
 
@@ -21,112 +20,122 @@ namespace Pgproxy.Core.Sessions;
 internal sealed partial class ClientSession
 {
     private BackendCredential _backendCredential = BackendCredential.None;
-    private bool _authenticating;
+    private AuthenticatingConnection? _authenticating;
     private BackendPoolKey? _authenticationKey;
 
     /// <summary>
-    /// Takes a place among the connections still authenticating; false when <c>max_authenticating_connections</c>
-    /// are already taken, and the connection is to be refused at once.
+    /// Takes a place among the connections still authenticating. Always succeeds: when a bound is reached the
+    /// oldest connection over it is dropped instead (<see cref="AuthenticationLimiter"/>), and should this one
+    /// become the oldest, <paramref name="deadline"/> ends with the reason (<see cref="DescribeStartupEndAsync"/>).
     /// </summary>
-    private bool TryBeginAuthentication()
+    private void BeginAuthentication(StartupDeadline deadline)
     {
-        _authenticating = _runtime.Authenticating.TryEnter(_runtime.MaxAuthenticating);
-        return _authenticating;
-    }
-
-    /// <summary>Gives the place back (idempotent): when authentication ends, however it ends.</summary>
-    private void EndAuthentication()
-    {
-        if (_authenticating)
-        {
-            _authenticating = false;
-            _runtime.Authenticating.Exit();
-        }
+        _authenticating = _runtime.Authenticating.Enter(_remoteIp, _runtime.MaxAuthenticating,
+            _runtime.MaxAuthenticatingPerAddress, eviction => deadline.End(StartupEndFor(eviction)));
     }
 
     /// <summary>
-    /// Refuses a connection over the authenticating cap with 53300 "sorry, too many clients already", as
-    /// PostgreSQL does: after its startup packet, because drivers read the answer to what they sent first (an
-    /// error in place of the one-byte SSLRequest answer confuses them), but with a one-second deadline instead of
-    /// <c>authentication_timeout</c>, so refused connections cost next to nothing. An SSLRequest is answered
-    /// <c>N</c>; a CancelRequest is still forwarded, since it needs no authentication and may be what unblocks
-    /// the crowd.
+    /// Gives the place back (idempotent), however authentication ended. Returns false when the limiter had
+    /// dropped this connection first; the startup deadline then carries the reason (said here too, in case the
+    /// limiter's own call has not run yet), and the connection must end, as it will be told.
     /// </summary>
-    private async Task RefuseTooManyAuthenticatingAsync()
+    private bool EndAuthentication()
     {
-        AuthLog.TooManyAuthenticating(_logger, RemoteAddress, _runtime.MaxAuthenticating);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_runtime.Shutdown.Token);
-        deadline.CancelAfter(TimeSpan.FromSeconds(1));
-        try
+        if (_authenticating is not { } place)
         {
-            while (await ReadStartupPacketAsync(deadline.Token) is { } packet)
-            {
-                switch (packet.Kind)
-                {
-                    case StartupPacketKind.SslRequest or StartupPacketKind.GssEncRequest:
-                        BackendMessageWriter.WriteSslRefused(_client.Output);
-                        await _client.Output.FlushAsync(deadline.Token);
-                        continue;
-                    case StartupPacketKind.CancelRequest:
-                        await ForwardCancelRequestAsync(packet.CancelProcessId, packet.CancelSecretKey);
-                        return;
-                    default:
-                        await TrySendFatalAsync(SqlState.TooManyConnections, "sorry, too many clients already");
-                        return;
-                }
-            }
+            return true;
         }
-        catch (OperationCanceledException)
+
+        _authenticating = null;
+        var eviction = _runtime.Authenticating.Exit(place);
+        if (eviction == AuthenticationEviction.None)
         {
-            // Silent past the deadline: closed without a word, like a startup packet that never came.
+            return true;
+        }
+
+        place.Evict(eviction);
+        return false;
+    }
+
+    private static StartupEnd StartupEndFor(AuthenticationEviction eviction) => eviction switch
+    {
+        AuthenticationEviction.AddressBound => StartupEnd.TooManyAuthenticatingFromAddress,
+        _ => StartupEnd.TooManyAuthenticating,
+    };
+
+    /// <summary>
+    /// Tells the client why its startup was cut short, then the session ends. Nothing is sent in the middle of a
+    /// TLS handshake, where plain-text bytes would only garble it.
+    /// </summary>
+    private async Task DescribeStartupEndAsync(StartupEnd end)
+    {
+        var options = _runtime.Options;
+        var (sqlState, message) = end switch
+        {
+            StartupEnd.Timeout => (SqlState.ProtocolViolation, "canceling authentication due to timeout " +
+                $"(authentication_timeout = {options.AuthenticationTimeout} s)"),
+            StartupEnd.TooManyAuthenticating => (SqlState.TooManyConnections,
+                "too many connections still authenticating " +
+                $"(max_authenticating_connections = {_runtime.MaxAuthenticating})"),
+            StartupEnd.TooManyAuthenticatingFromAddress => (SqlState.TooManyConnections,
+                $"too many connections from {HostForMessages} still authenticating " +
+                $"(max_authenticating_connections_per_address = {_runtime.MaxAuthenticatingPerAddress})"),
+            _ => (SqlState.AdminShutdown, "terminating connection due to administrator command"),
+        };
+        switch (end)
+        {
+            case StartupEnd.Timeout:
+                AuthLog.Timeout(_logger, RemoteAddress, User, options.AuthenticationTimeout);
+                break;
+            case StartupEnd.TooManyAuthenticating or StartupEnd.TooManyAuthenticatingFromAddress:
+                AuthLog.DroppedAuthenticating(_logger, RemoteAddress, message);
+                break;
+        }
+
+        if (!_inTlsHandshake)
+        {
+            await TrySendFatalAsync(sqlState, message);
         }
     }
 
     /// <summary>
     /// Authenticates the client after its StartupMessage. Returns true when it may go on; otherwise the client has
-    /// been told why and the session is to end. <paramref name="cancellationToken"/> carries
-    /// <c>authentication_timeout</c>.
+    /// been told why and the session is to end. <paramref name="cancellationToken"/> is the startup deadline's:
+    /// its cancellation is reported by <see cref="StartupAsync"/>.
     /// </summary>
     private async Task<bool> AuthenticateClientAsync(StartupPacket packet, CancellationToken cancellationToken)
     {
         // The key StartupAsync will look for in the connection cache, so that a connection opened here to ask the
         // main node is the one the session then gets.
         _authenticationKey = BackendPoolKey.ForClient(User, Database, packet.Parameters);
-        try
+        var outcome = await AuthenticateAsync(cancellationToken);
+        if (outcome.Credential is { } credential)
         {
-            var outcome = await AuthenticateAsync(cancellationToken);
-            if (outcome.Credential is { } credential)
+            if (!EndAuthentication())
             {
-                _backendCredential = credential;
-                return true;
+                // Dropped just as it finished: it ends like every other dropped connection.
+                throw new OperationCanceledException(cancellationToken);
             }
 
-            if (outcome.SqlState is not null)
-            {
-                if (outcome.ByHba)
-                {
-                    Log.HbaRefused(_logger, RemoteAddress, User, Database, outcome.Message!);
-                }
-                else
-                {
-                    AuthLog.Refused(_logger, RemoteAddress, User, Database, outcome.LogReason ?? outcome.Message!);
-                }
+            _backendCredential = credential;
+            return true;
+        }
 
-                await TrySendFatalAsync(outcome.SqlState, outcome.Message!);
+        if (outcome.SqlState is not null)
+        {
+            if (outcome.ByHba)
+            {
+                Log.HbaRefused(_logger, RemoteAddress, User, Database, outcome.Message!);
+            }
+            else
+            {
+                AuthLog.Refused(_logger, RemoteAddress, User, Database, outcome.LogReason ?? outcome.Message!);
             }
 
-            return false;
+            await TrySendFatalAsync(outcome.SqlState, outcome.Message!);
         }
-        catch (OperationCanceledException) when (!_runtime.Shutdown.IsCancellationRequested)
-        {
-            AuthLog.Timeout(_logger, RemoteAddress, User, _runtime.Options.AuthenticationTimeout);
-            await TrySendFatalAsync(SqlState.QueryCanceled, "canceling authentication due to timeout");
-            return false;
-        }
-        finally
-        {
-            EndAuthentication();
-        }
+
+        return false;
     }
 
     private async Task<AuthOutcome> AuthenticateAsync(CancellationToken cancellationToken)
@@ -299,8 +308,7 @@ internal sealed partial class ClientSession
         public static partial void Timeout(ILogger logger, string remoteAddress, string user, int seconds);
 
         [LoggerMessage(EventIds.TooManyAuthenticating, LogLevel.Warning,
-            "refused client {RemoteAddress}: {Limit} connections are already authenticating " +
-            "(max_authenticating_connections)")]
-        public static partial void TooManyAuthenticating(ILogger logger, string remoteAddress, int limit);
+            "dropped client {RemoteAddress}, the oldest still authenticating: {Reason}")]
+        public static partial void DroppedAuthenticating(ILogger logger, string remoteAddress, string reason);
     }
 }

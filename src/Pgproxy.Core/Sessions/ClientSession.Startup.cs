@@ -11,24 +11,37 @@ internal sealed partial class ClientSession
     /// <summary>
     /// The startup phase: SSLRequest is answered <c>S</c> and TLS started when <c>ssl</c> is on (refused with
     /// <c>N</c> otherwise, and GSSENCRequest always, so the client may go on in plain text), a CancelRequest is
-    /// forwarded and the connection closed, and a StartupMessage gets a client slot, is authenticated
-    /// (<c>.Authentication.cs</c>), then gets a backend connection (cached or new) and the backend's parameters
-    /// with pgproxy's own cancel key. Everything must finish within <c>authentication_timeout</c>. Returns true
-    /// when the session is ready to forward queries.
+    /// forwarded and the connection closed, and a StartupMessage is authenticated (<c>.Authentication.cs</c>),
+    /// then gets a client slot, a backend connection (cached or new) and the backend's parameters with pgproxy's
+    /// own cancel key. Everything must finish within <c>authentication_timeout</c> of the accept; a startup cut
+    /// short (timeout, dropped from the authenticating connections, shutdown) is told why. Returns true when the
+    /// session is ready to forward queries.
     /// </summary>
-    private async Task<bool> StartupAsync()
+    private async Task<bool> StartupAsync(StartupDeadline deadline)
+    {
+        try
+        {
+            return await RunStartupAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.Reason != StartupEnd.None)
+        {
+            await DescribeStartupEndAsync(deadline.Reason);
+            return false;
+        }
+        finally
+        {
+            // From here on only the session's own limits apply (client_idle_limit, shutdown).
+            deadline.Dispose();
+        }
+    }
+
+    private async Task<bool> RunStartupAsync(CancellationToken cancellationToken)
     {
         var options = _runtime.Options;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_runtime.Shutdown.Token);
-        if (options.AuthenticationTimeout > 0)
-        {
-            timeout.CancelAfter(TimeSpan.FromSeconds(options.AuthenticationTimeout));
-        }
-
         StartupPacket? packet;
         while (true)
         {
-            packet = await ReadStartupPacketAsync(timeout.Token);
+            packet = await ReadStartupPacketAsync(cancellationToken);
             if (packet is null)
             {
                 return false;
@@ -36,7 +49,7 @@ internal sealed partial class ClientSession
 
             if (packet.Kind == StartupPacketKind.SslRequest && CanStartTls)
             {
-                if (!await StartTlsAsync(timeout.Token))
+                if (!await StartTlsAsync(cancellationToken))
                 {
                     return false;
                 }
@@ -47,7 +60,7 @@ internal sealed partial class ClientSession
             if (packet.Kind is StartupPacketKind.SslRequest or StartupPacketKind.GssEncRequest)
             {
                 BackendMessageWriter.WriteSslRefused(_client.Output);
-                await _client.Output.FlushAsync(timeout.Token);
+                await _client.Output.FlushAsync(cancellationToken);
                 continue;
             }
 
@@ -68,6 +81,19 @@ internal sealed partial class ClientSession
             return false;
         }
 
+        if (packet.ProtocolVersion != StartupPacket.ProtocolVersion30 || packet.UnsupportedProtocolOptions.Count > 0)
+        {
+            // pgproxy speaks 3.0; tell a newer client so, as PostgreSQL itself does.
+            BackendMessageWriter.WriteNegotiateProtocolVersion(_client.Output, 0, packet.UnsupportedProtocolOptions);
+        }
+
+        if (!await AuthenticateClientAsync(packet, cancellationToken))
+        {
+            return false;
+        }
+
+        // A client slot only once authenticated: connections that never authenticate (a flood, a slowloris) are
+        // bounded by max_authenticating_connections instead, and can never take the slots real clients need.
         if (!_runtime.Sessions.TryTakeSlot(Math.Max(1, options.NumInitChildren - options.ReservedConnections)))
         {
             Log.TooManyClients(_logger, RemoteAddress, options.NumInitChildren);
@@ -76,23 +102,13 @@ internal sealed partial class ClientSession
         }
 
         _holdsSlot = true;
-        if (packet.ProtocolVersion != StartupPacket.ProtocolVersion30 || packet.UnsupportedProtocolOptions.Count > 0)
-        {
-            // pgproxy speaks 3.0; tell a newer client so, as PostgreSQL itself does.
-            BackendMessageWriter.WriteNegotiateProtocolVersion(_client.Output, 0, packet.UnsupportedProtocolOptions);
-        }
-
-        if (!await AuthenticateClientAsync(packet, timeout.Token))
-        {
-            return false;
-        }
 
         var key = _authenticationKey ?? BackendPoolKey.ForClient(User, Database, packet.Parameters);
         try
         {
             _backend = IsReplicated
-                ? await AcquireReplicatedBackendsAsync(key, timeout.Token)
-                : await AcquireBackendAsync(key, timeout.Token);
+                ? await AcquireReplicatedBackendsAsync(key, cancellationToken)
+                : await AcquireBackendAsync(key, cancellationToken);
         }
         catch (BackendStartupException e)
         {
@@ -112,7 +128,7 @@ internal sealed partial class ClientSession
 
         BackendMessageWriter.WriteBackendKeyData(output, CancelProcessId, CancelSecretKey);
         BackendMessageWriter.WriteReadyForQuery(output, _backend.TransactionStatus);
-        await output.FlushAsync(timeout.Token);
+        await output.FlushAsync(cancellationToken);
         Log.SessionStarted(_logger, RemoteAddress, User, Database, CancelProcessId, _backend.ProcessId);
         return true;
     }

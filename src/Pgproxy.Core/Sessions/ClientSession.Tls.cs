@@ -11,6 +11,12 @@ internal sealed partial class ClientSession
     /// <summary>True once the client's TLS handshake has completed; the rest of the session runs over TLS.</summary>
     public bool IsSsl { get; private set; }
 
+    /// <summary>
+    /// True from the <c>S</c> answer until the handshake succeeds: an ErrorResponse in plain text then would only
+    /// garble the handshake, so a startup cut short in it just closes.
+    /// </summary>
+    private bool _inTlsHandshake;
+
     /// <summary>The certificate the client sent in its handshake (only asked for under <c>ssl_ca_cert</c>).</summary>
     public X509Certificate2? ClientCertificate { get; private set; }
 
@@ -45,6 +51,7 @@ internal sealed partial class ClientSession
         }
 
         BackendMessageWriter.WriteSslAccepted(_client.Output);
+        _inTlsHandshake = true;
         await _client.Output.FlushAsync(cancellationToken);
         var socket = ((ISocketTransport)_client).DetachSocket();
         TlsTransport transport;
@@ -59,6 +66,7 @@ internal sealed partial class ClientSession
         }
 
         _client = transport;
+        _inTlsHandshake = false; // left true when the handshake failed: the socket then speaks neither
         IsSsl = true;
         ClientCertificate = transport.RemoteCertificate;
         Log.TlsStarted(_logger, RemoteAddress, transport.Description);

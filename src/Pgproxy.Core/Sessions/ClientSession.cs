@@ -22,6 +22,7 @@ internal sealed partial class ClientSession
     private readonly ProxyRuntime _runtime;
     private readonly ILogger _logger;
     private readonly IPAddress? _remoteIp;
+    private readonly long _acceptedAt;
     private BackendConnection? _backend;
     private int _endReason;
     private bool _holdsSlot;
@@ -35,6 +36,7 @@ internal sealed partial class ClientSession
         _logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Sessions");
         ConnectedAt = runtime.Time.GetUtcNow();
         _lastClientActivity = Environment.TickCount64;
+        _acceptedAt = runtime.Time.GetTimestamp();
     }
 
     public string RemoteAddress { get; }
@@ -58,13 +60,14 @@ internal sealed partial class ClientSession
     /// <summary>Runs the session to its end; never throws.</summary>
     public async Task RunAsync()
     {
+        // authentication_timeout counts from the accept: a session task that waited for a thread under a flood has
+        // had its time already, and a connection that never sends a byte is bounded like one that stalls later.
+        using var startup = new StartupDeadline(_runtime.Time, _acceptedAt, _runtime.Options.AuthenticationTimeout,
+            _runtime.Shutdown.Token);
         try
         {
-            if (!TryBeginAuthentication())
-            {
-                await RefuseTooManyAuthenticatingAsync();
-            }
-            else if (await StartupAsync())
+            BeginAuthentication(startup);
+            if (await StartupAsync(startup))
             {
                 await ForwardAsync();
             }

@@ -38,13 +38,17 @@ public sealed class SessionStartupTests
         var (first, _) = await harness.ConnectAndStartAsync();
         await using var __ = first;
 
+        // The same user: the slot is taken after authentication, and the main node's answer for alice is
+        // remembered, so a refused client costs no backend connection at all.
         await using var second = harness.Connect();
-        await second.SendStartupAsync("bob", "app");
+        await second.SendStartupAsync("alice", "app");
         var replies = await second.ReadToEndAsync();
 
         var error = Assert.Single(replies);
         Assert.Equal('E', error.Type);
         Assert.Equal("53300", error.SqlState);
+        Assert.Equal("sorry, too many clients already",
+            Protocol.Backend.ErrorResponseMessage.Parse(error.Body).Message);
         await second.WaitForSessionEndAsync();
         Assert.False(first.Session.IsCompleted);
         Assert.Equal(1, harness.Connector.ConnectCount);

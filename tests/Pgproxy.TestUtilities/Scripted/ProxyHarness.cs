@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
@@ -10,7 +11,11 @@ namespace Pgproxy.TestUtilities.Scripted;
 /// </summary>
 internal sealed class ProxyHarness : IAsyncDisposable
 {
-    public ProxyHarness(ScriptedBackendScript? script = null, Func<ProxyOptions, ProxyOptions>? configure = null)
+    /// <param name="script">What the scripted backends answer.</param>
+    /// <param name="configure">Changes the options before the proxy is built.</param>
+    /// <param name="time">The proxy's clock; the system's unless a test moves time itself.</param>
+    public ProxyHarness(ScriptedBackendScript? script = null, Func<ProxyOptions, ProxyOptions>? configure = null,
+        TimeProvider? time = null)
     {
         var options = new ProxyOptions
         {
@@ -20,7 +25,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
             NumInitChildren = 8,
             AuthenticationTimeout = 10,
         };
-        Server = new ProxyServer(configure is null ? options : configure(options), NullLoggerFactory.Instance);
+        Server = new ProxyServer(configure is null ? options : configure(options), NullLoggerFactory.Instance, time);
         Connector = new ScriptedBackendConnector(script);
         Server.Runtime.BackendConnector = Connector;
     }
@@ -31,11 +36,14 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     public ScriptedBackendConnector Connector { get; }
 
-    /// <summary>Opens a client connection; the session starts running at once (it waits for a startup packet).</summary>
-    public RawClient Connect()
+    /// <summary>
+    /// Opens a client connection; the session starts running at once (it waits for a startup packet). Without
+    /// <paramref name="from"/> it looks like a Unix-socket client (no address); with it, a TCP client from there.
+    /// </summary>
+    public RawClient Connect(IPAddress? from = null)
     {
         var (client, proxy) = InMemoryTransport.CreatePair();
-        var session = Server.Accept(proxy, "test");
+        var session = Server.Accept(proxy, from is null ? "test" : from + ":5000", from);
         return new RawClient(client, session);
     }
 
