@@ -57,14 +57,22 @@ internal static class AdminReports
         ClientSession session, ProxyRuntime runtime) => command switch
     {
         AdminCommand.PoolNodes => PoolNodes(session, runtime),
-        AdminCommand.PoolProcesses => PoolProcesses(runtime),
-        AdminCommand.PoolPools => PoolPoolsReport.Rows(runtime),
+        AdminCommand.PoolProcesses => PoolProcesses(runtime, OnlyUser(session, runtime)),
+        AdminCommand.PoolPools => PoolPoolsReport.Rows(runtime, OnlyUser(session, runtime)),
         AdminCommand.PoolBackendStats => BackendStatsReport.Rows(runtime),
         AdminCommand.PoolVersion => (["pool_version"], [[ProductInfo.VersionLine]]),
         AdminCommand.PoolStatus => PoolStatus(runtime),
         AdminCommand.PoolHealthCheckStats => HealthCheckStatsReport.Rows(runtime),
         _ => (["item", "value"], [["status", "not implemented yet in " + ProductInfo.VersionLine]]),
     };
+
+    /// <summary>
+    /// Whose sessions the client may see: everyone's for a user in <c>admin_users</c> (null), otherwise only its
+    /// own user's — as pg_stat_activity keeps other users' activity from an unprivileged role, since a session
+    /// list tells who connects from where, to which database, and when.
+    /// </summary>
+    public static string? OnlyUser(ClientSession session, ProxyRuntime runtime) =>
+        NodeCommands.IsAdmin(session.User, runtime.Options.AdminUsers) ? null : session.User;
 
     private static string Literal(string? value) =>
         value is null ? "NULL::text" : "E'" + value.Replace("\\", "\\\\", StringComparison.Ordinal)
@@ -130,11 +138,17 @@ internal static class AdminReports
         return (["item", "value", "description"], rows);
     }
 
-    private static (IReadOnlyList<string>, List<string?[]>) PoolProcesses(ProxyRuntime runtime)
+    /// <summary>One row per session; only <paramref name="onlyUser"/>'s when it is given.</summary>
+    private static (IReadOnlyList<string>, List<string?[]>) PoolProcesses(ProxyRuntime runtime, string? onlyUser)
     {
         var rows = new List<string?[]>();
         foreach (var session in runtime.Sessions.Sessions.OrderBy(s => s.CancelProcessId))
         {
+            if (onlyUser is not null && session.User != onlyUser)
+            {
+                continue;
+            }
+
             rows.Add(
             [
                 Invariant(session.CancelProcessId),

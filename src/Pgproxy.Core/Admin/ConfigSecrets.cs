@@ -1,13 +1,11 @@
-using System.Text.RegularExpressions;
-
 namespace Pgproxy.Core.Admin;
 
 /// <summary>
 /// Keeps secrets out of <c>SHOW POOL_STATUS</c> (which any client may run): keys that hold a password or key
-/// show a mask, and a <c>password=…</c> written inside any other value (a connection string in a failover
-/// command, say) has its value masked.
+/// show a mask, and credentials written inside any other value (a URI with a password or a
+/// <c>PGPASSWORD=…</c> in a failover command, say) are masked where they stand (<see cref="EmbeddedSecrets"/>).
 /// </summary>
-internal static partial class ConfigSecrets
+internal static class ConfigSecrets
 {
     public const string Mask = "********";
 
@@ -16,16 +14,12 @@ internal static partial class ConfigSecrets
         (name.Contains("password", StringComparison.OrdinalIgnoreCase)
          || name.Contains("authkey", StringComparison.OrdinalIgnoreCase)
          || name.Contains("secret", StringComparison.OrdinalIgnoreCase)
+         || name.Contains("token", StringComparison.OrdinalIgnoreCase)
          || name.Contains("passphrase", StringComparison.OrdinalIgnoreCase))
         && !name.EndsWith("_file", StringComparison.OrdinalIgnoreCase)
         && !name.EndsWith("_command", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The value as <c>SHOW POOL_STATUS</c> may show it.</summary>
     public static string Show(string name, string value) =>
-        IsSecretKey(name) ? Mask : EmbeddedPassword().Replace(value, m => m.Groups[1].Value + Mask);
-
-    /// <summary><c>password=x</c>, <c>PGPASSWORD=x</c>, <c>password: x</c>, quoted or not.</summary>
-    [GeneratedRegex(@"((?:pass(?:word|wd)?|pwd)\s*[=:]\s*)('[^']*'|""[^""]*""|[^\s;'""]+)",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex EmbeddedPassword();
+        IsSecretKey(name) ? Mask : EmbeddedSecrets.Mask(value);
 }

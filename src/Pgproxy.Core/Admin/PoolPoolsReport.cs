@@ -11,7 +11,8 @@ namespace Pgproxy.Core.Admin;
 /// connection cache, which belong to no session (pool_pid 0, status "Wait for connection"). pool_id counts a
 /// session's connection sets (always 0: one per session) and, for cached connections, their place among those
 /// for the same user and database. <c>statement</c> stays empty: pgproxy keeps no statement text per session
-/// (that would cost an allocation per query).
+/// (that would cost an allocation per query). A client outside <c>admin_users</c> sees only its own user's
+/// sessions and cached connections.
 /// </summary>
 internal static class PoolPoolsReport
 {
@@ -23,13 +24,19 @@ internal static class PoolPoolsReport
         "load_balance_node", "client_host", "client_port", "statement",
     ];
 
-    public static (IReadOnlyList<string>, List<string?[]>) Rows(ProxyRuntime runtime)
+    /// <summary>The rows; only those of <paramref name="onlyUser"/> when it is given.</summary>
+    public static (IReadOnlyList<string>, List<string?[]>) Rows(ProxyRuntime runtime, string? onlyUser)
     {
         var rows = new List<string?[]>();
         var startTime = Time(runtime.StartedAt);
         var nodes = runtime.Nodes.Nodes;
         foreach (var session in runtime.Sessions.Sessions.OrderBy(s => s.CancelProcessId))
         {
+            if (onlyUser is not null && session.User != onlyUser)
+            {
+                continue;
+            }
+
             var backends = session.Backends.ToList();
             var (host, port) = SplitAddress(session.RemoteAddress);
             foreach (var node in nodes)
@@ -63,7 +70,8 @@ internal static class PoolPoolsReport
         }
 
         var now = Environment.TickCount64;
-        foreach (var group in runtime.Pool.IdleSnapshot().GroupBy(c => (c.Key.User, c.Key.Database)))
+        var idle = runtime.Pool.IdleSnapshot().Where(c => onlyUser is null || c.Key.User == onlyUser);
+        foreach (var group in idle.GroupBy(c => (c.Key.User, c.Key.Database)))
         {
             var poolId = 0;
             foreach (var connection in group.OrderBy(c => c.NodeId))

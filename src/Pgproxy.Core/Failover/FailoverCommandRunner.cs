@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Hosting;
 
@@ -122,28 +123,31 @@ internal sealed partial class FailoverCommandRunner : IAsyncDisposable
             return;
         }
 
-        Log.Started(_logger, request.Key, nodeId, command);
+        // The log may be read by more people than pgproxy.conf: credentials in the command, or echoed by it,
+        // are masked there as in SHOW POOL_STATUS.
+        Log.Started(_logger, request.Key, nodeId, EmbeddedSecrets.Mask(command));
         var result = await ShellCommand.RunAsync(command, CommandTimeout, _abandon.Token);
+        var stdErr = EmbeddedSecrets.Mask(result.StdErr);
         if (result.StdOut.Length > 0)
         {
-            Log.Output(_logger, request.Key, nodeId, "stdout", result.StdOut);
+            Log.Output(_logger, request.Key, nodeId, "stdout", EmbeddedSecrets.Mask(result.StdOut));
         }
 
         if (result.TimedOut)
         {
-            Log.TimedOut(_logger, request.Key, nodeId, result.Duration.TotalSeconds, result.StdErr);
+            Log.TimedOut(_logger, request.Key, nodeId, result.Duration.TotalSeconds, stdErr);
         }
         else if (result.Succeeded)
         {
             Log.Succeeded(_logger, request.Key, nodeId, result.Duration.TotalMilliseconds);
-            if (result.StdErr.Length > 0)
+            if (stdErr.Length > 0)
             {
-                Log.Output(_logger, request.Key, nodeId, "stderr", result.StdErr);
+                Log.Output(_logger, request.Key, nodeId, "stderr", stdErr);
             }
         }
         else
         {
-            Log.Failed(_logger, request.Key, nodeId, result.ExitCode!.Value, result.StdErr);
+            Log.Failed(_logger, request.Key, nodeId, result.ExitCode!.Value, stdErr);
         }
     }
 }

@@ -8,7 +8,9 @@ namespace Pgproxy.Core.Replication;
 /// </summary>
 internal sealed class ExtendedGroup
 {
-    private readonly ArrayBufferWriter<byte> _bytes = new(512);
+    private const int MaxKeptFrames = 1024;
+
+    private ArrayBufferWriter<byte> _bytes = new(512);
     private readonly List<GroupFrame> _frames = [];
 
     public IReadOnlyList<GroupFrame> Frames => _frames;
@@ -26,6 +28,11 @@ internal sealed class ExtendedGroup
     public void Clear()
     {
         _frames.Clear();
-        _bytes.ResetWrittenCount();
+        if (_frames.Capacity > MaxKeptFrames)
+        {
+            _frames.Capacity = 16; // a pipeline of thousands of messages was one group: keep room for a few
+        }
+
+        ScratchBuffer.Reset(ref _bytes, 512);
     }
 }

@@ -32,7 +32,7 @@ internal sealed partial class ReplicationSession
     private readonly bool _forwardNotices = true;
 
     /// <summary>The client's current message, copied out of the input buffer so the input can move on.</summary>
-    private readonly ArrayBufferWriter<byte> _frame = new(256);
+    private ArrayBufferWriter<byte> _frame = new(256);
 
     /// <summary>Transaction status the client was last told.</summary>
     private TransactionStatus _clientStatus = TransactionStatus.Idle;
@@ -145,6 +145,10 @@ internal sealed partial class ReplicationSession
             }
 
             FinishRequestMetrics(action, started);
+            if (action != ClientAction.None)
+            {
+                ScratchBuffer.Reset(ref _frame, 256); // done with the message: a big one's array goes
+            }
         }
     }
 

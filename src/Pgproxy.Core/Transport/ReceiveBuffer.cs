@@ -34,7 +34,7 @@ internal sealed class ReceiveBuffer
     {
         if (_array.Length == 0)
         {
-            _array = ArrayPool<byte>.Shared.Rent(InitialSize);
+            _array = BufferArrays.Rent(InitialSize);
             return;
         }
 
@@ -44,11 +44,11 @@ internal sealed class ReceiveBuffer
         }
 
         var length = _end - _start;
-        var target = length == _array.Length ? ArrayPool<byte>.Shared.Rent(_array.Length * 2) : _array;
+        var target = length == _array.Length ? BufferArrays.Rent(_array.Length * 2) : _array;
         Buffer.BlockCopy(_array, _start, target, 0, length);
         if (!ReferenceEquals(target, _array))
         {
-            ArrayPool<byte>.Shared.Return(_array);
+            BufferArrays.Return(_array);
             _array = target;
         }
 
@@ -83,7 +83,7 @@ internal sealed class ReceiveBuffer
     {
         if (_array.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_array);
+            BufferArrays.Return(_array);
             _array = [];
         }
 

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Pgproxy.Core.Transport;
 
 /// <summary>
@@ -40,7 +38,7 @@ internal sealed class SendBuffer
         Written = 0;
         if (_array is not null)
         {
-            ArrayPool<byte>.Shared.Return(_array);
+            BufferArrays.Return(_array);
             _array = null;
         }
     }
@@ -53,11 +51,11 @@ internal sealed class SendBuffer
             return;
         }
 
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(MinimumSize, (_array?.Length ?? 0) * 2)));
+        var bigger = BufferArrays.Rent(Math.Max(needed, Math.Max(MinimumSize, (_array?.Length ?? 0) * 2)));
         if (_array is not null)
         {
             Buffer.BlockCopy(_array, 0, bigger, 0, Written);
-            ArrayPool<byte>.Shared.Return(_array);
+            BufferArrays.Return(_array);
         }
 
         _array = bigger;

@@ -33,9 +33,13 @@ public sealed class ConfigSecretsTests
     [InlineData("run --password 'a b c'", "run --password 'a b c'")]
     [InlineData("run --password='a b c' next", "run --password=******** next")]
     [InlineData("pwd: hunter2", "pwd: ********")]
+    [InlineData("curl -s https://ops:hunter2@alerts.example.com/down/%d", "curl -s https://ops:********@alerts.example.com/down/%d")]
+    [InlineData("curl -u ops:hunter2 https://h/%d", "curl -u ops:******** https://h/%d")]
+    [InlineData("API_TOKEN=hunter2 notify %d", "API_TOKEN=******** notify %d")]
     public void PasswordsInsideValues_AreMasked(string value, string shown)
     {
         Assert.Equal(shown, ConfigSecrets.Show("failover_command", value));
+        Assert.Equal(shown, ConfigSecrets.Show("failback_command", value));
         Assert.DoesNotContain("hunter2", ConfigSecrets.Show("failover_command", value), StringComparison.Ordinal);
     }
 

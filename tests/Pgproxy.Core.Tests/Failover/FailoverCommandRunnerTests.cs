@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Failover;
 using Pgproxy.Core.Hosting;
+using Pgproxy.TestUtilities.Logging;
 
 namespace Pgproxy.Core.Tests.Failover;
 
@@ -127,5 +128,27 @@ public sealed class FailoverCommandRunnerTests : IDisposable
         await Task.Delay(200);
 
         Assert.Equal(["started 1"], await File.ReadAllLinesAsync(Log));
+    }
+
+    [Fact]
+    public async Task TheLog_ShowsTheCommandAndItsOutput_WithCredentialsMasked()
+    {
+        using var logs = new RecordingLoggerProvider();
+        var runtime = Runtime(
+            $"PGPASSWORD=hunter2 echo https://ops:hunter2@h/%d >> {Log}; echo password=hunter2; echo token=hunter2 >&2", "");
+        using var factory = logs.CreateFactory();
+        var runner = new FailoverCommandRunner(runtime, factory.CreateLogger("failover"));
+        runner.Start();
+
+        runtime.Nodes.Degenerate(runtime.Nodes.Nodes[1], "test");
+        await runner.DisposeAsync();
+
+        // The command itself ran with the real values; only what is logged is masked.
+        Assert.Equal(["https://ops:hunter2@h/1"], await File.ReadAllLinesAsync(Log));
+        var lines = logs.Logs.Select(l => l.Message).ToList();
+        Assert.Contains(lines, l => l.Contains("PGPASSWORD=******** echo https://ops:********@h/1", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("password=********", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("token=********", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("hunter2", StringComparison.Ordinal));
     }
 }
