@@ -54,7 +54,9 @@ internal sealed partial class ReplicationSession
             }
             else if (analysis.EndsTransaction)
             {
-                // Nodes whose deferred BEGIN never went out have nothing to end; the answering node comes first.
+                // Nodes whose deferred BEGIN never went out have nothing to end; the answering node comes first. A
+                // node that still owes answers holds the transaction's held-back writes (its status is still the
+                // Idle of before the BEGIN): it must get the COMMIT too, after they are settled.
                 var answering = _failedLink is { } failed && IsLive(failed) ? failed : main;
                 foreach (var link in _links)
                 {
@@ -62,7 +64,7 @@ internal sealed partial class ReplicationSession
                 }
 
                 targets = [answering, .. _links.Where(l => l != answering && IsLive(l)
-                    && (l.Status != TransactionStatus.Idle || (_unsyncedMask & l.Bit) != 0))];
+                    && (l.Status != TransactionStatus.Idle || l.Owes || (_unsyncedMask & l.Bit) != 0))];
             }
             else if (analysis.Replicated)
             {

@@ -64,9 +64,9 @@ public sealed class WritePathOrderTests
         Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
     }
 
-    [Fact(Skip = "bug: after a plain BEGIN (simple Query, held back) the others' writes of the transaction are held " +
-                 "back too, and an extended-protocol COMMIT group picks its targets by node status before settling them: " +
-                 "it goes to main alone and the others never get the writes (RunGroupAsync / GroupPassesOwedAnswers)")]
+    // A lost-writes bug: the COMMIT group chose its targets by node status before the others' held-back writes
+    // were settled, so it went to main alone and the others never committed.
+    [Fact]
     public async Task Extended_CommitAfterSimpleBegin_ReachesEveryNode()
     {
         await using var harness = new ReplicationHarness();

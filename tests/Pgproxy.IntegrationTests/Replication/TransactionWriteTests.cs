@@ -1,4 +1,5 @@
 using System.Globalization;
+using Npgsql;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -117,6 +118,29 @@ public sealed class TransactionWriteTests(TwoNodes cluster) : ReplicationTestBas
         (await PsqlAsync([.. statements])).EnsureSuccess();
 
         Assert.Equal(150, await AssertNodesIdenticalAsync(table, "id"));
+    }
+
+    [PostgresFact]
+    public async Task A_simple_BEGIN_then_extended_writes_and_an_extended_COMMIT_commit_on_every_node()
+    {
+        // Npgsql sends BeginTransaction's BEGIN as a simple Query; a COMMIT run as a command goes by the extended
+        // protocol. The COMMIT once went to main alone and the other node never got the transaction's writes.
+        var table = await CreateReplicatedTableAsync("simplebegin", "id int primary key");
+        await using var conn = await OpenAsync();
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                await using var insert = new NpgsqlCommand($"INSERT INTO {table} VALUES ($1)", conn);
+                insert.Parameters.AddWithValue(i);
+                Assert.Equal(1, await insert.ExecuteNonQueryAsync());
+            }
+
+            await using var commit = new NpgsqlCommand("COMMIT", conn);
+            await commit.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(3, await AssertNodesIdenticalAsync(table, "id"));
     }
 
     /// <summary>psql with each statement its own Query message; errors in verbose form (with their SQLSTATE).</summary>
