@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging.Abstractions;
+using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
 using Pgproxy.Protocol.Framing;
@@ -10,7 +12,8 @@ namespace Pgproxy.Benchmarks.Support;
 
 /// <summary>
 /// One started client session through a real <see cref="ProxyServer"/> (no listener), its backend a
-/// <see cref="CannedBackend"/>, everything over in-memory pipes with the given scheduling.
+/// <see cref="CannedBackend"/> (one node) or a <see cref="ReplicatedCannedBackend"/> serving two nodes in native
+/// replication mode, everything over in-memory pipes with the given scheduling.
 /// </summary>
 internal sealed class BenchSession : IAsyncDisposable
 {
@@ -29,16 +32,29 @@ internal sealed class BenchSession : IAsyncDisposable
 
     public PipeWriter Output => _client.Output;
 
-    public static async Task<BenchSession> StartAsync(PipeOptions pipeOptions)
+    /// <summary>A session with one node: pgproxy forwards, nothing is replicated.</summary>
+    public static Task<BenchSession> StartAsync(PipeOptions pipeOptions) =>
+        StartAsync(pipeOptions, new CannedBackend(pipeOptions), nodeCount: 1);
+
+    /// <summary>
+    /// A session with two nodes served by <paramref name="backend"/>; every other option is pgproxy's default
+    /// (native replication, load balancing, insert_lock, nondeterministic_write = error, no system database).
+    /// </summary>
+    public static Task<BenchSession> StartReplicatedAsync(PipeOptions pipeOptions, ReplicatedCannedBackend backend) =>
+        StartAsync(pipeOptions, backend, nodeCount: 2);
+
+    private static async Task<BenchSession> StartAsync(PipeOptions pipeOptions, IBackendConnector backend,
+        int nodeCount)
     {
         var options = new ProxyOptions
         {
-            Backends = [new BackendConfig { NodeId = 0, Hostname = "127.0.0.1", Port = 5432 }],
+            Backends = [.. Enumerable.Range(0, nodeCount)
+                .Select(i => new BackendConfig { NodeId = i, Hostname = "127.0.0.1", Port = 5432 + i })],
             Port = 0,
             UnixSocketDirectories = "",
         };
         var server = new ProxyServer(options, NullLoggerFactory.Instance);
-        server.Runtime.BackendConnector = new CannedBackend(pipeOptions);
+        server.Runtime.BackendConnector = backend;
         var (client, proxyEnd) = InMemoryDuplex.CreatePair(pipeOptions);
         var session = server.Accept(proxyEnd, "bench");
         FrontendMessageWriter.WriteStartupMessage(client.Output, StartupPacket.ProtocolVersion30,
@@ -81,6 +97,35 @@ internal sealed class BenchSession : IAsyncDisposable
             if (TryConsumeThroughReadyForQuery(result, ref total))
             {
                 return total;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads one reply up to and including ReadyForQuery and returns its bytes: for checks, not for timing.
+    /// </summary>
+    public async Task<byte[]> ReadReplyAsync()
+    {
+        var reply = new List<byte>();
+        while (true)
+        {
+            var result = await Input.ReadAsync();
+            var buffer = result.Buffer;
+            while (FrameReader.TryReadHeader(buffer, out var header) && buffer.Length >= header.TotalLength)
+            {
+                reply.AddRange(buffer.Slice(0, header.TotalLength).ToArray());
+                buffer = buffer.Slice(header.TotalLength);
+                if (header.Type == (byte)'Z')
+                {
+                    Input.AdvanceTo(buffer.Start);
+                    return [.. reply];
+                }
+            }
+
+            Input.AdvanceTo(buffer.Start, result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                throw new InvalidOperationException("the proxy closed the session");
             }
         }
     }
