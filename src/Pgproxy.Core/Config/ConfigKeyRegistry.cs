@@ -156,6 +156,10 @@ public static class ConfigKeyRegistry
             Bool("failover_on_backend_error", Failover, ConfigContext.Reload, o => o.FailoverOnBackendError,
                 (o, v) => o with { FailoverOnBackendError = v },
                 "Degenerate a node when reading from or writing to its socket fails."),
+            Int("replication_answer_timeout", Failover, ConfigContext.Reload, 0, int.MaxValue,
+                o => o.ReplicationAnswerTimeout, (o, v) => o with { ReplicationAnswerTimeout = v },
+                "Seconds an other node may take to answer a write (or COMMIT) beyond main's own time for it before " +
+                "it is degenerated; main is never bounded. 0 waits without limit."),
             Str("failover_command", Failover, ConfigContext.Reload, o => o.FailoverCommand,
                 (o, v) => o with { FailoverCommand = v },
                 "Shell command run after a node is degenerated: %d node id, %h host, %p port, %D data directory, "

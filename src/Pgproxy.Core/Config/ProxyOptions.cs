@@ -65,6 +65,11 @@ public sealed record ProxyOptions
     public int HealthCheckMaxRetries { get; init; }
     public int HealthCheckRetryDelay { get; init; } = 1;
     public bool FailoverOnBackendError { get; init; } = true;
+    /// <summary>
+    /// <c>replication_answer_timeout</c>: seconds an other node may take to answer a write beyond main's own time
+    /// for it before it is degenerated; 0 waits without limit.
+    /// </summary>
+    public int ReplicationAnswerTimeout { get; init; } = 60;
     /// <summary>Shell command run when a node is degenerated (pgpool's % placeholders); empty runs nothing.</summary>
     public string FailoverCommand { get; init; } = "";
     /// <summary>Shell command run when a node is attached again; empty runs nothing.</summary>

@@ -200,9 +200,11 @@ internal sealed partial class ReplicationSession
         SendGroup(main, isMain: true, internalTransaction, analysis);
         main.Summary.Clear();
         main.SwallowedError = null;
+        var mainStarted = _runtime.Time.GetTimestamp();
         await FlushLinkAsync(main);
         var answerStart = _forwardedBytes;
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
+        var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
         if (main.Summary.HasError)
         {
             if (internalTransaction)
@@ -240,7 +242,7 @@ internal sealed partial class ReplicationSession
         if (deferred)
         {
             // Inside the client's transaction: the others' answers are compared later (see Defer).
-            Defer(main, others, _forwardedBytes - answerStart);
+            Defer(main, others, _forwardedBytes - answerStart, mainTime);
             if (analysis.ChangesFunctions)
             {
                 _policy.Volatility.Invalidate(_session.Database);
@@ -251,21 +253,29 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        foreach (var other in others)
+        BeginAnswerBound(main, mainTime);
+        try
         {
-            if (other.Detached)
+            foreach (var other in others)
             {
-                continue;
-            }
+                if (other.Detached)
+                {
+                    continue;
+                }
 
-            try
-            {
-                await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+                try
+                {
+                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+                }
+                catch (Exception e) when (IsNodeFailure(e))
+                {
+                    Degenerate(other, "read failed: " + e.Message);
+                }
             }
-            catch (Exception e) when (IsNodeFailure(e))
-            {
-                Degenerate(other, "read failed: " + e.Message);
-            }
+        }
+        finally
+        {
+            EndAnswerBound();
         }
 
         var mismatch = CompareWithMain(main, others);
@@ -323,28 +333,36 @@ internal sealed partial class ReplicationSession
         }
 
         await FlushOthersAsync(others);
-        foreach (var other in others)
+        BeginAnswerBound(MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
+        try
         {
-            if (other.Detached)
+            foreach (var other in others)
             {
-                continue;
-            }
+                if (other.Detached)
+                {
+                    continue;
+                }
 
-            try
-            {
-                if (other.Injected.Count > 0 && rollBackOthers)
+                try
                 {
-                    await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                    if (other.Injected.Count > 0 && rollBackOthers)
+                    {
+                        await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                    }
+                    else
+                    {
+                        await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+                    }
                 }
-                else
+                catch (Exception e) when (IsNodeFailure(e))
                 {
-                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+                    Degenerate(other, "read failed: " + e.Message);
                 }
             }
-            catch (Exception e) when (IsNodeFailure(e))
-            {
-                Degenerate(other, "read failed: " + e.Message);
-            }
+        }
+        finally
+        {
+            EndAnswerBound();
         }
 
         SendGroup(main, isMain: true, internalTransaction: false, analysis);

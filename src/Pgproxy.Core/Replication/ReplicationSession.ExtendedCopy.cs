@@ -64,18 +64,26 @@ internal sealed partial class ReplicationSession
         _copyRewriteStatement = null;
         _copyRewrite = null;
         await FlushOthersAsync(others);
-        await AwaitOthersCopyInAsync(others, analysis, stop);
+        await AwaitOthersCopyInAsync(main, others, analysis, stop);
         await CopyInAsync([main, .. others], main, appender);
         await FlushCopyOutcomeAsync(main, others);
 
         // Main's answer to CopyDone or CopyFail: CommandComplete or ErrorResponse, no ReadyForQuery.
         await ReadCopyOutcomeAsync(main, forward: true);
-        foreach (var other in others)
+        BeginAnswerBound(main, TimeSpan.Zero); // they had the data as soon as main: the setting alone bounds them
+        try
         {
-            if (!other.Detached)
+            foreach (var other in others)
             {
-                await ReadCopyOutcomeAsync(other, forward: false);
+                if (!other.Detached)
+                {
+                    await ReadCopyOutcomeAsync(other, forward: false);
+                }
             }
+        }
+        finally
+        {
+            EndAnswerBound();
         }
 
         if (_clientStatus != TransactionStatus.Idle)
@@ -112,27 +120,36 @@ internal sealed partial class ReplicationSession
     /// Each other node's answer up to its CopyInResponse. A node that refuses the COPY main started cannot be kept
     /// in step with the data that follows: it has diverged and is taken out.
     /// </summary>
-    private async Task AwaitOthersCopyInAsync(NodeLink[] others, GroupAnalysis analysis, ReplyStop stop)
+    private async Task AwaitOthersCopyInAsync(NodeLink main, NodeLink[] others, GroupAnalysis analysis,
+        ReplyStop stop)
     {
-        foreach (var other in others)
+        BeginAnswerBound(main, TimeSpan.Zero);
+        try
         {
-            if (other.Detached)
+            foreach (var other in others)
             {
-                continue;
-            }
-
-            try
-            {
-                _completionsLeft = analysis.Completions;
-                if (await ReadRepliesAsync(other, forward: false, summarize: true, stop) != ReplyEnd.CopyIn)
+                if (other.Detached)
                 {
-                    Degenerate(other, $"it refused the COPY main started: {other.Summary}");
+                    continue;
+                }
+
+                try
+                {
+                    _completionsLeft = analysis.Completions;
+                    if (await ReadRepliesAsync(other, forward: false, summarize: true, stop) != ReplyEnd.CopyIn)
+                    {
+                        Degenerate(other, $"it refused the COPY main started: {other.Summary}");
+                    }
+                }
+                catch (Exception e) when (IsNodeFailure(e))
+                {
+                    Degenerate(other, "read failed: " + e.Message);
                 }
             }
-            catch (Exception e) when (IsNodeFailure(e))
-            {
-                Degenerate(other, "read failed: " + e.Message);
-            }
+        }
+        finally
+        {
+            EndAnswerBound();
         }
     }
 

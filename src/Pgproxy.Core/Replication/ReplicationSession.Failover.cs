@@ -223,43 +223,56 @@ internal sealed partial class ReplicationSession
     {
         _othersOwe = false;
         _owedAnswerBytes = 0;
-        foreach (var link in _links)
+        BeginAnswerBound(MainOrNull, _owedMainTime); // main's own rollback is not bounded, the others' answers are
+        _owedMainTime = TimeSpan.Zero;
+        try
         {
-            link.PendingBegin = null;
-            if (!IsLive(link))
+            foreach (var link in _links)
             {
-                continue;
-            }
-
-            try
-            {
-                if (link.Owes)
+                link.PendingBegin = null;
+                if (IsLive(link))
                 {
-                    var owed = link.OwedCount;
-                    link.ClearOwed();
-                    await FlushLinkAsync(link); // statements held back (see FlushUnlessHeldBackAsync) answer too
-                    for (var i = 0; i < owed; i++)
-                    {
-                        await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
-                    }
-                }
-
-                if (link.Injected.Count > 0)
-                {
-                    await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
-                }
-
-                if (link.Status != TransactionStatus.Idle)
-                {
-                    link.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-                    await FlushLinkAsync(link);
-                    await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
+                    await RollBackAsync(link);
                 }
             }
-            catch (Exception e) when (IsNodeFailure(e))
+        }
+        finally
+        {
+            EndAnswerBound();
+        }
+    }
+
+    /// <summary>One link's part of <see cref="RollBackEverywhereAsync"/>; a node that fails here is taken out.</summary>
+    private async Task RollBackAsync(NodeLink link)
+    {
+        try
+        {
+            if (link.Owes)
             {
-                Degenerate(link, "rolling back after a failover failed: " + e.Message);
+                var owed = link.OwedCount;
+                link.ClearOwed();
+                await FlushLinkAsync(link); // statements held back (see FlushUnlessHeldBackAsync) answer too
+                for (var i = 0; i < owed; i++)
+                {
+                    await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
+                }
             }
+
+            if (link.Injected.Count > 0)
+            {
+                await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
+            }
+
+            if (link.Status != TransactionStatus.Idle)
+            {
+                link.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+                await FlushLinkAsync(link);
+                await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
+            }
+        }
+        catch (Exception e) when (IsNodeFailure(e))
+        {
+            Degenerate(link, "rolling back after a failover failed: " + e.Message);
         }
     }
 }

@@ -76,9 +76,11 @@ internal sealed partial class ReplicationSession
         main.Summary.Clear();
         main.SwallowedError = null;
         main.Output.Write(frame.Span);
+        var mainStarted = _runtime.Time.GetTimestamp();
         await FlushLinkAsync(main);
         var answerStart = _forwardedBytes;
         var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+        var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
 
         var others = OthersArray(main);
         var appender = end == ReplyEnd.CopyIn && defaults.CopyToRewrite is { } copied ? CreateCopyAppender(copied) : null;
@@ -93,6 +95,7 @@ internal sealed partial class ReplicationSession
             await FlushOthersAsync(others);
             await CopyInAsync([main, .. others], main, appender);
             await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+            mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
         }
         else
         {
@@ -127,7 +130,7 @@ internal sealed partial class ReplicationSession
             {
                 // Inside the client's transaction nothing commits before its COMMIT: the others' answers are read
                 // and compared later (SettleAsync), while the client already goes on with main's.
-                Defer(main, others, _forwardedBytes - answerStart);
+                Defer(main, others, _forwardedBytes - answerStart, mainTime);
                 if (marksWrite)
                 {
                     _transactionWrote = true;
@@ -138,7 +141,7 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        await ReadOthersAsync(others);
+        await ReadOthersAsync(main, others, mainTime);
         var mismatch = CompareWithMain(main, others);
         if (statement?.FirstKeyword is "CREATE" or "ALTER" or "DROP")
         {
@@ -215,15 +218,26 @@ internal sealed partial class ReplicationSession
         }
     }
 
-    /// <summary>Reads every other node's answer (they ran in parallel, so this waits for the slowest).</summary>
-    private async Task ReadOthersAsync(NodeLink[] others)
+    /// <summary>
+    /// Reads every other node's answer (they ran in parallel, so this waits for the slowest), each within
+    /// <paramref name="mainTime"/> + <c>replication_answer_timeout</c> from now (see BeginAnswerBound).
+    /// </summary>
+    private async Task ReadOthersAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime)
     {
-        foreach (var other in others)
+        BeginAnswerBound(main, mainTime);
+        try
         {
-            if (!other.Detached)
+            foreach (var other in others)
             {
-                await ReadAnswerAsync(other);
+                if (!other.Detached)
+                {
+                    await ReadAnswerAsync(other);
+                }
             }
+        }
+        finally
+        {
+            EndAnswerBound();
         }
     }
 
@@ -338,23 +352,36 @@ internal sealed partial class ReplicationSession
         }
     }
 
+    /// <summary>
+    /// Reads the others' answers to what pgproxy injected (their COMMIT, ROLLBACK or raise, which they run before
+    /// main or alongside it): within <c>replication_answer_timeout</c> from now, session main excepted. A node that
+    /// fails here is taken out and the session carries on.
+    /// </summary>
     private async Task DrainOthersAsync(NodeLink[] others)
     {
-        foreach (var other in others)
+        BeginAnswerBound(MainOrNull, TimeSpan.Zero);
+        try
         {
-            if (other.Detached)
+            foreach (var other in others)
             {
-                continue;
-            }
+                if (other.Detached)
+                {
+                    continue;
+                }
 
-            try
-            {
-                await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                try
+                {
+                    await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                }
+                catch (Exception e) when (IsNodeFailure(e))
+                {
+                    Degenerate(other, "read failed: " + e.Message);
+                }
             }
-            catch (Exception e) when (IsNodeFailure(e))
-            {
-                Degenerate(other, "read failed: " + e.Message);
-            }
+        }
+        finally
+        {
+            EndAnswerBound();
         }
     }
 

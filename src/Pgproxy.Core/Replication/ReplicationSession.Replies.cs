@@ -34,14 +34,27 @@ internal sealed partial class ReplicationSession
         while (true)
         {
             System.IO.Pipelines.ReadResult result;
+            var bounded = IsAnswerBounded(link);
             try
             {
+                if (bounded)
+                {
+                    ArmAnswerTimer(link); // replication_answer_timeout: an other node lagging behind main
+                }
+
                 result = await input.ReadAsync();
             }
             catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
             {
                 throw new NodeFailureException(link,
                     LostReason(link, $"reading from backend node {link.NodeId} failed: {e.Message}"), e);
+            }
+            finally
+            {
+                if (bounded)
+                {
+                    DisarmAnswerTimer();
+                }
             }
 
             var buffer = result.Buffer;

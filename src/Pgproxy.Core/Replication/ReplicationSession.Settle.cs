@@ -33,9 +33,12 @@ internal sealed partial class ReplicationSession
     /// <param name="main">The node whose answer the others' must match.</param>
     /// <param name="others">The nodes that were sent the statement.</param>
     /// <param name="answerBytes">The size of main's answer: the others' answers will be as large.</param>
-    private void Defer(NodeLink main, NodeLink[] others, long answerBytes)
+    /// <param name="mainTime">Main's time for the statement: the others may take as long, plus
+    /// <c>replication_answer_timeout</c>, once their answers are awaited.</param>
+    private void Defer(NodeLink main, NodeLink[] others, long answerBytes, TimeSpan mainTime)
     {
         _owedAnswerBytes += answerBytes;
+        _owedMainTime += mainTime;
         foreach (var other in others)
         {
             if (!other.Detached)
@@ -137,37 +140,47 @@ internal sealed partial class ReplicationSession
         _othersOwe = false;
         _owedAnswerBytes = 0;
         string? failure = null;
-        var mainId = Main.NodeId;
-        foreach (var link in _links)
+        var main = Main;
+        // Statements held back reach the others only now: they get main's time for all of them, plus the setting.
+        BeginAnswerBound(main, _owedMainTime);
+        _owedMainTime = TimeSpan.Zero;
+        try
         {
-            if (!link.Owes)
+            foreach (var link in _links)
             {
-                continue;
-            }
-
-            var owed = link.OwedCount;
-            if (!IsLive(link))
-            {
-                // Taken out by another session meanwhile: its answers no longer matter, its connection must go.
-                Degenerate(link, "node is down");
-                continue;
-            }
-
-            if (link.Output.UnflushedBytes > 0 && !await FlushOrDegenerateAsync(link))
-            {
-                continue;
-            }
-
-            for (var i = 0; i < owed && !link.Detached; i++)
-            {
-                link.Summary.Clear();
-                if (await ReadAnswerAsync(link) && Compare(link, link.ExpectedAnswer(i), mainId) is { } message)
+                if (!link.Owes)
                 {
-                    failure ??= message;
+                    continue;
                 }
-            }
 
-            link.ClearOwed();
+                var owed = link.OwedCount;
+                if (!IsLive(link))
+                {
+                    // Taken out by another session meanwhile: its answers no longer matter, its connection must go.
+                    Degenerate(link, "node is down");
+                    continue;
+                }
+
+                if (link.Output.UnflushedBytes > 0 && !await FlushOrDegenerateAsync(link))
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < owed && !link.Detached; i++)
+                {
+                    link.Summary.Clear();
+                    if (await ReadAnswerAsync(link) && Compare(link, link.ExpectedAnswer(i), main.NodeId) is { } message)
+                    {
+                        failure ??= message;
+                    }
+                }
+
+                link.ClearOwed();
+            }
+        }
+        finally
+        {
+            EndAnswerBound();
         }
 
         return failure;

@@ -19,7 +19,7 @@ namespace Pgproxy.Core.Replication;
 /// Partials: <c>.Simple</c> (Query messages), <c>.Extended</c> (Parse…Sync groups), <c>.Copy</c> (COPY FROM
 /// STDIN fan-out), <c>.ExtendedCopy</c> (COPY FROM STDIN through Parse/Bind/Execute), <c>.Fanout</c> (write
 /// path, comparison, internal transaction), <c>.Transactions</c> (BEGIN/COMMIT/ROLLBACK), <c>.Replies</c> (reading
-/// a node's replies), <c>.Log</c>.
+/// a node's replies), <c>.AnswerTimeout</c> (how long the others may lag behind main), <c>.Log</c>.
 /// </summary>
 internal sealed partial class ReplicationSession
 {
@@ -93,6 +93,18 @@ internal sealed partial class ReplicationSession
     /// the links down (resetting and caching them when everything is between requests).
     /// </summary>
     public async Task<SessionEndReason> RunAsync()
+    {
+        try
+        {
+            return await RunRequestsAsync();
+        }
+        finally
+        {
+            DisposeAnswerTimer();
+        }
+    }
+
+    private async Task<SessionEndReason> RunRequestsAsync()
     {
         var input = _client.Input;
         while (true)

@@ -32,6 +32,7 @@ public sealed class ConfigKeyRegistryTests
     [InlineData("backend_flag127", ConfigContext.Reload)]
     [InlineData("health_check_period", ConfigContext.Reload)]
     [InlineData("client_idle_limit", ConfigContext.Reload)]
+    [InlineData("replication_answer_timeout", ConfigContext.Reload)]
     public void TryFind_KnownKey_HasPgpoolContext(string name, ConfigContext context)
     {
         Assert.True(ConfigKeyRegistry.TryFind(name, out var key, out _));
@@ -67,5 +68,6 @@ public sealed class ConfigKeyRegistryTests
         Assert.Equal("/var/run/pgproxy/pgproxy.pid", ConfigKeyRegistry.Find("pid_file_name")!.Default);
         Assert.Equal("5432", ConfigKeyRegistry.Find("backend_port")!.Default);
         Assert.Equal("'localhost'", ConfigKeyRegistry.Find("listen_addresses")!.DefaultLiteral);
+        Assert.Equal("60", ConfigKeyRegistry.Find("replication_answer_timeout")!.Default);
     }
 }

@@ -23,6 +23,7 @@ public sealed class ConfigLoaderTests
     [InlineData("backend_clustering_mode = streaming_replication", "backend_clustering_mode",
         "only native_replication is supported")]
     [InlineData("nondeterministic_write = sometimes", "nondeterministic_write", "allowed values are error, allow")]
+    [InlineData("replication_answer_timeout = -1", "replication_answer_timeout", "between 0 and")]
     [InlineData("log_min_messages = verbose", "log_min_messages", "debug5, debug4")]
     [InlineData("backend_flag0 = 'SOMETIMES'", "backend_flag0", "ALLOW_TO_FAILOVER, DISALLOW_TO_FAILOVER")]
     [InlineData("backend_flag0 = 'ALLOW_TO_FAILOVER|DISALLOW_TO_FAILOVER'", "backend_flag0", "exclude each other")]
@@ -129,6 +130,18 @@ public sealed class ConfigLoaderTests
         Assert.Equal("*", o.ListenAddresses);
         Assert.Equal("ALWAYS_PRIMARY|DISALLOW_TO_FAILOVER", o.Backends[0].Flag);
         Assert.Equal("", o.WriteFunctionList);
+    }
+
+    [Theory]
+    [InlineData("", 60)]
+    [InlineData("replication_answer_timeout = 1\n", 1)]
+    [InlineData("replication_answer_timeout = 0\n", 0)]
+    public void LoadFromText_ReplicationAnswerTimeout_SecondsWithDefault60(string line, int expected)
+    {
+        var result = Load(Node0 + line);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(expected, result.Options!.ReplicationAnswerTimeout);
     }
 
     [Fact]

@@ -190,6 +190,17 @@ internal sealed partial class ScriptedBackend
                     return;
                 }
 
+                if (frame[0] == FrontendMessageType.Query && _script.SlowOn?.Invoke(QueryText(frame)) is { } slow
+                    && slow > TimeSpan.Zero)
+                {
+                    if (_pending.WrittenCount > 0)
+                    {
+                        await FlushRepliesAsync(output, count, lifetime.Token);
+                    }
+
+                    await Task.Delay(slow, lifetime.Token);
+                }
+
                 Answer(frame);
                 if (_pending.WrittenCount > 0 && !PipeFrames.HasBufferedBytes(input))
                 {

@@ -51,6 +51,11 @@ internal sealed record ScriptedBackendScript
     /// </summary>
     public Func<string, bool>? FreezeOn { get; init; }
 
+    /// <summary>
+    /// How long the backend works on a query before it answers (a slow statement); null or zero answers at once.
+    /// </summary>
+    public Func<string, TimeSpan?>? SlowOn { get; init; }
+
     /// <summary>The backend takes in the StartupMessage and never answers it (a frozen node).</summary>
     public bool FreezeAtStartup { get; init; }
 
