@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Replication;
 using Pgproxy.Core.Routing;
 using Pgproxy.Core.Transport;

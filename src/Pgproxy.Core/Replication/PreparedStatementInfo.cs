@@ -1,3 +1,4 @@
+using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Routing;
 
 namespace Pgproxy.Core.Replication;

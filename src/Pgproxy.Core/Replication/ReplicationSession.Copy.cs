@@ -1,5 +1,5 @@
 using System.Buffers;
-using Pgproxy.Core.Routing;
+using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;

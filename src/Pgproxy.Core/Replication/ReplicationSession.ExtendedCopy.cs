@@ -1,5 +1,5 @@
 using System.Buffers;
-using Pgproxy.Core.Routing;
+using Pgproxy.Core.Determinism;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;

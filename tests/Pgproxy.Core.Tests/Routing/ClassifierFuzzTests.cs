@@ -1,4 +1,5 @@
 using System.Text;
+using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Routing;
 
 namespace Pgproxy.Core.Tests.Routing;

@@ -1,4 +1,6 @@
-namespace Pgproxy.Core.Routing;
+using Pgproxy.Core.Routing;
+
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>
 /// One column of a table as main's catalog describes it, with what its default means for replication.

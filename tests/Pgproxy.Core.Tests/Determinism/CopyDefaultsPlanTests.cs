@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text;
-using Pgproxy.Core.Routing;
+using Pgproxy.Core.Determinism;
 
-namespace Pgproxy.Core.Tests.Routing;
+namespace Pgproxy.Core.Tests.Determinism;
 
 public sealed class CopyDefaultsPlanTests
 {

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using Pgproxy.Core.Routing;
 
-namespace Pgproxy.Core.Routing;
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>
 /// A table's columns in order and what each one's default means for replication (DESIGN §4): read once from

@@ -1,4 +1,6 @@
-namespace Pgproxy.Core.Routing;
+using Pgproxy.Core.Routing;
+
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>
 /// Spells out, for the other nodes, the columns an INSERT leaves to a time-based default (DESIGN §4): main runs

@@ -1,6 +1,7 @@
+using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Routing;
 
-namespace Pgproxy.Core.Tests.Routing;
+namespace Pgproxy.Core.Tests.Determinism;
 
 public sealed class TableDefaultsTests
 {

@@ -1,4 +1,4 @@
-namespace Pgproxy.Core.Routing;
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>What a column's default would do if every node evaluated it on its own (DESIGN §4).</summary>
 internal enum ColumnDefaultKind : byte

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Pgproxy.Core.Routing;
 
-namespace Pgproxy.Core.Routing;
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>
 /// The data format a <c>COPY … FROM STDIN</c> statement declares, in the current option syntax

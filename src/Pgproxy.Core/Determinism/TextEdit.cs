@@ -1,4 +1,6 @@
-namespace Pgproxy.Core.Routing;
+using Pgproxy.Core.Routing;
+
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>
 /// Replaces <paramref name="Length"/> characters at <paramref name="Start"/> of a statement (0 inserts) with

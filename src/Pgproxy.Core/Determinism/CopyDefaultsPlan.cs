@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using Pgproxy.Core.Routing;
 
-namespace Pgproxy.Core.Routing;
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>
 /// What <c>COPY t (cols) FROM STDIN</c> needs when its column list leaves out a column whose default would

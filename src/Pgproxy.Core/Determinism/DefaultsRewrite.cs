@@ -1,6 +1,7 @@
 using System.Text;
+using Pgproxy.Core.Routing;
 
-namespace Pgproxy.Core.Routing;
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>
 /// What the other nodes' copy of a statement needs so that defaults do not diverge: edits that spell out main's

@@ -1,4 +1,6 @@
-namespace Pgproxy.Core.Routing;
+using Pgproxy.Core.Routing;
+
+namespace Pgproxy.Core.Determinism;
 
 internal static partial class InsertDefaultsRewriter
 {

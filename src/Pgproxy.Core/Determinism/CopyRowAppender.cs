@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Pgproxy.Core.Routing;
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>
 /// Appends fixed fields to every row of COPY FROM STDIN data in text or CSV format, as the data streams by in

@@ -1,6 +1,7 @@
 using System.Text;
+using Pgproxy.Core.Routing;
 
-namespace Pgproxy.Core.Routing;
+namespace Pgproxy.Core.Determinism;
 
 /// <summary>
 /// Replaces current-time expressions with main's transaction timestamp, so that the other nodes store the

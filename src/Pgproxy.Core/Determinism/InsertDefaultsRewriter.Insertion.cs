@@ -1,6 +1,7 @@
 using System.Text;
+using Pgproxy.Core.Routing;
 
-namespace Pgproxy.Core.Routing;
+namespace Pgproxy.Core.Determinism;
 
 internal static partial class InsertDefaultsRewriter
 {
