@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
@@ -5,22 +6,26 @@ using Pgproxy.Core.Hosting;
 namespace Pgproxy.TestUtilities.Scripted;
 
 /// <summary>
-/// A pgproxy with one backend node served by <see cref="ScriptedBackend"/>s, and no listener: client sessions run
-/// over in-memory pipes through <see cref="ProxyServer.Accept"/>, the same code a socket connection runs.
+/// A pgproxy with one backend node (or <c>nodes</c>, for replication mode) served by <see cref="ScriptedBackend"/>s,
+/// and no listener: client sessions run over in-memory pipes through <see cref="ProxyServer.Accept"/>, the same code
+/// a socket connection runs. Logs go nowhere unless a <c>loggerFactory</c> is given.
 /// </summary>
 internal sealed class ProxyHarness : IAsyncDisposable
 {
-    public ProxyHarness(ScriptedBackendScript? script = null, Func<ProxyOptions, ProxyOptions>? configure = null)
+    public ProxyHarness(ScriptedBackendScript? script = null, Func<ProxyOptions, ProxyOptions>? configure = null,
+        int nodes = 1, ILoggerFactory? loggerFactory = null)
     {
         var options = new ProxyOptions
         {
-            Backends = [new BackendConfig { NodeId = 0, Hostname = "127.0.0.1", Port = 5432 }],
+            Backends = [.. Enumerable.Range(0, nodes)
+                .Select(i => new BackendConfig { NodeId = i, Hostname = "127.0.0.1", Port = 5432 + i })],
             Port = 0,
             UnixSocketDirectories = "",
             NumInitChildren = 8,
             AuthenticationTimeout = 10,
         };
-        Server = new ProxyServer(configure is null ? options : configure(options), NullLoggerFactory.Instance);
+        Server = new ProxyServer(configure is null ? options : configure(options),
+            loggerFactory ?? NullLoggerFactory.Instance);
         Connector = new ScriptedBackendConnector(script);
         Server.Runtime.BackendConnector = Connector;
     }

@@ -19,7 +19,7 @@ namespace Pgproxy.TestUtilities.Scripted;
 /// after the startup, and it answers all the messages it has buffered before flushing, so a test can tell whether
 /// a pipelined batch arrived in one piece.
 /// </summary>
-internal sealed class ScriptedBackend
+internal sealed partial class ScriptedBackend
 {
     public const string ResultColumn = "?column?";
 
@@ -272,95 +272,6 @@ internal sealed class ScriptedBackend
         output.Write(_pending.WrittenSpan);
         _pending.Clear();
         await output.FlushAsync(cancellationToken);
-    }
-
-    private void Answer(byte[] frame)
-    {
-        var w = _pending;
-        switch (frame[0])
-        {
-            case FrontendMessageType.Query:
-                AnswerQuery(QueryText(frame));
-                break;
-            case FrontendMessageType.Parse:
-                w.Write(ParseComplete);
-                break;
-            case FrontendMessageType.Bind:
-                w.Write(BindComplete);
-                break;
-            case FrontendMessageType.Describe:
-                BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
-                break;
-            case FrontendMessageType.Execute:
-                BackendMessageWriter.WriteDataRow(w, ["1"]);
-                BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
-                break;
-            case FrontendMessageType.Close:
-                w.Write(CloseComplete);
-                break;
-            case FrontendMessageType.Sync:
-                BackendMessageWriter.WriteReadyForQuery(w, _status);
-                break;
-            default:
-                break;
-        }
-    }
-
-    private void AnswerQuery(string sql)
-    {
-        var w = _pending;
-        if (sql == _script.NotifyOn)
-        {
-            BackendMessageWriter.WriteNotificationResponse(w, ProcessId, "scripted_channel", "scripted payload");
-        }
-
-        if (sql.Length == 0)
-        {
-            BackendMessageWriter.WriteEmptyQueryResponse(w);
-        }
-        else if (_script.ErrorOn?.Invoke(sql) == true)
-        {
-            BackendMessageWriter.WriteErrorResponse(w, "ERROR", _script.ErrorSqlState, "scripted error for: " + sql);
-            if (_status == TransactionStatus.InTransaction)
-            {
-                _status = TransactionStatus.Failed;
-            }
-        }
-        else if (sql == _script.LargeRowOn)
-        {
-            BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
-            WriteLargeDataRow(w, _script.LargeRowBytes);
-            BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
-        }
-        else
-        {
-            var upper = sql.Trim().TrimEnd(';').ToUpperInvariant();
-            switch (upper)
-            {
-                case "BEGIN" or "START TRANSACTION":
-                    _status = TransactionStatus.InTransaction;
-                    BackendMessageWriter.WriteCommandComplete(w, "BEGIN");
-                    break;
-                case "COMMIT" or "END":
-                    _status = TransactionStatus.Idle;
-                    BackendMessageWriter.WriteCommandComplete(w, "COMMIT");
-                    break;
-                case "ABORT" or "ROLLBACK":
-                    _status = TransactionStatus.Idle;
-                    BackendMessageWriter.WriteCommandComplete(w, "ROLLBACK");
-                    break;
-                case "DISCARD ALL":
-                    BackendMessageWriter.WriteCommandComplete(w, "DISCARD ALL");
-                    break;
-                default:
-                    BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
-                    BackendMessageWriter.WriteDataRow(w, ["1"]);
-                    BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
-                    break;
-            }
-        }
-
-        BackendMessageWriter.WriteReadyForQuery(w, _status);
     }
 
     private void WritePartialResult()

@@ -1,0 +1,154 @@
+using System.Buffers;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.TestUtilities.Scripted;
+
+/// <summary>How a <see cref="ScriptedBackend"/> answers each message, like a healthy PostgreSQL would.</summary>
+internal sealed partial class ScriptedBackend
+{
+    /// <summary>FunctionCallResponse with a NULL result.</summary>
+    private static readonly byte[] NullFunctionResult = [(byte)'V', 0, 0, 0, 8, 0xFF, 0xFF, 0xFF, 0xFF];
+
+    /// <summary>CopyInResponse: text format, two text columns.</summary>
+    private static readonly byte[] CopyInResponse = [(byte)'G', 0, 0, 0, 11, 0, 0, 2, 0, 0, 0, 0];
+
+    /// <summary>Rows received in the COPY FROM STDIN under way, or -1 outside COPY.</summary>
+    private int _copyRows = -1;
+
+    private static bool IsCopyMessage(byte type) =>
+        type is FrontendMessageType.CopyData or FrontendMessageType.CopyDone or FrontendMessageType.CopyFail;
+
+    private static bool IsCopyFromStdin(string sql) =>
+        sql.TrimStart().StartsWith("COPY", StringComparison.OrdinalIgnoreCase)
+        && sql.Contains("FROM STDIN", StringComparison.OrdinalIgnoreCase);
+
+    private void Answer(byte[] frame)
+    {
+        var w = _pending;
+        if (_copyRows >= 0 && !IsCopyMessage(frame[0]))
+        {
+            // As PostgreSQL (copyfromparse.c): Sync and Flush are ignored during COPY, anything else ends it.
+            if (frame[0] is not (FrontendMessageType.Sync or FrontendMessageType.Flush))
+            {
+                _copyRows = -1;
+                BackendMessageWriter.WriteErrorResponse(w, "ERROR", "08P01",
+                    $"unexpected message type 0x{frame[0]:X2} during COPY from stdin");
+                BackendMessageWriter.WriteReadyForQuery(w, _status == TransactionStatus.Idle ? _status
+                    : TransactionStatus.Failed);
+            }
+
+            return;
+        }
+
+        switch (frame[0])
+        {
+            case FrontendMessageType.Query:
+                AnswerQuery(QueryText(frame));
+                break;
+            case FrontendMessageType.Parse:
+                w.Write(ParseComplete);
+                break;
+            case FrontendMessageType.Bind:
+                w.Write(BindComplete);
+                break;
+            case FrontendMessageType.Describe:
+                BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
+                break;
+            case FrontendMessageType.Execute:
+                BackendMessageWriter.WriteDataRow(w, ["1"]);
+                BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
+                break;
+            case FrontendMessageType.Close:
+                w.Write(CloseComplete);
+                break;
+            case FrontendMessageType.Sync:
+                BackendMessageWriter.WriteReadyForQuery(w, _status);
+                break;
+            case FrontendMessageType.FunctionCall:
+                w.Write(NullFunctionResult);
+                BackendMessageWriter.WriteReadyForQuery(w, _status);
+                break;
+            case FrontendMessageType.CopyDone when _copyRows >= 0:
+                BackendMessageWriter.WriteCommandComplete(w, $"COPY {_copyRows}");
+                _copyRows = -1;
+                BackendMessageWriter.WriteReadyForQuery(w, _status);
+                break;
+            case FrontendMessageType.CopyData when _copyRows >= 0:
+                _copyRows++;
+                break;
+            case FrontendMessageType.CopyFail when _copyRows >= 0:
+                _copyRows = -1;
+                BackendMessageWriter.WriteErrorResponse(w, "ERROR", "57014", "COPY from stdin failed");
+                BackendMessageWriter.WriteReadyForQuery(w, _status == TransactionStatus.Idle ? _status
+                    : TransactionStatus.Failed);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void AnswerQuery(string sql)
+    {
+        var w = _pending;
+        if (sql == _script.NotifyOn)
+        {
+            BackendMessageWriter.WriteNotificationResponse(w, ProcessId, "scripted_channel", "scripted payload");
+        }
+
+        if (sql.Length == 0)
+        {
+            BackendMessageWriter.WriteEmptyQueryResponse(w);
+        }
+        else if (_script.ErrorOn?.Invoke(sql) == true)
+        {
+            BackendMessageWriter.WriteErrorResponse(w, "ERROR", _script.ErrorSqlState, "scripted error for: " + sql);
+            if (_status == TransactionStatus.InTransaction)
+            {
+                _status = TransactionStatus.Failed;
+            }
+        }
+        else if (IsCopyFromStdin(sql))
+        {
+            // COPY FROM STDIN: CopyInResponse (text, two columns) and no ReadyForQuery until CopyDone or CopyFail.
+            w.Write(CopyInResponse);
+            _copyRows = 0;
+            return;
+        }
+        else if (sql == _script.LargeRowOn)
+        {
+            BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
+            WriteLargeDataRow(w, _script.LargeRowBytes);
+            BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
+        }
+        else
+        {
+            var upper = sql.Trim().TrimEnd(';').ToUpperInvariant();
+            switch (upper)
+            {
+                case "BEGIN" or "START TRANSACTION":
+                    _status = TransactionStatus.InTransaction;
+                    BackendMessageWriter.WriteCommandComplete(w, "BEGIN");
+                    break;
+                case "COMMIT" or "END":
+                    _status = TransactionStatus.Idle;
+                    BackendMessageWriter.WriteCommandComplete(w, "COMMIT");
+                    break;
+                case "ABORT" or "ROLLBACK":
+                    _status = TransactionStatus.Idle;
+                    BackendMessageWriter.WriteCommandComplete(w, "ROLLBACK");
+                    break;
+                case "DISCARD ALL":
+                    BackendMessageWriter.WriteCommandComplete(w, "DISCARD ALL");
+                    break;
+                default:
+                    BackendMessageWriter.WriteRowDescription(w, [ResultColumn]);
+                    BackendMessageWriter.WriteDataRow(w, ["1"]);
+                    BackendMessageWriter.WriteCommandComplete(w, "SELECT 1");
+                    break;
+            }
+        }
+
+        BackendMessageWriter.WriteReadyForQuery(w, _status);
+    }
+}
