@@ -16,6 +16,9 @@ internal sealed partial class ScriptedBackend
     /// <summary>Rows received in the COPY FROM STDIN under way, or -1 outside COPY.</summary>
     private int _copyRows = -1;
 
+    /// <summary>The replies just written end with FATAL: close once they are flushed.</summary>
+    private bool _closeAfterReplies;
+
     private static bool IsCopyMessage(byte type) =>
         type is FrontendMessageType.CopyData or FrontendMessageType.CopyDone or FrontendMessageType.CopyFail;
 
@@ -28,14 +31,15 @@ internal sealed partial class ScriptedBackend
         var w = _pending;
         if (_copyRows >= 0 && !IsCopyMessage(frame[0]))
         {
-            // As PostgreSQL (copyfromparse.c): Sync and Flush are ignored during COPY, anything else ends it.
+            // As PostgreSQL (copyfromparse.c, then PostgresMain): Sync and Flush are ignored during COPY; anything
+            // else is an ERROR raised mid-read, which PostgresMain turns into FATAL and a close.
             if (frame[0] is not (FrontendMessageType.Sync or FrontendMessageType.Flush))
             {
-                _copyRows = -1;
                 BackendMessageWriter.WriteErrorResponse(w, "ERROR", "08P01",
                     $"unexpected message type 0x{frame[0]:X2} during COPY from stdin");
-                BackendMessageWriter.WriteReadyForQuery(w, _status == TransactionStatus.Idle ? _status
-                    : TransactionStatus.Failed);
+                BackendMessageWriter.WriteErrorResponse(w, "FATAL", "08P01",
+                    "terminating connection because protocol synchronization was lost");
+                _closeAfterReplies = true;
             }
 
             return;
