@@ -69,6 +69,17 @@ internal sealed partial class ReplicationSession
                 }
 
                 FrameReader.ValidateFrontend(header);
+                if (header.Type is not (FrontendMessageType.CopyData or FrontendMessageType.Flush
+                    or FrontendMessageType.Sync or FrontendMessageType.CopyDone or FrontendMessageType.CopyFail))
+                {
+                    // PostgreSQL answers any other message during COPY FROM STDIN with FATAL ("protocol
+                    // synchronization was lost") and closes: sent to every node it would close every connection and
+                    // degenerate every node. It is the client's violation, so it ends only this session.
+                    input.AdvanceTo(buffer.Start);
+                    ProtocolViolationException.Throw(ProtocolViolationReason.UnexpectedMessage,
+                        $"unexpected message type 0x{header.Type:X2} during COPY from stdin");
+                }
+
                 var available = Math.Min(header.TotalLength, buffer.Length);
                 inCopyData = appender is not null && header.Type == FrontendMessageType.CopyData;
                 if (inCopyData)
@@ -95,12 +106,6 @@ internal sealed partial class ReplicationSession
                     break;
                 }
 
-                if (header.Type is not (FrontendMessageType.CopyData or FrontendMessageType.Flush
-                    or FrontendMessageType.Sync or FrontendMessageType.CopyDone or FrontendMessageType.CopyFail))
-                {
-                    // Anything else ends COPY with an error on the node; PostgreSQL then answers it. Stop here.
-                    done = remaining == 0;
-                }
             }
 
             input.AdvanceTo(buffer.Start, done ? buffer.Start : result.Buffer.End);

@@ -388,6 +388,14 @@ internal sealed partial class ReplicationSession
     private async Task ReadGroupRepliesAsync(NodeLink link, NodeLink[] targets, bool forward, bool summarize,
         bool sync, GroupAnalysis analysis)
     {
+        if (!sync && analysis.Completions == 0)
+        {
+            // A Flush with nothing before it that answers: PostgreSQL sends nothing, so waiting would hang the
+            // session (and never see the client's next message). Replies to anything pgproxy injected are
+            // swallowed by the next read on this node, in order.
+            return;
+        }
+
         var stop = sync ? ReplyStop.UntilReady : ReplyStop.UntilCompletions;
         _completionsLeft = analysis.Completions;
         while (await ReadRepliesAsync(link, forward, summarize, stop) == ReplyEnd.CopyIn)

@@ -6,6 +6,7 @@ using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -195,6 +196,7 @@ internal sealed partial class ReplicationSession
                 case FrontendMessageType.Terminate:
                     return ClientAction.Terminate;
                 case FrontendMessageType.Query:
+                    QueryMessage.ValidateBodyPiece(frame.Slice(FrameHeader.Size), endsBody: true);
                     CopyFrame(frame);
                     return ClientAction.Query;
                 case FrontendMessageType.FunctionCall:

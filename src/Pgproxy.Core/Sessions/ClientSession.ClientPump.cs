@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Pgproxy.Core.Admin;
 using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Sessions;
@@ -19,6 +20,9 @@ internal sealed partial class ClientSession
 
     /// <summary>Bytes of a client message still to pass through (a large message streamed in pieces).</summary>
     private long _clientRemaining;
+
+    /// <summary>The message being streamed is a Query: each piece is checked for NUL bytes as it passes.</summary>
+    private bool _streamingQuery;
 
     /// <summary>
     /// Client → backend. Reads whatever the client has sent, checks each frame header against PostgreSQL's
@@ -96,6 +100,12 @@ internal sealed partial class ClientSession
         {
             if (_clientRemaining > 0)
             {
+                if (_streamingQuery && !buffer.IsEmpty)
+                {
+                    var piece = Math.Min(_clientRemaining, buffer.Length);
+                    QueryMessage.ValidateBodyPiece(buffer.Slice(0, piece), endsBody: piece == _clientRemaining);
+                }
+
                 if (!FrameCopy.CopyRemainder(ref buffer, ref _clientRemaining, output, long.MaxValue))
                 {
                     return false;
@@ -116,6 +126,12 @@ internal sealed partial class ClientSession
                     buffer = buffer.Slice(header.TotalLength > buffer.Length ? buffer.Length : header.TotalLength);
                     return true;
                 case FrontendMessageType.Query or FrontendMessageType.Parse:
+                    if (header.Type == FrontendMessageType.Query)
+                    {
+                        // Checked before the Query counts as sent: a rejected one never reaches the backend.
+                        ValidateQueryStart(buffer, header);
+                    }
+
                     if (header.Length - 4 <= AdminCommandParser.MaxFrameBody)
                     {
                         if (buffer.Length < header.TotalLength)
@@ -150,9 +166,18 @@ internal sealed partial class ClientSession
 
             // Pass the frame through: whole if it is here, else what is here now and the rest as it arrives.
             var available = Math.Min(header.TotalLength, buffer.Length);
+            _streamingQuery = header.Type == FrontendMessageType.Query;
             FrameCopy.Copy(buffer.Slice(0, available), output);
             buffer = buffer.Slice(available);
             _clientRemaining = header.TotalLength - available;
         }
+    }
+
+    /// <summary>The part of a Query's body that is here: the rest is checked piece by piece as it streams.</summary>
+    private static void ValidateQueryStart(in ReadOnlySequence<byte> buffer, in FrameHeader header)
+    {
+        var available = Math.Min(header.TotalLength, buffer.Length);
+        QueryMessage.ValidateBodyPiece(buffer.Slice(FrameHeader.Size, available - FrameHeader.Size),
+            endsBody: available == header.TotalLength);
     }
 }

@@ -152,12 +152,19 @@ internal sealed partial class ClientSession
     /// <summary>
     /// Waits (briefly, this is the rare path) until the backend has answered every query the client sent, so
     /// those replies reach the client before the session ends. An unsynced extended-protocol group never gets
-    /// a ReadyForQuery, so then there is nothing to wait for.
+    /// a ReadyForQuery, and neither does a COPY FROM STDIN the client broke off (the backend waits for CopyDone) nor
+    /// a message cut off halfway (the backend waits for the rest), so then there is nothing to wait for.
     /// </summary>
+    /// <remarks>
+    /// The bound stays well under the 5 s in which pgproxy must answer or close any connection (issue 11): the count
+    /// of queries owed an answer can be too high — a Query sent during COPY FROM STDIN ends the COPY instead of
+    /// earning a ReadyForQuery of its own — and then only the deadline ends the wait.
+    /// </remarks>
     private async Task WaitForOutstandingRepliesAsync(Task backendPump)
     {
-        var deadline = Environment.TickCount64 + 5000;
-        while (!_extendedUnsynced && !backendPump.IsCompleted && Environment.TickCount64 < deadline
+        var deadline = Environment.TickCount64 + 2000;
+        while (!_extendedUnsynced && !_inCopyIn && _clientRemaining == 0 && !backendPump.IsCompleted
+               && Environment.TickCount64 < deadline
                && Volatile.Read(ref _cyclesDone) != _cyclesSent)
         {
             await Task.Delay(1);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Pgproxy.Protocol.Framing;
 
 namespace Pgproxy.Protocol.Frontend;
@@ -15,5 +16,30 @@ public static class QueryMessage
         string text = CStringReader.Read(body, ref offset, "Query");
         CStringReader.RequireEnd(body, offset, "Query");
         return text;
+    }
+
+    /// <summary>
+    /// Checks one piece of a Query body as it passes through (a large Query is streamed): no NUL before the last
+    /// byte of the body, and the body ends with one. <paramref name="endsBody"/> tells whether the piece is the
+    /// last. Without this, text after an embedded NUL would reach a node that the classifier never saw (it reads
+    /// up to the first NUL), and a session PostgreSQL answers with 08P01 would be left open.
+    /// </summary>
+    public static void ValidateBodyPiece(in ReadOnlySequence<byte> piece, bool endsBody)
+    {
+        var nul = piece.PositionOf((byte)0);
+        if (nul is null)
+        {
+            if (endsBody)
+            {
+                CStringReader.ThrowUnterminated("Query");
+            }
+
+            return;
+        }
+
+        if (!endsBody || !piece.GetPosition(1, nul.Value).Equals(piece.End))
+        {
+            CStringReader.ThrowMalformed("Query");
+        }
     }
 }

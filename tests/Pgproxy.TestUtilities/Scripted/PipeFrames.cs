@@ -6,14 +6,18 @@ namespace Pgproxy.TestUtilities.Scripted;
 
 /// <summary>
 /// Reads whole typed frames from a pipe, consuming a large frame piece by piece so that the writer's back-pressure
-/// never deadlocks a multi-megabyte message.
+/// never deadlocks a multi-megabyte message. The frame grows as its bytes arrive, so a hostile declared length
+/// (the fuzzer sends 1 GiB ones) costs only what was really sent.
 /// </summary>
 internal static class PipeFrames
 {
+    private const int InitialFrameBytes = 64 * 1024;
+
     /// <summary>Returns the next whole frame (type byte included), or null at end of stream.</summary>
     public static async ValueTask<byte[]?> ReadFrameAsync(PipeReader reader, CancellationToken cancellationToken)
     {
         byte[]? frame = null;
+        var total = 0;
         var filled = 0;
         while (true)
         {
@@ -21,7 +25,8 @@ internal static class PipeFrames
             var buffer = result.Buffer;
             if (frame is null && FrameReader.TryReadHeader(buffer, out var header))
             {
-                frame = new byte[header.TotalLength];
+                total = header.TotalLength;
+                frame = new byte[Math.Min(total, InitialFrameBytes)];
             }
 
             if (frame is null)
@@ -30,11 +35,22 @@ internal static class PipeFrames
             }
             else
             {
-                var take = (int)Math.Min(frame.Length - filled, buffer.Length);
-                buffer.Slice(0, take).CopyTo(frame.AsSpan(filled));
-                filled += take;
-                reader.AdvanceTo(buffer.GetPosition(take));
-                if (filled == frame.Length)
+                var taken = 0L;
+                while (filled < total && taken < buffer.Length)
+                {
+                    if (filled == frame.Length)
+                    {
+                        Array.Resize(ref frame, (int)Math.Min(total, frame.Length * 2L));
+                    }
+
+                    var take = (int)Math.Min(frame.Length - filled, buffer.Length - taken);
+                    buffer.Slice(taken, take).CopyTo(frame.AsSpan(filled));
+                    filled += take;
+                    taken += take;
+                }
+
+                reader.AdvanceTo(buffer.GetPosition(taken));
+                if (filled == total)
                 {
                     return frame;
                 }

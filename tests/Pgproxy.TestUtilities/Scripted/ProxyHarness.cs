@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
@@ -6,26 +7,31 @@ using Pgproxy.Core.Hosting;
 namespace Pgproxy.TestUtilities.Scripted;
 
 /// <summary>
-/// A pgproxy with one backend node served by <see cref="ScriptedBackend"/>s, and no listener: client sessions run
-/// over in-memory pipes through <see cref="ProxyServer.Accept"/>, the same code a socket connection runs.
+/// A pgproxy with one backend node (or <c>nodes</c>, for replication mode) served by <see cref="ScriptedBackend"/>s,
+/// and no listener: client sessions run over in-memory pipes through <see cref="ProxyServer.Accept"/>, the same code
+/// a socket connection runs. Logs go nowhere unless a <c>loggerFactory</c> is given.
 /// </summary>
 internal sealed class ProxyHarness : IAsyncDisposable
 {
     /// <param name="script">What the scripted backends answer.</param>
     /// <param name="configure">Changes the options before the proxy is built.</param>
     /// <param name="time">The proxy's clock; the system's unless a test moves time itself.</param>
+    /// <param name="nodes">How many backend nodes (2 or more: replication mode).</param>
+    /// <param name="loggerFactory">Where the proxy logs; nowhere unless a test reads the log.</param>
     public ProxyHarness(ScriptedBackendScript? script = null, Func<ProxyOptions, ProxyOptions>? configure = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null, int nodes = 1, ILoggerFactory? loggerFactory = null)
     {
         var options = new ProxyOptions
         {
-            Backends = [new BackendConfig { NodeId = 0, Hostname = "127.0.0.1", Port = 5432 }],
+            Backends = [.. Enumerable.Range(0, nodes)
+                .Select(i => new BackendConfig { NodeId = i, Hostname = "127.0.0.1", Port = 5432 + i })],
             Port = 0,
             UnixSocketDirectories = "",
             NumInitChildren = 8,
             AuthenticationTimeout = 10,
         };
-        Server = new ProxyServer(configure is null ? options : configure(options), NullLoggerFactory.Instance, time);
+        Server = new ProxyServer(configure is null ? options : configure(options),
+            loggerFactory ?? NullLoggerFactory.Instance, time);
         Connector = new ScriptedBackendConnector(script);
         Server.Runtime.BackendConnector = Connector;
     }

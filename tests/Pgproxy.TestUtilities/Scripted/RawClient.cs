@@ -90,6 +90,22 @@ internal sealed class RawClient(InMemoryTransport transport, Task session) : IAs
         }
     }
 
+    /// <summary>Messages up to and including the next ReadyForQuery, or up to the close (no assertion).</summary>
+    public async Task<IReadOnlyList<BackendMessage>> ReadToReadyOrEndAsync()
+    {
+        var messages = new List<BackendMessage>();
+        while (await ReadMessageAsync() is { } message)
+        {
+            messages.Add(message);
+            if (message.Type == 'Z')
+            {
+                break;
+            }
+        }
+
+        return messages;
+    }
+
     /// <summary>Every message until the proxy closes the connection.</summary>
     public async Task<IReadOnlyList<BackendMessage>> ReadToEndAsync()
     {

@@ -12,9 +12,44 @@ internal sealed partial class ScriptedBackend
     private static readonly byte[] BindComplete = [(byte)'2', 0, 0, 0, 4];
     private static readonly byte[] CloseComplete = [(byte)'3', 0, 0, 0, 4];
 
+    /// <summary>FunctionCallResponse with a NULL result.</summary>
+    private static readonly byte[] NullFunctionResult = [(byte)'V', 0, 0, 0, 8, 0xFF, 0xFF, 0xFF, 0xFF];
+
+    /// <summary>CopyInResponse: text format, two text columns.</summary>
+    private static readonly byte[] CopyInResponse = [(byte)'G', 0, 0, 0, 11, 0, 0, 2, 0, 0, 0, 0];
+
+    /// <summary>Rows received in the COPY FROM STDIN under way, or -1 outside COPY.</summary>
+    private int _copyRows = -1;
+
+    /// <summary>The replies just written end with FATAL: close once they are flushed.</summary>
+    private bool _closeAfterReplies;
+
+    private static bool IsCopyMessage(byte type) =>
+        type is FrontendMessageType.CopyData or FrontendMessageType.CopyDone or FrontendMessageType.CopyFail;
+
+    private static bool IsCopyFromStdin(string sql) =>
+        sql.TrimStart().StartsWith("COPY", StringComparison.OrdinalIgnoreCase)
+        && sql.Contains("FROM STDIN", StringComparison.OrdinalIgnoreCase);
+
     private void Answer(byte[] frame)
     {
         var w = _pending;
+        if (_copyRows >= 0 && !IsCopyMessage(frame[0]))
+        {
+            // As PostgreSQL (copyfromparse.c, then PostgresMain): Sync and Flush are ignored during COPY; anything
+            // else is an ERROR raised mid-read, which PostgresMain turns into FATAL and a close.
+            if (frame[0] is not (FrontendMessageType.Sync or FrontendMessageType.Flush))
+            {
+                BackendMessageWriter.WriteErrorResponse(w, "ERROR", "08P01",
+                    $"unexpected message type 0x{frame[0]:X2} during COPY from stdin");
+                BackendMessageWriter.WriteErrorResponse(w, "FATAL", "08P01",
+                    "terminating connection because protocol synchronization was lost");
+                _closeAfterReplies = true;
+            }
+
+            return;
+        }
+
         switch (frame[0])
         {
             case FrontendMessageType.Query:
@@ -38,6 +73,24 @@ internal sealed partial class ScriptedBackend
                 break;
             case FrontendMessageType.Sync:
                 BackendMessageWriter.WriteReadyForQuery(w, _status);
+                break;
+            case FrontendMessageType.FunctionCall:
+                w.Write(NullFunctionResult);
+                BackendMessageWriter.WriteReadyForQuery(w, _status);
+                break;
+            case FrontendMessageType.CopyDone when _copyRows >= 0:
+                BackendMessageWriter.WriteCommandComplete(w, $"COPY {_copyRows}");
+                _copyRows = -1;
+                BackendMessageWriter.WriteReadyForQuery(w, _status);
+                break;
+            case FrontendMessageType.CopyData when _copyRows >= 0:
+                _copyRows++;
+                break;
+            case FrontendMessageType.CopyFail when _copyRows >= 0:
+                _copyRows = -1;
+                BackendMessageWriter.WriteErrorResponse(w, "ERROR", "57014", "COPY from stdin failed");
+                BackendMessageWriter.WriteReadyForQuery(w, _status == TransactionStatus.Idle ? _status
+                    : TransactionStatus.Failed);
                 break;
             default:
                 break;
@@ -72,6 +125,13 @@ internal sealed partial class ScriptedBackend
             {
                 _status = TransactionStatus.Failed;
             }
+        }
+        else if (IsCopyFromStdin(sql))
+        {
+            // COPY FROM STDIN: CopyInResponse (text, two columns) and no ReadyForQuery until CopyDone or CopyFail.
+            w.Write(CopyInResponse);
+            _copyRows = 0;
+            return;
         }
         else if (sql == _script.LargeRowOn)
         {

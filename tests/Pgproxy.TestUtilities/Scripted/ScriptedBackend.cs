@@ -202,6 +202,12 @@ internal sealed partial class ScriptedBackend
                 }
 
                 Answer(frame);
+                if (_closeAfterReplies)
+                {
+                    await FlushRepliesAsync(output, count, lifetime.Token);
+                    return;
+                }
+
                 if (_pending.WrittenCount > 0 && !PipeFrames.HasBufferedBytes(input))
                 {
                     await FlushRepliesAsync(output, count, lifetime.Token);
