@@ -38,6 +38,11 @@ internal sealed class ProxyRuntime
     /// <summary>Proxy-wide counters: sessions, statement latency (per-node ones live on each node).</summary>
     public ProxyMetrics Metrics { get; } = new();
 
+    /// <summary>
+    /// Chooses the node that serves a session's reads; tests replace it with one drawing from a seeded source.
+    /// </summary>
+    public LoadBalancePolicy LoadBalance { get; set; } = LoadBalancePolicy.Shared;
+
     /// <summary>Routing settings and the classification caches (swapped whole on reload, caches kept).</summary>
     public RoutingPolicy RoutingPolicy { get; private set; }
 

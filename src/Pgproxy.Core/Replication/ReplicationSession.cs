@@ -239,39 +239,14 @@ internal sealed partial class ReplicationSession
             return null;
         }
 
-        var total = 0.0;
-        foreach (var link in _links)
+        Span<double> weights = stackalloc double[_links.Length];
+        for (var i = 0; i < _links.Length; i++)
         {
-            if (IsLive(link))
-            {
-                total += Math.Max(0, link.Node.Config.Weight);
-            }
+            weights[i] = IsLive(_links[i]) ? _links[i].Node.Config.Weight : 0;
         }
 
-        if (total <= 0)
-        {
-            return null;
-        }
-
-        var pick = Random.Shared.NextDouble() * total;
-        NodeLink? last = null;
-        foreach (var link in _links)
-        {
-            var weight = Math.Max(0, link.Node.Config.Weight);
-            if (!IsLive(link) || weight <= 0)
-            {
-                continue;
-            }
-
-            last = link;
-            pick -= weight;
-            if (pick < 0)
-            {
-                return link;
-            }
-        }
-
-        return last;
+        var chosen = _runtime.LoadBalance.Choose(weights);
+        return chosen < 0 ? null : _links[chosen];
     }
 
     /// <summary>The node that serves a read: main inside a transaction that wrote or is strict, else the
