@@ -29,10 +29,9 @@ internal sealed partial class ReplicationSession
 
         var kind = await EffectiveKindAsync(statement);
         _requestClass = StatementClasses.Of(kind);
-        if (_clientStatus == TransactionStatus.Failed && kind is not (StatementKind.Commit or StatementKind.Rollback)
-                                                       && !IsRollbackToSavepoint(statement, kind))
+        var route = Router.Decide(kind, statement, RouteState);
+        if (route == RouteDecision.AnswerInFailedTransaction)
         {
-            // PostgreSQL refuses everything but the end of a failed transaction; the node that failed says so.
             await RunOnOneAsync(ReadTarget(), frame, countSelect: false);
             return;
         }
@@ -43,26 +42,25 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        switch (kind)
+        switch (route)
         {
-            case StatementKind.Read when statement.Flags.HasFlag(StatementFlags.LocksOnMainOnly):
+            case RouteDecision.ReadOnMainAndPin:
                 await RunOnOneAsync(Main, frame, countSelect: true);
                 PinReadsToMain();
                 break;
-            case StatementKind.Read:
+            case RouteDecision.Read:
                 await RunOnOneAsync(ReadTarget(), frame, countSelect: true);
                 break;
-            case StatementKind.Write:
-                await RunWriteAsync(frame, statement, internalTransaction: _clientStatus == TransactionStatus.Idle
-                    && !statement.Flags.HasFlag(StatementFlags.TransactionControlInside));
+            case RouteDecision.WriteInInternalTransaction:
+                await RunWriteAsync(frame, statement, internalTransaction: true);
                 break;
-            case StatementKind.WriteOutsideTransaction:
+            case RouteDecision.Write or RouteDecision.WriteOutsideTransaction:
                 await RunWriteAsync(frame, statement, internalTransaction: false);
                 break;
-            case StatementKind.Begin:
+            case RouteDecision.Begin:
                 await BeginAsync(frame, statement);
                 break;
-            case StatementKind.Commit or StatementKind.Rollback:
+            case RouteDecision.EndTransaction:
                 await EndTransactionAsync(frame, kind);
                 break;
             default:
@@ -201,9 +199,6 @@ internal sealed partial class ReplicationSession
         kind == StatementKind.Write && _clientStatus == TransactionStatus.InTransaction && !Main.Owes
         && (statement.Flags & (StatementFlags.CopyFromStdin | StatementFlags.MultiStatement
                                | StatementFlags.TransactionControlInside)) == 0;
-
-    private static bool IsRollbackToSavepoint(StatementClassification statement, StatementKind kind) =>
-        kind == StatementKind.SessionState && statement.FirstKeyword == "ROLLBACK";
 
     /// <summary>The SQL text of a Query message, without its terminating zero.</summary>
     private static ReadOnlySpan<byte> QueryText(ReadOnlySpan<byte> frame)

@@ -253,14 +253,12 @@ internal sealed partial class ReplicationSession
     /// load-balance node (chosen again per statement with <c>statement_level_load_balance</c>).</summary>
     private NodeLink ReadTarget()
     {
-        if (_clientStatus == TransactionStatus.Failed && _failedLink is { } failed && IsLive(failed))
+        switch (Router.ReadNode(RouteState, _failedLink is { } failed && IsLive(failed)))
         {
-            return failed;
-        }
-
-        if (_clientStatus != TransactionStatus.Idle && (_transactionWrote || _strictIsolation))
-        {
-            return Main;
+            case ReadNode.FailedNode:
+                return _failedLink!;
+            case ReadNode.Main:
+                return Main;
         }
 
         if (_runtime.Options.StatementLevelLoadBalance && _clientStatus == TransactionStatus.Idle)
@@ -275,6 +273,9 @@ internal sealed partial class ReplicationSession
 
         return _loadBalanceLink is { } chosen && IsLive(chosen) ? chosen : Main;
     }
+
+    /// <summary>The session's state as the router sees it.</summary>
+    private RouteState RouteState => new(_clientStatus, _transactionWrote, _strictIsolation);
 
     /// <summary>Live links other than main, in node order.</summary>
     private List<NodeLink> Others(NodeLink main)

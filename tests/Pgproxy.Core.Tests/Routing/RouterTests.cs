@@ -1,0 +1,54 @@
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Tests.Routing;
+
+/// <summary>The routing rules of replication mode as a table (DESIGN §3).</summary>
+public sealed class RouterTests
+{
+    public static TheoryData<string, TransactionStatus, string> Decisions => new()
+    {
+        { "SELECT 1", TransactionStatus.Idle, nameof(RouteDecision.Read) },
+        { "SELECT 1", TransactionStatus.InTransaction, nameof(RouteDecision.Read) },
+        { "SELECT * FROM jobs FOR UPDATE SKIP LOCKED", TransactionStatus.InTransaction, nameof(RouteDecision.ReadOnMainAndPin) },
+        { "UPDATE t SET v = 1", TransactionStatus.Idle, nameof(RouteDecision.WriteInInternalTransaction) },
+        { "UPDATE t SET v = 1", TransactionStatus.InTransaction, nameof(RouteDecision.Write) },
+        { "BEGIN; UPDATE t SET v = 1; COMMIT", TransactionStatus.Idle, nameof(RouteDecision.Write) },
+        { "VACUUM t", TransactionStatus.Idle, nameof(RouteDecision.WriteOutsideTransaction) },
+        { "CREATE DATABASE d", TransactionStatus.Idle, nameof(RouteDecision.WriteOutsideTransaction) },
+        { "BEGIN", TransactionStatus.Idle, nameof(RouteDecision.Begin) },
+        { "START TRANSACTION ISOLATION LEVEL SERIALIZABLE", TransactionStatus.Idle, nameof(RouteDecision.Begin) },
+        { "COMMIT", TransactionStatus.InTransaction, nameof(RouteDecision.EndTransaction) },
+        { "ROLLBACK", TransactionStatus.InTransaction, nameof(RouteDecision.EndTransaction) },
+        { "SET search_path = x", TransactionStatus.Idle, nameof(RouteDecision.SessionState) },
+        { "SAVEPOINT a", TransactionStatus.InTransaction, nameof(RouteDecision.SessionState) },
+        { "SELECT 1", TransactionStatus.Failed, nameof(RouteDecision.AnswerInFailedTransaction) },
+        { "UPDATE t SET v = 1", TransactionStatus.Failed, nameof(RouteDecision.AnswerInFailedTransaction) },
+        { "SAVEPOINT a", TransactionStatus.Failed, nameof(RouteDecision.AnswerInFailedTransaction) },
+        { "ROLLBACK TO SAVEPOINT a", TransactionStatus.Failed, nameof(RouteDecision.SessionState) },
+        { "ROLLBACK", TransactionStatus.Failed, nameof(RouteDecision.EndTransaction) },
+        { "COMMIT", TransactionStatus.Failed, nameof(RouteDecision.EndTransaction) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Decisions))]
+    public void Decide(string sql, TransactionStatus status, string expected)
+    {
+        var statement = StatementClassifier.Classify(sql);
+        Assert.Equal(Enum.Parse<RouteDecision>(expected), Router.Decide(statement.Kind, statement, new RouteState(status, false, false)));
+    }
+
+    [Theory]
+    [InlineData(TransactionStatus.Idle, false, false, false, nameof(ReadNode.LoadBalanceNode))]
+    [InlineData(TransactionStatus.InTransaction, false, false, false, nameof(ReadNode.LoadBalanceNode))]
+    [InlineData(TransactionStatus.InTransaction, true, false, false, nameof(ReadNode.Main))]
+    [InlineData(TransactionStatus.InTransaction, false, true, false, nameof(ReadNode.Main))]
+    [InlineData(TransactionStatus.Idle, true, true, false, nameof(ReadNode.LoadBalanceNode))]
+    [InlineData(TransactionStatus.Failed, true, false, true, nameof(ReadNode.FailedNode))]
+    [InlineData(TransactionStatus.Failed, true, false, false, nameof(ReadNode.Main))]
+    [InlineData(TransactionStatus.Failed, false, false, false, nameof(ReadNode.LoadBalanceNode))]
+    public void ReadNodeOf(TransactionStatus status, bool wrote, bool strict, bool failedNodeLive, string expected)
+    {
+        Assert.Equal(Enum.Parse<ReadNode>(expected), Router.ReadNode(new RouteState(status, wrote, strict), failedNodeLive));
+    }
+}
