@@ -38,9 +38,23 @@ internal static class InjectedQueries
         "DO $pgproxy$BEGIN RAISE EXCEPTION USING ERRCODE = '" + sqlState + "', MESSAGE = '" +
         message.Replace("'", "''", StringComparison.Ordinal) + "'; END$pgproxy$");
 
-    /// <summary><c>LOCK TABLE</c> for <c>insert_lock</c>: it conflicts with itself and with writers of the table.</summary>
-    public static byte[] LockTable(string table) => Encode("LOCK TABLE " + QuoteQualified(table) +
-                                                          " IN SHARE ROW EXCLUSIVE MODE");
+    /// <summary>
+    /// The lock <c>insert_lock</c> takes on main before an INSERT into a table with a sequence, held to the end of
+    /// the transaction, so that concurrent inserters draw the sequence in the same order on every node. A
+    /// transaction-level advisory lock keyed on the table's OID: any role may take it, where <c>LOCK TABLE … IN SHARE
+    /// ROW EXCLUSIVE MODE</c> needs more than the INSERT privilege and failed a role that may only insert. A table
+    /// that does not exist (yet) locks nothing and lets the INSERT report the error itself.
+    /// </summary>
+    public static byte[] LockTable(string table) => Encode(
+        "SELECT pg_catalog.pg_advisory_xact_lock(" + InsertLockKey + ", pg_catalog.to_regclass(" +
+        EscapedLiteral(QuoteQualified(table)) + ")::pg_catalog.oid::pg_catalog.int4)");
+
+    /// <summary>The first half of insert_lock's advisory key ("pgpx"), so it does not collide with applications'.</summary>
+    private const string InsertLockKey = "1885826168";
+
+    /// <summary>An E'' literal that reads the same whatever <c>standard_conforming_strings</c> says.</summary>
+    private static string EscapedLiteral(string value) =>
+        "E'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
 
     public static string QuoteQualified(string name)
     {
