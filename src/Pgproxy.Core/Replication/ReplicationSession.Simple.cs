@@ -57,6 +57,7 @@ internal sealed partial class ReplicationSession
                     && !statement.Flags.HasFlag(StatementFlags.TransactionControlInside));
                 break;
             case StatementKind.WriteOutsideTransaction:
+                await ReleaseDatabasesAsync(QueryText(frame.Span));
                 await RunWriteAsync(frame, statement, internalTransaction: false);
                 break;
             case StatementKind.Begin:

@@ -129,6 +129,8 @@ internal sealed partial class ClientSession
                             CountStatement(header.Type);
                             continue;
                         }
+
+                        ReleaseDatabasesNamedBy(buffer.Slice(0, header.TotalLength), header.Type);
                     }
 
                     CountStatement(header.Type);
