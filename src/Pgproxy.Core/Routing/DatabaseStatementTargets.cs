@@ -13,18 +13,14 @@ internal static class DatabaseStatementTargets
     private const string DefaultTemplate = "template1";
 
     /// <summary>
-    /// Cheap test on the raw bytes of a query text: true when its first word is CREATE, DROP or ALTER, the only
-    /// ones worth lexing with <see cref="Find(ReadOnlySpan{char})"/>. Leading comments make it answer true too.
+    /// Cheap test on the raw bytes of a query text, without allocating: true when its first word is CREATE, DROP or
+    /// ALTER (or it starts with a comment), the only texts worth lexing with <see cref="Find(ReadOnlySpan{char})"/>.
     /// </summary>
     public static bool MayName(ReadOnlySpan<byte> utf8)
     {
-        var i = 0;
-        while (i < utf8.Length && utf8[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
-        {
-            i++;
-        }
-
-        return i < utf8.Length && ((utf8[i] | 0x20) is (byte)'c' or (byte)'d' or (byte)'a' || utf8[i] is (byte)'-' or (byte)'/');
+        var text = utf8.TrimStart(" \t\r\n"u8);
+        return text.StartsWith("--"u8) || text.StartsWith("/*"u8) || StartsWithWord(text, "create"u8)
+               || StartsWithWord(text, "drop"u8) || StartsWithWord(text, "alter"u8);
     }
 
     /// <summary>The databases named by the first statement of <paramref name="utf8"/> (see the class).</summary>
@@ -63,6 +59,24 @@ internal static class DatabaseStatementTargets
             default:
                 return [];
         }
+    }
+
+    private static bool StartsWithWord(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerWord)
+    {
+        if (text.Length <= lowerWord.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < lowerWord.Length; i++)
+        {
+            if ((text[i] | 0x20) != lowerWord[i])
+            {
+                return false;
+            }
+        }
+
+        return text[lowerWord.Length] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)'/' or (byte)'-';
     }
 
     /// <summary>The name after CREATE DATABASE's TEMPLATE option, null when there is none or it is DEFAULT.</summary>

@@ -131,7 +131,7 @@ internal sealed partial class ClientSession
         BackendMessageWriter.WriteBackendKeyData(output, CancelProcessId, CancelSecretKey);
         BackendMessageWriter.WriteReadyForQuery(output, _backend.TransactionStatus);
         await output.FlushAsync(cancellationToken);
-        Log.SessionStarted(_logger, RemoteAddress, User, Database, CancelProcessId, _backend.ProcessId);
+        Log.SessionStarted(_logger, RemoteAddress, User, Database, CancelProcessId);
         return true;
     }
 

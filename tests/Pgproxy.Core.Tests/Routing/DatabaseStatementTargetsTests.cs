@@ -34,4 +34,16 @@ public sealed class DatabaseStatementTargetsTests
         Assert.Empty(DatabaseStatementTargets.Find(sql));
         Assert.Empty(DatabaseStatementTargets.Find(Encoding.UTF8.GetBytes(sql)));
     }
+
+    [Theory]
+    [InlineData("COMMIT", false)]
+    [InlineData("DELETE FROM t", false)]
+    [InlineData("CALL p()", false)]
+    [InlineData("dropx", false)]
+    [InlineData("DROP", false)]
+    [InlineData(" \n create database x", true)]
+    [InlineData("ALTER\tDATABASE x RENAME TO y", true)]
+    [InlineData("/* c */ SELECT 1", true)]
+    public void MayName_LexesOnlyCreateDropAlterOrACommentFirst(string sql, bool expected) =>
+        Assert.Equal(expected, DatabaseStatementTargets.MayName(Encoding.UTF8.GetBytes(sql)));
 }
