@@ -149,6 +149,47 @@ internal sealed partial class BackendPool : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Closes the idle connections to <paramref name="databases"/>, on every node and for every user: DROP/ALTER
+    /// DATABASE and CREATE DATABASE's template copy fail (55006) while any backend is connected to them, and
+    /// cached ones would be pgproxy's own doing. PostgreSQL waits up to 5 seconds for backends that are exiting,
+    /// so a statement sent right after this does not need to wait for the closes to finish.
+    /// </summary>
+    public Task CloseIdleToAsync(IReadOnlyList<string> databases)
+    {
+        if (databases.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        List<BackendConnection>? closing = null;
+        lock (_lock)
+        {
+            foreach (var (slot, list) in _idle)
+            {
+                if (databases.Contains(slot.Database))
+                {
+                    (closing ??= []).AddRange(list);
+                    list.Clear();
+                }
+            }
+        }
+
+        if (closing is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var closes = new Task[closing.Count];
+        for (var i = 0; i < closing.Count; i++)
+        {
+            Log.Discarded(_logger, closing[i].NodeId, closing[i].ProcessId, "its database is being dropped, renamed or copied");
+            closes[i] = closing[i].TerminateAsync();
+        }
+
+        return Task.WhenAll(closes);
+    }
+
     public async ValueTask DisposeAsync()
     {
         lock (_lock)

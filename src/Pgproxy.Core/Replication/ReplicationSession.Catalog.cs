@@ -179,13 +179,8 @@ internal sealed partial class ReplicationSession
             while (FrameReader.TryReadHeader(buffer, out var header) && buffer.Length >= header.TotalLength)
             {
                 // Only asynchronous messages can arrive between requests.
-                if (header.Type == (byte)BackendMessageType.NotificationResponse)
-                {
-                    Sessions.NotificationForwarder.Forward(buffer.Slice(0, header.TotalLength), _client.Output,
-                        _runtime.Sessions, main.NodeId);
-                }
-                else if (header.Type is (byte)BackendMessageType.NoticeResponse
-                         or (byte)BackendMessageType.ParameterStatus or (byte)BackendMessageType.ErrorResponse)
+                if (header.Type is (byte)BackendMessageType.NotificationResponse or (byte)BackendMessageType.NoticeResponse
+                    or (byte)BackendMessageType.ParameterStatus or (byte)BackendMessageType.ErrorResponse)
                 {
                     Sessions.FrameCopy.Copy(buffer.Slice(0, header.TotalLength), _client.Output);
                 }

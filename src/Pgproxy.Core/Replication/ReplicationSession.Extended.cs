@@ -191,7 +191,7 @@ internal sealed partial class ReplicationSession
         var main = targets[0];
         var others = targets[1..];
         var internalTransaction = (sync || analysis.CopiesIn) && analysis.Writes && !analysis.HasTransactionControl
-                                  && _clientStatus == TransactionStatus.Idle && (_unsyncedMask & main.Bit) == 0;
+                                  && !analysis.OutsideTransaction && _clientStatus == TransactionStatus.Idle && (_unsyncedMask & main.Bit) == 0;
         if (analysis.CopiesIn)
         {
             await RunGroupCopyInAsync(main, others, sync, internalTransaction, analysis);
@@ -618,6 +618,12 @@ internal sealed partial class ReplicationSession
                         default:
                             analysis.Replicated = true;
                             analysis.Writes = true;
+                            if (info.Kind == StatementKind.WriteOutsideTransaction)
+                            {
+                                analysis.OutsideTransaction = true;
+                                await ReleaseDatabasesAsync(info);
+                            }
+
                             var refusedDefaults = await PlanPreparedDefaultsAsync(info);
                             analysis.RewritesTime |= info.RewritesTime;
                             analysis.Refused ??= _policy.RefusedFunction(info.Classification) is { } function
@@ -814,6 +820,12 @@ internal sealed partial class ReplicationSession
         public bool Writes { get; set; }
 
         public bool HasTransactionControl { get; set; }
+
+        /// <summary>
+        /// Executes a statement PostgreSQL refuses inside a transaction block (CREATE/DROP DATABASE, VACUUM…): it
+        /// runs main first, then the others, without the internal transaction, as in the simple protocol.
+        /// </summary>
+        public bool OutsideTransaction { get; set; }
 
         public bool EndsTransaction { get; set; }
 

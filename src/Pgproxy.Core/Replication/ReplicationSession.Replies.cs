@@ -183,8 +183,7 @@ internal sealed partial class ReplicationSession
                     if (forward && link == Main)
                     {
                         // Other nodes' copies of the same notification are dropped.
-                        NotificationForwarder.Forward(buffer.Slice(0, header.TotalLength), output, _runtime.Sessions,
-                            link.NodeId);
+                        FrameCopy.Copy(buffer.Slice(0, header.TotalLength), output);
                     }
 
                     buffer = buffer.Slice(header.TotalLength);

@@ -54,7 +54,11 @@ internal sealed partial class ReplicationSession
             case RouteDecision.WriteInInternalTransaction:
                 await RunWriteAsync(frame, statement, internalTransaction: true);
                 break;
-            case RouteDecision.Write or RouteDecision.WriteOutsideTransaction:
+            case RouteDecision.Write:
+                await RunWriteAsync(frame, statement, internalTransaction: false);
+                break;
+            case RouteDecision.WriteOutsideTransaction:
+                await ReleaseDatabasesAsync(QueryText(frame.Span));
                 await RunWriteAsync(frame, statement, internalTransaction: false);
                 break;
             case RouteDecision.Begin:

@@ -33,8 +33,7 @@ internal sealed partial class ClientSession
     /// <summary>
     /// Backend → client. Copies what the backend sends to the client untouched and flushes once the backend has
     /// nothing more buffered (one write per response burst), or when <see cref="MaxUnflushedBytes"/> pile up.
-    /// Only ReadyForQuery, ParameterStatus, CopyInResponse and NotificationResponse bodies
-    /// are looked at. Returns true when asked to stop, false when the backend or the client went away.
+    /// Only ReadyForQuery, ParameterStatus and CopyInResponse bodies are looked at. Returns true when asked to stop, false when the backend or the client went away.
     /// </summary>
     private async Task<bool> PumpBackendAsync()
     {
@@ -138,8 +137,7 @@ internal sealed partial class ClientSession
     }
 
     private static bool IsDecodedBackendMessage(BackendMessageType type) => type is BackendMessageType.ReadyForQuery
-        or BackendMessageType.ParameterStatus or BackendMessageType.CopyInResponse
-        or BackendMessageType.NotificationResponse;
+        or BackendMessageType.ParameterStatus or BackendMessageType.CopyInResponse;
 
     /// <summary>
     /// Acts on a message whose body matters. Returns true when the frame should still be forwarded as is, false
@@ -147,13 +145,7 @@ internal sealed partial class ClientSession
     /// </summary>
     private bool HandleDecodedBackendMessage(BackendMessageType type, ReadOnlySequence<byte> frame, PipeWriter output)
     {
-        if (type == BackendMessageType.NotificationResponse)
-        {
-            NotificationForwarder.Forward(frame, output, _runtime.Sessions, _backend!.NodeId);
-            return false;
-        }
-
-        // The other decoded messages are tiny, except a ParameterStatus with a long value (rare).
+        // The decoded messages are tiny, except a ParameterStatus with a long value (rare).
         Span<byte> small = stackalloc byte[64];
         ReadOnlySpan<byte> body = frame.Length <= small.Length
             ? CopyTo(frame, small)[5..]

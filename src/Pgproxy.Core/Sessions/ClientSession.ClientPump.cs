@@ -145,6 +145,8 @@ internal sealed partial class ClientSession
                             CountStatement(header.Type);
                             continue;
                         }
+
+                        ReleaseDatabasesNamedBy(buffer.Slice(0, header.TotalLength), header.Type);
                     }
 
                     CountStatement(header.Type);

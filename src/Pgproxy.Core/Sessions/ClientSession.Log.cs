@@ -41,9 +41,9 @@ internal sealed partial class ClientSession
         public static partial void BackendConnectFailed(ILogger logger, string user, string database, string reason);
 
         [LoggerMessage(EventIds.SessionStarted, LogLevel.Debug,
-            "client {RemoteAddress} connected: user \"{User}\" database \"{Database}\" pid {Pid} (backend pid {BackendPid})")]
+            "client {RemoteAddress} connected: user \"{User}\" database \"{Database}\" pid {Pid} (main's backend)")]
         public static partial void SessionStarted(ILogger logger, string remoteAddress, string user, string database,
-            int pid, int backendPid);
+            int pid);
 
         [LoggerMessage(EventIds.SessionEnded, LogLevel.Debug,
             "client {RemoteAddress} (user \"{User}\" database \"{Database}\") disconnected: {Reason}")]

@@ -117,8 +117,10 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        (CancelProcessId, CancelSecretKey) = _runtime.Sessions.Register(this);
-        _runtime.Sessions.MapBackend(_backend.NodeId, _backend.ProcessId, CancelProcessId);
+        // The client gets main's real pid (what pg_backend_pid() and notifications say) and keeps it for the
+        // session, even if its backend changes later; the secret is pgproxy's own.
+        CancelProcessId = _backend.ProcessId;
+        CancelSecretKey = _runtime.Sessions.Register(this, CancelProcessId);
         var output = _client.Output;
         BackendMessageWriter.WriteAuthenticationOk(output);
         foreach (var (name, value) in _backend.Parameters)
@@ -129,7 +131,7 @@ internal sealed partial class ClientSession
         BackendMessageWriter.WriteBackendKeyData(output, CancelProcessId, CancelSecretKey);
         BackendMessageWriter.WriteReadyForQuery(output, _backend.TransactionStatus);
         await output.FlushAsync(cancellationToken);
-        Log.SessionStarted(_logger, RemoteAddress, User, Database, CancelProcessId, _backend.ProcessId);
+        Log.SessionStarted(_logger, RemoteAddress, User, Database, CancelProcessId);
         return true;
     }
 

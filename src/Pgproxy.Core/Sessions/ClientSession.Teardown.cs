@@ -189,11 +189,7 @@ internal sealed partial class ClientSession
     {
         if (CancelProcessId != 0)
         {
-            _runtime.Sessions.Unregister(CancelProcessId);
-            if (_backend is not null)
-            {
-                _runtime.Sessions.UnmapBackend(_backend.NodeId, _backend.ProcessId);
-            }
+            _runtime.Sessions.Unregister(CancelProcessId, CancelSecretKey);
         }
 
         if (_holdsSlot)

@@ -47,7 +47,10 @@ internal sealed partial class ClientSession
 
     public string Database { get; private set; } = "";
 
-    /// <summary>The process id pgproxy gave this client in BackendKeyData (0 until the startup finished).</summary>
+    /// <summary>
+    /// The process id pgproxy gave this client in BackendKeyData: main's backend pid when the session started
+    /// (0 until then). It stays the same when the session's backend changes.
+    /// </summary>
     public int CancelProcessId { get; private set; }
 
     public int CancelSecretKey { get; private set; }

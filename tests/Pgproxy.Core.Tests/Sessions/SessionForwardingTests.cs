@@ -132,22 +132,21 @@ public sealed class SessionForwardingTests
     }
 
     [Fact]
-    public async Task NotificationResponse_CarriesPgproxysPidInsteadOfTheBackends()
+    public async Task NotificationResponse_IsForwardedUntouchedWithTheBackendsPid()
     {
         await using var harness = new ProxyHarness(new ScriptedBackendScript { NotifyOn = "NOTIFY scripted_channel" });
         var (client, startup) = await harness.ConnectAndStartAsync();
         await using var __ = client;
-        var pgproxyPid = startup.Single(m => m.Type == 'K').Int32At(0);
+        var givenPid = startup.Single(m => m.Type == 'K').Int32At(0);
 
         await client.SendQueryAsync("NOTIFY scripted_channel");
         var reply = await client.ReadUntilReadyForQueryAsync();
 
         var notification = Assert.Single(reply, m => m.Type == 'A');
-        Assert.Equal(pgproxyPid, notification.Int32At(0));
-        Assert.NotEqual(harness.Connector.Single.ProcessId, pgproxyPid);
-        // Everything after the pid is untouched.
+        Assert.Equal(harness.Connector.Single.ProcessId, notification.Int32At(0));
+        Assert.Equal(givenPid, notification.Int32At(0));
         var sent = harness.Connector.Single.Sent;
-        Assert.Equal(sent.AsSpan(9, notification.Frame.Length - 9).ToArray(), notification.Frame[9..]);
+        Assert.Equal(sent.AsSpan(0, notification.Frame.Length).ToArray(), notification.Frame);
     }
 
     private static byte[] Frame(char type, WireBytes body) =>

@@ -5,7 +5,7 @@ namespace Pgproxy.Core.Tests.Sessions;
 public sealed class SessionStartupTests
 {
     [Fact]
-    public async Task Startup_AnswersWithBackendParametersAndPgproxysOwnCancelKey()
+    public async Task Startup_AnswersWithBackendParametersMainsPidAndPgproxysOwnSecret()
     {
         await using var harness = new ProxyHarness();
         var (client, startup) = await harness.ConnectAndStartAsync();
@@ -22,7 +22,9 @@ public sealed class SessionStartupTests
         var session = Assert.Single(harness.Runtime.Sessions.Sessions);
         Assert.Equal(session.CancelProcessId, keyData.Int32At(0));
         Assert.Equal(session.CancelSecretKey, keyData.Int32At(4));
-        Assert.NotEqual(backend.ProcessId, keyData.Int32At(0));
+        // The real pid, so pg_terminate_backend(conn.ProcessID) and notifications name the right process; the
+        // secret stays pgproxy's own.
+        Assert.Equal(backend.ProcessId, keyData.Int32At(0));
         Assert.NotEqual(backend.SecretKey, keyData.Int32At(4));
 
         Assert.Equal('Z', startup[^1].Type);

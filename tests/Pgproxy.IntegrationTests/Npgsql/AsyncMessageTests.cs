@@ -28,7 +28,7 @@ public sealed class AsyncMessageTests(OneNode cluster) : ProxyTestBase(cluster)
     }
 
     [PostgresFact]
-    public async Task Notify_FromAnotherConnection_PidIsTheNotifiersProxyPid()
+    public async Task Notify_FromAnotherConnection_PidIsTheNotifiersProcessID()
     {
         await using var listener = await OpenAsync();
         await using var notifier = await OpenAsync();
@@ -43,7 +43,7 @@ public sealed class AsyncMessageTests(OneNode cluster) : ProxyTestBase(cluster)
     }
 
     [PostgresFact]
-    public async Task Notify_ToItself_PidIsItsOwnProxyPid()
+    public async Task Notify_ToItself_PidIsItsOwnProcessIDAndBackendPid()
     {
         await using var conn = await OpenAsync();
         NpgsqlNotificationEventArgs? received = null;
@@ -60,7 +60,7 @@ public sealed class AsyncMessageTests(OneNode cluster) : ProxyTestBase(cluster)
 
         Assert.Equal("me", received!.Payload);
         Assert.Equal(conn.ProcessID, received.PID);
-        Assert.NotEqual(realPid, conn.ProcessID);
+        Assert.Equal(realPid, conn.ProcessID);
     }
 
     [PostgresFact]

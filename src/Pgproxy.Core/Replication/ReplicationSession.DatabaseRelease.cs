@@ -1,0 +1,19 @@
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Frontend;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>
+    /// Closes pgproxy's idle cached connections, on every node, to the databases a DROP/ALTER … RENAME/CREATE
+    /// DATABASE needs free (see <see cref="DatabaseStatementTargets"/>), so the statement does not fail with 55006
+    /// because of connections the client never opened.
+    /// </summary>
+    private Task ReleaseDatabasesAsync(ReadOnlySpan<byte> query) =>
+        _runtime.Pool.CloseIdleToAsync(DatabaseStatementTargets.Find(query));
+
+    /// <summary><see cref="ReleaseDatabasesAsync(ReadOnlySpan{byte})"/> for the statement a Parse message defines.</summary>
+    private Task ReleaseDatabasesAsync(PreparedStatementInfo statement) =>
+        ReleaseDatabasesAsync(ParseMessage.Read(statement.ParseFrame.AsSpan(5)).Query);
+}
