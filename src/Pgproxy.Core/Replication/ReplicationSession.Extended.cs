@@ -596,7 +596,8 @@ internal sealed partial class ReplicationSession
                     switch (info.Kind)
                     {
                         case StatementKind.Read:
-                            analysis.LocksOnMain |= info.Classification.Flags.HasFlag(StatementFlags.LocksOnMainOnly);
+                            analysis.LocksOnMain |= info.Classification.Flags.HasFlag(StatementFlags.LocksOnMainOnly)
+                                                    || BackendSignalFunctions.OnlyCalledBy(info.Classification);
                             break;
                         case StatementKind.Begin:
                             analysis.Replicated = true;

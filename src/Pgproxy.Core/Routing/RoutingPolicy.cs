@@ -38,8 +38,9 @@ internal sealed class RoutingPolicy
     /// </summary>
     public bool? CallsWriteFunction(StatementClassification statement, string database)
     {
-        if (statement.FunctionNames.Count == 0)
+        if (statement.FunctionNames.Count == 0 || BackendSignalFunctions.OnlyCalledBy(statement))
         {
+            // Signalling a backend by pid writes nothing; the router sends it to main alone.
             return false;
         }
 

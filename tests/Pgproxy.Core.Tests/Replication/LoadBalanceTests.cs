@@ -37,4 +37,28 @@ public sealed class LoadBalanceTests
         Assert.Equal(["Q SELECT 1"], harness.SentTo(0));
         Assert.Empty(harness.SentTo(1));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SignallingABackend_RunsOnMainAlone(bool extended)
+    {
+        // The pid is main's: on another node it could name an unrelated backend.
+        const string sql = "SELECT pg_terminate_backend(4242)";
+        await using var harness = new ReplicationHarness(configure: o => o with { LoadBalanceMode = true });
+        harness.Runtime.LoadBalance = new LoadBalancePolicy(() => 0.9);
+        await using var client = await harness.StartClientAsync();
+
+        if (extended)
+        {
+            await client.ExchangeAsync(ClientFrames.Group(sql));
+        }
+        else
+        {
+            await client.QueryAsync(sql);
+        }
+
+        Assert.Contains(harness.SentTo(0), f => f.Contains("pg_terminate_backend", StringComparison.Ordinal));
+        Assert.Empty(harness.SentTo(1));
+    }
 }

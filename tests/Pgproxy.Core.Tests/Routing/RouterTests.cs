@@ -11,6 +11,8 @@ public sealed class RouterTests
         { "SELECT 1", TransactionStatus.Idle, nameof(RouteDecision.Read) },
         { "SELECT 1", TransactionStatus.InTransaction, nameof(RouteDecision.Read) },
         { "SELECT * FROM jobs FOR UPDATE SKIP LOCKED", TransactionStatus.InTransaction, nameof(RouteDecision.ReadOnMainAndPin) },
+        { "SELECT pg_terminate_backend(4242)", TransactionStatus.Idle, nameof(RouteDecision.ReadOnMainAndPin) },
+        { "SELECT pg_catalog.pg_cancel_backend(4242)", TransactionStatus.Idle, nameof(RouteDecision.ReadOnMainAndPin) },
         { "UPDATE t SET v = 1", TransactionStatus.Idle, nameof(RouteDecision.WriteInInternalTransaction) },
         { "UPDATE t SET v = 1", TransactionStatus.InTransaction, nameof(RouteDecision.Write) },
         { "BEGIN; UPDATE t SET v = 1; COMMIT", TransactionStatus.Idle, nameof(RouteDecision.Write) },
