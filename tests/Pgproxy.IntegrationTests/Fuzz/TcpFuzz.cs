@@ -19,12 +19,34 @@ internal static class TcpFuzz
 {
     private const int Parallelism = 4;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ShutdownDeadline = TimeSpan.FromSeconds(30);
 
     public static async Task RunAsync(PgClusterFixture cluster, int ciCases)
     {
         var logs = new RecordingLoggerProvider();
-        await using var proxy = ProxyHost.Start(cluster, o => o with { NumInitChildren = 64 },
+        var proxy = ProxyHost.Start(cluster, o => o with { NumInitChildren = 64 },
             loggerFactory: logs.CreateFactory());
+        var failed = true;
+        try
+        {
+            await RunCasesAsync(cluster, proxy, logs, ciCases);
+            failed = false;
+        }
+        finally
+        {
+            // A session that never ends holds pgproxy's shutdown forever: bound it, so a failing case is reported
+            // instead of the whole run hanging (that is how the replication run used to stall).
+            var disposing = proxy.DisposeAsync().AsTask();
+            if (await Task.WhenAny(disposing, Task.Delay(ShutdownDeadline)) != disposing && !failed)
+            {
+                Assert.Fail($"pgproxy did not shut down within {ShutdownDeadline.TotalSeconds} s: a session never ended");
+            }
+        }
+    }
+
+    private static async Task RunCasesAsync(PgClusterFixture cluster, ProxyHost proxy, RecordingLoggerProvider logs,
+        int ciCases)
+    {
         var table = NodeSql.UniqueTable("fuzz");
         foreach (var node in cluster.Nodes)
         {

@@ -8,10 +8,17 @@ namespace Pgproxy.IntegrationTests.Fuzz;
 [Collection(ReplicationSuite.Name)]
 public sealed class TcpFuzzReplicationTests(TwoNodes cluster)
 {
-    // Skipped until a hang is found: with the fixed seed the run stalls after case ~45 (seen at 15 min). Before
-    // the COPY fix in this branch, case 45 (a Describe inside COPY FROM STDIN) closed every node's connection and
-    // degenerated both nodes. Reproduce with PGPROXY_FUZZ_CASES=300 and --blame-hang-timeout.
-    [PostgresFact(Skip = "hangs in replication mode over TCP: see the comment above and the wt-fuzz report")]
+    // Skipped until a session that outlives its client is fixed. The stall was never a hung case: RunCaseAsync
+    // gives each case 5 s, so a session that does not end after the client's end of stream fails that case, and
+    // the assertion then ran inside `await using proxy`, whose shutdown waits for every session, forever. The
+    // shutdown is now bounded (TcpFuzz.ShutdownDeadline), so the failure is reported instead of hanging.
+    // Timing-dependent, only under CPU load: seed 110005 x 300 passed 4 times out of 4 (about 15 s), and seed 7 x
+    // 1500 passed once (48 s) but once, while other builds loaded the machine, failed case 1493 (batch
+    // 1492-1495) with "no close within 5 s of the client's end of stream (536 bytes received)"; case 1493 alone
+    // passes. Likely cause (not confirmed): ReplicationSession waits on a node's replies (ReadRepliesAsync, or
+    // COPY) without watching the client, so a node that owes nothing (e.g. a Parse+Flush after an error, which
+    // PostgreSQL discards until Sync) keeps the session, and pgproxy's shutdown, waiting after client EOF.
+    [PostgresFact(Skip = "a session can outlive its client's end of stream in replication mode (timing-dependent): see the comment above")]
     public Task MutatedSessions_AnsweredOrClosedWithoutInternalErrors_NpgsqlClientUnaffected() =>
         TcpFuzz.RunAsync(cluster, ciCases: 300);
 }
