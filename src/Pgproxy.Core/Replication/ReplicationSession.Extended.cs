@@ -43,7 +43,7 @@ internal sealed partial class ReplicationSession
             var main = Main;
             if (analysis.Refused is { } refused)
             {
-                await RefuseAsync(main, "0A000", refused, sync);
+                await RefuseAsync("0A000", refused, sync);
                 return;
             }
 
@@ -203,10 +203,16 @@ internal sealed partial class ReplicationSession
         var mainStarted = _runtime.Time.GetTimestamp();
         await FlushLinkAsync(main);
         var answerStart = _forwardedBytes;
+        if (sync && (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _othersOwe))
+        {
+            HoldAnswer(keepUntilResult: true); // see RunWriteAsync
+        }
+
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
         var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
         if (main.Summary.HasError)
         {
+            ReleaseHeldAnswer();
             if (internalTransaction)
             {
                 main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
@@ -225,9 +231,14 @@ internal sealed partial class ReplicationSession
         var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
                        && _clientStatus == TransactionStatus.InTransaction;
         var passes = deferred && !analysis.NotPlainDml && WithinOwedLimits(others, _forwardedBytes - answerStart);
-        if (!passes && await SettleOrRaiseAsync(main, others, writeReady: sync))
+        if (!passes && await SettleOrRaiseAsync(writeReady: sync))
         {
             return;
+        }
+
+        if (deferred)
+        {
+            ReleaseHeldAnswer(); // compared at a later group (see RunWriteAsync)
         }
 
         foreach (var other in others)
@@ -289,15 +300,17 @@ internal sealed partial class ReplicationSession
             await EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
-                Protocol.Writing.BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", "XX001", mismatch);
+                WriteClientError("XX001", mismatch);
             }
         }
         else if (mismatch is not null && sync
                  && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
-            await RaiseEverywhereAsync(main, others, "XX001", mismatch);
+            await FailRequestAsync("XX001", mismatch, writeReady: true);
             return;
         }
+
+        ReleaseHeldAnswer();
 
         if (analysis.Writes && _clientStatus != TransactionStatus.Idle)
         {
