@@ -6,6 +6,9 @@ namespace Pgproxy.Core.Replication;
 
 internal sealed partial class ReplicationSession
 {
+    /// <summary>A refused admin command in the current group (see RewriteAdminParses): the group's answer.</summary>
+    private Admin.AdminError? _adminError;
+
     private const string TimeInsideTransactionControlMessage =
         "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
         "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
@@ -37,7 +40,7 @@ internal sealed partial class ReplicationSession
     /// Outside one nothing runs anywhere. Without <paramref name="writeReady"/> (a Flush-ended group) the client
     /// gets the error but no ReadyForQuery, and what it sends up to its Sync is skipped, as PostgreSQL does.
     /// </summary>
-    private async Task FailRequestAsync(string sqlState, string message, bool writeReady)
+    private async Task FailRequestAsync(string sqlState, string message, bool writeReady, string? hint = null)
     {
         if (_othersOwe)
         {
@@ -57,7 +60,7 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        WriteClientError(sqlState, message);
+        WriteClientError(sqlState, message, hint);
         if (writeReady)
         {
             FinishRequest(main);
@@ -101,9 +104,9 @@ internal sealed partial class ReplicationSession
     /// Writes pgproxy's error where the statement's answer goes: what main answered before the statement's
     /// result (ParseComplete, BindComplete… of a held extended group) is passed on, the result itself is not.
     /// </summary>
-    private void WriteClientError(string sqlState, string message)
+    private void WriteClientError(string sqlState, string message, string? hint = null)
     {
         DropHeldResult();
-        BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", sqlState, message);
+        BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", sqlState, message, hint: hint);
     }
 }

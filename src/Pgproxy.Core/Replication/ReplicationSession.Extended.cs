@@ -38,6 +38,14 @@ internal sealed partial class ReplicationSession
         try
         {
             RewriteAdminParses();
+            if (_adminError is { } adminError)
+            {
+                // A refused ATTACH/DETACH NODE answers the group, as a failed Parse would.
+                _adminError = null;
+                await FailRequestAsync(adminError.SqlState, adminError.Message, sync, adminError.Hint);
+                return;
+            }
+
             var analysis = await AnalyzeGroupAsync();
             _requestClass = ClassOf(analysis);
             var main = Main;
@@ -748,11 +756,15 @@ internal sealed partial class ReplicationSession
         {
             var start = rebuilt.WrittenCount;
             var span = _group.Frame(frame);
+            AdminError? error = null;
             if (!(frame.Type == FrontendMessageType.Parse && span.Length - 5 <= AdminCommandParser.MaxFrameBody
-                                                        && _session.RewriteAdminCommand(span, frame.Type, rebuilt)))
+                                                        && _session.RewriteAdminCommand(span, frame.Type, rebuilt,
+                                                            out error)))
             {
                 rebuilt.Write(span);
             }
+
+            _adminError ??= error;
 
             types.Add(frame.Type);
             lengths.Add(rebuilt.WrittenCount - start);

@@ -16,8 +16,17 @@ internal sealed partial class ClientSession
     /// own, and the extended protocol (Describe, Bind, named statements: how Npgsql and JDBC send everything)
     /// works without pgproxy imitating any of it. Returns false when the frame is not an admin command.
     /// </summary>
-    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput)
+    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput) =>
+        TryRewriteAdminCommand(frame, type, backendOutput, out _);
+
+    /// <summary>
+    /// As above; <paramref name="error"/> is the refusal of an ATTACH/DETACH NODE, which the replication loop
+    /// answers itself instead of sending the rewritten frame.
+    /// </summary>
+    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput,
+        out AdminError? error)
     {
+        error = null;
         Span<byte> body = stackalloc byte[AdminCommandParser.MaxFrameBody];
         var length = (int)frame.Length - 5;
         frame.Slice(5).CopyTo(body);
@@ -49,7 +58,7 @@ internal sealed partial class ClientSession
         }
 
         var sql = Encoding.UTF8.GetBytes(command is AdminCommand.AttachNode or AdminCommand.DetachNode
-            ? NodeCommands.Run(command, nodeId, this, _runtime)
+            ? NodeCommands.Run(command, nodeId, this, _runtime, out error)
             : AdminReports.BuildQuery(command, this, _runtime));
         var prefix = body[..queryStart];
         var suffix = body[(queryStart + queryLength + 1)..];
