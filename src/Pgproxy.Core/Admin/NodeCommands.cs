@@ -13,10 +13,10 @@ namespace Pgproxy.Core.Admin;
 /// <c>PGPROXY ATTACH NODE n</c> and <c>PGPROXY DETACH NODE n</c>, pgpool's <c>pcp_attach_node</c> and
 /// <c>pcp_detach_node</c> as SQL. Only users named in <c>admin_users</c> may run them. The change is made when
 /// the command is read; the answer is a statement for PostgreSQL to run like every admin command's (see
-/// <c>ClientSession.TryRewriteAdminCommand</c>): one row whose <c>result</c> is pcp's own text, or an error
-/// raised with the right SQLSTATE. So the answer is ordered with whatever the client pipelined, in both
+/// <c>ClientSession.TryRewriteAdminCommand</c>): one row whose <c>result</c> is pcp's own text. So the answer is ordered with whatever the client pipelined, in both
 /// protocols, and the CommandComplete the client gets is PostgreSQL's <c>SELECT 1</c>. A refusal is an
-/// <see cref="AdminError"/>: replication mode writes it to the client itself (no node runs anything for it).
+/// <see cref="AdminError"/>, which pgproxy answers with an ErrorResponse of its own (see
+/// <see cref="PendingAdminErrors"/> for the single-node path).
 /// </summary>
 internal static partial class NodeCommands
 {
@@ -24,15 +24,14 @@ internal static partial class NodeCommands
     private static readonly Lock ChangeLock = new();
 
     /// <summary>
-    /// Runs the command for the session's user and returns the SQL that answers it, or the error that refuses it
-    /// (then <paramref name="error"/> is set and the SQL raises the same error, for a path that must have the
-    /// backend answer).
+    /// Runs the command for the session's user and returns the SQL that answers it, or null with the error that
+    /// refuses it in <paramref name="error"/>.
     /// </summary>
-    public static string Run(AdminCommand command, int nodeId, ClientSession session, ProxyRuntime runtime,
+    public static string? Run(AdminCommand command, int nodeId, ClientSession session, ProxyRuntime runtime,
         out AdminError? error)
     {
         error = Refusal(command, nodeId, session, runtime, out var sql);
-        return error is null ? sql! : RaiseSql(error);
+        return sql;
     }
 
     /// <summary>Carries the command out; the refusal, or null with the answering SQL in <paramref name="sql"/>.</summary>
@@ -131,22 +130,6 @@ internal static partial class NodeCommands
     /// <summary>pcp's "<c>pcp_x_node -- Command Successful</c>", as a one-row result named <c>result</c>.</summary>
     private static string Success(string pcpCommand, string? note) =>
         $"SELECT {Literal(pcpCommand + " -- Command Successful" + (note is null ? "" : $" ({note})"))} AS result";
-
-    /// <summary>
-    /// A statement that fails with the error's SQLSTATE, message and hint, for the single-node pumps, which
-    /// forward what the backend answers (it needs PL/pgSQL there; replication mode answers the error itself).
-    /// </summary>
-    public static string RaiseSql(AdminError error)
-    {
-        var sql = new StringBuilder("DO $pgproxy$BEGIN RAISE EXCEPTION USING ERRCODE = '").Append(error.SqlState)
-            .Append("', MESSAGE = ").Append(Literal(error.Message));
-        if (error.Hint is { } hint)
-        {
-            sql.Append(", HINT = ").Append(Literal(hint));
-        }
-
-        return sql.Append("; END$pgproxy$").ToString();
-    }
 
     /// <summary>
     /// An E'' literal that reads the same whatever <c>standard_conforming_strings</c> says and cannot end the
