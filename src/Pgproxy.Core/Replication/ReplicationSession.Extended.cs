@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
-using Pgproxy.Core.Admin;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
@@ -728,63 +727,6 @@ internal sealed partial class ReplicationSession
         }
 
         _referenced.Add((name.ToArray(), info));
-    }
-
-    /// <summary>SHOW POOL_* in a Parse (Npgsql, JDBC): rewritten in place like the simple-query form.</summary>
-    private void RewriteAdminParses()
-    {
-        var needed = false;
-        foreach (var frame in _group.Frames)
-        {
-            if (frame.Type == FrontendMessageType.Parse && frame.Length - 5 <= AdminCommandParser.MaxFrameBody
-                                                       && IsAdminParse(_group.Frame(frame)))
-            {
-                needed = true;
-                break;
-            }
-        }
-
-        if (!needed)
-        {
-            return;
-        }
-
-        var rebuilt = new System.Buffers.ArrayBufferWriter<byte>();
-        var types = new List<byte>();
-        var lengths = new List<int>();
-        foreach (var frame in _group.Frames)
-        {
-            var start = rebuilt.WrittenCount;
-            var span = _group.Frame(frame);
-            AdminError? error = null;
-            if (!(frame.Type == FrontendMessageType.Parse && span.Length - 5 <= AdminCommandParser.MaxFrameBody
-                                                        && _session.RewriteAdminCommand(span, frame.Type, rebuilt,
-                                                            out error)))
-            {
-                rebuilt.Write(span);
-            }
-
-            _adminError ??= error;
-
-            types.Add(frame.Type);
-            lengths.Add(rebuilt.WrittenCount - start);
-        }
-
-        _group.Clear();
-        var offset = 0;
-        for (var i = 0; i < types.Count; i++)
-        {
-            _group.Add(new System.Buffers.ReadOnlySequence<byte>(rebuilt.WrittenMemory.Slice(offset, lengths[i])),
-                types[i]);
-            offset += lengths[i];
-        }
-    }
-
-    private static bool IsAdminParse(ReadOnlySpan<byte> frame)
-    {
-        var body = frame[5..];
-        var nameEnd = body.IndexOf((byte)0);
-        return nameEnd >= 0 && AdminCommandParser.Parse(body[(nameEnd + 1)..]) != AdminCommand.None;
     }
 
     private static byte[] CloseFrame(ReadOnlySpan<byte> name)
