@@ -13,17 +13,30 @@ namespace Pgproxy.Core.Admin;
 /// <c>PGPROXY ATTACH NODE n</c> and <c>PGPROXY DETACH NODE n</c>, pgpool's <c>pcp_attach_node</c> and
 /// <c>pcp_detach_node</c> as SQL. Only users named in <c>admin_users</c> may run them. The change is made when
 /// the command is read; the answer is a statement for PostgreSQL to run like every admin command's (see
-/// <c>ClientSession.TryRewriteAdminCommand</c>): one row whose <c>result</c> is pcp's own text, or an error
-/// raised with the right SQLSTATE. So the answer is ordered with whatever the client pipelined, in both
-/// protocols, and the CommandComplete the client gets is PostgreSQL's <c>SELECT 1</c>.
+/// <c>ClientSession.TryRewriteAdminCommand</c>): one row whose <c>result</c> is pcp's own text. So the answer is ordered with whatever the client pipelined, in both
+/// protocols, and the CommandComplete the client gets is PostgreSQL's <c>SELECT 1</c>. A refusal is an
+/// <see cref="AdminError"/>, which pgproxy answers with an ErrorResponse of its own (see
+/// <see cref="PendingAdminErrors"/> for the single-node path).
 /// </summary>
 internal static partial class NodeCommands
 {
     /// <summary>Makes "is it the last live node?" and the detach one step between administrators.</summary>
     private static readonly Lock ChangeLock = new();
 
-    /// <summary>Runs the command for the session's user and returns the SQL that answers it.</summary>
-    public static string Run(AdminCommand command, int nodeId, ClientSession session, ProxyRuntime runtime)
+    /// <summary>
+    /// Runs the command for the session's user and returns the SQL that answers it, or null with the error that
+    /// refuses it in <paramref name="error"/>.
+    /// </summary>
+    public static string? Run(AdminCommand command, int nodeId, ClientSession session, ProxyRuntime runtime,
+        out AdminError? error)
+    {
+        error = Refusal(command, nodeId, session, runtime, out var sql);
+        return sql;
+    }
+
+    /// <summary>Carries the command out; the refusal, or null with the answering SQL in <paramref name="sql"/>.</summary>
+    private static AdminError? Refusal(AdminCommand command, int nodeId, ClientSession session, ProxyRuntime runtime,
+        out string? sql)
     {
         var detach = command == AdminCommand.DetachNode;
         var verb = detach ? "detach" : "attach";
@@ -32,14 +45,16 @@ internal static partial class NodeCommands
         {
             var message = $"permission denied to {verb} node: user \"{session.User}\" is not in admin_users";
             Log.Refused(logger, session.User, verb, message);
-            return Raise(SqlState.InsufficientPrivilege, message,
+            sql = null;
+            return new AdminError(SqlState.InsufficientPrivilege, message,
                 "list the user in admin_users in pgproxy.conf and run \"pgproxy reload\"");
         }
 
         if (session.TransactionState == TransactionStatus.Failed)
         {
             // PostgreSQL refuses everything in a failed transaction, so it would refuse this answer: do nothing.
-            return "SELECT NULL::text AS result";
+            sql = "SELECT NULL::text AS result";
+            return null;
         }
 
         var nodes = runtime.Nodes;
@@ -52,7 +67,8 @@ internal static partial class NodeCommands
                 ? $"invalid node id in PGPROXY {verb.ToUpperInvariant()} NODE: a node id is a whole number"
                 : $"node id {nodeId} does not exist (configured nodes: {configured})";
             Log.Refused(logger, session.User, verb, message);
-            return Raise(SqlState.InvalidParameterValue, message, null);
+            sql = null;
+            return new AdminError(SqlState.InvalidParameterValue, message, null);
         }
 
         var reason = $"{verb}ed by {session.User}";
@@ -62,14 +78,16 @@ internal static partial class NodeCommands
             {
                 if (node.Status == BackendStatus.Down)
                 {
-                    return Success("pcp_detach_node", $"node {nodeId} was already down");
+                    sql = Success("pcp_detach_node", $"node {nodeId} was already down");
+                    return null;
                 }
 
                 if (!nodes.Nodes.Any(n => n != node && n.Status != BackendStatus.Down))
                 {
                     var message = $"cannot detach node {nodeId}: it is the last live node";
                     Log.Refused(logger, session.User, verb, message);
-                    return Raise(SqlState.ObjectNotInPrerequisiteState, message,
+                    sql = null;
+                    return new AdminError(SqlState.ObjectNotInPrerequisiteState, message,
                         "attach another node first (PGPROXY ATTACH NODE n)");
                 }
 
@@ -78,16 +96,19 @@ internal static partial class NodeCommands
                     Log.Detached(logger, nodeId, session.User);
                 }
 
-                return Success("pcp_detach_node", null);
+                sql = Success("pcp_detach_node", null);
+                return null;
             }
 
             if (!nodes.Attach(node, reason))
             {
-                return Success("pcp_attach_node", $"node {nodeId} was not down");
+                sql = Success("pcp_attach_node", $"node {nodeId} was not down");
+                return null;
             }
 
             Log.Attached(logger, nodeId, session.User);
-            return Success("pcp_attach_node", null);
+            sql = Success("pcp_attach_node", null);
+            return null;
         }
     }
 
@@ -109,19 +130,6 @@ internal static partial class NodeCommands
     /// <summary>pcp's "<c>pcp_x_node -- Command Successful</c>", as a one-row result named <c>result</c>.</summary>
     private static string Success(string pcpCommand, string? note) =>
         $"SELECT {Literal(pcpCommand + " -- Command Successful" + (note is null ? "" : $" ({note})"))} AS result";
-
-    /// <summary>A statement that fails with <paramref name="sqlState"/> and the message (and hint) given.</summary>
-    private static string Raise(string sqlState, string message, string? hint)
-    {
-        var sql = new StringBuilder("DO $pgproxy$BEGIN RAISE EXCEPTION USING ERRCODE = '").Append(sqlState)
-            .Append("', MESSAGE = ").Append(Literal(message));
-        if (hint is not null)
-        {
-            sql.Append(", HINT = ").Append(Literal(hint));
-        }
-
-        return sql.Append("; END$pgproxy$").ToString();
-    }
 
     /// <summary>
     /// An E'' literal that reads the same whatever <c>standard_conforming_strings</c> says and cannot end the

@@ -31,12 +31,13 @@ internal static class InjectedQueries
     }
 
     /// <summary>
-    /// A statement that fails with <paramref name="sqlState"/> and <paramref name="message"/> on the node: the way
-    /// to put every node's transaction into the same failed state as the client's.
+    /// A statement that fails on any node, in any database, with no side effect: the way to put a node's transaction
+    /// into the same failed state as the client's when pgproxy itself fails the client's statement. Its own error
+    /// (22P02, or 25P02 in a transaction that already failed) is swallowed; the client gets pgproxy's. A cast of a
+    /// literal needs no table, function or procedural language, so nothing a database lacks can make it succeed
+    /// or fail differently.
     /// </summary>
-    public static byte[] Raise(string sqlState, string message) => Encode(
-        "DO $pgproxy$BEGIN RAISE EXCEPTION USING ERRCODE = '" + sqlState + "', MESSAGE = '" +
-        message.Replace("'", "''", StringComparison.Ordinal) + "'; END$pgproxy$");
+    public static readonly byte[] FailTransaction = Encode("SELECT 'pgproxy failed the statement'::int");
 
     /// <summary>
     /// The lock <c>insert_lock</c> takes on main before an INSERT into a table with a sequence, held to the end of

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
-using Pgproxy.Core.Admin;
 using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Frontend;
@@ -39,12 +38,20 @@ internal sealed partial class ReplicationSession
         try
         {
             RewriteAdminParses();
+            if (_adminError is { } adminError)
+            {
+                // A refused ATTACH/DETACH NODE answers the group, as a failed Parse would.
+                _adminError = null;
+                await FailRequestAsync(adminError.SqlState, adminError.Message, sync, adminError.Hint);
+                return;
+            }
+
             var analysis = await AnalyzeGroupAsync();
             _requestClass = ClassOf(analysis);
             var main = Main;
             if (analysis.Refused is { } refused)
             {
-                await RefuseAsync(main, "0A000", refused, sync);
+                await RefuseAsync("0A000", refused, sync);
                 return;
             }
 
@@ -204,10 +211,16 @@ internal sealed partial class ReplicationSession
         var mainStarted = _runtime.Time.GetTimestamp();
         await FlushLinkAsync(main);
         var answerStart = _forwardedBytes;
+        if (sync && (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _othersOwe))
+        {
+            HoldAnswer(keepUntilResult: true); // see RunWriteAsync
+        }
+
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
         var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
         if (main.Summary.HasError)
         {
+            ReleaseHeldAnswer();
             if (internalTransaction)
             {
                 main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
@@ -226,9 +239,14 @@ internal sealed partial class ReplicationSession
         var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
                        && _clientStatus == TransactionStatus.InTransaction;
         var passes = deferred && !analysis.NotPlainDml && WithinOwedLimits(others, _forwardedBytes - answerStart);
-        if (!passes && await SettleOrRaiseAsync(main, others, writeReady: sync))
+        if (!passes && await SettleOrRaiseAsync(writeReady: sync))
         {
             return;
+        }
+
+        if (deferred)
+        {
+            ReleaseHeldAnswer(); // compared at a later group (see RunWriteAsync)
         }
 
         foreach (var other in others)
@@ -290,15 +308,17 @@ internal sealed partial class ReplicationSession
             await EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
-                Protocol.Writing.BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", "XX001", mismatch);
+                WriteClientError("XX001", mismatch);
             }
         }
         else if (mismatch is not null && sync
                  && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
-            await RaiseEverywhereAsync(main, others, "XX001", mismatch);
+            await FailRequestAsync("XX001", mismatch, writeReady: true);
             return;
         }
+
+        ReleaseHeldAnswer();
 
         if (analysis.Writes && _clientStatus != TransactionStatus.Idle)
         {
@@ -723,59 +743,6 @@ internal sealed partial class ReplicationSession
         }
 
         _referenced.Add((name.ToArray(), info));
-    }
-
-    /// <summary>SHOW POOL_* in a Parse (Npgsql, JDBC): rewritten in place like the simple-query form.</summary>
-    private void RewriteAdminParses()
-    {
-        var needed = false;
-        foreach (var frame in _group.Frames)
-        {
-            if (frame.Type == FrontendMessageType.Parse && frame.Length - 5 <= AdminCommandParser.MaxFrameBody
-                                                       && IsAdminParse(_group.Frame(frame)))
-            {
-                needed = true;
-                break;
-            }
-        }
-
-        if (!needed)
-        {
-            return;
-        }
-
-        var rebuilt = new System.Buffers.ArrayBufferWriter<byte>();
-        var types = new List<byte>();
-        var lengths = new List<int>();
-        foreach (var frame in _group.Frames)
-        {
-            var start = rebuilt.WrittenCount;
-            var span = _group.Frame(frame);
-            if (!(frame.Type == FrontendMessageType.Parse && span.Length - 5 <= AdminCommandParser.MaxFrameBody
-                                                        && _session.RewriteAdminCommand(span, frame.Type, rebuilt)))
-            {
-                rebuilt.Write(span);
-            }
-
-            types.Add(frame.Type);
-            lengths.Add(rebuilt.WrittenCount - start);
-        }
-
-        _group.Clear();
-        var offset = 0;
-        for (var i = 0; i < types.Count; i++)
-        {
-            _group.Add(new System.Buffers.ReadOnlySequence<byte>(rebuilt.WrittenMemory.Slice(offset, lengths[i])),
-                types[i]);
-            offset += lengths[i];
-        }
-    }
-
-    private static bool IsAdminParse(ReadOnlySpan<byte> frame)
-    {
-        var body = frame[5..];
-        var nameEnd = body.IndexOf((byte)0);
-        return nameEnd >= 0 && AdminCommandParser.Parse(body[(nameEnd + 1)..]) != AdminCommand.None;
     }
 
     private static byte[] CloseFrame(ReadOnlySpan<byte> name)

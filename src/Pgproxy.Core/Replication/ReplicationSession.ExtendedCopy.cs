@@ -1,7 +1,6 @@
 using System.Buffers;
 using Pgproxy.Core.Determinism;
 using Pgproxy.Protocol.Messages;
-using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Replication;
 
@@ -104,7 +103,7 @@ internal sealed partial class ReplicationSession
             await EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
-                BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", "XX001", mismatch);
+                WriteClientError("XX001", mismatch);
             }
         }
         else if (mismatch is not null
@@ -112,7 +111,7 @@ internal sealed partial class ReplicationSession
         {
             // Inside a transaction block: fail it on every node alike (the error reaches the client now, its
             // ReadyForQuery after its Sync).
-            await RaiseEverywhereAsync(main, others, "XX001", mismatch, writeReady: false);
+            await FailRequestAsync("XX001", mismatch, writeReady: false);
         }
     }
 

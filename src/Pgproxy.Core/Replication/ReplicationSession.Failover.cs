@@ -1,4 +1,3 @@
-using System.Buffers;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
 
@@ -62,6 +61,7 @@ internal sealed partial class ReplicationSession
             }
             catch (NodeFailureException e) when (_runtime.Options.FailoverOnBackendError && attempt < _links.Length)
             {
+                ReleaseHeldAnswer(); // what main answered before the failure reaches the client, as it always did
                 var failedMain = MainOrNull == e.Link;
                 Degenerate(e.Link, e.Message);
                 if (MainOrNull is null)
@@ -202,9 +202,10 @@ internal sealed partial class ReplicationSession
         _strictIsolation = false;
         var main = Main;
         main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
-        main.Output.Write(InjectedQueries.Raise(LostToFailoverState, reason));
+        main.Inject(InjectedQueries.FailTransaction, InjectedReply.QueryCycle);
         await FlushLinkAsync(main);
-        await ReadRepliesAsync(main, forward: true, summarize: false, ReplyStop.UntilReady);
+        await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        WriteClientError(LostToFailoverState, reason);
         if (writeReady)
         {
             FinishRequest(main);

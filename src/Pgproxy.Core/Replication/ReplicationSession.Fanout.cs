@@ -3,7 +3,6 @@ using System.Text;
 using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
-using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Replication;
 
@@ -30,7 +29,7 @@ internal sealed partial class ReplicationSession
                 ? NondeterministicMessage(function)
                 : RefusedTiming(statement) ?? RefusedDefaults(defaults)) is { } refused)
         {
-            await RefuseAsync(main, "0A000", refused, writeReady: true);
+            await RefuseAsync("0A000", refused, writeReady: true);
             return;
         }
 
@@ -41,7 +40,7 @@ internal sealed partial class ReplicationSession
                         && _policy.RefuseNondeterministic)
         {
             // Its BEGIN starts the transaction whose time counts: no SELECT now() can run inside it beforehand.
-            await RefuseAsync(main, "0A000", TimeInsideTransactionControlMessage, writeReady: true);
+            await RefuseAsync("0A000", TimeInsideTransactionControlMessage, writeReady: true);
             return;
         }
 
@@ -80,6 +79,13 @@ internal sealed partial class ReplicationSession
         var mainStarted = _runtime.Time.GetTimestamp();
         await FlushLinkAsync(main);
         var answerStart = _forwardedBytes;
+        if (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _othersOwe)
+        {
+            // Unless it will be deferred (and so compared only at a later statement), the others' answers can
+            // still fail this statement: the client must not have main's yet.
+            HoldAnswer(keepUntilResult: false);
+        }
+
         var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
         var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
 
@@ -91,10 +97,12 @@ internal sealed partial class ReplicationSession
             : frame;
         if (end == ReplyEnd.CopyIn)
         {
+            ReleaseHeldAnswer(); // the client needs main's CopyInResponse to send the data
             await _client.Output.FlushAsync();
             SendToOthers(others, otherFrame, internalTransaction);
             await FlushOthersAsync(others);
             await CopyInAsync([main, .. others], main, appender);
+            HoldAnswer(keepUntilResult: false);
             await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
             mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
         }
@@ -103,6 +111,7 @@ internal sealed partial class ReplicationSession
             if (main.Summary.HasError || main.Status == TransactionStatus.Failed)
             {
                 // Main refused it: the others never see it. An internal transaction is simply rolled back.
+                ReleaseHeldAnswer();
                 if (internalTransaction)
                 {
                     main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
@@ -119,9 +128,14 @@ internal sealed partial class ReplicationSession
                                                 && _clientStatus == TransactionStatus.InTransaction;
             var passes = deferred && IsPlainDml(statement!)
                                   && WithinOwedLimits(others, _forwardedBytes - answerStart);
-            if (!passes && await SettleOrRaiseAsync(main, others, writeReady: true))
+            if (!passes && await SettleOrRaiseAsync(writeReady: true))
             {
                 return;
+            }
+
+            if (deferred)
+            {
+                ReleaseHeldAnswer(); // compared at a later statement, which that comparison fails if it must
             }
 
             SendToOthers(others, otherFrame, internalTransaction);
@@ -154,16 +168,18 @@ internal sealed partial class ReplicationSession
             await EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
-                BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", "XX001", mismatch);
+                WriteClientError("XX001", mismatch);
             }
         }
         else if (mismatch is not null
                  && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
             // Inside the client's transaction: fail it on every node alike, so no node can commit it.
-            await RaiseEverywhereAsync(main, others, "XX001", mismatch);
+            await FailRequestAsync("XX001", mismatch, writeReady: true);
             return;
         }
+
+        ReleaseHeldAnswer();
 
         if (marksWrite && _clientStatus != TransactionStatus.Idle)
         {
@@ -266,54 +282,6 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>
-    /// Compares each other node's answer with main's (DESIGN §3.4). A node that answered differently has
-    /// diverged: with <c>replication_stop_on_mismatch</c> (different outcome) or
-    /// <c>failover_if_affected_tuples_mismatch</c> (different row counts) it is degenerated and the client gets
-    /// main's result; with the setting off the statement fails for the client instead, everywhere alike.
-    /// Returns the error message for the client, or null when the statement stands.
-    /// </summary>
-    private string? CompareWithMain(NodeLink main, NodeLink[] others)
-    {
-        string? failure = null;
-        foreach (var other in others)
-        {
-            if (!other.Detached && Compare(other, main.Summary, main.NodeId) is { } message)
-            {
-                failure ??= message;
-            }
-        }
-
-        return failure;
-    }
-
-    /// <summary>
-    /// Compares one node's answer with main's <paramref name="expected"/> one: degenerates the node when the
-    /// settings say so, else returns the error message for the client (null when they agree).
-    /// </summary>
-    private string? Compare(NodeLink other, ResultSummary expected, int mainId)
-    {
-        if (other.Summary.SameAs(expected))
-        {
-            return null;
-        }
-
-        var options = _runtime.Options;
-        var countsOnly = other.Summary.DiffersOnlyInRowCounts(expected);
-        Log.ResultMismatch(_logger, other.NodeId, mainId, expected.ToString(), other.Summary.ToString());
-        if (countsOnly ? options.FailoverIfAffectedTuplesMismatch : options.ReplicationStopOnMismatch)
-        {
-            Degenerate(other, $"its result \"{other.Summary}\" differs from main's \"{expected}\"");
-            return null;
-        }
-
-        return countsOnly
-            ? $"pgproxy detected a difference in the number of affected rows: node {mainId} " +
-              $"\"{expected}\", node {other.NodeId} \"{other.Summary}\""
-            : $"pgproxy detected different results between nodes: node {mainId} \"{expected}\", " +
-              $"node {other.NodeId} \"{other.Summary}\"";
-    }
-
-    /// <summary>
     /// Ends the internal transaction: COMMIT (or ROLLBACK) to the others, then to main, all sent before any
     /// answer is awaited. A node whose COMMIT fails while main's succeeds has diverged and is taken out; if
     /// main's fails the client gets its error.
@@ -340,6 +308,7 @@ internal sealed partial class ReplicationSession
 
         if (main.SwallowedError is { } mainError)
         {
+            DropHeldResult(); // main's COMMIT error is the statement's answer, not its result followed by the error
             _client.Output.Write(mainError);
             return;
         }
@@ -383,86 +352,6 @@ internal sealed partial class ReplicationSession
         finally
         {
             EndAnswerBound();
-        }
-    }
-
-    /// <summary>
-    /// Fails the client's statement with an error raised by main itself, after the same error on every other node
-    /// that is in the client's transaction: afterwards every node's transaction is in the same (failed) state.
-    /// </summary>
-    private async Task RaiseEverywhereAsync(NodeLink main, NodeLink[] others, string sqlState, string message,
-        bool writeReady = true)
-    {
-        if (_othersOwe)
-        {
-            await SettleAsync(); // their owed answers come first on their connections; the raise fails it anyway
-        }
-
-        var raise = InjectedQueries.Raise(sqlState, message);
-        var inTransaction = others.Where(o => !o.Detached && o.Status != TransactionStatus.Idle).ToArray();
-        foreach (var other in inTransaction)
-        {
-            other.Inject(raise, InjectedReply.QueryCycle);
-        }
-
-        await FlushOthersAsync(inTransaction);
-        await DrainOthersAsync(inTransaction);
-        main.Output.Write(raise);
-        await FlushLinkAsync(main);
-        await ReadRepliesAsync(main, forward: true, summarize: false, ReplyStop.UntilReady);
-        if (writeReady)
-        {
-            FinishRequest(main);
-        }
-        else
-        {
-            SetClientStatus(main);
-        }
-    }
-
-    private const string TimeInsideTransactionControlMessage =
-        "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
-        "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
-
-    /// <summary>Refuses writes choosing rows with SKIP LOCKED or NOWAIT (nondeterministic_write = error).</summary>
-    private string? RefusedTiming(StatementClassification statement) =>
-        _policy.RefuseNondeterministic && statement.Flags.HasFlag(StatementFlags.TimingDependentWrite)
-            ? "pgproxy refuses a write whose rows SKIP LOCKED or NOWAIT choose: which rows are unlocked depends on " +
-              "timing and would differ between nodes (nondeterministic_write = error); lock the rows with SELECT … " +
-              "FOR UPDATE SKIP LOCKED first (main alone runs it), then write them by key"
-            : null;
-
-    private static string NondeterministicMessage(string function) =>
-        $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +
-        "(nondeterministic_write = error)";
-
-    /// <summary>
-    /// Refuses a statement with an error from main (and, inside a transaction, fails it on every node). Without
-    /// <paramref name="writeReady"/> (a Flush-ended group) the client gets the error but no ReadyForQuery.
-    /// </summary>
-    private async Task RefuseAsync(NodeLink main, string sqlState, string message, bool writeReady)
-    {
-        Log.StatementRefused(_logger, message);
-        if (_clientStatus != TransactionStatus.Idle)
-        {
-            foreach (var link in _links)
-            {
-                if (IsLive(link))
-                {
-                    link.FlushPendingBegin();
-                }
-            }
-
-            await RaiseEverywhereAsync(main, Others(main).ToArray(), sqlState, message, writeReady);
-            return;
-        }
-
-        main.Output.Write(InjectedQueries.Raise(sqlState, message));
-        await FlushLinkAsync(main);
-        await ReadRepliesAsync(main, forward: true, summarize: false, ReplyStop.UntilReady);
-        if (writeReady)
-        {
-            FinishRequest(main);
         }
     }
 

@@ -105,7 +105,7 @@ internal sealed partial class ReplicationSession
 
                 if (link.ReplyRemainingForwarded)
                 {
-                    FrameCopy.Copy(buffer.Slice(0, piece), output);
+                    FrameCopy.Copy(buffer.Slice(0, piece), AnswerSink);
                 }
 
                 buffer = buffer.Slice(piece);
@@ -305,7 +305,12 @@ internal sealed partial class ReplicationSession
         {
             _forwarded++;
             _forwardedBytes += header.TotalLength;
-            FrameCopy.Copy(buffer.Slice(0, available), _client.Output);
+            if (_holding)
+            {
+                NoteHeld(header.Type);
+            }
+
+            FrameCopy.Copy(buffer.Slice(0, available), AnswerSink);
         }
 
         buffer = buffer.Slice(available);

@@ -85,7 +85,7 @@ internal sealed partial class ReplicationSession
     /// Before a write of the client's transaction that does not pass the owed answers reaches the others: settles
     /// them, and when they diverged fails the request on every node instead (true: the request is answered).
     /// </summary>
-    private async ValueTask<bool> SettleOrRaiseAsync(NodeLink main, NodeLink[] others, bool writeReady)
+    private async ValueTask<bool> SettleOrRaiseAsync(bool writeReady)
     {
         if (!_othersOwe || await SettleAsync() is not { } late)
         {
@@ -94,7 +94,7 @@ internal sealed partial class ReplicationSession
 
         // The others diverged on an earlier statement of this transaction (read only now): the transaction fails
         // on every node before this one reaches them.
-        await RaiseEverywhereAsync(main, others, "XX001", late, writeReady);
+        await FailRequestAsync("XX001", late, writeReady);
         return true;
     }
 
@@ -197,7 +197,7 @@ internal sealed partial class ReplicationSession
             return false;
         }
 
-        await RefuseAsync(Main, "XX001", failure, writeReady);
+        await RefuseAsync("XX001", failure, writeReady);
         return true;
     }
 }

@@ -20,7 +20,13 @@ internal sealed partial class ReplicationSession
         if (text.Length <= AdminCommandParser.MaxFrameBody && AdminCommandParser.Parse(WithTerminator(frame.Span)) != AdminCommand.None)
         {
             var rewritten = new System.Buffers.ArrayBufferWriter<byte>();
-            _session.RewriteAdminCommand(frame.Span, FrontendMessageType.Query, rewritten);
+            _session.RewriteAdminCommand(frame.Span, FrontendMessageType.Query, rewritten, out var adminError);
+            if (adminError is not null)
+            {
+                await FailRequestAsync(adminError.SqlState, adminError.Message, writeReady: true, adminError.Hint);
+                return;
+            }
+
             await RunOnOneAsync(ReadTarget(), rewritten.WrittenMemory, countSelect: false);
             return;
         }

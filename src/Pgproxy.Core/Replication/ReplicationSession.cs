@@ -19,8 +19,8 @@ namespace Pgproxy.Core.Replication;
 /// sequential per request: a write must see main's answer before the others get it.
 /// Partials: <c>.Simple</c> (Query messages), <c>.Extended</c> (Parse…Sync groups), <c>.Copy</c> (COPY FROM
 /// STDIN fan-out), <c>.ExtendedCopy</c> (COPY FROM STDIN through Parse/Bind/Execute), <c>.Fanout</c> (write
-/// path, comparison, internal transaction), <c>.Transactions</c> (BEGIN/COMMIT/ROLLBACK), <c>.Replies</c> (reading
-/// a node's replies), <c>.AnswerTimeout</c> (how long the others may lag behind main), <c>.Log</c>.
+/// path), <c>.Compare</c>, <c>.Errors</c> (errors pgproxy answers itself), <c>.HeldAnswer</c>, <c>.Transactions</c>
+/// (BEGIN/COMMIT/ROLLBACK), <c>.Replies</c> (reading a node's replies), <c>.AnswerTimeout</c> (how long the others may lag behind main), <c>.Log</c>.
 /// </summary>
 internal sealed partial class ReplicationSession
 {

@@ -16,8 +16,22 @@ internal sealed partial class ClientSession
     /// own, and the extended protocol (Describe, Bind, named statements: how Npgsql and JDBC send everything)
     /// works without pgproxy imitating any of it. Returns false when the frame is not an admin command.
     /// </summary>
-    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput)
+    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput) =>
+        TryRewriteAdminCommand(frame, type, backendOutput, out _, markErrors: true);
+
+    /// <summary>The refused admin commands whose marker statements the backend pump waits for (single-node path).</summary>
+    private PendingAdminErrors? _adminErrors;
+
+    /// <summary>
+    /// As above; <paramref name="error"/> is the refusal of an ATTACH/DETACH NODE. With
+    /// <paramref name="markErrors"/> (the single-node pumps) the frame then carries a marker statement whose error
+    /// the backend pump replaces (see <see cref="PendingAdminErrors"/>); without it (the replication loop, which
+    /// answers the error itself) the frame is not to be sent.
+    /// </summary>
+    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput,
+        out AdminError? error, bool markErrors)
     {
+        error = null;
         Span<byte> body = stackalloc byte[AdminCommandParser.MaxFrameBody];
         var length = (int)frame.Length - 5;
         frame.Slice(5).CopyTo(body);
@@ -48,9 +62,17 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        var sql = Encoding.UTF8.GetBytes(command is AdminCommand.AttachNode or AdminCommand.DetachNode
-            ? NodeCommands.Run(command, nodeId, this, _runtime)
-            : AdminReports.BuildQuery(command, this, _runtime));
+        var text = command is AdminCommand.AttachNode or AdminCommand.DetachNode
+            ? NodeCommands.Run(command, nodeId, this, _runtime, out error)
+            : AdminReports.BuildQuery(command, this, _runtime);
+        if (error is not null)
+        {
+            text = markErrors
+                ? LazyInitializer.EnsureInitialized(ref _adminErrors).Register(error)
+                : "SELECT NULL::text AS result"; // never sent: the replication loop answers the error itself
+        }
+
+        var sql = Encoding.UTF8.GetBytes(text!);
         var prefix = body[..queryStart];
         var suffix = body[(queryStart + queryLength + 1)..];
         var newLength = 4 + prefix.Length + sql.Length + 1 + suffix.Length;

@@ -4,6 +4,7 @@ using Pgproxy.Core.Backends;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Sessions;
 
@@ -115,6 +116,20 @@ internal sealed partial class ClientSession
                 statistics.CountReply(type, buffer);
             }
 
+            if (type == BackendMessageType.ErrorResponse && Volatile.Read(ref _adminErrors) is { IsEmpty: false } pending)
+            {
+                if (buffer.Length < header.TotalLength)
+                {
+                    return false; // an error is small: wait for all of it to see whether it is a refusal's marker
+                }
+
+                if (AnswerAdminError(pending, buffer.Slice(0, header.TotalLength), output))
+                {
+                    buffer = buffer.Slice(header.TotalLength);
+                    continue;
+                }
+            }
+
             if (IsDecodedBackendMessage(type))
             {
                 if (buffer.Length < header.TotalLength)
@@ -167,6 +182,19 @@ internal sealed partial class ClientSession
             default:
                 return true;
         }
+    }
+
+    /// <summary>Writes pgproxy's own error in place of a refused admin command's marker error (true), if it is one.</summary>
+    private static bool AnswerAdminError(PendingAdminErrors pending, ReadOnlySequence<byte> frame, PipeWriter output)
+    {
+        var error = ErrorResponseMessage.Parse(frame.Slice(5).ToArray());
+        if (pending.Take(error.SqlState, error.Message) is not { } refusal)
+        {
+            return false;
+        }
+
+        BackendMessageWriter.WriteErrorResponse(output, "ERROR", refusal.SqlState, refusal.Message, hint: refusal.Hint);
+        return true;
     }
 
     private static ReadOnlySpan<byte> CopyTo(in ReadOnlySequence<byte> frame, Span<byte> destination)

@@ -159,6 +159,7 @@ internal sealed partial class ClientSession
     }
 
     /// <summary>The admin rewrite for the replication loop, which holds whole frames in contiguous memory.</summary>
-    internal bool RewriteAdminCommand(ReadOnlySpan<byte> frame, byte type, IBufferWriter<byte> output) =>
-        TryRewriteAdminCommand(new ReadOnlySequence<byte>(frame.ToArray()), type, output);
+    internal bool RewriteAdminCommand(ReadOnlySpan<byte> frame, byte type, IBufferWriter<byte> output,
+        out Admin.AdminError? error) =>
+        TryRewriteAdminCommand(new ReadOnlySequence<byte>(frame.ToArray()), type, output, out error, markErrors: false);
 }

@@ -27,6 +27,19 @@ public sealed class NodeCommandPermissionTests(TwoNodes cluster) : AdminTestBase
     }
 
     [PostgresFact]
+    public async Task NonAdmin_Error_IsPgproxysOwn_WithoutPlpgsqlContext()
+    {
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync("PGPROXY DETACH NODE 1"));
+        Assert.Equal("42501", error.SqlState);
+        Assert.Null(error.Where); // no "PL/pgSQL function inline_code_block line 1 at RAISE"
+
+        var result = await PgTools.PsqlAsync(Proxy.Port, "-At", "-c", "PGPROXY DETACH NODE 1");
+        Assert.Contains("permission denied to detach node", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("CONTEXT", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("PL/pgSQL", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
     public async Task NonAdmin_ThroughPsql_SeesTheError()
     {
         var result = await PgTools.PsqlAsync(Proxy.Port, "-At", "-c", "PGPROXY DETACH NODE 1");

@@ -22,6 +22,34 @@ public sealed class AdminCommandTests(OneNode cluster) : ProxyTestBase(cluster)
     }
 
     [PostgresFact]
+    public async Task NonAdminDetach_OnOneNode_IsPgproxysOwnError_InBothProtocols_AndFailsTheTransaction()
+    {
+        await using var conn = await OpenAsync();
+        await using (var cmd = new NpgsqlCommand("PGPROXY DETACH NODE 0", conn))
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
+            Assert.Equal("42501", error.SqlState);
+            Assert.Contains("is not in admin_users", error.MessageText, StringComparison.Ordinal);
+            Assert.Contains("admin_users", error.Hint, StringComparison.Ordinal);
+            Assert.Null(error.Where); // no PL/pgSQL CONTEXT
+        }
+
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            await using var detach = new NpgsqlCommand("PGPROXY DETACH NODE 0", conn);
+            Assert.Equal("42501", (await Assert.ThrowsAsync<PostgresException>(() => detach.ExecuteNonQueryAsync())).SqlState);
+            await using var select = new NpgsqlCommand("SELECT 1", conn);
+            Assert.Equal("25P02", (await Assert.ThrowsAsync<PostgresException>(() => select.ExecuteScalarAsync())).SqlState);
+            await tx.RollbackAsync();
+        }
+
+        var psql = await PgTools.PsqlAsync(Proxy.Port, "-At", "-c", "PGPROXY DETACH NODE 0");
+        Assert.Contains("permission denied to detach node", psql.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("CONTEXT", psql.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("pgproxy admin error", psql.StdErr, StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
     public async Task ShowPoolNodes_LowerCaseThroughPsql_ReturnsNode0()
     {
         var result = (await PgTools.PsqlAsync(Proxy.Port, "-At", "-F", "|", "-c", "show pool_nodes;")).EnsureSuccess();

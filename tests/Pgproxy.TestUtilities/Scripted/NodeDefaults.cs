@@ -5,7 +5,7 @@ namespace Pgproxy.TestUtilities.Scripted;
 /// <summary>
 /// What a healthy PostgreSQL answers, closely enough for pgproxy's write path: transaction control, DML tags with one
 /// affected row, one row for a SELECT, COPY FROM STDIN, and plausible answers to the queries pgproxy sends on its own
-/// (the <c>DO $pgproxy$</c> block raises what it says, the catalog lookups find nothing special, <c>SELECT now()</c>
+/// (a text literal cast to int fails with 22P02, the catalog lookups find nothing special, <c>SELECT now()</c>
 /// gives a fixed timestamp).
 /// </summary>
 internal static partial class NodeDefaults
@@ -20,9 +20,9 @@ internal static partial class NodeDefaults
             return NodeReply.Empty();
         }
 
-        if (RaiseBlock().Match(sql) is { Success: true } raise)
+        if (FailingCast().IsMatch(sql))
         {
-            return NodeReply.Error(raise.Groups[1].Value, raise.Groups[2].Value.Replace("''", "'", StringComparison.Ordinal));
+            return NodeReply.Error("22P02", "invalid input syntax for type integer");
         }
 
         if (sql.Contains("pg_catalog.pg_proc", StringComparison.Ordinal))
@@ -83,7 +83,7 @@ internal static partial class NodeDefaults
         return words.Length > 1 ? words[1].ToUpperInvariant() : "";
     }
 
-    [GeneratedRegex(@"^DO \$pgproxy\$BEGIN RAISE EXCEPTION USING ERRCODE = '(\w{5})', MESSAGE = '((?:[^']|'')*)'; END\$pgproxy\$$",
-        RegexOptions.Singleline)]
-    private static partial Regex RaiseBlock();
+    /// <summary>A cast of a non-number text literal to int: what pgproxy sends to fail a node's transaction.</summary>
+    [GeneratedRegex(@"^SELECT '[^']*[^0-9' ][^']*'::int$")]
+    private static partial Regex FailingCast();
 }

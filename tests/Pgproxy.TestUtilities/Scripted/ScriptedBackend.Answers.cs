@@ -172,9 +172,18 @@ internal sealed partial class ScriptedBackend
 
     private const string RaisePrefix = "DO $pgproxy$BEGIN RAISE EXCEPTION USING ERRCODE = '";
 
-    /// <summary>The SQLSTATE and message of pgproxy's injected <c>RAISE</c> (InjectedQueries.Raise), or null.</summary>
+    /// <summary>
+    /// The SQLSTATE and message of a statement pgproxy sends to fail on purpose (an admin command's <c>RAISE</c>,
+    /// the failing cast of InjectedQueries.FailTransaction), or null.
+    /// </summary>
     private static (string SqlState, string Message)? TryReadRaise(string sql)
     {
+        if (sql.StartsWith("SELECT 'pgproxy", StringComparison.Ordinal) && sql.EndsWith("'::int", StringComparison.Ordinal))
+        {
+            // What pgproxy sends to fail a node's transaction (InjectedQueries.FailTransaction).
+            return ("22P02", "invalid input syntax for type integer: " + sql["SELECT ".Length..^"::int".Length]);
+        }
+
         const string messageStart = "', MESSAGE = '";
         const string end = "'; END$pgproxy$";
         if (!sql.StartsWith(RaisePrefix, StringComparison.Ordinal) || !sql.EndsWith(end, StringComparison.Ordinal))

@@ -1,0 +1,112 @@
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>A refused admin command in the current group (see RewriteAdminParses): the group's answer.</summary>
+    private Admin.AdminError? _adminError;
+
+    private const string TimeInsideTransactionControlMessage =
+        "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
+        "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
+
+    /// <summary>Refuses writes choosing rows with SKIP LOCKED or NOWAIT (nondeterministic_write = error).</summary>
+    private string? RefusedTiming(StatementClassification statement) =>
+        _policy.RefuseNondeterministic && statement.Flags.HasFlag(StatementFlags.TimingDependentWrite)
+            ? "pgproxy refuses a write whose rows SKIP LOCKED or NOWAIT choose: which rows are unlocked depends on " +
+              "timing and would differ between nodes (nondeterministic_write = error); lock the rows with SELECT … " +
+              "FOR UPDATE SKIP LOCKED first (main alone runs it), then write them by key"
+            : null;
+
+    private static string NondeterministicMessage(string function) =>
+        $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +
+        "(nondeterministic_write = error)";
+
+    /// <summary>Refuses a statement before any node runs it (see <see cref="FailRequestAsync"/>).</summary>
+    private async Task RefuseAsync(string sqlState, string message, bool writeReady)
+    {
+        Log.StatementRefused(_logger, message);
+        await FailRequestAsync(sqlState, message, writeReady);
+    }
+
+    /// <summary>
+    /// Answers the client's request with pgproxy's own ErrorResponse, written here rather than raised by a node: it
+    /// needs no procedural language on the nodes and carries no CONTEXT of one. Inside a transaction every node's
+    /// part must fail with it, so that a later COMMIT is a ROLLBACK everywhere and the client sees status E: each
+    /// node in the transaction runs <see cref="InjectedQueries.FailTransaction"/>, whose own error is swallowed.
+    /// Outside one nothing runs anywhere. Without <paramref name="writeReady"/> (a Flush-ended group) the client
+    /// gets the error but no ReadyForQuery, and what it sends up to its Sync is skipped, as PostgreSQL does.
+    /// </summary>
+    private async Task FailRequestAsync(string sqlState, string message, bool writeReady, string? hint = null)
+    {
+        if (_othersOwe)
+        {
+            await SettleAsync(); // their owed answers come first on their connections; the failure ends it anyway
+        }
+
+        var main = Main;
+        var failing = FailTransactions(main);
+        if (failing.Length > 0)
+        {
+            await FlushOthersAsync(failing);
+            await DrainOthersAsync(failing);
+            if (main.Injected.Count > 0)
+            {
+                await FlushLinkAsync(main);
+                await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            }
+        }
+
+        WriteClientError(sqlState, message, hint);
+        if (writeReady)
+        {
+            FinishRequest(main);
+            return;
+        }
+
+        if (main.Status != TransactionStatus.Idle)
+        {
+            SetClientStatus(main);
+        }
+
+        _discardUntilSync = true;
+    }
+
+    /// <summary>
+    /// Sends the failing statement to every live node that is (or, with the client's deferred BEGIN, is about to
+    /// be) in the client's transaction; returns those other than <paramref name="main"/>.
+    /// </summary>
+    private NodeLink[] FailTransactions(NodeLink main)
+    {
+        List<NodeLink>? others = null;
+        foreach (var link in _links)
+        {
+            if (!IsLive(link) || !link.InTransaction)
+            {
+                continue;
+            }
+
+            link.FlushPendingBegin();
+            link.Inject(InjectedQueries.FailTransaction, InjectedReply.QueryCycle);
+            if (link != main)
+            {
+                (others ??= []).Add(link);
+            }
+        }
+
+        return others is null ? [] : [.. others];
+    }
+
+    /// <summary>
+    /// Writes pgproxy's error where the statement's answer goes: what main answered before the statement's
+    /// result (ParseComplete, BindComplete… of a held extended group) is passed on, the result itself is not.
+    /// </summary>
+    private void WriteClientError(string sqlState, string message, string? hint = null)
+    {
+        DropHeldResult();
+        BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", sqlState, message, hint: hint);
+    }
+}
