@@ -1,0 +1,322 @@
+using System.Buffers;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>The extended protocol, continued: how a group that runs on several nodes is sent and answered.</summary>
+internal sealed partial class ReplicationSession
+{
+    /// <summary>A group that writes: main first, then the others, compared, then committed (see RunWriteAsync).</summary>
+    private async Task RunGroupReplicatedAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
+    {
+        var main = targets[0];
+        var others = targets[1..];
+        var internalTransaction = (sync || analysis.CopiesIn) && analysis.Writes && !analysis.HasTransactionControl
+                                  && !analysis.OutsideTransaction && _clientStatus == TransactionStatus.Idle && (_unsyncedMask & main.Bit) == 0;
+        if (analysis.CopiesIn)
+        {
+            await RunGroupCopyInAsync(main, others, sync, internalTransaction, analysis);
+            return;
+        }
+
+        SendGroup(main, isMain: true, internalTransaction, analysis);
+        main.Summary.Clear();
+        main.SwallowedError = null;
+        var mainStarted = _runtime.Time.GetTimestamp();
+        await FlushLinkAsync(main);
+        var answerStart = _forwardedBytes;
+        if (sync && (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _othersOwe))
+        {
+            HoldAnswer(keepUntilResult: true); // see RunWriteAsync
+        }
+
+        await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
+        var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
+        if (main.Summary.HasError)
+        {
+            ReleaseHeldAnswer();
+            if (internalTransaction)
+            {
+                main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+                await FlushLinkAsync(main);
+                await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            }
+
+            if (sync)
+            {
+                FinishRequest(main);
+            }
+
+            return;
+        }
+
+        var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
+                       && _clientStatus == TransactionStatus.InTransaction;
+        var passes = deferred && !analysis.NotPlainDml && WithinOwedLimits(others, _forwardedBytes - answerStart);
+        if (!passes && await SettleOrRaiseAsync(writeReady: sync))
+        {
+            return;
+        }
+
+        if (deferred)
+        {
+            ReleaseHeldAnswer(); // compared at a later group (see RunWriteAsync)
+        }
+
+        foreach (var other in others)
+        {
+            other.Summary.Clear();
+            other.SwallowedError = null;
+            SendGroup(other, isMain: false, internalTransaction, analysis);
+        }
+
+        await FlushUnlessHeldBackAsync(others, passes);
+
+        if (deferred)
+        {
+            // Inside the client's transaction: the others' answers are compared later (see Defer).
+            Defer(main, others, _forwardedBytes - answerStart, mainTime);
+            if (analysis.ChangesFunctions)
+            {
+                _policy.Volatility.Invalidate(_session.Database);
+            }
+
+            _transactionWrote |= analysis.Writes;
+            FinishRequest(main);
+            return;
+        }
+
+        BeginAnswerBound(main, mainTime);
+        try
+        {
+            foreach (var other in others)
+            {
+                if (other.Detached)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+                }
+                catch (Exception e) when (IsNodeFailure(e))
+                {
+                    Degenerate(other, "read failed: " + e.Message);
+                }
+            }
+        }
+        finally
+        {
+            EndAnswerBound();
+        }
+
+        var mismatch = CompareWithMain(main, others);
+        if (analysis.ChangesFunctions)
+        {
+            _policy.Volatility.Invalidate(_session.Database);
+        }
+
+        if (internalTransaction)
+        {
+            await EndInternalTransactionAsync(main, others, commit: mismatch is null);
+            if (mismatch is not null)
+            {
+                WriteClientError("XX001", mismatch);
+            }
+        }
+        else if (mismatch is not null && sync
+                 && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
+        {
+            await FailRequestAsync("XX001", mismatch, writeReady: true);
+            return;
+        }
+
+        ReleaseHeldAnswer();
+
+        if (analysis.Writes && _clientStatus != TransactionStatus.Idle)
+        {
+            _transactionWrote = true;
+        }
+
+        if (sync)
+        {
+            FinishRequest(main);
+        }
+    }
+
+    /// <summary>
+    /// A group that ends the client's transaction (COMMIT/ROLLBACK through the extended protocol), or a lone
+    /// Sync for several nodes: the others first, main last, main's answer to the client.
+    /// </summary>
+    private async Task RunGroupOthersFirstAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
+    {
+        var main = targets[0];
+        var others = targets[1..];
+        var rollBackOthers = analysis.EndsTransaction && _clientStatus == TransactionStatus.Failed;
+        foreach (var other in others)
+        {
+            other.Summary.Clear();
+            if (rollBackOthers && other.Status != TransactionStatus.Idle && (_unsyncedMask & other.Bit) == 0)
+            {
+                // COMMIT of a failed transaction: PostgreSQL rolls back; the nodes that did not fail must too.
+                other.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+                continue;
+            }
+
+            SendGroup(other, isMain: false, internalTransaction: false, analysis);
+        }
+
+        await FlushOthersAsync(others);
+        BeginAnswerBound(MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
+        try
+        {
+            foreach (var other in others)
+            {
+                if (other.Detached)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    if (other.Injected.Count > 0 && rollBackOthers)
+                    {
+                        await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                    }
+                    else
+                    {
+                        await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+                    }
+                }
+                catch (Exception e) when (IsNodeFailure(e))
+                {
+                    Degenerate(other, "read failed: " + e.Message);
+                }
+            }
+        }
+        finally
+        {
+            EndAnswerBound();
+        }
+
+        SendGroup(main, isMain: true, internalTransaction: false, analysis);
+        await FlushLinkAsync(main);
+        main.Summary.Clear();
+        await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
+        foreach (var other in others)
+        {
+            if (!other.Detached && other.Summary.HasError && !main.Summary.HasError)
+            {
+                Degenerate(other, $"it failed to end the transaction: {other.Summary}");
+            }
+        }
+
+        if (sync)
+        {
+            FinishRequest(main);
+        }
+    }
+
+    /// <summary>Reads one node's answer to a group, streaming a COPY FROM STDIN to every target if one starts.</summary>
+    private async Task ReadGroupRepliesAsync(NodeLink link, NodeLink[] targets, bool forward, bool summarize,
+        bool sync, GroupAnalysis analysis)
+    {
+        if (!sync && analysis.Completions == 0)
+        {
+            // A Flush with nothing before it that answers: PostgreSQL sends nothing, so waiting would hang the
+            // session (and never see the client's next message). Replies to anything pgproxy injected are
+            // swallowed by the next read on this node, in order.
+            return;
+        }
+
+        var stop = sync ? ReplyStop.UntilReady : ReplyStop.UntilCompletions;
+        _completionsLeft = analysis.Completions;
+        while (await ReadRepliesAsync(link, forward, summarize, stop) == ReplyEnd.CopyIn)
+        {
+            if (forward)
+            {
+                await CopyInAsync(targets, link);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the group to one node: the client's deferred BEGIN and the internal BEGIN (main also gets the
+    /// insert lock and the timestamp query), Close messages it missed, lazy Parses of statements it lacks, then
+    /// the client's messages — with Parse texts carrying main's timestamp for the other nodes.
+    /// </summary>
+    private void SendGroup(NodeLink link, bool isMain, bool internalTransaction, GroupAnalysis analysis)
+    {
+        link.FlushPendingBegin();
+        if (internalTransaction)
+        {
+            link.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+        }
+
+        var canInjectQueries = (_unsyncedMask & link.Bit) == 0;
+        if (isMain && analysis.LockTable is { } lockTable && canInjectQueries
+            && (internalTransaction || _clientStatus != TransactionStatus.Idle))
+        {
+            link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
+        }
+
+        if (isMain && analysis.RewritesTime)
+        {
+            // Without the query (main is inside an unsynced pipeline) there is no timestamp: an earlier one would be
+            // wrong, so the others then get the text as it is.
+            _mainNow = null;
+            if (canInjectQueries)
+            {
+                link.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
+            }
+        }
+
+        if (isMain && analysis.CopyPlan is { } copyPlan)
+        {
+            // Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
+            _mainDefaults = null;
+            if (canInjectQueries)
+            {
+                link.Inject(InjectedQueries.Encode(copyPlan.ValuesQuery), InjectedReply.DefaultsQueryCycle);
+            }
+        }
+
+        link.FlushPendingCloses();
+        foreach (var (name, info) in _referenced)
+        {
+            if (!isMain && OthersParseFrame(info.ParseFrame, info) is { } rewritten)
+            {
+                if ((info.ParsedOn & link.Bit) != 0)
+                {
+                    link.Inject(CloseFrame(name), InjectedReply.CloseComplete);
+                }
+
+                link.Inject(rewritten, InjectedReply.ParseComplete);
+                info.ParsedOn |= link.Bit;
+            }
+            else if ((info.ParsedOn & link.Bit) == 0)
+            {
+                link.Inject(info.ParseFrame, InjectedReply.ParseComplete);
+                info.ParsedOn |= link.Bit;
+            }
+        }
+
+        AnnounceStatement(link, _group.Frame(_group.Frames[0]));
+        var output = link.Output;
+        foreach (var frame in _group.Frames)
+        {
+            if (frame.Type == FrontendMessageType.Parse && DefinedInfo(frame) is { } info)
+            {
+                info.ParsedOn |= link.Bit;
+                if (!isMain && OthersParseFrame(_group.Frame(frame), info) is { } rewritten)
+                {
+                    output.Write(rewritten);
+                    continue;
+                }
+            }
+
+            output.Write(_group.Frame(frame));
+        }
+    }
+}
