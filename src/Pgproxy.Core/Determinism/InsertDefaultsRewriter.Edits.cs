@@ -1,0 +1,123 @@
+using Pgproxy.Core.Routing;
+
+namespace Pgproxy.Core.Determinism;
+
+internal static partial class InsertDefaultsRewriter
+{
+    /// <summary>The walker, continued: the edits it makes, and the refusals when a default cannot be spelled out.</summary>
+    private sealed partial class Walker
+    {
+        /// <summary><c>ON CONFLICT … DO UPDATE SET col = DEFAULT</c> evaluates the default too.</summary>
+        private void ConflictUpdate(int on, int end, string table, TableDefaults defaults)
+        {
+            if (!Is(on, SqlKeyword.On) || !Is(on + 1, SqlKeyword.Conflict))
+            {
+                return;
+            }
+
+            var j = on + 2;
+            while (j < end && !(Is(j, SqlKeyword.Do) && Is(j + 1, SqlKeyword.Update) && Is(j + 2, SqlKeyword.Set)))
+            {
+                j = Kind(j) == SqlTokenKind.OpenParen ? Matching(j) + 1 : j + 1;
+                if (j <= 0)
+                {
+                    return;
+                }
+            }
+
+            var itemStart = j + 3;
+            while (itemStart < end)
+            {
+                var itemEnd = itemStart;
+                while (itemEnd < end && Kind(itemEnd) != SqlTokenKind.Comma && !Is(itemEnd, SqlKeyword.Where)
+                       && !Is(itemEnd, SqlKeyword.Returning))
+                {
+                    itemEnd = Kind(itemEnd) == SqlTokenKind.OpenParen ? Matching(itemEnd) + 1 : itemEnd + 1;
+                    if (itemEnd <= 0)
+                    {
+                        return;
+                    }
+                }
+
+                if (itemEnd - itemStart == 3 && St.IsName(itemStart) && TextIs(itemStart + 1, "=")
+                    && Is(itemStart + 2, SqlKeyword.Default)
+                    && defaults.Find(St.NamePart(itemStart)) is { Diverges: true } column)
+                {
+                    ReplaceDefault(itemStart + 2, table, column);
+                }
+
+                if (Kind(itemEnd) != SqlTokenKind.Comma)
+                {
+                    return;
+                }
+
+                itemStart = itemEnd + 1;
+            }
+        }
+
+        /// <summary>A <c>DEFAULT</c> token standing for a diverging column's value.</summary>
+        private void ReplaceDefault(int token, string table, TableColumn column)
+        {
+            if (Refuse(table, column))
+            {
+                return;
+            }
+
+            var text = new ExpressionText();
+            text.Add(column);
+            Edit(_tokens[token].Start, _tokens[token].Length, text, prefix: "", suffix: "");
+        }
+
+        /// <summary>
+        /// Notes why a column cannot be made safe (volatile default, or an edit inside a PREPARE body); true when
+        /// no edit must be made for it.
+        /// </summary>
+        private bool Refuse(string table, TableColumn column)
+        {
+            if (column.Kind == ColumnDefaultKind.Volatile)
+            {
+                _refusal ??= $"pgproxy refuses an INSERT that leaves column \"{column.Name}\" of {table} to its " +
+                             $"default, which calls {column.Function}(): its value would differ between nodes " +
+                             "(nondeterministic_write = error)";
+                return true;
+            }
+
+            if (_prepared)
+            {
+                _refusal ??= $"pgproxy refuses PREPARE of an INSERT that leaves column \"{column.Name}\" of {table} " +
+                             $"to its default {column.Expression}: every node would evaluate it on its own at EXECUTE; " +
+                             "give the column a value, or prepare the statement through the extended protocol " +
+                             "(nondeterministic_write = error)";
+                return true;
+            }
+
+            return false;
+        }
+
+        private void CannotTell(string table, TableDefaults defaults)
+        {
+            foreach (var column in defaults.Columns)
+            {
+                if (column.Diverges)
+                {
+                    _refusal ??= $"pgproxy cannot tell which columns of {table} this INSERT leaves to their " +
+                                 $"defaults (no column list, and a source of unknown width), and column " +
+                                 $"\"{column.Name}\" defaults to {column.Expression}, which would differ between " +
+                                 "nodes: list the target columns (nondeterministic_write = error)";
+                    return;
+                }
+            }
+        }
+
+        private void Edit(int start, int length, ExpressionText text, string prefix, string suffix)
+        {
+            var spans = new TimeFunctionSpan[text.Spans.Count];
+            for (var i = 0; i < spans.Length; i++)
+            {
+                spans[i] = text.Spans[i] with { Start = text.Spans[i].Start + prefix.Length };
+            }
+
+            _edits.Add(new TextEdit(start, length, prefix + text.Text + suffix, spans));
+        }
+    }
+}
