@@ -107,6 +107,7 @@ internal sealed partial class ReplicationSession
     private void WriteClientError(string sqlState, string message, string? hint = null)
     {
         DropHeldResult();
+        _clientErrors++;
         BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", sqlState, message, hint: hint);
     }
 }

@@ -310,7 +310,21 @@ internal sealed partial class ReplicationSession
                 NoteHeld(header.Type);
             }
 
-            FrameCopy.Copy(buffer.Slice(0, available), AnswerSink);
+            if (header.Type == (byte)BackendMessageType.ErrorResponse)
+            {
+                _clientErrors++;
+            }
+
+            if (_errorPositionShift != 0 && available == header.TotalLength
+                && header.Type is (byte)BackendMessageType.ErrorResponse or (byte)BackendMessageType.NoticeResponse)
+            {
+                // A step of the client's query string: the position is in the step, the client counts from its start.
+                ErrorPositionShift.Write(buffer.Slice(0, available).ToArray(), _errorPositionShift, AnswerSink);
+            }
+            else
+            {
+                FrameCopy.Copy(buffer.Slice(0, available), AnswerSink);
+            }
         }
 
         buffer = buffer.Slice(available);

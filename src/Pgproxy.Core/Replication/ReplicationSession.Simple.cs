@@ -32,7 +32,19 @@ internal sealed partial class ReplicationSession
         }
 
         var statement = _policy.Classifications.Get(text);
+        if (statement.Flags.HasFlag(StatementFlags.TransactionControlInside) && HasLiveOthers()
+            && QueryScript.TryCut(System.Text.Encoding.UTF8.GetString(text)) is { } script)
+        {
+            await RunScriptAsync(script);
+            return;
+        }
 
+        await RunStatementAsync(frame, statement);
+    }
+
+    /// <summary>One statement (or a string of them without transaction control) where its class calls for.</summary>
+    private async Task RunStatementAsync(ReadOnlyMemory<byte> frame, StatementClassification statement)
+    {
         var kind = await EffectiveKindAsync(statement);
         _requestClass = StatementClasses.Of(kind);
         var route = Router.Decide(kind, statement, RouteState);
@@ -167,6 +179,11 @@ internal sealed partial class ReplicationSession
     private void FinishRequest(NodeLink answered)
     {
         SetClientStatus(answered);
+        if (_inScript)
+        {
+            return; // a step of the client's query string: its ReadyForQuery comes once, after the last step
+        }
+
         OnRequestFinished();
         BackendMessageWriter.WriteReadyForQuery(_client.Output, answered.Status);
     }

@@ -40,17 +40,14 @@ internal sealed partial class ReplicationSession
                 _lastBegin = frame.ToArray();
             }
 
-            var begin = _lastBegin;
-            foreach (var link in _links)
-            {
-                if (IsLive(link))
-                {
-                    link.PendingBegin = begin;
-                }
-            }
+            DeferBegin(_lastBegin);
 
             BackendMessageWriter.WriteCommandComplete(_client.Output, "BEGIN");
-            BackendMessageWriter.WriteReadyForQuery(_client.Output, TransactionStatus.InTransaction);
+            if (!_inScript)
+            {
+                BackendMessageWriter.WriteReadyForQuery(_client.Output, TransactionStatus.InTransaction);
+            }
+
             _clientStatus = TransactionStatus.InTransaction;
             _strictIsolation = strict;
             return;
@@ -58,6 +55,18 @@ internal sealed partial class ReplicationSession
 
         await RunWriteAsync(frame, statement, internalTransaction: false, marksWrite: false);
         _strictIsolation = strict && _clientStatus != TransactionStatus.Idle;
+    }
+
+    /// <summary>Opens the transaction on every live node with the next statement that node gets.</summary>
+    private void DeferBegin(byte[] begin)
+    {
+        foreach (var link in _links)
+        {
+            if (IsLive(link))
+            {
+                link.PendingBegin = begin;
+            }
+        }
     }
 
     /// <summary>

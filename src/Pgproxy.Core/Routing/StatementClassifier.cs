@@ -70,51 +70,101 @@ internal static class StatementClassifier
     private static StatementClassification Classify(StatementTokens all)
     {
         var acc = new Accumulator();
-        var start = 0;
-        var depth = 0;
-        var atomicDepth = 0;
-        var routine = (bool?)null;
-        for (var i = 0; i <= all.Count; i++)
+        for (var start = 0; start <= all.Count;)
         {
-            if (i < all.Count)
-            {
-                var token = all.Tokens[i];
-                if (token.Kind == SqlTokenKind.OpenParen)
-                {
-                    depth++;
-                }
-                else if ((token.Kind == SqlTokenKind.CloseParen && --depth < 0)
-                    || (token.Kind == SqlTokenKind.Semicolon && depth > 0))
-                {
-                    // Unbalanced, or a semicolon inside parentheses: not SQL that PostgreSQL will run.
-                    return Unparsable(all);
-                }
-                else if (depth == 0 && token.Keyword is SqlKeyword.Begin or SqlKeyword.Case or SqlKeyword.End)
-                {
-                    routine ??= IsCreateRoutine(all, start);
-                    atomicDepth = routine.Value ? AtomicDepth(token.Keyword, atomicDepth) : 0;
-                }
-
-                if (token.Kind != SqlTokenKind.Semicolon || depth != 0 || atomicDepth != 0)
-                {
-                    continue;
-                }
-            }
-            else if (depth != 0 || atomicDepth != 0)
+            if (!TryFindEnd(all, start, out var end))
             {
                 return Unparsable(all);
             }
 
-            if (i > start)
+            if (end > start)
             {
-                acc.Add(all.Slice(start, i));
+                acc.Add(all.Slice(start, end));
             }
 
-            start = i + 1;
-            routine = null;
+            start = end + 1;
         }
 
         return acc.Build();
+    }
+
+    /// <summary>
+    /// The statements of a query string, in order, as ranges of <paramref name="sql"/> from their first token to
+    /// their last (the semicolon between them excluded); false when the string cannot be split (an unterminated
+    /// string or comment, unbalanced parentheses), which PostgreSQL rejects as a whole.
+    /// </summary>
+    public static bool TrySplit(string sql, List<Range> statements)
+    {
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(statements);
+        var buffer = ArrayPool<SqlToken>.Shared.Rent(64);
+        try
+        {
+            var count = Tokenize(sql, ref buffer, out var unterminated);
+            if (unterminated)
+            {
+                return false;
+            }
+
+            var all = new StatementTokens(buffer.AsSpan(0, count), sql);
+            for (var start = 0; start <= all.Count;)
+            {
+                if (!TryFindEnd(all, start, out var end))
+                {
+                    return false;
+                }
+
+                if (end > start)
+                {
+                    statements.Add(new Range(all.Tokens[start].Start, all.Tokens[end - 1].End));
+                }
+
+                start = end + 1;
+            }
+
+            return true;
+        }
+        finally
+        {
+            ArrayPool<SqlToken>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The index of the semicolon that ends the statement starting at token <paramref name="start"/> (or the
+    /// token count at the end); false for a semicolon inside parentheses or unbalanced parentheses.
+    /// </summary>
+    private static bool TryFindEnd(StatementTokens all, int start, out int end)
+    {
+        var depth = 0;
+        var atomicDepth = 0;
+        var routine = (bool?)null;
+        for (end = start; end < all.Count; end++)
+        {
+            var token = all.Tokens[end];
+            if (token.Kind == SqlTokenKind.OpenParen)
+            {
+                depth++;
+            }
+            else if ((token.Kind == SqlTokenKind.CloseParen && --depth < 0)
+                || (token.Kind == SqlTokenKind.Semicolon && depth > 0))
+            {
+                // Unbalanced, or a semicolon inside parentheses: not SQL that PostgreSQL will run.
+                return false;
+            }
+            else if (depth == 0 && token.Keyword is SqlKeyword.Begin or SqlKeyword.Case or SqlKeyword.End)
+            {
+                routine ??= IsCreateRoutine(all, start);
+                atomicDepth = routine.Value ? AtomicDepth(token.Keyword, atomicDepth) : 0;
+            }
+
+            if (token.Kind == SqlTokenKind.Semicolon && depth == 0 && atomicDepth == 0)
+            {
+                return true;
+            }
+        }
+
+        return depth == 0 && atomicDepth == 0;
     }
 
     /// <summary>

@@ -1,0 +1,177 @@
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// A query string that begins or ends a transaction, run in steps (DESIGN §3.8, <see cref="QueryScript"/>).
+/// Every step goes the way it would if the client had sent it alone, so a COMMIT inside the string is ordered
+/// like any other; what the client sees is what PostgreSQL sends for the whole string: the same tags, warnings
+/// and error positions, one ReadyForQuery, and nothing after the first error. Statements outside BEGIN … COMMIT
+/// run, as in PostgreSQL, in an implicit transaction block: a transaction pgproxy opens before them and ends
+/// where PostgreSQL would (at the string's end or its next COMMIT/ROLLBACK; rolled back after an error).
+/// </summary>
+internal sealed partial class ReplicationSession
+{
+    /// <summary>A step of a query string runs: the steps' ReadyForQuery are held back for one at the end.</summary>
+    private bool _inScript;
+
+    /// <summary>Characters of the client's string before the running step: added to error positions.</summary>
+    private int _errorPositionShift;
+
+    /// <summary>ErrorResponses the client has been sent, so a step knows whether it failed.</summary>
+    private long _clientErrors;
+
+    private async Task RunScriptAsync(QueryScript script)
+    {
+        _inScript = true;
+        var implicitBlock = false;
+        try
+        {
+            foreach (var step in script.Steps)
+            {
+                var errors = _clientErrors;
+                _errorPositionShift = step.Position;
+                var frame = InjectedQueries.Encode(step.Text);
+                if (step.Control)
+                {
+                    await RunControlStepAsync(frame, step, implicitBlock);
+                    implicitBlock = false;
+                }
+                else
+                {
+                    if (_clientStatus == TransactionStatus.Idle)
+                    {
+                        DeferBegin(InjectedQueries.Begin);
+                        _clientStatus = TransactionStatus.InTransaction;
+                        implicitBlock = true;
+                    }
+
+                    await RunStatementAsync(frame, step.Statement);
+                }
+
+                _errorPositionShift = 0;
+                if (_clientErrors != errors || !HasLiveNode())
+                {
+                    // PostgreSQL skips the rest of the string; an implicit block is rolled back, an explicit one
+                    // stays failed for the client to end.
+                    if (implicitBlock && _clientStatus != TransactionStatus.Idle)
+                    {
+                        await EndImplicitBlockAsync(commit: false);
+                    }
+
+                    implicitBlock = false;
+                    break;
+                }
+            }
+
+            if (implicitBlock && _clientStatus != TransactionStatus.Idle)
+            {
+                await EndImplicitBlockAsync(commit: true);
+            }
+        }
+        finally
+        {
+            _inScript = false;
+            _errorPositionShift = 0;
+        }
+
+        OnRequestFinished();
+        BackendMessageWriter.WriteReadyForQuery(_client.Output, _clientStatus);
+    }
+
+    /// <summary>
+    /// BEGIN, COMMIT, ROLLBACK, PREPARE TRANSACTION or a savepoint statement. Inside an implicit block PostgreSQL
+    /// turns a BEGIN into the start of an explicit transaction without a word, ends the block at COMMIT/ROLLBACK
+    /// with the warning it gives when no transaction is open, and refuses the rest as it would with none open.
+    /// </summary>
+    private async Task RunControlStepAsync(byte[] frame, QueryScriptStep step, bool implicitBlock)
+    {
+        if (!implicitBlock)
+        {
+            await RunStatementAsync(frame, step.Statement);
+            return;
+        }
+
+        switch (step.Statement.Kind)
+        {
+            case StatementKind.Begin when QueryScript.IsBareBegin(step.Text):
+                BackendMessageWriter.WriteCommandComplete(_client.Output, "BEGIN");
+                return;
+            case StatementKind.Begin:
+                // Modes after statements already ran: the node says whether it can still take them.
+                await RunStatementAsync(frame, step.Statement);
+                return;
+            case StatementKind.Commit or StatementKind.Rollback when QueryScript.IsPlainEnd(step.Text):
+                BackendMessageWriter.WriteNoticeResponse(_client.Output, "WARNING", "25P01",
+                    "there is no transaction in progress");
+                await RunStatementAsync(frame, step.Statement);
+                return;
+            default:
+                await EndImplicitBlockAsync(commit: false);
+                await RunStatementAsync(frame, step.Statement);
+                return;
+        }
+    }
+
+    /// <summary>
+    /// Ends the implicit block without a word to the client (PostgreSQL says nothing at the end of the string):
+    /// the others' owed answers are compared first; a COMMIT that fails on main is the client's error.
+    /// </summary>
+    private async Task EndImplicitBlockAsync(bool commit)
+    {
+        if (_othersOwe && await SettleOrRaiseAsync(writeReady: true))
+        {
+            commit = false; // the mismatch failed the transaction on every node
+        }
+
+        var started = _started;
+        started.Clear();
+        foreach (var link in _links)
+        {
+            link.PendingBegin = null;
+            if (IsLive(link) && link.Status != TransactionStatus.Idle)
+            {
+                started.Add(link);
+            }
+        }
+
+        var main = MainOrNull;
+        if (main is null)
+        {
+            return;
+        }
+
+        if (started.Count > 0)
+        {
+            var answering = started.Contains(main) ? main : started[0];
+            started.Remove(answering);
+            var errors = _clientErrors;
+            await EndInternalTransactionAsync(answering, Reuse(ref _endOthers, started), commit);
+            main = answering;
+            if (main.SwallowedError is not null && _clientErrors == errors)
+            {
+                _clientErrors++; // its COMMIT's error went to the client
+            }
+        }
+
+        SetClientStatus(main);
+    }
+
+    private bool HasLiveNode() => MainOrNull is not null;
+
+    private bool HasLiveOthers()
+    {
+        var live = 0;
+        foreach (var link in _links)
+        {
+            if (IsLive(link) && ++live > 1)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
