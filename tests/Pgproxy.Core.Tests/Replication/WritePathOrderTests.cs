@@ -64,6 +64,38 @@ public sealed class WritePathOrderTests
         Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
     }
 
+    // Issue 13: run whole on main, the string's COMMIT released main's locks before the others ran the INSERT.
+    [Fact]
+    public async Task Simple_TransactionInOneString_MainCommitsOnlyAfterEveryNodeRanTheWrite()
+    {
+        await using var harness = new ReplicationHarness(3);
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["C BEGIN", "C INSERT 0 1", "C COMMIT", "Z I"],
+            await client.QueryAsync("BEGIN; " + Insert + "; COMMIT"));
+
+        for (var node = 0; node < 3; node++)
+        {
+            Assert.Equal(["Q BEGIN", "Q " + Insert, "Q COMMIT"], harness.SentTo(node));
+        }
+
+        Assert.True(harness.IndexOf(1, "Q " + Insert) < harness.IndexOf(0, "Q COMMIT"));
+        Assert.True(harness.IndexOf(2, "Q " + Insert) < harness.IndexOf(0, "Q COMMIT"));
+    }
+
+    [Fact]
+    public async Task Simple_ImplicitBlockEndedByCommit_WarnsAsPostgresAndCommitsInOrder()
+    {
+        await using var harness = new ReplicationHarness();
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["C INSERT 0 1", "N 25P01", "C COMMIT", "Z I"], await client.QueryAsync(Insert + "; COMMIT"));
+
+        Assert.Equal(["Q BEGIN", "Q " + Insert, "Q COMMIT"], harness.SentTo(0));
+        Assert.Equal(["Q BEGIN", "Q " + Insert, "Q COMMIT"], harness.SentTo(1));
+        Assert.True(harness.IndexOf(1, "Q " + Insert) < harness.IndexOf(0, "Q COMMIT"));
+    }
+
     // A lost-writes bug: the COMMIT group chose its targets by node status before the others' held-back writes
     // were settled, so it went to main alone and the others never committed.
     [Fact]
