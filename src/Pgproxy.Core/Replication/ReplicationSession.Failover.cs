@@ -53,7 +53,7 @@ internal sealed partial class ReplicationSession
                         await RunFunctionCallAsync();
                         break;
                     default:
-                        await RunGroupAsync(action == ClientAction.Sync);
+                        await RunGroupInPartsAsync(action == ClientAction.Sync);
                         break;
                 }
 

@@ -86,7 +86,7 @@ internal sealed partial class ReplicationSession
                             break;
                         case StatementKind.Commit or StatementKind.Rollback:
                             analysis.HasTransactionControl = true;
-                            analysis.EndsTransaction = _clientStatus != TransactionStatus.Idle;
+                            analysis.EndsTransaction = _clientStatus != TransactionStatus.Idle || _partEndsTransaction;
                             break;
                         case StatementKind.SessionState:
                             analysis.Replicated = true;

@@ -96,6 +96,20 @@ public sealed class WritePathOrderTests
         Assert.True(harness.IndexOf(1, "Q " + Insert) < harness.IndexOf(0, "Q COMMIT"));
     }
 
+    [Fact]
+    public async Task Extended_TransactionInOneGroup_CutAtCommit_MainCommitsLast()
+    {
+        await using var harness = new ReplicationHarness();
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["1", "2", "n", "C BEGIN", "1", "2", "n", "C INSERT 0 1", "1", "2", "n", "C COMMIT", "Z I"],
+            await client.ExchangeAsync(ClientFrames.Group("BEGIN", Insert, "COMMIT")));
+
+        Assert.True(harness.IndexOf(1, "E ") > 0);
+        Assert.True(harness.IndexOf(0, "P :COMMIT") > harness.IndexOf(1, "P :COMMIT"));
+        Assert.True(harness.IndexOf(0, "P :" + Insert) < harness.IndexOf(1, "P :" + Insert));
+    }
+
     // A lost-writes bug: the COMMIT group chose its targets by node status before the others' held-back writes
     // were settled, so it went to main alone and the others never committed.
     [Fact]

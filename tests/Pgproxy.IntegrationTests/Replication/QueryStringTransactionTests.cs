@@ -44,6 +44,61 @@ public sealed class QueryStringTransactionTests(TwoNodes cluster) : ReplicationT
     }
 
     /// <summary>
+    /// The same race with the transaction in one extended-protocol group (Parse/Bind/Execute of BEGIN, UPDATE,
+    /// COMMIT, then Sync) and in an Npgsql batch, which sends exactly that.
+    /// </summary>
+    [PostgresTheory]
+    [InlineData(true, "begin", "update {0} set n = (n * 2) % 1000003 where id = 1", "commit")]
+    [InlineData(true, "update {0} set n = (n * 2) % 1000003 where id = 1", "commit")]
+    [InlineData(false, "begin", "update {0} set n = (n * 2) % 1000003 where id = 1", "commit")]
+    [InlineData(false, "begin", "update {0} set n = (n * 2) % 1000003 where id = 1", "commit",
+        "update {0} set n = n + 7 where id = 1")]
+    public async Task Concurrent_transactions_in_one_extended_group_leave_identical_nodes(bool npgsql,
+        params string[] statements)
+    {
+        var table = await CreateReplicatedTableAsync("race", "id int primary key, n bigint not null");
+        await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (1, 1)");
+        string[] other = ["begin", $"update {table} set n = n + 1 where id = 1", "commit"];
+        var mine = statements.Select(s => string.Format(System.Globalization.CultureInfo.InvariantCulture, s, table))
+            .ToArray();
+
+        var clients = Enumerable.Range(0, 8).Select(async client =>
+        {
+            var sql = client % 2 == 0 ? mine : other;
+            if (npgsql)
+            {
+                await using var conn = await OpenAsync();
+                for (var i = 0; i < 60; i++)
+                {
+                    await using var batch = new NpgsqlBatch(conn);
+                    foreach (var statement in sql)
+                    {
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
+                    }
+
+                    await batch.ExecuteNonQueryAsync();
+                }
+
+                return;
+            }
+
+            await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
+            await raw.StartupAsync();
+            for (var i = 0; i < 60; i++)
+            {
+                await raw.SendAsync([.. sql.SelectMany(s => RawPgClient.Parse(s).Concat(RawPgClient.Bind())
+                    .Concat(RawPgClient.Execute())), .. RawPgClient.Sync()]);
+                var answer = await raw.ReadUntilAsync('Z');
+                Assert.DoesNotContain(answer, m => m.Type == 'E');
+                Assert.Equal((byte)'I', answer[^1].Body[0]);
+            }
+        }).ToArray();
+        await Task.WhenAll(clients);
+
+        Assert.Equal(1, await AssertNodesIdenticalAsync(table, "id"));
+    }
+
+    /// <summary>
     /// The same string through pgproxy and straight to a node: the same messages (tags, rows, warnings, errors with
     /// their position, one ReadyForQuery with the same status), and the same rows left behind.
     /// </summary>
@@ -73,6 +128,39 @@ public sealed class QueryStringTransactionTests(TwoNodes cluster) : ReplicationT
         Assert.Equal(straight, throughProxy);
         await AssertNodesIdenticalAsync(proxied, "a");
         Assert.Equal(await RowsAsync(direct), await RowsAsync(proxied));
+    }
+
+    /// <summary>The same for an extended-protocol group of the statements, ended by one Sync.</summary>
+    [PostgresTheory]
+    [InlineData("begin|insert into {0} values (1)|commit|insert into {0} values (2)")]
+    [InlineData("insert into {0} values (1)|commit")]
+    [InlineData("insert into {0} values (1)|commit|insert into {0} values (2)")]
+    [InlineData("begin|insert into {0} values (1)|commit|select 1/0|insert into {0} values (3)")]
+    [InlineData("begin|insert into {0} values (1)|insert into {0} values (1)|commit|insert into {0} values (2)")]
+    [InlineData("begin|insert into {0} values (1)|commit|begin|insert into {0} values (2)|rollback")]
+    [InlineData("select 1|commit|commit")]
+    public async Task Extended_group_client_sees_what_postgresql_sends_and_every_node_holds_the_same(string template)
+    {
+        var proxied = await CreateReplicatedTableAsync("qs", "a int primary key");
+        var direct = await CreateTableOnNodeAsync("qs", "a int primary key");
+
+        var throughProxy = await ExchangeGroupAsync(Proxy.Port, template, proxied);
+        var straight = await ExchangeGroupAsync(Node.Port, template, direct);
+
+        Assert.Equal(straight, throughProxy);
+        await AssertNodesIdenticalAsync(proxied, "a");
+        Assert.Equal(await RowsAsync(direct), await RowsAsync(proxied));
+    }
+
+    private static async Task<List<string>> ExchangeGroupAsync(int port, string template, string table)
+    {
+        await using var raw = await RawPgClient.ConnectAsync(port);
+        await raw.StartupAsync();
+        var statements = string.Format(System.Globalization.CultureInfo.InvariantCulture, template, table).Split('|');
+        await raw.SendAsync([.. statements.SelectMany(s => RawPgClient.Parse(s).Concat(RawPgClient.Bind())
+            .Concat(RawPgClient.Describe()).Concat(RawPgClient.Execute())), .. RawPgClient.Sync()]);
+        var answer = await raw.ReadUntilAsync('Z');
+        return [.. answer.Select(m => Describe(m, table))];
     }
 
     private static async Task<List<string>> ExchangeAsync(int port, string template, string table)

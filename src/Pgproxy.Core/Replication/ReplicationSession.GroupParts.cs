@@ -1,0 +1,181 @@
+using System.Buffers;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Frontend;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// An extended-protocol group that commits in its middle (DESIGN §3.8): Parse/Bind/Execute of BEGIN, UPDATE,
+/// COMMIT, then Sync, as an Npgsql batch sends it. Run whole on main, its COMMIT released main's locks before the
+/// others ran the UPDATE. Cut before and after each COMMIT and before the closing Sync, each part ended by a Flush
+/// of pgproxy's own (which PostgreSQL answers with nothing), the parts run one after another: the writes main
+/// first, the COMMIT on the others first, the Sync that ends the implicit transaction on the others first. The
+/// client sees the same messages, as a Flush changes nothing PostgreSQL sends; after an error PostgreSQL skips to
+/// the Sync, and so does the rest of the group.
+/// </summary>
+internal sealed partial class ReplicationSession
+{
+    /// <summary>The group being run is a COMMIT part of a cut group: it ends the transaction on every node.</summary>
+    private bool _partEndsTransaction;
+
+    private async Task RunGroupInPartsAsync(bool sync)
+    {
+        var starts = PartStarts();
+        if (starts is null)
+        {
+            await RunGroupAsync(sync);
+            return;
+        }
+
+        var bytes = _group.Bytes.ToArray();
+        var frames = _group.Frames.ToArray();
+        for (var part = 0; part < starts.Count; part++)
+        {
+            var last = part == starts.Count - 1;
+            var end = last ? frames.Length : starts[part + 1].Start;
+            _group.Clear();
+            for (var i = starts[part].Start; i < end; i++)
+            {
+                _group.Add(new ReadOnlySequence<byte>(bytes, frames[i].Offset, frames[i].Length), frames[i].Type);
+            }
+
+            if (!last)
+            {
+                _group.Add(new ReadOnlySequence<byte>(FlushFrame), FrontendMessageType.Flush);
+            }
+
+            var errors = _clientErrors;
+            _partEndsTransaction = starts[part].Commits;
+            try
+            {
+                await RunGroupAsync(sync && last);
+            }
+            finally
+            {
+                _partEndsTransaction = false;
+            }
+
+            if (_clientErrors != errors && !last)
+            {
+                // PostgreSQL skips everything up to the Sync after an error: so does the rest of the group.
+                if (sync)
+                {
+                    _group.Clear();
+                    _group.Add(new ReadOnlySequence<byte>(bytes, frames[^1].Offset, frames[^1].Length),
+                        frames[^1].Type);
+                    await RunGroupAsync(sync: true);
+                }
+
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where the parts of the group start and whether each commits, or null when the group runs whole: it has no
+    /// COMMIT, or nothing else executes in it. A COMMIT's part begins right after the Execute before it, so the
+    /// Parse and Bind of the COMMIT go with it to the nodes that run it.
+    /// </summary>
+    private List<(int Start, bool Commits)>? PartStarts()
+    {
+        var frames = _group.Frames;
+        if (frames.Count < 3 || frames[^1].Type is not (FrontendMessageType.Sync or FrontendMessageType.Flush))
+        {
+            return null;
+        }
+
+        var bytes = _group.Bytes.Span;
+        List<(int Start, bool Commits)> starts = [(0, false)];
+        var executes = 0;
+        var commits = false;
+        var afterExecute = 0;
+        for (var i = 0; i < frames.Count - 1; i++)
+        {
+            if (frames[i].Type != FrontendMessageType.Execute)
+            {
+                continue;
+            }
+
+            executes++;
+            if (IsCommitExecute(frames, bytes, i))
+            {
+                commits = true;
+                if (afterExecute > starts[^1].Start)
+                {
+                    starts.Add((afterExecute, true));
+                }
+                else
+                {
+                    starts[^1] = (starts[^1].Start, true);
+                }
+
+                starts.Add((i + 1, false));
+            }
+
+            afterExecute = i + 1;
+        }
+
+        if (!commits || executes < 2)
+        {
+            return null;
+        }
+
+        if (starts[^1].Start == frames.Count - 1)
+        {
+            return starts; // the part after the last COMMIT is the closing Sync alone
+        }
+
+        // The closing Sync alone: it commits the implicit transaction the last part opened, on the others first.
+        starts.Add((frames.Count - 1, false));
+        return starts;
+    }
+
+    /// <summary>
+    /// Whether the Execute at <paramref name="index"/> runs COMMIT (or END, PREPARE TRANSACTION): its portal is
+    /// bound earlier in the group or before it, its statement parsed earlier in the group or before it.
+    /// </summary>
+    private bool IsCommitExecute(IReadOnlyList<GroupFrame> frames, ReadOnlySpan<byte> bytes, int index)
+    {
+        if (frames[index].Type != FrontendMessageType.Execute)
+        {
+            return false;
+        }
+
+        var portal = ExecuteMessage.Read(Body(bytes, frames[index])).PortalName;
+        for (var b = index - 1; b >= 0; b--)
+        {
+            if (frames[b].Type != FrontendMessageType.Bind)
+            {
+                continue;
+            }
+
+            var bind = BindMessage.Read(Body(bytes, frames[b]));
+            if (!bind.PortalName.SequenceEqual(portal))
+            {
+                continue;
+            }
+
+            for (var p = b - 1; p >= 0; p--)
+            {
+                if (frames[p].Type != FrontendMessageType.Parse)
+                {
+                    continue;
+                }
+
+                var parse = ParseMessage.Read(Body(bytes, frames[p]));
+                if (parse.StatementName.SequenceEqual(bind.StatementName))
+                {
+                    return _policy.Classifications.Get(parse.Query).Kind == StatementKind.Commit;
+                }
+            }
+
+            return _statements.GetStatement(bind.StatementName)?.Kind == StatementKind.Commit;
+        }
+
+        return _statements.GetPortal(portal)?.Kind == StatementKind.Commit;
+    }
+
+    private static ReadOnlySpan<byte> Body(ReadOnlySpan<byte> bytes, GroupFrame frame) =>
+        bytes.Slice(frame.Offset + 5, frame.Length - 5);
+}
