@@ -131,6 +131,13 @@ public static class ConfigKeyRegistry
                 (o, v) => o with { NondeterministicWrite = (string)v }, o => o.NondeterministicWrite,
                 allowedValues: ["error", "allow"]),
 
+            new ConfigKey("replication_commit", Replication, ConfigContext.Reload, ConfigValueKind.Enum,
+                "How a transaction that wrote commits on several nodes: two_phase (the others PREPARE TRANSACTION, "
+                + "main commits, then the others COMMIT PREPARED: no crash leaves the nodes different) or one_phase "
+                + "(every node commits at once). two_phase needs max_prepared_transactions > 0 on every node.",
+                (o, v) => o with { ReplicationCommit = (string)v }, o => o.ReplicationCommit ?? "two_phase",
+                allowedValues: ["two_phase", "one_phase"]),
+
             // --- health check ---
             Int("health_check_period", Health, ConfigContext.Reload, 0, int.MaxValue, o => o.HealthCheckPeriod,
                 (o, v) => o with { HealthCheckPeriod = v }, "Seconds between health checks; 0 disables them."),

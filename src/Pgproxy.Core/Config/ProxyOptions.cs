@@ -70,6 +70,9 @@ public sealed record ProxyOptions
     /// for it before it is degenerated; 0 waits without limit.
     /// </summary>
     public int ReplicationAnswerTimeout { get; init; } = 60;
+
+    /// <summary>two_phase or one_phase; null when not set, which is two_phase where every node allows it.</summary>
+    public string? ReplicationCommit { get; init; }
     /// <summary>Shell command run when a node is degenerated (pgpool's % placeholders); empty runs nothing.</summary>
     public string FailoverCommand { get; init; } = "";
     /// <summary>Shell command run when a node is attached again; empty runs nothing.</summary>

@@ -38,6 +38,9 @@ internal sealed class ProxyRuntime
     /// <summary>Proxy-wide counters: sessions, statement latency (per-node ones live on each node).</summary>
     public ProxyMetrics Metrics { get; } = new();
 
+    /// <summary>replication_commit as it is in effect, and what two-phase commit did (DESIGN §3.9).</summary>
+    public Replication.TwoPhaseCommitState TwoPhase { get; } = new();
+
     /// <summary>
     /// Chooses the node that serves a session's reads; tests replace it with one drawing from a seeded source.
     /// </summary>

@@ -11,6 +11,7 @@ using Pgproxy.Core.Health;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
 using Pgproxy.Core.Metrics;
+using Pgproxy.Core.Replication;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Tls;
 using Pgproxy.Core.Transport;
@@ -35,6 +36,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private readonly ConcurrentDictionary<ClientSession, Task> _sessions = new();
     private Timer? _idleTimer;
     private HealthChecker? _healthChecker;
+    private PreparedTransactionResolver? _resolver;
     private FailoverCommandRunner? _failoverCommands;
     private CatalogWriter? _catalog;
     private MetricsEndpoint? _metrics;
@@ -101,6 +103,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         // After binding (a port in use fails before anything else happens), before the first client: sessions
         // must see the nodes a previous run left down as down.
         _catalog = CatalogStartup.Run(_runtime, discardStatus);
+        _resolver = new PreparedTransactionResolver(_runtime,
+            _runtime.LoggerFactory.CreateLogger("Pgproxy.Replication"));
+        _resolver.StartAsync().GetAwaiter().GetResult();
         foreach (var listener in _listeners)
         {
             listener.Start(OnAccepted);
@@ -136,6 +141,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         if (_idleTimer is not null)
         {
             await _idleTimer.DisposeAsync();
+        }
+
+        if (_resolver is not null)
+        {
+            await _resolver.DisposeAsync();
+            _resolver = null;
         }
 
         if (_healthChecker is not null)

@@ -93,4 +93,11 @@ internal static class EventIds
 
     // 660-669: defaults the nodes would evaluate on their own (DESIGN §4)
     public const int DefaultValuesUnreadable = 660;
+
+    // 670-689: two-phase commit (DESIGN §3.9)
+    public const int OnePhaseCommit = 670;
+    public const int TwoPhaseUnavailable = 671;
+    public const int PreparedTransactionResolved = 672;
+    public const int PreparedTransactionUndecided = 673;
+    public const int PreparedTransactionScanFailed = 674;
 }

@@ -19,6 +19,9 @@ internal static class InjectedQueries
     public static readonly byte[] SelectNow = Encode(
         "SELECT pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
 
+    /// <summary>Main's transaction id, which names the transaction the others prepare (two-phase commit).</summary>
+    public static readonly byte[] SelectXid = Encode("SELECT pg_catalog.pg_current_xact_id()");
+
     /// <summary>A Query message for <paramref name="sql"/>.</summary>
     public static byte[] Encode(string sql)
     {

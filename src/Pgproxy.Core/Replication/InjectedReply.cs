@@ -17,6 +17,9 @@ internal enum InjectedReply : byte
     /// <summary>A query cycle whose single DataRow carries main's values of defaults a COPY leaves out.</summary>
     DefaultsQueryCycle,
 
+    /// <summary>A query cycle whose single DataRow carries main's transaction id (two-phase commit's gid).</summary>
+    XidQueryCycle,
+
     /// <summary>One ParseComplete.</summary>
     ParseComplete,
 

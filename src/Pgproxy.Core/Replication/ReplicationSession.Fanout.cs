@@ -48,6 +48,12 @@ internal sealed partial class ReplicationSession
         if (internalTransaction)
         {
             main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+            _mainXid = null;
+        }
+
+        if (marksWrite && (internalTransaction || _clientStatus == TransactionStatus.InTransaction))
+        {
+            AskMainXid(main);
         }
 
         if (statement is not null && await InsertLockTableAsync(statement) is { } lockTable)
@@ -288,6 +294,19 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task EndInternalTransactionAsync(NodeLink main, NodeLink[] others, bool commit)
     {
+        switch (commit ? await TryCommitInTwoPhasesAsync(main, others, clientCommit: null) : TwoPhaseOutcome.NotUsed)
+        {
+            case TwoPhaseOutcome.Committed or TwoPhaseOutcome.RolledBack:
+                return;
+            case TwoPhaseOutcome.MainRefused:
+                DropHeldResult(); // main's COMMIT error is the statement's answer (see below)
+                _clientErrors++;
+                _client.Output.Write(main.SwallowedError);
+                return;
+            default:
+                break;
+        }
+
         var verb = commit ? InjectedQueries.Commit : InjectedQueries.Rollback;
         foreach (var other in others)
         {

@@ -255,6 +255,17 @@ internal sealed partial class ReplicationSession
         }
 
         var canInjectQueries = (_unsyncedMask & link.Bit) == 0;
+        if (isMain && analysis.Writes && canInjectQueries
+            && (internalTransaction || _clientStatus == TransactionStatus.InTransaction))
+        {
+            if (internalTransaction)
+            {
+                _mainXid = null;
+            }
+
+            AskMainXid(link);
+        }
+
         if (isMain && analysis.LockTable is { } lockTable && canInjectQueries
             && (internalTransaction || _clientStatus != TransactionStatus.Idle))
         {

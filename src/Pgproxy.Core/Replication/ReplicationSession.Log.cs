@@ -29,5 +29,9 @@ internal sealed partial class ReplicationSession
             "main's values of the defaults a COPY leaves out could not be read ({Answer}): the other nodes " +
             "evaluate them on their own")]
         public static partial void DefaultValuesUnreadable(ILogger logger, string answer);
+
+        [LoggerMessage(EventIds.OnePhaseCommit, LogLevel.Debug,
+            "committing in one phase: PostgreSQL cannot prepare a transaction that used {What}")]
+        public static partial void OnePhaseCommit(ILogger logger, string what);
     }
 }

@@ -236,7 +236,8 @@ internal sealed partial class ReplicationSession
         var head = link.Injected.Peek();
         switch (head)
         {
-            case InjectedReply.QueryCycle or InjectedReply.NowQueryCycle or InjectedReply.DefaultsQueryCycle:
+            case InjectedReply.QueryCycle or InjectedReply.NowQueryCycle or InjectedReply.DefaultsQueryCycle
+                or InjectedReply.XidQueryCycle:
                 switch (type)
                 {
                     case BackendMessageType.ReadyForQuery:
@@ -251,6 +252,9 @@ internal sealed partial class ReplicationSession
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.DefaultsQueryCycle:
                         _mainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
+                        break;
+                    case BackendMessageType.DataRow when head == InjectedReply.XidQueryCycle:
+                        _mainXid = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.ParameterStatus:
                         var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));

@@ -109,6 +109,19 @@ internal sealed partial class ReplicationSession
         var rollBackOthers = kind == StatementKind.Commit && _clientStatus == TransactionStatus.Failed;
         started.Remove(answering);
         var others = Reuse(ref _endOthers, started);
+
+        if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _transactionWrote
+            && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))
+        {
+            var outcome = await TryCommitInTwoPhasesAsync(answering, others, frame);
+            if (outcome != TwoPhaseOutcome.NotUsed)
+            {
+                ReleaseHeldAnswer();
+                FinishRequest(MainOrNull ?? answering);
+                return;
+            }
+        }
+
         foreach (var other in others)
         {
             other.SwallowedError = null;

@@ -352,6 +352,8 @@ internal sealed partial class ReplicationSession
                 _transactionWrote = false;
                 _strictIsolation = false;
                 _failedLink = null;
+                _mainXid = null;
+                _cannotPrepare = false;
                 foreach (var link in _links)
                 {
                     link.PendingBegin = null;

@@ -208,6 +208,7 @@ public sealed class PostgresInstance : IAsyncDisposable
             .AppendLine("listen_addresses = '127.0.0.1'")
             .AppendLine(CultureInfo.InvariantCulture, $"unix_socket_directories = '{SocketDirectory}'")
             .AppendLine(CultureInfo.InvariantCulture, $"max_connections = {Options.MaxConnections}")
+            .AppendLine(CultureInfo.InvariantCulture, $"max_prepared_transactions = {Options.MaxConnections}")
             .AppendLine(CultureInfo.InvariantCulture, $"shared_buffers = {Options.SharedBuffers}")
             .AppendLine("fsync = off")
             .AppendLine("synchronous_commit = off")

@@ -1,0 +1,276 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// Two-phase commit (DESIGN §3.9, replication_commit = two_phase): the others PREPARE TRANSACTION, main COMMITs —
+/// main's commit log is the decision record — then the others COMMIT PREPARED (or ROLLBACK PREPARED when main's
+/// COMMIT failed). A crash of pgproxy at any point leaves prepared transactions that
+/// <see cref="PreparedTransactionResolver"/> ends as main decided; no node commits what another rolls back.
+/// </summary>
+internal sealed partial class ReplicationSession
+{
+    /// <summary>Main's transaction id, read with the transaction's first write (or at COMMIT when it was not).</summary>
+    private string? _mainXid;
+
+    /// <summary>The transaction did what PostgreSQL cannot prepare (LISTEN, NOTIFY, a WITH HOLD cursor).</summary>
+    private bool _cannotPrepare;
+
+    /// <summary>The session created temporary objects: PostgreSQL prepares none of its transactions that use them.</summary>
+    private bool _usesTemporaryObjects;
+
+    /// <summary>
+    /// Commits the transaction in two phases when replication_commit says so and PostgreSQL can prepare it; else
+    /// returns <see cref="TwoPhaseOutcome.NotUsed"/> and the caller commits in one phase.
+    /// </summary>
+    /// <param name="main">The node whose COMMIT decides.</param>
+    /// <param name="others">The other nodes in the transaction.</param>
+    /// <param name="clientCommit">The client's COMMIT, whose answer main forwards; null for pgproxy's own.</param>
+    private async Task<TwoPhaseOutcome> TryCommitInTwoPhasesAsync(NodeLink main, NodeLink[] others,
+        ReadOnlyMemory<byte>? clientCommit)
+    {
+        if (!UsesTwoPhase(main, others))
+        {
+            return TwoPhaseOutcome.NotUsed;
+        }
+
+        if (string.IsNullOrEmpty(_mainXid))
+        {
+            // No write pipelined the question (or its answer is lost): one round trip to main.
+            main.Inject(InjectedQueries.SelectXid, InjectedReply.XidQueryCycle);
+            await FlushLinkAsync(main);
+            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        }
+
+        if (!ulong.TryParse(_mainXid, NumberStyles.None, CultureInfo.InvariantCulture, out var xid))
+        {
+            _runtime.TwoPhase.CountOnePhase();
+            return TwoPhaseOutcome.NotUsed;
+        }
+
+        var gid = new PreparedTransactionId(main.NodeId, xid).ToString();
+        if (!await PrepareOthersAsync(main, others, gid))
+        {
+            return TwoPhaseOutcome.RolledBack;
+        }
+
+        var committed = await CommitMainAsync(main, others, gid, clientCommit);
+        if (committed is null)
+        {
+            return TwoPhaseOutcome.RolledBack;
+        }
+
+        var verb = InjectedQueries.Encode((committed.Value ? "COMMIT PREPARED '" : "ROLLBACK PREPARED '") + gid + "'");
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                other.SwallowedError = null;
+                other.Inject(verb, InjectedReply.QueryCycle);
+            }
+        }
+
+        await FlushOthersAsync(others);
+        await DrainOthersAsync(others);
+        foreach (var other in others)
+        {
+            if (!other.Detached && other.SwallowedError is { } error && committed.Value
+                && Protocol.Backend.ErrorResponseMessage.ReadSqlState(error.AsSpan(5)) != "42704")
+            {
+                // 42704: a resolver already committed it. Anything else: that node did not commit what main did.
+                Degenerate(other, $"COMMIT PREPARED '{gid}' failed where main committed: " + ErrorText(error));
+            }
+        }
+
+        _runtime.TwoPhase.CountTwoPhase();
+        return committed.Value ? TwoPhaseOutcome.Committed : TwoPhaseOutcome.MainRefused;
+    }
+
+    /// <summary>
+    /// Phase one: the others prepare while main holds its locks. A node that cannot prepare fails the transaction
+    /// everywhere (false: the client has its error) unless replication_stop_on_mismatch takes that node out.
+    /// </summary>
+    private async Task<bool> PrepareOthersAsync(NodeLink main, NodeLink[] others, string gid)
+    {
+        var prepare = InjectedQueries.Encode("PREPARE TRANSACTION '" + gid + "'");
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                other.SwallowedError = null;
+                other.Inject(prepare, InjectedReply.QueryCycle);
+            }
+        }
+
+        await FlushOthersAsync(others);
+        await DrainOthersAsync(others);
+        NodeLink? refused = null;
+        foreach (var other in others)
+        {
+            if (other.Detached || other.SwallowedError is null)
+            {
+                continue;
+            }
+
+            if (_runtime.Options.ReplicationStopOnMismatch)
+            {
+                Degenerate(other, $"PREPARE TRANSACTION failed where main's transaction stands: {ErrorText(other.SwallowedError)}");
+                continue;
+            }
+
+            refused ??= other;
+        }
+
+        if (refused is null)
+        {
+            return true;
+        }
+
+        await RollBackPreparedAsync(main, others, gid, rollBackMain: true);
+        DropHeldResult();
+        WriteClientError(Protocol.Backend.ErrorResponseMessage.ReadSqlState(refused.SwallowedError!.AsSpan(5)) ?? "XX001",
+            $"the transaction was rolled back on every node: backend node {refused.NodeId} could not prepare it: " +
+            ErrorText(refused.SwallowedError!));
+        return false;
+    }
+
+    /// <summary>
+    /// Phase two: main commits. True when it committed, false when its COMMIT failed (its error is the client's),
+    /// null when main was lost: the others' prepared transactions are rolled back and the client is told.
+    /// </summary>
+    private async Task<bool?> CommitMainAsync(NodeLink main, NodeLink[] others, string gid,
+        ReadOnlyMemory<byte>? clientCommit)
+    {
+        main.SwallowedError = null;
+        main.Summary.Clear();
+        try
+        {
+            if (clientCommit is { } frame)
+            {
+                AnnounceStatement(main, frame.Span);
+                main.Output.Write(frame.Span);
+                await FlushLinkAsync(main);
+                HoldAnswer(keepUntilResult: false); // the client hears COMMIT once every node has committed
+                await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+                return !main.Summary.HasError;
+            }
+
+            main.Inject(InjectedQueries.Commit, InjectedReply.QueryCycle);
+            await FlushLinkAsync(main);
+            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            return main.SwallowedError is null;
+        }
+        catch (NodeFailureException e) when (e.Link == main)
+        {
+            Degenerate(main, $"lost while committing (its transaction {gid} is rolled back on the others): {e.Message}");
+            main.Injected.Clear();
+            main.Status = TransactionStatus.Idle;
+            await RollBackPreparedAsync(main, others, gid, rollBackMain: false);
+            DropHeldResult();
+            WriteClientError("40003",
+                $"the transaction did not commit: main node {main.NodeId} was lost during its COMMIT and the other " +
+                $"nodes rolled it back; node {main.NodeId} stays down until it is recovered");
+            return null;
+        }
+    }
+
+    private async Task RollBackPreparedAsync(NodeLink main, NodeLink[] others, string gid, bool rollBackMain)
+    {
+        var rollback = InjectedQueries.Encode("ROLLBACK PREPARED '" + gid + "'");
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                // One that failed to prepare has no prepared transaction: its 42704 is swallowed.
+                other.Inject(other.SwallowedError is null ? rollback : InjectedQueries.Rollback, InjectedReply.QueryCycle);
+            }
+        }
+
+        await FlushOthersAsync(others);
+        if (rollBackMain && !main.Detached)
+        {
+            main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+            await FlushLinkAsync(main);
+            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        }
+
+        await DrainOthersAsync(others);
+    }
+
+    /// <summary>
+    /// Pipelines the question for main's transaction id ahead of the transaction's first write, so the gid costs
+    /// no round trip at COMMIT.
+    /// </summary>
+    private void AskMainXid(NodeLink main)
+    {
+        if (_mainXid is null && _runtime.TwoPhase.Enabled && HasLiveOthers())
+        {
+            main.Inject(InjectedQueries.SelectXid, InjectedReply.XidQueryCycle);
+            _mainXid = "";
+        }
+    }
+
+    private bool UsesTwoPhase(NodeLink main, NodeLink[] others)
+    {
+        if (!_runtime.TwoPhase.Enabled || main.Status != TransactionStatus.InTransaction)
+        {
+            return false;
+        }
+
+        var any = false;
+        foreach (var other in others)
+        {
+            any |= !other.Detached && other.Status == TransactionStatus.InTransaction;
+        }
+
+        if (any && (_cannotPrepare || _usesTemporaryObjects))
+        {
+            _runtime.TwoPhase.CountOnePhase();
+            Log.OnePhaseCommit(_logger, _cannotPrepare ? "LISTEN, NOTIFY or a WITH HOLD cursor" : "temporary objects");
+            return false;
+        }
+
+        return any;
+    }
+
+    /// <summary>
+    /// Notes what PostgreSQL refuses to prepare: LISTEN/UNLISTEN/NOTIFY (and pg_notify), WITH HOLD cursors in the
+    /// transaction; temporary objects anywhere in the session.
+    /// </summary>
+    private void NoteTwoPhaseLimits(StatementClassification statement, ReadOnlySpan<byte> text)
+    {
+        switch (statement.FirstKeyword)
+        {
+            case "LISTEN" or "UNLISTEN" or "NOTIFY":
+                _cannotPrepare = true;
+                return;
+            case "DECLARE" or "CREATE" or "SELECT" when text.IndexOf("temp"u8) >= 0 || text.IndexOf("TEMP"u8) >= 0
+                                                        || text.IndexOf("hold"u8) >= 0 || text.IndexOf("HOLD"u8) >= 0:
+                var sql = Encoding.UTF8.GetString(text);
+                _usesTemporaryObjects |= TemporaryObject().IsMatch(sql);
+                _cannotPrepare |= statement.FirstKeyword == "DECLARE" && WithHold().IsMatch(sql);
+                break;
+            default:
+                break;
+        }
+
+        foreach (var name in statement.FunctionNames)
+        {
+            _cannotPrepare |= name is "pg_notify" or "pg_catalog.pg_notify";
+        }
+    }
+
+    private static string ErrorText(byte[] errorFrame) =>
+        Protocol.Backend.ErrorResponseMessage.Parse(errorFrame.AsSpan(5)).Message;
+
+    [GeneratedRegex(@"\b(TEMP|TEMPORARY|pg_temp)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex TemporaryObject();
+
+    [GeneratedRegex(@"\bWITH\s+HOLD\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex WithHold();
+}
