@@ -111,6 +111,9 @@ internal sealed partial class ReplicationSession
                         link.Status = ReadyForQueryMessage.Read(body);
                         ready = true;
                         break;
+                    case BackendMessageType.NotificationResponse:
+                        ForwardNotification(link, buffer.Slice(0, header.TotalLength));
+                        break;
                     default:
                         break;
                 }
