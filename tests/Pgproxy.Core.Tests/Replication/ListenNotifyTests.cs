@@ -1,3 +1,4 @@
+using Pgproxy.Core.Backends;
 using Pgproxy.TestUtilities.Scripted;
 
 namespace Pgproxy.Core.Tests.Replication;
@@ -64,5 +65,33 @@ public sealed class ListenNotifyTests
         string[] expected = extended ? ["A", "1", "2", "n", "C INSERT 0 1", "Z I"] : ["A", "C INSERT 0 1", "Z I"];
         Assert.Equal(expected, ClientReplies.Render(reply));
         Assert.Equal((harness.Connection(0).ProcessId, NodeSession.NotificationChannel, "main"), reply[0].Notification);
+    }
+
+    /// <summary>
+    /// The idle wait on main gives up when the client's request comes: if a notification completes main's read at
+    /// that very moment, main's next answer must still be read as one, not as a canceled read (a lost node).
+    /// </summary>
+    [Fact]
+    public async Task NotificationsRacingTheClientsRequests_AreAllForwarded_AndMainStaysUp()
+    {
+        const int rounds = 300;
+        await using var harness = new ReplicationHarness();
+        await using var client = await harness.StartClientAsync();
+        await client.QueryAsync("LISTEN ch");
+        var main = harness.Connection(0);
+
+        var notifications = 0;
+        for (var i = 0; i < rounds; i++)
+        {
+            await Task.WhenAll(main.NotifyAsync("race"), client.SendQueryAsync("SELECT 1"));
+            var reply = ClientReplies.Render(await client.ReadUntilReadyForQueryAsync());
+            notifications += reply.Count(m => m == "A");
+            Assert.Equal(["T", "D", "C SELECT 1", "Z I"], reply.Where(m => m != "A"));
+        }
+
+        // Every notification was in main's pipe before the answer to this query: any not read yet comes with it.
+        notifications += (await client.QueryAsync("SELECT 1")).Count(m => m == "A");
+        Assert.Equal(rounds, notifications);
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(0));
     }
 }
