@@ -111,6 +111,9 @@ internal sealed partial class ReplicationSession
                         link.Status = ReadyForQueryMessage.Read(body);
                         ready = true;
                         break;
+                    case BackendMessageType.NotificationResponse:
+                        ForwardNotification(link, buffer.Slice(0, header.TotalLength));
+                        break;
                     default:
                         break;
                 }
@@ -165,16 +168,28 @@ internal sealed partial class ReplicationSession
 
         var clientTask = clientRead.AsTask();
         var main = Main;
+        using var clientArrived = new CancellationTokenSource();
         while (!clientTask.IsCompleted)
         {
-            var mainTask = main.Input.ReadAsync().AsTask();
+            // A token, not CancelPendingRead: the latter is sticky when main's read completes first, and the next
+            // read of main's answer would then come back canceled, as if main had gone away.
+            var mainTask = main.Input.ReadAsync(clientArrived.Token).AsTask();
             await Task.WhenAny(clientTask, mainTask);
             if (!mainTask.IsCompleted)
             {
-                main.Input.CancelPendingRead();
+                await clientArrived.CancelAsync();
             }
 
-            var mainResult = await mainTask;
+            System.IO.Pipelines.ReadResult mainResult;
+            try
+            {
+                mainResult = await mainTask;
+            }
+            catch (OperationCanceledException) when (clientArrived.IsCancellationRequested)
+            {
+                break;
+            }
+
             var buffer = mainResult.Buffer;
             while (FrameReader.TryReadHeader(buffer, out var header) && buffer.Length >= header.TotalLength)
             {
@@ -188,13 +203,13 @@ internal sealed partial class ReplicationSession
                 buffer = buffer.Slice(header.TotalLength);
             }
 
-            main.Input.AdvanceTo(buffer.Start, mainResult.IsCanceled ? buffer.Start : mainResult.Buffer.End);
+            main.Input.AdvanceTo(buffer.Start, mainResult.Buffer.End);
             if (_client.Output.UnflushedBytes > 0)
             {
                 await _client.Output.FlushAsync();
             }
 
-            if (mainResult.IsCompleted)
+            if (mainResult.IsCompleted || mainResult.IsCanceled)
             {
                 throw new IOException($"backend node {main.NodeId} closed the connection");
             }

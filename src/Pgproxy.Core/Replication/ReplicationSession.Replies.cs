@@ -91,7 +91,6 @@ internal sealed partial class ReplicationSession
     private ReplyEnd? ProcessReplies(NodeLink link, ref ReadOnlySequence<byte> buffer, bool forward, bool summarize,
         ReplyStop stop)
     {
-        var output = _client.Output;
         Span<byte> scratch = stackalloc byte[512];
         while (true)
         {
@@ -180,12 +179,7 @@ internal sealed partial class ReplicationSession
                     link.Backend.SetParameter(name, value);
                     break;
                 case BackendMessageType.NotificationResponse:
-                    if (forward && link == Main)
-                    {
-                        // Other nodes' copies of the same notification are dropped.
-                        FrameCopy.Copy(buffer.Slice(0, header.TotalLength), output);
-                    }
-
+                    ForwardNotification(link, buffer.Slice(0, header.TotalLength));
                     buffer = buffer.Slice(header.TotalLength);
                     continue;
                 case BackendMessageType.CopyInResponse:
@@ -260,6 +254,9 @@ internal sealed partial class ReplicationSession
                         var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));
                         link.Backend.SetParameter(name, value);
                         break;
+                    case BackendMessageType.NotificationResponse:
+                        ForwardNotification(link, buffer.Slice(0, header.TotalLength));
+                        break;
                     default:
                         break;
                 }
@@ -283,6 +280,20 @@ internal sealed partial class ReplicationSession
                 return true;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// A notification for the client's LISTEN. PostgreSQL sends it before whichever ReadyForQuery ends a transaction of
+    /// the session — often that of a COMMIT or catalog query pgproxy injected, or of an answer it only drains — so
+    /// main's copy is passed on whatever reply it came with (it carries the notifier's pid on main, as the client's
+    /// own pid is main's). Every node runs the LISTEN and the NOTIFY: the other nodes' copies are dropped.
+    /// </summary>
+    private void ForwardNotification(NodeLink link, in ReadOnlySequence<byte> frame)
+    {
+        if (link == MainOrNull)
+        {
+            FrameCopy.Copy(frame, _client.Output);
         }
     }
 

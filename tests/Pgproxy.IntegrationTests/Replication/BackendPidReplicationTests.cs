@@ -12,7 +12,7 @@ public sealed class BackendPidReplicationTests(TwoNodes cluster) : BackendPidTes
     public Task TerminateBackend_OfAnotherSessionsProcessID_EndsThatSessionWith57P01() =>
         AssertTerminateEndsOnlyThatSessionAsync();
 
-    [PostgresFact(Skip = "issue 17 item 5: LISTEN by the extended protocol loses notifications with two nodes")]
+    [PostgresFact]
     public Task Notify_FromAnotherSession_CarriesTheNotifiersProcessID() =>
         AssertNotifyCarriesTheNotifiersProcessIdAsync();
 }

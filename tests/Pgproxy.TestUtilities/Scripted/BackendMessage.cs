@@ -25,6 +25,19 @@ internal sealed class BackendMessage(byte[] frame)
     /// <summary>The name and value of a ParameterStatus.</summary>
     public (string Name, string Value) Parameter => ParameterStatusMessage.Read(Body);
 
+    /// <summary>The sender's pid, the channel and the payload of a NotificationResponse.</summary>
+    public (int ProcessId, string Channel, string Payload) Notification
+    {
+        get
+        {
+            var body = Body;
+            var channelEnd = body[4..].IndexOf((byte)0) + 4;
+            var payload = body[(channelEnd + 1)..];
+            return (Int32At(0), Encoding.UTF8.GetString(body[4..channelEnd]),
+                Encoding.UTF8.GetString(payload[..payload.IndexOf((byte)0)]));
+        }
+    }
+
     /// <summary>The column names of a RowDescription.</summary>
     public IReadOnlyList<string> ColumnNames
     {

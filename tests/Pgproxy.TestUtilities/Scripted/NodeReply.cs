@@ -13,6 +13,13 @@ internal sealed record NodeReply(NodeReplyKind Kind)
 
     public string Message { get; init; } = "";
 
+    /// <summary>
+    /// The payload of a NotificationResponse (channel <see cref="NodeSession.NotificationChannel"/>, the connection's
+    /// pid) sent after a Command reply's CommandComplete: PostgreSQL delivers a listener's pending notifications
+    /// right before the ReadyForQuery that follows the end of its transaction.
+    /// </summary>
+    public string? Notification { get; init; }
+
     public static NodeReply Command(string tag) => new(NodeReplyKind.Command) { Tag = tag };
 
     /// <summary>One text column; the tag is <c>SELECT n</c> unless given.</summary>

@@ -12,8 +12,11 @@ namespace Pgproxy.TestUtilities.Scripted;
 /// end until then), COMMIT of a failed block answers ROLLBACK, a failed COMMIT still ends the block, an error in
 /// the extended protocol skips everything up to Sync — because that status is what pgproxy's write path reads.
 /// </summary>
-internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output)
+internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output, int processId)
 {
+    /// <summary>The channel of every notification a scripted node sends.</summary>
+    public const string NotificationChannel = "scripted_channel";
+
     private static readonly byte[] ParseComplete = [(byte)'1', 0, 0, 0, 4];
     private static readonly byte[] BindComplete = [(byte)'2', 0, 0, 0, 4];
     private static readonly byte[] CloseComplete = [(byte)'3', 0, 0, 0, 4];
@@ -176,6 +179,11 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output)
                 }
 
                 BackendMessageWriter.WriteCommandComplete(output, tag);
+                if (reply.Notification is { } payload)
+                {
+                    BackendMessageWriter.WriteNotificationResponse(output, processId, NotificationChannel, payload);
+                }
+
                 return Outcome.Done;
         }
     }

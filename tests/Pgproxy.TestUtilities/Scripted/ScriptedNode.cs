@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
@@ -12,6 +13,8 @@ namespace Pgproxy.TestUtilities.Scripted;
 /// <see cref="NodeSession"/> (which follows the node's <see cref="NodeScript"/> and keeps the transaction status as
 /// PostgreSQL does). It answers everything it has buffered before flushing, as a backend answers a pipelined batch.
 /// </summary>
+[SuppressMessage("Reliability", "CA1001", Justification =
+    "The write lock's wait handle is never asked for, so disposing it would release nothing.")]
 internal sealed class ScriptedNode
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
@@ -27,13 +30,16 @@ internal sealed class ScriptedNode
     private readonly NodeSession _session;
     private readonly ArrayBufferWriter<byte> _pending = new();
     private readonly Lock _lock = new();
+
+    /// <summary>Serialises writes to pgproxy: answers, and notifications pushed by a test while the node is idle.</summary>
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly List<byte[]> _received = [];
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ScriptedNode(InMemoryTransport transport, NodeScript script, int processId)
     {
         _transport = transport;
-        _session = new NodeSession(script, _pending);
+        _session = new NodeSession(script, _pending, processId);
         ProcessId = processId;
     }
 
@@ -60,6 +66,25 @@ internal sealed class ScriptedNode
     }
 
     public void Start() => _ = RunAsync();
+
+    /// <summary>
+    /// Sends a NotificationResponse with this connection's pid on its own, as PostgreSQL does to a listening session
+    /// that is idle when another session's NOTIFY commits.
+    /// </summary>
+    public async Task NotifyAsync(string payload)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            BackendMessageWriter.WriteNotificationResponse(_transport.Output, ProcessId, NodeSession.NotificationChannel,
+                payload);
+            await _transport.Output.FlushAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
 
     private async Task RunAsync()
     {
@@ -98,9 +123,17 @@ internal sealed class ScriptedNode
                 var keepOpen = _session.Handle(frame);
                 if (_pending.WrittenCount > 0 && (!keepOpen || !PipeFrames.HasBufferedBytes(input)))
                 {
-                    output.Write(_pending.WrittenSpan);
-                    _pending.Clear();
-                    await output.FlushAsync(lifetime.Token);
+                    await _writeLock.WaitAsync(lifetime.Token);
+                    try
+                    {
+                        output.Write(_pending.WrittenSpan);
+                        _pending.Clear();
+                        await output.FlushAsync(lifetime.Token);
+                    }
+                    finally
+                    {
+                        _writeLock.Release();
+                    }
                 }
 
                 if (!keepOpen)
