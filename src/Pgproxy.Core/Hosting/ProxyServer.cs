@@ -122,6 +122,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         Log.Started(_logger, ProductInfo.VersionLine, Port, options.Backends.Count);
     }
 
+    /// <summary>One round of the prepared-transaction resolver now, whatever their age (tests).</summary>
+    internal Task ResolvePreparedTransactionsAsync() =>
+        _resolver?.ResolveAsync(TimeSpan.Zero, CancellationToken.None) ?? Task.CompletedTask;
+
     /// <summary>Stops in the given mode; returns once every session is gone (or at once for Immediate).</summary>
     public async Task StopAsync(ShutdownMode mode)
     {

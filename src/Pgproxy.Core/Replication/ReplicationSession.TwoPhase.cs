@@ -59,10 +59,20 @@ internal sealed partial class ReplicationSession
             return TwoPhaseOutcome.RolledBack;
         }
 
+        if (_runtime.TwoPhase.BeforeMainCommit is { } before)
+        {
+            await before();
+        }
+
         var committed = await CommitMainAsync(main, others, gid, clientCommit);
         if (committed is null)
         {
             return TwoPhaseOutcome.RolledBack;
+        }
+
+        if (_runtime.TwoPhase.AfterMainCommit is { } after)
+        {
+            await after();
         }
 
         var verb = InjectedQueries.Encode((committed.Value ? "COMMIT PREPARED '" : "ROLLBACK PREPARED '") + gid + "'");

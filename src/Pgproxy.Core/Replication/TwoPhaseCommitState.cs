@@ -29,6 +29,12 @@ internal sealed class TwoPhaseCommitState
 
     public long ResolvedRolledBack => Interlocked.Read(ref _resolvedRolledBack);
 
+    /// <summary>Test hook: awaited after the others prepared, before main's COMMIT (a crash there is tested).</summary>
+    public Func<Task>? BeforeMainCommit { get; set; }
+
+    /// <summary>Test hook: awaited after main's COMMIT, before the others' COMMIT PREPARED.</summary>
+    public Func<Task>? AfterMainCommit { get; set; }
+
     public void Set(bool enabled, string mode)
     {
         _enabled = enabled;

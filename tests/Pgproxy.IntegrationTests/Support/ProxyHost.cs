@@ -50,6 +50,7 @@ internal sealed class ProxyHost : IAsyncDisposable
                 DataDirectory = node.DataDirectory,
             })],
             PoolPasswd = "",
+            HealthCheckUser = PostgresInstance.User, // also what resolves prepared transactions (a superuser)
             PidFileName = Path.Combine(temp, "pgproxy-itest-unused.pid"),
             Logdir = temp,
             WorkDir = workDir,

@@ -1,0 +1,120 @@
+using Npgsql;
+using Pgproxy.Core.Hosting;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Replication;
+
+/// <summary>
+/// Two-phase commit (issue 13): what PREPARE TRANSACTION on the others, COMMIT on main and COMMIT PREPARED give —
+/// identical nodes whichever step fails, and nothing left prepared. Every check reads the nodes directly.
+/// </summary>
+[Collection(ReplicationSuite.Name)]
+public sealed class TwoPhaseCommitTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+{
+    [PostgresFact]
+    public async Task Writes_of_every_kind_commit_in_two_phases_and_leave_nothing_prepared()
+    {
+        Assert.Equal("two_phase", Proxy.Runtime.TwoPhase.Mode);
+        var table = await CreateReplicatedTableAsync("tpc", "id int primary key, v text");
+        var before = Proxy.Runtime.TwoPhase.TwoPhaseCommits;
+
+        await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (1, 'autocommit')");
+        await using (var conn = await OpenAsync())
+        {
+            await using var tx = await conn.BeginTransactionAsync();
+            await using var cmd = new NpgsqlCommand($"INSERT INTO {table} VALUES (2, 'explicit')", conn, tx);
+            await cmd.ExecuteNonQueryAsync();
+            await tx.CommitAsync();
+        }
+
+        await PsqlAsync($"INSERT INTO {table} VALUES (3, 'implicit block'); BEGIN; INSERT INTO {table} VALUES (4, 'x'); COMMIT");
+        await using (var conn = await OpenAsync())
+        {
+            await using var copy = await conn.BeginTextImportAsync($"COPY {table} FROM STDIN");
+            await copy.WriteAsync("5\tcopy\n");
+        }
+
+        Assert.True(Proxy.Runtime.TwoPhase.TwoPhaseCommits - before >= 4, // the string is one transaction: its BEGIN makes the implicit block explicit
+            $"{Proxy.Runtime.TwoPhase.TwoPhaseCommits - before} two-phase commits");
+        Assert.Equal(5, await AssertNodesIdenticalAsync(table, "id"));
+        await AssertNothingPreparedAsync();
+    }
+
+    [PostgresFact]
+    public async Task A_node_that_cannot_prepare_fails_the_transaction_on_every_node()
+    {
+        var table = await CreateReplicatedTableAsync("tpcfail", "id int primary key");
+        // A deferred constraint that fails on node 1 only: its PREPARE fails, main has not committed yet.
+        await NodeSql.ExecuteAsync(Nodes[1], $"""
+            CREATE FUNCTION {table}_refuse() RETURNS trigger LANGUAGE plpgsql AS
+              $$BEGIN RAISE EXCEPTION 'node 1 refuses %', NEW.id USING ERRCODE = '23514'; END$$;
+            CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON {table} DEFERRABLE INITIALLY DEFERRED
+              FOR EACH ROW EXECUTE FUNCTION {table}_refuse();
+            """);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (1)"));
+        Assert.Equal("23514", error.SqlState);
+        Assert.Contains("node 1 refuses 1", error.MessageText, StringComparison.Ordinal);
+
+        Assert.Equal(0, await AssertNodesIdenticalAsync(table, "id"));
+        await AssertNothingPreparedAsync();
+        await NodeSql.ExecuteAsync(Nodes[1], $"DROP TRIGGER refuse ON {table}");
+        await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (2)");
+        Assert.Equal(1, await AssertNodesIdenticalAsync(table, "id"));
+    }
+
+    [PostgresTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_pgproxy_that_dies_between_the_phases_is_finished_by_the_next_one(bool afterMainCommitted)
+    {
+        var table = await CreateReplicatedTableAsync("tpccrash", "id int primary key");
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var dying = Proxy.Runtime;
+        Func<Task> hold = async () =>
+        {
+            reached.TrySetResult();
+            await Task.Delay(Timeout.Infinite, dying.Shutdown.Token); // dies here: the session never goes on
+        };
+        if (afterMainCommitted)
+        {
+            dying.TwoPhase.AfterMainCommit = hold;
+        }
+        else
+        {
+            dying.TwoPhase.BeforeMainCommit = hold;
+        }
+
+        var insert = ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (1)");
+        await reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1L, await NodeSql.ScalarAsync<long>(Nodes[1], "SELECT count(*) FROM pg_prepared_xacts"));
+        await Proxy.Server.StopAsync(ShutdownMode.Immediate);
+        await Assert.ThrowsAnyAsync<Exception>(() => insert);
+
+        // The next pgproxy finds the prepared transaction and ends it as main decided.
+        await using var next = ProxyHost.Start(Cluster);
+        await Poll.UntilAsync(async () =>
+        {
+            await next.Server.ResolvePreparedTransactionsAsync();
+            return await NodeSql.ScalarAsync<long>(Nodes[1], "SELECT count(*) FROM pg_prepared_xacts") == 0;
+        }, TimeSpan.FromSeconds(30), "the prepared transaction to be resolved");
+
+        Assert.Equal(afterMainCommitted ? 1 : 0, await AssertNodesIdenticalAsync(table, "id"));
+        Assert.Equal(1, next.Runtime.TwoPhase.ResolvedCommitted + next.Runtime.TwoPhase.ResolvedRolledBack);
+    }
+
+    private async Task AssertNothingPreparedAsync()
+    {
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, "SELECT count(*) FROM pg_prepared_xacts"));
+        }
+    }
+
+    private async Task PsqlAsync(string sql)
+    {
+        var result = await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c", sql);
+        Assert.True(result.Succeeded, result.StdErr);
+    }
+}
