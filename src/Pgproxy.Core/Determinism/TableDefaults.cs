@@ -20,6 +20,7 @@ internal sealed class TableDefaults
         foreach (var column in columns)
         {
             Diverges |= column.Diverges;
+            HasTimeColumns |= column.IsTime;
         }
     }
 
@@ -31,6 +32,9 @@ internal sealed class TableDefaults
 
     /// <summary>Some column has a time-based or volatile default.</summary>
     public bool Diverges { get; }
+
+    /// <summary>Some column has a date/time type (see <see cref="TableColumn.IsTime"/>).</summary>
+    public bool HasTimeColumns { get; }
 
     public TableColumn? Find(string name)
     {

@@ -66,6 +66,42 @@ public sealed class TimeLiteralTests(TwoNodes cluster) : ReplicationTestBase(clu
         await AssertMainsValuesAsync(table);
     }
 
+    [PostgresFact]
+    public async Task Untyped_now_and_day_words_in_values_for_time_columns_store_mains_value()
+    {
+        var table = await CreateReplicatedTableAsync("tlitv", Columns);
+        const string Now = "INSERT INTO {0} (id, tstz, ts, t, ttz, d, ts3, note) VALUES "
+                           + "({1}, 'now', 'now', 'now', 'now', 'now', 'now', 'now')";
+        const string Days = "INSERT INTO {0} (id, tstz, ts, d, ts3, note) VALUES ({1}, 'today', 'tomorrow', 'yesterday', "
+                            + "'now', 'today')";
+        var result = await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c", $"SET TimeZone = '{Zone}'",
+            "-c", Format(Now, table, 1), "-c", Format(Days, table, 2));
+        result.EnsureSuccess();
+        await using (var conn = await OpenAsync())
+        {
+            await using var set = new NpgsqlCommand($"SET TimeZone = '{Zone}'", conn);
+            await set.ExecuteNonQueryAsync();
+            await using var now = new NpgsqlCommand(Format(Now, table, 3), conn);
+            await now.ExecuteNonQueryAsync();
+            await using var days = new NpgsqlCommand(Format(Days, table, 4), conn);
+            await days.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(4, await AssertNodesIdenticalAsync(table, "id"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(4L, await NodeSql.ScalarAsync<long>(node,
+                "SELECT count(*) FILTER (WHERE id IN (1, 3) AND ts = l AND t = l::time AND ttz::time = l::time "
+                + "AND extract(timezone FROM ttz) = 19800 AND d = l::date AND ts3 = l::timestamp(3) AND note = 'now') "
+                + "+ count(*) FILTER (WHERE id IN (2, 4) AND l::time = '00:00' AND ts = l + interval '1 day' "
+                + "AND d = l::date - 1 AND ts3 > l AND note = 'today') "
+                + $"FROM (SELECT *, tstz AT TIME ZONE '{Zone}' AS l FROM {table}) x"));
+        }
+    }
+
+    private static string Format(string sql, string table, int id) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, table, id);
+
     /// <summary>
     /// The nodes hold the same rows, and those are main's own evaluation (node 0 is main and ran the original
     /// text): the local columns agree with the timestamptz in the session's zone, which a UTC wall clock would not.
