@@ -101,7 +101,7 @@ internal sealed class DefaultsRewrite
         }
 
         result.Append(sql, copied, span.Start - copied);
-        TimestampRewriter.AppendReplacement(result, literal ?? throw NoTimestamp(), span);
+        TimestampRewriter.AppendReplacement(result, literal ?? throw NoTimestamp(), span, sql);
         return span.Start + span.Length;
     }
 
@@ -112,7 +112,7 @@ internal sealed class DefaultsRewrite
         foreach (var span in spans)
         {
             result.Append(text, copied, span.Start - copied);
-            TimestampRewriter.AppendReplacement(result, literal ?? throw NoTimestamp(), span);
+            TimestampRewriter.AppendReplacement(result, literal ?? throw NoTimestamp(), span, text);
             copied = span.Start + span.Length;
         }
 

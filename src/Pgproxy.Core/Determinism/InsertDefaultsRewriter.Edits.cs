@@ -109,6 +109,25 @@ internal static partial class InsertDefaultsRewriter
             }
         }
 
+        /// <summary>
+        /// An untyped <c>'now'</c> (or 'today'…) VALUES item for a date/time column: PostgreSQL reads it as that
+        /// type, so it is the transaction's time there; the others get main's as for a cast one. The replacement is
+        /// typed (timestamptz, or timestamp for the day words) and the column's assignment cast converts it in the
+        /// session's time zone, as the input function would have.
+        /// </summary>
+        private void ReplaceTimeString(int token)
+        {
+            if (Kind(token) is not (SqlTokenKind.String or SqlTokenKind.EscapeString)
+                || CallScanner.SpecialTimeInput(StatementParser.StringContent(St.TextOf(token))) is not { } kind)
+            {
+                return;
+            }
+
+            var text = St.TextOf(token).ToString();
+            _edits.Add(new TextEdit(_tokens[token].Start, _tokens[token].Length, text,
+                [new TimeFunctionSpan(0, text.Length, kind, -1)]));
+        }
+
         private void Edit(int start, int length, ExpressionText text, string prefix, string suffix)
         {
             var spans = new TimeFunctionSpan[text.Spans.Count];

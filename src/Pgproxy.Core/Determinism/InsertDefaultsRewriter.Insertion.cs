@@ -30,7 +30,10 @@ internal static partial class InsertDefaultsRewriter
                                                           + ") VALUES (", ")");
             }
 
-            /// <summary><c>VALUES (…), (…)</c>: DEFAULT items replaced, omitted columns appended to every row.</summary>
+            /// <summary>
+            /// <c>VALUES (…), (…)</c>: DEFAULT items and untyped 'now' for date/time columns replaced, omitted columns
+            /// appended to every row.
+            /// </summary>
             public void Values(List<(int Open, int Close)> rows)
             {
                 var width = walker.Items(rows[0].Open + 1, rows[0].Close).Count;
@@ -50,6 +53,10 @@ internal static partial class InsertDefaultsRewriter
                                           && defaults.Find(targets[i]) is { Diverges: true } column)
                         {
                             walker.ReplaceDefault(first, table, column);
+                        }
+                        else if (first == last && defaults.Find(targets[i]) is { IsTime: true })
+                        {
+                            walker.ReplaceTimeString(first);
                         }
                     }
                 }

@@ -264,7 +264,7 @@ internal static partial class InsertDefaultsRewriter
                 return;
             }
 
-            if (!_tables.TryGetValue(table, out var defaults) || !defaults.Diverges)
+            if (!_tables.TryGetValue(table, out var defaults) || !(defaults.Diverges || defaults.HasTimeColumns))
             {
                 return;
             }

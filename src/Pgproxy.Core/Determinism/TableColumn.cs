@@ -17,6 +17,7 @@ internal sealed class TableColumn
         TimeFunctions = timeFunctions;
         Function = function;
         QuotedName = "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        IsTime = type.StartsWith("time", StringComparison.Ordinal) || type == "date";
     }
 
     /// <summary>The column name as stored (<c>attname</c>).</summary>
@@ -27,6 +28,12 @@ internal sealed class TableColumn
 
     /// <summary>The type as <c>format_type</c> writes it (<c>timestamp(0) without time zone</c>).</summary>
     public string Type { get; }
+
+    /// <summary>
+    /// A date/time type (time…, timestamp…, date, as <c>format_type</c> spells the built-in ones; a domain over one
+    /// is not seen): an untyped <c>'now'</c> stored into it reads the transaction's time.
+    /// </summary>
+    public bool IsTime { get; }
 
     public ColumnDefaultKind Kind { get; }
 

@@ -20,6 +20,7 @@ internal sealed class TableDefaults
         foreach (var column in columns)
         {
             Diverges |= column.Diverges;
+            HasTimeColumns |= column.IsTime;
         }
     }
 
@@ -31,6 +32,9 @@ internal sealed class TableDefaults
 
     /// <summary>Some column has a time-based or volatile default.</summary>
     public bool Diverges { get; }
+
+    /// <summary>Some column has a date/time type (see <see cref="TableColumn.IsTime"/>).</summary>
+    public bool HasTimeColumns { get; }
 
     public TableColumn? Find(string name)
     {
@@ -137,32 +141,40 @@ internal sealed class TableDefaults
             spans.Add(span with { Start = span.Start - Prefix.Length });
         }
 
-        AddNowStrings(expression, spans);
+        AddNowStrings(expression, type, spans);
         return spans.Count == 0
             ? new TableColumn(name, type, ColumnDefaultKind.Same, expression, [], null)
             : new TableColumn(name, type, ColumnDefaultKind.TransactionTime, expression, spans, null);
     }
 
     /// <summary>
-    /// A <c>'now'</c> string the classifier does not see as a time value, because it reaches the type through
-    /// another cast (<c>('now'::text)::timestamp with time zone</c>), is still read when the row is inserted.
+    /// A <c>'now'</c> (or 'today'…) string the classifier does not see as a time value, because it reaches the type
+    /// through another cast (<c>('now'::text)::timestamp with time zone</c>), is still read when the row is
+    /// inserted — unless the column holds text, where it stays the word.
     /// </summary>
-    private static void AddNowStrings(string expression, List<TimeFunctionSpan> spans)
+    private static void AddNowStrings(string expression, string type, List<TimeFunctionSpan> spans)
     {
+        if (IsTextType(type))
+        {
+            return;
+        }
+
         var lexer = new SqlLexer(expression);
         var added = false;
         while (lexer.Next(out var token))
         {
-            if (token.Kind != SqlTokenKind.String
-                || !StatementParser.StringContent(expression.AsSpan(token.Start, token.Length)).Trim()
-                    .Equals("now", StringComparison.OrdinalIgnoreCase)
-                || spans.Exists(s => s.Start == token.Start))
+            if (token.Kind != SqlTokenKind.String || spans.Exists(s => s.Start == token.Start))
             {
                 continue;
             }
 
-            spans.Add(new TimeFunctionSpan(token.Start, token.Length, TimeFunctionKind.NowLiteral, -1));
-            added = true;
+            var kind = CallScanner.SpecialTimeInput(
+                StatementParser.StringContent(expression.AsSpan(token.Start, token.Length)));
+            if (kind is { } found)
+            {
+                spans.Add(new TimeFunctionSpan(token.Start, token.Length, found, -1));
+                added = true;
+            }
         }
 
         if (added)
@@ -170,4 +182,8 @@ internal sealed class TableDefaults
             spans.Sort((a, b) => a.Start.CompareTo(b.Start));
         }
     }
+
+    /// <summary>Types whose default 'now' is the word itself (as <c>format_type</c> writes them).</summary>
+    private static bool IsTextType(string type) => type is "text" or "name" or "citext" or "\"char\""
+        || type.StartsWith("character", StringComparison.Ordinal);
 }

@@ -16,8 +16,7 @@ internal static class TimestampRewriter
     /// <c>('ts'::timestamptz[(p)])</c>, CURRENT_DATE by <c>('ts'::timestamptz::date)</c>, CURRENT_TIME by
     /// <c>('ts'::timestamptz::timetz[(p)])</c>, LOCALTIMESTAMP by <c>('ts'::timestamptz::timestamp[(p)])</c>,
     /// LOCALTIME by <c>('ts'::timestamptz::time[(p)])</c>. The parentheses keep operators binding as before.
-    /// A <c>'now'</c> literal becomes <c>'ts'</c> without parentheses: its cast (<c>::date</c>) stays, and a
-    /// typed literal (<c>timestamp 'now'</c>) must stay a plain string.
+    /// A <c>'now'</c>/<c>'today'</c>/… literal becomes a typed expression (see <see cref="AppendLiteralReplacement"/>).
     /// </summary>
     /// <param name="sql">The original text the spans point into.</param>
     /// <param name="spans">
@@ -46,7 +45,7 @@ internal static class TimestampRewriter
             }
 
             result.Append(sql, copied, span.Start - copied);
-            AppendReplacement(result, literal, span);
+            AppendReplacement(result, literal, span, sql);
             copied = span.Start + span.Length;
         }
 
@@ -96,12 +95,16 @@ internal static class TimestampRewriter
     /// <summary>Main's timestamp as an SQL string literal.</summary>
     public static string Literal(string mainNow) => "'" + mainNow.Replace("'", "''", StringComparison.Ordinal) + "'";
 
-    /// <summary>Appends what replaces one span, given <see cref="Literal"/> of main's timestamp.</summary>
-    public static void AppendReplacement(StringBuilder result, string literal, TimeFunctionSpan span)
+    /// <summary>
+    /// Appends what replaces one span, given <see cref="Literal"/> of main's timestamp and the text the span points
+    /// into (a typed literal's type is copied from it).
+    /// </summary>
+    public static void AppendReplacement(StringBuilder result, string literal, TimeFunctionSpan span, string source)
     {
-        if (span.Kind == TimeFunctionKind.NowLiteral)
+        if (span.Kind is TimeFunctionKind.NowLiteral or TimeFunctionKind.TodayLiteral
+            or TimeFunctionKind.TomorrowLiteral or TimeFunctionKind.YesterdayLiteral)
         {
-            result.Append(literal);
+            AppendLiteralReplacement(result, literal, span, source);
             return;
         }
 
@@ -121,5 +124,48 @@ internal static class TimestampRewriter
         }
 
         result.Append(')');
+    }
+
+    /// <summary>
+    /// A <c>'now'</c>/<c>'today'</c>/… literal becomes a typed value that PostgreSQL converts exactly as it converts
+    /// the special input on main: <c>('ts'::timestamptz)</c> for now, and for the day words the session-local
+    /// midnight as a timestamp, <c>((('ts'::timestamptz)::date + 1)::timestamp)</c>. A string would not do: the
+    /// +00 literal read as a timestamp, time or date drops its offset and gives UTC's wall clock, not the session's.
+    /// The cast that follows (<c>::date</c>, <c>AS timetz</c>) stays and applies the session's time zone as for
+    /// 'now'. A typed literal (<c>timestamp(3) 'now'</c>) cannot take an expression, so it becomes
+    /// <c>((value)::timestamp(3))</c> whole.
+    /// </summary>
+    private static void AppendLiteralReplacement(StringBuilder result, string literal, TimeFunctionSpan span,
+        string source)
+    {
+        result.Append('(');
+        if (span.TypeLength > 0)
+        {
+            result.Append('(');
+        }
+
+        var days = span.Kind switch
+        {
+            TimeFunctionKind.TodayLiteral => "",
+            TimeFunctionKind.TomorrowLiteral => " + 1",
+            TimeFunctionKind.YesterdayLiteral => " - 1",
+            _ => null,
+        };
+        if (days is null)
+        {
+            result.Append(literal).Append("::timestamptz");
+        }
+        else
+        {
+            // Through date, so the day is the session's, then timestamp: 'today'::timestamp is local midnight even
+            // where a DST change skips it.
+            result.Append("((").Append(literal).Append("::timestamptz)::date").Append(days).Append(")::timestamp");
+        }
+
+        result.Append(')');
+        if (span.TypeLength > 0)
+        {
+            result.Append("::").Append(source.AsSpan(span.Start, span.TypeLength).TrimEnd()).Append(')');
+        }
     }
 }

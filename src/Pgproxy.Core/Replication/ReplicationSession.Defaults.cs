@@ -108,10 +108,14 @@ internal sealed partial class ReplicationSession
         }
 
         Dictionary<string, TableDefaults>? diverging = null;
+        bool? timeWords = null;
         foreach (var name in tables)
         {
             var table = await TableDefaultsAsync(name);
-            if (table.Diverges)
+            // A date/time column matters only when the text may store an untyped 'now' (or 'today'…) into it: a
+            // cheap look at the text keeps the walk off every other INSERT (pgbench_history has a timestamp).
+            if (table.Diverges
+                || (table.HasTimeColumns && (timeWords ??= MayHoldTimeWords(text ??= FrameText(frame.Span, isParse)))))
             {
                 (diverging ??= new Dictionary<string, TableDefaults>(StringComparer.Ordinal))[name] = table;
             }
@@ -125,6 +129,12 @@ internal sealed partial class ReplicationSession
         var rewrite = InsertDefaultsRewriter.Analyze(text ?? FrameText(frame.Span, isParse), diverging);
         return rewrite == DefaultsRewrite.None ? null : rewrite;
     }
+
+    /// <summary>Whether the text has a word an untyped special date/time input could be: a cheap first look.</summary>
+    private static bool MayHoldTimeWords(string text) =>
+        text.Contains("now", StringComparison.OrdinalIgnoreCase) || text.Contains("today", StringComparison.OrdinalIgnoreCase)
+        || text.Contains("tomorrow", StringComparison.OrdinalIgnoreCase)
+        || text.Contains("yesterday", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The columns of a table as main's catalog has them (<see cref="TableDefaults.Unknown"/> if it can't say).</summary>
     private async ValueTask<TableDefaults> TableDefaultsAsync(string table)

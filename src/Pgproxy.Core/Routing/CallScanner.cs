@@ -26,8 +26,8 @@ internal static class CallScanner
                     when collectNames && st.Is(i + 1, SqlTokenKind.OpenParen):
                     Call(st, i, ref names, ref times);
                     break;
-                case SqlTokenKind.String or SqlTokenKind.EscapeString when IsNowLiteral(st, i):
-                    (times ??= []).Add(new TimeFunctionSpan(token.Start, token.Length, TimeFunctionKind.NowLiteral, -1));
+                case SqlTokenKind.String or SqlTokenKind.EscapeString when LiteralKind(st, i) is { } literal:
+                    (times ??= []).Add(TimeLiteral(st, i, literal));
                     break;
             }
         }
@@ -125,26 +125,96 @@ internal static class CallScanner
     }
 
     /// <summary>
-    /// 'now' as a date/time value: <c>'now'::timestamp[tz]/date/time[tz]</c>, <c>timestamp 'now'</c>,
-    /// <c>timestamp with time zone 'now'</c>, <c>CAST('now' AS timestamptz)</c>.
+    /// The special date/time inputs that read the transaction's time ('now', 'today', 'tomorrow', 'yesterday',
+    /// any case, blanks around) when they become a date/time value: <c>'now'::timestamp[tz]/date/time[tz]</c>,
+    /// <c>timestamp 'now'</c>, <c>timestamp with time zone 'now'</c>, <c>CAST('now' AS timestamptz)</c>. A bare
+    /// <c>'now'</c> is left alone: it is only text unless its column's type makes it a time, which the text does
+    /// not say.
     /// </summary>
-    private static bool IsNowLiteral(StatementTokens st, int i)
+    private static TimeFunctionKind? LiteralKind(StatementTokens st, int i)
     {
-        var content = StatementParser.StringContent(st.TextOf(i)).Trim();
-        if (!content.Equals("now", StringComparison.OrdinalIgnoreCase))
+        var kind = SpecialTimeInput(StatementParser.StringContent(st.TextOf(i)));
+        if (kind is null)
         {
-            return false;
+            return null;
+        }
+
+        if (TypedLiteralStart(st, i) >= 0)
+        {
+            return kind;
         }
 
         if (st.Is(i + 1, SqlTokenKind.DoubleColon))
         {
             var type = st.Is(i + 3, SqlTokenKind.Dot) ? i + 4 : i + 2;
-            return IsTimeType(st.Keyword(type));
+            return IsTimeType(st.Keyword(type)) ? kind : null;
         }
 
-        return IsTimeType(st.Keyword(i - 1)) || st.Is(i - 1, SqlKeyword.Zone)
-            || (st.Is(i - 1, SqlTokenKind.OpenParen) && st.Is(i - 2, SqlKeyword.Cast) && st.Is(i + 1, SqlKeyword.As)
-                && IsTimeType(st.Keyword(i + 2)));
+        return (st.Is(i - 1, SqlTokenKind.OpenParen) && st.Is(i - 2, SqlKeyword.Cast) && st.Is(i + 1, SqlKeyword.As)
+                   && IsTimeType(st.Keyword(i + 2)))
+            ? kind
+            : null;
+    }
+
+    /// <summary>
+    /// The kind of a string's content when it is one of the special date/time inputs that depend on the current
+    /// time (PostgreSQL's "Special Date/Time Inputs"; epoch, infinity and allballs are constants); null otherwise.
+    /// </summary>
+    internal static TimeFunctionKind? SpecialTimeInput(ReadOnlySpan<char> content)
+    {
+        content = content.Trim();
+        return content.Equals("now", StringComparison.OrdinalIgnoreCase) ? TimeFunctionKind.NowLiteral
+            : content.Equals("today", StringComparison.OrdinalIgnoreCase) ? TimeFunctionKind.TodayLiteral
+            : content.Equals("tomorrow", StringComparison.OrdinalIgnoreCase) ? TimeFunctionKind.TomorrowLiteral
+            : content.Equals("yesterday", StringComparison.OrdinalIgnoreCase) ? TimeFunctionKind.YesterdayLiteral
+            : null;
+    }
+
+    /// <summary>
+    /// The literal's span; for a typed literal (<c>timestamp(3) with time zone 'now'</c>) it begins at the type
+    /// name, because a typed literal must stay a plain string and so is replaced whole by a cast expression.
+    /// </summary>
+    private static TimeFunctionSpan TimeLiteral(StatementTokens st, int i, TimeFunctionKind kind)
+    {
+        var literal = st.Tokens[i];
+        var typeStart = TypedLiteralStart(st, i);
+        if (typeStart < 0)
+        {
+            return new TimeFunctionSpan(literal.Start, literal.Length, kind, -1);
+        }
+
+        var start = st.Tokens[typeStart].Start;
+        return new TimeFunctionSpan(start, literal.End - start, kind, -1, literal.Start - start);
+    }
+
+    /// <summary>
+    /// The token where the type of a typed literal ending at the string <paramref name="i"/> begins
+    /// (<c>date 'now'</c>, <c>timestamp(3) 'now'</c>, <c>time without time zone 'now'</c>); -1 when the string is
+    /// not one (<c>AT TIME ZONE 'now'</c> names a zone).
+    /// </summary>
+    private static int TypedLiteralStart(StatementTokens st, int i)
+    {
+        var end = i - 1;
+        if (st.Is(end, SqlKeyword.Zone))
+        {
+            if (!st.Is(end - 1, SqlKeyword.Time) || !(st.Is(end - 2, SqlKeyword.With) || st.Is(end - 2, SqlKeyword.Without)))
+            {
+                return -1;
+            }
+
+            end -= 3;
+        }
+
+        if (st.Is(end, SqlTokenKind.CloseParen) && st.Is(end - 1, SqlTokenKind.Number)
+            && st.Is(end - 2, SqlTokenKind.OpenParen))
+        {
+            end -= 3;
+        }
+
+        return end >= 0 && IsTimeType(st.Keyword(end)) && !st.Is(end - 1, SqlTokenKind.Dot)
+                        && !st.Is(end - 1, SqlTokenKind.DoubleColon)
+            ? end
+            : -1;
     }
 
     private static bool IsTimeType(SqlKeyword keyword) => keyword is SqlKeyword.Timestamp or SqlKeyword.Timestamptz

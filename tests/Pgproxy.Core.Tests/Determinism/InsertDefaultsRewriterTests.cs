@@ -17,7 +17,8 @@ public sealed class InsertDefaultsRewriterTests
     /// t(id serial, a int, b text, created timestamptz default now(), d date default CURRENT_DATE);
     /// s."My Table"(a int, "When" timestamptz default transaction_timestamp());
     /// v(a int, r float8 default random(), created timestamptz default now());
-    /// e(a int, later timestamptz default now() + '1 day', n int default 5).
+    /// e(a int, later timestamptz default now() + '1 day', n int default 5);
+    /// w(a int, ts timestamp(3), d date, note text).
     /// </summary>
     private static readonly Dictionary<string, TableDefaults> Tables = new()
     {
@@ -38,6 +39,11 @@ public sealed class InsertDefaultsRewriterTests
             """["a", "integer", null, false, null, "p"]""",
             """["later", "timestamp with time zone", "(now() + '1 day'::interval)", false, null, "p"]""",
             """["n", "integer", "5", false, null, "p"]"""),
+        ["w"] = Table(
+            """["a", "integer", null, false, null, "p"]""",
+            """["ts", "timestamp(3) without time zone", null, false, null, "p"]""",
+            """["d", "date", null, false, null, "p"]""",
+            """["note", "text", null, false, null, "p"]"""),
         ["plain"] = Table(
             """["a", "integer", null, false, null, "p"]""",
             """["n", "integer", "5", false, null, "p"]"""),
@@ -150,6 +156,21 @@ public sealed class InsertDefaultsRewriterTests
         Assert.Equal(expected, Rewrite(sql));
 
     [Theory]
+    [InlineData("INSERT INTO w (a, ts, d, note) VALUES (1, 'now', ' Today ', 'now')",
+        "INSERT INTO w (a, ts, d, note) VALUES (1, " + L + ", "
+        + "((('2026-11-22 10:11:12.123456+00'::timestamptz)::date)::timestamp), 'now')")]
+    [InlineData("INSERT INTO w VALUES (1, E'tomorrow', 'yesterday'), (2, '2020-01-01', 'now')",
+        "INSERT INTO w VALUES (1, ((('2026-11-22 10:11:12.123456+00'::timestamptz)::date + 1)::timestamp), "
+        + "((('2026-11-22 10:11:12.123456+00'::timestamptz)::date - 1)::timestamp)), (2, '2020-01-01', " + L + ")")]
+    [InlineData("INSERT INTO t (a, created, b) VALUES (1, 'now', 'now')",
+        "INSERT INTO t (a, created, b, \"d\") VALUES (1, " + L + ", 'now', " + DD + ")")]
+    public void Analyze_GivesUntypedNowStoredIntoATimeColumnMainsValue(string sql, string expected) =>
+        Assert.Equal(expected, Rewrite(sql));
+
+    [Theory]
+    [InlineData("INSERT INTO w (a, note) VALUES (1, 'now')")]
+    [InlineData("INSERT INTO w (a, ts) VALUES (1, '2020-01-01'), (2, 'nowhere')")]
+    [InlineData("INSERT INTO w (a, ts) SELECT 1, 'now'::timestamp")]
     [InlineData("INSERT INTO t (id, a, b, created, d) VALUES (1, 2, 'x', now(), CURRENT_DATE)")]
     [InlineData("INSERT INTO t VALUES (1, 2, 'x', '2020-01-01', '2020-01-01')")]
     [InlineData("INSERT INTO plain (a) VALUES (1)")]

@@ -27,7 +27,11 @@ public sealed class TableDefaultsTests
     [InlineData("'now() is text'::text", null, "Same")]
     public void Column_ClassifiesTheDefault(string expression, string? volatileFunctions, string expected) =>
         Assert.Equal(Enum.Parse<ColumnDefaultKind>(expected),
-            TableDefaults.Column("c", "text", expression, false, volatileFunctions).Kind);
+            TableDefaults.Column("c", "timestamp with time zone", expression, false, volatileFunctions).Kind);
+
+    [Fact]
+    public void Column_OfText_KeepsTheWordNow() =>
+        Assert.Equal(ColumnDefaultKind.Same, TableDefaults.Column("c", "text", "'now'::text", false, null).Kind);
 
     [Fact]
     public void Column_WithoutADefault_OrGenerated_IsTheSameEverywhere()

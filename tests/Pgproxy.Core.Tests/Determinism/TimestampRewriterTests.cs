@@ -35,12 +35,21 @@ public sealed class TimestampRewriterTests
         "UPDATE t SET l = ('2026-11-22 10:11:12.123456+00'::timestamptz::time)")]
     [InlineData("UPDATE t SET l = LOCALTIME(6)",
         "UPDATE t SET l = ('2026-11-22 10:11:12.123456+00'::timestamptz::time(6))")]
+    // 'now' and the day words become typed values that the cast after them converts in the session's time zone.
     [InlineData("INSERT INTO t VALUES ('now'::timestamp)",
-        "INSERT INTO t VALUES ('2026-11-22 10:11:12.123456+00'::timestamp)")]
+        "INSERT INTO t VALUES (('2026-11-22 10:11:12.123456+00'::timestamptz)::timestamp)")]
     [InlineData("INSERT INTO t VALUES ('now'::date)",
-        "INSERT INTO t VALUES ('2026-11-22 10:11:12.123456+00'::date)")]
+        "INSERT INTO t VALUES (('2026-11-22 10:11:12.123456+00'::timestamptz)::date)")]
+    [InlineData("INSERT INTO t VALUES (CAST('now' AS time))",
+        "INSERT INTO t VALUES (CAST(('2026-11-22 10:11:12.123456+00'::timestamptz) AS time))")]
     [InlineData("INSERT INTO t VALUES (timestamptz 'now')",
-        "INSERT INTO t VALUES (timestamptz '2026-11-22 10:11:12.123456+00')")]
+        "INSERT INTO t VALUES ((('2026-11-22 10:11:12.123456+00'::timestamptz)::timestamptz))")]
+    [InlineData("INSERT INTO t VALUES (timestamp(3) with time zone 'now')",
+        "INSERT INTO t VALUES ((('2026-11-22 10:11:12.123456+00'::timestamptz)::timestamp(3) with time zone))")]
+    [InlineData("INSERT INTO t VALUES ('today'::date, 'tomorrow'::timestamptz, date 'yesterday')",
+        "INSERT INTO t VALUES (((('2026-11-22 10:11:12.123456+00'::timestamptz)::date)::timestamp)::date, "
+        + "((('2026-11-22 10:11:12.123456+00'::timestamptz)::date + 1)::timestamp)::timestamptz, "
+        + "(((('2026-11-22 10:11:12.123456+00'::timestamptz)::date - 1)::timestamp)::date))")]
     [InlineData("UPDATE t SET a = now()::date - 1, b = CURRENT_DATE + 7 WHERE c < now() - interval '1 h'",
         "UPDATE t SET a = ('2026-11-22 10:11:12.123456+00'::timestamptz)::date - 1, "
         + "b = ('2026-11-22 10:11:12.123456+00'::timestamptz::date) + 7 "

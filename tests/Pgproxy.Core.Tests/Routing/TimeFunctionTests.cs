@@ -34,9 +34,17 @@ public sealed class TimeFunctionTests
     [InlineData("INSERT INTO t VALUES ('NOW'::timestamptz, 'now'::date, ' now '::time, 'now'::timetz)",
         "NowLiteral:'NOW' | NowLiteral:'now' | NowLiteral:' now ' | NowLiteral:'now'")]
     [InlineData("INSERT INTO t VALUES ('now'::pg_catalog.timestamptz)", "NowLiteral:'now'")]
+    // A typed literal's span takes in its type: it is replaced whole.
     [InlineData("INSERT INTO t VALUES (timestamp 'now', date 'now', timestamptz 'now')",
-        "NowLiteral:'now' | NowLiteral:'now' | NowLiteral:'now'")]
-    [InlineData("INSERT INTO t VALUES (timestamp with time zone 'now')", "NowLiteral:'now'")]
+        "NowLiteral:timestamp 'now' | NowLiteral:date 'now' | NowLiteral:timestamptz 'now'")]
+    [InlineData("INSERT INTO t VALUES (timestamp with time zone 'now')", "NowLiteral:timestamp with time zone 'now'")]
+    [InlineData("INSERT INTO t VALUES (timestamp(3) without time zone 'now', time (2) 'now')",
+        "NowLiteral:timestamp(3) without time zone 'now' | NowLiteral:time (2) 'now'")]
+    [InlineData("INSERT INTO t VALUES (timestamp 'now'::text)", "NowLiteral:timestamp 'now'")]
+    [InlineData("INSERT INTO t VALUES ('today'::date, 'Tomorrow'::timestamptz, CAST(' yesterday ' AS timestamp))",
+        "TodayLiteral:'today' | TomorrowLiteral:'Tomorrow' | YesterdayLiteral:' yesterday '")]
+    [InlineData("UPDATE t SET d = date 'today'", "TodayLiteral:date 'today'")]
+    [InlineData("UPDATE t SET ts = now() AT TIME ZONE 'now'", "Now:now()")]
     [InlineData("INSERT INTO t VALUES (CAST('now' AS timestamptz))", "NowLiteral:'now'")]
     [InlineData("INSERT INTO t VALUES (E'now'::timestamp)", "NowLiteral:E'now'")]
     [InlineData("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 2, 3, 4, CURRENT_TIMESTAMP);",
@@ -56,6 +64,7 @@ public sealed class TimeFunctionTests
     [InlineData("INSERT INTO t VALUES ('now()')", "")]
     [InlineData("INSERT INTO t VALUES ('now')", "")]
     [InlineData("INSERT INTO t VALUES ('now'::text)", "")]
+    [InlineData("INSERT INTO t VALUES ('today'), ('tomorrow'::text), ('epoch'::timestamp), ('nowhere'::date)", "")]
     [InlineData("INSERT INTO t VALUES ($$now()$$)", "")]
     [InlineData("INSERT INTO t (\"now\", \"current_timestamp\") VALUES (1, 2)", "")]
     [InlineData("INSERT INTO t VALUES (1) -- now()\n", "")]
