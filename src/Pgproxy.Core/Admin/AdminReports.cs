@@ -124,7 +124,9 @@ internal static class AdminReports
         {
             if (!key.IsIndexed)
             {
-                rows.Add([key.Name, ConfigSecrets.Show(key.Name, key.GetValue(options)), key.Description]);
+                // replication_commit as it is in effect: one_phase (and why) where a node can't prepare.
+                var value = key.Name == "replication_commit" ? runtime.TwoPhase.Mode : key.GetValue(options);
+                rows.Add([key.Name, ConfigSecrets.Show(key.Name, value), key.Description]);
                 continue;
             }
 

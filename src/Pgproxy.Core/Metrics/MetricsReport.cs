@@ -35,6 +35,18 @@ internal static class MetricsReport
         writer.Family("pgproxy_client_slots_max", "gauge", "num_init_children: the most clients served at once.")
             .Sample("pgproxy_client_slots_max", runtime.Options.NumInitChildren);
 
+        var twoPhase = runtime.TwoPhase;
+        writer.Family("pgproxy_commits_total", "counter",
+                "Transactions that wrote on several nodes, by how they committed: two_phase, or one_phase where "
+                + "PostgreSQL cannot prepare them (LISTEN/NOTIFY, WITH HOLD cursors, temporary objects).")
+            .Sample("pgproxy_commits_total", twoPhase.TwoPhaseCommits, ("mode", "two_phase"))
+            .Sample("pgproxy_commits_total", twoPhase.OnePhaseCommits, ("mode", "one_phase"));
+        writer.Family("pgproxy_prepared_transactions_resolved_total", "counter",
+                "Prepared transactions a crash left, ended as main decided.")
+            .Sample("pgproxy_prepared_transactions_resolved_total", twoPhase.ResolvedCommitted, ("outcome", "committed"))
+            .Sample("pgproxy_prepared_transactions_resolved_total", twoPhase.ResolvedRolledBack,
+                ("outcome", "rolled_back"));
+
         WriteConnections(writer, runtime);
         WriteNodes(writer, runtime);
         WriteLatency(writer, metrics);

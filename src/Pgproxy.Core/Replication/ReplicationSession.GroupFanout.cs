@@ -153,6 +153,19 @@ internal sealed partial class ReplicationSession
     {
         var main = targets[0];
         var others = targets[1..];
+        if (sync && analysis.EndsTransaction && _clientStatus == TransactionStatus.InTransaction && _transactionWrote
+            && main == Main && Array.TrueForAll(others, o => (_unsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
+        {
+            var outcome = await TryCommitInTwoPhasesAsync(main, others,
+                () => SendGroup(main, isMain: true, internalTransaction: false, analysis));
+            if (outcome != TwoPhaseOutcome.NotUsed)
+            {
+                ReleaseHeldAnswer();
+                FinishRequest(MainOrNull ?? main);
+                return;
+            }
+        }
+
         var rollBackOthers = analysis.EndsTransaction && _clientStatus == TransactionStatus.Failed;
         foreach (var other in others)
         {

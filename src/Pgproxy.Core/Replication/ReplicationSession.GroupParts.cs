@@ -176,6 +176,37 @@ internal sealed partial class ReplicationSession
         return _statements.GetPortal(portal)?.Kind == StatementKind.Commit;
     }
 
+    /// <summary>
+    /// The group executes one plain COMMIT and nothing else (what a driver sends to end a transaction through the
+    /// extended protocol): it can commit in two phases.
+    /// </summary>
+    private bool IsPlainCommitGroup()
+    {
+        PreparedStatementInfo? commit = null;
+        var bytes = _group.Bytes.Span;
+        foreach (var frame in _group.Frames)
+        {
+            if (frame.Type != FrontendMessageType.Execute)
+            {
+                continue;
+            }
+
+            if (commit is not null)
+            {
+                return false;
+            }
+
+            commit = _statements.GetPortal(ExecuteMessage.Read(Body(bytes, frame)).PortalName);
+            if (commit is null)
+            {
+                return false;
+            }
+        }
+
+        return commit is { Kind: StatementKind.Commit } && QueryScript.IsPlainEnd(
+            System.Text.Encoding.UTF8.GetString(ParseMessage.Read(commit.ParseFrame.AsSpan(5)).Query).Trim().TrimEnd(';').Trim());
+    }
+
     private static ReadOnlySpan<byte> Body(ReadOnlySpan<byte> bytes, GroupFrame frame) =>
         bytes.Slice(frame.Offset + 5, frame.Length - 5);
 }

@@ -113,7 +113,11 @@ internal sealed partial class ReplicationSession
         if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _transactionWrote
             && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))
         {
-            var outcome = await TryCommitInTwoPhasesAsync(answering, others, frame);
+            var outcome = await TryCommitInTwoPhasesAsync(answering, others, () =>
+            {
+                AnnounceStatement(answering, frame.Span);
+                answering.Output.Write(frame.Span);
+            });
             if (outcome != TwoPhaseOutcome.NotUsed)
             {
                 ReleaseHeldAnswer();

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -30,9 +29,10 @@ internal sealed partial class ReplicationSession
     /// </summary>
     /// <param name="main">The node whose COMMIT decides.</param>
     /// <param name="others">The other nodes in the transaction.</param>
-    /// <param name="clientCommit">The client's COMMIT, whose answer main forwards; null for pgproxy's own.</param>
+    /// <param name="clientCommit">Writes the client's COMMIT (a Query, or a group up to its Sync) to main, whose
+    /// answer goes to the client; null for pgproxy's own COMMIT.</param>
     private async Task<TwoPhaseOutcome> TryCommitInTwoPhasesAsync(NodeLink main, NodeLink[] others,
-        ReadOnlyMemory<byte>? clientCommit)
+        Action? clientCommit)
     {
         if (!UsesTwoPhase(main, others))
         {
@@ -153,17 +153,15 @@ internal sealed partial class ReplicationSession
     /// Phase two: main commits. True when it committed, false when its COMMIT failed (its error is the client's),
     /// null when main was lost: the others' prepared transactions are rolled back and the client is told.
     /// </summary>
-    private async Task<bool?> CommitMainAsync(NodeLink main, NodeLink[] others, string gid,
-        ReadOnlyMemory<byte>? clientCommit)
+    private async Task<bool?> CommitMainAsync(NodeLink main, NodeLink[] others, string gid, Action? clientCommit)
     {
         main.SwallowedError = null;
         main.Summary.Clear();
         try
         {
-            if (clientCommit is { } frame)
+            if (clientCommit is not null)
             {
-                AnnounceStatement(main, frame.Span);
-                main.Output.Write(frame.Span);
+                clientCommit();
                 await FlushLinkAsync(main);
                 HoldAnswer(keepUntilResult: false); // the client hears COMMIT once every node has committed
                 await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);

@@ -35,9 +35,22 @@ public sealed class TwoPhaseCommitTests(TwoNodes cluster) : ReplicationTestBase(
             await copy.WriteAsync("5\tcopy\n");
         }
 
-        Assert.True(Proxy.Runtime.TwoPhase.TwoPhaseCommits - before >= 4, // the string is one transaction: its BEGIN makes the implicit block explicit
+        // A driver ending its transaction with the extended protocol (as JDBC does): BEGIN, INSERT, COMMIT, each
+        // Parse/Bind/Execute/Sync.
+        await using (var raw = await RawPgClient.ConnectAsync(Proxy.Port))
+        {
+            await raw.StartupAsync();
+            foreach (var sql in new[] { "BEGIN", $"INSERT INTO {table} VALUES (6, 'extended')", "COMMIT" })
+            {
+                await raw.SendAsync(RawPgClient.Parse(sql), RawPgClient.Bind(), RawPgClient.Execute(), RawPgClient.Sync());
+                Assert.DoesNotContain(await raw.ReadUntilAsync('Z'), m => m.Type == 'E');
+            }
+        }
+
+        // The string is one transaction: its BEGIN makes the implicit block explicit.
+        Assert.True(Proxy.Runtime.TwoPhase.TwoPhaseCommits - before >= 5,
             $"{Proxy.Runtime.TwoPhase.TwoPhaseCommits - before} two-phase commits");
-        Assert.Equal(5, await AssertNodesIdenticalAsync(table, "id"));
+        Assert.Equal(6, await AssertNodesIdenticalAsync(table, "id"));
         await AssertNothingPreparedAsync();
     }
 
