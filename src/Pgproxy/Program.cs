@@ -19,6 +19,8 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        // Started under nohup, SIGHUP arrives ignored; pgproxy reload needs it.
+        Process.NativeMethods.StopIgnoring(Process.NativeMethods.SigHup);
         var command = CommandLine.Parse(args, out var parseError);
         if (command is null)
         {

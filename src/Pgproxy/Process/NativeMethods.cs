@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace Pgproxy.Process;
 
-/// <summary>The one libc call .NET does not wrap: sending an arbitrary signal to another process.</summary>
+/// <summary>
+/// The libc calls .NET does not wrap: sending an arbitrary signal to another process, and taking back a signal a
+/// parent left ignored.
+/// </summary>
 internal static partial class NativeMethods
 {
     public const int SigHup = 1;
@@ -15,6 +18,23 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "signal")]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial nint Signal(int signal, nint handler);
+
+    /// <summary>
+    /// Sets <paramref name="signal"/> back to its default action when the parent left it ignored (<c>nohup</c>
+    /// ignores SIGHUP): .NET then installs no handler for it, and <c>pgproxy reload</c> would do nothing.
+    /// </summary>
+    public static void StopIgnoring(int signal)
+    {
+        const nint ignore = 1;
+        if (Signal(signal, 0) is var previous && previous != ignore)
+        {
+            Signal(signal, previous); // it was not ignored: put back what was there
+        }
+    }
 
     /// <summary>Sends <paramref name="signal"/>; false when no such process exists.</summary>
     public static bool SendSignal(int pid, int signal) => Kill(pid, signal) == 0;
