@@ -20,7 +20,7 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
         // A previous test may have left a node stopped; both must run, with the same pgbench data.
         foreach (var node in cluster.Nodes)
         {
-            if (!await IsRunningAsync(node))
+            if (!await NodeSql.IsRunningAsync(node))
             {
                 await node.StartAsync();
             }
@@ -148,19 +148,6 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
 
     private static long Processed(string pgbenchOutput) =>
         long.Parse(ProcessedLine().Match(pgbenchOutput).Groups[1].Value, CultureInfo.InvariantCulture);
-
-    private static async Task<bool> IsRunningAsync(PostgresInstance node)
-    {
-        try
-        {
-            await NodeSql.ScalarAsync<int>(node, "SELECT 1");
-            return true;
-        }
-        catch (NpgsqlException)
-        {
-            return false;
-        }
-    }
 
     [GeneratedRegex(@"number of transactions actually processed: (\d+)")]
     private static partial Regex ProcessedLine();

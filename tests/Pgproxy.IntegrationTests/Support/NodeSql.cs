@@ -27,4 +27,18 @@ internal static class NodeSql
 
     /// <summary>A fresh table name, so tests sharing a cluster never see each other's rows.</summary>
     public static string UniqueTable(string prefix) => $"{prefix}_{Guid.NewGuid().ToString("N")[..12]}";
+
+    /// <summary>Whether the node answers a query (a test may have stopped it).</summary>
+    public static async Task<bool> IsRunningAsync(PostgresInstance node)
+    {
+        try
+        {
+            await ScalarAsync<int>(node, "SELECT 1");
+            return true;
+        }
+        catch (NpgsqlException)
+        {
+            return false;
+        }
+    }
 }
