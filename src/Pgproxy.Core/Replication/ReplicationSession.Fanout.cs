@@ -116,15 +116,7 @@ internal sealed partial class ReplicationSession
         {
             if (main.Summary.HasError || main.Status == TransactionStatus.Failed)
             {
-                // Main refused it: the others never see it. An internal transaction is simply rolled back.
-                ReleaseHeldAnswer();
-                if (internalTransaction)
-                {
-                    main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-                    await FlushLinkAsync(main);
-                    await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-                }
-
+                await ReplayRefusedWriteAsync(main, others, otherFrame, statement, internalTransaction, mainTime);
                 FinishRequest(main);
                 return;
             }

@@ -35,6 +35,12 @@ internal sealed partial class ReplicationSession
         if (main.Summary.HasError)
         {
             ReleaseHeldAnswer();
+            if (sync && LeavesStateWhenRefused(main.Summary.ErrorState) && await SettledForReplayAsync(main))
+            {
+                // As in the simple protocol (ReplayRefusedWriteAsync): the others run what main refused.
+                await ReplayRefusedGroupAsync(main, others, targets, internalTransaction, analysis, mainTime);
+            }
+
             if (internalTransaction)
             {
                 main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);

@@ -1,0 +1,123 @@
+using Pgproxy.Core.Routing;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class ReplicationSession
+{
+    /// <summary>
+    /// Main refused a write (its error already went to the client). What it did before failing may outlive the
+    /// rollback (a sequence drawn, OIDs used): the others run it too, expecting the same error, so they end in the
+    /// same state (issue 16 item 1). An internal transaction is then rolled back everywhere.
+    /// </summary>
+    private async Task ReplayRefusedWriteAsync(NodeLink main, NodeLink[] others, ReadOnlyMemory<byte> otherFrame,
+        StatementClassification? statement, bool internalTransaction, TimeSpan mainTime)
+    {
+        ReleaseHeldAnswer();
+        var replayed = statement is not null && LeavesStateWhenRefused(main.Summary.ErrorState)
+            ? others
+            : [];
+        if (replayed.Length > 0 && !await SettledForReplayAsync(main))
+        {
+            replayed = [];
+        }
+
+        if (replayed.Length > 0)
+        {
+            SendToOthers(replayed, otherFrame, internalTransaction);
+            await FlushOthersAsync(replayed);
+            await ReadOthersAsync(main, replayed, mainTime);
+        }
+
+        if (internalTransaction)
+        {
+            foreach (var other in replayed)
+            {
+                if (!other.Detached)
+                {
+                    other.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+                }
+            }
+
+            await FlushOthersAsync(replayed);
+            main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+            await FlushLinkAsync(main);
+            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            await DrainOthersAsync(replayed);
+        }
+    }
+
+    /// <summary>
+    /// Reads the others' owed answers (their place on the connections comes first) before they run what main
+    /// refused; false when an earlier statement of the transaction diverged: the others' transaction is then failed
+    /// like main's and nothing more runs.
+    /// </summary>
+    private async Task<bool> SettledForReplayAsync(NodeLink main)
+    {
+        if (!_othersOwe || await SettleAsync() is null)
+        {
+            return true;
+        }
+
+        var failing = FailTransactions(main);
+        await FlushOthersAsync(failing);
+        await DrainOthersAsync(failing);
+        await FlushLinkAsync(main);
+        await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        return false;
+    }
+
+    /// <summary>
+    /// The extended protocol's <see cref="ReplayRefusedWriteAsync"/>: the others run the group main refused (up to
+    /// the same error, after which PostgreSQL skips to the Sync); an internal transaction is rolled back on them.
+    /// </summary>
+    private async Task ReplayRefusedGroupAsync(NodeLink main, NodeLink[] others, NodeLink[] targets,
+        bool internalTransaction, GroupAnalysis analysis, TimeSpan mainTime)
+    {
+        foreach (var other in others)
+        {
+            other.Summary.Clear();
+            other.SwallowedError = null;
+            SendGroup(other, isMain: false, internalTransaction, analysis);
+            if (internalTransaction)
+            {
+                other.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+            }
+        }
+
+        await FlushOthersAsync(others);
+        BeginAnswerBound(main, mainTime);
+        try
+        {
+            foreach (var other in others)
+            {
+                if (other.Detached)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync: true, analysis);
+                    await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                }
+                catch (Exception e) when (IsNodeFailure(e))
+                {
+                    Degenerate(other, "read failed: " + e.Message);
+                }
+            }
+        }
+        finally
+        {
+            EndAnswerBound();
+        }
+    }
+
+    /// <summary>
+    /// Whether a statement main refused with <paramref name="sqlState"/> may have changed what a rollback does not
+    /// undo, so the others must run it too. Not for refusals from the transaction's circumstances on main
+    /// (deadlock, serialization, lock timeout, cancel, a failed transaction, lost connection, resources): the
+    /// others would not meet them, and running it there could block on locks main's order did not take.
+    /// </summary>
+    private static bool LeavesStateWhenRefused(string? sqlState) =>
+        sqlState is { Length: 5 } && sqlState[..2] is not ("40" or "55" or "57" or "25" or "08" or "53" or "42");
+}
