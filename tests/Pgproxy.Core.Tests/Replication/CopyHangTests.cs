@@ -66,4 +66,50 @@ public sealed class CopyHangTests
         Assert.DoesNotContain("Q COMMIT", harness.SentTo(0));
         Assert.DoesNotContain("Q COMMIT", harness.SentTo(1));
     }
+
+    [Fact]
+    public async Task Extended_CopyDataSentWithExecute_ReachesEveryNode_OneReadyForQuery()
+    {
+        await using var harness = new ReplicationHarness();
+        await using var client = await harness.StartClientAsync();
+
+        byte[] request =
+        [
+            .. ClientFrames.Parse("", CopyT), .. ClientFrames.Bind(), .. ClientFrames.Execute(), .. Data,
+            .. ClientFrames.Sync(),
+        ];
+        Assert.Equal(["1", "2", "G", "C COPY 2", "Z I"], await client.ExchangeAsync(request));
+
+        for (var node = 0; node < 2; node++)
+        {
+            var sent = harness.SentTo(node);
+            Assert.Equal(["d", "c"], sent.Where(f => f is "d" or "c"));
+            Assert.Contains("Q COMMIT", sent);
+            Assert.Equal(TransactionStatus.Idle, harness.Connection(node).Status);
+        }
+
+        Assert.Equal(["C SELECT 1", "Z I"], (await client.QueryAsync("SELECT 1")).TakeLast(2));
+    }
+
+    [Fact]
+    public async Task Extended_CopyDataSentWithExecuteInTransaction_ReachesEveryNode()
+    {
+        await using var harness = new ReplicationHarness();
+        await using var client = await harness.StartClientAsync();
+
+        await client.QueryAsync("BEGIN");
+        byte[] request =
+        [
+            .. ClientFrames.Parse("", CopyT), .. ClientFrames.Bind(), .. ClientFrames.Execute(), .. Data,
+            .. ClientFrames.Sync(),
+        ];
+        Assert.Equal(["1", "2", "G", "C COPY 2", "Z T"], await client.ExchangeAsync(request));
+        Assert.Equal(["C COMMIT", "Z I"], await client.QueryAsync("COMMIT"));
+
+        for (var node = 0; node < 2; node++)
+        {
+            Assert.Equal(["d", "c"], harness.SentTo(node).Where(f => f is "d" or "c"));
+            Assert.Equal(TransactionStatus.Idle, harness.Connection(node).Status);
+        }
+    }
 }

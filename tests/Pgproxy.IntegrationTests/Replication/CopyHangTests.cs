@@ -80,6 +80,46 @@ public sealed class CopyHangTests(TwoNodes cluster) : ReplicationTestBase(cluste
         Assert.Equal(0, await AssertNodesIdenticalAsync(b, "id"));
     });
 
+    [PostgresFact]
+    public Task Extended_copy_with_its_data_in_the_execute_write_reaches_every_node() => WithinLimitAsync(async () =>
+    {
+        var a = await CreateReplicatedTableAsync("hangx", "id int primary key, v text");
+        foreach (var port in new[] { Node.Port, Proxy.Port })
+        {
+            await using var client = await ConnectAsync(port);
+            await client.SendAsync(RawPgClient.Parse($"COPY {a} FROM STDIN"), RawPgClient.Bind(),
+                RawPgClient.Execute(), Rows(port == Node.Port ? 100 : 1), RawPgClient.CopyDone(), RawPgClient.Sync());
+            var answers = await client.ReadUntilAsync('Z');
+            Assert.Equal("12GCZ", RawPgClient.Types(answers));
+            Assert.Equal('I', (char)answers[^1].Body[0]);
+            await AssertSessionUsableAsync(client);
+            if (port == Node.Port)
+            {
+                await NodeSql.ExecuteAsync(Node, $"DELETE FROM {a}");
+            }
+        }
+
+        Assert.Equal(2, await AssertNodesIdenticalAsync(a, "id"));
+
+        // Inside the client's transaction, and with a Describe: the rows reach every node at COMMIT.
+        await using (var client = await ConnectAsync(Proxy.Port))
+        {
+            await client.SendAsync(RawPgClient.Query("BEGIN"));
+            await client.ReadUntilReadyAsync();
+            await client.SendAsync(RawPgClient.Parse($"COPY {a} FROM STDIN"), RawPgClient.Bind(),
+                RawPgClient.Describe(), RawPgClient.Execute(), Rows(10), RawPgClient.CopyDone(), RawPgClient.Sync());
+            var answers = await client.ReadUntilAsync('Z');
+            Assert.Equal("12nGCZ", RawPgClient.Types(answers));
+            Assert.Equal('T', (char)answers[^1].Body[0]);
+            await client.SendAsync(RawPgClient.Query("COMMIT"));
+            await client.ReadUntilReadyAsync();
+            await AssertSessionUsableAsync(client);
+        }
+
+        Assert.Equal(4, await AssertNodesIdenticalAsync(a, "id"));
+        await AssertNoBackendLeftInCopyAsync(a);
+    });
+
     private static async Task WithinLimitAsync(Func<Task> test) => await test().WaitAsync(Limit);
 
     private static async Task<RawPgClient> ConnectAsync(int port)
