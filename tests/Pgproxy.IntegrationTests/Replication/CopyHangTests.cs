@@ -62,6 +62,51 @@ public sealed class CopyHangTests(TwoNodes cluster) : ReplicationTestBase(cluste
     });
 
     [PostgresFact]
+    public Task Two_copies_inside_begin_commit_in_one_query_reach_every_node() => WithinLimitAsync(async () =>
+    {
+        var a = await CreateReplicatedTableAsync("hangt", "id int primary key, v text");
+        var b = await CreateReplicatedTableAsync("hangtb", "id int primary key, v text");
+        var query = $"BEGIN; COPY {a} FROM STDIN; COPY {b} FROM STDIN; COMMIT";
+
+        foreach (var port in new[] { Node.Port, Proxy.Port })
+        {
+            await using var client = await ConnectAsync(port);
+            await client.SendAsync(RawPgClient.Query(query));
+            Assert.Equal("CG", RawPgClient.Types(await client.ReadUntilAsync('G', 'Z')));
+            await client.SendAsync(Rows(port == Node.Port ? 100 : 1), RawPgClient.CopyDone());
+            Assert.Equal("CG", RawPgClient.Types(await client.ReadUntilAsync('G', 'Z')));
+            await client.SendAsync(Rows(port == Node.Port ? 100 : 1), RawPgClient.CopyDone());
+            var end = await client.ReadUntilAsync('Z');
+            Assert.Equal("CCZ", RawPgClient.Types(end));
+            Assert.Equal('I', (char)end[^1].Body[0]);
+            await AssertSessionUsableAsync(client);
+            if (port == Node.Port)
+            {
+                await NodeSql.ExecuteAsync(Node, $"DELETE FROM {a}; DELETE FROM {b}");
+            }
+        }
+
+        Assert.Equal(2, await AssertNodesIdenticalAsync(a, "id"));
+        Assert.Equal(2, await AssertNodesIdenticalAsync(b, "id"));
+        await AssertNoBackendLeftInCopyAsync(a);
+    });
+
+    [PostgresFact]
+    public Task Psql_sending_two_copies_in_one_command_reaches_every_node() => WithinLimitAsync(async () =>
+    {
+        var a = await CreateReplicatedTableAsync("hangp", "id int primary key, v text");
+        var b = await CreateReplicatedTableAsync("hangpb", "id int primary key, v text");
+
+        var result = await PgTools.PsqlWithInputAsync(Proxy.Port, "1\tone\n2\ttwo\n\\.\n3\tthree\n\\.\n",
+            "-v", "ON_ERROR_STOP=1", "-c", $"copy {a} from stdin; copy {b} from stdin");
+
+        result.EnsureSuccess();
+        Assert.Equal(2, await AssertNodesIdenticalAsync(a, "id"));
+        Assert.Equal(1, await AssertNodesIdenticalAsync(b, "id"));
+        await AssertNoBackendLeftInCopyAsync(a);
+    });
+
+    [PostgresFact]
     public Task Client_leaving_during_the_second_copy_leaves_no_backend_in_copy() => WithinLimitAsync(async () =>
     {
         var a = await CreateReplicatedTableAsync("hangl", "id int primary key, v text");
