@@ -15,11 +15,15 @@ internal sealed class ExtendedGroup
 
     public IReadOnlyList<GroupFrame> Frames => _frames;
 
+    /// <summary>The group holds an Execute: it may start a COPY FROM STDIN whose data the client sends next.</summary>
+    public bool Executes { get; private set; }
+
     public ReadOnlyMemory<byte> Bytes => _bytes.WrittenMemory;
 
     public void Add(in ReadOnlySequence<byte> frame, byte type)
     {
         _frames.Add(new GroupFrame(_bytes.WrittenCount, (int)frame.Length, type));
+        Executes |= type == Protocol.Messages.FrontendMessageType.Execute;
         Sessions.FrameCopy.Copy(frame, _bytes);
     }
 
@@ -28,6 +32,7 @@ internal sealed class ExtendedGroup
     public void Clear()
     {
         _frames.Clear();
+        Executes = false;
         if (_frames.Capacity > MaxKeptFrames)
         {
             _frames.Capacity = 16; // a pipeline of thousands of messages was one group: keep room for a few

@@ -103,13 +103,9 @@ internal sealed partial class ReplicationSession
             : frame;
         if (end == ReplyEnd.CopyIn)
         {
-            ReleaseHeldAnswer(); // the client needs main's CopyInResponse to send the data
-            await _client.Output.FlushAsync();
             SendToOthers(others, otherFrame, internalTransaction);
             await FlushOthersAsync(others);
-            await CopyInAsync([main, .. others], main, appender);
-            HoldAnswer(keepUntilResult: false);
-            await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+            await CopyQueryInAsync(main, others, appender);
             mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
         }
         else

@@ -155,10 +155,11 @@ internal sealed partial class ReplicationSession
         }
 
         var end = await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
-        if (end == ReplyEnd.CopyIn)
+        while (end == ReplyEnd.CopyIn)
         {
+            // A Query string may go into copy-in more than once: each COPY's CopyDone is answered by the next statement.
             await CopyInAsync([link], link);
-            await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
+            end = await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
         }
 
         FinishRequest(link);

@@ -185,6 +185,7 @@ internal sealed partial class ReplicationSession
             }
 
             var frame = buffer.Slice(0, header.TotalLength);
+            var before = buffer;
             buffer = buffer.Slice(header.TotalLength);
             if (_discardUntilSync && header.Type is not (FrontendMessageType.Sync or FrontendMessageType.Terminate))
             {
@@ -214,6 +215,17 @@ internal sealed partial class ReplicationSession
                     _group.Add(frame, header.Type);
                     break;
                 default:
+                    if (_group.Executes)
+                    {
+                        // Data sent straight after Execute, without waiting for CopyInResponse: the Execute may start
+                        // a COPY that reads it. Run the group now, ended by a Flush of pgproxy's own (PostgreSQL answers
+                        // it with nothing, and ignores it in copy-in), and leave this message to the COPY; the Sync
+                        // behind the data comes as a group of its own, as after a Flush-ended COPY.
+                        buffer = before;
+                        _group.Add(new ReadOnlySequence<byte>(FlushFrame), FrontendMessageType.Flush);
+                        return ClientAction.Flush;
+                    }
+
                     // CopyData/CopyDone/CopyFail outside COPY: PostgreSQL accepts and ignores them.
                     break;
             }

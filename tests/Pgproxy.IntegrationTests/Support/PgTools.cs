@@ -28,6 +28,15 @@ internal static class PgTools
             TimeSpan.FromSeconds(60),
             Environment);
 
+    /// <summary>psql with <paramref name="input"/> on its standard input (the data of a COPY FROM STDIN).</summary>
+    public static Task<ProcessResult> PsqlWithInputAsync(int port, string input, params string[] arguments) =>
+        ProcessRunner.RunAsync(
+            PgBinaries.Tool("psql"),
+            ["-X", "-h", PostgresInstance.Host, "-p", Invariant(port), "-U", PostgresInstance.User, "-d", "postgres", .. arguments],
+            TimeSpan.FromSeconds(30),
+            Environment,
+            standardInput: input);
+
     /// <summary>
     /// psql as <paramref name="user"/> with extra libpq settings (<c>PGSSLMODE</c>, <c>PGSSLCERT</c>…) on top of the
     /// clean environment.

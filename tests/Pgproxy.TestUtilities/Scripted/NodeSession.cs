@@ -31,6 +31,10 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
     private int _copyRows;
     private bool _skipUntilSync;
 
+    /// <summary>The statements of a simple Query that follow the COPY in progress: PostgreSQL runs them after
+    /// CopyDone (<c>copy a from stdin; copy b from stdin</c> goes into copy-in twice).</summary>
+    private string[] _afterCopy = [];
+
     public int NodeId => script.NodeId;
 
     public TransactionStatus Status { get; private set; } = TransactionStatus.Idle;
@@ -105,14 +109,20 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
         var statements = text.TrimStart().StartsWith("DO ", StringComparison.OrdinalIgnoreCase)
             ? [Clean(text)]
             : text.Split(';').Select(Clean).Where(s => s.Length > 0).DefaultIfEmpty("").ToArray();
-        foreach (var statement in statements)
+        return RunStatements(statements);
+    }
+
+    private bool RunStatements(string[] statements)
+    {
+        for (var i = 0; i < statements.Length; i++)
         {
-            switch (Run(statement, extended: false))
+            switch (Run(statements[i], extended: false))
             {
                 case Outcome.Crashed:
                     return false;
                 case Outcome.CopyIn:
-                    return true; // ReadyForQuery follows CopyDone or CopyFail
+                    _afterCopy = statements[(i + 1)..];
+                    return true; // the rest, then ReadyForQuery, follow CopyDone; CopyFail ends the Query
                 case Outcome.Failed:
                     BackendMessageWriter.WriteReadyForQuery(output, Status);
                     return true;
@@ -214,6 +224,7 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
             case 'f':
                 var mode = _copy;
                 _copy = CopyMode.None;
+                _afterCopy = [];
                 Fail("57014", "COPY from stdin failed: " + Encoding.UTF8.GetString(body).TrimEnd('\0'),
                     mode == CopyMode.Extended);
                 if (mode == CopyMode.Simple)
@@ -226,12 +237,14 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
                 return;
         }
 
-        if (_copy == CopyMode.Simple)
-        {
-            BackendMessageWriter.WriteReadyForQuery(output, Status);
-        }
-
+        var simple = _copy == CopyMode.Simple;
         _copy = CopyMode.None;
+        if (simple)
+        {
+            var rest = _afterCopy;
+            _afterCopy = [];
+            RunStatements(rest);
+        }
     }
 
     /// <summary>DataRows, after a RowDescription when <paramref name="describe"/> (the simple protocol's).</summary>
