@@ -180,7 +180,8 @@ internal sealed partial class ReplicationSession
             main.Status = TransactionStatus.Idle;
             await RollBackPreparedAsync(main, others, gid, rollBackMain: false);
             DropHeldResult();
-            WriteClientError("40003",
+            // 40001, rolled back and worth a retry: what pgproxy answers for every transaction lost with main.
+            WriteClientError("40001",
                 $"the transaction did not commit: main node {main.NodeId} was lost during its COMMIT and the other " +
                 $"nodes rolled it back; node {main.NodeId} stays down until it is recovered");
             return null;

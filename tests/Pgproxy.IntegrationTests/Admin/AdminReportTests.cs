@@ -114,8 +114,11 @@ public sealed class AdminReportTests(TwoNodes cluster) : AdminTestBase(cluster)
 
         Assert.Equal("Execute command", sessionRows.Single(r =>
             r["pool_pid"] == Invariant(pidA) && r["backend_id"] == "0")["status"]);
-        Assert.Equal("Idle", sessionRows.Single(r =>
-            r["pool_pid"] == Invariant(pidB) && r["backend_id"] == "0")["status"]);
+        // b's session marks itself waiting for its client right after sending ReadyForQuery, which Npgsql may
+        // read first: under load the report can see the moment before.
+        await Poll.UntilAsync(async () => (await ShowAsync("POOL_POOLS", a)).Rows.Single(r =>
+                r["pool_pid"] == Invariant(pidB) && r["backend_id"] == "0")["status"] == "Idle",
+            TimeSpan.FromSeconds(10), "b's session reported Idle");
 
         await b.CloseAsync();
         await Poll.UntilAsync(() => Proxy.Server.Runtime.Pool.IdleCount == 2, TimeSpan.FromSeconds(10),

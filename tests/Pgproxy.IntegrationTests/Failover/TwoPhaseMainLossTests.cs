@@ -6,7 +6,8 @@ namespace Pgproxy.IntegrationTests.Failover;
 
 /// <summary>
 /// Main lost between the others' PREPARE TRANSACTION and its own COMMIT (issue 13 item 4): the transaction did
-/// not commit on the nodes left, so they roll it back, the client hears so (40003), and the old main stays down.
+/// not commit on the nodes left, so they roll it back, the client hears so (40001, as for any transaction lost
+/// with main), and the old main stays down.
 /// </summary>
 [Collection(FailoverSuite.Name)]
 public sealed class TwoPhaseMainLossTests(KillableNodes cluster) : IAsyncLifetime
@@ -47,7 +48,7 @@ public sealed class TwoPhaseMainLossTests(KillableNodes cluster) : IAsyncLifetim
         {
             await using var insert = new NpgsqlCommand($"INSERT INTO {table} VALUES (1)", conn);
             var error = await Assert.ThrowsAsync<PostgresException>(() => insert.ExecuteNonQueryAsync());
-            Assert.Equal("40003", error.SqlState);
+            Assert.Equal("40001", error.SqlState);
             Assert.Contains("did not commit", error.MessageText, StringComparison.Ordinal);
         }
 
