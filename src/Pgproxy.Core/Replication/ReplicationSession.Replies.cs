@@ -58,7 +58,16 @@ internal sealed partial class ReplicationSession
             }
 
             var buffer = result.Buffer;
-            var end = ProcessReplies(link, ref buffer, forward, summarize, stop);
+            ReplyEnd? end;
+            try
+            {
+                end = ProcessReplies(link, ref buffer, forward, summarize, stop);
+            }
+            catch (BackendTerminatedException e)
+            {
+                throw await JudgeTerminationAsync(e);
+            }
+
             if (end is { } done)
             {
                 input.AdvanceTo(buffer.Start);
@@ -152,8 +161,10 @@ internal sealed partial class ReplicationSession
                     var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
                     if (error.Severity is "FATAL" or "PANIC" && error.SqlState.StartsWith("57P", StringComparison.Ordinal))
                     {
-                        // Shutdown or crash of the node (57P01-57P03): the node is lost, not the statement failed.
-                        throw new NodeFailureException(link, $"backend node {link.NodeId} is going away: {error.Message}");
+                        // The backend is ending (57P01-57P05): the node shutting down, or only this backend
+                        // terminated — JudgeTerminationAsync tells which.
+                        throw new BackendTerminatedException(link, buffer.Slice(0, header.TotalLength).ToArray(),
+                            $"backend node {link.NodeId} ended the connection: {error.Message} (SQLSTATE {error.SqlState})");
                     }
 
                     if (summarize)
