@@ -133,6 +133,11 @@ internal sealed partial class ReplicationSession
                 return null;
             }
 
+            if (type == BackendMessageType.ErrorResponse)
+            {
+                ThrowIfBackendEnding(link, buffer, header, scratch); // an injected query's answer too
+            }
+
             if (link.Injected.Count > 0 && TrySwallow(link, ref buffer, header, type, stop, out var swallowEnd))
             {
                 if (swallowEnd is not null)
@@ -159,14 +164,6 @@ internal sealed partial class ReplicationSession
                 case BackendMessageType.ErrorResponse:
                     link.Node.Statistics.CountReply(type, buffer);
                     var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
-                    if (error.Severity is "FATAL" or "PANIC" && error.SqlState.StartsWith("57P", StringComparison.Ordinal))
-                    {
-                        // The backend is ending (57P01-57P05): the node shutting down, or only this backend
-                        // terminated — JudgeTerminationAsync tells which.
-                        throw new BackendTerminatedException(link, buffer.Slice(0, header.TotalLength).ToArray(),
-                            $"backend node {link.NodeId} ended the connection: {error.Message} (SQLSTATE {error.SqlState})");
-                    }
-
                     if (summarize)
                     {
                         link.Summary.AddError(error.SqlState, error.Message);

@@ -1,5 +1,7 @@
 using System.Buffers;
 using Pgproxy.Core.Sessions;
+using Pgproxy.Protocol.Backend;
+using Pgproxy.Protocol.Framing;
 
 namespace Pgproxy.Core.Replication;
 
@@ -29,6 +31,21 @@ internal sealed partial class ReplicationSession
     /// backend ending then may have lost what main commits.
     /// </summary>
     private bool _commitInFlight;
+
+    /// <summary>
+    /// The backend is ending (FATAL 57P01-57P05): its node shutting down, or only this backend terminated —
+    /// <see cref="JudgeTerminationAsync"/> tells which.
+    /// </summary>
+    private static void ThrowIfBackendEnding(NodeLink link, in ReadOnlySequence<byte> buffer, in FrameHeader header,
+        Span<byte> scratch)
+    {
+        var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
+        if (error.Severity is "FATAL" or "PANIC" && error.SqlState.StartsWith("57P", StringComparison.Ordinal))
+        {
+            throw new BackendTerminatedException(link, buffer.Slice(0, header.TotalLength).ToArray(),
+                $"{error.Message} (SQLSTATE {error.SqlState})");
+        }
+    }
 
     /// <summary>
     /// What a node's FATAL 57P0x means: a <see cref="NodeFailureException"/> when the node is going away (or its

@@ -51,6 +51,22 @@ public sealed class BackendTerminationTests
     }
 
     [Fact]
+    public async Task Main_TerminatedAnsweringTheBeginPgproxyInjected_ClientGetsTheFatal_BothNodesStayUp()
+    {
+        await using var harness = new ReplicationHarness();
+        harness.Node(0).On("BEGIN", NodeReply.Terminated(), times: 1);
+        await using var client = await harness.StartClientAsync();
+
+        await client.SendQueryAsync(Insert);
+        var answer = await client.ReadToEndAsync();
+
+        AssertEndsWithFatal57P01(answer);
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(0));
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+        Assert.Empty(harness.SentTo(1));
+    }
+
+    [Fact]
     public async Task Other_BackendTerminated_UnderAWrite_SessionEnds_MainNeverCommits_BothNodesStayUp()
     {
         await using var harness = new ReplicationHarness();
