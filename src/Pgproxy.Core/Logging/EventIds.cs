@@ -45,6 +45,7 @@ internal static class EventIds
     public const int StatementRefused = 502;
     public const int PerNodeStatement = 503;
     public const int CatalogQueryFailed = 504;
+    public const int BackendTerminated = 505;
 
     // 600-619: catalog (status file, system DB)
     public const int CatalogConnected = 600;

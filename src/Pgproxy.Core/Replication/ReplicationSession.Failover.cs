@@ -135,26 +135,34 @@ internal sealed partial class ReplicationSession
         ReplyStop stop)
     {
         NodeFailureException? lost = null;
+        _commitInFlight = commits; // a backend ending now is no longer this session's loss alone
         try
-        {
-            await FlushLinkAsync(main);
-        }
-        catch (NodeFailureException e) when (commits)
-        {
-            lost = e;
-        }
-
-        await DrainOthersAsync(others);
-        if (lost is null)
         {
             try
             {
-                await ReadRepliesAsync(main, forward, summarize: forward, stop);
+                await FlushLinkAsync(main);
             }
             catch (NodeFailureException e) when (commits)
             {
                 lost = e;
             }
+
+            await DrainOthersAsync(others);
+            if (lost is null)
+            {
+                try
+                {
+                    await ReadRepliesAsync(main, forward, summarize: forward, stop);
+                }
+                catch (NodeFailureException e) when (commits)
+                {
+                    lost = e;
+                }
+            }
+        }
+        finally
+        {
+            _commitInFlight = false;
         }
 
         if (lost is null)

@@ -30,6 +30,11 @@ internal sealed partial class ReplicationSession
             "evaluate them on their own")]
         public static partial void DefaultValuesUnreadable(ILogger logger, string answer);
 
+        [LoggerMessage(EventIds.BackendTerminated, LogLevel.Warning,
+            "backend node {NodeId} ended this session's connection, but the node accepts new ones: the session ends " +
+            "and the node stays up ({Message})")]
+        public static partial void BackendTerminated(ILogger logger, int nodeId, string message);
+
         [LoggerMessage(EventIds.OnePhaseCommit, LogLevel.Debug,
             "committing in one phase: PostgreSQL cannot prepare a transaction that used {What}")]
         public static partial void OnePhaseCommit(ILogger logger, string what);

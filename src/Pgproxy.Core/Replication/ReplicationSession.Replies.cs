@@ -58,7 +58,16 @@ internal sealed partial class ReplicationSession
             }
 
             var buffer = result.Buffer;
-            var end = ProcessReplies(link, ref buffer, forward, summarize, stop);
+            ReplyEnd? end;
+            try
+            {
+                end = ProcessReplies(link, ref buffer, forward, summarize, stop);
+            }
+            catch (BackendTerminatedException e)
+            {
+                throw await JudgeTerminationAsync(e);
+            }
+
             if (end is { } done)
             {
                 input.AdvanceTo(buffer.Start);
@@ -124,6 +133,11 @@ internal sealed partial class ReplicationSession
                 return null;
             }
 
+            if (type == BackendMessageType.ErrorResponse)
+            {
+                ThrowIfBackendEnding(link, buffer, header, scratch); // an injected query's answer too
+            }
+
             if (link.Injected.Count > 0 && TrySwallow(link, ref buffer, header, type, stop, out var swallowEnd))
             {
                 if (swallowEnd is not null)
@@ -150,12 +164,6 @@ internal sealed partial class ReplicationSession
                 case BackendMessageType.ErrorResponse:
                     link.Node.Statistics.CountReply(type, buffer);
                     var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
-                    if (error.Severity is "FATAL" or "PANIC" && error.SqlState.StartsWith("57P", StringComparison.Ordinal))
-                    {
-                        // Shutdown or crash of the node (57P01-57P03): the node is lost, not the statement failed.
-                        throw new NodeFailureException(link, $"backend node {link.NodeId} is going away: {error.Message}");
-                    }
-
                     if (summarize)
                     {
                         link.Summary.AddError(error.SqlState, error.Message);

@@ -99,6 +99,10 @@ internal sealed partial class ReplicationSession
         {
             return await RunRequestsAsync();
         }
+        catch (BackendTerminatedException e)
+        {
+            return await EndTerminatedSessionAsync(e);
+        }
         finally
         {
             DisposeAnswerTimer();

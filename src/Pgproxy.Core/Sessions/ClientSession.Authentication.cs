@@ -23,6 +23,9 @@ internal sealed partial class ClientSession
     private AuthenticatingConnection? _authenticating;
     private BackendPoolKey? _authenticationKey;
 
+    /// <summary>What the session logged into its backends with: a probe of a node logs in the same way.</summary>
+    internal BackendCredential BackendCredential => _backendCredential;
+
     /// <summary>
     /// Takes a place among the connections still authenticating. Always succeeds: when a bound is reached the
     /// oldest connection over it is dropped instead (<see cref="AuthenticationLimiter"/>), and should this one

@@ -79,13 +79,13 @@ public abstract class BackendPidTestsBase(PgClusterFixture cluster) : ProxyTestB
         Assert.Equal(3, await ScalarAsync<int>(conn, "SELECT 3"));
     }
 
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection conn, string sql)
+    protected static async Task<T> ScalarAsync<T>(NpgsqlConnection conn, string sql)
     {
         await using var cmd = new NpgsqlCommand(sql, conn);
         return (T)(await cmd.ExecuteScalarAsync())!;
     }
 
-    private static PostgresException? FindPostgresException(Exception? e)
+    protected static PostgresException? FindPostgresException(Exception? e)
     {
         for (; e is not null; e = e.InnerException)
         {

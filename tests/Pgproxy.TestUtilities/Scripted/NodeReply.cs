@@ -40,4 +40,12 @@ internal sealed record NodeReply(NodeReplyKind Kind)
     /// zero, a RowDescription goes first in the simple protocol), as a node that crashes mid-statement.</summary>
     public static NodeReply Disconnect(int rowsFirst = 0) =>
         new(NodeReplyKind.Disconnect) { Rows = [.. Enumerable.Range(1, rowsFirst).Select(i => i.ToString())] };
+
+    /// <summary>
+    /// Ends the backend instead of answering: FATAL <paramref name="sqlState"/>, then the connection closes, as when
+    /// another session runs <c>pg_terminate_backend</c> on it (or the node shuts down).
+    /// </summary>
+    public static NodeReply Terminated(string sqlState = "57P01",
+        string message = "terminating connection due to administrator command") =>
+        new(NodeReplyKind.Terminated) { SqlState = sqlState, Message = message };
 }

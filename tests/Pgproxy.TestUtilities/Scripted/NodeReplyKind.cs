@@ -20,4 +20,10 @@ internal enum NodeReplyKind : byte
 
     /// <summary>Sends part of a result (RowDescription and some DataRows), then closes the connection.</summary>
     Disconnect,
+
+    /// <summary>
+    /// A FATAL ErrorResponse, then the connection closes: the backend was ended under the statement, as
+    /// <c>pg_terminate_backend</c> (57P01) does.
+    /// </summary>
+    Terminated,
 }

@@ -12,6 +12,12 @@ internal sealed class NodeScript(int nodeId)
 
     public int NodeId { get; } = nodeId;
 
+    /// <summary>
+    /// When set, new connections to the node are refused with this SQLSTATE (57P03: the node is shutting down);
+    /// connections already open go on following the rules.
+    /// </summary>
+    public string? RefuseConnectionsWith { get; set; }
+
     /// <summary>Answers the statement <paramref name="sql"/> (exact text) with <paramref name="reply"/>.</summary>
     public NodeScript On(string sql, NodeReply reply, int times = int.MaxValue) =>
         On(s => string.Equals(s.Sql, sql, StringComparison.OrdinalIgnoreCase), reply, times);

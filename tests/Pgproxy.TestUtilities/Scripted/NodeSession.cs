@@ -153,6 +153,9 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
             case NodeReplyKind.Disconnect:
                 WriteRows(reply.Rows, describe: !extended && reply.Rows.Count > 0);
                 return Outcome.Crashed;
+            case NodeReplyKind.Terminated:
+                BackendMessageWriter.WriteErrorResponse(output, "FATAL", reply.SqlState, reply.Message);
+                return Outcome.Crashed;
             case NodeReplyKind.Error:
                 if (endsBlock)
                 {

@@ -21,6 +21,12 @@ internal sealed class ScriptedNodeConnector(IReadOnlyList<NodeScript> scripts, A
     public Task<BackendConnection> ConnectAsync(BackendNode node, BackendPoolKey key, BackendCredential? credential,
         int connectTimeoutMs, EpollLoop? loop, CancellationToken cancellationToken)
     {
+        if (scripts[node.NodeId].RefuseConnectionsWith is { } refusal)
+        {
+            return Task.FromException<BackendConnection>(
+                new BackendStartupException(refusal, "the database system is shutting down"));
+        }
+
         var (proxyEnd, nodeEnd) = InMemoryTransport.CreatePair();
         var scripted = new ScriptedNode(nodeEnd, scripts[node.NodeId], Interlocked.Increment(ref _nextProcessId));
         _connections.Enqueue(scripted);
