@@ -92,30 +92,7 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        BeginAnswerBound(main, mainTime);
-        try
-        {
-            foreach (var other in others)
-            {
-                if (other.Detached)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
-                }
-                catch (Exception e) when (IsNodeFailure(e))
-                {
-                    Degenerate(other, "read failed: " + e.Message);
-                }
-            }
-        }
-        finally
-        {
-            EndAnswerBound();
-        }
+        await ReadOthersGroupRepliesAsync(main, others, targets, sync, analysis, mainTime, drainInjected: false);
 
         var mismatch = CompareWithMain(main, others);
         if (analysis.ChangesFunctions)
@@ -148,6 +125,44 @@ internal sealed partial class ReplicationSession
         if (sync)
         {
             FinishRequest(main);
+        }
+    }
+
+    /// <summary>
+    /// Reads every other node's answer to the group into its summary, each within main's time plus
+    /// replication_answer_timeout; with <paramref name="drainInjected"/> also what pgproxy injected behind it. A
+    /// node that fails here is taken out and the session carries on.
+    /// </summary>
+    private async Task ReadOthersGroupRepliesAsync(NodeLink main, NodeLink[] others, NodeLink[] targets, bool sync,
+        GroupAnalysis analysis, TimeSpan mainTime, bool drainInjected)
+    {
+        BeginAnswerBound(main, mainTime);
+        try
+        {
+            foreach (var other in others)
+            {
+                if (other.Detached)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+                    if (drainInjected)
+                    {
+                        await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                    }
+                }
+                catch (Exception e) when (IsNodeFailure(e))
+                {
+                    Degenerate(other, "read failed: " + e.Message);
+                }
+            }
+        }
+        finally
+        {
+            EndAnswerBound();
         }
     }
 

@@ -85,31 +85,7 @@ internal sealed partial class ReplicationSession
         }
 
         await FlushOthersAsync(others);
-        BeginAnswerBound(main, mainTime);
-        try
-        {
-            foreach (var other in others)
-            {
-                if (other.Detached)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync: true, analysis);
-                    await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
-                }
-                catch (Exception e) when (IsNodeFailure(e))
-                {
-                    Degenerate(other, "read failed: " + e.Message);
-                }
-            }
-        }
-        finally
-        {
-            EndAnswerBound();
-        }
+        await ReadOthersGroupRepliesAsync(main, others, targets, sync: true, analysis, mainTime, drainInjected: true);
     }
 
     /// <summary>

@@ -126,16 +126,7 @@ internal sealed partial class ReplicationSession
             commit = false; // the mismatch failed the transaction on every node
         }
 
-        var started = _started;
-        started.Clear();
-        foreach (var link in _links)
-        {
-            link.PendingBegin = null;
-            if (IsLive(link) && link.Status != TransactionStatus.Idle)
-            {
-                started.Add(link);
-            }
-        }
+        var started = StartedLinks();
 
         var main = MainOrNull;
         if (main is null)

@@ -57,6 +57,25 @@ internal sealed partial class ReplicationSession
         _strictIsolation = strict && _clientStatus != TransactionStatus.Idle;
     }
 
+    /// <summary>
+    /// The live nodes the transaction reached (scratch list, reused); deferred BEGINs that never went out are
+    /// dropped, as nothing ran there to end.
+    /// </summary>
+    private List<NodeLink> StartedLinks()
+    {
+        _started.Clear();
+        foreach (var link in _links)
+        {
+            link.PendingBegin = null;
+            if (IsLive(link) && link.Status != TransactionStatus.Idle)
+            {
+                _started.Add(link);
+            }
+        }
+
+        return _started;
+    }
+
     /// <summary>Opens the transaction on every live node with the next statement that node gets.</summary>
     private void DeferBegin(byte[] begin)
     {
@@ -83,16 +102,7 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        var started = _started;
-        started.Clear();
-        foreach (var link in _links)
-        {
-            link.PendingBegin = null;
-            if (IsLive(link) && link.Status != TransactionStatus.Idle)
-            {
-                started.Add(link);
-            }
-        }
+        var started = StartedLinks();
 
         if (started.Count == 0)
         {
