@@ -65,6 +65,20 @@ internal static class CatalogMigrations
             COMMENT ON TABLE {schema}.consistency_results IS
                 'pgproxy: reserved for consistency check results (not used yet)';
             """),
+        new(2, "prepared_transaction_resolutions",
+            """
+            CREATE TABLE {schema}.prepared_transaction_resolutions (
+                id            bigserial PRIMARY KEY,
+                resolved_at   timestamptz NOT NULL DEFAULT now(),
+                gid           text NOT NULL,
+                node_id       integer NOT NULL,
+                database_name text NOT NULL,
+                outcome       text NOT NULL CHECK (outcome IN ('committed', 'rolled back')),
+                reason        text NOT NULL
+            );
+            COMMENT ON TABLE {schema}.prepared_transaction_resolutions IS
+                'pgproxy: transactions a crash left prepared on a node, ended as the main of the time decided';
+            """),
     ];
 
     public static int LatestVersion => All[^1].Version;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Health;
 using Pgproxy.Core.Hosting;
 
@@ -184,6 +185,7 @@ internal sealed partial class PreparedTransactionResolver : IAsyncDisposable
             _runtime.TwoPhase.CountResolved(decision.Value.Commit);
             Log.Resolved(_logger, gid, node.NodeId, decision.Value.Commit ? "committed" : "rolled back",
                 decision.Value.Why);
+            await RecordAsync(gid, node.NodeId, database, decision.Value.Commit, decision.Value.Why, stopping);
         }
         catch (BackendQueryException e) when (e.SqlState == "42704")
         {
@@ -219,6 +221,21 @@ internal sealed partial class PreparedTransactionResolver : IAsyncDisposable
             default:
                 Log.Undecided(_logger, id.ToString(), id.MainNodeId, status ?? "unknown (too old)");
                 return null;
+        }
+    }
+
+    /// <summary>The resolution in the system DB, when there is one; a failure there is logged, nothing more.</summary>
+    private async Task RecordAsync(string gid, int nodeId, string database, bool committed, string why,
+        CancellationToken stopping)
+    {
+        try
+        {
+            var settings = SystemDbSettings.From(_runtime.Options, _runtime.PoolPasswd, []);
+            await ResolutionRecord.WriteAsync(settings, gid, nodeId, database, committed, why, stopping);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.ScanFailed(_logger, nodeId, $"{gid}: resolved, but not recorded in the system DB: {e.Message}");
         }
     }
 

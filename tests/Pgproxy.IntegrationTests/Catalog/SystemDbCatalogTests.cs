@@ -26,7 +26,8 @@ public sealed class SystemDbCatalogTests(TwoNodesWithSystemDb cluster) : IDispos
     {
         await using var proxy = Start();
 
-        Assert.Equal(["consistency_results", "node_events", "nodes", "recovery_journal", "schema_version"],
+        Assert.Equal(["consistency_results", "node_events", "nodes", "prepared_transaction_resolutions",
+                "recovery_journal", "schema_version"],
             await _db.TablesAsync());
         Assert.Equal(CatalogMigrations.LatestVersion,
             await _db.ScalarAsync<int>($"SELECT max(version) FROM \"{_db.Schema}\".schema_version"));
@@ -45,7 +46,8 @@ public sealed class SystemDbCatalogTests(TwoNodesWithSystemDb cluster) : IDispos
 
         await using var proxy = Start();
 
-        Assert.Equal(1L, await _db.ScalarAsync<long>($"SELECT count(*) FROM \"{_db.Schema}\".schema_version"));
+        Assert.Equal((long)CatalogMigrations.All.Count,
+            await _db.ScalarAsync<long>($"SELECT count(*) FROM \"{_db.Schema}\".schema_version"));
         Assert.True(proxy.Runtime.Catalog.Connected);
     }
 
