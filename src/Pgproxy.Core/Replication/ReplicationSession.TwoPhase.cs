@@ -141,6 +141,15 @@ internal sealed partial class ReplicationSession
             return true;
         }
 
+        if (Protocol.Backend.ErrorResponseMessage.ReadSqlState(refused.SwallowedError!.AsSpan(5)) == "55000"
+            && _runtime.Options.ReplicationCommit is null)
+        {
+            // "prepared transactions are disabled" on a node the start-up check could not read: with the setting
+            // left unset, commit in one phase from now on, as the check would have decided.
+            _runtime.TwoPhase.Set(false, $"one_phase (backend node {refused.NodeId} refused PREPARE TRANSACTION: " +
+                                         $"{ErrorText(refused.SwallowedError!)})");
+        }
+
         await RollBackPreparedAsync(main, others, gid, rollBackMain: true);
         DropHeldResult();
         WriteClientError(Protocol.Backend.ErrorResponseMessage.ReadSqlState(refused.SwallowedError!.AsSpan(5)) ?? "XX001",
