@@ -41,6 +41,9 @@ internal sealed class ProxyRuntime
     /// <summary>replication_commit as it is in effect, and what two-phase commit did (DESIGN §3.9).</summary>
     public Replication.TwoPhaseCommitState TwoPhase { get; } = new();
 
+    /// <summary>Where commits wait while a consistency check or a recovery takes its common cut (DESIGN §5).</summary>
+    public Replication.WriteGate WriteGate { get; } = new();
+
     /// <summary>
     /// Chooses the node that serves a session's reads; tests replace it with one drawing from a seeded source.
     /// </summary>
