@@ -16,7 +16,7 @@ namespace Pgproxy.Core.Replication;
 /// </remarks>
 internal sealed class WriteGate
 {
-    private readonly SemaphoreSlim _closers = new(1, 1);
+    private int _owned; // 1 while a closer holds the gate (closing or closed)
     private readonly TimeProvider _time;
     private volatile TaskCompletionSource? _closed; // set while closed; completed when the gate opens again
     private volatile TaskCompletionSource? _drained; // completed when the last pass in flight is back
@@ -77,9 +77,15 @@ internal sealed class WriteGate
     public async Task<GateClosing> CloseAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var started = _time.GetTimestamp();
-        if (!await _closers.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
+        while (Interlocked.CompareExchange(ref _owned, 1, 0) != 0)
         {
-            return GateClosing.Busy(timeout);
+            // Another check or recovery holds it: closures are rare and short, so polling is enough.
+            if (_time.GetElapsedTime(started) >= timeout)
+            {
+                return GateClosing.Busy(timeout);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken).ConfigureAwait(false);
         }
 
         _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -124,7 +130,7 @@ internal sealed class WriteGate
         _closed = null;
         _drained = null;
         closed?.TrySetResult();
-        _closers.Release();
+        Volatile.Write(ref _owned, 0);
     }
 
     private void Exit()
