@@ -70,6 +70,8 @@ internal static class Program
                 return PasswdCommand.Run(options, command, Console.In, Console.Out, Console.Error);
             case CommandKind.Node:
                 return NodeCommand.Run(options, command, Console.Out, Console.Error);
+            case CommandKind.Check:
+                return CheckCommand.Run(options, command, Console.Out, Console.Error);
             default:
                 break;
         }

@@ -20,4 +20,10 @@ internal enum AdminCommand
 
     /// <summary><c>PGPROXY DETACH NODE n</c>: take a node out for every session (admin_users only).</summary>
     DetachNode,
+
+    /// <summary><c>PGPROXY CHECK [TABLE t, …] [DATABASE d, …]</c>: start a consistency check (admin_users only).</summary>
+    Check,
+
+    /// <summary><c>SHOW POOL_CHECK</c>: the running or last consistency check, table by table.</summary>
+    PoolCheck,
 }

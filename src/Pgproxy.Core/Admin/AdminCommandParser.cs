@@ -10,7 +10,7 @@ namespace Pgproxy.Core.Admin;
 internal static class AdminCommandParser
 {
     /// <summary>Longest Query or Parse body worth checking; admin commands are short.</summary>
-    public const int MaxFrameBody = 256;
+    public const int MaxFrameBody = 1024;
 
     /// <summary>Parses a Query body (text plus its trailing NUL).</summary>
     public static AdminCommand Parse(ReadOnlySpan<byte> body) => Parse(body, out _);
@@ -21,7 +21,19 @@ internal static class AdminCommandParser
     /// </summary>
     public static AdminCommand Parse(ReadOnlySpan<byte> body, out int nodeId)
     {
-        nodeId = -1;
+        var command = ParseWithArguments(body, out var arguments);
+        nodeId = arguments.NodeId;
+        return command;
+    }
+
+    /// <summary>
+    /// Parses a Query body, with what follows the command word: the node id and FORCE of ATTACH/DETACH NODE, the
+    /// TABLE and DATABASE lists of PGPROXY CHECK. Malformed arguments still make the command pgproxy's (node id -1,
+    /// <see cref="AdminArguments.Problem"/> set), so the user hears what is wrong with it.
+    /// </summary>
+    public static AdminCommand ParseWithArguments(ReadOnlySpan<byte> body, out AdminArguments arguments)
+    {
+        arguments = AdminArguments.None;
         var start = 0;
         while (start < body.Length && IsSpace(body[start]))
         {
@@ -36,9 +48,28 @@ internal static class AdminCommandParser
 
         var text = Encoding.UTF8.GetString(body[start..]).TrimEnd('\0').Trim().TrimEnd(';').Trim();
         var parts = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 4 && parts[0].Equals("pgproxy", StringComparison.OrdinalIgnoreCase))
+        if (parts.Length >= 2 && parts[0].Equals("pgproxy", StringComparison.OrdinalIgnoreCase)
+                              && parts[1].Equals("check", StringComparison.OrdinalIgnoreCase))
         {
-            return ParseNodeCommand(parts, out nodeId);
+            arguments = CheckArguments.Parse(text);
+            return AdminCommand.Check;
+        }
+
+        if (parts.Length is 4 or 5 && parts[0].Equals("pgproxy", StringComparison.OrdinalIgnoreCase))
+        {
+            var command = ParseNodeCommand(parts[..4], out var nodeId);
+            var force = parts.Length == 5 && parts[4].Equals("force", StringComparison.OrdinalIgnoreCase);
+            if (command != AdminCommand.AttachNode && parts.Length == 5)
+            {
+                return AdminCommand.None;
+            }
+
+            arguments = AdminArguments.None with
+            {
+                NodeId = parts.Length == 5 && !force ? -1 : nodeId,
+                Force = force,
+            };
+            return command;
         }
 
         if (parts.Length != 2 || !parts[0].Equals("show", StringComparison.OrdinalIgnoreCase))
@@ -55,6 +86,7 @@ internal static class AdminCommandParser
             "POOL_STATUS" => AdminCommand.PoolStatus,
             "POOL_HEALTH_CHECK_STATS" => AdminCommand.PoolHealthCheckStats,
             "POOL_BACKEND_STATS" => AdminCommand.PoolBackendStats,
+            "POOL_CHECK" => AdminCommand.PoolCheck,
             _ => AdminCommand.None,
         };
     }

@@ -63,6 +63,7 @@ internal static class AdminReports
         AdminCommand.PoolVersion => (["pool_version"], [[ProductInfo.VersionLine]]),
         AdminCommand.PoolStatus => PoolStatus(runtime),
         AdminCommand.PoolHealthCheckStats => HealthCheckStatsReport.Rows(runtime),
+        AdminCommand.PoolCheck => PoolCheckReport.Rows(runtime),
         _ => (["item", "value"], [["status", "not implemented yet in " + ProductInfo.VersionLine]]),
     };
 

@@ -28,15 +28,15 @@ internal static partial class NodeCommands
     /// refuses it in <paramref name="error"/>.
     /// </summary>
     public static string? Run(AdminCommand command, int nodeId, ClientSession session, ProxyRuntime runtime,
-        out AdminError? error)
+        out AdminError? error, bool force = false)
     {
-        error = Refusal(command, nodeId, session, runtime, out var sql);
+        error = Refusal(command, nodeId, session, runtime, force, out var sql);
         return sql;
     }
 
     /// <summary>Carries the command out; the refusal, or null with the answering SQL in <paramref name="sql"/>.</summary>
     private static AdminError? Refusal(AdminCommand command, int nodeId, ClientSession session, ProxyRuntime runtime,
-        out string? sql)
+        bool force, out string? sql)
     {
         var detach = command == AdminCommand.DetachNode;
         var verb = detach ? "detach" : "attach";
@@ -71,7 +71,7 @@ internal static partial class NodeCommands
             return new AdminError(SqlState.InvalidParameterValue, message, null);
         }
 
-        var reason = $"{verb}ed by {session.User}";
+        var reason = $"{verb}ed by {session.User}" + (force ? " with FORCE, not checked against main" : "");
         lock (ChangeLock)
         {
             if (detach)
@@ -107,7 +107,7 @@ internal static partial class NodeCommands
             }
 
             Log.Attached(logger, nodeId, session.User);
-            sql = Success("pcp_attach_node", null);
+            sql = Success("pcp_attach_node", force ? "attached with FORCE, not checked against main" : null);
             return null;
         }
     }

@@ -79,6 +79,19 @@ internal static class CatalogMigrations
             COMMENT ON TABLE {schema}.prepared_transaction_resolutions IS
                 'pgproxy: transactions a crash left prepared on a node, ended as the main of the time decided';
             """),
+        new(3, "consistency_results used: one row per table and node per check run",
+            """
+            ALTER TABLE {schema}.consistency_results
+                ADD COLUMN run_id   bigint NOT NULL DEFAULT 0,
+                ADD COLUMN verdict  text NOT NULL DEFAULT 'same',
+                ADD COLUMN detail   text NOT NULL DEFAULT '',
+                ADD COLUMN ranges   text[] NOT NULL DEFAULT '{}',
+                ADD COLUMN keys     text[] NOT NULL DEFAULT '{}';
+            CREATE INDEX consistency_results_run ON {schema}.consistency_results (run_id, checked_at);
+            COMMENT ON TABLE {schema}.consistency_results IS
+                'pgproxy: consistency checks, per table and node: rows and hash at the common cut, and how the node '
+                'differs from main (verdict same, differs, missing, columns differ, sequence differs)';
+            """),
     ];
 
     public static int LatestVersion => All[^1].Version;

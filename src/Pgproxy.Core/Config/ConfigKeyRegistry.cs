@@ -138,6 +138,23 @@ public static class ConfigKeyRegistry
                 (o, v) => o with { ReplicationCommit = (string)v }, o => o.ReplicationCommit ?? "two_phase",
                 allowedValues: ["two_phase", "one_phase"]),
 
+            // --- consistency check and write gate ---
+            Int("consistency_check_period", Replication, ConfigContext.Reload, 0, int.MaxValue,
+                o => o.ConsistencyCheckPeriod, (o, v) => o with { ConsistencyCheckPeriod = v },
+                "Seconds between background consistency checks of every live node against main; 0 runs none "
+                + "(PGPROXY CHECK and pgproxy check still do)."),
+            Bool("consistency_check_failover", Replication, ConfigContext.Reload, o => o.ConsistencyCheckFailover,
+                (o, v) => o with { ConsistencyCheckFailover = v },
+                "Degenerate a node that a consistency check finds different from main."),
+            Int("consistency_check_rows_per_second", Replication, ConfigContext.Reload, 0, int.MaxValue,
+                o => o.ConsistencyCheckRowsPerSecond, (o, v) => o with { ConsistencyCheckRowsPerSecond = v },
+                "Rows per second a consistency check reads on each node, so it never presses on the workload; "
+                + "0 reads as fast as the nodes answer."),
+            Int("write_gate_timeout", Replication, ConfigContext.Reload, 1, int.MaxValue,
+                o => o.WriteGateTimeout, (o, v) => o with { WriteGateTimeout = v },
+                "Milliseconds a check or recovery waits for the commits in flight when it holds new commits at the "
+                + "write gate to take a common cut; past it the gate opens again and the check says so."),
+
             // --- health check ---
             Int("health_check_period", Health, ConfigContext.Reload, 0, int.MaxValue, o => o.HealthCheckPeriod,
                 (o, v) => o with { HealthCheckPeriod = v }, "Seconds between health checks; 0 disables them."),

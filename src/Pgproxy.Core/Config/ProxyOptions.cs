@@ -73,6 +73,18 @@ public sealed record ProxyOptions
 
     /// <summary>two_phase or one_phase; null when not set, which is two_phase where every node allows it.</summary>
     public string? ReplicationCommit { get; init; }
+
+    /// <summary><c>consistency_check_period</c>: seconds between background checks; 0 runs none.</summary>
+    public int ConsistencyCheckPeriod { get; init; }
+
+    /// <summary><c>consistency_check_failover</c>: degenerate a node a check finds different from main.</summary>
+    public bool ConsistencyCheckFailover { get; init; }
+
+    /// <summary><c>consistency_check_rows_per_second</c>: per node; 0 is no limit.</summary>
+    public int ConsistencyCheckRowsPerSecond { get; init; } = 200_000;
+
+    /// <summary><c>write_gate_timeout</c>: milliseconds to wait for in-flight commits when closing the gate.</summary>
+    public int WriteGateTimeout { get; init; } = 2_000;
     /// <summary>Shell command run when a node is degenerated (pgpool's % placeholders); empty runs nothing.</summary>
     public string FailoverCommand { get; init; } = "";
     /// <summary>Shell command run when a node is attached again; empty runs nothing.</summary>

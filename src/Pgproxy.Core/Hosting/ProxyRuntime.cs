@@ -44,6 +44,9 @@ internal sealed class ProxyRuntime
     /// <summary>Where commits wait while a consistency check or a recovery takes its common cut (DESIGN §5).</summary>
     public Replication.WriteGate WriteGate { get; } = new();
 
+    /// <summary>The consistency checks (PGPROXY CHECK, consistency_check_period, ATTACH); set once the server starts.</summary>
+    public Consistency.ConsistencyChecker? Checks { get; set; }
+
     /// <summary>
     /// Chooses the node that serves a session's reads; tests replace it with one drawing from a seeded source.
     /// </summary>

@@ -106,6 +106,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         _resolver = new PreparedTransactionResolver(_runtime,
             _runtime.LoggerFactory.CreateLogger("Pgproxy.Replication"));
         _resolver.StartAsync().GetAwaiter().GetResult();
+        _runtime.Checks = new Consistency.ConsistencyChecker(_runtime,
+            _runtime.LoggerFactory.CreateLogger("Pgproxy.Consistency"));
+        _runtime.Checks.StartPeriodic();
         foreach (var listener in _listeners)
         {
             listener.Start(OnAccepted);
@@ -151,6 +154,11 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         {
             await _resolver.DisposeAsync();
             _resolver = null;
+        }
+
+        if (_runtime.Checks is { } checks)
+        {
+            await checks.DisposeAsync();
         }
 
         if (_healthChecker is not null)

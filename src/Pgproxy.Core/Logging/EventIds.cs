@@ -101,4 +101,14 @@ internal static class EventIds
     public const int PreparedTransactionResolved = 672;
     public const int PreparedTransactionUndecided = 673;
     public const int PreparedTransactionScanFailed = 674;
+
+    // 690-709: consistency check and write gate (DESIGN §5)
+    public const int CheckStarted = 690;
+    public const int CheckIdentical = 691;
+    public const int CheckDifference = 692;
+    public const int CheckFailed = 693;
+    public const int CheckDegenerated = 694;
+    public const int CheckNotRecorded = 695;
+    public const int AttachChecked = 696;
+    public const int AttachRefused = 697;
 }

@@ -1,9 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
-using Pgproxy.Core.Health;
 using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Replication;
@@ -28,8 +26,7 @@ internal sealed partial class PreparedTransactionResolver : IAsyncDisposable
     /// </summary>
     private static readonly TimeSpan MinimumAge = TimeSpan.FromSeconds(10);
 
-    private static readonly KeyValuePair<string, string>[] StartupParameters =
-        [new("application_name", "pgproxy prepared transaction resolver")];
+    private const string ApplicationName = "pgproxy prepared transaction resolver";
 
     private readonly ProxyRuntime _runtime;
     private readonly ILogger _logger;
@@ -243,21 +240,8 @@ internal sealed partial class PreparedTransactionResolver : IAsyncDisposable
         _runtime.Nodes.Nodes.Where(n => n.Status != BackendStatus.Down);
 
     /// <summary>A connection of the resolver's own, as the health check's user, to a database of the node.</summary>
-    private async Task<BackendConnection> OpenAsync(BackendNode node, string? database, CancellationToken stopping)
-    {
-        var options = _runtime.Options;
-        var settings = HealthCheckSettings.From(options);
-        var (user, password) = options.HealthCheckUser.Length == 0 && options.SystemDbUser.Length > 0
-            ? (options.SystemDbUser, options.SystemDbPassword)
-            : (settings.User, settings.Password);
-        var credential = ConfiguredPassword.Resolve(password, user, _runtime.PoolPasswd, out var problem)
-                         ?? throw new InvalidOperationException($"password of {user}: {problem}");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        var key = BackendPoolKey.From(user, database ?? settings.Databases[0], StartupParameters);
-        return await _runtime.BackendConnector.ConnectAsync(node, key, credential, settings.ConnectTimeoutMs,
-            loop: null, timeout.Token);
-    }
+    private Task<BackendConnection> OpenAsync(BackendNode node, string? database, CancellationToken stopping) =>
+        new ServiceConnector(_runtime).OpenAsync(node, database, ApplicationName, stopping);
 
     private static partial class Log
     {

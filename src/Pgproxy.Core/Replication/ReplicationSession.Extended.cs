@@ -32,6 +32,7 @@ internal sealed partial class ReplicationSession
     {
         try
         {
+            await PrepareAdminParsesAsync();
             RewriteAdminParses();
             if (_adminError is { } adminError)
             {

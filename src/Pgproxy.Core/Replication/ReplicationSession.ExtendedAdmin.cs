@@ -6,6 +6,27 @@ namespace Pgproxy.Core.Replication;
 
 internal sealed partial class ReplicationSession
 {
+    /// <summary>
+    /// The answers of the group's admin Parses that must read the nodes first (a checked ATTACH), worked out before
+    /// <see cref="RewriteAdminParses"/>, which cannot wait.
+    /// </summary>
+    private async Task PrepareAdminParsesAsync()
+    {
+        foreach (var frame in _group.Frames)
+        {
+            if (frame.Type == FrontendMessageType.Parse && frame.Length - 5 <= AdminCommandParser.MaxFrameBody)
+            {
+                var body = _group.Frame(frame)[5..];
+                var nameEnd = body.IndexOf((byte)0);
+                if (nameEnd >= 0 && AdminCommandParser.Parse(body[(nameEnd + 1)..]) == AdminCommand.AttachNode)
+                {
+                    var query = body[(nameEnd + 1)..];
+                    await _session.PrepareAdminAsync(query[..(query.IndexOf((byte)0) + 1)].ToArray());
+                }
+            }
+        }
+    }
+
     /// <summary>SHOW POOL_* in a Parse (Npgsql, JDBC): rewritten in place like the simple-query form.</summary>
     private void RewriteAdminParses()
     {

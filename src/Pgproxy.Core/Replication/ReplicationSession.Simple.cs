@@ -19,6 +19,7 @@ internal sealed partial class ReplicationSession
         var text = QueryText(frame.Span);
         if (text.Length <= AdminCommandParser.MaxFrameBody && AdminCommandParser.Parse(WithTerminator(frame.Span)) != AdminCommand.None)
         {
+            await _session.PrepareAdminAsync(WithTerminator(frame.Span).ToArray());
             var rewritten = new System.Buffers.ArrayBufferWriter<byte>();
             _session.RewriteAdminCommand(frame.Span, FrontendMessageType.Query, rewritten, out var adminError);
             if (adminError is not null)

@@ -119,7 +119,10 @@ internal sealed partial class ReplicationSession
         var rollBackOthers = kind == StatementKind.Commit && _clientStatus == TransactionStatus.Failed;
         started.Remove(answering);
         var others = Reuse(ref _endOthers, started);
-        using var pass = kind == StatementKind.Commit && !rollBackOthers ? await _runtime.WriteGate.EnterAsync() : default;
+        // Only a transaction that wrote has anything to commit that a common cut could catch half way.
+        using var pass = kind == StatementKind.Commit && !rollBackOthers && _transactionWrote
+            ? await _runtime.WriteGate.EnterAsync()
+            : default;
 
         if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _transactionWrote
             && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))

@@ -21,6 +21,7 @@ internal sealed class WriteGate
     private volatile TaskCompletionSource? _closed; // set while closed; completed when the gate opens again
     private volatile TaskCompletionSource? _drained; // completed when the last pass in flight is back
     private int _inFlight;
+    private long _commits;
 
     public WriteGate(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
@@ -28,6 +29,9 @@ internal sealed class WriteGate
     public int InFlight => Volatile.Read(ref _inFlight);
 
     public bool IsClosed => _closed is not null;
+
+    /// <summary>Commits let through since start: equal at two moments, nothing committed in between.</summary>
+    public long Commits => Interlocked.Read(ref _commits);
 
     /// <summary>How long each close held commits, from closing to opening (µs).</summary>
     public LatencyHistogram Closures { get; } = new();
@@ -41,6 +45,7 @@ internal sealed class WriteGate
         Interlocked.Increment(ref _inFlight);
         if (_closed is null)
         {
+            Interlocked.Increment(ref _commits);
             return ValueTask.FromResult(new Pass(this));
         }
 
@@ -61,6 +66,7 @@ internal sealed class WriteGate
             Interlocked.Increment(ref _inFlight);
             if (_closed is null)
             {
+                Interlocked.Increment(ref _commits);
                 Waits.Record((long)_time.GetElapsedTime(started).TotalMicroseconds);
                 return new Pass(this);
             }

@@ -19,6 +19,33 @@ internal sealed partial class ClientSession
     private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput) =>
         TryRewriteAdminCommand(frame, type, backendOutput, out _, markErrors: true);
 
+    /// <summary>The answer to the ATTACH NODE about to be rewritten, worked out by <see cref="PrepareAdminAsync"/>.</summary>
+    private AdminAnswer? _attachAnswer;
+
+    /// <summary>
+    /// Works out, ahead of the rewrite, the answer to an admin command that must read the nodes first (an ATTACH of
+    /// a down node compares it with main): the replication loop calls it with each Query or Parse text it is about
+    /// to rewrite, where waiting is possible. <paramref name="query"/> is the text with its terminating NUL.
+    /// </summary>
+    internal async Task PrepareAdminAsync(ReadOnlyMemory<byte> query)
+    {
+        if (query.Length <= AdminCommandParser.MaxFrameBody
+            && AdminCommandParser.ParseWithArguments(query.Span, out var arguments) == AdminCommand.AttachNode)
+        {
+            _attachAnswer = await AttachCommand.RunAsync(arguments, this, _runtime);
+        }
+    }
+
+    private AdminAnswer? TakeAttachAnswer(AdminArguments arguments)
+    {
+        var answer = _attachAnswer;
+        _attachAnswer = null;
+        return answer is not null && answer.Arguments.NodeId == arguments.NodeId
+                                  && answer.Arguments.Force == arguments.Force
+            ? answer
+            : null;
+    }
+
     /// <summary>The refused admin commands whose marker statements the backend pump waits for (single-node path).</summary>
     private PendingAdminErrors? _adminErrors;
 
@@ -56,15 +83,20 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        var command = AdminCommandParser.Parse(body.Slice(queryStart, queryLength + 1), out var nodeId);
+        var command = AdminCommandParser.ParseWithArguments(body.Slice(queryStart, queryLength + 1), out var arguments);
         if (command == AdminCommand.None)
         {
             return false;
         }
 
-        var text = command is AdminCommand.AttachNode or AdminCommand.DetachNode
-            ? NodeCommands.Run(command, nodeId, this, _runtime, out error)
-            : AdminReports.BuildQuery(command, this, _runtime);
+        var text = command switch
+        {
+            AdminCommand.AttachNode when TakeAttachAnswer(arguments) is { } answer => answer.Sql(out error),
+            AdminCommand.AttachNode or AdminCommand.DetachNode =>
+                NodeCommands.Run(command, arguments.NodeId, this, _runtime, out error, arguments.Force),
+            AdminCommand.Check => CheckCommand.Run(arguments, this, _runtime, out error),
+            _ => AdminReports.BuildQuery(command, this, _runtime),
+        };
         if (error is not null)
         {
             text = markErrors

@@ -12,6 +12,9 @@ internal enum CommandKind
 
     /// <summary>List the nodes of the running pgproxy, or attach or detach one (through its SQL port).</summary>
     Node,
+
+    /// <summary>Run a consistency check on the running pgproxy and report it (PGPROXY CHECK, SHOW POOL_CHECK).</summary>
+    Check,
     Help,
     Version,
 }

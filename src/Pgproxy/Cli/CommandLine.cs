@@ -19,7 +19,8 @@ internal sealed record CommandLine
           pgproxy [ -f CONFIG_FILE ] [ -m SHUTDOWN-MODE ] stop
           pgproxy [ -f CONFIG_FILE ] reload
           pgproxy [ -f CONFIG_FILE ] passwd [ -m FORM ] [ -k KEY_FILE ] [ -u USER ] [ --stdin ]
-          pgproxy [ -f CONFIG_FILE ] node list | attach NODE_ID | detach NODE_ID [ -U USER ]
+          pgproxy [ -f CONFIG_FILE ] node list | attach NODE_ID [ --force ] | detach NODE_ID [ -U USER ]
+          pgproxy [ -f CONFIG_FILE ] check [ -U USER ] [ --table TABLE ]... [ --database DATABASE ]...
 
         Common options:
           -f, --config-file=CONFIG_FILE   configuration file (default ./pgproxy.conf, then
@@ -52,6 +53,14 @@ internal sealed record CommandLine
           node list                       show the nodes and their status (SHOW POOL_NODES)
           node attach NODE_ID             bring a detached node back (PGPROXY ATTACH NODE)
           node detach NODE_ID             take a node out of service (PGPROXY DETACH NODE); never the last one
+          node attach NODE_ID --force     attach a down node without comparing it with main first
+
+        Consistency check (through the running pgproxy, as node commands):
+          check                           compare every live node with main at one point in time: row
+                                          counts and hashes per primary-key range, columns, sequences;
+                                          exit 0 identical, 1 differences found, 2 could not check
+          --table TABLE                   only this table (name or schema.name; repeatable)
+          --database DATABASE             only this database (repeatable)
           -U, --username=USER             connect as USER (default: $PGUSER, else the current OS user);
                                           attach and detach need a user listed in admin_users. The
                                           password comes from $PGPASSWORD (or ~/.pgpass), the database
@@ -92,6 +101,15 @@ internal sealed record CommandLine
 
     /// <summary><c>node -U</c>; null means $PGUSER, else the current OS user.</summary>
     public string? NodeUser { get; init; }
+
+    /// <summary><c>node attach N --force</c>: attach without comparing with main.</summary>
+    public bool NodeForce { get; init; }
+
+    /// <summary><c>check --table</c>: the tables to compare (empty: all).</summary>
+    public IReadOnlyList<string> CheckTables { get; init; } = [];
+
+    /// <summary><c>check --database</c>: the databases to compare (empty: all).</summary>
+    public IReadOnlyList<string> CheckDatabases { get; init; } = [];
 
     /// <summary>Set when this process is the detached child a plain <c>pgproxy</c> started.</summary>
     public bool DetachedChild { get; init; }
@@ -180,6 +198,18 @@ internal sealed record CommandLine
                 case "node":
                     result = ParseNode(result, args, ref i, out error);
                     break;
+                case "check":
+                    result = result with { Kind = CommandKind.Check };
+                    break;
+                case "--table":
+                    result = result with { CheckTables = [.. result.CheckTables, Value(out error) ?? ""] };
+                    break;
+                case "--database":
+                    result = result with { CheckDatabases = [.. result.CheckDatabases, Value(out error) ?? ""] };
+                    break;
+                case "--force":
+                    result = result with { NodeForce = true };
+                    break;
                 default:
                     error = $"unrecognized argument \"{args[i]}\"";
                     break;
@@ -191,15 +221,27 @@ internal sealed record CommandLine
             }
         }
 
-        if (result.Kind == CommandKind.Node && result.PasswordUser is not null)
+        if ((result.CheckTables.Count > 0 || result.CheckDatabases.Count > 0) && result.Kind != CommandKind.Check)
+        {
+            error = "--table and --database are only valid with \"check\"";
+            return null;
+        }
+
+        if (result.NodeForce && !(result.Kind == CommandKind.Node && result.NodeAction == NodeAction.Attach))
+        {
+            error = "--force is only valid with \"node attach\"";
+            return null;
+        }
+
+        if (result.Kind is CommandKind.Node or CommandKind.Check && result.PasswordUser is not null)
         {
             // psql's long option: --username (or -u) names the user to connect as.
             result = result with { NodeUser = result.NodeUser ?? result.PasswordUser, PasswordUser = null };
         }
 
-        if (result.NodeUser is not null && result.Kind != CommandKind.Node)
+        if (result.NodeUser is not null && result.Kind is not (CommandKind.Node or CommandKind.Check))
         {
-            error = "-U is only valid with \"node\"";
+            error = "-U is only valid with \"node\" and \"check\"";
             return null;
         }
 

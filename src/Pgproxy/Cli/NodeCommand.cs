@@ -20,16 +20,25 @@ internal static class NodeCommand
     private static readonly string[] ListColumns =
         ["node_id", "hostname", "port", "status", "lb_weight", "role", "select_cnt", "last_status_change"];
 
-    public static int Run(ProxyOptions options, CommandLine command, TextWriter output, TextWriter errors)
+    public static int Run(ProxyOptions options, CommandLine command, TextWriter output, TextWriter errors) =>
+        WithConnection(options, command.NodeUser, "pgproxy node", errors, connection =>
+            command.NodeAction == NodeAction.List ? List(connection, output) : Change(connection, command, output));
+
+    /// <summary>
+    /// Connects to the running pgproxy as <paramref name="userOption"/> (-U; else $PGUSER, else the OS user) and runs
+    /// <paramref name="body"/>; an error on the way is printed and exits 1, or <paramref name="failure"/> when given.
+    /// </summary>
+    public static int WithConnection(ProxyOptions options, string? userOption, string applicationName,
+        TextWriter errors, Func<NpgsqlConnection, int> body, int failure = 1)
     {
         if (ProxyAddress(options) is not { } address)
         {
             errors.WriteLine($"pgproxy: ERROR: \"{options.ConfigFilePath}\" has pgproxy listen on no TCP address " +
                 "and no Unix socket; there is nothing to connect to");
-            return 1;
+            return failure;
         }
 
-        var user = command.NodeUser
+        var user = userOption
                    ?? (Environment.GetEnvironmentVariable("PGUSER") is { Length: > 0 } pgUser
                        ? pgUser
                        : Environment.UserName);
@@ -43,8 +52,8 @@ internal static class NodeCommand
                 : "postgres",
             Pooling = false,
             Timeout = 10,
-            CommandTimeout = 30,
-            ApplicationName = "pgproxy node",
+            CommandTimeout = 0, // an ATTACH compares the node with main first, which takes as long as the data
+            ApplicationName = applicationName,
         };
         if (Environment.GetEnvironmentVariable("PGPASSWORD") is { Length: > 0 } password)
         {
@@ -59,9 +68,7 @@ internal static class NodeCommand
             dataSourceBuilder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
             using var dataSource = dataSourceBuilder.Build();
             using var connection = dataSource.OpenConnection();
-            return command.NodeAction == NodeAction.List
-                ? List(connection, output)
-                : Change(connection, command, output);
+            return body(connection);
         }
         catch (PostgresException e)
         {
@@ -76,18 +83,18 @@ internal static class NodeCommand
                     "(default: $PGUSER, else the OS user)");
             }
 
-            return 1;
+            return failure;
         }
         catch (NpgsqlException e)
         {
             var reason = e.InnerException is SocketException socket ? socket.Message : e.Message;
             errors.WriteLine($"pgproxy: ERROR: could not talk to {where}: {reason}; is pgproxy running?");
-            return 1;
+            return failure;
         }
         catch (Exception e) when (e is TimeoutException or IOException or InvalidOperationException)
         {
             errors.WriteLine($"pgproxy: ERROR: could not talk to {where}: {e.Message}");
-            return 1;
+            return failure;
         }
     }
 
@@ -110,7 +117,8 @@ internal static class NodeCommand
     {
         var verb = command.NodeAction == NodeAction.Attach ? "ATTACH" : "DETACH";
         using var cmd = new NpgsqlCommand(
-            $"PGPROXY {verb} NODE {command.NodeId.ToString(CultureInfo.InvariantCulture)}", connection);
+            $"PGPROXY {verb} NODE {command.NodeId.ToString(CultureInfo.InvariantCulture)}" +
+            (command.NodeForce ? " FORCE" : ""), connection);
         output.WriteLine(cmd.ExecuteScalar() as string ?? "");
         return 0;
     }
