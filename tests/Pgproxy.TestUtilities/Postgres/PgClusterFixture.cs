@@ -93,7 +93,8 @@ public class PgClusterFixture : IAsyncLifetime
             .AppendLine("unix_socket_directories = ''")
             .AppendLine("num_init_children = 32")
             .AppendLine("max_pool = 4")
-            .AppendLine("enable_pool_hba = on");
+            .AppendLine("enable_pool_hba = on")
+            .AppendLine("health_check_user = 'postgres'");
         for (var i = 0; i < nodes.Count; i++)
         {
             conf.AppendLine(CultureInfo.InvariantCulture, $"backend_hostname{i} = '{PostgresInstance.Host}'")
