@@ -47,6 +47,7 @@ internal static class MetricsReport
             .Sample("pgproxy_prepared_transactions_resolved_total", twoPhase.ResolvedRolledBack,
                 ("outcome", "rolled_back"));
 
+        WriteConsistency(writer, runtime);
         WriteConnections(writer, runtime);
         WriteNodes(writer, runtime);
         WriteLatency(writer, metrics);
@@ -162,6 +163,50 @@ internal static class MetricsReport
             writer.Sample(name + "_sum", snapshot.SumMicroseconds / 1e6, label)
                 .Sample(name + "_count", snapshot.Count, label);
         }
+    }
+
+    /// <summary>The consistency checks and the write gate they close (DESIGN §5).</summary>
+    private static void WriteConsistency(PrometheusTextWriter writer, ProxyRuntime runtime)
+    {
+        if (runtime.Checks is { } checks)
+        {
+            var outcomes = checks.Outcomes;
+            writer.Family("pgproxy_consistency_checks_total", "counter",
+                    "Consistency checks ended since start, by outcome: identical, differs, failed (could not check).")
+                .Sample("pgproxy_consistency_checks_total", Interlocked.Read(ref outcomes[1]), ("outcome", "identical"))
+                .Sample("pgproxy_consistency_checks_total", Interlocked.Read(ref outcomes[2]), ("outcome", "differs"))
+                .Sample("pgproxy_consistency_checks_total", Interlocked.Read(ref outcomes[3]), ("outcome", "failed"));
+            var last = checks.Latest is { State: not Consistency.CheckState.Running } done ? done : null;
+            writer.Family("pgproxy_consistency_check_last_run_timestamp_seconds", "gauge",
+                    "When the last consistency check ended (Unix time); 0 before the first.")
+                .Sample("pgproxy_consistency_check_last_run_timestamp_seconds",
+                    last?.FinishedAt?.ToUnixTimeSeconds() ?? 0L);
+            writer.Family("pgproxy_consistency_check_tables_differing", "gauge",
+                    "Tables (and databases, sequences) the last consistency check found different from main.")
+                .Sample("pgproxy_consistency_check_tables_differing",
+                    (long)(last?.Findings.Select(f => (f.Database, f.Relation)).Distinct().Count() ?? 0));
+        }
+
+        var gate = runtime.WriteGate;
+        WriteSummary(writer, "pgproxy_write_gate_closed_seconds",
+            "How long each closing of the write gate held commits (a check's or a recovery's common cut).",
+            gate.Closures.Snapshot());
+        WriteSummary(writer, "pgproxy_write_gate_wait_seconds",
+            "How long each commit that met the closed write gate waited there: the pause a client saw.",
+            gate.Waits.Snapshot());
+    }
+
+    private static void WriteSummary(PrometheusTextWriter writer, string name, string help, LatencySnapshot snapshot)
+    {
+        writer.Family(name, "summary", help);
+        foreach (var q in Quantiles)
+        {
+            var micros = snapshot.Quantile(q);
+            writer.Sample(name, micros is { } value ? value / 1e6 : double.NaN,
+                ("quantile", q.ToString("R", CultureInfo.InvariantCulture)));
+        }
+
+        writer.Sample(name + "_sum", snapshot.SumMicroseconds / 1e6).Sample(name + "_count", snapshot.Count);
     }
 
     private static string Id(BackendNode node) => node.NodeId.ToString(CultureInfo.InvariantCulture);

@@ -39,10 +39,16 @@ public sealed class NodeCommandTests(TwoNodes cluster) : AdminTestBase(cluster)
         Assert.Equal(3, await NodeSql.CountAsync(Nodes[0], table));
         Assert.Equal(1, await NodeSql.CountAsync(Nodes[1], table));
 
-        // Simple protocol (psql).
-        var attach = (await PgTools.PsqlAsync(Proxy.Port, "-At", "-c", "pgproxy attach node 1;")).EnsureSuccess();
+        // Simple protocol (psql). Node 1 missed two inserts: compared with main first, it is refused; FORCE takes it.
+        var refused = await PgTools.PsqlAsync(Proxy.Port, "-At", "-c", "pgproxy attach node 1;");
+        Assert.False(refused.Succeeded);
+        Assert.Contains($"cannot attach node 1: it differs from main (node 0) in", refused.StdErr, StringComparison.Ordinal);
+        Assert.Contains(table, refused.StdErr, StringComparison.Ordinal);
+        Assert.Equal("down", (await NodeStatusesAsync())[1]);
+        var attach = (await PgTools.PsqlAsync(Proxy.Port, "-At", "-c", "pgproxy attach node 1 force;")).EnsureSuccess();
 
-        Assert.Equal("pcp_attach_node -- Command Successful", attach.StdOut.Trim());
+        Assert.Equal("pcp_attach_node -- Command Successful (attached with FORCE, not checked against main)",
+            attach.StdOut.Trim());
         Assert.NotEqual("down", (await NodeStatusesAsync())[1]);
         await ExecuteAsync($"INSERT INTO {table} VALUES (4)");
         Assert.Equal(4, await NodeSql.CountAsync(Nodes[0], table));
