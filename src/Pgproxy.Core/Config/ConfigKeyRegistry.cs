@@ -248,7 +248,7 @@ public static class ConfigKeyRegistry
 
             // --- administration and metrics ---
             Str("admin_users", Admin, ConfigContext.Reload, o => o.AdminUsers, (o, v) => o with { AdminUsers = v },
-                "Comma-separated users allowed to run PGPROXY ATTACH NODE / DETACH NODE; '' allows nobody."),
+                "Comma-separated users allowed to run PGPROXY ATTACH NODE / DETACH NODE and PGPROXY CHECK; '' allows nobody."),
             Int("metrics_port", Admin, ConfigContext.Restart, 0, 65535, o => o.MetricsPort,
                 (o, v) => o with { MetricsPort = v },
                 "Port of the Prometheus text endpoint (GET /metrics) on listen_addresses; 0 turns it off."),
