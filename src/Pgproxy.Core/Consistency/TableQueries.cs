@@ -12,7 +12,11 @@ internal sealed class TableQueries(CatalogRelation table)
 {
     private const string RowHash = "pg_catalog.hashtextextended((t.*)::text, 0)";
 
-    private readonly string _keyList = string.Join(", ", table.PrimaryKey.Select(c => c.Name));
+    /// <summary>
+    /// The key columns for ORDER BY, qualified: a bare name would mean the <c>::text</c> output column of the same
+    /// name, and the rows would be sorted as text (10 before 9).
+    /// </summary>
+    private readonly string _keyList = string.Join(", ", table.PrimaryKey.Select(c => "t." + c.Name));
 
     public CatalogRelation Table => table;
 
