@@ -28,6 +28,11 @@ internal sealed class DatabaseComparer(CheckSettings settings, CheckProgress pro
             .ToList();
         var unmatched = tables.Where(t => !catalogs.Any(c => c.Values.Any(r => r.Matches(t)))).ToList();
 
+        var sequences = await Task.WhenAll(readers.Select((r, i) => SequenceStates.ReadAsync(r.Query,
+            [.. wanted.Where(w => w.IsSequence).Select(w => catalogs[i].GetValueOrDefault(w.Relation))
+                .OfType<CatalogRelation>().Where(c => c.IsSequence)],
+            cancellationToken)));
+
         var digests = new List<TableDigest>();
         var findings = new List<CheckFinding>();
         var rows = new TableRowComparer(settings, progress, database);
@@ -44,8 +49,8 @@ internal sealed class DatabaseComparer(CheckSettings settings, CheckProgress pro
             var present = Enumerable.Range(0, readers.Count).Where(i => onNode[i] is not null).ToList();
             if (isSequence)
             {
-                findings.AddRange(await CompareSequenceAsync(database, main, present.Select(i => readers[i]).ToList(),
-                    cancellationToken));
+                findings.AddRange(CompareSequence(database, relation, [.. present.Select(i => (readers[i].NodeId,
+                    sequences[i][relation]))]));
                 continue;
             }
 
@@ -93,30 +98,17 @@ internal sealed class DatabaseComparer(CheckSettings settings, CheckProgress pro
         }
     }
 
-    private static async Task<IReadOnlyList<CheckFinding>> CompareSequenceAsync(string database, CatalogRelation sequence,
-        List<NodeReader> nodes, CancellationToken cancellationToken)
+    /// <summary>Each node's sequence state against main's (the first), as read by <see cref="SequenceStates"/>.</summary>
+    private static IEnumerable<CheckFinding> CompareSequence(string database, string relation,
+        List<(int NodeId, (string LastValue, string IsCalled) State)> states)
     {
-        var sql = TableQueries.SequenceState(sequence);
-        var states = await Task.WhenAll(nodes.Select(async n =>
+        var (mainId, main) = states[0];
+        foreach (var (id, state) in states.Skip(1).Where(s => s.State != main))
         {
-            var rows = await n.Query.QueryAsync(sql, cancellationToken);
-            return (LastValue: rows[0][0]!, IsCalled: rows[0][1]!);
-        }));
-        var findings = new List<CheckFinding>();
-        for (var i = 1; i < nodes.Count; i++)
-        {
-            if (states[i] == states[0])
-            {
-                continue;
-            }
-
-            var (mainId, id) = (nodes[0].NodeId, nodes[i].NodeId);
-            var detail = states[i].LastValue != states[0].LastValue
-                ? $"last_value {states[0].LastValue} on node {mainId}, {states[i].LastValue} on node {id}"
-                : $"is_called {states[0].IsCalled} on node {mainId}, {states[i].IsCalled} on node {id}";
-            findings.Add(new CheckFinding(FindingKind.SequenceDiffers, database, sequence.Relation, id, detail, [], []));
+            var detail = state.LastValue != main.LastValue
+                ? $"last_value {main.LastValue} on node {mainId}, {state.LastValue} on node {id}"
+                : $"is_called {main.IsCalled} on node {mainId}, {state.IsCalled} on node {id}";
+            yield return new CheckFinding(FindingKind.SequenceDiffers, database, relation, id, detail, [], []);
         }
-
-        return findings;
     }
 }

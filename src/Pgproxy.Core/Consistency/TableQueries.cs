@@ -44,8 +44,4 @@ internal sealed class TableQueries(CatalogRelation table)
         var select = string.Join(", ", Key.Select(c => c.Name + "::text"));
         return $"SELECT {select}, {RowHash}::text FROM ONLY {table.Relation} AS t{range.Where(Key)} ORDER BY {_keyList}";
     }
-
-    /// <summary>A sequence's state: the value it last handed out and whether nextval has been called since set.</summary>
-    public static string SequenceState(CatalogRelation sequence) =>
-        $"SELECT last_value::text, is_called::text FROM {sequence.Relation}";
 }
