@@ -74,7 +74,7 @@ internal static class CatalogReader
         SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),
                pg_catalog.quote_ident(a.attname),
                pg_catalog.format_type(a.atttypid, a.atttypmod),
-               pg_catalog.format_type(a.atttypid, NULL),
+               pg_catalog.format_type(a.atttypid, -1),
                a.attnotnull::text,
                (SELECT k.ord FROM pg_catalog.pg_index i,
                        pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)

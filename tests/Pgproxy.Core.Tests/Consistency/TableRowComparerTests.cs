@@ -49,6 +49,27 @@ public sealed class TableRowComparerTests
     }
 
     [Fact]
+    public async Task BoundaryThatDoesNotMoveOn_RestHashedAsOneLastRange_NoEndlessWalk()
+    {
+        KeyRange first = new(null, ["3"]), rest = new(["3"], null);
+        var answers = new Dictionary<string, string?[][]>
+        {
+            [Sql.NextBoundary(null, 2)] = [["3"]],
+            [Sql.NextBoundary(["3"], 2)] = [["3"]],
+            [Sql.RangeHash(first)] = [["2", "10"]],
+            [Sql.RangeHash(rest)] = [["3", "20"]],
+        };
+        var main = new ScriptedSnapshot(0, Script(answers));
+        var node = new ScriptedSnapshot(1, Script(answers));
+        var comparer = new TableRowComparer(new CheckSettings(0, ChunkRows: 2), new CheckProgress(TimeProvider.System), "db");
+
+        var (digests, findings) = await comparer.CompareAsync(Table, Readers(main, node), CancellationToken.None);
+
+        Assert.Empty(findings);
+        Assert.Equal(["0 5 30", "1 5 30"], digests.Select(d => $"{d.NodeId} {d.Rows} {d.Hash}"));
+    }
+
+    [Fact]
     public async Task NoPrimaryKey_OneWholeTableHash_NoRanges()
     {
         var table = Table with { PrimaryKey = [] };

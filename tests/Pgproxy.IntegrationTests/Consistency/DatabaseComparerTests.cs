@@ -23,6 +23,8 @@ public sealed class DatabaseComparerTests(TwoNodes cluster)
                                        i interval, d date);
             CREATE TABLE public.pairs (a int, b text, v int, PRIMARY KEY (a, b));
             CREATE TABLE public.nopk (x int, y text);
+            CREATE TABLE public.chars (k char(5), b bit(3), PRIMARY KEY (k, b));
+            INSERT INTO public.chars SELECT lpad(g::text, 4, 'x'), (g % 8)::bit(3) FROM generate_series(1, 30) g;
             CREATE TABLE public.empty (id int PRIMARY KEY);
             CREATE TABLE public.parted (id int PRIMARY KEY, v text) PARTITION BY RANGE (id);
             CREATE TABLE public.parted_lo PARTITION OF public.parted FOR VALUES FROM (0) TO (100);
@@ -56,7 +58,7 @@ public sealed class DatabaseComparerTests(TwoNodes cluster)
         var expected = new (string Relation, string Table)[]
         {
             ("\"My Schema\".\"Odd \"\"Name\"\"\"", "\"My Schema\".\"Odd \"\"Name\"\"\""),
-            ("public.empty", "public.empty"), ("public.kinds", "public.kinds"), ("public.nopk", "public.nopk"),
+            ("public.chars", "public.chars"), ("public.empty", "public.empty"), ("public.kinds", "public.kinds"), ("public.nopk", "public.nopk"),
             ("public.pairs", "public.pairs"), ("public.parted_hi", "public.parted_hi"),
             ("public.parted_lo", "public.parted_lo"),
         };
@@ -83,6 +85,8 @@ public sealed class DatabaseComparerTests(TwoNodes cluster)
             CREATE TABLE public.del (id int PRIMARY KEY, v text);
             CREATE TABLE public.comp (a int, b text, v int, PRIMARY KEY (a, b));
             CREATE TABLE public.same (id int PRIMARY KEY, v text);
+            CREATE TABLE public.chars (k char(5) PRIMARY KEY, v int);
+            INSERT INTO public.chars SELECT lpad(g::text, 4, '0'), g FROM generate_series(1, 10) g;
             INSERT INTO public.ins SELECT g, 'v' || g FROM generate_series(1, 10) g;
             INSERT INTO public.upd SELECT g, 'v' || g FROM generate_series(1, 10) g;
             INSERT INTO public.del SELECT g, 'v' || g FROM generate_series(1, 10) g;
@@ -94,13 +98,16 @@ public sealed class DatabaseComparerTests(TwoNodes cluster)
             UPDATE public.upd SET v = 'changed' WHERE id = 2;
             DELETE FROM public.del WHERE id = 6;
             UPDATE public.comp SET v = 42 WHERE a = 2 AND b = 'y';
+            UPDATE public.chars SET v = 0 WHERE k = '0006';
             """);
 
         // Chunks of 4 keys: (-inf, 5), [5, 9), [9, +inf); the composite key's: (-inf, (3, x)), [(3, x), +inf).
+        // A char(5) boundary must go back in as bpchar, not as character (= char(1), which would cut it to "0").
         var check = await db.CompareAsync(new CheckSettings(0, ChunkRows: 4));
 
         AssertFindings(
         [
+            "RowsDiffer public.chars node 1: same count, different contents | (k) [0005, 0009) | k=0006 differs",
             "RowsDiffer public.comp node 1: same count, different contents | (a, b) (-inf, (3, x)) | (a, b)=(2, y) differs",
             "RowsDiffer public.del node 1: rows 10 on node 0, 9 on node 1 | (id) [5, 9) | id=6 missing on node 1",
             "RowsDiffer public.ins node 1: rows 10 on node 0, 11 on node 1 | (id) [9, +inf) | id=11 only on node 1",
