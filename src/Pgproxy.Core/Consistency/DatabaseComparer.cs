@@ -1,12 +1,114 @@
 namespace Pgproxy.Core.Consistency;
 
-// Placeholder until the comparer lands (wt-compare): compares nothing.
+/// <summary>
+/// Compares one database's snapshots on every node against main's: which tables and sequences exist, their
+/// columns, their rows (chunked by primary key, see <see cref="TableRowComparer"/>) and sequence values. Every name
+/// in its SQL comes from the catalog, quoted by PostgreSQL; the user's table names only filter. Each node's reading
+/// is paced to <see cref="CheckSettings.RowsPerSecond"/> for the whole database.
+/// </summary>
 internal sealed class DatabaseComparer(CheckSettings settings, CheckProgress progress, TimeProvider time)
 {
-    public Task<DatabaseCheck> CompareAsync(string database, IReadOnlyList<ISnapshotQuery> nodes,
+    /// <summary>
+    /// <paramref name="nodes"/>[0] is main; every other node is compared against it. <paramref name="tables"/>:
+    /// names from the user (<c>name</c> matches that table in any schema, <c>schema.name</c> exactly); empty = every
+    /// user table and sequence.
+    /// </summary>
+    public async Task<DatabaseCheck> CompareAsync(string database, IReadOnlyList<ISnapshotQuery> nodes,
         IReadOnlyCollection<string> tables, CancellationToken cancellationToken)
     {
-        _ = (settings, progress, time, nodes, tables, cancellationToken);
-        return Task.FromResult(new DatabaseCheck(database, [], []));
+        ArgumentOutOfRangeException.ThrowIfZero(nodes.Count);
+        var readers = nodes.Select(n => new NodeReader(n, new RatePacer(settings.RowsPerSecond, time))).ToList();
+        var catalogs = await Task.WhenAll(readers.Select(r => CatalogReader.ReadAsync(r.Query, cancellationToken)));
+        var wanted = catalogs.SelectMany(c => c.Values)
+            .Where(r => tables.Count == 0 || tables.Any(r.Matches))
+            .Select(r => (r.Relation, r.IsSequence))
+            .Distinct()
+            .OrderBy(r => r.Relation, StringComparer.Ordinal)
+            .ThenBy(r => r.IsSequence)
+            .ToList();
+        var unmatched = tables.Where(t => !catalogs.Any(c => c.Values.Any(r => r.Matches(t)))).ToList();
+
+        var sequences = await Task.WhenAll(readers.Select((r, i) => SequenceStates.ReadAsync(r.Query,
+            [.. wanted.Where(w => w.IsSequence).Select(w => catalogs[i].GetValueOrDefault(w.Relation))
+                .OfType<CatalogRelation>().Where(c => c.IsSequence)],
+            cancellationToken)));
+
+        var digests = new List<TableDigest>();
+        var findings = new List<CheckFinding>();
+        var rows = new TableRowComparer(settings, progress, database);
+        foreach (var (relation, isSequence) in wanted)
+        {
+            var onNode = catalogs.Select(c => c.GetValueOrDefault(relation) is { } r && r.IsSequence == isSequence ? r : null)
+                .ToList();
+            findings.AddRange(Missing(database, readers, onNode));
+            if (onNode[0] is not { } main)
+            {
+                continue;
+            }
+
+            var present = Enumerable.Range(0, readers.Count).Where(i => onNode[i] is not null).ToList();
+            if (isSequence)
+            {
+                findings.AddRange(CompareSequence(database, relation, [.. present.Select(i => (readers[i].NodeId,
+                    sequences[i][relation]))]));
+                continue;
+            }
+
+            var alike = new List<NodeReader>();
+            foreach (var i in present)
+            {
+                var difference = i == 0 ? null : ColumnComparer.Difference(main, readers[0].NodeId, onNode[i]!, readers[i].NodeId);
+                if (difference is null)
+                {
+                    alike.Add(readers[i]);
+                }
+                else
+                {
+                    findings.Add(new CheckFinding(FindingKind.ColumnsDiffer, database, relation, readers[i].NodeId,
+                        difference, [], []));
+                }
+            }
+
+            var (tableDigests, tableFindings) = await rows.CompareAsync(main, alike, cancellationToken);
+            digests.AddRange(tableDigests);
+            findings.AddRange(tableFindings);
+        }
+
+        return new DatabaseCheck(database, digests, findings) { UnmatchedTables = unmatched };
+    }
+
+    /// <summary>A relation on main but not on a node, or on a node but not on main.</summary>
+    private static IEnumerable<CheckFinding> Missing(string database, List<NodeReader> readers,
+        List<CatalogRelation?> onNode)
+    {
+        var main = onNode[0];
+        for (var i = 1; i < readers.Count; i++)
+        {
+            var id = readers[i].NodeId;
+            if (main is not null && onNode[i] is null)
+            {
+                yield return new CheckFinding(FindingKind.RelationMissing, database, main.Relation, id,
+                    $"{main.KindName} missing on node {id}", [], []);
+            }
+            else if (main is null && onNode[i] is { } extra)
+            {
+                yield return new CheckFinding(FindingKind.RelationMissing, database, extra.Relation, id,
+                    $"{extra.KindName} only on node {id}, not on node {readers[0].NodeId}", [], []);
+            }
+        }
+    }
+
+    /// <summary>Each node's sequence state against main's (the first), as read by <see cref="SequenceStates"/>.</summary>
+    private static IEnumerable<CheckFinding> CompareSequence(string database, string relation,
+        List<(int NodeId, (string LastValue, string IsCalled) State)> states)
+    {
+        var (mainId, main) = states[0];
+        foreach (var (id, state) in states.Skip(1).Where(s => s.State != main))
+        {
+            var detail = state.LastValue != main.LastValue
+                ? $"last_value {main.LastValue} on node {mainId}, {state.LastValue} on node {id}"
+                : $"is_called {main.IsCalled} on node {mainId}, {state.IsCalled} on node {id}";
+            yield return new CheckFinding(FindingKind.SequenceDiffers, database, relation, id, detail, [], []);
+        }
     }
 }
