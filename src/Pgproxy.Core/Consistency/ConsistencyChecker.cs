@@ -188,7 +188,12 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
             }
         }
 
-        return null;
+        // A name that matched nothing anywhere is a typo, and "identical" would hide it.
+        var unmatched = run.Request.Tables.Where(t => run.Databases.All(d => d.UnmatchedTables.Contains(t))).ToList();
+        return unmatched.Count == 0
+            ? null
+            : $"no table or sequence named {string.Join(", ", unmatched.Select(t => $"\"{t}\""))} in the " +
+              $"database(s) checked ({string.Join(", ", names)})";
     }
 
     /// <summary>Main first, then the live nodes (or the one named); null with the reason when there is nothing to compare.</summary>

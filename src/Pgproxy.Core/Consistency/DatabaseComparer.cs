@@ -8,6 +8,9 @@ namespace Pgproxy.Core.Consistency;
 /// </summary>
 internal sealed class DatabaseComparer(CheckSettings settings, CheckProgress progress, TimeProvider time)
 {
+    private const int SequenceReads = 5;
+    private static readonly TimeSpan SequenceRereadDelay = TimeSpan.FromMilliseconds(20);
+
     /// <summary>
     /// <paramref name="nodes"/>[0] is main; every other node is compared against it. <paramref name="tables"/>:
     /// names from the user (<c>name</c> matches that table in any schema, <c>schema.name</c> exactly); empty = every
@@ -28,10 +31,8 @@ internal sealed class DatabaseComparer(CheckSettings settings, CheckProgress pro
             .ToList();
         var unmatched = tables.Where(t => !catalogs.Any(c => c.Values.Any(r => r.Matches(t)))).ToList();
 
-        var sequences = await Task.WhenAll(readers.Select((r, i) => SequenceStates.ReadAsync(r.Query,
-            [.. wanted.Where(w => w.IsSequence).Select(w => catalogs[i].GetValueOrDefault(w.Relation))
-                .OfType<CatalogRelation>().Where(c => c.IsSequence)],
-            cancellationToken)));
+        var sequences = await ReadSequencesAsync(readers, catalogs, [.. wanted.Where(w => w.IsSequence)
+            .Select(w => w.Relation)], cancellationToken);
 
         var digests = new List<TableDigest>();
         var findings = new List<CheckFinding>();
@@ -75,6 +76,45 @@ internal sealed class DatabaseComparer(CheckSettings settings, CheckProgress pro
         }
 
         return new DatabaseCheck(database, digests, findings) { UnmatchedTables = unmatched };
+    }
+
+    /// <summary>
+    /// Every node's sequences, read again while they differ: an INSERT main has run and the others not yet (it
+    /// reaches them a moment later, whatever the write gate does) moves main's sequence first, so one reading can
+    /// differ for a moment where nothing is wrong. A difference that stays over <see cref="SequenceReads"/> readings
+    /// <see cref="SequenceRereadDelay"/> apart is a real one.
+    /// </summary>
+    private async Task<Dictionary<string, (string LastValue, string IsCalled)>[]> ReadSequencesAsync(
+        List<NodeReader> readers, IReadOnlyDictionary<string, CatalogRelation>[] catalogs, List<string> relations,
+        CancellationToken cancellationToken)
+    {
+        var states = readers.Select(_ => new Dictionary<string, (string LastValue, string IsCalled)>(StringComparer.Ordinal))
+            .ToArray();
+        for (var reading = 0; reading < SequenceReads && relations.Count > 0; reading++)
+        {
+            if (reading > 0)
+            {
+                await Task.Delay(SequenceRereadDelay, time, cancellationToken);
+            }
+
+            var names = relations;
+            var read = await Task.WhenAll(readers.Select((r, i) => SequenceStates.ReadAsync(r.Query,
+                [.. names.Select(n => catalogs[i].GetValueOrDefault(n)).OfType<CatalogRelation>().Where(c => c.IsSequence)],
+                cancellationToken)));
+            for (var i = 0; i < read.Length; i++)
+            {
+                foreach (var (name, state) in read[i])
+                {
+                    states[i][name] = state;
+                }
+            }
+
+            relations = [.. relations.Where(n => states.Skip(1).Any(s => s.TryGetValue(n, out var state)
+                                                                         && states[0].TryGetValue(n, out var main)
+                                                                         && state != main))];
+        }
+
+        return states;
     }
 
     /// <summary>A relation on main but not on a node, or on a node but not on main.</summary>
