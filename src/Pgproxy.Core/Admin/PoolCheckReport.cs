@@ -7,7 +7,7 @@ namespace Pgproxy.Core.Admin;
 /// <summary>
 /// <c>SHOW POOL_CHECK</c>: the running consistency check, else the last one. The first row sums the run up
 /// (database and table empty; verdict = running, identical, differs or failed; detail = the summary or the reason
-/// it could not check); then one row per finding, then one per table and node still being read or found the same.
+/// it could not check); then one row per finding, then one per table and node still being read (checking), found the same (same), or main's own (main).
 /// The CLI reads the first row for its progress bar and exit code, and the findings for its report.
 /// </summary>
 internal static class PoolCheckReport
@@ -54,7 +54,9 @@ internal static class PoolCheckReport
             }
 
             rows.Add([id, state, read.Database, read.Relation, Invariant(read.NodeId), Invariant(read.RowsDone),
-                Invariant(read.RowsTotal), Seconds(read.Elapsed), read.Finished ? CheckVerdicts.Same : "checking", ""]);
+                Invariant(read.RowsTotal), Seconds(read.Elapsed),
+                !read.Finished ? "checking" : run.NodeIds.Count > 0 && read.NodeId == run.NodeIds[0] ? "main" : CheckVerdicts.Same,
+                ""]);
         }
 
         return (Columns, rows);

@@ -26,7 +26,8 @@ public sealed class CheckCommandTests(TwoNodes cluster) : AdminTestBase(cluster)
             Assert.Contains("identical", summary["detail"], StringComparison.Ordinal);
             Assert.Equal("0,1", summary["node_id"]);
             var rows = (await ShowAsync("POOL_CHECK")).Rows;
-            Assert.Equal(2, rows.Count(r => r["table"] == $"public.{table}" && r["verdict"] == "same"));
+            Assert.Equal(1, rows.Count(r => r["table"] == $"public.{table}" && r["verdict"] == "same" && r["node_id"] == "1"));
+            Assert.Equal(1, rows.Count(r => r["table"] == $"public.{table}" && r["verdict"] == "main" && r["node_id"] == "0"));
             Assert.All(rows.Where(r => r["table"] == $"public.{table}"), r => Assert.Equal("2500", r["rows_done"]));
             Assert.Equal(2500L, await NodeSql.CountAsync(Nodes[0], table));
             Assert.Equal(2500L, await NodeSql.CountAsync(Nodes[1], table));

@@ -1,0 +1,42 @@
+using Pgproxy.Core.Config;
+using Pgproxy.IntegrationTests.Admin;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Consistency;
+
+/// <summary>consistency_check_period runs checks by itself; consistency_check_failover takes out a node that differs.</summary>
+[Collection(CheckSuite.Name)]
+public sealed class PeriodicCheckTests(TwoNodes cluster) : AdminTestBase(cluster)
+{
+    protected override ProxyOptions Configure(ProxyOptions options) =>
+        base.Configure(options) with { ConsistencyCheckPeriod = 1, ConsistencyCheckFailover = true };
+
+    [PostgresFact]
+    public async Task A_node_changed_behind_pgproxys_back_is_found_by_the_periodic_check_and_taken_out()
+    {
+        var table = NodeSql.UniqueTable("check_period");
+        await ExecuteAsync($"CREATE TABLE {table} (id int PRIMARY KEY, v int)");
+        await ExecuteAsync($"INSERT INTO {table} VALUES (1, 1)");
+        try
+        {
+            await NodeSql.ExecuteAsync(Nodes[1], $"UPDATE {table} SET v = 2"); // a job run against node 1 directly
+
+            await Poll.UntilAsync(async () => (await NodeStatusesAsync())[1] == "down", TimeSpan.FromSeconds(30),
+                "the periodic check to take node 1 out");
+
+            Assert.Contains("consistency check", Proxy.Runtime.Nodes.Find(1)!.LastStatusReason, StringComparison.Ordinal);
+            Assert.Equal("up", (await NodeStatusesAsync())[0]);
+            var finding = Assert.Single((await ShowAsync("POOL_CHECK")).Rows, r => r["table"] == $"public.{table}" && r["node_id"] == "1");
+            Assert.Equal("differs", finding["verdict"]);
+            Assert.Contains("id=1 differs", finding["detail"], StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var node in Nodes)
+            {
+                await NodeSql.ExecuteAsync(node, $"DROP TABLE IF EXISTS {table}");
+            }
+        }
+    }
+}
