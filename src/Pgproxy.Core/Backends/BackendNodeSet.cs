@@ -7,6 +7,7 @@ internal sealed class BackendNodeSet
 {
     private readonly TimeProvider _time;
     private volatile BackendNode[] _nodes;
+    private long _attachments;
 
     public BackendNodeSet(IEnumerable<BackendConfig> configs, TimeProvider time)
     {
@@ -48,8 +49,22 @@ internal sealed class BackendNodeSet
     /// Brings a down node back (PGPROXY ATTACH NODE, or a status file discarded): it is Waiting until a session
     /// connects to it. Returns false when the node was not down.
     /// </summary>
-    public bool Attach(BackendNode node, string reason) =>
-        node.Status == BackendStatus.Down && Change(node, BackendStatus.Waiting, reason);
+    public bool Attach(BackendNode node, string reason)
+    {
+        if (node.Status != BackendStatus.Down || !Change(node, BackendStatus.Waiting, reason))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _attachments);
+        return true;
+    }
+
+    /// <summary>
+    /// How many times a down node was attached since start: a session that sees it change looks whether it lacks a
+    /// node that is up now (see <c>ReplicationSession.ThrowIfANodeWasAttached</c>).
+    /// </summary>
+    public long Attachments => Interlocked.Read(ref _attachments);
 
     private bool Change(BackendNode node, BackendStatus status, string reason)
     {

@@ -177,6 +177,7 @@ internal sealed partial class ReplicationSession
         using var pass = analysis.EndsTransaction && (_transactionWrote || analysis.Writes)
             ? await _runtime.WriteGate.EnterAsync()
             : default;
+        ThrowIfANodeWasAttached(); // the commit must not leave out a node attached meanwhile
         if (sync && analysis.EndsTransaction && _clientStatus == TransactionStatus.InTransaction && _transactionWrote
             && main == Main && Array.TrueForAll(others, o => (_unsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
         {

@@ -46,6 +46,7 @@ internal sealed partial class ReplicationSession
             // as a whole (a check or a recovery's cutover must not see it half way). Rare: with other nodes live the
             // string is cut into steps above, each of which passes the gate at its own commit.
             using var pass = await _runtime.WriteGate.EnterAsync();
+            ThrowIfANodeWasAttached(); // the commit must not leave out a node attached meanwhile
             await RunStatementAsync(frame, statement);
             return;
         }

@@ -123,6 +123,7 @@ internal sealed partial class ReplicationSession
         using var pass = kind == StatementKind.Commit && !rollBackOthers && _transactionWrote
             ? await _runtime.WriteGate.EnterAsync()
             : default;
+        ThrowIfANodeWasAttached(); // the commit must not leave out a node attached meanwhile
 
         if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _transactionWrote
             && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))

@@ -115,6 +115,43 @@ public sealed class CheckCommandTests(TwoNodes cluster) : AdminTestBase(cluster)
     }
 
     [PostgresFact]
+    public async Task Sessions_without_the_attached_node_are_ended_before_anything_of_theirs_commits()
+    {
+        var table = NodeSql.UniqueTable("check_stale_session");
+        await ExecuteAsync($"CREATE TABLE {table} (id int PRIMARY KEY)");
+        await ExecuteAsync("PGPROXY DETACH NODE 1");
+        await using var idle = await OpenAsync();
+        await using var inTransaction = await OpenAsync();
+        await using (var begin = new NpgsqlCommand($"BEGIN; INSERT INTO {table} VALUES (1)", inTransaction))
+        {
+            await begin.ExecuteNonQueryAsync(); // on node 0 only: node 1 is down
+        }
+
+        await ExecuteAsync("PGPROXY ATTACH NODE 1"); // nothing committed: node 1 matches main
+
+        var commit = await Assert.ThrowsAsync<PostgresException>(async () =>
+        {
+            await using var cmd = new NpgsqlCommand("COMMIT", inTransaction);
+            await cmd.ExecuteNonQueryAsync();
+        });
+        Assert.Equal("57P01", commit.SqlState);
+        Assert.Contains("backend node 1 was attached after this session connected", commit.MessageText, StringComparison.Ordinal);
+        var write = await Assert.ThrowsAsync<PostgresException>(async () =>
+        {
+            await using var cmd = new NpgsqlCommand($"INSERT INTO {table} VALUES (2)", idle);
+            await cmd.ExecuteNonQueryAsync();
+        });
+        Assert.Equal("57P01", write.SqlState);
+        Assert.Equal(0L, await NodeSql.CountAsync(Nodes[0], table));
+        Assert.Equal(0L, await NodeSql.CountAsync(Nodes[1], table));
+
+        await ExecuteAsync($"INSERT INTO {table} VALUES (3)"); // a new session has both nodes
+        Assert.Equal(1L, await NodeSql.CountAsync(Nodes[0], table));
+        Assert.Equal(1L, await NodeSql.CountAsync(Nodes[1], table));
+        await ExecuteAsync($"DROP TABLE {table}");
+    }
+
+    [PostgresFact]
     public async Task A_second_check_while_one_runs_is_refused_and_a_non_admin_may_not_check()
     {
         var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync("PGPROXY CHECK TABLE a,"));
