@@ -1,6 +1,7 @@
 using Npgsql;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
+using Xunit.Abstractions;
 
 namespace Pgproxy.IntegrationTests.Failover;
 
@@ -10,7 +11,7 @@ namespace Pgproxy.IntegrationTests.Failover;
 /// it goes on with the node left, while one terminated backend only ends its own session.
 /// </summary>
 [Collection(FailoverSuite.Name)]
-public sealed class NodeFastShutdownTests(KillableNodes cluster) : IAsyncLifetime
+public sealed class NodeFastShutdownTests(KillableNodes cluster, ITestOutputHelper output) : IAsyncLifetime
 {
     public async Task InitializeAsync()
     {
@@ -43,7 +44,11 @@ public sealed class NodeFastShutdownTests(KillableNodes cluster) : IAsyncLifetim
             await NodeSql.ExecuteAsync(node, $"CREATE TABLE {table} (id int PRIMARY KEY)");
         }
 
-        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
+        // pgproxy's log goes with a failed test: this one failed only in the full suite, where other sessions share
+        // the process (and its caches).
+        using var log = new TestOutputLoggerProvider(output);
+        using var loggerFactory = log.CreateFactory();
+        await using var proxy = ProxyHost.Start(cluster, discardStatus: true, loggerFactory: loggerFactory);
         await using var conn = await proxy.OpenAsync();
         await ExecuteAsync(conn, $"INSERT INTO {table} VALUES (1)");
 
