@@ -78,7 +78,7 @@ internal sealed partial class ReplicationSession
         if (link.Injected.Count > 0)
         {
             // A deferred or internal BEGIN goes first: its answer must not be taken for the catalog query's.
-            await link.Output.FlushAsync();
+            await FlushLinkAsync(link);
             await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
         }
 
@@ -89,10 +89,22 @@ internal sealed partial class ReplicationSession
         var input = link.Input;
         while (true)
         {
-            var result = await input.ReadAsync();
+            System.IO.Pipelines.ReadResult result;
+            try
+            {
+                result = await input.ReadAsync();
+            }
+            catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+            {
+                throw new NodeFailureException(link,
+                    LostReason(link, $"reading from backend node {link.NodeId} failed: {e.Message}"), e);
+            }
+
             var buffer = result.Buffer;
             var ready = false;
-            while (!ready && FrameReader.TryReadHeader(buffer, out var header) && buffer.Length >= header.TotalLength)
+            BackendTerminatedException? terminated = null;
+            while (!ready && terminated is null && FrameReader.TryReadHeader(buffer, out var header)
+                   && buffer.Length >= header.TotalLength)
             {
                 var body = buffer.Slice(5, header.TotalLength - 5).ToArray();
                 switch ((BackendMessageType)header.Type)
@@ -105,6 +117,9 @@ internal sealed partial class ReplicationSession
 
                         break;
                     case BackendMessageType.ErrorResponse:
+                        // A FATAL 57P0x is no failed catalog query: main's backend is ending (its node shutting
+                        // down, say), which must be judged as for any reply, not end the session unannounced.
+                        terminated = BackendEnding(link, body, buffer.Slice(0, header.TotalLength));
                         error = ErrorResponseMessage.Parse(body).Message;
                         break;
                     case BackendMessageType.ReadyForQuery:
@@ -122,6 +137,11 @@ internal sealed partial class ReplicationSession
             }
 
             input.AdvanceTo(buffer.Start, ready ? buffer.Start : result.Buffer.End);
+            if (terminated is not null)
+            {
+                throw await JudgeTerminationAsync(terminated);
+            }
+
             if (ready)
             {
                 break;
@@ -129,7 +149,10 @@ internal sealed partial class ReplicationSession
 
             if (result.IsCompleted || result.IsCanceled)
             {
-                throw new IOException($"backend node {link.NodeId} closed the connection");
+                // A NodeFailureException, as from any reply: a plain IOException would end the session silently
+                // instead of taking the node out and answering the client (40001, as for any lost main).
+                throw new NodeFailureException(link,
+                    LostReason(link, $"backend node {link.NodeId} closed the connection"));
             }
         }
 

@@ -39,12 +39,23 @@ internal sealed partial class ReplicationSession
     private static void ThrowIfBackendEnding(NodeLink link, in ReadOnlySequence<byte> buffer, in FrameHeader header,
         Span<byte> scratch)
     {
-        var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
-        if (error.Severity is "FATAL" or "PANIC" && error.SqlState.StartsWith("57P", StringComparison.Ordinal))
+        if (BackendEnding(link, Body(buffer, header, scratch), buffer.Slice(0, header.TotalLength)) is { } ending)
         {
-            throw new BackendTerminatedException(link, buffer.Slice(0, header.TotalLength).ToArray(),
-                $"{error.Message} (SQLSTATE {error.SqlState})");
+            throw ending;
         }
+    }
+
+    /// <summary>
+    /// <see cref="ThrowIfBackendEnding"/> for a reply read whole (a catalog query's): the exception to judge when
+    /// <paramref name="body"/> is a FATAL 57P0x, else null.
+    /// </summary>
+    private static BackendTerminatedException? BackendEnding(NodeLink link, ReadOnlySpan<byte> body,
+        in ReadOnlySequence<byte> frame)
+    {
+        var error = ErrorResponseMessage.Parse(body);
+        return error.Severity is "FATAL" or "PANIC" && error.SqlState.StartsWith("57P", StringComparison.Ordinal)
+            ? new BackendTerminatedException(link, frame.ToArray(), $"{error.Message} (SQLSTATE {error.SqlState})")
+            : null;
     }
 
     /// <summary>

@@ -139,6 +139,38 @@ public sealed class BackendTerminationTests
         Assert.Equal(BackendStatus.Down, harness.StatusOf(1));
     }
 
+    // pg_ctl stop -m fast between statements, then an INSERT whose table pgproxy must first look up in main's
+    // catalog (the cache of table columns is process-wide, and any session's CREATE/ALTER/DROP empties it): main's
+    // 57P01 answers that catalog query. It was read as a failed catalog query and the closed connection behind it
+    // ended the session without a word (a plain IOException); now it is judged like any reply: the node is going away,
+    // so it is taken out, the client gets 40001 and the session goes on on node 1.
+    [Fact]
+    public async Task Main_TerminatedAnsweringACatalogQuery_WhileItsNodeShutsDown_ClientGets40001_SessionGoesOn()
+    {
+        var table = "t_" + Guid.NewGuid().ToString("N")[..12]; // never cached: the catalog query must run
+        var insert = $"INSERT INTO {table} VALUES (2)";
+        await using var harness = new ReplicationHarness();
+        harness.Node(0).On(s => s.Sql.Contains("pg_catalog", StringComparison.Ordinal)
+                                && s.Sql.Contains(table, StringComparison.Ordinal), NodeReply.Terminated(), times: 1);
+        await using var client = await harness.StartClientAsync();
+        harness.Node(0).RefuseConnectionsWith = SqlState.CannotConnectNow;
+
+        await client.SendAsync(ClientFrames.Group(insert));
+        var answer = await client.ReadToReadyOrEndAsync();
+
+        var error = Assert.Single(answer, m => m.Type == 'E');
+        Assert.Equal("40001", error.SqlState);
+        Assert.Equal('Z', answer[^1].Type);
+        Assert.Equal(BackendStatus.Down, harness.StatusOf(0));
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+        Assert.Contains("57P01", harness.Runtime.Nodes.Find(0)!.LastStatusReason, StringComparison.Ordinal);
+        await client.SendAsync(ClientFrames.Group(insert));
+        var next = await client.ReadToReadyOrEndAsync();
+        Assert.DoesNotContain(next, m => m.Type == 'E');
+        Assert.Equal('Z', next[^1].Type);
+        Assert.Contains(harness.SentTo(1), text => text.Contains(insert, StringComparison.Ordinal));
+    }
+
     private static void AssertEndsWithFatal57P01(IReadOnlyList<BackendMessage> answer)
     {
         Assert.NotEmpty(answer);
