@@ -23,6 +23,7 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
     private long _lastId;
     private Task? _periodic;
     private Task? _background;
+    private int _disposed;
 
     public ConsistencyChecker(ProxyRuntime runtime, ILogger logger)
     {
@@ -290,6 +291,11 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // a stop, then the server's own disposal
+        }
+
         await _stopping.CancelAsync();
         foreach (var task in new[] { _periodic, _background })
         {

@@ -19,7 +19,7 @@ internal sealed record CommandLine
           pgproxy [ -f CONFIG_FILE ] [ -m SHUTDOWN-MODE ] stop
           pgproxy [ -f CONFIG_FILE ] reload
           pgproxy [ -f CONFIG_FILE ] passwd [ -m FORM ] [ -k KEY_FILE ] [ -u USER ] [ --stdin ]
-          pgproxy [ -f CONFIG_FILE ] node list | attach NODE_ID [ --force ] | detach NODE_ID [ -U USER ]
+          pgproxy [ -f CONFIG_FILE ] node list | attach NODE_ID | detach NODE_ID [ -U USER ] [ --force ]
           pgproxy [ -f CONFIG_FILE ] check [ -U USER ] [ --table TABLE ]... [ --database DATABASE ]...
 
         Common options:
@@ -51,7 +51,7 @@ internal sealed record CommandLine
 
         Node commands (through the running pgproxy's port or Unix socket, as the configuration names them):
           node list                       show the nodes and their status (SHOW POOL_NODES)
-          node attach NODE_ID             bring a detached node back (PGPROXY ATTACH NODE)
+          node attach NODE_ID             bring a down node back, compared with main first (PGPROXY ATTACH NODE)
           node detach NODE_ID             take a node out of service (PGPROXY DETACH NODE); never the last one
           node attach NODE_ID --force     attach a down node without comparing it with main first
 

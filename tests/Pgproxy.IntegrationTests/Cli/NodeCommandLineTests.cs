@@ -33,12 +33,32 @@ public sealed class NodeCommandLineTests
     [InlineData(new[] { "node", "attach", "-1" }, "invalid node id \"-1\"")]
     [InlineData(new[] { "node", "remove", "1" }, "unknown node action \"remove\"")]
     [InlineData(new[] { "node", "list", "extra" }, "unrecognized argument \"extra\"")]
-    [InlineData(new[] { "-U", "alice", "reload" }, "-U is only valid with \"node\"")]
+    [InlineData(new[] { "-U", "alice", "reload" }, "-U is only valid with \"node\" and \"check\"")]
     [InlineData(new[] { "node", "list", "-U" }, "requires a value")]
+    [InlineData(new[] { "node", "detach", "1", "--force" }, "--force is only valid with \"node attach\"")]
+    [InlineData(new[] { "reload", "--table", "t" }, "--table and --database are only valid with \"check\"")]
+    [InlineData(new[] { "check", "--table" }, "requires a value")]
     public void Parse_MalformedNodeCommands_SayWhatIsWrong(string[] args, string message)
     {
         Assert.Null(CommandLine.Parse(args, out var error));
         Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_CheckAndForcedAttach()
+    {
+        var check = CommandLine.Parse(["-f", "x.conf", "check", "-U", "alice", "--table", "a", "--table=s.b",
+            "--database", "app"], out var error);
+        Assert.Null(error);
+        Assert.Equal(CommandKind.Check, check!.Kind);
+        Assert.Equal("alice", check.NodeUser);
+        Assert.Equal(["a", "s.b"], check.CheckTables);
+        Assert.Equal(["app"], check.CheckDatabases);
+        Assert.Equal("PGPROXY CHECK TABLE \"a\", \"s\".\"b\" DATABASE \"app\"", CheckCommand.Statement(check));
+
+        var attach = CommandLine.Parse(["node", "attach", "1", "--force"], out error);
+        Assert.Null(error);
+        Assert.True(attach!.NodeForce);
     }
 
     [Fact]
