@@ -142,7 +142,8 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
         var connector = new ServiceConnector(_runtime);
         var databases = await DatabaseListing.ReadAsync(connector, nodes, ApplicationName, _runtime.Options,
             cancellationToken);
-        foreach (var missing in databases.Findings)
+        foreach (var missing in databases.Findings.Where(f => run.Request.Databases.Count == 0
+                                                              || run.Request.Databases.Contains(f.Database)))
         {
             run.Add(missing);
         }

@@ -90,7 +90,7 @@ internal static class CheckCommand
                 errors.WriteLine($"pgproxy: ERROR: {summary[9]}");
                 return CouldNotCheck;
             default:
-                var findings = rows.Skip(1).Where(r => r[8] is not ("same" or "checking"))
+                var findings = rows.Skip(1).Where(r => r[8] is not ("same" or "checking" or "main"))
                     .Select(r => new[] { r[2], r[3], r[4], r[8], r[9] }).ToList();
                 output.Write(NodeCommand.FormatTable(["database", "table", "node_id", "verdict", "detail"], findings));
                 output.WriteLine(summary[9]);
