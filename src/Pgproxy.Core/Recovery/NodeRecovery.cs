@@ -175,6 +175,11 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
         await cleanup.DropSlotsAsync(plan.Main, [.. plan.Databases.Select(d => d.Slot)],
             [.. oids.Distinct().Select(SyncSlots)], limit.Token);
         await cleanup.DropPublicationsAsync(plan.Main, nodeId, limit.Token);
+        foreach (var database in plan.Databases)
+        {
+            await cleanup.RestoreIdentitiesAsync(plan.Main, database, limit.Token);
+        }
+
         foreach (var problem in cleanup.Problems)
         {
             Log.CleanupFailed(logger, nodeId, problem);

@@ -120,6 +120,25 @@ internal sealed class RecoveryCleanup(RecoveryConnector connector)
     }
 
     /// <summary>
+    /// Gives back the identities the recovery changed in <paramref name="database"/> on <paramref name="main"/>, from
+    /// its own list: the publication whose comment has them may be gone (dropped by somebody else).
+    /// </summary>
+    public async Task RestoreIdentitiesAsync(BackendNode main, RecoveryDatabase database, CancellationToken ct)
+    {
+        if (database.Identities.Count == 0)
+        {
+            return;
+        }
+
+        await TryAsync($"replica identities on node {main.NodeId}, database \"{database.Name}\"", async () =>
+        {
+            await using var connection = await connector.OpenAsync(main, database.Name, ct);
+            await RestoreIdentitiesAsync(connection,
+                string.Concat(database.Identities.Select(i => $"{i.Identity} {i.Table}\n")), ct);
+        });
+    }
+
+    /// <summary>
     /// Gives back the identities a publication's comment lists ("d schema.table" or "n schema.table" a line), to
     /// the tables still there that are still FULL (a user's own change in between stands).
     /// </summary>
