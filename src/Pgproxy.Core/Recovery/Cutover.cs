@@ -25,6 +25,9 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
 
     public string? Lsn { get; private set; }
 
+    /// <summary>Where the pause of the successful attempt went, for the log and the journal.</summary>
+    public string Breakdown { get; private set; } = "";
+
     /// <summary>Client sessions at the attach whose links leave the node out (connected while it was down).</summary>
     public int SessionsWithoutNode { get; private set; }
 
@@ -32,12 +35,15 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
     public async Task RunAsync(string requestedBy, Func<string, string?, Task> journal, CancellationToken ct)
     {
         await using var main = await connector.OpenAsync(plan.Main, "postgres", ct);
+        await RecoveryConnector.ExecuteAsync(main, "SET synchronous_commit = on", ct);
         var nodeConnections = new List<NpgsqlConnection>();
+        var mainConnections = new List<NpgsqlConnection>();
         try
         {
             foreach (var database in plan.Databases)
             {
                 nodeConnections.Add(await connector.OpenAsync(plan.Node, database.Name, ct));
+                mainConnections.Add(await connector.OpenAsync(plan.Main, database.Name, ct));
             }
 
             var timeout = TimeSpan.FromMilliseconds(runtime.Options.RecoveryCutoverTimeout);
@@ -47,10 +53,10 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
                 await CatchUpAsync(main, nodeConnections, ct);
                 Attempts++;
                 progress.SetPhase("cutover", $"attempt {Attempts} of {MaxAttempts}");
-                var problem = await TryOnceAsync(main, nodeConnections, timeout, requestedBy, ct);
+                var problem = await TryOnceAsync(main, mainConnections, nodeConnections, timeout, requestedBy, ct);
                 if (problem is null)
                 {
-                    await journal("attached", Lsn);
+                    await journal("attached", Lsn + " " + Breakdown);
                     return;
                 }
 
@@ -65,7 +71,7 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
         }
         finally
         {
-            foreach (var connection in nodeConnections)
+            foreach (var connection in nodeConnections.Concat(mainConnections))
             {
                 await connection.DisposeAsync();
             }
@@ -81,7 +87,7 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
         {
             for (var i = 0; i < plan.Databases.Count; i++)
             {
-                await LogicalCopy.ThrowOnWorkerErrorsAsync(nodes[i], plan.Databases[i], ct);
+                await copy.ThrowOnWorkerErrorsAsync(nodes[i], plan.Databases[i], ct);
             }
 
             var lag = await copy.LagAsync(main, ct);
@@ -96,8 +102,8 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
     }
 
     /// <summary>One attempt; null when the node is attached, else why not (the gate is open again either way).</summary>
-    private async Task<string?> TryOnceAsync(NpgsqlConnection main, List<NpgsqlConnection> nodes, TimeSpan timeout,
-        string requestedBy, CancellationToken ct)
+    private async Task<string?> TryOnceAsync(NpgsqlConnection main, List<NpgsqlConnection> mains,
+        List<NpgsqlConnection> nodes, TimeSpan timeout, string requestedBy, CancellationToken ct)
     {
         var closing = await runtime.WriteGate.CloseAsync(TimeSpan.FromMilliseconds(runtime.Options.WriteGateTimeout),
             ct);
@@ -109,26 +115,43 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
         var closedAt = Stopwatch.GetTimestamp();
         try
         {
+            // A transaction of our own committed synchronously flushes main's WAL up to here: WAL senders send only
+            // flushed WAL, and nodes run with synchronous_commit = off would otherwise keep the last commits
+            // unsent for up to wal_writer_delay, the gate closed.
+            await RecoveryConnector.ScalarAsync<string>(main,
+                "SELECT pg_catalog.pg_current_xact_id()::text", ct);
             var target = await RecoveryConnector.ScalarAsync<string>(main, "SELECT pg_catalog.pg_current_wal_lsn()::text",
                 ct);
+            var read = Stopwatch.GetTimestamp();
             if (!await WaitForLsnAsync(main, target!, timeout, ct))
             {
                 return $"node {plan.Node.NodeId} had not applied main's WAL up to {target} after " +
                        $"{timeout.TotalMilliseconds:0} ms";
             }
 
+            var applied = Stopwatch.GetTimestamp();
             for (var i = 0; i < plan.Databases.Count; i++)
             {
-                await CopySequencesAsync(plan.Databases[i], nodes[i], ct);
+                await CopySequencesAsync(mains[i], nodes[i], ct);
             }
 
+            var sequences = Stopwatch.GetTimestamp();
+            // Stopped, not dropped: DROP SUBSCRIPTION would also drop the slot on main, waiting for its WAL sender
+            // to let go, all with the gate closed. Once the apply workers are gone nothing more reaches the node
+            // from main; the subscriptions and slots are dropped after the gate is open.
             for (var i = 0; i < plan.Databases.Count; i++)
             {
-                // Connects to main to drop the slot: both are up, it was checked a moment ago.
                 await RecoveryConnector.ExecuteAsync(nodes[i],
-                    $"DROP SUBSCRIPTION {RecoveryConnector.Ident(RecoveryNames.Subscription(plan.Node.NodeId))}", ct);
-                plan.Databases[i].SubscriptionCreated = false;
+                    $"ALTER SUBSCRIPTION {RecoveryConnector.Ident(RecoveryNames.Subscription(plan.Node.NodeId))} DISABLE",
+                    ct);
             }
+
+            await WaitForWorkersToStopAsync(nodes[0], ct);
+            Breakdown = $"closing {closing.Elapsed.TotalMilliseconds:0} ms, WAL flush and position " +
+                        $"{Stopwatch.GetElapsedTime(closedAt, read).TotalMilliseconds:0} ms, applied on the node " +
+                        $"{Stopwatch.GetElapsedTime(read, applied).TotalMilliseconds:0} ms, sequences " +
+                        $"{Stopwatch.GetElapsedTime(applied, sequences).TotalMilliseconds:0} ms, workers stopped " +
+                        $"{Stopwatch.GetElapsedTime(sequences).TotalMilliseconds:0} ms";
 
             Lsn = target;
             SessionsWithoutNode = runtime.Sessions.Sessions.Count(s => s.Backends.Any()
@@ -149,6 +172,29 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
             {
                 LongestPause = pause;
             }
+        }
+    }
+
+    private async Task WaitForWorkersToStopAsync(NpgsqlConnection node, CancellationToken ct)
+    {
+        var oids = plan.Databases.Select(d => d.SubscriptionOid!.Value).ToArray();
+        // An apply worker sees DISABLE only when it next wakes (up to a second when idle): ended now, it is not
+        // started again, the subscription being disabled.
+        await RecoveryConnector.ExecuteAsync(node,
+            "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_subscription " +
+            "WHERE subid = ANY($1) AND pid IS NOT NULL", ct, (object)oids);
+        var started = Stopwatch.GetTimestamp();
+        while (await RecoveryConnector.ScalarAsync<long>(node,
+                   "SELECT count(*) FROM pg_catalog.pg_stat_subscription WHERE subid = ANY($1) AND pid IS NOT NULL",
+                   ct, (object)oids) > 0)
+        {
+            if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(10))
+            {
+                throw new RecoveryFailure($"the subscription workers on node {plan.Node.NodeId} did not stop within " +
+                                          "10 s of ALTER SUBSCRIPTION … DISABLE");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(2), ct);
         }
     }
 
@@ -177,9 +223,9 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
     }
 
     /// <summary>Sequences are not replicated: at the cut, each gets main's last_value and is_called.</summary>
-    private async Task CopySequencesAsync(RecoveryDatabase database, NpgsqlConnection node, CancellationToken ct)
+    private static async Task CopySequencesAsync(NpgsqlConnection connection, NpgsqlConnection node,
+        CancellationToken ct)
     {
-        await using var connection = await connector.OpenAsync(plan.Main, database.Name, ct);
         var sequences = await RecoveryConnector.RowsAsync(connection,
             "SELECT format('%I.%I', schemaname, sequencename) FROM pg_catalog.pg_sequences ORDER BY 1", ct);
         foreach (var chunk in sequences.Select(r => r[0]!).Chunk(200))

@@ -159,17 +159,19 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
 
     /// <summary>
     /// A subscription worker that failed (its error is in the node's server log only) makes the recovery fail:
-    /// it would retry forever on a node that is not as main is.
+    /// it would retry forever on a node that is not as main is. Main's publications are looked at first, for the
+    /// likelier cause to be named.
     /// </summary>
-    public static async Task ThrowOnWorkerErrorsAsync(NpgsqlConnection node, RecoveryDatabase database,
-        CancellationToken ct)
+    public async Task ThrowOnWorkerErrorsAsync(NpgsqlConnection node, RecoveryDatabase database, CancellationToken ct)
     {
         var rows = await RecoveryConnector.RowsAsync(node,
             "SELECT apply_error_count, sync_error_count FROM pg_catalog.pg_stat_subscription_stats WHERE subid = $1",
             ct, database.SubscriptionOid!.Value);
         if (rows.Count == 1 && (rows[0][0] != "0" || rows[0][1] != "0"))
         {
-            throw new RecoveryFailure($"the subscription of database \"{database.Name}\" on the node failed " +
+            await CheckPublicationsAsync(ct);
+            throw new RecoveryFailure($"the subscription {RecoveryNames.Subscription(plan.Node.NodeId)} on backend " +
+                                      $"node {plan.Node.NodeId}, database \"{database.Name}\", failed " +
                                       $"({rows[0][1]} table copy error(s), {rows[0][0]} apply error(s)); the node's " +
                                       "server log says why");
         }

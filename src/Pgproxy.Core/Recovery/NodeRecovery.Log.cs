@@ -11,8 +11,9 @@ internal sealed partial class NodeRecovery
             "recovery {RecoveryId} of backend node {NodeId} started (wipe = {Wipe}, {RequestedBy})")]
         public static partial void Started(ILogger logger, int nodeId, bool wipe, string requestedBy, string recoveryId);
 
-        [LoggerMessage(EventIds.RecoveryPhase, LogLevel.Information, "recovery of backend node {NodeId}: {Phase} {Detail}")]
-        public static partial void Phase(ILogger logger, int nodeId, string phase, string detail);
+        [LoggerMessage(EventIds.RecoveryPhase, LogLevel.Information,
+            "recovery of backend node {NodeId}: {Phase} at {ElapsedMs:0} ms {Detail}")]
+        public static partial void Phase(ILogger logger, int nodeId, string phase, double elapsedMs, string detail);
 
         [LoggerMessage(EventIds.RecoverySucceeded, LogLevel.Information,
             "backend node {NodeId} recovered in {DurationMs:0} ms: longest cutover pause {PauseMs:0} ms, " +

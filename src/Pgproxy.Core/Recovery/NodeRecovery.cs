@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Hosting;
 
@@ -53,7 +52,7 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
             connector = RecoveryConnector.From(runtime, request.NodeId);
             var main = RecoveryChecks.FindDownNode(runtime, request.NodeId);
             progress.SetPhase(phase, "node, main, settings");
-            await JournalAsync(journal, phase, null, $"wipe = {request.Wipe}", ct);
+            await JournalAsync(journal, progress, phase, null, $"wipe = {request.Wipe}", ct);
 
             // A recovery that died with pgproxy may have left its objects on either side: they would be in the way.
             var leftovers = new RecoveryCleanup(connector);
@@ -69,13 +68,13 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
             {
                 phase = "wipe";
                 progress.SetPhase(phase, string.Join(", ", plan.NodeDatabasesToDrop));
-                await JournalAsync(journal, phase, null, string.Join(", ", plan.NodeDatabasesToDrop), ct);
+                await JournalAsync(journal, progress, phase, null, string.Join(", ", plan.NodeDatabasesToDrop), ct);
                 await schema.WipeAsync(ct);
             }
 
             phase = "schema";
             progress.SetPhase(phase, "roles");
-            await JournalAsync(journal, phase, await MainLsnAsync(connector, plan, ct), "", ct);
+            await JournalAsync(journal, progress, phase, await MainLsnAsync(connector, plan, ct), "", ct);
             await schema.CopyRolesAsync(ct);
             await schema.CreateDatabasesAsync(ct);
             foreach (var database in plan.Databases)
@@ -93,13 +92,14 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
                 await copy.SubscribeAsync(database, ct);
             }
 
-            await JournalAsync(journal, phase, await MainLsnAsync(connector, plan, ct),
+            await JournalAsync(journal, progress, phase, await MainLsnAsync(connector, plan, ct),
                 $"{plan.Databases.Count} database(s)", ct);
             await copy.WaitForCopyAsync(ct);
-            Log.Phase(logger, request.NodeId, "copied", $"{progress.TablesCopied} table(s), {progress.BytesCopied} bytes");
+            Log.Phase(logger, request.NodeId, "copied", progress.Elapsed.TotalMilliseconds,
+                $"{progress.TablesCopied} table(s), {progress.BytesCopied} bytes");
 
             phase = "cutover";
-            await JournalAsync(journal, "catch-up", await MainLsnAsync(connector, plan, ct),
+            await JournalAsync(journal, progress, "catch-up", await MainLsnAsync(connector, plan, ct),
                 $"{progress.TablesCopied} table(s) copied, {progress.BytesCopied} bytes", ct);
             cutover = new Cutover(runtime, connector, plan, copy, progress);
             await cutover.RunAsync(request.RequestedBy, async (step, detail) =>
@@ -109,13 +109,15 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
                     Log.CutoverRetry(logger, request.NodeId, detail ?? "");
                 }
 
-                await JournalAsync(journal, step, step == "attached" ? detail : null,
-                    step == "attached" ? "" : detail ?? "", ct);
+                var attached = step == "attached" && detail is not null;
+                await JournalAsync(journal, progress, step, attached ? detail![..detail!.IndexOf(' ', StringComparison.Ordinal)] : null,
+                    attached ? detail![(detail!.IndexOf(' ', StringComparison.Ordinal) + 1)..] : detail ?? "", ct);
             }, ct);
 
             // The node is up: what is left on main is housekeeping, off the gate (ALTER TABLE waits for locks).
             phase = "finish";
             var finish = new RecoveryCleanup(connector);
+            await finish.DropSubscriptionsAsync(plan.Node, request.NodeId, CancellationToken.None);
             await finish.DropPublicationsAsync(plan.Main, request.NodeId, CancellationToken.None);
             await finish.DropSlotsAsync(plan.Main, [.. plan.Databases.Select(d => d.Slot)],
                 [.. plan.Databases.Where(d => d.SubscriptionOid is not null).Select(d => SyncSlots(d.SubscriptionOid!.Value))],
@@ -128,7 +130,7 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
             progress.Finish("done");
             var outcome = new RecoveryOutcome(true, null, cutover.LongestPause, progress.Elapsed, cutover.Attempts,
                 cutover.Lsn, progress.TablesCopied, cutover.SessionsWithoutNode);
-            await JournalAsync(journal, "done", null,
+            await JournalAsync(journal, progress, "done", null,
                 $"{outcome.Duration.TotalMilliseconds:0} ms, longest pause {outcome.LongestCutoverPause.TotalMilliseconds:0} ms",
                 CancellationToken.None);
             Log.Succeeded(logger, request.NodeId, outcome.Duration.TotalMilliseconds,
@@ -136,9 +138,9 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
                 outcome.SessionsWithoutNode);
             return outcome;
         }
-        catch (Exception e) when (e is RecoveryFailure or NpgsqlException or IOException or TimeoutException
-                                      or OperationCanceledException or InvalidOperationException)
+        catch (Exception e)
         {
+            // Whatever went wrong (a bug included), the node stays down and nothing of the recovery stays behind.
             var error = e switch
             {
                 RecoveryFailure => e.Message,
@@ -150,7 +152,7 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
                 await TearDownAsync(plan, request.NodeId);
             }
 
-            await JournalAsync(journal, "failed", null, error, CancellationToken.None);
+            await JournalAsync(journal, progress, "failed", null, error, CancellationToken.None);
             return Fail(progress, error, plan, cutover?.LongestPause.Ticks ?? 0, cutover?.Attempts ?? 0);
         }
     }
@@ -240,10 +242,11 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
             ct);
     }
 
-    private async Task JournalAsync(RecoveryJournal journal, string phase, string? lsn, string detail,
-        CancellationToken ct)
+    private async Task JournalAsync(RecoveryJournal journal, RecoveryProgress progress, string phase, string? lsn,
+        string detail, CancellationToken ct)
     {
-        Log.Phase(logger, journal.NodeId, phase, lsn is null ? detail : $"main at {lsn} {detail}");
+        Log.Phase(logger, journal.NodeId, phase, progress.Elapsed.TotalMilliseconds,
+            lsn is null ? detail : $"main at {lsn} {detail}");
         if (await journal.WriteAsync(phase, lsn, detail, ct) is { } problem)
         {
             Log.NotJournaled(logger, journal.NodeId, problem);

@@ -136,9 +136,15 @@ internal sealed class RecoveryConnector
     }
 
     /// <summary>A parameter; an oid (uint) has to be named, Npgsql does not infer it.</summary>
-    private static NpgsqlParameter Parameter(object value) => value is uint
-        ? new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid }
-        : new NpgsqlParameter { Value = value };
+    private static NpgsqlParameter Parameter(object value) => value switch
+    {
+        uint => new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid },
+        uint[] => new NpgsqlParameter
+        {
+            Value = value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid,
+        },
+        _ => new NpgsqlParameter { Value = value },
+    };
 
     /// <summary>Every row as text (null for SQL NULL).</summary>
     public static async Task<List<string?[]>> RowsAsync(NpgsqlConnection connection, string sql, CancellationToken ct,

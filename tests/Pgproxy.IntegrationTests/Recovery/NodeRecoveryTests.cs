@@ -77,6 +77,7 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
         var outcome = await RecoverAsync(proxy, progress, wipe: true);
 
         Assert.True(outcome.Succeeded, outcome.Error + Logs());
+        output.WriteLine(Logs());
         output.WriteLine($"recovered in {outcome.Duration.TotalMilliseconds:0} ms, longest cutover pause " +
                          $"{outcome.LongestCutoverPause.TotalMilliseconds:0} ms, {outcome.CutoverAttempts} attempt(s)");
         Assert.NotEqual(BackendStatus.Down, node1.Status);

@@ -55,7 +55,7 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
         var node1 = proxy.Runtime.Nodes.Find(1)!;
         proxy.Runtime.Nodes.Degenerate(node1, "test");
 
-        var load = PgTools.PgbenchAsync(proxy.Port, "-c", "8", "-j", "2", "-T", "15", "-n");
+        var load = PgTools.PgbenchAsync(proxy.Port, "-c", "8", "-j", "2", "-T", "30", "-n");
         await Task.Delay(TimeSpan.FromSeconds(2));
         var progress = new RecoveryProgress();
         var outcome = await new NodeRecovery(proxy.Runtime, _logs.CreateLogger("Pgproxy.Recovery"))
