@@ -147,6 +147,12 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
                 OperationCanceledException => $"recovery of node {request.NodeId} cancelled during {phase}",
                 _ => $"recovery of node {request.NodeId} failed during {phase}: {e.Message}",
             };
+            if (plan is not null && e is not RecoveryFailure and not OperationCanceledException
+                && await SilentSideAsync(plan) is { } silent)
+            {
+                error = $"recovery of node {request.NodeId} failed during {phase}: {silent} ({e.Message})";
+            }
+
             if (plan is not null)
             {
                 await TearDownAsync(plan, request.NodeId);
@@ -229,6 +235,28 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
         {
             Log.LeftoversRemoved(logger, oids.Count);
         }
+    }
+
+    /// <summary>Which side stopped answering, when one did: the likely cause of a connection error.</summary>
+    private async Task<string?> SilentSideAsync(RecoveryPlan plan)
+    {
+        var connector = RecoveryConnector.From(runtime, plan.Node.NodeId);
+        foreach (var (node, name) in new[] { (plan.Node, $"backend node {plan.Node.NodeId}"),
+                     (plan.Main, $"main (backend node {plan.Main.NodeId})") })
+        {
+            try
+            {
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await using var connection = await connector.OpenAsync(node, "template1", limit.Token);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException
+                                          or OperationCanceledException)
+            {
+                return $"{name} ({node.Endpoint}) stopped answering";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>PostgreSQL names a table-sync slot pg_&lt;subscription oid&gt;_sync_&lt;table oid&gt;_&lt;system id&gt;.</summary>

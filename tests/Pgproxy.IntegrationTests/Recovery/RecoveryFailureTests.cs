@@ -58,7 +58,8 @@ public sealed class RecoveryFailureTests(TwoNodes cluster, ITestOutputHelper out
         var outcome = await RecoverInterruptedAsync(proxy, () => cluster.Nodes[1].StopAsync("fast"));
 
         Assert.False(outcome.Succeeded);
-        Assert.Contains("node 1", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("backend node 1", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("stopped answering", outcome.Error, StringComparison.Ordinal);
         await AssertCleanAndDownAsync(proxy, nodeAnswers: false);
         await cluster.Nodes[1].StartAsync();
         await RecoverAgainAsync(proxy);
