@@ -105,6 +105,39 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
     }
 
     [PostgresFact]
+    public async Task Every_phase_goes_to_the_recovery_journal_and_the_system_db_on_main_is_not_copied()
+    {
+        // The system DB in a database of node 0 (main) itself: never copied, and where the journal goes.
+        var systemDb = "sysdb_" + Guid.NewGuid().ToString("N")[..8];
+        await NodeSql.ExecuteAsync(cluster.Nodes[0], $"CREATE DATABASE {systemDb}");
+        await using var proxy = ProxyHost.Start(cluster, o => o with
+        {
+            SystemDbHostname = PostgresInstance.Host,
+            SystemDbPort = cluster.Nodes[0].Port,
+            SystemDbDbname = systemDb,
+            SystemDbUser = PostgresInstance.User,
+        }, discardStatus: true);
+        proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
+        var table = NodeSql.UniqueTable("journaled");
+        await ExecuteAsync(proxy, $"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1), (2)");
+
+        var outcome = await RecoverAsync(proxy, new RecoveryProgress(), wipe: true);
+
+        Assert.True(outcome.Succeeded, outcome.Error + Logs());
+        Assert.False(await NodeSql.ScalarAsync<bool>(cluster.Nodes[1],
+            $"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{systemDb}')"));
+        await using var conn = new NpgsqlConnection(cluster.Nodes[0].ConnectionStringFor(systemDb));
+        await conn.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT string_agg(phase || CASE WHEN lsn IS NULL THEN '' ELSE '@' END, ',' ORDER BY id) " +
+            "FROM pgproxy_catalog.recovery_journal WHERE node_id = 1", conn);
+        var phases = (string)(await command.ExecuteScalarAsync())!;
+        output.WriteLine(phases);
+        Assert.Matches("^checks,(wipe,)?schema@,copy@,catch-up@,attached@,done$", phases); // wipe when node 1 had data
+        await NodeSql.ExecuteAsync(cluster.Nodes[0], $"DROP DATABASE {systemDb} WITH (FORCE)");
+    }
+
+    [PostgresFact]
     public async Task A_node_that_is_not_empty_is_refused_without_wipe_and_left_down()
     {
         await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
