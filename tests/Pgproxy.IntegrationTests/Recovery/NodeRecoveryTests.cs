@@ -138,6 +138,31 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
     }
 
     [PostgresFact]
+    public async Task A_cutover_that_never_fits_recovery_cutover_timeout_is_retried_then_fails_cleanly()
+    {
+        // 1 ms: main's last WAL never reaches the node that fast, so every attempt opens the gate again.
+        await using var proxy = ProxyHost.Start(cluster, o => o with { RecoveryCutoverTimeout = 1 }, discardStatus: true);
+        var node1 = proxy.Runtime.Nodes.Find(1)!;
+        proxy.Runtime.Nodes.Degenerate(node1, "test");
+        (await PgTools.PgbenchAsync(proxy.Port, "-i", "-q", "-s", "1")).EnsureSuccess();
+        var closuresBefore = proxy.Runtime.WriteGate.Closures.Snapshot().Count;
+
+        // Two clients writing: the node always has something left to confirm when the gate closes.
+        var load = PgTools.PgbenchAsync(proxy.Port, "-c", "2", "-T", "25", "-n");
+        var outcome = await RecoverAsync(proxy, new RecoveryProgress(), wipe: true);
+        Assert.False(load.IsCompleted, "the load ended before the recovery");
+        (await load).EnsureSuccess();
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal(Cutover.MaxAttempts, outcome.CutoverAttempts);
+        Assert.Contains("recovery_cutover_timeout = 1 ms", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal(Cutover.MaxAttempts, proxy.Runtime.WriteGate.Closures.Snapshot().Count - closuresBefore);
+        Assert.False(proxy.Runtime.WriteGate.IsClosed);
+        Assert.Equal(BackendStatus.Down, node1.Status);
+        await AssertNoRecoveryObjectsAsync();
+    }
+
+    [PostgresFact]
     public async Task A_node_that_is_not_empty_is_refused_without_wipe_and_left_down()
     {
         await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
