@@ -92,6 +92,22 @@ internal static class CatalogMigrations
                 'pgproxy: consistency checks, per table and node: rows and hash at the common cut, and how the node '
                 'differs from main (verdict same, differs, missing, columns differ, sequence differs)';
             """),
+        new(4, "recovery_journal used: one row per recovery phase with its WAL position",
+            """
+            ALTER TABLE {schema}.recovery_journal
+                ALTER COLUMN database_name SET DEFAULT '',
+                ALTER COLUMN user_name SET DEFAULT '',
+                ALTER COLUMN statement SET DEFAULT '',
+                ADD COLUMN recovery_id text NOT NULL DEFAULT '',
+                ADD COLUMN phase       text NOT NULL DEFAULT '',
+                ADD COLUMN lsn         pg_lsn,
+                ADD COLUMN detail      text NOT NULL DEFAULT '';
+            CREATE INDEX recovery_journal_node ON {schema}.recovery_journal (node_id, recorded_at);
+            COMMENT ON TABLE {schema}.recovery_journal IS
+                'pgproxy: online recoveries, one row per phase (checks, schema, copy, catch-up, cutover, attached, '
+                'failed) with main''s WAL position then: the node''s "binlog position"';
+            COMMENT ON COLUMN {schema}.recovery_journal.user_name IS 'who asked for the recovery';
+            """),
     ];
 
     public static int LatestVersion => All[^1].Version;

@@ -154,6 +154,10 @@ public static class ConfigKeyRegistry
                 o => o.WriteGateTimeout, (o, v) => o with { WriteGateTimeout = v },
                 "Milliseconds a check or recovery waits for the commits in flight when it holds new commits at the "
                 + "write gate to take a common cut; past it the gate opens again and the check says so."),
+            Int("recovery_cutover_timeout", Replication, ConfigContext.Reload, 1, int.MaxValue,
+                o => o.RecoveryCutoverTimeout, (o, v) => o with { RecoveryCutoverTimeout = v },
+                "Milliseconds an online recovery may hold the write gate closed while the recovering node applies "
+                + "main's last changes; past it the gate opens, catching up goes on and the cutover is tried again."),
 
             // --- health check ---
             Int("health_check_period", Health, ConfigContext.Reload, 0, int.MaxValue, o => o.HealthCheckPeriod,

@@ -85,6 +85,9 @@ public sealed record ProxyOptions
 
     /// <summary><c>write_gate_timeout</c>: milliseconds to wait for in-flight commits when closing the gate.</summary>
     public int WriteGateTimeout { get; init; } = 2_000;
+
+    /// <summary><c>recovery_cutover_timeout</c>: milliseconds a recovery's cutover may hold the write gate.</summary>
+    public int RecoveryCutoverTimeout { get; init; } = 5_000;
     /// <summary>Shell command run when a node is degenerated (pgpool's % placeholders); empty runs nothing.</summary>
     public string FailoverCommand { get; init; } = "";
     /// <summary>Shell command run when a node is attached again; empty runs nothing.</summary>

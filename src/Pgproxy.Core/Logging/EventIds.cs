@@ -111,4 +111,14 @@ internal static class EventIds
     public const int CheckNotRecorded = 695;
     public const int AttachChecked = 696;
     public const int AttachRefused = 697;
+
+    // 710-729: online recovery of a down node (DESIGN §5)
+    public const int RecoveryStarted = 710;
+    public const int RecoveryPhase = 711;
+    public const int RecoverySucceeded = 712;
+    public const int RecoveryFailed = 713;
+    public const int RecoveryCutoverRetry = 714;
+    public const int RecoveryCleanupFailed = 715;
+    public const int RecoveryLeftoversRemoved = 716;
+    public const int RecoveryNotJournaled = 717;
 }

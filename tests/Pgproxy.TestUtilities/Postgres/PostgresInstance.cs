@@ -213,7 +213,13 @@ public sealed class PostgresInstance : IAsyncDisposable
             .AppendLine("fsync = off")
             .AppendLine("synchronous_commit = off")
             .AppendLine("full_page_writes = off")
-            .AppendLine("log_min_messages = warning");
+            .AppendLine("log_min_messages = warning")
+            // Online recovery copies and catches a node up by logical replication (a publication on main).
+            .AppendLine("wal_level = logical")
+            .AppendLine("max_replication_slots = 10")
+            .AppendLine("max_wal_senders = 10")
+            .AppendLine("max_logical_replication_workers = 8")
+            .AppendLine("max_worker_processes = 16");
         if (Options.SslCertificate is { } ssl)
         {
             await WriteSslFilesAsync(ssl, cancellationToken);

@@ -1,0 +1,241 @@
+using System.Diagnostics;
+using Npgsql;
+using Pgproxy.Core.Hosting;
+
+namespace Pgproxy.Core.Recovery;
+
+/// <summary>
+/// The cutover (issue 15 item 5): close the write gate, so nothing commits on main; read main's WAL position;
+/// wait until every subscription has confirmed it; copy the sequences; drop the subscriptions (and with them
+/// their slots on main); attach the node; open the gate. While the gate is closed the node and main hold the same
+/// committed data, and from the attach on pgproxy sends every write to both. A wait longer than
+/// recovery_cutover_timeout opens the gate again, lets the node catch up and tries once more.
+/// </summary>
+internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector, RecoveryPlan plan,
+    LogicalCopy copy, RecoveryProgress progress)
+{
+    public const int MaxAttempts = 5;
+
+    /// <summary>Lag below which a cutover is worth trying: what the node applies in well under a second.</summary>
+    private const long ReadyLagBytes = 4 * 1024 * 1024;
+
+    public int Attempts { get; private set; }
+
+    public TimeSpan LongestPause { get; private set; }
+
+    public string? Lsn { get; private set; }
+
+    /// <summary>Where the pause of the successful attempt went, for the log and the journal.</summary>
+    public string Breakdown { get; private set; } = "";
+
+    /// <summary>Client sessions at the attach whose links leave the node out (connected while it was down).</summary>
+    public int SessionsWithoutNode { get; private set; }
+
+    /// <summary>Runs attempts until one attaches the node; throws when none could.</summary>
+    public async Task RunAsync(string requestedBy, Func<string, string?, Task> journal, CancellationToken ct)
+    {
+        await using var main = await connector.OpenAsync(plan.Main, "postgres", ct);
+        await RecoveryConnector.ExecuteAsync(main, "SET synchronous_commit = on", ct);
+        var nodeConnections = new List<NpgsqlConnection>();
+        var mainConnections = new List<NpgsqlConnection>();
+        try
+        {
+            foreach (var database in plan.Databases)
+            {
+                nodeConnections.Add(await connector.OpenAsync(plan.Node, database.Name, ct));
+                mainConnections.Add(await connector.OpenAsync(plan.Main, database.Name, ct));
+            }
+
+            var timeout = TimeSpan.FromMilliseconds(runtime.Options.RecoveryCutoverTimeout);
+            string? lastProblem = null;
+            while (Attempts < MaxAttempts)
+            {
+                await CatchUpAsync(main, nodeConnections, ct);
+                Attempts++;
+                progress.SetPhase("cutover", $"attempt {Attempts} of {MaxAttempts}");
+                var problem = await TryOnceAsync(main, mainConnections, nodeConnections, timeout, requestedBy, ct);
+                if (problem is null)
+                {
+                    await journal("attached", Lsn + " " + Breakdown);
+                    return;
+                }
+
+                lastProblem = problem;
+                progress.SetDetail($"attempt {Attempts} of {MaxAttempts}: {problem}");
+                await journal("cutover retry", problem);
+            }
+
+            throw new RecoveryFailure($"the cutover of node {plan.Node.NodeId} did not finish in {MaxAttempts} " +
+                                      $"attempts (recovery_cutover_timeout = {timeout.TotalMilliseconds:0} ms): " +
+                                      lastProblem);
+        }
+        finally
+        {
+            foreach (var connection in nodeConnections.Concat(mainConnections))
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>With the gate open: waits until the node is close behind main, so that the gate stays closed briefly.</summary>
+    private async Task CatchUpAsync(NpgsqlConnection main, List<NpgsqlConnection> nodes, CancellationToken ct)
+    {
+        progress.SetPhase("catch-up");
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            for (var i = 0; i < plan.Databases.Count; i++)
+            {
+                await copy.ThrowOnWorkerErrorsAsync(nodes[i], plan.Databases[i], ct);
+            }
+
+            var lag = await copy.LagAsync(main, ct);
+            progress.SetLag(lag);
+            if (lag < ReadyLagBytes || Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(30))
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+        }
+    }
+
+    /// <summary>One attempt; null when the node is attached, else why not (the gate is open again either way).</summary>
+    private async Task<string?> TryOnceAsync(NpgsqlConnection main, List<NpgsqlConnection> mains,
+        List<NpgsqlConnection> nodes, TimeSpan timeout, string requestedBy, CancellationToken ct)
+    {
+        var closing = await runtime.WriteGate.CloseAsync(TimeSpan.FromMilliseconds(runtime.Options.WriteGateTimeout),
+            ct);
+        if (closing.Closure is not { } closure)
+        {
+            return closing.Failure;
+        }
+
+        var closedAt = Stopwatch.GetTimestamp();
+        try
+        {
+            // A transaction of our own committed synchronously flushes main's WAL up to here: WAL senders send only
+            // flushed WAL, and nodes run with synchronous_commit = off would otherwise keep the last commits
+            // unsent for up to wal_writer_delay, the gate closed.
+            await RecoveryConnector.ScalarAsync<string>(main,
+                "SELECT pg_catalog.pg_current_xact_id()::text", ct);
+            var target = await RecoveryConnector.ScalarAsync<string>(main, "SELECT pg_catalog.pg_current_wal_lsn()::text",
+                ct);
+            var read = Stopwatch.GetTimestamp();
+            if (!await WaitForLsnAsync(main, target!, timeout, ct))
+            {
+                return $"node {plan.Node.NodeId} had not applied main's WAL up to {target} after " +
+                       $"{timeout.TotalMilliseconds:0} ms";
+            }
+
+            var applied = Stopwatch.GetTimestamp();
+            for (var i = 0; i < plan.Databases.Count; i++)
+            {
+                await CopySequencesAsync(mains[i], nodes[i], ct);
+            }
+
+            var sequences = Stopwatch.GetTimestamp();
+            // Stopped, not dropped: DROP SUBSCRIPTION would also drop the slot on main, waiting for its WAL sender
+            // to let go, all with the gate closed. Once the apply workers are gone nothing more reaches the node
+            // from main; the subscriptions and slots are dropped after the gate is open.
+            for (var i = 0; i < plan.Databases.Count; i++)
+            {
+                await RecoveryConnector.ExecuteAsync(nodes[i],
+                    $"ALTER SUBSCRIPTION {RecoveryConnector.Ident(RecoveryNames.Subscription(plan.Node.NodeId))} DISABLE",
+                    ct);
+            }
+
+            await WaitForWorkersToStopAsync(nodes[0], ct);
+            Breakdown = $"closing {closing.Elapsed.TotalMilliseconds:0} ms, WAL flush and position " +
+                        $"{Stopwatch.GetElapsedTime(closedAt, read).TotalMilliseconds:0} ms, applied on the node " +
+                        $"{Stopwatch.GetElapsedTime(read, applied).TotalMilliseconds:0} ms, sequences " +
+                        $"{Stopwatch.GetElapsedTime(applied, sequences).TotalMilliseconds:0} ms, workers stopped " +
+                        $"{Stopwatch.GetElapsedTime(sequences).TotalMilliseconds:0} ms";
+
+            Lsn = target;
+            SessionsWithoutNode = runtime.Sessions.Sessions.Count(s => s.Backends.Any()
+                                                                      && s.Backends.All(b => b.NodeId != plan.Node.NodeId));
+            if (!runtime.Nodes.Attach(plan.Node, $"recovered by {requestedBy}"))
+            {
+                throw new RecoveryFailure($"backend node {plan.Node.NodeId} was no longer down at the cutover " +
+                                          "(attached by somebody else?)");
+            }
+
+            return null;
+        }
+        finally
+        {
+            closure.Dispose();
+            var pause = Stopwatch.GetElapsedTime(closedAt) + closing.Elapsed;
+            if (pause > LongestPause)
+            {
+                LongestPause = pause;
+            }
+        }
+    }
+
+    private async Task WaitForWorkersToStopAsync(NpgsqlConnection node, CancellationToken ct)
+    {
+        var oids = plan.Databases.Select(d => d.SubscriptionOid!.Value).ToArray();
+        // An apply worker sees DISABLE only when it next wakes (up to a second when idle): ended now, it is not
+        // started again, the subscription being disabled.
+        await RecoveryConnector.ExecuteAsync(node,
+            "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_subscription " +
+            "WHERE subid = ANY($1) AND pid IS NOT NULL", ct, (object)oids);
+        var started = Stopwatch.GetTimestamp();
+        while (await RecoveryConnector.ScalarAsync<long>(node,
+                   "SELECT count(*) FROM pg_catalog.pg_stat_subscription WHERE subid = ANY($1) AND pid IS NOT NULL",
+                   ct, (object)oids) > 0)
+        {
+            if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(10))
+            {
+                throw new RecoveryFailure($"the subscription workers on node {plan.Node.NodeId} did not stop within " +
+                                          "10 s of ALTER SUBSCRIPTION … DISABLE");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(2), ct);
+        }
+    }
+
+    private async Task<bool> WaitForLsnAsync(NpgsqlConnection main, string target, TimeSpan timeout,
+        CancellationToken ct)
+    {
+        var slots = plan.Databases.Select(d => d.Slot).ToArray();
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var behind = await RecoveryConnector.ScalarAsync<long>(main,
+                "SELECT count(*) FROM pg_catalog.pg_replication_slots WHERE slot_name = ANY($1) AND " +
+                "(confirmed_flush_lsn IS NULL OR confirmed_flush_lsn < $2::pg_lsn)", ct, slots, target);
+            if (behind == 0)
+            {
+                return true;
+            }
+
+            if (Stopwatch.GetElapsedTime(started) >= timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), ct);
+        }
+    }
+
+    /// <summary>Sequences are not replicated: at the cut, each gets main's last_value and is_called.</summary>
+    private static async Task CopySequencesAsync(NpgsqlConnection connection, NpgsqlConnection node,
+        CancellationToken ct)
+    {
+        var sequences = await RecoveryConnector.RowsAsync(connection,
+            "SELECT format('%I.%I', schemaname, sequencename) FROM pg_catalog.pg_sequences ORDER BY 1", ct);
+        foreach (var chunk in sequences.Select(r => r[0]!).Chunk(200))
+        {
+            var read = string.Join(" UNION ALL ", chunk.Select(name =>
+                $"SELECT {RecoveryConnector.Literal(name)}, last_value, is_called FROM {name}"));
+            var values = await RecoveryConnector.RowsAsync(connection, read, ct);
+            var write = string.Join(", ", values.Select(v =>
+                $"pg_catalog.setval({RecoveryConnector.Literal(v[0]!)}, {v[1]}, {(v[2] == "True" ? "true" : "false")})"));
+            await RecoveryConnector.ExecuteAsync(node, "SELECT " + write, ct);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+
+namespace Pgproxy.Core.Recovery;
+
+/// <summary>
+/// Data and catch-up by PostgreSQL's own logical replication (issue 15 item 4), per database: on main, tables
+/// without a primary key or replica identity get REPLICA IDENTITY FULL and a publication FOR ALL TABLES is made (in
+/// one transaction, its comment listing the identities to give back, so that even a pgproxy that died can undo
+/// them); on the node a subscription with copy_data copies every table and then applies main's changes until the
+/// cutover drops it.
+/// </summary>
+internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan, RecoveryProgress progress)
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+
+    private const string TablesNeedingIdentity =
+        """
+        SELECT c.oid::regclass::text, c.relreplident
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND c.relpersistence = 'p'
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+          AND (c.relreplident = 'n'
+               OR (c.relreplident = 'd' AND NOT EXISTS
+                   (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+               OR (c.relreplident = 'i' AND NOT EXISTS
+                   (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))
+        ORDER BY 1
+        """;
+
+    public async Task PublishAsync(RecoveryDatabase database, CancellationToken ct)
+    {
+        await using var connection = await connector.OpenAsync(plan.Main, database.Name, ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var publication = RecoveryConnector.Ident(RecoveryNames.Publication(plan.Node.NodeId));
+        var comment = new StringBuilder();
+        foreach (var row in await RecoveryConnector.RowsAsync(connection, TablesNeedingIdentity, ct))
+        {
+            var identity = row[1]![0] == 'i' ? 'd' : row[1]![0];
+            database.Identities.Add((row[0]!, identity));
+            comment.Append(identity).Append(' ').Append(row[0]).Append('\n');
+            await RecoveryConnector.ExecuteAsync(connection, $"ALTER TABLE {row[0]} REPLICA IDENTITY FULL", ct);
+        }
+
+        await RecoveryConnector.ExecuteAsync(connection, $"CREATE PUBLICATION {publication} FOR ALL TABLES", ct);
+        await RecoveryConnector.ExecuteAsync(connection,
+            $"COMMENT ON PUBLICATION {publication} IS {RecoveryConnector.Literal(comment.ToString())}", ct);
+        await transaction.CommitAsync(ct);
+        database.PublicationCreated = true;
+    }
+
+    public async Task SubscribeAsync(RecoveryDatabase database, CancellationToken ct)
+    {
+        await using var connection = await connector.OpenAsync(plan.Node, database.Name, ct);
+        var name = RecoveryNames.Subscription(plan.Node.NodeId);
+        database.SubscriptionCreated = true; // from here on a failure may have left it: the cleanup looks
+        await RecoveryConnector.ExecuteAsync(connection,
+            $"CREATE SUBSCRIPTION {RecoveryConnector.Ident(name)} " +
+            $"CONNECTION {RecoveryConnector.Literal(connector.Conninfo(plan.Main, database.Name))} " +
+            $"PUBLICATION {RecoveryConnector.Ident(RecoveryNames.Publication(plan.Node.NodeId))} " +
+            $"WITH (copy_data = true, slot_name = {RecoveryConnector.Literal(database.Slot)})", ct);
+        database.SubscriptionOid = await RecoveryConnector.ScalarAsync<uint>(connection,
+            "SELECT oid FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = " +
+            "(SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())", ct, name);
+    }
+
+    /// <summary>Waits until every table of every database is copied and in the apply stream (state 'r').</summary>
+    public async Task WaitForCopyAsync(CancellationToken ct)
+    {
+        var connections = new List<NpgsqlConnection>();
+        try
+        {
+            foreach (var database in plan.Databases)
+            {
+                connections.Add(await connector.OpenAsync(plan.Node, database.Name, ct));
+            }
+
+            await using var main = await connector.OpenAsync(plan.Main, "postgres", ct);
+            for (var round = 0;; round++)
+            {
+                if (round % 10 == 9)
+                {
+                    await CheckPublicationsAsync(ct);
+                }
+
+                int ready = 0, total = 0;
+                long bytes = 0;
+                for (var i = 0; i < plan.Databases.Count; i++)
+                {
+                    var database = plan.Databases[i];
+                    await ThrowOnWorkerErrorsAsync(connections[i], database, ct);
+                    var row = (await RecoveryConnector.RowsAsync(connections[i],
+                        "SELECT count(*) FILTER (WHERE r.srsubstate = 'r'), count(*), " +
+                        "coalesce(sum(pg_catalog.pg_table_size(r.srrelid)), 0) " +
+                        "FROM pg_catalog.pg_subscription_rel r WHERE r.srsubid = $1", ct,
+                        database.SubscriptionOid!.Value))[0];
+                    ready += int.Parse(row[0]!, CultureInfo.InvariantCulture);
+                    total += int.Parse(row[1]!, CultureInfo.InvariantCulture);
+                    bytes += long.Parse(row[2]!, CultureInfo.InvariantCulture);
+                }
+
+                progress.SetCopy(ready, total, bytes);
+                progress.SetLag(await LagAsync(main, ct));
+                if (ready == total)
+                {
+                    return;
+                }
+
+                await Task.Delay(Poll, ct);
+            }
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Bytes of main's WAL that some subscription has not confirmed yet, checking on the way that every slot and
+    /// publication of the recovery still exists on main (somebody may have dropped them).
+    /// </summary>
+    public async Task<long> LagAsync(NpgsqlConnection main, CancellationToken ct)
+    {
+        var slots = plan.Databases.Select(d => d.Slot).ToArray();
+        var rows = await RecoveryConnector.RowsAsync(main,
+            "SELECT slot_name, coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), " +
+            "confirmed_flush_lsn), 0)::bigint FROM pg_catalog.pg_replication_slots WHERE slot_name = ANY($1)", ct,
+            (object)slots); // one parameter, not one per slot
+        foreach (var database in plan.Databases.Where(d => rows.All(r => r[0] != d.Slot)))
+        {
+            throw new RecoveryFailure($"the replication slot {database.Slot} of database \"{database.Name}\" is gone " +
+                                      $"from main (backend node {plan.Main.NodeId})");
+        }
+
+        return rows.Max(r => long.Parse(r[1]!, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Main's publication in every database, still there (somebody may have dropped it).</summary>
+    public async Task CheckPublicationsAsync(CancellationToken ct)
+    {
+        foreach (var database in plan.Databases)
+        {
+            await using var connection = await connector.OpenAsync(plan.Main, database.Name, ct);
+            if (!await RecoveryConnector.ScalarAsync<bool>(connection,
+                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1)", ct,
+                    RecoveryNames.Publication(plan.Node.NodeId)))
+            {
+                throw new RecoveryFailure($"the publication {RecoveryNames.Publication(plan.Node.NodeId)} of database " +
+                                          $"\"{database.Name}\" is gone from main (backend node {plan.Main.NodeId})");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A subscription worker that failed (its error is in the node's server log only) makes the recovery fail:
+    /// it would retry forever on a node that is not as main is. Main's publications are looked at first, for the
+    /// likelier cause to be named.
+    /// </summary>
+    public async Task ThrowOnWorkerErrorsAsync(NpgsqlConnection node, RecoveryDatabase database, CancellationToken ct)
+    {
+        var rows = await RecoveryConnector.RowsAsync(node,
+            "SELECT apply_error_count, sync_error_count FROM pg_catalog.pg_stat_subscription_stats WHERE subid = $1",
+            ct, database.SubscriptionOid!.Value);
+        if (rows.Count == 1 && (rows[0][0] != "0" || rows[0][1] != "0"))
+        {
+            await CheckPublicationsAsync(ct);
+            throw new RecoveryFailure($"the subscription {RecoveryNames.Subscription(plan.Node.NodeId)} on backend " +
+                                      $"node {plan.Node.NodeId}, database \"{database.Name}\", failed " +
+                                      $"({rows[0][1]} table copy error(s), {rows[0][0]} apply error(s)); the node's " +
+                                      "server log says why");
+        }
+    }
+}

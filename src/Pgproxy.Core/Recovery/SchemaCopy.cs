@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Pgproxy.Core.Recovery;
+
+/// <summary>
+/// The schema phase (issue 15 item 3): with WIPE the node's databases are dropped first; then main's roles (with
+/// their password hashes) go to the node, minus the CREATE ROLE of roles it has already, every database of main is
+/// created where missing, and each database's schema (pg_dump --schema-only from main) is applied with psql.
+/// Indexes come with the schema, before the data: the catch-up applies UPDATEs and DELETEs by key on the node,
+/// which without them would scan whole tables per row.
+/// </summary>
+internal sealed partial class SchemaCopy(RecoveryConnector connector, PostgresTools tools, RecoveryPlan plan)
+{
+    [GeneratedRegex("""^CREATE ROLE ("(?:[^"]|"")+"|[^\s;]+);\s*$""")]
+    private static partial Regex CreateRole();
+
+    public async Task WipeAsync(CancellationToken ct)
+    {
+        if (plan.NodeDatabasesToDrop.Count == 0)
+        {
+            return;
+        }
+
+        // template1 is always there: the connection must be to none of the databases dropped.
+        await using var connection = await connector.OpenAsync(plan.Node, "template1", ct);
+        foreach (var database in plan.NodeDatabasesToDrop)
+        {
+            await RecoveryConnector.ExecuteAsync(connection,
+                $"DROP DATABASE {RecoveryConnector.Ident(database)} WITH (FORCE)", ct);
+        }
+    }
+
+    public async Task CopyRolesAsync(CancellationToken ct)
+    {
+        var dump = await tools.RunAsync("pg_dumpall", plan.Main, "postgres", ["--globals-only", "--no-tablespaces"],
+            stdin: null, ct);
+        HashSet<string> existing;
+        await using (var connection = await connector.OpenAsync(plan.Node, "template1", ct))
+        {
+            existing = [.. (await RecoveryConnector.RowsAsync(connection, "SELECT rolname FROM pg_catalog.pg_roles", ct))
+                .Select(r => r[0]!)];
+        }
+
+        var script = new StringBuilder();
+        foreach (var line in dump.Split('\n'))
+        {
+            if (CreateRole().Match(line) is { Success: true } match && existing.Contains(Unquote(match.Groups[1].Value)))
+            {
+                continue; // the ALTER ROLE that follows still gives it main's attributes and password
+            }
+
+            script.Append(line).Append('\n');
+        }
+
+        await ApplyAsync("template1", script.ToString(), ct);
+    }
+
+    /// <summary>Creates main's databases the node lacks, with main's owner, encoding and locale.</summary>
+    public async Task CreateDatabasesAsync(CancellationToken ct)
+    {
+        List<string?[]> onMain;
+        await using (var main = await connector.OpenAsync(plan.Main, "postgres", ct))
+        {
+            onMain = await RecoveryConnector.RowsAsync(main,
+                "SELECT datname, pg_catalog.pg_get_userbyid(datdba), pg_catalog.pg_encoding_to_char(encoding), " +
+                "datcollate, datctype FROM pg_catalog.pg_database", ct);
+        }
+
+        await using var connection = await connector.OpenAsync(plan.Node, "template1", ct);
+        var existing = (await RecoveryConnector.RowsAsync(connection, "SELECT datname FROM pg_catalog.pg_database", ct))
+            .Select(r => r[0]!).ToHashSet(StringComparer.Ordinal);
+        foreach (var database in plan.Databases)
+        {
+            if (existing.Contains(database.Name) || onMain.FirstOrDefault(r => r[0] == database.Name) is not { } row)
+            {
+                continue;
+            }
+
+            await RecoveryConnector.ExecuteAsync(connection,
+                $"CREATE DATABASE {RecoveryConnector.Ident(database.Name)} OWNER {RecoveryConnector.Ident(row[1]!)} " +
+                $"TEMPLATE template0 ENCODING {RecoveryConnector.Literal(row[2]!)} " +
+                $"LC_COLLATE {RecoveryConnector.Literal(row[3]!)} LC_CTYPE {RecoveryConnector.Literal(row[4]!)}", ct);
+        }
+    }
+
+    public async Task CopySchemaAsync(RecoveryDatabase database, CancellationToken ct)
+    {
+        // Subscriptions of main's own are left out: on the node they would replicate a second time.
+        var dump = await tools.RunAsync("pg_dump", plan.Main, database.Name,
+            ["--schema-only", "--no-subscriptions"], stdin: null, ct);
+        await ApplyAsync(database.Name, dump, ct);
+    }
+
+    private Task<string> ApplyAsync(string database, string script, CancellationToken ct) =>
+        tools.RunAsync("psql", plan.Node, database, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"], script, ct);
+
+    private static string Unquote(string name) =>
+        name.StartsWith('"') ? name[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : name;
+}
