@@ -106,6 +106,16 @@ internal sealed partial class ReplicationSession
 
             if (targets.Length == 1)
             {
+                // Main alone (the other nodes down, or one being recovered): a group that commits there passes the
+                // write gate like a replicated commit, so a cut or a cutover never sees it half way. An autocommit
+                // write holds its pass over the statement itself, bounded by write_gate_timeout for the closer.
+                var commits = analysis.EndsTransaction || (analysis.Writes && _clientStatus == TransactionStatus.Idle);
+                using var pass = commits ? await _runtime.WriteGate.EnterAsync() : default;
+                if (commits)
+                {
+                    ThrowIfANodeWasAttached();
+                }
+
                 await RunGroupOnAsync(targets[0], sync, analysis);
             }
             else if (!analysis.Replicated && !analysis.EndsTransaction)
