@@ -26,4 +26,10 @@ internal enum AdminCommand
 
     /// <summary><c>SHOW POOL_CHECK</c>: the running or last consistency check, table by table.</summary>
     PoolCheck,
+
+    /// <summary><c>PGPROXY RECOVER NODE n [WIPE]</c>: copy a down node from main while clients write (admin_users only).</summary>
+    RecoverNode,
+
+    /// <summary><c>SHOW POOL_RECOVERY</c>: the running or last recovery.</summary>
+    PoolRecovery,
 }

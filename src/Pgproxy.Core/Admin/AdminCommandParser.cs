@@ -58,16 +58,19 @@ internal static class AdminCommandParser
         if (parts.Length is 4 or 5 && parts[0].Equals("pgproxy", StringComparison.OrdinalIgnoreCase))
         {
             var command = ParseNodeCommand(parts[..4], out var nodeId);
-            var force = parts.Length == 5 && parts[4].Equals("force", StringComparison.OrdinalIgnoreCase);
-            if (command != AdminCommand.AttachNode && parts.Length == 5)
+            var option = parts.Length == 5 ? parts[4].ToUpperInvariant() : null;
+            if (option is not null && command is not (AdminCommand.AttachNode or AdminCommand.RecoverNode))
             {
                 return AdminCommand.None;
             }
 
+            var force = option == "FORCE" && command == AdminCommand.AttachNode;
+            var wipe = option == "WIPE" && command == AdminCommand.RecoverNode;
             arguments = AdminArguments.None with
             {
-                NodeId = parts.Length == 5 && !force ? -1 : nodeId,
+                NodeId = option is not null && !force && !wipe ? -1 : nodeId,
                 Force = force,
+                Wipe = wipe,
             };
             return command;
         }
@@ -87,6 +90,7 @@ internal static class AdminCommandParser
             "POOL_HEALTH_CHECK_STATS" => AdminCommand.PoolHealthCheckStats,
             "POOL_BACKEND_STATS" => AdminCommand.PoolBackendStats,
             "POOL_CHECK" => AdminCommand.PoolCheck,
+            "POOL_RECOVERY" => AdminCommand.PoolRecovery,
             _ => AdminCommand.None,
         };
     }
@@ -104,6 +108,7 @@ internal static class AdminCommandParser
         {
             "ATTACH" => AdminCommand.AttachNode,
             "DETACH" => AdminCommand.DetachNode,
+            "RECOVER" => AdminCommand.RecoverNode,
             _ => AdminCommand.None,
         };
         if (command != AdminCommand.None && int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture,

@@ -64,6 +64,7 @@ internal static class AdminReports
         AdminCommand.PoolStatus => PoolStatus(runtime),
         AdminCommand.PoolHealthCheckStats => HealthCheckStatsReport.Rows(runtime),
         AdminCommand.PoolCheck => PoolCheckReport.Rows(runtime),
+        AdminCommand.PoolRecovery => PoolRecoveryReport.Rows(runtime),
         _ => (["item", "value"], [["status", "not implemented yet in " + ProductInfo.VersionLine]]),
     };
 

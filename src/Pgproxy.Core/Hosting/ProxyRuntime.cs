@@ -47,6 +47,9 @@ internal sealed class ProxyRuntime
     /// <summary>The consistency checks (PGPROXY CHECK, consistency_check_period, ATTACH); set once the server starts.</summary>
     public Consistency.ConsistencyChecker? Checks { get; set; }
 
+    /// <summary>PGPROXY RECOVER NODE's recoveries; set once the server starts.</summary>
+    public Recovery.RecoveryService? Recoveries { get; set; }
+
     /// <summary>
     /// Chooses the node that serves a session's reads; tests replace it with one drawing from a seeded source.
     /// </summary>

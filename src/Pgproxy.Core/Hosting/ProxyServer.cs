@@ -109,6 +109,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         _runtime.Checks = new Consistency.ConsistencyChecker(_runtime,
             _runtime.LoggerFactory.CreateLogger("Pgproxy.Consistency"));
         _runtime.Checks.StartPeriodic();
+        _runtime.Recoveries = new Recovery.RecoveryService(_runtime,
+            _runtime.LoggerFactory.CreateLogger("Pgproxy.Recovery"));
+        _runtime.Recoveries.StartCleanup();
         foreach (var listener in _listeners)
         {
             listener.Start(OnAccepted);
@@ -154,6 +157,11 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         {
             await _resolver.DisposeAsync();
             _resolver = null;
+        }
+
+        if (_runtime.Recoveries is { } recoveries)
+        {
+            await recoveries.DisposeAsync();
         }
 
         if (_runtime.Checks is { } checks)

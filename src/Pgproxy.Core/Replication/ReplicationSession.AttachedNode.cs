@@ -8,9 +8,9 @@ namespace Pgproxy.Core.Replication;
 /// A node attached (or recovered) after this session connected: the session has no connection to it, so whatever it
 /// writes from now on would reach the other nodes only, and a transaction it opened before the attach would commit
 /// without that node. pgpool-II restarts every child at a failback; pgproxy ends only the sessions that lack the
-/// node, at their next request or commit, with FATAL 57P01 — before anything of theirs commits anywhere, so the
-/// transaction rolls back as the connections close — and the client reconnects to every node. The check is one
-/// counter comparison per request; the node list is looked at only after an attach.
+/// node, at their next write or commit, with FATAL 57P01 — before anything of theirs commits anywhere, so the
+/// transaction rolls back as the connections close — and the client reconnects to every node. Reads go on (they
+/// read main). The check is one counter comparison per write; the node list is looked at only after an attach.
 /// </summary>
 internal sealed partial class ReplicationSession
 {

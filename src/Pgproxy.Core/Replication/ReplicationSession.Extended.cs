@@ -43,6 +43,10 @@ internal sealed partial class ReplicationSession
             }
 
             var analysis = await AnalyzeGroupAsync();
+            if (analysis.Writes)
+            {
+                ThrowIfANodeWasAttached();
+            }
             _requestClass = ClassOf(analysis);
             var main = Main;
             if (analysis.Refused is { } refused)

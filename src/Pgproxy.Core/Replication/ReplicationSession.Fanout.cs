@@ -23,6 +23,7 @@ internal sealed partial class ReplicationSession
     private async Task RunWriteAsync(ReadOnlyMemory<byte> frame, StatementClassification? statement,
         bool internalTransaction, bool marksWrite = true)
     {
+        ThrowIfANodeWasAttached();
         var main = Main;
         var defaults = statement is null ? default : await PlanDefaultsAsync(statement, frame);
         if (statement is not null && (_policy.RefusedFunction(statement) is { } function

@@ -145,7 +145,6 @@ internal sealed partial class ReplicationSession
                 case ClientAction.Terminate:
                     return SessionEndReason.ClientTerminated;
                 case ClientAction.Query or ClientAction.Sync or ClientAction.Flush or ClientAction.FunctionCall:
-                    ThrowIfANodeWasAttached();
                     await RunRequestAsync(action);
                     break;
                 default:

@@ -95,6 +95,7 @@ internal sealed partial class ClientSession
             AdminCommand.AttachNode or AdminCommand.DetachNode =>
                 NodeCommands.Run(command, arguments.NodeId, this, _runtime, out error, arguments.Force),
             AdminCommand.Check => CheckCommand.Run(arguments, this, _runtime, out error),
+            AdminCommand.RecoverNode => RecoverCommand.Run(arguments, this, _runtime, out error),
             _ => AdminReports.BuildQuery(command, this, _runtime),
         };
         if (error is not null)

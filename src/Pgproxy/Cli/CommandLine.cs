@@ -20,6 +20,7 @@ internal sealed record CommandLine
           pgproxy [ -f CONFIG_FILE ] reload
           pgproxy [ -f CONFIG_FILE ] passwd [ -m FORM ] [ -k KEY_FILE ] [ -u USER ] [ --stdin ]
           pgproxy [ -f CONFIG_FILE ] node list | attach NODE_ID | detach NODE_ID [ -U USER ] [ --force ]
+          pgproxy [ -f CONFIG_FILE ] node recover NODE_ID [ --wipe ] [ -U USER ]
           pgproxy [ -f CONFIG_FILE ] check [ -U USER ] [ --table TABLE ]... [ --database DATABASE ]...
 
         Common options:
@@ -54,6 +55,9 @@ internal sealed record CommandLine
           node attach NODE_ID             bring a down node back, compared with main first (PGPROXY ATTACH NODE)
           node detach NODE_ID             take a node out of service (PGPROXY DETACH NODE); never the last one
           node attach NODE_ID --force     attach a down node without comparing it with main first
+          node recover NODE_ID [--wipe]   copy a down node from main while clients write, catch it up by
+                                          logical replication, attach it and verify it (PGPROXY RECOVER
+                                          NODE); --wipe drops its databases first
 
         Consistency check (through the running pgproxy, as node commands):
           check                           compare every live node with main at one point in time: row
@@ -104,6 +108,9 @@ internal sealed record CommandLine
 
     /// <summary><c>node attach N --force</c>: attach without comparing with main.</summary>
     public bool NodeForce { get; init; }
+
+    /// <summary><c>node recover N --wipe</c>: drop the node's databases first.</summary>
+    public bool NodeWipe { get; init; }
 
     /// <summary><c>check --table</c>: the tables to compare (empty: all).</summary>
     public IReadOnlyList<string> CheckTables { get; init; } = [];
@@ -210,6 +217,9 @@ internal sealed record CommandLine
                 case "--force":
                     result = result with { NodeForce = true };
                     break;
+                case "--wipe":
+                    result = result with { NodeWipe = true };
+                    break;
                 default:
                     error = $"unrecognized argument \"{args[i]}\"";
                     break;
@@ -219,6 +229,12 @@ internal sealed record CommandLine
             {
                 return null;
             }
+        }
+
+        if (result.NodeWipe && !(result.Kind == CommandKind.Node && result.NodeAction == NodeAction.Recover))
+        {
+            error = "--wipe is only valid with \"node recover\"";
+            return null;
         }
 
         if ((result.CheckTables.Count > 0 || result.CheckDatabases.Count > 0) && result.Kind != CommandKind.Check)
@@ -306,7 +322,7 @@ internal sealed record CommandLine
         {
             case "list":
                 return result with { NodeAction = NodeAction.List };
-            case "attach" or "detach":
+            case "attach" or "detach" or "recover":
                 if (i + 1 >= args.Count)
                 {
                     error = $"\"node {action}\" needs a node id";
@@ -323,7 +339,12 @@ internal sealed record CommandLine
 
                 return result with
                 {
-                    NodeAction = action == "attach" ? NodeAction.Attach : NodeAction.Detach,
+                    NodeAction = action switch
+                    {
+                        "attach" => NodeAction.Attach,
+                        "recover" => NodeAction.Recover,
+                        _ => NodeAction.Detach,
+                    },
                     NodeId = nodeId,
                 };
             default:

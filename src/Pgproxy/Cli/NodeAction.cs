@@ -6,4 +6,7 @@ internal enum NodeAction
     List,
     Attach,
     Detach,
+
+    /// <summary>Online recovery of a down node (PGPROXY RECOVER NODE), followed until it ends.</summary>
+    Recover,
 }

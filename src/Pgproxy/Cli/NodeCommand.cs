@@ -22,7 +22,12 @@ internal static class NodeCommand
 
     public static int Run(ProxyOptions options, CommandLine command, TextWriter output, TextWriter errors) =>
         WithConnection(options, command.NodeUser, "pgproxy node", errors, connection =>
-            command.NodeAction == NodeAction.List ? List(connection, output) : Change(connection, command, output));
+            command.NodeAction switch
+            {
+                NodeAction.List => List(connection, output),
+                NodeAction.Recover => RecoverCommand.Follow(connection, command, output, errors),
+                _ => Change(connection, command, output),
+            });
 
     /// <summary>
     /// Connects to the running pgproxy as <paramref name="userOption"/> (-U; else $PGUSER, else the OS user) and runs
