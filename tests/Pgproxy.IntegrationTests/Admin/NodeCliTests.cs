@@ -7,15 +7,6 @@ namespace Pgproxy.IntegrationTests.Admin;
 [Collection(AdminSuite.Name)]
 public sealed class NodeCliTests(TwoNodes cluster)
 {
-    private static readonly Dictionary<string, string?> CleanEnvironment = new()
-    {
-        ["PGUSER"] = null,
-        ["PGPASSWORD"] = null,
-        ["PGDATABASE"] = null,
-        ["PGHOST"] = null,
-        ["PGPORT"] = null,
-    };
-
     [PostgresFact]
     public async Task ListDetachAttach_AgainstARunningPgproxy()
     {
@@ -101,15 +92,6 @@ public sealed class NodeCliTests(TwoNodes cluster)
         NodeAsync(pgproxy, new Dictionary<string, string?>(), arguments);
 
     private static Task<ProcessResult> NodeAsync(PgproxyProcess pgproxy, Dictionary<string, string?> environment,
-        params string[] arguments)
-    {
-        var merged = new Dictionary<string, string?>(CleanEnvironment);
-        foreach (var (key, value) in environment)
-        {
-            merged[key] = value;
-        }
-
-        return ProcessRunner.RunAsync(PgproxyCli.DotnetHost, [PgproxyCli.Dll, "-f", pgproxy.ConfigFile, .. arguments],
-            PgproxyCli.CommandTimeout, merged);
-    }
+        params string[] arguments) =>
+        PgproxyCli.AgainstAsync(pgproxy, PgproxyCli.CommandTimeout, environment, arguments);
 }

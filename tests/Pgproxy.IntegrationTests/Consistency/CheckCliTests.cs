@@ -7,15 +7,6 @@ namespace Pgproxy.IntegrationTests.Consistency;
 [Collection(CheckSuite.Name)]
 public sealed class CheckCliTests(TwoNodes cluster)
 {
-    private static readonly Dictionary<string, string?> CleanEnvironment = new()
-    {
-        ["PGUSER"] = null,
-        ["PGPASSWORD"] = null,
-        ["PGDATABASE"] = null,
-        ["PGHOST"] = null,
-        ["PGPORT"] = null,
-    };
-
     [PostgresFact]
     public async Task Exit_codes_say_identical_different_or_could_not_check()
     {
@@ -69,6 +60,5 @@ public sealed class CheckCliTests(TwoNodes cluster)
     }
 
     private static Task<ProcessResult> CheckAsync(PgproxyProcess pgproxy, params string[] arguments) =>
-        ProcessRunner.RunAsync(PgproxyCli.DotnetHost, [PgproxyCli.Dll, "-f", pgproxy.ConfigFile, .. arguments],
-            PgproxyCli.CommandTimeout, CleanEnvironment);
+        PgproxyCli.AgainstAsync(pgproxy, PgproxyCli.CommandTimeout, null, arguments);
 }

@@ -2,7 +2,6 @@ using Npgsql;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Recovery;
 using Pgproxy.IntegrationTests.Support;
-using Pgproxy.TestUtilities.Logging;
 using Pgproxy.TestUtilities.Postgres;
 using Xunit.Abstractions;
 
@@ -14,29 +13,12 @@ namespace Pgproxy.IntegrationTests.Recovery;
 /// compared directly, and written to again through pgproxy.
 /// </summary>
 [Collection(RecoverySuite.Name)]
-public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output) : IAsyncLifetime, IDisposable
+public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output) : RecoveryTestBase(cluster)
 {
-    private readonly RecordingLoggerProvider _logs = new();
-
-    public async Task InitializeAsync()
-    {
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose() => _logs.Dispose();
-
     [PostgresFact]
     public async Task A_detached_node_is_wiped_copied_and_attached_identical_and_later_writes_reach_it()
     {
-        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
+        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         var node1 = proxy.Runtime.Nodes.Find(1)!;
         proxy.Runtime.Nodes.Degenerate(node1, "test");
         var id = Guid.NewGuid().ToString("N")[..8];
@@ -62,8 +44,8 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
             SELECT nextval('seq_{id}') FROM generate_series(1, 5);
             """);
         await ExecuteAsync(proxy, $"CREATE DATABASE {database}");
-        await NodeSql.ExecuteAsync(cluster.Nodes[0], "SELECT 1"); // node 0 is the only one that saw it
-        await using (var other = new NpgsqlConnection(cluster.Nodes[0].ConnectionStringFor(database)))
+        await NodeSql.ExecuteAsync(Cluster.Nodes[0], "SELECT 1"); // node 0 is the only one that saw it
+        await using (var other = new NpgsqlConnection(Cluster.Nodes[0].ConnectionStringFor(database)))
         {
             // The second database, written on node 0 directly: pgproxy would send it there alone anyway.
             await other.OpenAsync();
@@ -84,10 +66,10 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
         Assert.Equal("done", progress.Phase);
         Assert.True(progress.TablesCopied >= 6 && progress.TablesCopied == progress.TablesTotal,
             $"{progress.TablesCopied}/{progress.TablesTotal}");
-        await NodeCompare.AssertIdenticalAsync(cluster.Nodes[0], cluster.Nodes[1]);
-        await NodeCompare.AssertIdenticalAsync(cluster.Nodes[0], cluster.Nodes[1], database);
+        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
+        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1], database);
         await AssertNoRecoveryObjectsAsync();
-        Assert.Equal("d", await NodeSql.ScalarAsync<string>(cluster.Nodes[0],
+        Assert.Equal("d", await NodeSql.ScalarAsync<string>(Cluster.Nodes[0],
             $"SELECT relreplident::text FROM pg_class WHERE oid = 'nopk_{id}'::regclass"));
 
         // From now on pgproxy writes to both nodes itself.
@@ -100,8 +82,8 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
             INSERT INTO part_{id} VALUES (999, 'after');
             SELECT nextval('seq_{id}');
             """);
-        await NodeCompare.AssertIdenticalAsync(cluster.Nodes[0], cluster.Nodes[1]);
-        Assert.Equal(1001, await NodeSql.ScalarAsync<int>(cluster.Nodes[1], $"SELECT max(id) FROM serial_{id}"));
+        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
+        Assert.Equal(1001, await NodeSql.ScalarAsync<int>(Cluster.Nodes[1], $"SELECT max(id) FROM serial_{id}"));
     }
 
     [PostgresFact]
@@ -109,11 +91,11 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
     {
         // The system DB in a database of node 0 (main) itself: never copied, and where the journal goes.
         var systemDb = "sysdb_" + Guid.NewGuid().ToString("N")[..8];
-        await NodeSql.ExecuteAsync(cluster.Nodes[0], $"CREATE DATABASE {systemDb}");
-        await using var proxy = ProxyHost.Start(cluster, o => o with
+        await NodeSql.ExecuteAsync(Cluster.Nodes[0], $"CREATE DATABASE {systemDb}");
+        await using var proxy = ProxyHost.Start(Cluster, o => o with
         {
             SystemDbHostname = PostgresInstance.Host,
-            SystemDbPort = cluster.Nodes[0].Port,
+            SystemDbPort = Cluster.Nodes[0].Port,
             SystemDbDbname = systemDb,
             SystemDbUser = PostgresInstance.User,
         }, discardStatus: true);
@@ -124,9 +106,9 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
         var outcome = await RecoverAsync(proxy, new RecoveryProgress(), wipe: true);
 
         Assert.True(outcome.Succeeded, outcome.Error + Logs());
-        Assert.False(await NodeSql.ScalarAsync<bool>(cluster.Nodes[1],
+        Assert.False(await NodeSql.ScalarAsync<bool>(Cluster.Nodes[1],
             $"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{systemDb}')"));
-        await using var conn = new NpgsqlConnection(cluster.Nodes[0].ConnectionStringFor(systemDb));
+        await using var conn = new NpgsqlConnection(Cluster.Nodes[0].ConnectionStringFor(systemDb));
         await conn.OpenAsync();
         await using var command = new NpgsqlCommand(
             "SELECT string_agg(phase || CASE WHEN lsn IS NULL THEN '' ELSE '@' END, ',' ORDER BY id) " +
@@ -134,14 +116,14 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
         var phases = (string)(await command.ExecuteScalarAsync())!;
         output.WriteLine(phases);
         Assert.Matches("^checks,(wipe,)?schema@,copy@,catch-up@,attached@,done$", phases); // wipe when node 1 had data
-        await NodeSql.ExecuteAsync(cluster.Nodes[0], $"DROP DATABASE {systemDb} WITH (FORCE)");
+        await NodeSql.ExecuteAsync(Cluster.Nodes[0], $"DROP DATABASE {systemDb} WITH (FORCE)");
     }
 
     [PostgresFact]
     public async Task A_cutover_that_never_fits_recovery_cutover_timeout_is_retried_then_fails_cleanly()
     {
         // 1 ms: main's last WAL never reaches the node that fast, so every attempt opens the gate again.
-        await using var proxy = ProxyHost.Start(cluster, o => o with { RecoveryCutoverTimeout = 1 }, discardStatus: true);
+        await using var proxy = ProxyHost.Start(Cluster, o => o with { RecoveryCutoverTimeout = 1 }, discardStatus: true);
         var node1 = proxy.Runtime.Nodes.Find(1)!;
         proxy.Runtime.Nodes.Degenerate(node1, "test");
         (await PgTools.PgbenchAsync(proxy.Port, "-i", "-q", "-s", "1")).EnsureSuccess();
@@ -165,7 +147,7 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
     [PostgresFact]
     public async Task A_node_that_is_not_empty_is_refused_without_wipe_and_left_down()
     {
-        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
+        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         var table = NodeSql.UniqueTable("kept");
         await ExecuteAsync(proxy, $"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
         var node1 = proxy.Runtime.Nodes.Find(1)!;
@@ -177,20 +159,20 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
         Assert.Contains("backend node 1 is not empty", outcome.Error, StringComparison.Ordinal);
         Assert.Contains("WIPE", outcome.Error, StringComparison.Ordinal);
         Assert.Equal(BackendStatus.Down, node1.Status);
-        Assert.Equal(1L, await NodeSql.CountAsync(cluster.Nodes[1], table)); // nothing was touched
+        Assert.Equal(1L, await NodeSql.CountAsync(Cluster.Nodes[1], table)); // nothing was touched
         await AssertNoRecoveryObjectsAsync();
     }
 
     [PostgresFact]
     public async Task A_node_that_is_up_or_not_configured_is_refused()
     {
-        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
+        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         var up = await RecoverAsync(proxy, new RecoveryProgress(), wipe: true);
         Assert.False(up.Succeeded);
         Assert.Contains("backend node 1 is", up.Error, StringComparison.Ordinal);
         Assert.Contains("not down", up.Error, StringComparison.Ordinal);
 
-        var missing = await new NodeRecovery(proxy.Runtime, _logs.CreateLogger("test"))
+        var missing = await new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("test"))
             .RunAsync(new RecoveryRequest(7, true, "test"), new RecoveryProgress(), CancellationToken.None);
         Assert.False(missing.Succeeded);
         Assert.Contains("backend node 7 is not configured", missing.Error, StringComparison.Ordinal);
@@ -204,15 +186,15 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
     }
 
     private Task<RecoveryOutcome> RecoverAsync(ProxyHost proxy, RecoveryProgress progress, bool wipe) =>
-        new NodeRecovery(proxy.Runtime, _logs.CreateLogger("Pgproxy.Recovery"))
+        new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("Pgproxy.Recovery"))
             .RunAsync(new RecoveryRequest(1, wipe, "test"), progress, CancellationToken.None);
 
-    private string Logs() => "\n" + string.Join("\n", _logs.Logs.Select(l => l.Message));
+    private string Logs() => "\n" + string.Join("\n", RecordedLogs.Logs.Select(l => l.Message));
 
     /// <summary>No subscription, slot or publication of a recovery on either node.</summary>
     internal async Task AssertNoRecoveryObjectsAsync()
     {
-        foreach (var node in cluster.Nodes)
+        foreach (var node in Cluster.Nodes)
         {
             Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node,
                 "SELECT (SELECT count(*) FROM pg_subscription WHERE subname LIKE 'pgproxy_recover%') + " +

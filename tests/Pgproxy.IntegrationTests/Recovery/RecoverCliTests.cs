@@ -10,15 +10,6 @@ namespace Pgproxy.IntegrationTests.Recovery;
 [Collection(RecoverySuite.Name)]
 public sealed class RecoverCliTests(TwoNodes cluster)
 {
-    private static readonly Dictionary<string, string?> CleanEnvironment = new()
-    {
-        ["PGUSER"] = null,
-        ["PGPASSWORD"] = null,
-        ["PGDATABASE"] = null,
-        ["PGHOST"] = null,
-        ["PGPORT"] = null,
-    };
-
     [PostgresFact]
     public async Task A_detached_node_that_missed_writes_is_recovered_by_the_cli_and_verified()
     {
@@ -61,6 +52,5 @@ public sealed class RecoverCliTests(TwoNodes cluster)
     }
 
     private static Task<ProcessResult> CliAsync(PgproxyProcess pgproxy, params string[] arguments) =>
-        ProcessRunner.RunAsync(PgproxyCli.DotnetHost, [PgproxyCli.Dll, "-f", pgproxy.ConfigFile, .. arguments],
-            TimeSpan.FromMinutes(3), CleanEnvironment);
+        PgproxyCli.AgainstAsync(pgproxy, TimeSpan.FromMinutes(3), null, arguments);
 }

@@ -1,7 +1,6 @@
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Recovery;
 using Pgproxy.IntegrationTests.Support;
-using Pgproxy.TestUtilities.Logging;
 using Pgproxy.TestUtilities.Postgres;
 using Xunit.Abstractions;
 
@@ -13,38 +12,21 @@ namespace Pgproxy.IntegrationTests.Recovery;
 /// stays down, and a second recovery brings it back.
 /// </summary>
 [Collection(RecoverySuite.Name)]
-public sealed class RecoveryFailureTests(TwoNodes cluster, ITestOutputHelper output) : IAsyncLifetime, IDisposable
+public sealed class RecoveryFailureTests(TwoNodes cluster, ITestOutputHelper output) : RecoveryTestBase(cluster)
 {
-    private readonly RecordingLoggerProvider _logs = new();
-
-    public async Task InitializeAsync()
-    {
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose() => _logs.Dispose();
-
     [PostgresFact]
     public async Task Mains_publication_dropped_during_the_copy_fails_cleanly_and_a_second_recovery_works()
     {
-        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
+        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         var table = await DetachWithBigTableAsync(proxy);
 
-        var outcome = await RecoverInterruptedAsync(proxy, () => NodeSql.ExecuteAsync(cluster.Nodes[0],
+        var outcome = await RecoverInterruptedAsync(proxy, () => NodeSql.ExecuteAsync(Cluster.Nodes[0],
             "DROP PUBLICATION pgproxy_recover_1"));
 
         Assert.False(outcome.Succeeded);
         Assert.Contains("pgproxy_recover_1", outcome.Error, StringComparison.Ordinal);
         await AssertCleanAndDownAsync(proxy, nodeAnswers: true);
-        Assert.Equal("d", await NodeSql.ScalarAsync<string>(cluster.Nodes[0],
+        Assert.Equal("d", await NodeSql.ScalarAsync<string>(Cluster.Nodes[0],
             $"SELECT relreplident::text FROM pg_class WHERE oid = '{table}_nopk'::regclass"));
         await RecoverAgainAsync(proxy);
     }
@@ -52,16 +34,16 @@ public sealed class RecoveryFailureTests(TwoNodes cluster, ITestOutputHelper out
     [PostgresFact]
     public async Task The_node_stopped_during_the_copy_fails_cleanly_and_a_second_recovery_works()
     {
-        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
+        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         await DetachWithBigTableAsync(proxy);
 
-        var outcome = await RecoverInterruptedAsync(proxy, () => cluster.Nodes[1].StopAsync("fast"));
+        var outcome = await RecoverInterruptedAsync(proxy, () => Cluster.Nodes[1].StopAsync("fast"));
 
         Assert.False(outcome.Succeeded);
         Assert.Contains("backend node 1", outcome.Error, StringComparison.Ordinal);
         Assert.Contains("stopped answering", outcome.Error, StringComparison.Ordinal);
         await AssertCleanAndDownAsync(proxy, nodeAnswers: false);
-        await cluster.Nodes[1].StartAsync();
+        await Cluster.Nodes[1].StartAsync();
         await RecoverAgainAsync(proxy);
     }
 
@@ -84,7 +66,7 @@ public sealed class RecoveryFailureTests(TwoNodes cluster, ITestOutputHelper out
     private async Task<RecoveryOutcome> RecoverInterruptedAsync(ProxyHost proxy, Func<Task> interrupt)
     {
         var progress = new RecoveryProgress();
-        var run = new NodeRecovery(proxy.Runtime, _logs.CreateLogger("Pgproxy.Recovery"))
+        var run = new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("Pgproxy.Recovery"))
             .RunAsync(new RecoveryRequest(1, Wipe: true, "test"), progress, CancellationToken.None);
         await Poll.UntilAsync(() => Task.FromResult(progress.Phase == "copy" || run.IsCompleted),
             TimeSpan.FromSeconds(60), "the recovery to start copying");
@@ -99,24 +81,24 @@ public sealed class RecoveryFailureTests(TwoNodes cluster, ITestOutputHelper out
     private async Task AssertCleanAndDownAsync(ProxyHost proxy, bool nodeAnswers)
     {
         Assert.Equal(BackendStatus.Down, proxy.Runtime.Nodes.Find(1)!.Status);
-        Assert.Equal(0L, await NodeSql.ScalarAsync<long>(cluster.Nodes[0],
+        Assert.Equal(0L, await NodeSql.ScalarAsync<long>(Cluster.Nodes[0],
             "SELECT (SELECT count(*) FROM pg_replication_slots) + " +
             "(SELECT count(*) FROM pg_publication WHERE pubname LIKE 'pgproxy_recover%')"));
         if (nodeAnswers)
         {
-            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(cluster.Nodes[1],
+            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(Cluster.Nodes[1],
                 "SELECT count(*) FROM pg_subscription WHERE subname LIKE 'pgproxy_recover%'"));
         }
     }
 
     private async Task RecoverAgainAsync(ProxyHost proxy)
     {
-        var outcome = await new NodeRecovery(proxy.Runtime, _logs.CreateLogger("Pgproxy.Recovery"))
+        var outcome = await new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("Pgproxy.Recovery"))
             .RunAsync(new RecoveryRequest(1, Wipe: true, "test"), new RecoveryProgress(), CancellationToken.None);
-        Assert.True(outcome.Succeeded, outcome.Error + "\n" + string.Join("\n", _logs.Logs.Select(l => l.Message)));
+        Assert.True(outcome.Succeeded, outcome.Error + "\n" + string.Join("\n", RecordedLogs.Logs.Select(l => l.Message)));
         Assert.NotEqual(BackendStatus.Down, proxy.Runtime.Nodes.Find(1)!.Status);
-        await NodeCompare.AssertIdenticalAsync(cluster.Nodes[0], cluster.Nodes[1]);
-        foreach (var node in cluster.Nodes)
+        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
+        foreach (var node in Cluster.Nodes)
         {
             Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node,
                 "SELECT (SELECT count(*) FROM pg_subscription WHERE subname LIKE 'pgproxy_recover%') + " +

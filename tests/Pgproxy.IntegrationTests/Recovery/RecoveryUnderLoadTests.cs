@@ -4,7 +4,6 @@ using Npgsql;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Recovery;
 using Pgproxy.IntegrationTests.Support;
-using Pgproxy.TestUtilities.Logging;
 using Pgproxy.TestUtilities.Postgres;
 using Xunit.Abstractions;
 
@@ -15,26 +14,9 @@ namespace Pgproxy.IntegrationTests.Recovery;
 /// pause, no committed transaction is lost or doubled, and both nodes hold the same rows.
 /// </summary>
 [Collection(RecoverySuite.Name)]
-public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutputHelper output) : IAsyncLifetime, IDisposable
+public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutputHelper output) : RecoveryTestBase(cluster)
 {
     private static readonly string[] Tables = ["pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history"];
-    private readonly RecordingLoggerProvider _logs = new();
-
-    public async Task InitializeAsync()
-    {
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose() => _logs.Dispose();
-
     /// <summary>
     /// Eight clients write TPC-B-like transactions through pgproxy while node 1 is recovered. Their sessions were
     /// opened while node 1 was down, so after the attach each is ended with 57P01 at its next request or COMMIT,
@@ -45,7 +27,7 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
     [PostgresFact]
     public async Task A_node_recovered_under_eight_writing_clients_is_identical_and_loses_no_committed_transaction()
     {
-        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
+        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         (await PgTools.PgbenchAsync(proxy.Port, "-i", "-q", "-s", "1")).EnsureSuccess();
         var node1 = proxy.Runtime.Nodes.Find(1)!;
         proxy.Runtime.Nodes.Degenerate(node1, "test");
@@ -53,7 +35,7 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
         using var stop = new CancellationTokenSource();
         var clients = Enumerable.Range(0, 8).Select(c => Task.Run(() => WriteUntilAsync(proxy, c, stop.Token))).ToList();
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var outcome = await new NodeRecovery(proxy.Runtime, _logs.CreateLogger("Pgproxy.Recovery"))
+        var outcome = await new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("Pgproxy.Recovery"))
             .RunAsync(new RecoveryRequest(1, Wipe: true, "test"), new RecoveryProgress(), CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(2)); // writes after the attach reach both nodes
         await stop.CancelAsync();
@@ -62,12 +44,12 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
         output.WriteLine($"recovered in {outcome.Duration.TotalMilliseconds:0} ms, longest cutover pause " +
                          $"{outcome.LongestCutoverPause.TotalMilliseconds:0} ms, {outcome.CutoverAttempts} attempt(s); " +
                          $"{results.Sum(r => r.Committed)} committed, {results.Sum(r => r.Reconnects)} reconnects");
-        Assert.True(outcome.Succeeded, outcome.Error + "\n" + string.Join("\n", _logs.Logs.Select(l => l.Message)));
+        Assert.True(outcome.Succeeded, outcome.Error + "\n" + string.Join("\n", RecordedLogs.Logs.Select(l => l.Message)));
         Assert.NotEqual(BackendStatus.Down, node1.Status);
         Assert.True(outcome.LongestCutoverPause < TimeSpan.FromSeconds(5), $"{outcome.LongestCutoverPause}");
         Assert.All(results, r => Assert.True(r.Committed > 0));
         var committed = results.Sum(r => r.Committed);
-        foreach (var node in cluster.Nodes)
+        foreach (var node in Cluster.Nodes)
         {
             Assert.Equal(committed, await NodeSql.ScalarAsync<long>(node, "SELECT count(*) FROM pgbench_history"));
             Assert.Equal(results.Sum(r => r.Delta),
@@ -77,8 +59,8 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
         foreach (var table in Tables)
         {
             var sql = $"SELECT count(*)::text || '/' || coalesce(sum(hashtext(t::text)), 0)::text FROM {table} t";
-            Assert.Equal(await NodeSql.ScalarAsync<string>(cluster.Nodes[0], sql),
-                await NodeSql.ScalarAsync<string>(cluster.Nodes[1], sql));
+            Assert.Equal(await NodeSql.ScalarAsync<string>(Cluster.Nodes[0], sql),
+                await NodeSql.ScalarAsync<string>(Cluster.Nodes[1], sql));
         }
     }
 

@@ -21,6 +21,25 @@ internal static class PgproxyCli
     public static Task<ProcessResult> RunAsync(TimeSpan timeout, params string[] arguments) =>
         ProcessRunner.RunAsync(DotnetHost, [Dll, .. arguments], timeout);
 
+    /// <summary>
+    /// <c>pgproxy -f CONF arguments…</c> against a running pgproxy, with no PG* variable of the test run's own
+    /// environment, so each test says what the command gets (-U, or PGUSER in <paramref name="environment"/>).
+    /// </summary>
+    public static Task<ProcessResult> AgainstAsync(PgproxyProcess pgproxy, TimeSpan timeout,
+        IReadOnlyDictionary<string, string?>? environment, params string[] arguments)
+    {
+        var merged = new Dictionary<string, string?>
+        {
+            ["PGUSER"] = null, ["PGPASSWORD"] = null, ["PGDATABASE"] = null, ["PGHOST"] = null, ["PGPORT"] = null,
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            merged[key] = value;
+        }
+
+        return ProcessRunner.RunAsync(DotnetHost, [Dll, "-f", pgproxy.ConfigFile, .. arguments], timeout, merged);
+    }
+
     /// <summary>A loopback port nobody listens on right now (pgproxy.conf does not accept port 0).</summary>
     public static int FreePort()
     {
