@@ -81,7 +81,7 @@ public sealed record ProxyOptions
     public bool ConsistencyCheckFailover { get; init; }
 
     /// <summary><c>consistency_check_rows_per_second</c>: per node; 0 is no limit.</summary>
-    public int ConsistencyCheckRowsPerSecond { get; init; } = 200_000;
+    public int ConsistencyCheckRowsPerSecond { get; init; } = 100_000;
 
     /// <summary><c>write_gate_timeout</c>: milliseconds to wait for in-flight commits when closing the gate.</summary>
     public int WriteGateTimeout { get; init; } = 2_000;
