@@ -26,6 +26,21 @@ internal sealed record SystemDbSettings(string ConnectionString, string Schema, 
     /// <summary>Seconds a catalog statement may run: the statements are small, only a sick server takes long.</summary>
     private const int CommandTimeoutSeconds = 15;
 
+    /// <summary>The system DB's host: <c>system_db_hostname</c>, '' meaning backend node 0's host.</summary>
+    public static string Host(ProxyOptions options) =>
+        options.SystemDbHostname.Length > 0
+            ? options.SystemDbHostname
+            : options.Backends.OrderBy(b => b.NodeId).FirstOrDefault()?.Hostname ?? "localhost";
+
+    /// <summary>
+    /// True when <paramref name="database"/> of the node at <paramref name="node"/> is pgproxy's own system DB: it
+    /// exists on that node alone by design, so a check does not compare it and a recovery neither copies nor drops it.
+    /// </summary>
+    public static bool IsSystemDb(BackendConfig node, string database, ProxyOptions options) =>
+        options.SystemDbUser.Length > 0 && database == options.SystemDbDbname
+                                        && node.Port == options.SystemDbPort
+                                        && string.Equals(node.Hostname, Host(options), StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// The settings for <paramref name="options"/>. <c>system_db_hostname</c> '' means backend node 0's host (a
     /// Unix socket folder works too); <c>system_db_password</c> '' is looked up in pool_passwd. Problems that
@@ -35,8 +50,7 @@ internal sealed record SystemDbSettings(string ConnectionString, string Schema, 
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(warnings);
-        var host = options.SystemDbHostname.Length > 0 ? options.SystemDbHostname
-            : options.Backends.OrderBy(b => b.NodeId).FirstOrDefault()?.Hostname ?? "localhost";
+        var host = Host(options);
         var password = ConfiguredPassword.ResolvePlain(options.SystemDbPassword, options.SystemDbUser, poolPasswd,
             out var problem);
         if (problem is not null)

@@ -1,4 +1,5 @@
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
 
@@ -62,27 +63,12 @@ internal sealed class DatabaseListing
             var rows = await BackendQuery.RunAsync(connection,
                 "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate",
                 cancellationToken);
-            var names = rows.Select(r => r[0]!).ToHashSet(StringComparer.Ordinal);
-            if (HoldsSystemDb(node, options))
-            {
-                names.Remove(options.SystemDbDbname);
-            }
-
-            return names;
+            return rows.Select(r => r[0]!).Where(name => !SystemDbSettings.IsSystemDb(node.Config, name, options))
+                .ToHashSet(StringComparer.Ordinal);
         }
         finally
         {
             await connection.TerminateAsync();
         }
-    }
-
-    /// <summary>system_db_hostname '' means node 0's host, as <c>SystemDbSettings</c> reads it.</summary>
-    private static bool HoldsSystemDb(BackendNode node, ProxyOptions options)
-    {
-        var host = options.SystemDbHostname.Length > 0
-            ? options.SystemDbHostname
-            : options.Backends.OrderBy(b => b.NodeId).FirstOrDefault()?.Hostname ?? "localhost";
-        return node.Config.Port == options.SystemDbPort
-               && string.Equals(node.Config.Hostname, host, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -1,5 +1,6 @@
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Config;
 using Pgproxy.Core.Health;
 
 namespace Pgproxy.Core.Hosting;
@@ -12,7 +13,7 @@ namespace Pgproxy.Core.Hosting;
 internal sealed class ServiceConnector(ProxyRuntime runtime)
 {
     /// <summary>The user these connections log in as.</summary>
-    public string User => Credentials().User;
+    public string User => Credentials(runtime.Options).User;
 
     /// <summary>
     /// Opens a connection to <paramref name="database"/> (null: the health check's database) of
@@ -21,7 +22,7 @@ internal sealed class ServiceConnector(ProxyRuntime runtime)
     public async Task<BackendConnection> OpenAsync(BackendNode node, string? database, string applicationName,
         CancellationToken cancellationToken)
     {
-        var (user, password) = Credentials();
+        var (user, password) = Credentials(runtime.Options);
         var settings = HealthCheckSettings.From(runtime.Options);
         var credential = ConfiguredPassword.Resolve(password, user, runtime.PoolPasswd, out var problem)
                          ?? throw new InvalidOperationException($"password of {user}: {problem}");
@@ -33,9 +34,9 @@ internal sealed class ServiceConnector(ProxyRuntime runtime)
             loop: null, timeout.Token);
     }
 
-    private (string User, string Password) Credentials()
+    /// <summary>The user and configured password (possibly a pool_passwd lookup or a hash) they log in with.</summary>
+    public static (string User, string Password) Credentials(ProxyOptions options)
     {
-        var options = runtime.Options;
         var settings = HealthCheckSettings.From(options);
         return options.HealthCheckUser.Length == 0 && options.SystemDbUser.Length > 0
             ? (options.SystemDbUser, options.SystemDbPassword)

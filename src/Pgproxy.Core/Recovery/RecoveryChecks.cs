@@ -1,5 +1,6 @@
 using Npgsql;
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
 
@@ -180,17 +181,6 @@ internal static class RecoveryChecks
     /// pgproxy's own system DB, where it lives on <paramref name="node"/>: never copied nor dropped (it exists on
     /// that node alone by design). system_db_hostname '' means node 0's host, as <c>SystemDbSettings</c> reads it.
     /// </summary>
-    public static bool IsSystemDb(BackendNode node, string database, ProxyOptions options)
-    {
-        if (options.SystemDbUser.Length == 0 || database != options.SystemDbDbname)
-        {
-            return false;
-        }
-
-        var host = options.SystemDbHostname.Length > 0
-            ? options.SystemDbHostname
-            : options.Backends.OrderBy(b => b.NodeId).FirstOrDefault()?.Hostname ?? "localhost";
-        return node.Config.Port == options.SystemDbPort
-               && string.Equals(node.Config.Hostname, host, StringComparison.OrdinalIgnoreCase);
-    }
+    public static bool IsSystemDb(BackendNode node, string database, ProxyOptions options) =>
+        SystemDbSettings.IsSystemDb(node.Config, database, options);
 }

@@ -2,7 +2,6 @@ using System.Text;
 using Npgsql;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Health;
 using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Recovery;
@@ -31,11 +30,7 @@ internal sealed class RecoveryConnector
 
     public static RecoveryConnector From(ProxyRuntime runtime, int nodeId)
     {
-        var options = runtime.Options;
-        var settings = HealthCheckSettings.From(options);
-        var (user, configured) = options.HealthCheckUser.Length == 0 && options.SystemDbUser.Length > 0
-            ? (options.SystemDbUser, options.SystemDbPassword)
-            : (settings.User, settings.Password);
+        var (user, configured) = ServiceConnector.Credentials(runtime.Options);
         var password = ConfiguredPassword.ResolvePlain(configured, user, runtime.PoolPasswd, out var problem);
         if (problem is not null)
         {
