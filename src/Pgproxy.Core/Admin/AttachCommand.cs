@@ -47,8 +47,7 @@ internal static partial class AttachCommand
                     $"cannot attach node {nodeId}: it could not be compared with main: {run.Error}",
                     $"PGPROXY ATTACH NODE {nodeId} FORCE attaches it without comparing");
             case CheckState.Differs:
-                var tables = run.Findings.Select(f => f.Relation.Length > 0 ? $"{f.Database}.{f.Relation}" : f.Database)
-                    .Distinct().ToList();
+                var tables = run.DifferingTables();
                 return Refuse(arguments, logger, nodeId, SqlState.ObjectNotInPrerequisiteState,
                     $"cannot attach node {nodeId}: it differs from main (node {run.NodeIds[0]}) in {tables.Count} " +
                     $"table(s): {string.Join(", ", tables.Take(10))}{(tables.Count > 10 ? ", …" : "")} " +

@@ -59,6 +59,12 @@ internal sealed class CheckRun(long id, CheckRequest request, DateTimeOffset sta
     /// <summary>The write gate's commit count at the run's first cut (see <see cref="WriteGate.Commits"/>).</summary>
     public long CommitsAtCut { get; private set; } = -1;
 
+    /// <summary>What differs, once each: <c>database.schema.table</c>, or the database alone when it is missing.</summary>
+    public IReadOnlyList<string> DifferingTables() =>
+    [
+        .. Findings.Select(f => f.Relation.Length > 0 ? $"{f.Database}.{f.Relation}" : f.Database).Distinct(),
+    ];
+
     public void AddCut(CutOutcome cut)
     {
         LongestPause = cut.Pause > LongestPause ? cut.Pause : LongestPause;
@@ -104,7 +110,7 @@ internal sealed class CheckRun(long id, CheckRequest request, DateTimeOffset sta
             CheckState.Identical => $"consistency check {Id}: nodes {nodes} identical in {tables} table(s) of " +
                                     $"{Databases.Count} database(s) (write gate held commits {LongestPause.TotalMilliseconds:0.0} ms)",
             _ => $"consistency check {Id}: {Findings.Count} difference(s) between nodes {nodes} in " +
-                 $"{Findings.Select(f => (f.Database, f.Relation)).Distinct().Count()} table(s): " +
+                 $"{DifferingTables().Count} table(s): " +
                  string.Join("; ", Findings.Take(5).Select(f => $"{f.Database}.{f.Relation} node {f.NodeId}: {f.Detail}")),
         };
     }

@@ -184,7 +184,7 @@ internal static class MetricsReport
             writer.Family("pgproxy_consistency_check_tables_differing", "gauge",
                     "Tables (and databases, sequences) the last consistency check found different from main.")
                 .Sample("pgproxy_consistency_check_tables_differing",
-                    (long)(last?.Findings.Select(f => (f.Database, f.Relation)).Distinct().Count() ?? 0));
+                    (long)(last?.DifferingTables().Count ?? 0));
         }
 
         var gate = runtime.WriteGate;

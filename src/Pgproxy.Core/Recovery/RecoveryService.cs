@@ -91,8 +91,7 @@ internal sealed class RecoveryService(ProxyRuntime runtime, ILogger logger) : IA
                 case CheckState.Failed:
                     return $"node {nodeId} is up, but the check after the attach could not run: {run.Error}";
                 default:
-                    var tables = run.Findings.Select(f => f.Relation.Length > 0 ? $"{f.Database}.{f.Relation}" : f.Database)
-                        .Distinct().ToList();
+                    var tables = run.DifferingTables();
                     var why = $"node {nodeId} differs from main after its recovery (consistency check {run.Id}) in: " +
                               string.Join(", ", tables.Take(10));
                     if (runtime.Nodes.Find(nodeId) is { } node)

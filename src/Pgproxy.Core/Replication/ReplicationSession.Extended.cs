@@ -114,11 +114,7 @@ internal sealed partial class ReplicationSession
                 // write gate like a replicated commit, so a cut or a cutover never sees it half way. An autocommit
                 // write holds its pass over the statement itself, bounded by write_gate_timeout for the closer.
                 var commits = analysis.EndsTransaction || (analysis.Writes && _clientStatus == TransactionStatus.Idle);
-                using var pass = commits ? await _runtime.WriteGate.EnterAsync() : default;
-                if (commits)
-                {
-                    ThrowIfANodeWasAttached();
-                }
+                using var pass = commits ? await PassCommitGateAsync() : default;
 
                 await RunGroupOnAsync(targets[0], sync, analysis);
             }

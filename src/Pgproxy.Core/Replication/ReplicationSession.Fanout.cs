@@ -283,8 +283,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task EndInternalTransactionAsync(NodeLink main, NodeLink[] others, bool commit)
     {
-        using var pass = commit ? await _runtime.WriteGate.EnterAsync() : default;
-        ThrowIfANodeWasAttached(); // the commit must not leave out a node attached meanwhile
+        using var pass = commit ? await PassCommitGateAsync() : CheckWithoutPass();
         switch (commit ? await TryCommitInTwoPhasesAsync(main, others, clientCommit: null) : TwoPhaseOutcome.NotUsed)
         {
             case TwoPhaseOutcome.Committed or TwoPhaseOutcome.RolledBack:

@@ -175,9 +175,8 @@ internal sealed partial class ReplicationSession
         var main = targets[0];
         var others = targets[1..];
         using var pass = analysis.EndsTransaction && (_transactionWrote || analysis.Writes)
-            ? await _runtime.WriteGate.EnterAsync()
-            : default;
-        ThrowIfANodeWasAttached(); // the commit must not leave out a node attached meanwhile
+            ? await PassCommitGateAsync()
+            : CheckWithoutPass();
         if (sync && analysis.EndsTransaction && _clientStatus == TransactionStatus.InTransaction && _transactionWrote
             && main == Main && Array.TrueForAll(others, o => (_unsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
         {

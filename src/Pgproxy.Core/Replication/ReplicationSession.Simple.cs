@@ -45,8 +45,7 @@ internal sealed partial class ReplicationSession
             // Main alone runs a string with its own COMMIT as it is: it commits inside, so it passes the write gate
             // as a whole (a check or a recovery's cutover must not see it half way). Rare: with other nodes live the
             // string is cut into steps above, each of which passes the gate at its own commit.
-            using var pass = await _runtime.WriteGate.EnterAsync();
-            ThrowIfANodeWasAttached(); // the commit must not leave out a node attached meanwhile
+            using var pass = await PassCommitGateAsync();
             await RunStatementAsync(frame, statement);
             return;
         }

@@ -121,9 +121,8 @@ internal sealed partial class ReplicationSession
         var others = Reuse(ref _endOthers, started);
         // Only a transaction that wrote has anything to commit that a common cut could catch half way.
         using var pass = kind == StatementKind.Commit && !rollBackOthers && _transactionWrote
-            ? await _runtime.WriteGate.EnterAsync()
-            : default;
-        ThrowIfANodeWasAttached(); // the commit must not leave out a node attached meanwhile
+            ? await PassCommitGateAsync()
+            : CheckWithoutPass();
 
         if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _transactionWrote
             && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))
