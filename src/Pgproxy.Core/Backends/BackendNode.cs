@@ -73,32 +73,9 @@ internal sealed class BackendNode
     public NodeStatistics Statistics { get; } = new();
 
     /// <summary>
-    /// Moves to <paramref name="status"/>; returns false if the node was already there. Taking a node down or
-    /// bringing it back goes through <see cref="BackendNodeSet.Degenerate"/> and <see cref="BackendNodeSet.Attach"/>
-    /// so that the change is reported; this alone is for Waiting → Up when a connection succeeds.
-    /// </summary>
-    public bool SetStatus(BackendStatus status, TimeProvider time, string reason = "")
-    {
-        if (status != BackendStatus.Up)
-        {
-            return TrySetStatus(status, time, reason, out _);
-        }
-
-        // Only a waiting node becomes up: a connection that succeeds just after another session degenerated the
-        // node must not bring it back unreported (up here, down in the status file and the catalog).
-        if (Interlocked.CompareExchange(ref _status, (int)BackendStatus.Up, (int)BackendStatus.Waiting)
-            != (int)BackendStatus.Waiting)
-        {
-            return false;
-        }
-
-        Interlocked.Exchange(ref _lastStatusChangeTicks, time.GetUtcNow().UtcTicks);
-        return true;
-    }
-
-    /// <summary>
-    /// Waiting → Up, and nothing else: a health check that succeeded must not bring back a node that was
-    /// degenerated while the check ran. Returns false when the node was not Waiting.
+    /// Waiting → Up, and nothing else: a connection or health check that succeeded must not bring back a node
+    /// that was degenerated meanwhile. Returns false when the node was not Waiting. Unreported: callers go
+    /// through <see cref="BackendNodeSet.MarkUp"/>.
     /// </summary>
     public bool TryMarkUp(TimeProvider time)
     {
@@ -112,7 +89,7 @@ internal sealed class BackendNode
         return true;
     }
 
-    /// <summary>As <see cref="SetStatus"/>, and tells the status the node had before.</summary>
+    /// <summary>Moves to <paramref name="status"/> (false if already there), and tells the status it had before.</summary>
     public bool TrySetStatus(BackendStatus status, TimeProvider time, string reason, out BackendStatus previous)
     {
         CancellationTokenSource? wentDown;

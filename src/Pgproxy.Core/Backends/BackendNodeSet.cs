@@ -61,6 +61,26 @@ internal sealed class BackendNodeSet
     }
 
     /// <summary>
+    /// Waiting → Up, reported like any other change (catalog, status file): a session or the health check reached
+    /// an attached or newly started node. Nothing else becomes up here: a connection that succeeds just after
+    /// another session degenerated the node must not bring it back. Returns false when the node was not waiting,
+    /// which is the usual case and costs one compare-and-swap.
+    /// </summary>
+    public bool MarkUp(BackendNode node, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (!node.TryMarkUp(_time))
+        {
+            return false;
+        }
+
+        var main = MainNode?.NodeId ?? -1;
+        StatusChanged?.Invoke(new NodeStatusChange(node.NodeId, BackendStatus.Waiting, BackendStatus.Up, reason,
+            node.LastStatusChange, main, main));
+        return true;
+    }
+
+    /// <summary>
     /// How many times a down node was attached since start: a session that sees it change looks whether it lacks a
     /// node that is up now (see <c>ReplicationSession.ThrowIfANodeWasAttached</c>).
     /// </summary>
@@ -102,15 +122,28 @@ internal sealed class BackendNodeSet
     /// </summary>
     public void ApplyReload(IReadOnlyList<BackendConfig> configs)
     {
+        var changed = false;
         foreach (var node in _nodes)
         {
             var updated = configs.FirstOrDefault(c => c.NodeId == node.NodeId);
             if (updated is not null && updated.Hostname == node.Config.Hostname && updated.Port == node.Config.Port)
             {
+                changed |= updated.Weight != node.Config.Weight || updated.Flag != node.Config.Flag;
                 node.Config = updated;
             }
         }
+
+        if (changed)
+        {
+            Reconfigured?.Invoke();
+        }
     }
+
+    /// <summary>
+    /// Raised after a reload changed a node's weight or flag, so that the catalog's node rows are rewritten.
+    /// Like <see cref="StatusChanged"/>, handlers only queue work.
+    /// </summary>
+    public event Action? Reconfigured;
 
     public TimeProvider Time => _time;
 }

@@ -51,6 +51,7 @@ internal static partial class CatalogStartup
 
         writer.WriteStatusFile();
         runtime.Nodes.StatusChanged += writer.Enqueue;
+        runtime.Nodes.Reconfigured += writer.RewriteNodeRows;
         writer.Start(catalog);
         return writer;
     }

@@ -35,8 +35,22 @@ internal sealed partial class CatalogWriter
         public static partial void EventsDropped(ILogger logger, int max);
 
         [LoggerMessage(EventIds.CatalogFlushIncomplete, LogLevel.Warning,
-            "stopping with {Events} node status event(s) not written to the system DB (the status file is current)")]
-        public static partial void FlushIncomplete(ILogger logger, int events);
+            "stopping with {Events} node status event(s) not written to the system DB (the status file is current); " +
+            "they are kept in \"{Path}\" and written at the next start")]
+        public static partial void FlushIncomplete(ILogger logger, int events, string path);
+
+        [LoggerMessage(EventIds.CatalogQueueRead, LogLevel.Information,
+            "{Events} node status event(s) an earlier run could not write to the system DB read from \"{Path}\"; " +
+            "they are written first")]
+        public static partial void QueueRead(ILogger logger, int events, string path);
+
+        [LoggerMessage(EventIds.CatalogQueueBadLine, LogLevel.Warning, "{Problem}")]
+        public static partial void QueueBadLine(ILogger logger, string problem);
+
+        [LoggerMessage(EventIds.CatalogQueueWriteFailed, LogLevel.Warning,
+            "cannot write \"{Path}\": {Error}; node status events queued for the system DB would be lost if " +
+            "pgproxy stopped now")]
+        public static partial void QueueWriteFailed(ILogger logger, string path, string error);
 
         [LoggerMessage(EventIds.CatalogWriterFailed, LogLevel.Error,
             "the catalog writer stopped: node status changes are no longer saved until pgproxy restarts")]

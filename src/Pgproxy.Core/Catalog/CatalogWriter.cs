@@ -9,7 +9,8 @@ namespace Pgproxy.Core.Catalog;
 /// through a channel (never blocking), and it rewrites the status file at once, then appends the event to the
 /// system DB and updates the node rows. While the system DB is unreachable the events wait in a bounded queue,
 /// the writer retries with a growing pause (1 s to 30 s) and warns once per outage; when the DB is back it
-/// writes the queue in order. The status file never waits for the system DB.
+/// writes the queue in order. The status file never waits for the system DB. During an outage the queue is
+/// also kept in <see cref="PendingEventSpool"/>'s file, so a stop or crash loses no event; start-up reads it back.
 /// </summary>
 internal sealed partial class CatalogWriter : IDisposable
 {
@@ -22,6 +23,10 @@ internal sealed partial class CatalogWriter : IDisposable
     /// <summary>Events per transaction when the queue is written after an outage.</summary>
     private const int BatchSize = 500;
 
+    /// <summary>The channel's marker for "node rows changed, no event".</summary>
+    private static readonly NodeStatusChange RowsOnly =
+        new(-1, BackendStatus.Up, BackendStatus.Up, "", DateTimeOffset.MinValue, -1, -1);
+
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
@@ -31,6 +36,7 @@ internal sealed partial class CatalogWriter : IDisposable
     private readonly BackendNodeSet _nodes;
     private readonly SystemDbSettings _settings;
     private readonly string _statusFilePath;
+    private readonly string _queuePath;
     private readonly CatalogState _state;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -44,6 +50,9 @@ internal sealed partial class CatalogWriter : IDisposable
     private bool _nodesStale = true;
     private bool _statusFileStale;
     private bool _statusFileFailing;
+    private bool _queueFileStale;
+    private bool _queueFileExists;
+    private bool _queueFileFailing;
     private bool _outage;
     private bool _dropWarned;
     private TimeSpan _retryDelay = FirstRetryDelay;
@@ -56,6 +65,7 @@ internal sealed partial class CatalogWriter : IDisposable
         _nodes = nodes;
         _settings = settings;
         _statusFilePath = statusFilePath;
+        _queuePath = PendingEventSpool.PathIn(Path.GetDirectoryName(statusFilePath) ?? ".");
         _state = state;
         _logger = logger;
         _time = time;
@@ -77,10 +87,17 @@ internal sealed partial class CatalogWriter : IDisposable
     public void Enqueue(NodeStatusChange change) => _channel.Writer.TryWrite(change);
 
     /// <summary>
+    /// Asks for the node rows to be written again (a reload changed a weight or flag); the
+    /// <see cref="BackendNodeSet.Reconfigured"/> handler, and as cheap as <see cref="Enqueue"/>.
+    /// </summary>
+    public void RewriteNodeRows() => _channel.Writer.TryWrite(RowsOnly);
+
+    /// <summary>
     /// Starts the loop, with the connection start-up opened (null when the system DB was unreachable).
     /// </summary>
     public void Start(SystemDbCatalog? openCatalog)
     {
+        ReadQueueFile();
         _catalog = openCatalog;
         if (openCatalog is not null)
         {
@@ -96,37 +113,6 @@ internal sealed partial class CatalogWriter : IDisposable
     /// first failure of an outage, and schedules the first retry.
     /// </summary>
     public void ReportFailure(Exception error) => Failed(error);
-
-    /// <summary>
-    /// Writes the status file now from the nodes' current state, on the calling thread (start-up does, so the
-    /// file on disk matches what pgproxy starts with, -D included).
-    /// </summary>
-    public void WriteStatusFile()
-    {
-        var statuses = _nodes.Nodes.Select(n =>
-            new SavedNodeStatus(n.NodeId, n.Status, n.LastStatusChange, n.LastStatusReason)).ToList();
-        try
-        {
-            NodeStatusFile.Write(_statusFilePath, statuses);
-            _statusFileStale = false;
-            _state.SetStatusFileError(null);
-            if (_statusFileFailing)
-            {
-                _statusFileFailing = false;
-                Log.StatusFileWritten(_logger, _statusFilePath);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _statusFileStale = true;
-            _state.SetStatusFileError(e.Message);
-            if (!_statusFileFailing)
-            {
-                _statusFileFailing = true;
-                Log.StatusFileWriteFailed(_logger, _statusFilePath, e.Message);
-            }
-        }
-    }
 
     /// <summary>
     /// Stops taking changes, writes the status file and makes one last attempt to write what is queued to the
@@ -145,7 +131,7 @@ internal sealed partial class CatalogWriter : IDisposable
             }
             catch (TimeoutException)
             {
-                Log.FlushIncomplete(_logger, _pending.Count);
+                Log.FlushIncomplete(_logger, _pending.Count, _queuePath);
             }
         }
         else if (_catalog is not null)
@@ -188,6 +174,12 @@ internal sealed partial class CatalogWriter : IDisposable
             var changed = false;
             while (reader.TryRead(out var change))
             {
+                if (ReferenceEquals(change, RowsOnly))
+                {
+                    _nodesStale = true;
+                    continue;
+                }
+
                 Pend(change);
                 changed = true;
             }
@@ -207,6 +199,8 @@ internal sealed partial class CatalogWriter : IDisposable
             {
                 await SyncAsync(_stopDeadline.Token);
             }
+
+            KeepQueueFile();
 
             completed = !await WaitAsync(reader);
         }
@@ -251,6 +245,7 @@ internal sealed partial class CatalogWriter : IDisposable
     {
         _nodesStale = true;
         _pending.Enqueue(new PendingNodeEvent(Guid.NewGuid(), change));
+        _queueFileStale = true;
         var dropped = Interlocked.Exchange(ref _channelDropped, 0);
         while (_pending.Count > MaxPendingEvents)
         {
@@ -298,6 +293,7 @@ internal sealed partial class CatalogWriter : IDisposable
                     _pending.Dequeue();
                 }
 
+                _queueFileStale = true;
                 replayed += batch.Count;
                 _state.AddWritten(batch.Count);
                 _state.SetPending(_pending.Count);
@@ -354,9 +350,10 @@ internal sealed partial class CatalogWriter : IDisposable
             await SyncAsync(_stopDeadline.Token);
         }
 
+        KeepQueueFile();
         if (_pending.Count > 0)
         {
-            Log.FlushIncomplete(_logger, _pending.Count);
+            Log.FlushIncomplete(_logger, _pending.Count, _queuePath);
         }
 
         if (_catalog is not null)

@@ -101,29 +101,9 @@ internal static class NodeStatusFile
         return text.ToString();
     }
 
-    /// <summary>
-    /// Replaces the file at <paramref name="path"/> with these statuses: written and flushed to disk under a
-    /// name of this process's own, then renamed over the old file, which is atomic on one file system.
-    /// </summary>
-    public static void Write(string path, IEnumerable<SavedNodeStatus> statuses)
-    {
-        var temp = path + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(Encoding.UTF8.GetBytes(Format(statuses)));
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-    }
+    /// <summary>Replaces the file at <paramref name="path"/> with these statuses (see <see cref="AtomicFile"/>).</summary>
+    public static void Write(string path, IEnumerable<SavedNodeStatus> statuses) =>
+        AtomicFile.Write(path, Format(statuses));
 
     private static SavedNodeStatus? ParseLine(string line, ref int bareIndex, DateTimeOffset fileTime,
         out string? problem)
@@ -193,16 +173,4 @@ internal static class NodeStatusFile
     /// <summary>A reason on one line (an error message may span several), so every node keeps one line.</summary>
     private static string OneLine(string reason) =>
         reason.ReplaceLineEndings(" ").Trim();
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The write failed already; that is what gets reported.
-        }
-    }
 }

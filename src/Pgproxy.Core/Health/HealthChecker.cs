@@ -157,7 +157,7 @@ internal sealed partial class HealthChecker : IAsyncDisposable
                 Log.RetrySucceeded(_logger, node.NodeId, round.Retries);
             }
 
-            if (node.TryMarkUp(_runtime.Time))
+            if (_runtime.Nodes.MarkUp(node, "health check succeeded"))
             {
                 Log.NodeUp(_logger, node.NodeId);
             }

@@ -199,6 +199,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         if (_catalog is not null)
         {
             _runtime.Nodes.StatusChanged -= _catalog.Enqueue;
+            _runtime.Nodes.Reconfigured -= _catalog.RewriteNodeRows;
             await _catalog.StopAsync(mode == ShutdownMode.Immediate ? CatalogFlushDeadlineImmediate
                 : CatalogFlushDeadline);
             _catalog.Dispose();

@@ -65,6 +65,9 @@ internal static class EventIds
     public const int StatusRestored = 614;
     public const int StatusAllDownIgnored = 615;
     public const int StatusFileWritten = 616;
+    public const int CatalogQueueRead = 617;
+    public const int CatalogQueueBadLine = 618;
+    public const int CatalogQueueWriteFailed = 619;
 
     // 620-639: health checks and failover/failback commands
     public const int HealthCheckRetrying = 620;

@@ -140,7 +140,7 @@ internal sealed partial class ClientSession
         {
             var connection = await NodeConnect.OpenAsync(_runtime.BackendConnector, node, _authenticationKey!,
                 credential, _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop, cancellationToken);
-            node.SetStatus(BackendStatus.Up, _runtime.Time);
+            _runtime.Nodes.MarkUp(node, "a session reached it");
             _runtime.Pool.Return(connection);
             return AuthOutcome.Success(credential);
         }

@@ -255,7 +255,7 @@ internal sealed partial class ClientSession
             return (null, AuthOutcome.Refuse(e.SqlState, e.Message));
         }
 
-        node.SetStatus(BackendStatus.Up, _runtime.Time); // it answered, whatever it asks for
+        _runtime.Nodes.MarkUp(node, "a session reached it"); // it answered, whatever it asks for
         _runtime.MainNodeAuth.Remember(User, Database, method);
         return (method, null);
     }

@@ -84,13 +84,13 @@ internal sealed partial class ClientSession
     {
         if (_runtime.Pool.TryRent(key, node.NodeId) is { } cached)
         {
-            node.TryMarkUp(_runtime.Time); // an attached node whose cached connections outlived its detach
+            _runtime.Nodes.MarkUp(node, "a session reached it"); // cached connections outlived its detach
             return cached;
         }
 
         var connection = await NodeConnect.OpenAsync(_runtime.BackendConnector, node, key, _backendCredential,
             _runtime.Options.ConnectTimeout, loop, cancellationToken);
-        node.SetStatus(BackendStatus.Up, _runtime.Time);
+        _runtime.Nodes.MarkUp(node, "a session reached it");
         return connection;
     }
 

@@ -10,23 +10,44 @@ public sealed class BackendNodeTests
         TimeProvider.System);
 
     [Fact]
-    public void SetStatusUp_WaitingNode_BecomesUp()
+    public void MarkUp_WaitingNode_BecomesUpAndIsReported()
     {
-        var node = Nodes().Find(1)!;
+        var nodes = Nodes();
+        var node = nodes.Find(1)!;
+        var changes = new List<NodeStatusChange>();
+        nodes.StatusChanged += changes.Add;
 
-        Assert.True(node.SetStatus(BackendStatus.Up, TimeProvider.System));
+        Assert.True(nodes.MarkUp(node, "a session reached it"));
+
         Assert.Equal(BackendStatus.Up, node.Status);
+        var change = Assert.Single(changes);
+        Assert.Equal((1, BackendStatus.Waiting, BackendStatus.Up, "a session reached it", 0, 0),
+            (change.NodeId, change.Previous, change.Current, change.Reason, change.MainBefore, change.MainAfter));
     }
 
     [Fact]
-    public void SetStatusUp_AfterAnotherSessionDegeneratedTheNode_LeavesItDown()
+    public void MarkUp_NodeAlreadyUp_ReportsNothing()
+    {
+        var nodes = Nodes();
+        var node = nodes.Find(1)!;
+        nodes.MarkUp(node, "first");
+        var changes = new List<NodeStatusChange>();
+        nodes.StatusChanged += changes.Add;
+
+        Assert.False(nodes.MarkUp(node, "second"));
+
+        Assert.Empty(changes);
+    }
+
+    [Fact]
+    public void MarkUp_AfterAnotherSessionDegeneratedTheNode_LeavesItDown()
     {
         var nodes = Nodes();
         var node = nodes.Find(1)!;
         Assert.True(nodes.Degenerate(node, "read failed"));
 
         // A connection started before the failure succeeds afterwards.
-        Assert.False(node.SetStatus(BackendStatus.Up, TimeProvider.System));
+        Assert.False(nodes.MarkUp(node, "a session reached it"));
 
         Assert.Equal(BackendStatus.Down, node.Status);
         Assert.Equal("read failed", node.LastStatusReason);
