@@ -44,6 +44,9 @@ internal sealed class ProxyRuntime
     /// <summary>Where commits wait while a consistency check or a recovery takes its common cut (DESIGN §5).</summary>
     public Replication.WriteGate WriteGate { get; } = new();
 
+    /// <summary>Refuses schema changes while a recovery copies main (see <see cref="Replication.SchemaChangeHold"/>).</summary>
+    public Replication.SchemaChangeHold SchemaChanges { get; } = new();
+
     /// <summary>The consistency checks (PGPROXY CHECK, consistency_check_period, ATTACH); set once the server starts.</summary>
     public Consistency.ConsistencyChecker? Checks { get; set; }
 

@@ -72,6 +72,10 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
                 await schema.WipeAsync(ct);
             }
 
+            // From the dump on, DDL would reach every node but this one (logical replication carries rows only):
+            // it is refused until the cutover. DDL already running when the hold starts may still commit after the
+            // dump; the verification check then finds the table that differs and fails the recovery.
+            runtime.SchemaChanges.Hold(request.NodeId);
             phase = "schema";
             progress.SetPhase(phase, "roles");
             await JournalAsync(journal, progress, phase, await MainLsnAsync(connector, plan, ct), "", ct);
@@ -113,6 +117,7 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
                 await JournalAsync(journal, progress, step, attached ? detail![..detail!.IndexOf(' ', StringComparison.Ordinal)] : null,
                     attached ? detail![(detail!.IndexOf(' ', StringComparison.Ordinal) + 1)..] : detail ?? "", ct);
             }, ct);
+            runtime.SchemaChanges.Release();
 
             // The node is up: what is left on main is housekeeping, off the gate (ALTER TABLE waits for locks).
             phase = "finish";
@@ -160,6 +165,10 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
 
             await JournalAsync(journal, progress, "failed", null, error, CancellationToken.None);
             return Fail(progress, error, plan, cutover?.LongestPause.Ticks ?? 0, cutover?.Attempts ?? 0);
+        }
+        finally
+        {
+            runtime.SchemaChanges.Release();
         }
     }
 

@@ -49,6 +49,12 @@ internal sealed partial class ReplicationSession
             }
             _requestClass = ClassOf(analysis);
             var main = Main;
+            if (analysis.ChangesSchema && _runtime.SchemaChanges.Refusal is { } held)
+            {
+                await RefuseAsync(SchemaChangeHold.SqlState, held, sync);
+                return;
+            }
+
             if (analysis.Refused is { } refused)
             {
                 await RefuseAsync("0A000", refused, sync);

@@ -107,6 +107,7 @@ internal sealed partial class ReplicationSession
                         default:
                             analysis.Replicated = true;
                             analysis.Writes = true;
+                            analysis.ChangesSchema |= info.Classification.Flags.HasFlag(StatementFlags.SchemaChange);
                             if (info.Kind == StatementKind.WriteOutsideTransaction)
                             {
                                 analysis.OutsideTransaction = true;
@@ -268,6 +269,9 @@ internal sealed partial class ReplicationSession
         public bool RewritesTime { get; set; }
 
         public bool ChangesFunctions { get; set; }
+
+        /// <summary>Some Execute changes the schema (refused while a recovery copies main).</summary>
+        public bool ChangesSchema { get; set; }
 
         /// <summary>Some Execute of the group is not plain DML (IsPlainDml): settle the others first.</summary>
         public bool NotPlainDml { get; set; }

@@ -33,6 +33,12 @@ internal sealed partial class ReplicationSession
         }
 
         var statement = _policy.Classifications.Get(text);
+        if (statement.Flags.HasFlag(StatementFlags.SchemaChange) && _runtime.SchemaChanges.Refusal is { } held)
+        {
+            await RefuseAsync(SchemaChangeHold.SqlState, held, writeReady: true);
+            return;
+        }
+
         if (statement.Flags.HasFlag(StatementFlags.TransactionControlInside) && HasLiveOthers()
             && QueryScript.TryCut(System.Text.Encoding.UTF8.GetString(text)) is { } script)
         {

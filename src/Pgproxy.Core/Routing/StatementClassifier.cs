@@ -13,7 +13,7 @@ internal static class StatementClassifier
 {
     private const StatementFlags CombinedFlags = StatementFlags.StrictIsolation | StatementFlags.CopyFromStdin
         | StatementFlags.CopyToStdout | StatementFlags.ExplainAnalyze | StatementFlags.ReadOnlyTransactionStart
-        | StatementFlags.LocksOnMainOnly | StatementFlags.TimingDependentWrite;
+        | StatementFlags.LocksOnMainOnly | StatementFlags.TimingDependentWrite | StatementFlags.SchemaChange;
 
     public static StatementClassification Classify(string sql)
     {
@@ -248,6 +248,13 @@ internal static class StatementClassifier
             {
                 info.Flags |= StatementFlags.TimingDependentWrite; // UPDATE … WHERE id IN (SELECT … SKIP LOCKED)
             }
+
+            if (info.Kind is StatementKind.Write or StatementKind.WriteOutsideTransaction
+                && StatementParser.ChangesSchema(st))
+            {
+                info.Flags |= StatementFlags.SchemaChange;
+            }
+
             var timesBefore = _times?.Count ?? 0;
             var namesBefore = _names?.Count ?? 0;
             CallScanner.Scan(st, !info.NamesWithoutCalling, ref _names, ref _times);

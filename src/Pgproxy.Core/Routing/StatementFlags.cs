@@ -56,4 +56,10 @@ internal enum StatementFlags : ushort
     /// each node would change the rows it happens to find unlocked.
     /// </summary>
     TimingDependentWrite = 2048,
+
+    /// <summary>
+    /// Some statement changes the schema (CREATE except of a temporary object, ALTER, DROP, COMMENT, GRANT,
+    /// REVOKE, SECURITY LABEL, IMPORT FOREIGN SCHEMA): refused while a recovery copies main (see SchemaChangeHold).
+    /// </summary>
+    SchemaChange = 4096,
 }

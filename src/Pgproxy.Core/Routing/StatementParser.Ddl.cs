@@ -7,6 +7,31 @@ namespace Pgproxy.Core.Routing;
 internal static partial class StatementParser
 {
     /// <summary>
+    /// CREATE (but not of a temporary object, which lives in one session), ALTER, DROP, COMMENT, GRANT, REVOKE,
+    /// SECURITY LABEL, IMPORT FOREIGN SCHEMA: statements that change what <c>pg_dump --schema-only</c> would
+    /// dump. DROP of a temporary table counts too: the name alone does not say what it drops.
+    /// </summary>
+    internal static bool ChangesSchema(StatementTokens st)
+    {
+        switch (st.Keyword(0))
+        {
+            case SqlKeyword.Create:
+                var j = st.Is(1, SqlKeyword.Or) && st.Is(2, SqlKeyword.Replace) ? 3 : 1;
+                if (st.Is(j, SqlKeyword.Local) || st.IsWord(j, "global"))
+                {
+                    j++;
+                }
+
+                return !st.IsWord(j, "temp") && !st.IsWord(j, "temporary");
+            case SqlKeyword.Alter or SqlKeyword.Drop or SqlKeyword.Comment or SqlKeyword.Grant or SqlKeyword.Revoke:
+                return true;
+            default:
+                return (st.IsWord(0, "security") && st.IsWord(1, "label"))
+                       || (st.IsWord(0, "import") && st.IsWord(1, "foreign"));
+        }
+    }
+
+    /// <summary>
     /// CREATE DATABASE/TABLESPACE/SUBSCRIPTION and CREATE [UNIQUE] INDEX CONCURRENTLY run outside a transaction.
     /// CREATE TABLE … AS query evaluates its query now; every other CREATE stores its expressions.
     /// </summary>
