@@ -31,6 +31,9 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
     /// <summary>Client sessions at the attach whose links leave the node out (connected while it was down).</summary>
     public int SessionsWithoutNode { get; private set; }
 
+    /// <summary>Per database, main's unlogged tables: copied with the gate closed (see <see cref="UnloggedTables"/>).</summary>
+    private List<IReadOnlyList<string>> _unlogged = [];
+
     /// <summary>Runs attempts until one attaches the node; throws when none could.</summary>
     public async Task RunAsync(string requestedBy, Func<string, string?, Task> journal, CancellationToken ct)
     {
@@ -40,11 +43,17 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
         var mainConnections = new List<NpgsqlConnection>();
         try
         {
+            var unlogged = new List<IReadOnlyList<string>>();
             foreach (var database in plan.Databases)
             {
                 nodeConnections.Add(await connector.OpenAsync(plan.Node, database.Name, ct));
                 mainConnections.Add(await connector.OpenAsync(plan.Main, database.Name, ct));
+                unlogged.Add(await UnloggedTables.ListAsync(mainConnections[^1], ct));
+                progress.SetPhase("catch-up", $"refreshing materialized views of {database.Name}");
+                await MaterializedViews.RefreshAsync(mainConnections[^1], nodeConnections[^1], ct);
             }
+
+            _unlogged = unlogged;
 
             var timeout = TimeSpan.FromMilliseconds(runtime.Options.RecoveryCutoverTimeout);
             string? lastProblem = null;
@@ -135,6 +144,11 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
                 await CopySequencesAsync(mains[i], nodes[i], ct);
             }
 
+            for (var i = 0; i < plan.Databases.Count; i++)
+            {
+                await UnloggedTables.CopyAsync(mains[i], nodes[i], _unlogged[i], ct);
+            }
+
             var sequences = Stopwatch.GetTimestamp();
             // Stopped, not dropped: DROP SUBSCRIPTION would also drop the slot on main, waiting for its WAL sender
             // to let go, all with the gate closed. Once the apply workers are gone nothing more reaches the node
@@ -149,7 +163,7 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
             await WaitForWorkersToStopAsync(nodes[0], ct);
             Breakdown = $"closing {closing.Elapsed.TotalMilliseconds:0} ms, WAL flush and position " +
                         $"{Stopwatch.GetElapsedTime(closedAt, read).TotalMilliseconds:0} ms, applied on the node " +
-                        $"{Stopwatch.GetElapsedTime(read, applied).TotalMilliseconds:0} ms, sequences " +
+                        $"{Stopwatch.GetElapsedTime(read, applied).TotalMilliseconds:0} ms, sequences and unlogged tables " +
                         $"{Stopwatch.GetElapsedTime(applied, sequences).TotalMilliseconds:0} ms, workers stopped " +
                         $"{Stopwatch.GetElapsedTime(sequences).TotalMilliseconds:0} ms";
 

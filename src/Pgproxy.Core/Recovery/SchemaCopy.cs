@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Npgsql;
 
 namespace Pgproxy.Core.Recovery;
 
@@ -26,8 +27,31 @@ internal sealed partial class SchemaCopy(RecoveryConnector connector, PostgresTo
         await using var connection = await connector.OpenAsync(plan.Node, "template1", ct);
         foreach (var database in plan.NodeDatabasesToDrop)
         {
+            await RollBackPreparedAsync(connection, database, ct);
             await RecoveryConnector.ExecuteAsync(connection,
                 $"DROP DATABASE {RecoveryConnector.Ident(database)} WITH (FORCE)", ct);
+        }
+    }
+
+    /// <summary>
+    /// A node taken out between its PREPARE TRANSACTION and the COMMIT PREPARED keeps the prepared transaction
+    /// (the resolver looks after live nodes only), and DROP DATABASE … WITH (FORCE) refuses a database that has one.
+    /// Its data is being thrown away: the prepared transactions go too, each from its own database, as
+    /// PostgreSQL requires.
+    /// </summary>
+    private async Task RollBackPreparedAsync(NpgsqlConnection connection, string database, CancellationToken ct)
+    {
+        var prepared = await RecoveryConnector.RowsAsync(connection,
+            "SELECT gid FROM pg_catalog.pg_prepared_xacts WHERE database = $1", ct, database);
+        if (prepared.Count == 0)
+        {
+            return;
+        }
+
+        await using var inDatabase = await connector.OpenAsync(plan.Node, database, ct);
+        foreach (var row in prepared)
+        {
+            await RecoveryConnector.ExecuteAsync(inDatabase, $"ROLLBACK PREPARED {RecoveryConnector.Literal(row[0]!)}", ct);
         }
     }
 

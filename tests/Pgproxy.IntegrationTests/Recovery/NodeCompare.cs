@@ -20,7 +20,7 @@ internal static class NodeCompare
                          """
                          SELECT format('%I.%I', n.nspname, c.relname), c.relkind::text
                          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                         WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                         WHERE c.relkind IN ('r', 'S', 'm') AND (c.relkind <> 'm' OR c.relispopulated) AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                            AND n.nspname NOT LIKE 'pg\_toast%'
                          ORDER BY 1
                          """, conn))

@@ -184,22 +184,4 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
         await using var command = new NpgsqlCommand(sql, conn);
         await command.ExecuteNonQueryAsync();
     }
-
-    private Task<RecoveryOutcome> RecoverAsync(ProxyHost proxy, RecoveryProgress progress, bool wipe) =>
-        new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("Pgproxy.Recovery"))
-            .RunAsync(new RecoveryRequest(1, wipe, "test"), progress, CancellationToken.None);
-
-    private string Logs() => "\n" + string.Join("\n", RecordedLogs.Logs.Select(l => l.Message));
-
-    /// <summary>No subscription, slot or publication of a recovery on either node.</summary>
-    internal async Task AssertNoRecoveryObjectsAsync()
-    {
-        foreach (var node in Cluster.Nodes)
-        {
-            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node,
-                "SELECT (SELECT count(*) FROM pg_subscription WHERE subname LIKE 'pgproxy_recover%') + " +
-                "(SELECT count(*) FROM pg_replication_slots) + " +
-                "(SELECT count(*) FROM pg_publication WHERE pubname LIKE 'pgproxy_recover%')"));
-        }
-    }
 }

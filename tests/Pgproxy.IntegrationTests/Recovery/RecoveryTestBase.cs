@@ -1,3 +1,4 @@
+using Pgproxy.Core.Recovery;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Logging;
 
@@ -30,5 +31,23 @@ public abstract class RecoveryTestBase(TwoNodes cluster) : IAsyncLifetime, IDisp
     {
         RecordedLogs.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    private protected Task<RecoveryOutcome> RecoverAsync(ProxyHost proxy, RecoveryProgress progress, bool wipe) =>
+        new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("Pgproxy.Recovery"))
+            .RunAsync(new RecoveryRequest(1, wipe, "test"), progress, CancellationToken.None);
+
+    private protected string Logs() => "\n" + string.Join("\n", RecordedLogs.Logs.Select(l => l.Message));
+
+    /// <summary>No subscription, slot or publication of a recovery on either node.</summary>
+    internal async Task AssertNoRecoveryObjectsAsync()
+    {
+        foreach (var node in Cluster.Nodes)
+        {
+            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node,
+                "SELECT (SELECT count(*) FROM pg_subscription WHERE subname LIKE 'pgproxy_recover%') + " +
+                "(SELECT count(*) FROM pg_replication_slots) + " +
+                "(SELECT count(*) FROM pg_publication WHERE pubname LIKE 'pgproxy_recover%')"));
+        }
     }
 }
