@@ -89,6 +89,9 @@ select 'X', 'prepared_xacts', count(*) from pg_prepared_xacts
 SQL
 }
 
+# Tables of the suite whose text columns hold OIDs: event_trigger's dropped_objects names pg_toast_<oid> tables.
+OID_TEXT_TABLES="dropped_objects"
+
 # compare_nodes OUT PORT0 PORT1: every database on both nodes, every table's rows and every sequence's state.
 # Writes OUT (the differences, one a line) and prints nothing.
 compare_nodes() {
@@ -103,10 +106,12 @@ compare_nodes() {
         node_state "$p1" "$db" | LC_ALL=C sort -t $'\t' -k2,2 >"$out.$db.1"
         # fields: name, node 0's kind count/last hash/is_called oids, node 1's the same
         LC_ALL=C join -t $'\t' -j 2 -a 1 -a 2 -e '-' -o 0,1.1,1.3,1.4,1.5,2.1,2.3,2.4,2.5 "$out.$db.0" "$out.$db.1" \
-            | awk -F '\t' -v db="$db" '
+            | awk -F '\t' -v db="$db" -v oidtext="$OID_TEXT_TABLES" '
+            BEGIN { n = split(oidtext, a, " "); for (i = 1; i <= n; i++) named[a[i]] = 1 }
             $3 " " $4 != $7 " " $8 {
                 kind = ($2 != "-") ? $2 : $6
-                note = ($5 == "oids" || $9 == "oids") ? "  (stores OIDs by design)" : ""
+                note = ($5 == "oids" || $9 == "oids") ? "  (stores OIDs by design: oid/reg* column)" : \
+                       ($1 in named) ? "  (stores OIDs by design: in text)" : ""
                 if (kind == "T") printf "%s: table %s: node0 rows=%s hash=%s, node1 rows=%s hash=%s%s\n", db, $1, $3, $4, $7, $8, note
                 else if (kind == "S") printf "%s: sequence %s: node0 last_value=%s is_called=%s, node1 %s %s\n", db, $1, $3, $4, $7, $8
                 else printf "%s: %s: node0 %s, node1 %s\n", db, $1, $3, $7
