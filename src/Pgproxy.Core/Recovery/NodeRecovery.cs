@@ -40,136 +40,188 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
         CancellationToken ct)
     {
         var recoveryId = Guid.NewGuid().ToString("N")[..12];
-        var journal = new RecoveryJournal(SystemDbSettings.From(runtime.Options, runtime.PoolPasswd, []), recoveryId,
-            request.NodeId, request.RequestedBy);
+        var run = new Run(request, progress, new RecoveryJournal(
+            SystemDbSettings.From(runtime.Options, runtime.PoolPasswd, []), recoveryId, request.NodeId,
+            request.RequestedBy));
         Log.Started(logger, request.NodeId, request.Wipe, request.RequestedBy, recoveryId);
-        RecoveryConnector connector;
-        RecoveryPlan? plan = null;
-        Cutover? cutover = null;
-        var phase = "checks";
         try
         {
-            connector = RecoveryConnector.From(runtime, request.NodeId);
-            var main = RecoveryChecks.FindDownNode(runtime, request.NodeId);
-            progress.SetPhase(phase, "node, main, settings");
-            await JournalAsync(journal, progress, phase, null, $"wipe = {request.Wipe}", ct);
-
-            // A recovery that died with pgproxy may have left its objects on either side: they would be in the way.
-            var leftovers = new RecoveryCleanup(connector);
-            var oids = await leftovers.DropSubscriptionsAsync(runtime.Nodes.Find(request.NodeId)!, request.NodeId, ct);
-            await leftovers.DropPublicationsAsync(main, request.NodeId, ct);
-            await leftovers.DropSlotsAsync(main, [], [RecoveryNames.Prefix.Replace("_", "\\_",
-                StringComparison.Ordinal) + request.NodeId + "\\_%", .. oids.Select(SyncSlots)], ct);
-
-            plan = await RecoveryChecks.RunAsync(runtime, request, connector, ct);
-            var tools = new PostgresTools(connector);
-            var schema = new SchemaCopy(connector, tools, plan);
-            if (plan.NodeDatabasesToDrop.Count > 0)
-            {
-                phase = "wipe";
-                progress.SetPhase(phase, string.Join(", ", plan.NodeDatabasesToDrop));
-                await JournalAsync(journal, progress, phase, null, string.Join(", ", plan.NodeDatabasesToDrop), ct);
-                await schema.WipeAsync(ct);
-            }
+            run.Connector = RecoveryConnector.From(runtime, request.NodeId);
+            var plan = await PrepareAsync(run, ct);
+            run.Plan = plan;
 
             // From the dump on, DDL would reach every node but this one (logical replication carries rows only):
             // it is refused until the cutover. DDL already running when the hold starts may still commit after the
             // dump; the verification check then finds the table that differs and fails the recovery.
             runtime.SchemaChanges.Hold(request.NodeId);
-            phase = "schema";
-            progress.SetPhase(phase, "roles");
-            await JournalAsync(journal, progress, phase, await MainLsnAsync(connector, plan, ct), "", ct);
-            await schema.CopyRolesAsync(ct);
-            await schema.CreateDatabasesAsync(ct);
-            foreach (var database in plan.Databases)
-            {
-                progress.SetDetail($"database {database.Name}");
-                await schema.CopySchemaAsync(database, ct);
-            }
-
-            phase = "copy";
-            progress.SetPhase(phase);
-            var copy = new LogicalCopy(connector, plan, progress);
-            foreach (var database in plan.Databases)
-            {
-                await copy.PublishAsync(database, ct);
-                await copy.SubscribeAsync(database, ct);
-            }
-
-            await JournalAsync(journal, progress, phase, await MainLsnAsync(connector, plan, ct),
-                $"{plan.Databases.Count} database(s)", ct);
-            await copy.WaitForCopyAsync(ct);
-            Log.Phase(logger, request.NodeId, "copied", progress.Elapsed.TotalMilliseconds,
-                $"{progress.TablesCopied} table(s), {progress.BytesCopied} bytes");
-
-            phase = "cutover";
-            await JournalAsync(journal, progress, "catch-up", await MainLsnAsync(connector, plan, ct),
-                $"{progress.TablesCopied} table(s) copied, {progress.BytesCopied} bytes", ct);
-            cutover = new Cutover(runtime, connector, plan, copy, progress);
-            await cutover.RunAsync(request.RequestedBy, async (step, detail) =>
-            {
-                if (step == "cutover retry")
-                {
-                    Log.CutoverRetry(logger, request.NodeId, detail ?? "");
-                }
-
-                var attached = step == "attached" && detail is not null;
-                await JournalAsync(journal, progress, step, attached ? detail![..detail!.IndexOf(' ', StringComparison.Ordinal)] : null,
-                    attached ? detail![(detail!.IndexOf(' ', StringComparison.Ordinal) + 1)..] : detail ?? "", ct);
-            }, ct);
+            await CopySchemaAsync(run, plan, ct);
+            var copy = await CopyDataAsync(run, plan, ct);
+            run.Cutover = new Cutover(runtime, run.Connector, plan, copy, progress);
+            await CutOverAsync(run, run.Cutover, ct);
             runtime.SchemaChanges.Release();
-
-            // The node is up: what is left on main is housekeeping, off the gate (ALTER TABLE waits for locks).
-            phase = "finish";
-            var finish = new RecoveryCleanup(connector);
-            await finish.DropSubscriptionsAsync(plan.Node, request.NodeId, CancellationToken.None);
-            await finish.DropPublicationsAsync(plan.Main, request.NodeId, CancellationToken.None);
-            await finish.DropSlotsAsync(plan.Main, [.. plan.Databases.Select(d => d.Slot)],
-                [.. plan.Databases.Where(d => d.SubscriptionOid is not null).Select(d => SyncSlots(d.SubscriptionOid!.Value))],
-                CancellationToken.None);
-            foreach (var problem in finish.Problems)
-            {
-                Log.CleanupFailed(logger, request.NodeId, problem);
-            }
-
-            progress.Finish("done");
-            var outcome = new RecoveryOutcome(true, null, cutover.LongestPause, progress.Elapsed, cutover.Attempts,
-                cutover.Lsn, progress.TablesCopied, cutover.SessionsWithoutNode);
-            await JournalAsync(journal, progress, "done", null,
-                $"{outcome.Duration.TotalMilliseconds:0} ms, longest pause {outcome.LongestCutoverPause.TotalMilliseconds:0} ms",
-                CancellationToken.None);
-            Log.Succeeded(logger, request.NodeId, outcome.Duration.TotalMilliseconds,
-                outcome.LongestCutoverPause.TotalMilliseconds, outcome.CutoverAttempts, outcome.CutoverLsn ?? "",
-                outcome.SessionsWithoutNode);
-            return outcome;
+            return await FinishAsync(run, plan, run.Cutover);
         }
         catch (Exception e)
         {
-            // Whatever went wrong (a bug included), the node stays down and nothing of the recovery stays behind.
-            var error = e switch
-            {
-                RecoveryFailure => e.Message,
-                OperationCanceledException => $"recovery of node {request.NodeId} cancelled during {phase}",
-                _ => $"recovery of node {request.NodeId} failed during {phase}: {e.Message}",
-            };
-            if (plan is not null && e is not RecoveryFailure and not OperationCanceledException
-                && await SilentSideAsync(plan) is { } silent)
-            {
-                error = $"recovery of node {request.NodeId} failed during {phase}: {silent} ({e.Message})";
-            }
-
-            if (plan is not null)
-            {
-                await TearDownAsync(plan, request.NodeId);
-            }
-
-            await JournalAsync(journal, progress, "failed", null, error, CancellationToken.None);
-            return Fail(progress, error, plan, cutover?.LongestPause.Ticks ?? 0, cutover?.Attempts ?? 0);
+            return await FailedAsync(run, e);
         }
         finally
         {
             runtime.SchemaChanges.Release();
         }
+    }
+
+    /// <summary>What one recovery carries from phase to phase.</summary>
+    private sealed class Run(RecoveryRequest request, RecoveryProgress progress, RecoveryJournal journal)
+    {
+        public RecoveryRequest Request { get; } = request;
+
+        public RecoveryProgress Progress { get; } = progress;
+
+        public RecoveryJournal Journal { get; } = journal;
+
+        public string Phase { get; set; } = "checks";
+
+        public RecoveryConnector Connector { get; set; } = null!;
+
+        public RecoveryPlan? Plan { get; set; }
+
+        public Cutover? Cutover { get; set; }
+    }
+
+    /// <summary>Checks, the leftovers of an earlier recovery of this node, and the wipe when asked for.</summary>
+    private async Task<RecoveryPlan> PrepareAsync(Run run, CancellationToken ct)
+    {
+        var (request, progress, connector) = (run.Request, run.Progress, run.Connector);
+        var main = RecoveryChecks.FindDownNode(runtime, request.NodeId);
+        progress.SetPhase(run.Phase, "node, main, settings");
+        await JournalAsync(run.Journal, progress, run.Phase, null, $"wipe = {request.Wipe}", ct);
+
+        // A recovery that died with pgproxy may have left its objects on either side: they would be in the way.
+        var leftovers = new RecoveryCleanup(connector);
+        var oids = await leftovers.DropSubscriptionsAsync(runtime.Nodes.Find(request.NodeId)!, request.NodeId, ct);
+        await leftovers.DropPublicationsAsync(main, request.NodeId, ct);
+        await leftovers.DropSlotsAsync(main, [], [RecoveryNames.Prefix.Replace("_", "\\_",
+            StringComparison.Ordinal) + request.NodeId + "\\_%", .. oids.Select(SyncSlots)], ct);
+
+        var plan = await RecoveryChecks.RunAsync(runtime, request, connector, ct);
+        if (plan.NodeDatabasesToDrop.Count > 0)
+        {
+            run.Phase = "wipe";
+            progress.SetPhase(run.Phase, string.Join(", ", plan.NodeDatabasesToDrop));
+            await JournalAsync(run.Journal, progress, run.Phase, null, string.Join(", ", plan.NodeDatabasesToDrop), ct);
+            await new SchemaCopy(connector, new PostgresTools(connector), plan).WipeAsync(ct);
+        }
+
+        return plan;
+    }
+
+    private async Task CopySchemaAsync(Run run, RecoveryPlan plan, CancellationToken ct)
+    {
+        run.Phase = "schema";
+        run.Progress.SetPhase(run.Phase, "roles");
+        await JournalAsync(run.Journal, run.Progress, run.Phase, await MainLsnAsync(run.Connector, plan, ct), "", ct);
+        var schema = new SchemaCopy(run.Connector, new PostgresTools(run.Connector), plan);
+        await schema.CopyRolesAsync(ct);
+        await schema.CreateDatabasesAsync(ct);
+        foreach (var database in plan.Databases)
+        {
+            run.Progress.SetDetail($"database {database.Name}");
+            await schema.CopySchemaAsync(database, ct);
+        }
+    }
+
+    private async Task<LogicalCopy> CopyDataAsync(Run run, RecoveryPlan plan, CancellationToken ct)
+    {
+        var progress = run.Progress;
+        run.Phase = "copy";
+        progress.SetPhase(run.Phase);
+        var copy = new LogicalCopy(run.Connector, plan, progress);
+        foreach (var database in plan.Databases)
+        {
+            await copy.PublishAsync(database, ct);
+            await copy.SubscribeAsync(database, ct);
+        }
+
+        await JournalAsync(run.Journal, progress, run.Phase, await MainLsnAsync(run.Connector, plan, ct),
+            $"{plan.Databases.Count} database(s)", ct);
+        await copy.WaitForCopyAsync(ct);
+        Log.Phase(logger, run.Request.NodeId, "copied", progress.Elapsed.TotalMilliseconds,
+            $"{progress.TablesCopied} table(s), {progress.BytesCopied} bytes");
+        return copy;
+    }
+
+    private async Task CutOverAsync(Run run, Cutover cutover, CancellationToken ct)
+    {
+        var progress = run.Progress;
+        run.Phase = "cutover";
+        await JournalAsync(run.Journal, progress, "catch-up", await MainLsnAsync(run.Connector, run.Plan!, ct),
+            $"{progress.TablesCopied} table(s) copied, {progress.BytesCopied} bytes", ct);
+        await cutover.RunAsync(run.Request.RequestedBy, async (step, detail) =>
+        {
+            if (step == "cutover retry")
+            {
+                Log.CutoverRetry(logger, run.Request.NodeId, detail ?? "");
+            }
+
+            // "attached" comes with "<lsn> <breakdown>": the LSN is the journal's position, the rest its detail.
+            var space = step == "attached" && detail is not null ? detail.IndexOf(' ', StringComparison.Ordinal) : -1;
+            await JournalAsync(run.Journal, progress, step, space > 0 ? detail![..space] : null,
+                space > 0 ? detail![(space + 1)..] : detail ?? "", ct);
+        }, ct);
+    }
+
+    /// <summary>The node is up: what is left on main is housekeeping, off the gate (ALTER TABLE waits for locks).</summary>
+    private async Task<RecoveryOutcome> FinishAsync(Run run, RecoveryPlan plan, Cutover cutover)
+    {
+        var (request, progress) = (run.Request, run.Progress);
+        run.Phase = "finish";
+        var finish = new RecoveryCleanup(run.Connector);
+        await finish.DropSubscriptionsAsync(plan.Node, request.NodeId, CancellationToken.None);
+        await finish.DropPublicationsAsync(plan.Main, request.NodeId, CancellationToken.None);
+        await finish.DropSlotsAsync(plan.Main, [.. plan.Databases.Select(d => d.Slot)],
+            [.. plan.Databases.Where(d => d.SubscriptionOid is not null).Select(d => SyncSlots(d.SubscriptionOid!.Value))],
+            CancellationToken.None);
+        foreach (var problem in finish.Problems)
+        {
+            Log.CleanupFailed(logger, request.NodeId, problem);
+        }
+
+        progress.Finish("done");
+        var outcome = new RecoveryOutcome(true, null, cutover.LongestPause, progress.Elapsed, cutover.Attempts,
+            cutover.Lsn, progress.TablesCopied, cutover.SessionsWithoutNode);
+        await JournalAsync(run.Journal, progress, "done", null,
+            $"{outcome.Duration.TotalMilliseconds:0} ms, longest pause {outcome.LongestCutoverPause.TotalMilliseconds:0} ms",
+            CancellationToken.None);
+        Log.Succeeded(logger, request.NodeId, outcome.Duration.TotalMilliseconds,
+            outcome.LongestCutoverPause.TotalMilliseconds, outcome.CutoverAttempts, outcome.CutoverLsn ?? "",
+            outcome.SessionsWithoutNode);
+        return outcome;
+    }
+
+    /// <summary>Whatever went wrong (a bug included), the node stays down and nothing of the recovery stays behind.</summary>
+    private async Task<RecoveryOutcome> FailedAsync(Run run, Exception e)
+    {
+        var (nodeId, phase, plan) = (run.Request.NodeId, run.Phase, run.Plan);
+        var error = e switch
+        {
+            RecoveryFailure => e.Message,
+            OperationCanceledException => $"recovery of node {nodeId} cancelled during {phase}",
+            _ => $"recovery of node {nodeId} failed during {phase}: {e.Message}",
+        };
+        if (plan is not null && e is not RecoveryFailure and not OperationCanceledException
+            && await SilentSideAsync(plan) is { } silent)
+        {
+            error = $"recovery of node {nodeId} failed during {phase}: {silent} ({e.Message})";
+        }
+
+        if (plan is not null)
+        {
+            await TearDownAsync(plan, nodeId);
+        }
+
+        await JournalAsync(run.Journal, run.Progress, "failed", null, error, CancellationToken.None);
+        return Fail(run.Progress, error, plan, run.Cutover?.LongestPause.Ticks ?? 0, run.Cutover?.Attempts ?? 0);
     }
 
     private RecoveryOutcome Fail(RecoveryProgress progress, string error, RecoveryPlan? plan, long pauseTicks,
