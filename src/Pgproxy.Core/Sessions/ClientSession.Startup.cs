@@ -1,4 +1,5 @@
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Hba;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
@@ -75,9 +76,8 @@ internal sealed partial class ClientSession
 
         User = packet.User;
         Database = packet.Database;
-        if (IsReplicationRequest(packet))
+        if (!await DecideWalSenderAsync(packet))
         {
-            await TrySendFatalAsync(SqlState.FeatureNotSupported, "pgproxy does not accept replication connections");
             return false;
         }
 
@@ -106,8 +106,8 @@ internal sealed partial class ClientSession
         var key = _authenticationKey ?? BackendPoolKey.ForClient(User, Database, packet.Parameters);
         try
         {
-            _backend = IsReplicated
-                ? await AcquireReplicatedBackendsAsync(key, cancellationToken)
+            _backend = _walSender != WalSenderKind.None ? await OpenWalSenderAsync(key, cancellationToken)
+                : IsReplicated ? await AcquireReplicatedBackendsAsync(key, cancellationToken)
                 : await AcquireBackendAsync(key, cancellationToken);
         }
         catch (BackendStartupException e)
@@ -183,24 +183,5 @@ internal sealed partial class ClientSession
                 _runtime.Options.ConnectTimeout);
             Log.CancelForwarded(_logger, processId, backend.NodeId, backend.ProcessId);
         }
-    }
-
-    /// <summary>
-    /// True when the packet asks for a replication connection in any spelling PostgreSQL accepts: any
-    /// <c>replication</c> value that is not a boolean false (<c>database</c>, <c>true</c>, <c>on</c>, <c>y</c>,
-    /// <c>1</c>…, and values PostgreSQL would reject anyway). Only a false value is forwarded.
-    /// </summary>
-    private static bool IsReplicationRequest(StartupPacket packet)
-    {
-        foreach (var parameter in packet.Parameters)
-        {
-            if (parameter.NameBytes.SequenceEqual("replication"u8)
-                && !(PgBoolean.TryParse(parameter.Value, out var on) && !on))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }
