@@ -1,0 +1,100 @@
+using Npgsql;
+using Npgsql.Replication;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+using static Pgproxy.IntegrationTests.WalSender.WalSenderStream;
+
+namespace Pgproxy.IntegrationTests.WalSender;
+
+/// <summary>
+/// Issue 17 item 1 on one node: replication connections through pgproxy reach a walsender of their own on the node
+/// and speak the replication protocol untouched, while ordinary sessions and SHOW POOL_* carry on.
+/// </summary>
+[Collection(NpgsqlSuite.Name)]
+public sealed class WalSenderTests(OneNode cluster) : ProxyTestBase(cluster)
+{
+    [PostgresFact]
+    public async Task LogicalTestDecoding_RowsInsertedThroughPgproxy_ComeOutOfTheStream()
+    {
+        var table = await CreateTableOnNodeAsync("walsender", "id int PRIMARY KEY, v text");
+        await using var replication = new LogicalReplicationConnection(Proxy.ConnectionString());
+        await replication.Open();
+        var slot = await replication.CreateTestDecodingReplicationSlot(SlotName(), temporarySlot: true);
+
+        await using (var conn = await OpenAsync())
+        {
+            await using var insert = new NpgsqlCommand($"INSERT INTO {table} VALUES (1, 'a'), (2, 'b'), (3, 'c')", conn);
+            Assert.Equal(3, await insert.ExecuteNonQueryAsync());
+        }
+
+        var lines = await ReadTestDecodingAsync(replication, slot, table, 3);
+
+        Assert.Equal(
+            new[] { 1, 2, 3 }.Select(i => $"table public.{table}: INSERT: id[integer]:{i} v[text]:'{(char)('a' + i - 1)}'"),
+            lines);
+    }
+
+    [PostgresFact]
+    public async Task PhysicalIdentifySystem_IsTheNodes_FromAWalSenderWithTheClientsParameters()
+    {
+        var applicationName = "pgproxy_physical_" + Guid.NewGuid().ToString("N")[..8];
+        await using var replication = new PhysicalReplicationConnection(Proxy.ConnectionString(b =>
+            b.ApplicationName = applicationName));
+        await replication.Open();
+
+        var system = await replication.IdentifySystem();
+
+        Assert.Equal(await SystemIdAsync(Node), system.SystemId);
+        Assert.Equal(["walsender"], await BackendTypesAsync(Node, applicationName));
+    }
+
+    [PostgresFact]
+    public async Task WhileAReplicationConnectionIsOpen_PlainSessionsAndShowPoolCommandsWork()
+    {
+        await using var replication = new LogicalReplicationConnection(Proxy.ConnectionString());
+        await replication.Open();
+        await replication.CreateTestDecodingReplicationSlot(SlotName(), temporarySlot: true);
+
+        await using var conn = await OpenAsync();
+        await using (var cmd = new NpgsqlCommand("SELECT backend_type FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+                         conn))
+        {
+            Assert.Equal("client backend", await cmd.ExecuteScalarAsync());
+        }
+
+        foreach (var show in new[] { "SHOW POOL_PROCESSES", "SHOW POOL_POOLS" })
+        {
+            Assert.True(await SessionRowsAsync(conn, show) >= 2, show + " lists both sessions");
+        }
+    }
+
+    [PostgresFact]
+    public async Task ReplicationConnection_IsNeverCached_TheWalSenderEndsWithItsClient()
+    {
+        var applicationName = "pgproxy_uncached_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var replication = new PhysicalReplicationConnection(Proxy.ConnectionString(b =>
+                         b.ApplicationName = applicationName)))
+        {
+            await replication.Open();
+            await replication.IdentifySystem();
+        }
+
+        await Poll.UntilAsync(async () => (await BackendTypesAsync(Node, applicationName)).Count == 0,
+            TimeSpan.FromSeconds(10), "the walsender to end with its client");
+        Assert.Equal(0, Proxy.Runtime.Pool.IdleCount);
+    }
+
+    private static async Task<int> SessionRowsAsync(NpgsqlConnection conn, string show)
+    {
+        await using var cmd = new NpgsqlCommand(show, conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var database = reader.GetOrdinal("database");
+        var rows = 0;
+        while (await reader.ReadAsync())
+        {
+            rows += reader.GetString(database) == "postgres" ? 1 : 0;
+        }
+
+        return rows;
+    }
+}
