@@ -44,7 +44,9 @@ internal sealed class WalSenderRelay(IConnectionTransport client, BackendConnect
             // The client left or the session stopped the relay: closing the socket ends the walsender.
             backend.Abort();
             await toClient;
-            return end;
+            return end.End == WalSenderRelayEnd.Stopped && _remaining > 0
+                ? end with { End = WalSenderRelayEnd.StoppedMidMessage }
+                : end;
         }
 
         // Writing to the node failed: it is going away, and its side says how.

@@ -6,8 +6,11 @@ internal enum WalSenderRelayEnd
     /// <summary>The client closed (or its socket failed): nobody is left to tell.</summary>
     ClientLeft,
 
-    /// <summary>The session stopped the relay (fast shutdown): the client is told why.</summary>
+    /// <summary>The session stopped the relay (shutdown): the client is told why.</summary>
     Stopped,
+
+    /// <summary>The session stopped the relay while the client was in the middle of a message: nothing can follow.</summary>
+    StoppedMidMessage,
 
     /// <summary>The node closed right after an ErrorResponse of its own: the client already knows why.</summary>
     BackendExplained,

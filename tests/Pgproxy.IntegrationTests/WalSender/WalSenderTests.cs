@@ -1,5 +1,6 @@
 using Npgsql;
 using Npgsql.Replication;
+using Pgproxy.Core.Hosting;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 using static Pgproxy.IntegrationTests.WalSender.WalSenderStream;
@@ -82,6 +83,30 @@ public sealed class WalSenderTests(OneNode cluster) : ProxyTestBase(cluster)
         await Poll.UntilAsync(async () => (await BackendTypesAsync(Node, applicationName)).Count == 0,
             TimeSpan.FromSeconds(10), "the walsender to end with its client");
         Assert.Equal(0, Proxy.Runtime.Pool.IdleCount);
+    }
+
+    [PostgresFact]
+    public async Task SmartStop_WaitsForOtherSessionsOnly_ThenEndsTheStreamWith57P01()
+    {
+        await using var replication = new LogicalReplicationConnection(Proxy.ConnectionString());
+        await replication.Open();
+        var slot = await replication.CreateTestDecodingReplicationSlot(SlotName(), temporarySlot: true);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var streaming = Task.Run(async () =>
+        {
+            await foreach (var _ in replication.StartReplication(slot, timeout.Token))
+            {
+            }
+        });
+        var plain = await OpenAsync();
+        var stop = Proxy.Server.StopAsync(ShutdownMode.Smart);
+        await Task.Delay(300);
+        Assert.False(stop.IsCompleted, "a smart stop waits for the plain session");
+
+        await plain.DisposeAsync();
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+        var error = await Assert.ThrowsAsync<PostgresException>(() => streaming);
+        Assert.Equal("57P01", error.SqlState);
     }
 
     private static async Task<int> SessionRowsAsync(NpgsqlConnection conn, string show)
