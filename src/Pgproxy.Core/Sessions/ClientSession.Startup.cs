@@ -13,10 +13,10 @@ internal sealed partial class ClientSession
     /// The startup phase: SSLRequest is answered <c>S</c> and TLS started when <c>ssl</c> is on (refused with
     /// <c>N</c> otherwise, and GSSENCRequest always, so the client may go on in plain text), a CancelRequest is
     /// forwarded and the connection closed, and a StartupMessage is authenticated (<c>.Authentication.cs</c>),
-    /// then gets a client slot, a backend connection (cached or new) and the backend's parameters with pgproxy's
-    /// own cancel key. Everything must finish within <c>authentication_timeout</c> of the accept; a startup cut
-    /// short (timeout, dropped from the authenticating connections, shutdown) is told why. Returns true when the
-    /// session is ready to forward queries.
+    /// then gets a client slot, a backend connection (cached or new; a replication connection's is always its own)
+    /// and the backend's parameters with pgproxy's own cancel key. Everything must finish within
+    /// <c>authentication_timeout</c> of the accept; a startup cut short (timeout, dropped from the authenticating
+    /// connections, shutdown) is told why. Returns true when the session is ready to forward queries.
     /// </summary>
     private async Task<bool> StartupAsync(StartupDeadline deadline)
     {
@@ -38,7 +38,6 @@ internal sealed partial class ClientSession
 
     private async Task<bool> RunStartupAsync(CancellationToken cancellationToken)
     {
-        var options = _runtime.Options;
         StartupPacket? packet;
         while (true)
         {
@@ -92,16 +91,10 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        // A client slot only once authenticated: connections that never authenticate (a flood, a slowloris) are
-        // bounded by max_authenticating_connections instead, and can never take the slots real clients need.
-        if (!_runtime.Sessions.TryTakeSlot(Math.Max(1, options.NumInitChildren - options.ReservedConnections)))
+        if (!await TryTakeSlotAsync())
         {
-            Log.TooManyClients(_logger, RemoteAddress, options.NumInitChildren);
-            await TrySendFatalAsync(SqlState.TooManyConnections, "sorry, too many clients already");
             return false;
         }
-
-        _holdsSlot = true;
 
         var key = _authenticationKey ?? BackendPoolKey.ForClient(User, Database, packet.Parameters);
         try
@@ -117,22 +110,48 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        // The client gets main's real pid (what pg_backend_pid() and notifications say) and keeps it for the
-        // session, even if its backend changes later; the secret is pgproxy's own.
-        CancelProcessId = _backend.ProcessId;
+        await SendStartupEndAsync(_backend, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// A client slot only once authenticated: connections that never authenticate (a flood, a slowloris) are
+    /// bounded by max_authenticating_connections instead, and can never take the slots real clients need.
+    /// </summary>
+    private async Task<bool> TryTakeSlotAsync()
+    {
+        var options = _runtime.Options;
+        if (!_runtime.Sessions.TryTakeSlot(Math.Max(1, options.NumInitChildren - options.ReservedConnections)))
+        {
+            Log.TooManyClients(_logger, RemoteAddress, options.NumInitChildren);
+            await TrySendFatalAsync(SqlState.TooManyConnections, "sorry, too many clients already");
+            return false;
+        }
+
+        _holdsSlot = true;
+        return true;
+    }
+
+    /// <summary>
+    /// The end of the startup as the client sees it. The client gets main's real pid (what pg_backend_pid() and
+    /// notifications say) and keeps it for the session, even if its backend changes later; the secret is
+    /// pgproxy's own.
+    /// </summary>
+    private async Task SendStartupEndAsync(BackendConnection backend, CancellationToken cancellationToken)
+    {
+        CancelProcessId = backend.ProcessId;
         CancelSecretKey = _runtime.Sessions.Register(this, CancelProcessId);
         var output = _client.Output;
         BackendMessageWriter.WriteAuthenticationOk(output);
-        foreach (var (name, value) in _backend.Parameters)
+        foreach (var (name, value) in backend.Parameters)
         {
             BackendMessageWriter.WriteParameterStatus(output, name, value);
         }
 
         BackendMessageWriter.WriteBackendKeyData(output, CancelProcessId, CancelSecretKey);
-        BackendMessageWriter.WriteReadyForQuery(output, _backend.TransactionStatus);
+        BackendMessageWriter.WriteReadyForQuery(output, backend.TransactionStatus);
         await output.FlushAsync(cancellationToken);
         Log.SessionStarted(_logger, RemoteAddress, User, Database, CancelProcessId);
-        return true;
     }
 
     private async Task<StartupPacket?> ReadStartupPacketAsync(CancellationToken cancellationToken)
