@@ -50,6 +50,25 @@ public sealed class WalSenderTests(OneNode cluster) : ProxyTestBase(cluster)
     }
 
     [PostgresFact]
+    public async Task PgBaseBackup_ThroughPgproxy_CopiesTheNode()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "pgproxy-basebackup-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            (await PgTools.BaseBackupAsync(Proxy.Port, directory)).EnsureSuccess();
+
+            Assert.True(new FileInfo(Path.Combine(directory, "base.tar")).Length > 1024 * 1024);
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    [PostgresFact]
     public async Task WhileAReplicationConnectionIsOpen_PlainSessionsAndShowPoolCommandsWork()
     {
         await using var replication = new LogicalReplicationConnection(Proxy.ConnectionString());
