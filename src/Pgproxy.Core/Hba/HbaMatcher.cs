@@ -13,9 +13,11 @@ namespace Pgproxy.Core.Hba;
 public static class HbaMatcher
 {
     /// <summary>The first matching record, or null when the client must be rejected.</summary>
-    /// <remarks><paramref name="clientAddress"/> is the TCP peer; it is ignored (may be null) for Unix sockets.</remarks>
+    /// <remarks><paramref name="clientAddress"/> is the TCP peer; it is ignored (may be null) for Unix sockets.
+    /// <paramref name="walSender"/> changes how the database field is read, as in PostgreSQL (see
+    /// <see cref="WalSenderKind"/>).</remarks>
     public static HbaRule? Match(IReadOnlyList<HbaRule> rules, bool isLocal, bool isSsl, string database,
-        string user, IPAddress? clientAddress)
+        string user, IPAddress? clientAddress, WalSenderKind walSender = WalSenderKind.None)
     {
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(database);
@@ -31,7 +33,7 @@ public static class HbaMatcher
                 _ => !isLocal && !isSsl,
             };
             if (typeMatches
-                && rule.Databases.Any(d => NameMatches(d, database, user))
+                && rule.Databases.Any(d => DatabaseMatches(d, database, user, walSender))
                 && rule.Users.Any(u => NameMatches(u, user, null))
                 && (isLocal || (address is not null && AddressMatches(rule.Address!, address))))
             {
@@ -42,12 +44,20 @@ public static class HbaMatcher
         return null;
     }
 
+    /// <summary>
+    /// PostgreSQL's check_db: a physical replication connection names no database, so only the <c>replication</c>
+    /// keyword matches it (not even <c>all</c>); every other connection, a logical walsender included, matches as an
+    /// ordinary session and never by <c>replication</c>.
+    /// </summary>
+    private static bool DatabaseMatches(string pattern, string database, string user, WalSenderKind walSender) =>
+        walSender == WalSenderKind.Physical
+            ? pattern == "replication"
+            : pattern != "replication" && NameMatches(pattern, database, user);
+
     private static bool NameMatches(string pattern, string name, string? user) => pattern switch
     {
         "all" => true,
         "sameuser" when user is not null => string.Equals(name, user, StringComparison.Ordinal),
-        // pgproxy accepts no replication connections, so the keyword never matches.
-        "replication" => false,
         // A quoted keyword ("all") is kept with its quotes and names a database or user literally.
         _ when pattern.Length > 2 && pattern[0] == '"' && pattern[^1] == '"' =>
             string.Equals(pattern[1..^1], name, StringComparison.Ordinal),

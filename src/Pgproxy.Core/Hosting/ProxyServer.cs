@@ -175,7 +175,11 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             _healthChecker = null;
         }
 
-        if (mode != ShutdownMode.Smart)
+        if (mode == ShutdownMode.Smart)
+        {
+            await EndReplicationConnectionsLastAsync();
+        }
+        else
         {
             await _runtime.Shutdown.CancelAsync();
             foreach (var session in _sessions.Keys)
@@ -208,6 +212,20 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         await _runtime.Pool.DisposeAsync();
         Log.Stopped(_logger);
+    }
+
+    /// <summary>
+    /// A smart stop waits for the clients, but a replication stream never ends by itself: as PostgreSQL does with its
+    /// walsenders, the other sessions are waited for first, then replication connections are ended (57P01). Their
+    /// consumers resume from their slots' confirmed position, so nothing is lost.
+    /// </summary>
+    private async Task EndReplicationConnectionsLastAsync()
+    {
+        await Task.WhenAll(_sessions.Where(s => !s.Key.IsWalSender).Select(s => s.Value));
+        foreach (var session in _sessions.Keys.Where(s => s.IsWalSender))
+        {
+            session.Kill(SessionEndReason.AdminShutdown);
+        }
     }
 
     /// <summary>

@@ -31,6 +31,8 @@ internal static class EventIds
     public const int AuthenticationFailed = 230;
     public const int AuthenticationTimeout = 231;
     public const int TooManyAuthenticating = 232;
+    public const int WalSenderStarted = 240;
+    public const int WalSenderEnded = 241;
 
     public const int BackendConnected = 300;
     public const int BackendConnectFailed = 301;

@@ -146,20 +146,24 @@ internal sealed partial class ClientSession
         var secret = _runtime.PoolPasswd.Find(User);
         if (_runtime.HbaRules is { } rules)
         {
-            var rule = HbaMatcher.Match(rules, _remoteIp is null, IsSsl, Database, User, _remoteIp);
+            var rule = HbaMatcher.Match(rules, _remoteIp is null, IsSsl, Database, User, _remoteIp, _walSender);
             if (rule is null)
             {
-                return AuthOutcome.RefuseByHba(
-                    $"no pool_hba.conf entry for host \"{HostForMessages}\", user \"{User}\", " +
-                    $"database \"{Database}\", {EncryptionForMessages}");
+                return AuthOutcome.RefuseByHba(_walSender == WalSenderKind.Physical
+                    ? $"no pool_hba.conf entry for replication connection from host \"{HostForMessages}\", " +
+                      $"user \"{User}\", {EncryptionForMessages}"
+                    : $"no pool_hba.conf entry for host \"{HostForMessages}\", user \"{User}\", " +
+                      $"database \"{Database}\", {EncryptionForMessages}");
             }
 
             var method = MethodOf(rule.Method);
             return method switch
             {
-                ClientAuthMethod.Reject => AuthOutcome.RefuseByHba(
-                    $"pool_hba.conf rejects connection for host \"{HostForMessages}\", user \"{User}\", " +
-                    $"database \"{Database}\", {EncryptionForMessages}"),
+                ClientAuthMethod.Reject => AuthOutcome.RefuseByHba(_walSender == WalSenderKind.Physical
+                    ? $"pool_hba.conf rejects replication connection for host \"{HostForMessages}\", " +
+                      $"user \"{User}\", {EncryptionForMessages}"
+                    : $"pool_hba.conf rejects connection for host \"{HostForMessages}\", user \"{User}\", " +
+                      $"database \"{Database}\", {EncryptionForMessages}"),
                 ClientAuthMethod.Unsupported => AuthOutcome.Refuse(SqlState.InvalidAuthorizationSpecification,
                     $"authentication method \"{rule.Method}\" (pool_hba.conf line {rule.Line}) is not supported " +
                     "by pgproxy"),
@@ -221,7 +225,10 @@ internal sealed partial class ClientSession
     private async Task<(ClientAuthMethod? Method, AuthOutcome? Refusal)> AskMainNodeAsync(
         CancellationToken cancellationToken)
     {
-        if (_runtime.MainNodeAuth.Find(User, Database) is { } known)
+        // The node's pg_hba.conf reads a replication connection's database field its own way (and a physical one
+        // matches only "replication"), so what it asks an ordinary session for says nothing about a walsender.
+        var walSender = _walSender != WalSenderKind.None;
+        if (!walSender && _runtime.MainNodeAuth.Find(User, Database) is { } known)
         {
             return (known, null);
         }
@@ -237,7 +244,16 @@ internal sealed partial class ClientSession
             var connection = await NodeConnect.OpenAsync(_runtime.BackendConnector, node, _authenticationKey!,
                 BackendCredential.None, _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop,
                 cancellationToken);
-            _runtime.Pool.Return(connection);
+            if (walSender)
+            {
+                // A walsender is never cached: this one is kept for this very session alone.
+                KeepWalSenderProbe(connection);
+            }
+            else
+            {
+                _runtime.Pool.Return(connection);
+            }
+
             method = ClientAuthMethod.Trust;
         }
         catch (BackendStartupException e) when (e.AuthenticationRequest is { } code)
@@ -256,7 +272,11 @@ internal sealed partial class ClientSession
         }
 
         _runtime.Nodes.MarkUp(node, "a session reached it"); // it answered, whatever it asks for
-        _runtime.MainNodeAuth.Remember(User, Database, method);
+        if (!walSender)
+        {
+            _runtime.MainNodeAuth.Remember(User, Database, method);
+        }
+
         return (method, null);
     }
 

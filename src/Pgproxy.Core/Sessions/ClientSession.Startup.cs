@@ -1,4 +1,5 @@
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Hba;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
@@ -12,10 +13,10 @@ internal sealed partial class ClientSession
     /// The startup phase: SSLRequest is answered <c>S</c> and TLS started when <c>ssl</c> is on (refused with
     /// <c>N</c> otherwise, and GSSENCRequest always, so the client may go on in plain text), a CancelRequest is
     /// forwarded and the connection closed, and a StartupMessage is authenticated (<c>.Authentication.cs</c>),
-    /// then gets a client slot, a backend connection (cached or new) and the backend's parameters with pgproxy's
-    /// own cancel key. Everything must finish within <c>authentication_timeout</c> of the accept; a startup cut
-    /// short (timeout, dropped from the authenticating connections, shutdown) is told why. Returns true when the
-    /// session is ready to forward queries.
+    /// then gets a client slot, a backend connection (cached or new; a replication connection's is always its own)
+    /// and the backend's parameters with pgproxy's own cancel key. Everything must finish within
+    /// <c>authentication_timeout</c> of the accept; a startup cut short (timeout, dropped from the authenticating
+    /// connections, shutdown) is told why. Returns true when the session is ready to forward queries.
     /// </summary>
     private async Task<bool> StartupAsync(StartupDeadline deadline)
     {
@@ -37,7 +38,6 @@ internal sealed partial class ClientSession
 
     private async Task<bool> RunStartupAsync(CancellationToken cancellationToken)
     {
-        var options = _runtime.Options;
         StartupPacket? packet;
         while (true)
         {
@@ -75,9 +75,8 @@ internal sealed partial class ClientSession
 
         User = packet.User;
         Database = packet.Database;
-        if (IsReplicationRequest(packet))
+        if (!await DecideWalSenderAsync(packet))
         {
-            await TrySendFatalAsync(SqlState.FeatureNotSupported, "pgproxy does not accept replication connections");
             return false;
         }
 
@@ -92,22 +91,16 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        // A client slot only once authenticated: connections that never authenticate (a flood, a slowloris) are
-        // bounded by max_authenticating_connections instead, and can never take the slots real clients need.
-        if (!_runtime.Sessions.TryTakeSlot(Math.Max(1, options.NumInitChildren - options.ReservedConnections)))
+        if (!await TryTakeSlotAsync())
         {
-            Log.TooManyClients(_logger, RemoteAddress, options.NumInitChildren);
-            await TrySendFatalAsync(SqlState.TooManyConnections, "sorry, too many clients already");
             return false;
         }
-
-        _holdsSlot = true;
 
         var key = _authenticationKey ?? BackendPoolKey.ForClient(User, Database, packet.Parameters);
         try
         {
-            _backend = IsReplicated
-                ? await AcquireReplicatedBackendsAsync(key, cancellationToken)
+            _backend = _walSender != WalSenderKind.None ? await OpenWalSenderAsync(key, cancellationToken)
+                : IsReplicated ? await AcquireReplicatedBackendsAsync(key, cancellationToken)
                 : await AcquireBackendAsync(key, cancellationToken);
         }
         catch (BackendStartupException e)
@@ -117,22 +110,48 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        // The client gets main's real pid (what pg_backend_pid() and notifications say) and keeps it for the
-        // session, even if its backend changes later; the secret is pgproxy's own.
-        CancelProcessId = _backend.ProcessId;
+        await SendStartupEndAsync(_backend, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// A client slot only once authenticated: connections that never authenticate (a flood, a slowloris) are
+    /// bounded by max_authenticating_connections instead, and can never take the slots real clients need.
+    /// </summary>
+    private async Task<bool> TryTakeSlotAsync()
+    {
+        var options = _runtime.Options;
+        if (!_runtime.Sessions.TryTakeSlot(Math.Max(1, options.NumInitChildren - options.ReservedConnections)))
+        {
+            Log.TooManyClients(_logger, RemoteAddress, options.NumInitChildren);
+            await TrySendFatalAsync(SqlState.TooManyConnections, "sorry, too many clients already");
+            return false;
+        }
+
+        _holdsSlot = true;
+        return true;
+    }
+
+    /// <summary>
+    /// The end of the startup as the client sees it. The client gets main's real pid (what pg_backend_pid() and
+    /// notifications say) and keeps it for the session, even if its backend changes later; the secret is
+    /// pgproxy's own.
+    /// </summary>
+    private async Task SendStartupEndAsync(BackendConnection backend, CancellationToken cancellationToken)
+    {
+        CancelProcessId = backend.ProcessId;
         CancelSecretKey = _runtime.Sessions.Register(this, CancelProcessId);
         var output = _client.Output;
         BackendMessageWriter.WriteAuthenticationOk(output);
-        foreach (var (name, value) in _backend.Parameters)
+        foreach (var (name, value) in backend.Parameters)
         {
             BackendMessageWriter.WriteParameterStatus(output, name, value);
         }
 
         BackendMessageWriter.WriteBackendKeyData(output, CancelProcessId, CancelSecretKey);
-        BackendMessageWriter.WriteReadyForQuery(output, _backend.TransactionStatus);
+        BackendMessageWriter.WriteReadyForQuery(output, backend.TransactionStatus);
         await output.FlushAsync(cancellationToken);
         Log.SessionStarted(_logger, RemoteAddress, User, Database, CancelProcessId);
-        return true;
     }
 
     private async Task<StartupPacket?> ReadStartupPacketAsync(CancellationToken cancellationToken)
@@ -183,24 +202,5 @@ internal sealed partial class ClientSession
                 _runtime.Options.ConnectTimeout);
             Log.CancelForwarded(_logger, processId, backend.NodeId, backend.ProcessId);
         }
-    }
-
-    /// <summary>
-    /// True when the packet asks for a replication connection in any spelling PostgreSQL accepts: any
-    /// <c>replication</c> value that is not a boolean false (<c>database</c>, <c>true</c>, <c>on</c>, <c>y</c>,
-    /// <c>1</c>…, and values PostgreSQL would reject anyway). Only a false value is forwarded.
-    /// </summary>
-    private static bool IsReplicationRequest(StartupPacket packet)
-    {
-        foreach (var parameter in packet.Parameters)
-        {
-            if (parameter.NameBytes.SequenceEqual("replication"u8)
-                && !(PgBoolean.TryParse(parameter.Value, out var on) && !on))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -12,6 +12,12 @@ internal sealed partial class ClientSession
     /// </summary>
     private async Task ForwardAsync()
     {
+        if (IsWalSender)
+        {
+            await RelayWalSenderAsync();
+            return;
+        }
+
         if (_links.Length > 0)
         {
             await RunReplicationAsync();
@@ -198,6 +204,7 @@ internal sealed partial class ClientSession
             _holdsSlot = false;
         }
 
+        await CloseWalSenderProbeAsync();
         if (_links.Length > 0)
         {
             foreach (var link in _links)

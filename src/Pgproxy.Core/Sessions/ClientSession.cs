@@ -113,10 +113,11 @@ internal sealed partial class ClientSession
 
     /// <summary>
     /// True when <c>client_idle_limit</c> has passed since the client last sent anything and no query of its is
-    /// still running (a long query is not idleness).
+    /// still running (a long query is not idleness). A replication consumer waiting for changes is not idle either:
+    /// main's wal_sender_timeout ends one that is dead.
     /// </summary>
     public bool IsIdleBeyond(int limitSeconds, long now) =>
-        limitSeconds > 0 && _backend is not null && Volatile.Read(ref _cyclesDone) == Volatile.Read(ref _cyclesSent)
+        limitSeconds > 0 && _backend is not null && !IsWalSender && Volatile.Read(ref _cyclesDone) == Volatile.Read(ref _cyclesSent)
         && (_replication is null || _replication.WaitingForClient)
         && now - Volatile.Read(ref _lastClientActivity) >= limitSeconds * 1000L;
 

@@ -14,10 +14,15 @@ public sealed class HbaFileParserTests
 
         Assert.Empty(result.Errors);
         Assert.Equal([HbaConnectionType.Local, HbaConnectionType.Host, HbaConnectionType.Host,
+                HbaConnectionType.Local, HbaConnectionType.Host, HbaConnectionType.Host,
                 HbaConnectionType.Host, HbaConnectionType.Host],
             result.Rules.Select(r => r.Type));
-        Assert.Equal([null, "127.0.0.1/32", "::1/128", "0.0.0.0/0", "::/0"], result.Rules.Select(r => r.Address));
-        Assert.Equal(["trust", "trust", "trust", "scram-sha-256", "scram-sha-256"], result.Rules.Select(r => r.Method));
+        Assert.Equal(["all", "all", "all", "replication", "replication", "replication", "all", "all"],
+            result.Rules.Select(r => string.Join(',', r.Databases)));
+        Assert.Equal([null, "127.0.0.1/32", "::1/128", null, "127.0.0.1/32", "::1/128", "0.0.0.0/0", "::/0"],
+            result.Rules.Select(r => r.Address));
+        Assert.Equal(["trust", "trust", "trust", "trust", "trust", "trust", "scram-sha-256", "scram-sha-256"],
+            result.Rules.Select(r => r.Method));
     }
 
     [Fact]

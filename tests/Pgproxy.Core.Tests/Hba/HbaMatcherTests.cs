@@ -31,6 +31,29 @@ public sealed class HbaMatcherTests
         Assert.Equal(line, rule?.Line ?? 0);
     }
 
+    private static readonly IReadOnlyList<HbaRule> ReplicationRules = HbaFileParser.Parse("""
+        host    replication  repl  127.0.0.1/32  scram-sha-256
+        host    "replication" all  127.0.0.1/32  md5
+        host    all          all   127.0.0.1/32  trust
+        """, "pool_hba.conf").Rules;
+
+    [Theory]
+    // Physical: only the replication keyword, never all, nor a database literally named replication.
+    [InlineData(WalSenderKind.Physical, "repl", "anything", 1)]
+    [InlineData(WalSenderKind.Physical, "eve", "replication", 0)]
+    // Logical: like an ordinary session, by database name or all, never by the keyword.
+    [InlineData(WalSenderKind.Logical, "repl", "app", 3)]
+    [InlineData(WalSenderKind.Logical, "eve", "replication", 2)]
+    [InlineData(WalSenderKind.None, "repl", "app", 3)]
+    public void Match_ReplicationConnection_ReadsTheDatabaseFieldAsPostgresDoes(WalSenderKind walSender,
+        string user, string database, int line)
+    {
+        var rule = HbaMatcher.Match(ReplicationRules, isLocal: false, isSsl: false, database, user,
+            IPAddress.Loopback, walSender);
+
+        Assert.Equal(line, rule?.Line ?? 0);
+    }
+
     [Theory]
     [InlineData("10.1.2.3", "10.0.0.0", 8, true)]
     [InlineData("11.1.2.3", "10.0.0.0", 8, false)]

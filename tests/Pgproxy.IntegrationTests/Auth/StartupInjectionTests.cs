@@ -1,5 +1,4 @@
 using Npgsql;
-using Npgsql.Replication;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 using static Pgproxy.IntegrationTests.Support.AuthNode;
@@ -51,21 +50,6 @@ public sealed class StartupInjectionTests(AuthNode cluster) : AuthTestBase(clust
 
         Assert.Equal("client backend",
             await ScalarAsync(conn, "SELECT backend_type FROM pg_stat_activity WHERE pid = pg_backend_pid()"));
-    }
-
-    [PostgresFact]
-    public async Task ReplicationConnection_IsRefused0A000()
-    {
-        StartProxy(ScramHba, [AesLine(ScramUser, ScramPassword)]);
-        await using var replication = new LogicalReplicationConnection(Proxy.ConnectionString(b =>
-        {
-            b.Username = ScramUser;
-            b.Password = ScramPassword;
-            b.Database = "postgres";
-        }));
-
-        var e = await Assert.ThrowsAsync<PostgresException>(() => replication.Open());
-        Assert.Equal("0A000", e.SqlState);
     }
 
     private async Task<NpgsqlConnection> OpenSmugglingAsync(string pair)

@@ -49,6 +49,15 @@ internal static class PgTools
             TimeSpan.FromSeconds(60),
             With(settings));
 
+    /// <summary>pg_basebackup through a physical replication connection, into <paramref name="directory"/>.</summary>
+    public static Task<ProcessResult> BaseBackupAsync(int port, string directory) =>
+        ProcessRunner.RunAsync(
+            PgBinaries.Tool("pg_basebackup"),
+            ["-h", PostgresInstance.Host, "-p", Invariant(port), "-U", PostgresInstance.User, "-D", directory, "-Ft",
+             "-X", "none", "-c", "fast", "--no-sync", "--no-manifest"],
+            TimeSpan.FromSeconds(120),
+            Environment);
+
     /// <summary>pgbench with extra libpq settings on top of the clean environment.</summary>
     public static Task<ProcessResult> PgbenchAsync(int port, IReadOnlyDictionary<string, string?> settings,
         params string[] arguments) =>
