@@ -29,6 +29,45 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>
+    /// Flushes a request to the node whose answer is read next without waiting for the node to take all of it
+    /// (see <see cref="NodeLink.PendingFlush"/>); <see cref="FinishFlushAsync"/> ends it once the answer is read.
+    /// </summary>
+    private static void StartFlushLink(NodeLink link)
+    {
+        try
+        {
+            link.StartFlush();
+        }
+        catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+        {
+            throw new NodeFailureException(link,
+                LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
+        }
+    }
+
+    /// <summary>
+    /// Waits for what <see cref="StartFlushLink"/> left sending. Called once the node has answered the request (so
+    /// it has read all of it) or before pgproxy writes to it again (COPY data).
+    /// </summary>
+    private static async ValueTask FinishFlushAsync(NodeLink link)
+    {
+        if (link.TakePendingFlush() is not { } flush)
+        {
+            return;
+        }
+
+        try
+        {
+            await flush;
+        }
+        catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+        {
+            throw new NodeFailureException(link,
+                LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
+        }
+    }
+
+    /// <summary>
     /// Runs one client request; when a node fails under it (DESIGN §5) the node is taken out for every session
     /// and this session carries on with the nodes left. A request that nothing of has reached the client yet,
     /// outside a transaction, runs again on them (a read on a lost replica, or a write whose main went away before
