@@ -46,6 +46,41 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>
+    /// Sends a replicated group to the others. Deferred answers are bounded to fit the socket buffers (see
+    /// FlushUnlessHeldBackAsync); answers read next are read while the group still flushes, as main's are, since a
+    /// node may answer an early Execute before it has read a large Bind behind it.
+    /// </summary>
+    private Task FlushGroupToOthersAsync(NodeLink[] others, bool deferred, bool passes)
+    {
+        if (deferred)
+        {
+            return FlushUnlessHeldBackAsync(others, passes);
+        }
+
+        StartFlushOthers(others);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Starts the flush to every other node; one that fails here is taken out.</summary>
+    private void StartFlushOthers(NodeLink[] others)
+    {
+        foreach (var other in others)
+        {
+            try
+            {
+                if (!other.Detached)
+                {
+                    StartFlushLink(other);
+                }
+            }
+            catch (Exception e) when (IsNodeFailure(e))
+            {
+                Degenerate(other, "write failed: " + e.Message);
+            }
+        }
+    }
+
+    /// <summary>
     /// Waits for what <see cref="StartFlushLink"/> left sending. Called once the node has answered the request (so
     /// it has read all of it) or before pgproxy writes to it again (COPY data).
     /// </summary>

@@ -76,7 +76,7 @@ internal sealed partial class ReplicationSession
             SendGroup(other, isMain: false, internalTransaction, analysis);
         }
 
-        await FlushUnlessHeldBackAsync(others, passes);
+        await FlushGroupToOthersAsync(others, deferred, passes);
 
         if (deferred)
         {
