@@ -82,7 +82,7 @@ public abstract class PipelinedBatchTestsBase(PgClusterFixture cluster) : ProxyT
         return frame;
     }
 
-    private static async Task IgnoringFailureAsync(Task task)
+    protected static async Task IgnoringFailureAsync(Task task)
     {
         try
         {
