@@ -36,7 +36,44 @@ internal sealed class NodeLink
 
     public PipeReader Input => Backend.Input;
 
-    public PipeWriter Output => Backend.Output;
+    /// <summary>
+    /// The link's output. Writing while a flush started by <see cref="StartFlush"/> is still sending would race the
+    /// transport's send buffer, so that is refused: the session finishes the flush (after the node's answer) first.
+    /// </summary>
+    public PipeWriter Output => PendingFlush is { IsCompleted: false }
+        ? throw new InvalidOperationException($"{this}: written while a flush is still sending")
+        : Backend.Output;
+
+    /// <summary>
+    /// A flush that did not complete at once (the node's receive buffer is full), left running while the session
+    /// reads the node's answer: a node blocked writing its answer reads nothing more, so waiting for the flush
+    /// before reading would deadlock (a large result ahead of a large parameter in one batch). Null normally.
+    /// </summary>
+    public Task? PendingFlush { get; private set; }
+
+    /// <summary>
+    /// Sends what is written; whatever the node cannot take yet keeps going in <see cref="PendingFlush"/>. Only a
+    /// flush that has to wait allocates.
+    /// </summary>
+    public void StartFlush()
+    {
+        var flush = Backend.Output.FlushAsync();
+        if (flush.IsCompletedSuccessfully)
+        {
+            _ = flush.Result;
+            return;
+        }
+
+        PendingFlush = flush.AsTask();
+    }
+
+    /// <summary>The flush left running by <see cref="StartFlush"/>, if any, handed over to be awaited.</summary>
+    public Task? TakePendingFlush()
+    {
+        var flush = PendingFlush;
+        PendingFlush = null;
+        return flush;
+    }
 
     /// <summary>Status from this node's last ReadyForQuery.</summary>
     public TransactionStatus Status

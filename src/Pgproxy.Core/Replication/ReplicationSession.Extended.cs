@@ -196,7 +196,7 @@ internal sealed partial class ReplicationSession
     private async Task RunGroupOnAsync(NodeLink link, bool sync, GroupAnalysis analysis)
     {
         SendGroup(link, isMain: true, internalTransaction: false, analysis);
-        await FlushLinkAsync(link);
+        StartFlushLink(link); // finished by ReadGroupRepliesAsync: the node may answer before it has read a big group
         await ReadGroupRepliesAsync(link, link.AsTargets, forward: true, summarize: false, sync, analysis);
         if (sync)
         {

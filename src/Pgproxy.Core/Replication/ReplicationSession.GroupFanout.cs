@@ -23,7 +23,7 @@ internal sealed partial class ReplicationSession
         main.Summary.Clear();
         main.SwallowedError = null;
         var mainStarted = _runtime.Time.GetTimestamp();
-        await FlushLinkAsync(main);
+        StartFlushLink(main); // finished by ReadGroupRepliesAsync: main may answer before it has read a big group
         var answerStart = _forwardedBytes;
         if (sync && (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _othersOwe))
         {
@@ -76,7 +76,7 @@ internal sealed partial class ReplicationSession
             SendGroup(other, isMain: false, internalTransaction, analysis);
         }
 
-        await FlushUnlessHeldBackAsync(others, passes);
+        await FlushGroupToOthersAsync(others, deferred, passes);
 
         if (deferred)
         {
@@ -238,7 +238,7 @@ internal sealed partial class ReplicationSession
         }
 
         SendGroup(main, isMain: true, internalTransaction: false, analysis);
-        await FlushLinkAsync(main);
+        StartFlushLink(main);
         main.Summary.Clear();
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
         foreach (var other in others)
@@ -261,6 +261,7 @@ internal sealed partial class ReplicationSession
     {
         if (!sync && analysis.Completions == 0)
         {
+            await FinishFlushAsync(link); // nothing answers, so nothing the node writes can hold the flush up
             // A Flush with nothing before it that answers: PostgreSQL sends nothing, so waiting would hang the
             // session (and never see the client's next message). Replies to anything pgproxy injected are
             // swallowed by the next read on this node, in order.
@@ -271,11 +272,14 @@ internal sealed partial class ReplicationSession
         _completionsLeft = analysis.Completions;
         while (await ReadRepliesAsync(link, forward, summarize, stop) == ReplyEnd.CopyIn)
         {
+            await FinishFlushAsync(link); // in copy-in the node reads again; the COPY data follows the group
             if (forward)
             {
                 await CopyInAsync(targets, link);
             }
         }
+
+        await FinishFlushAsync(link);
     }
 
     /// <summary>

@@ -171,7 +171,7 @@ internal sealed partial class ReplicationSession
 
     /// <summary>True when no request is half done, so the links may be reset and cached.</summary>
     public bool IsBetweenRequests => _group.Frames.Count == 0 && _links.All(l => l.ReplyRemaining == 0
-        && l.Injected.Count == 0 && !l.Owes);
+        && l.Injected.Count == 0 && !l.Owes && l.PendingFlush is null);
 
     /// <summary>
     /// Takes whole frames off the client's buffer: extended-protocol messages join the current group; the first
