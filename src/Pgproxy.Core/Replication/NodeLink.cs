@@ -14,13 +14,22 @@ namespace Pgproxy.Core.Replication;
 internal sealed class NodeLink
 {
     private readonly Queue<InjectedReply> _injected = new();
+    private readonly CancellationToken _nodeDown;
 
     public NodeLink(BackendConnection backend, BackendNode node)
     {
         Backend = backend;
         Node = node;
         AsTargets = [this];
+        _nodeDown = node.DownToken;
     }
+
+    /// <summary>
+    /// The node went down since this link was made (another session or an admin took it out). The connection was
+    /// aborted then, and the node, if it comes back, is a copy that went on without this session: the link is
+    /// never live again, and the session counts as lacking the node (see ThrowIfANodeWasAttached).
+    /// </summary>
+    public bool Outlived => _nodeDown.IsCancellationRequested;
 
     /// <summary>This link alone, as the target list of a request that runs on one node (no allocation per request).</summary>
     public NodeLink[] AsTargets { get; }

@@ -54,7 +54,7 @@ internal sealed partial class ReplicationSession
 
         foreach (var node in _runtime.Nodes.Nodes)
         {
-            if (node.Status != BackendStatus.Down && !Array.Exists(_links, l => l.Node == node && !l.Detached))
+            if (node.Status != BackendStatus.Down && !Array.Exists(_links, l => l.Node == node && IsLive(l)))
             {
                 var message = $"pgproxy: backend node {node.NodeId} was attached after this session connected, " +
                               "so the session cannot write to it; reconnect (an open transaction is rolled back)";

@@ -85,9 +85,11 @@ internal sealed partial class ReplicationSession
 
     /// <summary>
     /// True when the session can still use the link: not detached here, and not taken out by another session
-    /// (a degenerated node leaves every session at its next statement).
+    /// (a degenerated node leaves every session at its next statement) — not even for a while: a node attached or
+    /// recovered again is not this link's node any more (see <see cref="NodeLink.Outlived"/>).
     /// </summary>
-    private static bool IsLive(NodeLink link) => !link.Detached && link.Node.Status != BackendStatus.Down;
+    private static bool IsLive(NodeLink link) =>
+        !link.Detached && link.Node.Status != BackendStatus.Down && !link.Outlived;
 
     /// <summary>
     /// Runs until the client leaves or the session fails. Returns why the client side ended; the caller tears

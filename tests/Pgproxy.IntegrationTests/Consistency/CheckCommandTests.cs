@@ -151,6 +151,50 @@ public sealed class CheckCommandTests(TwoNodes cluster) : AdminTestBase(cluster)
         await ExecuteAsync($"DROP TABLE {table}");
     }
 
+    /// <summary>
+    /// A session that had node 1 before it was detached keeps no claim on it: its connection was aborted at the
+    /// detach, and the node attached again went on without the session. Its next write is ended (57P01) instead
+    /// of going down the dead connection, which took the node out again for everyone (broken pipe) right after a
+    /// recovery.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_session_that_had_the_node_before_its_detach_is_ended_and_does_not_take_the_node_out_again()
+    {
+        var table = NodeSql.UniqueTable("check_outlived_link");
+        await ExecuteAsync($"CREATE TABLE {table} (id int PRIMARY KEY)");
+        await using var before = await OpenAsync();
+        await using (var write = new NpgsqlCommand($"INSERT INTO {table} VALUES (1)", before))
+        {
+            await write.ExecuteNonQueryAsync(); // both nodes
+        }
+
+        await ExecuteAsync("PGPROXY DETACH NODE 1");
+        await using (var write = new NpgsqlCommand($"INSERT INTO {table} VALUES (2)", before))
+        {
+            await write.ExecuteNonQueryAsync(); // node 0 only
+        }
+
+        await NodeSql.ExecuteAsync(Nodes[1], $"INSERT INTO {table} VALUES (2)"); // node 1 brought level by hand
+        await ExecuteAsync("PGPROXY ATTACH NODE 1 FORCE");
+
+        var ended = await Assert.ThrowsAsync<PostgresException>(async () =>
+        {
+            await using var cmd = new NpgsqlCommand($"INSERT INTO {table} VALUES (3)", before);
+            await cmd.ExecuteNonQueryAsync();
+        });
+        Assert.Equal("57P01", ended.SqlState);
+        Assert.NotEqual("down", (await NodeStatusesAsync())[1]);
+        await ExecuteAsync($"INSERT INTO {table} VALUES (4)"); // a new session writes to both
+        Assert.NotEqual("down", (await NodeStatusesAsync())[1]);
+        foreach (var node in Nodes)
+        {
+            Assert.Equal("1,2,4", await NodeSql.ScalarAsync<string>(node,
+                $"SELECT string_agg(id::text, ',' ORDER BY id) FROM {table}"));
+        }
+
+        await ExecuteAsync($"DROP TABLE {table}");
+    }
+
     [PostgresFact]
     public async Task A_second_check_while_one_runs_is_refused_and_a_non_admin_may_not_check()
     {
