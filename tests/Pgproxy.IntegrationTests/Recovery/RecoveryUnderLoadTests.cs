@@ -29,17 +29,28 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
     {
         await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         (await PgTools.PgbenchAsync(proxy.Port, "-i", "-q", "-s", "1")).EnsureSuccess();
+        await using (var conn = await proxy.OpenAsync())
+        await using (var create = new NpgsqlCommand(
+                         "DROP TABLE IF EXISTS recovery_stamps; " +
+                         "CREATE TABLE recovery_stamps (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), " +
+                         "client int)", conn))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
         var node1 = proxy.Runtime.Nodes.Find(1)!;
         proxy.Runtime.Nodes.Degenerate(node1, "test");
 
         using var stop = new CancellationTokenSource();
         var clients = Enumerable.Range(0, 8).Select(c => Task.Run(() => WriteUntilAsync(proxy, c, stop.Token))).ToList();
+        var stamps = Task.Run(() => StampUntilAsync(proxy, stop.Token)); // a serial and now() default, autocommit
         await Task.Delay(TimeSpan.FromSeconds(2));
         var outcome = await new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("Pgproxy.Recovery"))
             .RunAsync(new RecoveryRequest(1, Wipe: true, "test"), new RecoveryProgress(), CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(2)); // writes after the attach reach both nodes
         await stop.CancelAsync();
         var results = await Task.WhenAll(clients);
+        var stamped = await stamps;
 
         output.WriteLine($"recovered in {outcome.Duration.TotalMilliseconds:0} ms, longest cutover pause " +
                          $"{outcome.LongestCutoverPause.TotalMilliseconds:0} ms, {outcome.CutoverAttempts} attempt(s); " +
@@ -56,6 +67,13 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
                 await NodeSql.ScalarAsync<long>(node, "SELECT sum(abalance)::bigint FROM pgbench_accounts"));
         }
 
+        Assert.True(stamped > 0);
+        foreach (var node in Cluster.Nodes)
+        {
+            Assert.Equal(stamped, await NodeSql.CountAsync(node, "recovery_stamps"));
+        }
+
+        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]); // sequences too
         foreach (var table in Tables)
         {
             var sql = $"SELECT count(*)::text || '/' || coalesce(sum(hashtext(t::text)), 0)::text FROM {table} t";
@@ -107,6 +125,40 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
         }
 
         return (committed, delta, reconnects);
+    }
+
+    /// <summary>Autocommit INSERTs taking a serial id and now() until stopped; each ended one (57P01) runs again.</summary>
+    private static async Task<long> StampUntilAsync(ProxyHost proxy, CancellationToken stop)
+    {
+        long inserted = 0;
+        NpgsqlConnection? conn = null;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                conn ??= await proxy.OpenAsync();
+                try
+                {
+                    await using var cmd = new NpgsqlCommand("INSERT INTO recovery_stamps (client) VALUES (9)", conn);
+                    await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+                    inserted++;
+                }
+                catch (PostgresException e) when (e.SqlState == "57P01")
+                {
+                    await conn.DisposeAsync();
+                    conn = null;
+                }
+            }
+        }
+        finally
+        {
+            if (conn is not null)
+            {
+                await conn.DisposeAsync();
+            }
+        }
+
+        return inserted;
     }
 
     private static long Processed(string output) =>
