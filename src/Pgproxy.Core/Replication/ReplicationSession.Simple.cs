@@ -9,6 +9,9 @@ namespace Pgproxy.Core.Replication;
 
 internal sealed partial class ReplicationSession
 {
+    /// <summary>The group being run ends with pgproxy's own Sync, whose ReadyForQuery the client must not get.</summary>
+    private bool _silentSync;
+
     /// <summary>PREPARE'd statements (SQL level) and how their EXECUTE routes.</summary>
     private readonly Dictionary<string, StatementKind> _sqlPrepared = new(StringComparer.Ordinal);
 
@@ -201,6 +204,12 @@ internal sealed partial class ReplicationSession
         if (_inScript)
         {
             return; // a step of the client's query string: its ReadyForQuery comes once, after the last step
+        }
+
+        if (_silentSync)
+        {
+            OnRequestFinished(); // pgproxy's own Sync before a pipelined Query: the client sent none
+            return;
         }
 
         OnRequestFinished();

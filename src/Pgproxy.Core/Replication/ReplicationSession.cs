@@ -147,7 +147,15 @@ internal sealed partial class ReplicationSession
                 case ClientAction.Terminate:
                     return SessionEndReason.ClientTerminated;
                 case ClientAction.Query or ClientAction.Sync or ClientAction.Flush or ClientAction.FunctionCall:
-                    await RunRequestAsync(action);
+                    try
+                    {
+                        await RunRequestAsync(action);
+                    }
+                    finally
+                    {
+                        _silentSync = false;
+                    }
+
                     break;
                 default:
                     if (result.IsCompleted)
@@ -202,6 +210,16 @@ internal sealed partial class ReplicationSession
             {
                 case FrontendMessageType.Terminate:
                     return ClientAction.Terminate;
+                case FrontendMessageType.Query or FrontendMessageType.FunctionCall when _group.Executes:
+                    // Executes without a Sync yet (issue 16 item 6): PostgreSQL runs each message as it arrives, so
+                    // they run before this Query. Run the group now, ended by a Sync of pgproxy's own whose
+                    // ReadyForQuery the client does not get, and read the Query again afterwards. Every node commits
+                    // the group as one; PostgreSQL alone would commit it with the Query (and roll it back if the
+                    // Query failed), a difference a client that pipelines so has to live with.
+                    buffer = before;
+                    _group.Add(new ReadOnlySequence<byte>(SyncFrame), FrontendMessageType.Sync);
+                    _silentSync = true;
+                    return ClientAction.Sync;
                 case FrontendMessageType.Query:
                     QueryMessage.ValidateBodyPiece(frame.Slice(FrameHeader.Size), endsBody: true);
                     CopyFrame(frame);
