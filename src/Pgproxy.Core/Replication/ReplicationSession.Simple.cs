@@ -222,7 +222,7 @@ internal sealed partial class ReplicationSession
         if (writes is null)
         {
             await LoadVolatileFunctionsAsync();
-            writes = _policy.CallsWriteFunction(statement, _session.Database) ?? true;
+            writes = _policy.CallsWriteFunction(statement, _session.Database, justLoaded: true) ?? true;
         }
 
         return writes.Value ? StatementKind.Write : StatementKind.Read;
