@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -154,10 +155,12 @@ internal sealed partial class ReplicationSession
         }
 
         await RollBackPreparedAsync(main, others, gid, rollBackMain: true);
+        // The node's own ErrorResponse, as PostgreSQL would send it for a COMMIT that failed the same way (a deferred
+        // constraint: SQLSTATE, message, DETAIL): the transaction is rolled back everywhere, as the error says.
+        Log.PrepareRefused(_logger, refused.NodeId, ErrorText(refused.SwallowedError!));
         DropHeldResult();
-        WriteClientError(Protocol.Backend.ErrorResponseMessage.ReadSqlState(refused.SwallowedError!.AsSpan(5)) ?? "XX001",
-            $"the transaction was rolled back on every node: backend node {refused.NodeId} could not prepare it: " +
-            ErrorText(refused.SwallowedError!));
+        _clientErrors++;
+        _client.Output.Write(refused.SwallowedError);
         return false;
     }
 
