@@ -37,13 +37,20 @@ internal sealed class RoutingPolicy
     /// lists are empty, volatile in the database's pg_proc, unless it is one of pg_catalog's read-only ones. Null
     /// when the database's functions must be read first: not loaded yet, or a name missing from them.
     /// </summary>
-    /// <param name="statement">The statement's classification.</param>
-    /// <param name="database">The session's database.</param>
-    /// <param name="justLoaded">
-    /// The caller read the database's functions for this very statement: a name still missing is no function
-    /// main can see, and counts as a write (a function created a moment ago must not run on one node).
-    /// </param>
-    public bool? CallsWriteFunction(StatementClassification statement, string database, bool justLoaded = false)
+    public bool? CallsWriteFunction(StatementClassification statement, string database) =>
+        CallsWriteFunction(statement, () => Volatility.Get(database), justLoaded: false);
+
+    /// <summary>
+    /// <see cref="CallsWriteFunction(StatementClassification, string)"/> with the reading the caller just made for
+    /// this very statement: kept even when another session's DDL made the shared cache forget it meanwhile, and a
+    /// name still missing from it is no function main can see, so it counts as a write (a function created a
+    /// moment ago must not run on one node).
+    /// </summary>
+    public bool CallsWriteFunction(StatementClassification statement, FunctionVolatilityMap justRead) =>
+        CallsWriteFunction(statement, () => justRead, justLoaded: true) ?? true;
+
+    private bool? CallsWriteFunction(StatementClassification statement, Func<FunctionVolatilityMap?> reading,
+        bool justLoaded)
     {
         if (statement.FunctionNames.Count == 0 || BackendSignalFunctions.OnlyCalledBy(statement))
         {
@@ -56,7 +63,7 @@ internal sealed class RoutingPolicy
             return CallsListedWriteFunction(statement);
         }
 
-        if (Volatility.Get(database) is not { } functions)
+        if (reading() is not { } functions)
         {
             return null;
         }

@@ -19,8 +19,9 @@ public sealed class FunctionVolatilityTests
         return policy;
     }
 
-    private static bool? Writes(RoutingPolicy policy, string sql, bool justLoaded = false) =>
-        policy.CallsWriteFunction(StatementClassifier.Classify(sql), Db, justLoaded);
+    private static bool? Writes(RoutingPolicy policy, string sql, bool justLoaded = false) => justLoaded
+        ? policy.CallsWriteFunction(StatementClassifier.Classify(sql), policy.Volatility.Get(Db)!)
+        : policy.CallsWriteFunction(StatementClassifier.Classify(sql), Db);
 
     [Fact]
     public void A_function_missing_from_the_reading_asks_for_a_new_one_then_counts_as_a_write()
@@ -47,6 +48,19 @@ public sealed class FunctionVolatilityTests
             "WHERE confrelid IN (SELECT pg_catalog.pg_partition_ancestors('t'::pg_catalog.regclass))"));
         Assert.False(Writes(policy, "SELECT * FROM pg_get_backend_memory_contexts()"));
         Assert.False(Writes(policy, "SELECT txid_status(42)"));
+    }
+
+    [Fact]
+    public void A_sessions_own_reading_decides_even_when_another_sessions_ddl_made_the_cache_forget_it()
+    {
+        // Regression suite in parallel: DDL in other sessions empties the cache between a session's reading and
+        // its decision; taking "no cache" for "unknown" then made every such read a write.
+        var policy = PolicyWith("stxid_current", "stxid_snapshot_xmin", "stxid_current_snapshot");
+        var reading = policy.Volatility.Get(Db)!;
+        policy.Volatility.Invalidate(Db);
+        Assert.False(policy.CallsWriteFunction(
+            StatementClassifier.Classify("select txid_current() >= txid_snapshot_xmin(txid_current_snapshot())"),
+            reading));
     }
 
     [Fact]
