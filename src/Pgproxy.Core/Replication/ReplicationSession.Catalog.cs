@@ -15,19 +15,18 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private static readonly ConcurrentDictionary<(string Database, string Table), bool> SequenceTables = new();
 
-    /// <summary>Reads the database's volatile functions from main (the first session of a database does it).</summary>
-    private async Task LoadVolatileFunctionsAsync()
+    /// <summary>Reads the database's functions by volatility from main (the first session of a database does it).</summary>
+    private async Task<FunctionVolatilityMap?> LoadVolatileFunctionsAsync()
     {
         if (_clientStatus == TransactionStatus.Failed)
         {
-            return; // main cannot run anything now; the caller treats unknown functions as writes.
+            return null; // main cannot run anything now; the caller treats unknown functions as writes.
         }
 
+        // Taken before the reading: a forgetting by another session's DDL while it runs makes it too old to keep.
+        var generation = _policy.Volatility.Generation(_session.Database);
         var names = await RunCatalogQueryAsync(Main, FunctionVolatility.Query);
-        if (names is not null)
-        {
-            _policy.Volatility.Store(_session.Database, names);
-        }
+        return names is null ? null : _policy.Volatility.Store(_session.Database, names, generation);
     }
 
     /// <summary>

@@ -185,13 +185,17 @@ internal sealed partial class ReplicationSession
         return defaults;
     }
 
-    /// <summary>CREATE, ALTER or DROP may change any table's columns or defaults: forget them now and at the end.</summary>
+    /// <summary>
+    /// CREATE, ALTER or DROP may change any table's columns or defaults, and any function's volatility: forget them
+    /// now and at the end.
+    /// </summary>
     private void NoteSchemaChange(string? firstKeyword)
     {
         if (firstKeyword is "CREATE" or "ALTER" or "DROP")
         {
             _schemaChanged = true;
             ForgetTableDefaults();
+            _policy.Volatility.Invalidate(_session.Database);
         }
     }
 
@@ -205,6 +209,8 @@ internal sealed partial class ReplicationSession
         {
             _schemaChanged = false;
             ForgetTableDefaults();
+            // Another session may have read the functions between this DDL and its commit, without it.
+            _policy.Volatility.Invalidate(_session.Database);
         }
     }
 

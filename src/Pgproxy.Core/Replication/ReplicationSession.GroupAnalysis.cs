@@ -79,7 +79,8 @@ internal sealed partial class ReplicationSession
                     {
                         case StatementKind.Read:
                             analysis.LocksOnMain |= info.Classification.Flags.HasFlag(StatementFlags.LocksOnMainOnly)
-                                                    || BackendSignalFunctions.OnlyCalledBy(info.Classification);
+                                                    || BackendSignalFunctions.OnlyCalledBy(info.Classification)
+                                                    || CatalogReadFunctions.AnyUsesTransactionIds(info.Classification);
                             break;
                         case StatementKind.Begin:
                             analysis.Replicated = true;

@@ -38,5 +38,10 @@ internal sealed partial class ReplicationSession
         [LoggerMessage(EventIds.OnePhaseCommit, LogLevel.Debug,
             "committing in one phase: PostgreSQL cannot prepare a transaction that used {What}")]
         public static partial void OnePhaseCommit(ILogger logger, string what);
+
+        [LoggerMessage(EventIds.PrepareRefused, LogLevel.Information,
+            "backend node {NodeId} could not prepare the transaction, which was rolled back on every node; the client " +
+            "gets that node's error: {Message}")]
+        public static partial void PrepareRefused(ILogger logger, int nodeId, string message);
     }
 }

@@ -230,8 +230,9 @@ internal sealed partial class ReplicationSession
         var writes = _policy.CallsWriteFunction(statement, _session.Database);
         if (writes is null)
         {
-            await LoadVolatileFunctionsAsync();
-            writes = _policy.CallsWriteFunction(statement, _session.Database) ?? true;
+            // The session's own reading, not the shared cache: under other sessions' DDL that may be gone again.
+            writes = await LoadVolatileFunctionsAsync() is not { } functions
+                     || _policy.CallsWriteFunction(statement, functions);
         }
 
         return writes.Value ? StatementKind.Write : StatementKind.Read;

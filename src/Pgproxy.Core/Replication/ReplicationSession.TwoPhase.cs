@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -17,7 +18,10 @@ internal sealed partial class ReplicationSession
     /// <summary>Main's transaction id, read with the transaction's first write (or at COMMIT when it was not).</summary>
     private string? _mainXid;
 
-    /// <summary>The transaction did what PostgreSQL cannot prepare (LISTEN, NOTIFY, a WITH HOLD cursor).</summary>
+    /// <summary>
+    /// The transaction did what PostgreSQL cannot prepare (LISTEN, NOTIFY, a WITH HOLD cursor, REFRESH MATERIALIZED
+    /// VIEW CONCURRENTLY).
+    /// </summary>
     private bool _cannotPrepare;
 
     /// <summary>The session created temporary objects: PostgreSQL prepares none of its transactions that use them.</summary>
@@ -151,10 +155,12 @@ internal sealed partial class ReplicationSession
         }
 
         await RollBackPreparedAsync(main, others, gid, rollBackMain: true);
+        // The node's own ErrorResponse, as PostgreSQL would send it for a COMMIT that failed the same way (a deferred
+        // constraint: SQLSTATE, message, DETAIL): the transaction is rolled back everywhere, as the error says.
+        Log.PrepareRefused(_logger, refused.NodeId, ErrorText(refused.SwallowedError!));
         DropHeldResult();
-        WriteClientError(Protocol.Backend.ErrorResponseMessage.ReadSqlState(refused.SwallowedError!.AsSpan(5)) ?? "XX001",
-            $"the transaction was rolled back on every node: backend node {refused.NodeId} could not prepare it: " +
-            ErrorText(refused.SwallowedError!));
+        _clientErrors++;
+        _client.Output.Write(refused.SwallowedError);
         return false;
     }
 
@@ -249,7 +255,9 @@ internal sealed partial class ReplicationSession
         if (any && (_cannotPrepare || _usesTemporaryObjects))
         {
             _runtime.TwoPhase.CountOnePhase();
-            Log.OnePhaseCommit(_logger, _cannotPrepare ? "LISTEN, NOTIFY or a WITH HOLD cursor" : "temporary objects");
+            Log.OnePhaseCommit(_logger, _cannotPrepare
+                ? "LISTEN, NOTIFY, a WITH HOLD cursor or REFRESH MATERIALIZED VIEW CONCURRENTLY"
+                : "temporary objects");
             return false;
         }
 
@@ -257,14 +265,18 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>
-    /// Notes what PostgreSQL refuses to prepare: LISTEN/UNLISTEN/NOTIFY (and pg_notify), WITH HOLD cursors in the
-    /// transaction; temporary objects anywhere in the session.
+    /// Notes what PostgreSQL refuses to prepare: LISTEN/UNLISTEN/NOTIFY (and pg_notify), WITH HOLD cursors and
+    /// REFRESH MATERIALIZED VIEW CONCURRENTLY in the transaction; temporary objects anywhere in the session.
     /// </summary>
     private void NoteTwoPhaseLimits(StatementClassification statement, ReadOnlySpan<byte> text)
     {
         switch (statement.FirstKeyword)
         {
             case "LISTEN" or "UNLISTEN" or "NOTIFY":
+                _cannotPrepare = true;
+                return;
+            case "REFRESH" when Concurrently().IsMatch(Encoding.UTF8.GetString(text)):
+                // The concurrent refresh diffs through a temporary table of its own: PREPARE refuses it (0A000).
                 _cannotPrepare = true;
                 return;
             case "DECLARE" or "CREATE" or "SELECT" when text.IndexOf("temp"u8) >= 0 || text.IndexOf("TEMP"u8) >= 0
@@ -288,6 +300,9 @@ internal sealed partial class ReplicationSession
 
     [GeneratedRegex(@"\b(TEMP|TEMPORARY|pg_temp)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex TemporaryObject();
+
+    [GeneratedRegex(@"\bCONCURRENTLY\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex Concurrently();
 
     [GeneratedRegex(@"\bWITH\s+HOLD\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex WithHold();

@@ -24,7 +24,8 @@ internal static class Router
         return kind switch
         {
             StatementKind.Read when statement.Flags.HasFlag(StatementFlags.LocksOnMainOnly)
-                                    || BackendSignalFunctions.OnlyCalledBy(statement) =>
+                                    || BackendSignalFunctions.OnlyCalledBy(statement)
+                                    || CatalogReadFunctions.AnyUsesTransactionIds(statement) =>
                 RouteDecision.ReadOnMainAndPin,
             StatementKind.Read => RouteDecision.Read,
             StatementKind.Write when state.ClientStatus == TransactionStatus.Idle

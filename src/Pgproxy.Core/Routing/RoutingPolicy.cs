@@ -34,9 +34,23 @@ internal sealed class RoutingPolicy
     /// <summary>
     /// True when a statement calls a function that makes it a write, by pgpool's rule: listed in
     /// <c>write_function_list</c>; or, when <c>read_only_function_list</c> is set, not listed there; or, when both
-    /// lists are empty, volatile in the database's pg_proc. Null when the database's volatility is not loaded yet.
+    /// lists are empty, volatile in the database's pg_proc, unless it is one of pg_catalog's read-only ones. Null
+    /// when the database's functions must be read first: not loaded yet, or a name missing from them.
     /// </summary>
-    public bool? CallsWriteFunction(StatementClassification statement, string database)
+    public bool? CallsWriteFunction(StatementClassification statement, string database) =>
+        CallsWriteFunction(statement, () => Volatility.Get(database), justLoaded: false);
+
+    /// <summary>
+    /// <see cref="CallsWriteFunction(StatementClassification, string)"/> with the reading the caller just made for
+    /// this very statement: kept even when another session's DDL made the shared cache forget it meanwhile, and a
+    /// name still missing from it is no function main can see, so it counts as a write (a function created a
+    /// moment ago must not run on one node).
+    /// </summary>
+    public bool CallsWriteFunction(StatementClassification statement, FunctionVolatilityMap justRead) =>
+        CallsWriteFunction(statement, () => justRead, justLoaded: true) ?? true;
+
+    private bool? CallsWriteFunction(StatementClassification statement, Func<FunctionVolatilityMap?> reading,
+        bool justLoaded)
     {
         if (statement.FunctionNames.Count == 0 || BackendSignalFunctions.OnlyCalledBy(statement))
         {
@@ -44,28 +58,46 @@ internal sealed class RoutingPolicy
             return false;
         }
 
-        IReadOnlySet<string>? volatileNames = null;
+        if (!WriteFunctions.IsEmpty || !ReadOnlyFunctions.IsEmpty)
+        {
+            return CallsListedWriteFunction(statement);
+        }
+
+        if (reading() is not { } functions)
+        {
+            return null;
+        }
+
+        var unknown = false;
         foreach (var function in statement.FunctionNames)
         {
-            if (!WriteFunctions.IsEmpty || !ReadOnlyFunctions.IsEmpty)
+            switch (functions.Classify(function))
             {
-                if (WriteFunctions.Matches(function)
-                    || (!ReadOnlyFunctions.IsEmpty && !ReadOnlyFunctions.Matches(function)))
-                {
+                // random(), clock_timestamp()… are volatile but write nothing: a SELECT of them is still a read.
+                case FunctionClass.Volatile when !NondeterministicFunctions.Contains(function):
+                case FunctionClass.VolatileInCatalog when !NondeterministicFunctions.Contains(function)
+                                                         && !CatalogReadFunctions.IsReadOnly(function):
                     return true;
-                }
-
-                continue;
+                case FunctionClass.Unknown when justLoaded || functions.IsKnownMissing(function):
+                    functions.RememberMissing(function);
+                    return true;
+                case FunctionClass.Unknown:
+                    unknown = true;
+                    break;
+                default:
+                    break;
             }
+        }
 
-            volatileNames ??= Volatility.Get(database);
-            if (volatileNames is null)
-            {
-                return null;
-            }
+        return unknown ? null : false;
+    }
 
-            // random(), clock_timestamp()… are volatile but write nothing: a SELECT of them is still a read.
-            if (volatileNames.Contains(function) && !NondeterministicFunctions.Contains(function))
+    private bool CallsListedWriteFunction(StatementClassification statement)
+    {
+        foreach (var function in statement.FunctionNames)
+        {
+            if (WriteFunctions.Matches(function)
+                || (!ReadOnlyFunctions.IsEmpty && !ReadOnlyFunctions.Matches(function)))
             {
                 return true;
             }

@@ -161,48 +161,4 @@ internal static partial class StatementParser
 
         return false;
     }
-
-    /// <summary>
-    /// REINDEX … CONCURRENTLY (as a word or an option) and REINDEX SCHEMA/DATABASE/SYSTEM run outside a transaction.
-    /// </summary>
-    private static StatementInfo Reindex(StatementTokens st, int i)
-    {
-        var j = i + 1;
-        var outside = false;
-        if (st.Is(j, SqlTokenKind.OpenParen))
-        {
-            var close = st.MatchingParen(j);
-            if (close < 0)
-            {
-                return StatementInfo.Write;
-            }
-
-            outside = OptionIsOn(st, j, close, SqlKeyword.Concurrently);
-            j = close + 1;
-        }
-
-        outside |= st.Keyword(j) is SqlKeyword.Schema or SqlKeyword.Database or SqlKeyword.System
-            || st.Is(j + 1, SqlKeyword.Concurrently);
-        return StatementInfo.Of(outside ? StatementKind.WriteOutsideTransaction : StatementKind.Write);
-    }
-
-    /// <summary>CLUSTER [VERBOSE | (options)] without a table re-clusters every table, outside a transaction.</summary>
-    private static StatementInfo Cluster(StatementTokens st, int i)
-    {
-        var j = i + 1;
-        if (st.Is(j, SqlTokenKind.OpenParen))
-        {
-            j = st.MatchingParen(j) + 1;
-            if (j == 0)
-            {
-                return StatementInfo.Write;
-            }
-        }
-        else if (st.Is(j, SqlKeyword.Verbose))
-        {
-            j++;
-        }
-
-        return StatementInfo.Of(j >= st.Count ? StatementKind.WriteOutsideTransaction : StatementKind.Write);
-    }
 }

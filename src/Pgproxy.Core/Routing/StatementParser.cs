@@ -52,8 +52,11 @@ internal static partial class StatementParser
             SqlKeyword.Grant or SqlKeyword.Revoke or SqlKeyword.Comment =>
                 StatementInfo.Write with { NamesWithoutCalling = true },
             SqlKeyword.Alter => Alter(st, i),
-            SqlKeyword.Reindex => Reindex(st, i),
-            SqlKeyword.Cluster => Cluster(st, i),
+            // PostgreSQL refuses REINDEX and CLUSTER of a partitioned table (and CLUSTER of every table, REINDEX
+            // CONCURRENTLY, SCHEMA, DATABASE, SYSTEM) in a transaction block, which the text cannot tell from a plain
+            // table's: none of them changes a row, so they never need the internal transaction. Inside the client's
+            // own transaction they run in it, like any write.
+            SqlKeyword.Reindex or SqlKeyword.Cluster => StatementInfo.Of(StatementKind.WriteOutsideTransaction),
             _ => StatementInfo.Write,
         };
     }

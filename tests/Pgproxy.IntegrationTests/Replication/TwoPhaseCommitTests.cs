@@ -55,6 +55,63 @@ public sealed class TwoPhaseCommitTests(TwoNodes cluster) : ReplicationTestBase(
     }
 
     [PostgresFact]
+    public async Task Refresh_materialized_view_concurrently_commits_in_one_phase()
+    {
+        var table = await CreateReplicatedTableAsync("tpcmv", "id int primary key, v text");
+        var view = table + "_mv";
+        await ExecuteOnProxyAsync($"CREATE MATERIALIZED VIEW {view} AS SELECT id, v FROM {table}");
+        await ExecuteOnProxyAsync($"CREATE UNIQUE INDEX ON {view} (id)");
+        var before = Proxy.Runtime.TwoPhase.OnePhaseCommits;
+
+        // The refresh makes a temporary table of its own, which PostgreSQL refuses to PREPARE: alone, and in a
+        // transaction that also wrote, in both protocols.
+        await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (1, 'a')");
+        await PsqlAsync($"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}");
+        await using (var conn = await OpenAsync())
+        {
+            await using var tx = await conn.BeginTransactionAsync();
+            await using var insert = new NpgsqlCommand($"INSERT INTO {table} VALUES (2, 'b')", conn, tx);
+            await insert.ExecuteNonQueryAsync();
+            await using var refresh = new NpgsqlCommand($"refresh materialized view concurrently {view}", conn, tx);
+            await refresh.ExecuteNonQueryAsync();
+            await tx.CommitAsync();
+        }
+
+        Assert.Equal(2, Proxy.Runtime.TwoPhase.OnePhaseCommits - before);
+        Assert.Equal(2, await AssertNodesIdenticalAsync(view, "id"));
+        Assert.Equal(2, await AssertNodesIdenticalAsync(table, "id"));
+        await AssertNothingPreparedAsync();
+    }
+
+    [PostgresFact]
+    public async Task A_deferred_foreign_key_failing_at_commit_gives_postgresqls_own_error()
+    {
+        var parent = await CreateReplicatedTableAsync("tpcfk_p", "id int primary key");
+        var child = await CreateReplicatedTableAsync("tpcfk_c",
+            $"pid int REFERENCES {parent}(id) DEFERRABLE INITIALLY DEFERRED");
+
+        var psql = await PgTools.PsqlAsync(Proxy.Port, "-c", "BEGIN", "-c", $"INSERT INTO {child} VALUES (1)",
+            "-c", "COMMIT");
+        Assert.Contains($"ERROR:  insert or update on table \"{child}\" violates foreign key constraint", psql.StdErr,
+            StringComparison.Ordinal);
+        Assert.Contains($"DETAIL:  Key (pid)=(1) is not present in table \"{parent}\".", psql.StdErr,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain("prepare", psql.StdErr, StringComparison.OrdinalIgnoreCase);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(async () =>
+        {
+            await using var conn = await OpenAsync();
+            await using var tx = await conn.BeginTransactionAsync();
+            await using var insert = new NpgsqlCommand($"INSERT INTO {child} VALUES (2)", conn, tx);
+            await insert.ExecuteNonQueryAsync();
+            await tx.CommitAsync();
+        });
+        Assert.Equal("23503", error.SqlState);
+        Assert.Equal(0, await AssertNodesIdenticalAsync(child, "pid"));
+        await AssertNothingPreparedAsync();
+    }
+
+    [PostgresFact]
     public async Task A_node_that_cannot_prepare_fails_the_transaction_on_every_node()
     {
         var table = await CreateReplicatedTableAsync("tpcfail", "id int primary key");

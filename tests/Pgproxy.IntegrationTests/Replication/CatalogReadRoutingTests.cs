@@ -1,0 +1,51 @@
+using Pgproxy.Core.Config;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Replication;
+
+/// <summary>
+/// Reads calling PostgreSQL's own volatile-but-read-only functions stay reads (regression suite, issue 16 item
+/// 13). Node 0 has weight 0, so a load-balanced read goes to node 1, never to main.
+/// </summary>
+[Collection(ReplicationSuite.Name)]
+public sealed class CatalogReadRoutingTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+{
+    protected override ProxyOptions Configure(ProxyOptions options) => options with
+    {
+        Backends = [.. options.Backends.Select(b => b with { Weight = b.NodeId == 0 ? 0 : 1 })],
+    };
+
+    [PostgresFact]
+    public async Task Psql_describes_a_table_referenced_by_a_foreign_key_when_oids_differ_between_nodes()
+    {
+        // A table on node 0 alone moves its OID counter ahead of node 1's: the tables below get other OIDs there.
+        var filler = NodeSql.UniqueTable("cr_filler");
+        await NodeSql.ExecuteAsync(Nodes[0], $"CREATE TABLE {filler} (a int, b text, c text)");
+        try
+        {
+            var parent = await CreateReplicatedTableAsync("cr_parent", "id int PRIMARY KEY");
+            var child = await CreateReplicatedTableAsync("cr_child", $"pid int REFERENCES {parent}(id)");
+
+            var psql = await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c", $@"\d {parent}");
+            psql.EnsureSuccess();
+            Assert.Contains("Referenced by:", psql.StdOut, StringComparison.Ordinal);
+            Assert.Contains(child, psql.StdOut, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await NodeSql.ExecuteAsync(Nodes[0], $"DROP TABLE {filler}");
+        }
+    }
+
+    [PostgresFact]
+    public async Task Txid_status_of_a_rolled_back_transaction_says_aborted()
+    {
+        var psql = await PgTools.PsqlWithInputAsync(Proxy.Port,
+            "BEGIN;\nSELECT txid_current() AS x \\gset\nROLLBACK;\nSELECT txid_status(:x);\n" +
+            "BEGIN;\nSELECT pg_current_xact_id() AS y \\gset\nCOMMIT;\nSELECT pg_xact_status(:'y');\n",
+            "-v", "ON_ERROR_STOP=1", "-Atq");
+        psql.EnsureSuccess();
+        Assert.Equal(["aborted", "committed"], psql.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+}
