@@ -6,7 +6,6 @@ using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
-using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -182,87 +181,6 @@ internal sealed partial class ReplicationSession
     /// <summary>True when no request is half done, so the links may be reset and cached.</summary>
     public bool IsBetweenRequests => _group.Frames.Count == 0 && _links.All(l => l.ReplyRemaining == 0
         && l.Injected.Count == 0 && !l.Owes && l.PendingFlush is null);
-
-    /// <summary>
-    /// Takes whole frames off the client's buffer: extended-protocol messages join the current group; the first
-    /// message that needs a round trip (Query, Sync, Flush, FunctionCall) or ends the session is copied into
-    /// <see cref="_frame"/> and reported. CopyData and friends outside COPY are ignored, as PostgreSQL does.
-    /// </summary>
-    private ClientAction TakeClientFrames(ref ReadOnlySequence<byte> buffer)
-    {
-        while (FrameReader.TryReadHeader(buffer, out var header))
-        {
-            FrameReader.ValidateFrontend(header);
-            if (buffer.Length < header.TotalLength)
-            {
-                return ClientAction.None;
-            }
-
-            var frame = buffer.Slice(0, header.TotalLength);
-            var before = buffer;
-            buffer = buffer.Slice(header.TotalLength);
-            if (_discardUntilSync && header.Type is not (FrontendMessageType.Sync or FrontendMessageType.Terminate))
-            {
-                continue; // after a failed extended-protocol COPY, as PostgreSQL does
-            }
-
-            switch (header.Type)
-            {
-                case FrontendMessageType.Terminate:
-                    return ClientAction.Terminate;
-                case FrontendMessageType.Query or FrontendMessageType.FunctionCall when _group.Executes:
-                    // Executes without a Sync yet (issue 16 item 6): PostgreSQL runs each message as it arrives, so
-                    // they run before this Query. Run the group now, ended by a Sync of pgproxy's own whose
-                    // ReadyForQuery the client does not get, and read the Query again afterwards. Every node commits
-                    // the group as one; PostgreSQL alone would commit it with the Query (and roll it back if the
-                    // Query failed), a difference a client that pipelines so has to live with.
-                    buffer = before;
-                    _group.Add(new ReadOnlySequence<byte>(SyncFrame), FrontendMessageType.Sync);
-                    _silentSync = true;
-                    return ClientAction.Sync;
-                case FrontendMessageType.Query:
-                    QueryMessage.ValidateBodyPiece(frame.Slice(FrameHeader.Size), endsBody: true);
-                    CopyFrame(frame);
-                    return ClientAction.Query;
-                case FrontendMessageType.FunctionCall:
-                    CopyFrame(frame);
-                    return ClientAction.FunctionCall;
-                case FrontendMessageType.Sync:
-                    _discardUntilSync = false;
-                    _group.Add(frame, header.Type);
-                    return ClientAction.Sync;
-                case FrontendMessageType.Flush:
-                    _group.Add(frame, header.Type);
-                    return ClientAction.Flush;
-                case FrontendMessageType.Parse or FrontendMessageType.Bind or FrontendMessageType.Describe
-                    or FrontendMessageType.Execute or FrontendMessageType.Close:
-                    _group.Add(frame, header.Type);
-                    break;
-                default:
-                    if (_group.Executes)
-                    {
-                        // Data sent straight after Execute, without waiting for CopyInResponse: the Execute may start
-                        // a COPY that reads it. Run the group now, ended by a Flush of pgproxy's own (PostgreSQL answers
-                        // it with nothing, and ignores it in copy-in), and leave this message to the COPY; the Sync
-                        // behind the data comes as a group of its own, as after a Flush-ended COPY.
-                        buffer = before;
-                        _group.Add(new ReadOnlySequence<byte>(FlushFrame), FrontendMessageType.Flush);
-                        return ClientAction.Flush;
-                    }
-
-                    // CopyData/CopyDone/CopyFail outside COPY: PostgreSQL accepts and ignores them.
-                    break;
-            }
-        }
-
-        return ClientAction.None;
-    }
-
-    private void CopyFrame(in ReadOnlySequence<byte> frame)
-    {
-        _frame.ResetWrittenCount();
-        FrameCopy.Copy(frame, _frame);
-    }
 
     /// <summary>
     /// Weighted random choice among live nodes with a weight above zero, as pgpool does at session start;
