@@ -99,6 +99,7 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
                 await copy.ThrowOnWorkerErrorsAsync(nodes[i], plan.Databases[i], ct);
             }
 
+            await copy.CheckPublicationsAsync(ct);
             var lag = await copy.LagAsync(main, ct);
             progress.SetLag(lag);
             if (lag < ReadyLagBytes || Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(30))

@@ -106,6 +106,9 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
                 progress.SetLag(await LagAsync(main, ct));
                 if (ready == total)
                 {
+                    // A copy that finished before the periodic look still needs its publication: without it main's
+                    // later changes would not reach the node.
+                    await CheckPublicationsAsync(ct);
                     return;
                 }
 

@@ -20,8 +20,8 @@ public sealed class RecoveryFailureTests(TwoNodes cluster, ITestOutputHelper out
         await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         var table = await DetachWithBigTableAsync(proxy);
 
-        // A write after the drop: the WAL sender fails only when it decodes a change for the missing publication
-        // (with nothing written, a copy that had finished would go on and succeed, rightly).
+        // Whether the copy is still running or just finished, the recovery looks for its publication before the
+        // cutover (and a write after the drop is what the node would otherwise miss).
         var outcome = await RecoverInterruptedAsync(proxy, () => NodeSql.ExecuteAsync(Cluster.Nodes[0],
             $"DROP PUBLICATION pgproxy_recover_1; INSERT INTO {table}_nopk VALUES (101)"));
 
