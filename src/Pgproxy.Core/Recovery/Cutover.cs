@@ -169,8 +169,9 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
                         $"{Stopwatch.GetElapsedTime(sequences).TotalMilliseconds:0} ms";
 
             Lsn = target;
+            // A session's connection to the node from before it went down was aborted then (it counts as lacking it).
             SessionsWithoutNode = runtime.Sessions.Sessions.Count(s => s.Backends.Any()
-                                                                      && s.Backends.All(b => b.NodeId != plan.Node.NodeId));
+                && s.Backends.All(b => b.NodeId != plan.Node.NodeId || b.IsBroken));
             if (!runtime.Nodes.Attach(plan.Node, $"recovered by {requestedBy}"))
             {
                 throw new RecoveryFailure($"backend node {plan.Node.NodeId} was no longer down at the cutover " +
