@@ -37,7 +37,7 @@ node_stop() {
 }
 
 # proxy_start DIR PORT NODE_PORT...: pgproxy.conf (as the test fixtures write it; replication mode with two or
-# more nodes, every other setting at its default), pool_hba.conf (trust), then pgproxy -n -D in the background.
+# more nodes, every other setting at its default), pool_hba.conf (trust, replication too), then pgproxy -n -D in the background.
 # The nodes' data directories: $NODES_DIR/node<i> (default: bench/regress's $REGRESS_DIR/clusters/$TARGET).
 proxy_start() {
     local dir="$1" port="$2" i=0 p; shift 2
@@ -54,7 +54,9 @@ proxy_start() {
         done
         echo "pid_file_name = '$dir/pgproxy.pid'"; echo "logdir = '$dir'"; echo "work_dir = '$dir'"
     } >"$dir/pgproxy.conf"
-    printf '%s\n' 'local   all   all                  trust' 'host    all   all   127.0.0.1/32   trust' >"$dir/pool_hba.conf"
+    # as initdb -A trust writes pg_hba.conf: replication connections too (pgproxy relays them to main)
+    printf '%s\n' 'local   all   all                  trust' 'host    all   all   127.0.0.1/32   trust' \
+        'host    replication   all   127.0.0.1/32   trust' >"$dir/pool_hba.conf"
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     "$PGPROXY" -n -D -f "$dir/pgproxy.conf" -a "$dir/pool_hba.conf" >>"$dir/pgproxy.log" 2>&1 &
     PROXY_PID=$!
