@@ -23,6 +23,8 @@ wal_level = logical
 max_replication_slots = 10
 max_wal_senders = 10
 CONF
+    # NODE_EXTRA_CONF: more settings for the caller's suite (later lines win over the ones above)
+    if [[ -n "${NODE_EXTRA_CONF:-}" ]]; then as_pg tee -a "$data/postgresql.conf" >/dev/null <<<"$NODE_EXTRA_CONF"; fi
     as_pg pg_ctl -D "$data" -l "$data.log" -w -t 60 start >/dev/null \
         || { tail -n 30 "$data.log" >&2; die "PostgreSQL did not start ($data)"; }
 }
@@ -35,7 +37,8 @@ node_stop() {
 }
 
 # proxy_start DIR PORT NODE_PORT...: pgproxy.conf (as the test fixtures write it; replication mode with two or
-# more nodes, every other setting at its default), pool_hba.conf (trust), then pgproxy -n -D in the background.
+# more nodes, every other setting at its default), pool_hba.conf (trust, replication too), then pgproxy -n -D in the background.
+# The nodes' data directories: $NODES_DIR/node<i> (default: bench/regress's $REGRESS_DIR/clusters/$TARGET).
 proxy_start() {
     local dir="$1" port="$2" i=0 p; shift 2
     if port_open "$port"; then die "port $port is in use"; fi
@@ -46,12 +49,14 @@ proxy_start() {
         echo "health_check_user = 'postgres'"; echo "admin_users = 'postgres'"
         for p in "$@"; do
             echo "backend_hostname$i = '127.0.0.1'"; echo "backend_port$i = $p"; echo "backend_weight$i = 1"
-            echo "backend_data_directory$i = '$REGRESS_DIR/clusters/$TARGET/node$i'"
+            echo "backend_data_directory$i = '${NODES_DIR:-$REGRESS_DIR/clusters/$TARGET}/node$i'"
             i=$((i + 1))
         done
         echo "pid_file_name = '$dir/pgproxy.pid'"; echo "logdir = '$dir'"; echo "work_dir = '$dir'"
     } >"$dir/pgproxy.conf"
-    printf '%s\n' 'local   all   all                  trust' 'host    all   all   127.0.0.1/32   trust' >"$dir/pool_hba.conf"
+    # as initdb -A trust writes pg_hba.conf: replication connections too (pgproxy relays them to main)
+    printf '%s\n' 'local   all   all                  trust' 'host    all   all   127.0.0.1/32   trust' \
+        'host    replication   all   127.0.0.1/32   trust' >"$dir/pool_hba.conf"
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     "$PGPROXY" -n -D -f "$dir/pgproxy.conf" -a "$dir/pool_hba.conf" >>"$dir/pgproxy.log" 2>&1 &
     PROXY_PID=$!
