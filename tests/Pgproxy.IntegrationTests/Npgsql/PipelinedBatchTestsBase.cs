@@ -132,20 +132,9 @@ public abstract class PipelinedBatchTestsBase(PgClusterFixture cluster) : ProxyT
     /// Waits until no backend that <paramref name="which"/> selects, on any node, is still active (blocked in
     /// ClientWrite or running).
     /// </summary>
-    private async Task AssertNoBackendLeftBusyAsync(string which)
-    {
-        var sql = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
-                  + $"AND pid <> pg_backend_pid() AND {which} AND (state <> 'idle' OR wait_event = 'ClientWrite')";
-        foreach (var node in _nodes)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-            long left;
-            while ((left = await NodeSql.ScalarAsync<long>(node, sql)) > 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-
-            Assert.True(left == 0, $"node {node.Port}: {left} backend(s) of the session still busy (ClientWrite)");
-        }
-    }
+    private Task AssertNoBackendLeftBusyAsync(string which) =>
+        NodeSql.AssertEventuallyNoneAsync(_nodes,
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+            + $"AND pid <> pg_backend_pid() AND {which} AND (state <> 'idle' OR wait_event = 'ClientWrite')",
+            "backend(s) of the session still busy (ClientWrite)");
 }

@@ -192,20 +192,9 @@ public sealed class CopyHangTests(TwoNodes cluster) : ReplicationTestBase(cluste
     /// Waits until no backend on any node is still in a COPY that names <paramref name="table"/> or idle inside a
     /// transaction: such a backend blocks CREATE INDEX CONCURRENTLY, VACUUM and shutdown for good.
     /// </summary>
-    private async Task AssertNoBackendLeftInCopyAsync(string table)
-    {
-        var sql = "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' "
-                  + $"AND (state LIKE 'idle in transaction%' OR (state <> 'idle' AND query LIKE '%{table}%'))";
-        foreach (var node in Nodes)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-            long left;
-            while ((left = await NodeSql.ScalarAsync<long>(node, sql)) > 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-
-            Assert.True(left == 0, $"node {node.Port}: {left} backend(s) still in COPY or idle in transaction");
-        }
-    }
+    private Task AssertNoBackendLeftInCopyAsync(string table) =>
+        NodeSql.AssertEventuallyNoneAsync(Nodes,
+            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' "
+            + $"AND (state LIKE 'idle in transaction%' OR (state <> 'idle' AND query LIKE '%{table}%'))",
+            "backend(s) still in COPY or idle in transaction");
 }

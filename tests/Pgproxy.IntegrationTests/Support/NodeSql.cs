@@ -22,6 +22,26 @@ internal static class NodeSql
         return (T)(await cmd.ExecuteScalarAsync())!;
     }
 
+    /// <summary>
+    /// Polls <paramref name="countSql"/> on every node (every 100 ms, up to 20 s each) until it counts nothing; fails
+    /// naming the node and what is left: backends a session must not leave behind wait on locks or clients for good.
+    /// </summary>
+    public static async Task AssertEventuallyNoneAsync(IEnumerable<PostgresInstance> nodes, string countSql,
+        string what)
+    {
+        foreach (var node in nodes)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            long left;
+            while ((left = await ScalarAsync<long>(node, countSql)) > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(left == 0, $"node {node.Port}: {left} {what}");
+        }
+    }
+
     public static Task<long> CountAsync(PostgresInstance node, string table) =>
         ScalarAsync<long>(node, $"SELECT count(*) FROM {table}");
 
