@@ -140,7 +140,7 @@ internal sealed partial class ReplicationSession
     {
         do
         {
-            ReleaseHeldAnswer(); // the client needs main's CopyInResponse to send the data
+            _answer.Release(); // the client needs main's CopyInResponse to send the data
             await _client.Output.FlushAsync();
             await CopyInAsync([main, .. others], main, appender);
             appender = null;

@@ -106,7 +106,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private void WriteClientError(string sqlState, string message, string? hint = null)
     {
-        DropHeldResult();
+        _answer.DropResult();
         _clientErrors++;
         BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", sqlState, message, hint: hint);
     }

@@ -69,7 +69,7 @@ internal sealed partial class ReplicationSession
 
         // Main's answer to CopyDone or CopyFail: CommandComplete or ErrorResponse, no ReadyForQuery.
         await ReadCopyOutcomeAsync(main, forward: true);
-        BeginAnswerBound(main, TimeSpan.Zero); // they had the data as soon as main: the setting alone bounds them
+        var bound = _deadline.Begin(main, TimeSpan.Zero); // they had the data as soon as main: the setting alone bounds them
         try
         {
             foreach (var other in others)
@@ -82,7 +82,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            EndAnswerBound();
+            bound.Dispose();
         }
 
         if (_clientStatus != TransactionStatus.Idle)
@@ -122,7 +122,7 @@ internal sealed partial class ReplicationSession
     private async Task AwaitOthersCopyInAsync(NodeLink main, NodeLink[] others, GroupAnalysis analysis,
         ReplyStop stop)
     {
-        BeginAnswerBound(main, TimeSpan.Zero);
+        var bound = _deadline.Begin(main, TimeSpan.Zero);
         try
         {
             foreach (var other in others)
@@ -148,7 +148,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            EndAnswerBound();
+            bound.Dispose();
         }
     }
 

@@ -135,7 +135,7 @@ internal sealed partial class ReplicationSession
             }
             catch (NodeFailureException e) when (_runtime.Options.FailoverOnBackendError && attempt < _links.Length)
             {
-                ReleaseHeldAnswer(); // what main answered before the failure reaches the client, as it always did
+                _answer.Release(); // what main answered before the failure reaches the client, as it always did
                 var failedMain = MainOrNull == e.Link;
                 Degenerate(e.Link, e.Message);
                 if (MainOrNull is null)
@@ -306,7 +306,7 @@ internal sealed partial class ReplicationSession
     {
         _othersOwe = false;
         _owedAnswerBytes = 0;
-        BeginAnswerBound(MainOrNull, _owedMainTime); // main's own rollback is not bounded, the others' answers are
+        var bound = _deadline.Begin(MainOrNull, _owedMainTime); // main's own rollback is not bounded, the others' answers are
         _owedMainTime = TimeSpan.Zero;
         try
         {
@@ -321,7 +321,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            EndAnswerBound();
+            bound.Dispose();
         }
     }
 

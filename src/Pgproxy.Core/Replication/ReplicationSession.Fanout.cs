@@ -130,7 +130,7 @@ internal sealed partial class ReplicationSession
 
             if (deferred)
             {
-                ReleaseHeldAnswer(); // compared at a later statement, which that comparison fails if it must
+                _answer.Release(); // compared at a later statement, which that comparison fails if it must
             }
 
             SendToOthers(others, otherFrame, internalTransaction);
@@ -174,7 +174,7 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        ReleaseHeldAnswer();
+        _answer.Release();
 
         if (marksWrite && _clientStatus != TransactionStatus.Idle)
         {
@@ -236,7 +236,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task ReadOthersAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime)
     {
-        BeginAnswerBound(main, mainTime);
+        var bound = _deadline.Begin(main, mainTime);
         try
         {
             foreach (var other in others)
@@ -249,7 +249,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            EndAnswerBound();
+            bound.Dispose();
         }
     }
 
@@ -289,7 +289,7 @@ internal sealed partial class ReplicationSession
             case TwoPhaseOutcome.Committed or TwoPhaseOutcome.RolledBack:
                 return;
             case TwoPhaseOutcome.MainRefused:
-                DropHeldResult(); // main's COMMIT error is the statement's answer (see below)
+                _answer.DropResult(); // main's COMMIT error is the statement's answer (see below)
                 _clientErrors++;
                 _client.Output.Write(main.SwallowedError);
                 return;
@@ -317,7 +317,7 @@ internal sealed partial class ReplicationSession
 
         if (main.SwallowedError is { } mainError)
         {
-            DropHeldResult(); // main's COMMIT error is the statement's answer, not its result followed by the error
+            _answer.DropResult(); // main's COMMIT error is the statement's answer, not its result followed by the error
             _client.Output.Write(mainError);
             return;
         }
@@ -338,7 +338,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task DrainOthersAsync(NodeLink[] others)
     {
-        BeginAnswerBound(MainOrNull, TimeSpan.Zero);
+        var bound = _deadline.Begin(MainOrNull, TimeSpan.Zero);
         try
         {
             foreach (var other in others)
@@ -360,7 +360,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            EndAnswerBound();
+            bound.Dispose();
         }
     }
 

@@ -34,7 +34,7 @@ internal sealed partial class ReplicationSession
         var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
         if (main.Summary.HasError)
         {
-            ReleaseHeldAnswer();
+            _answer.Release();
             if (sync && LeavesStateWhenRefused(main.Summary.ErrorState) && await SettledForReplayAsync(main))
             {
                 // As in the simple protocol (ReplayRefusedWriteAsync): the others run what main refused.
@@ -66,7 +66,7 @@ internal sealed partial class ReplicationSession
 
         if (deferred)
         {
-            ReleaseHeldAnswer(); // compared at a later group (see RunWriteAsync)
+            _answer.Release(); // compared at a later group (see RunWriteAsync)
         }
 
         foreach (var other in others)
@@ -115,7 +115,7 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        ReleaseHeldAnswer();
+        _answer.Release();
 
         if (analysis.Writes && _clientStatus != TransactionStatus.Idle)
         {
@@ -136,7 +136,7 @@ internal sealed partial class ReplicationSession
     private async Task ReadOthersGroupRepliesAsync(NodeLink main, NodeLink[] others, NodeLink[] targets, bool sync,
         GroupAnalysis analysis, TimeSpan mainTime, bool drainInjected)
     {
-        BeginAnswerBound(main, mainTime);
+        var bound = _deadline.Begin(main, mainTime);
         try
         {
             foreach (var other in others)
@@ -162,7 +162,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            EndAnswerBound();
+            bound.Dispose();
         }
     }
 
@@ -184,7 +184,7 @@ internal sealed partial class ReplicationSession
                 () => SendGroup(main, isMain: true, internalTransaction: false, analysis));
             if (outcome != TwoPhaseOutcome.NotUsed)
             {
-                ReleaseHeldAnswer();
+                _answer.Release();
                 FinishRequest(MainOrNull ?? main);
                 return;
             }
@@ -205,7 +205,7 @@ internal sealed partial class ReplicationSession
         }
 
         await FlushOthersAsync(others);
-        BeginAnswerBound(MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
+        var bound = _deadline.Begin(MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
         try
         {
             foreach (var other in others)
@@ -234,7 +234,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            EndAnswerBound();
+            bound.Dispose();
         }
 
         SendGroup(main, isMain: true, internalTransaction: false, analysis);

@@ -12,7 +12,7 @@ internal sealed partial class ReplicationSession
     private async Task ReplayRefusedWriteAsync(NodeLink main, NodeLink[] others, ReadOnlyMemory<byte> otherFrame,
         StatementClassification? statement, bool internalTransaction, TimeSpan mainTime)
     {
-        ReleaseHeldAnswer();
+        _answer.Release();
         var replayed = statement is not null && LeavesStateWhenRefused(main.Summary.ErrorState)
             ? others
             : [];

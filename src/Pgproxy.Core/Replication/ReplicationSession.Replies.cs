@@ -34,12 +34,12 @@ internal sealed partial class ReplicationSession
         while (true)
         {
             System.IO.Pipelines.ReadResult result;
-            var bounded = IsAnswerBounded(link);
+            var bounded = _deadline.Bounds(link);
             try
             {
                 if (bounded)
                 {
-                    ArmAnswerTimer(link); // replication_answer_timeout: an other node lagging behind main
+                    _deadline.Arm(link); // replication_answer_timeout: an other node lagging behind main
                 }
 
                 result = await input.ReadAsync();
@@ -53,7 +53,7 @@ internal sealed partial class ReplicationSession
             {
                 if (bounded)
                 {
-                    DisarmAnswerTimer();
+                    _deadline.Disarm();
                 }
             }
 
@@ -113,7 +113,7 @@ internal sealed partial class ReplicationSession
 
                 if (link.ReplyRemainingForwarded)
                 {
-                    FrameCopy.Copy(buffer.Slice(0, piece), AnswerSink);
+                    FrameCopy.Copy(buffer.Slice(0, piece), _answer.Sink);
                 }
 
                 buffer = buffer.Slice(piece);
@@ -328,9 +328,9 @@ internal sealed partial class ReplicationSession
         {
             _forwarded++;
             _forwardedBytes += header.TotalLength;
-            if (_holding)
+            if (_answer.IsHolding)
             {
-                NoteHeld(header.Type);
+                _answer.Note(header.Type);
             }
 
             if (header.Type == (byte)BackendMessageType.ErrorResponse)
@@ -342,11 +342,11 @@ internal sealed partial class ReplicationSession
                 && header.Type is (byte)BackendMessageType.ErrorResponse or (byte)BackendMessageType.NoticeResponse)
             {
                 // A step of the client's query string: the position is in the step, the client counts from its start.
-                ErrorPositionShift.Write(buffer.Slice(0, available).ToArray(), _errorPositionShift, AnswerSink);
+                ErrorPositionShift.Write(buffer.Slice(0, available).ToArray(), _errorPositionShift, _answer.Sink);
             }
             else
             {
-                FrameCopy.Copy(buffer.Slice(0, available), AnswerSink);
+                FrameCopy.Copy(buffer.Slice(0, available), _answer.Sink);
             }
         }
 

@@ -22,6 +22,9 @@ internal sealed partial class ReplicationSession
     /// <summary>True when some other node still owes the answer to a statement of the client's transaction.</summary>
     private bool _othersOwe;
 
+    /// <summary>Main's time for the writes the others owe answers to (see <see cref="Defer"/>), for their deadline.</summary>
+    private TimeSpan _owedMainTime;
+
     /// <summary>
     /// Inside the client's own transaction a write's answers from the other nodes need not hold the client up:
     /// nothing they did can commit before the client's COMMIT, and main's locks already order them. So the
@@ -142,7 +145,7 @@ internal sealed partial class ReplicationSession
         string? failure = null;
         var main = Main;
         // Statements held back reach the others only now: they get main's time for all of them, plus the setting.
-        BeginAnswerBound(main, _owedMainTime);
+        var bound = _deadline.Begin(main, _owedMainTime);
         _owedMainTime = TimeSpan.Zero;
         try
         {
@@ -180,7 +183,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            EndAnswerBound();
+            bound.Dispose();
         }
 
         return failure;

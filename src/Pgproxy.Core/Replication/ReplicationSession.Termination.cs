@@ -93,7 +93,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task<SessionEndReason> EndTerminatedSessionAsync(BackendTerminatedException terminated)
     {
-        DropHeldResult();
+        _answer.DropResult();
         _client.Output.Write(terminated.ErrorFrame);
         try
         {

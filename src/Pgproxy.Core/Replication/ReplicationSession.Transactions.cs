@@ -134,7 +134,7 @@ internal sealed partial class ReplicationSession
             });
             if (outcome != TwoPhaseOutcome.NotUsed)
             {
-                ReleaseHeldAnswer();
+                _answer.Release();
                 FinishRequest(MainOrNull ?? answering);
                 return;
             }

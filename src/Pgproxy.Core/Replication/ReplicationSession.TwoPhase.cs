@@ -158,7 +158,7 @@ internal sealed partial class ReplicationSession
         // The node's own ErrorResponse, as PostgreSQL would send it for a COMMIT that failed the same way (a deferred
         // constraint: SQLSTATE, message, DETAIL): the transaction is rolled back everywhere, as the error says.
         Log.PrepareRefused(_logger, refused.NodeId, ErrorText(refused.SwallowedError!));
-        DropHeldResult();
+        _answer.DropResult();
         _clientErrors++;
         _client.Output.Write(refused.SwallowedError);
         return false;
@@ -194,7 +194,7 @@ internal sealed partial class ReplicationSession
             main.Injected.Clear();
             main.Status = TransactionStatus.Idle;
             await RollBackPreparedAsync(main, others, gid, rollBackMain: false);
-            DropHeldResult();
+            _answer.DropResult();
             // 40001, rolled back and worth a retry: what pgproxy answers for every transaction lost with main.
             WriteClientError("40001",
                 $"the transaction did not commit: main node {main.NodeId} was lost during its COMMIT and the other " +

@@ -19,7 +19,7 @@ namespace Pgproxy.Core.Replication;
 /// Partials: <c>.Simple</c> (Query messages), <c>.Extended</c> (Parse…Sync groups), <c>.Copy</c> (COPY FROM
 /// STDIN fan-out), <c>.ExtendedCopy</c> (COPY FROM STDIN through Parse/Bind/Execute), <c>.Fanout</c> (write
 /// path), <c>.Compare</c>, <c>.Errors</c> (errors pgproxy answers itself), <c>.HeldAnswer</c>, <c>.Transactions</c>
-/// (BEGIN/COMMIT/ROLLBACK), <c>.Replies</c> (reading a node's replies), <c>.AnswerTimeout</c> (how long the others may lag behind main), <c>.Log</c>.
+/// (BEGIN/COMMIT/ROLLBACK), <c>.Replies</c> (reading a node's replies), <c>.AnswerTimeout</c> (see <see cref="AnswerDeadline"/>), <c>.Log</c>.
 /// </summary>
 internal sealed partial class ReplicationSession
 {
@@ -55,6 +55,12 @@ internal sealed partial class ReplicationSession
     /// <summary>The client issued LISTEN: notifications must reach it while it is idle too.</summary>
     private bool _listening;
 
+    /// <summary>replication_answer_timeout: how long the others may lag behind main.</summary>
+    private readonly AnswerDeadline _deadline;
+
+    /// <summary>Main's answer while the others' can still fail the statement.</summary>
+    private readonly HeldAnswer _answer;
+
     public ReplicationSession(ClientSession session, IConnectionTransport client, ProxyRuntime runtime,
         IReadOnlyList<NodeLink> links, ILogger logger)
     {
@@ -65,6 +71,14 @@ internal sealed partial class ReplicationSession
         _links = [.. links.OrderBy(l => l.NodeId)];
         _policy = runtime.RoutingPolicy;
         _loadBalanceLink = ChooseLoadBalanceLink();
+        _answer = new HeldAnswer(client.Output);
+        _deadline = new AnswerDeadline(runtime.Time, () => runtime.Options.ReplicationAnswerTimeout, (node, reason) =>
+        {
+            if (runtime.Nodes.Degenerate(node, reason))
+            {
+                Log.NodeDegenerated(logger, node.NodeId, reason);
+            }
+        });
     }
 
     /// <summary>True while the loop waits for the client's next request (for <c>client_idle_limit</c>).</summary>
@@ -106,7 +120,7 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            DisposeAnswerTimer();
+            _deadline.Release();
         }
     }
 
