@@ -49,12 +49,12 @@ internal sealed partial class ReplicationSession
         if (internalTransaction)
         {
             main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
-            _mainXid = null;
+            _twoPhase.ForgetXid();
         }
 
         if (marksWrite && (internalTransaction || _clientStatus == TransactionStatus.InTransaction))
         {
-            AskMainXid(main);
+            _twoPhase.AskMainXid(main);
         }
 
         if (statement is not null && await InsertLockTableAsync(statement) is { } lockTable)
@@ -284,7 +284,7 @@ internal sealed partial class ReplicationSession
     private async Task EndInternalTransactionAsync(NodeLink main, NodeLink[] others, bool commit)
     {
         using var pass = commit ? await PassCommitGateAsync() : CheckWithoutPass();
-        switch (commit ? await TryCommitInTwoPhasesAsync(main, others, clientCommit: null) : TwoPhaseOutcome.NotUsed)
+        switch (commit ? await _twoPhase.TryCommitAsync(main, others, clientCommit: null) : TwoPhaseOutcome.NotUsed)
         {
             case TwoPhaseOutcome.Committed or TwoPhaseOutcome.RolledBack:
                 return;

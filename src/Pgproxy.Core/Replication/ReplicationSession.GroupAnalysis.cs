@@ -73,7 +73,7 @@ internal sealed partial class ReplicationSession
                     }
 
                     analysis.NotPlainDml |= info.Kind != StatementKind.Write || !IsPlainDml(info.Classification);
-                    NoteTwoPhaseLimits(info.Classification, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
+                    _twoPhase.NoteLimits(info.Classification, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
 
                     switch (info.Kind)
                     {

@@ -180,7 +180,7 @@ internal sealed partial class ReplicationSession
         if (sync && analysis.EndsTransaction && _clientStatus == TransactionStatus.InTransaction && _transactionWrote
             && main == Main && Array.TrueForAll(others, o => (_unsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
         {
-            var outcome = await TryCommitInTwoPhasesAsync(main, others,
+            var outcome = await _twoPhase.TryCommitAsync(main, others,
                 () => SendGroup(main, isMain: true, internalTransaction: false, analysis));
             if (outcome != TwoPhaseOutcome.NotUsed)
             {
@@ -301,10 +301,10 @@ internal sealed partial class ReplicationSession
         {
             if (internalTransaction)
             {
-                _mainXid = null;
+                _twoPhase.ForgetXid();
             }
 
-            AskMainXid(link);
+            _twoPhase.AskMainXid(link);
         }
 
         if (isMain && analysis.LockTable is { } lockTable && canInjectQueries

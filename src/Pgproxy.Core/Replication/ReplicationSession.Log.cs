@@ -34,14 +34,5 @@ internal sealed partial class ReplicationSession
             "backend node {NodeId} ended this session's connection, but the node accepts new ones: the session ends " +
             "and the node stays up ({Message})")]
         public static partial void BackendTerminated(ILogger logger, int nodeId, string message);
-
-        [LoggerMessage(EventIds.OnePhaseCommit, LogLevel.Debug,
-            "committing in one phase: PostgreSQL cannot prepare a transaction that used {What}")]
-        public static partial void OnePhaseCommit(ILogger logger, string what);
-
-        [LoggerMessage(EventIds.PrepareRefused, LogLevel.Information,
-            "backend node {NodeId} could not prepare the transaction, which was rolled back on every node; the client " +
-            "gets that node's error: {Message}")]
-        public static partial void PrepareRefused(ILogger logger, int nodeId, string message);
     }
 }

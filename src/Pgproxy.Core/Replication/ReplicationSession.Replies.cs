@@ -256,7 +256,7 @@ internal sealed partial class ReplicationSession
                         _mainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.XidQueryCycle:
-                        _mainXid = ReadFirstColumn(Body(buffer, header, scratch));
+                        _twoPhase.NoteMainXid(ReadFirstColumn(Body(buffer, header, scratch)));
                         break;
                     case BackendMessageType.ParameterStatus:
                         var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));

@@ -65,7 +65,7 @@ internal sealed partial class ReplicationSession
     /// <summary>One statement (or a string of them without transaction control) where its class calls for.</summary>
     private async Task RunStatementAsync(ReadOnlyMemory<byte> frame, StatementClassification statement)
     {
-        NoteTwoPhaseLimits(statement, QueryText(frame.Span));
+        _twoPhase.NoteLimits(statement, QueryText(frame.Span));
         var kind = await EffectiveKindAsync(statement);
         _requestClass = StatementClasses.Of(kind);
         var route = Router.Decide(kind, statement, RouteState);

@@ -127,7 +127,7 @@ internal sealed partial class ReplicationSession
         if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _transactionWrote
             && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))
         {
-            var outcome = await TryCommitInTwoPhasesAsync(answering, others, () =>
+            var outcome = await _twoPhase.TryCommitAsync(answering, others, () =>
             {
                 AnnounceStatement(answering, frame.Span);
                 answering.Output.Write(frame.Span);

@@ -61,6 +61,9 @@ internal sealed partial class ReplicationSession
     /// <summary>Main's answer while the others' can still fail the statement.</summary>
     private readonly HeldAnswer _answer;
 
+    /// <summary>The commit protocol, and what it knows of the client's transaction.</summary>
+    private readonly TwoPhaseCommit _twoPhase;
+
     public ReplicationSession(ClientSession session, IConnectionTransport client, ProxyRuntime runtime,
         IReadOnlyList<NodeLink> links, ILogger logger)
     {
@@ -72,6 +75,7 @@ internal sealed partial class ReplicationSession
         _policy = runtime.RoutingPolicy;
         _loadBalanceLink = ChooseLoadBalanceLink();
         _answer = new HeldAnswer(client.Output);
+        _twoPhase = new TwoPhaseCommit(this, runtime.TwoPhase, () => runtime.Options, logger);
         _deadline = new AnswerDeadline(runtime.Time, () => runtime.Options.ReplicationAnswerTimeout, (node, reason) =>
         {
             if (runtime.Nodes.Degenerate(node, reason))
@@ -320,8 +324,7 @@ internal sealed partial class ReplicationSession
                 _transactionWrote = false;
                 _strictIsolation = false;
                 _failedLink = null;
-                _mainXid = null;
-                _cannotPrepare = false;
+                _twoPhase.TransactionEnded();
                 foreach (var link in _links)
                 {
                     link.PendingBegin = null;

@@ -1,6 +1,6 @@
 namespace Pgproxy.Core.Replication;
 
-/// <summary>How a commit through <c>TryCommitInTwoPhasesAsync</c> ended.</summary>
+/// <summary>How a commit through <see cref="TwoPhaseCommit.TryCommitAsync"/> ended.</summary>
 internal enum TwoPhaseOutcome : byte
 {
     /// <summary>Not two-phase (setting, one node, what PostgreSQL can't prepare): commit in one phase.</summary>

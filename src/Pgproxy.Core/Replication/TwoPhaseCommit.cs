@@ -1,7 +1,9 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Config;
+using Pgproxy.Core.Logging;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 
@@ -12,8 +14,10 @@ namespace Pgproxy.Core.Replication;
 /// main's commit log is the decision record — then the others COMMIT PREPARED (or ROLLBACK PREPARED when main's
 /// COMMIT failed). A crash of pgproxy at any point leaves prepared transactions that
 /// <see cref="PreparedTransactionResolver"/> ends as main decided; no node commits what another rolls back.
+/// One per session: it remembers main's transaction id and what in the transaction PostgreSQL cannot prepare.
 /// </summary>
-internal sealed partial class ReplicationSession
+internal sealed partial class TwoPhaseCommit(ICommitChannel channel, TwoPhaseCommitState state,
+    Func<ProxyOptions> options, ILogger logger)
 {
     /// <summary>Main's transaction id, read with the transaction's first write (or at COMMIT when it was not).</summary>
     private string? _mainXid;
@@ -27,6 +31,19 @@ internal sealed partial class ReplicationSession
     /// <summary>The session created temporary objects: PostgreSQL prepares none of its transactions that use them.</summary>
     private bool _usesTemporaryObjects;
 
+    /// <summary>main's transaction id as main answered the pipelined question (null: not asked, or forgotten).</summary>
+    public void NoteMainXid(string? xid) => _mainXid = xid;
+
+    /// <summary>A new internal transaction, or a group that begins one: its id is asked again.</summary>
+    public void ForgetXid() => _mainXid = null;
+
+    /// <summary>The client's transaction ended: the next one starts with nothing known about it.</summary>
+    public void TransactionEnded()
+    {
+        _mainXid = null;
+        _cannotPrepare = false;
+    }
+
     /// <summary>
     /// Commits the transaction in two phases when replication_commit says so and PostgreSQL can prepare it; else
     /// returns <see cref="TwoPhaseOutcome.NotUsed"/> and the caller commits in one phase.
@@ -35,7 +52,7 @@ internal sealed partial class ReplicationSession
     /// <param name="others">The other nodes in the transaction.</param>
     /// <param name="clientCommit">Writes the client's COMMIT (a Query, or a group up to its Sync) to main, whose
     /// answer goes to the client; null for pgproxy's own COMMIT.</param>
-    private async Task<TwoPhaseOutcome> TryCommitInTwoPhasesAsync(NodeLink main, NodeLink[] others,
+    public async Task<TwoPhaseOutcome> TryCommitAsync(NodeLink main, NodeLink[] others,
         Action? clientCommit)
     {
         if (!UsesTwoPhase(main, others))
@@ -47,13 +64,13 @@ internal sealed partial class ReplicationSession
         {
             // No write pipelined the question (or its answer is lost): one round trip to main.
             main.Inject(InjectedQueries.SelectXid, InjectedReply.XidQueryCycle);
-            await FlushLinkAsync(main);
-            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            await channel.FlushAsync(main);
+            await channel.ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         }
 
         if (!ulong.TryParse(_mainXid, NumberStyles.None, CultureInfo.InvariantCulture, out var xid))
         {
-            _runtime.TwoPhase.CountOnePhase();
+            state.CountOnePhase();
             return TwoPhaseOutcome.NotUsed;
         }
 
@@ -63,7 +80,7 @@ internal sealed partial class ReplicationSession
             return TwoPhaseOutcome.RolledBack;
         }
 
-        if (_runtime.TwoPhase.BeforeMainCommit is { } before)
+        if (state.BeforeMainCommit is { } before)
         {
             await before();
         }
@@ -74,7 +91,7 @@ internal sealed partial class ReplicationSession
             return TwoPhaseOutcome.RolledBack;
         }
 
-        if (_runtime.TwoPhase.AfterMainCommit is { } after)
+        if (state.AfterMainCommit is { } after)
         {
             await after();
         }
@@ -89,19 +106,19 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        await FlushOthersAsync(others);
-        await DrainOthersAsync(others);
+        await channel.FlushOthersAsync(others);
+        await channel.DrainOthersAsync(others);
         foreach (var other in others)
         {
             if (!other.Detached && other.SwallowedError is { } error && committed.Value
                 && Protocol.Backend.ErrorResponseMessage.ReadSqlState(error.AsSpan(5)) != "42704")
             {
                 // 42704: a resolver already committed it. Anything else: that node did not commit what main did.
-                Degenerate(other, $"COMMIT PREPARED '{gid}' failed where main committed: " + ErrorText(error));
+                channel.Degenerate(other, $"COMMIT PREPARED '{gid}' failed where main committed: " + ErrorText(error));
             }
         }
 
-        _runtime.TwoPhase.CountTwoPhase();
+        state.CountTwoPhase();
         return committed.Value ? TwoPhaseOutcome.Committed : TwoPhaseOutcome.MainRefused;
     }
 
@@ -121,8 +138,8 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        await FlushOthersAsync(others);
-        await DrainOthersAsync(others);
+        await channel.FlushOthersAsync(others);
+        await channel.DrainOthersAsync(others);
         NodeLink? refused = null;
         foreach (var other in others)
         {
@@ -131,9 +148,9 @@ internal sealed partial class ReplicationSession
                 continue;
             }
 
-            if (_runtime.Options.ReplicationStopOnMismatch)
+            if (options().ReplicationStopOnMismatch)
             {
-                Degenerate(other, $"PREPARE TRANSACTION failed where main's transaction stands: {ErrorText(other.SwallowedError)}");
+                channel.Degenerate(other, $"PREPARE TRANSACTION failed where main's transaction stands: {ErrorText(other.SwallowedError)}");
                 continue;
             }
 
@@ -146,21 +163,19 @@ internal sealed partial class ReplicationSession
         }
 
         if (Protocol.Backend.ErrorResponseMessage.ReadSqlState(refused.SwallowedError!.AsSpan(5)) == "55000"
-            && _runtime.Options.ReplicationCommit is null)
+            && options().ReplicationCommit is null)
         {
             // "prepared transactions are disabled" on a node the start-up check could not read: with the setting
             // left unset, commit in one phase from now on, as the check would have decided.
-            _runtime.TwoPhase.Set(false, $"one_phase (backend node {refused.NodeId} refused PREPARE TRANSACTION: " +
+            state.Set(false, $"one_phase (backend node {refused.NodeId} refused PREPARE TRANSACTION: " +
                                          $"{ErrorText(refused.SwallowedError!)})");
         }
 
         await RollBackPreparedAsync(main, others, gid, rollBackMain: true);
         // The node's own ErrorResponse, as PostgreSQL would send it for a COMMIT that failed the same way (a deferred
         // constraint: SQLSTATE, message, DETAIL): the transaction is rolled back everywhere, as the error says.
-        Log.PrepareRefused(_logger, refused.NodeId, ErrorText(refused.SwallowedError!));
-        _answer.DropResult();
-        _clientErrors++;
-        _client.Output.Write(refused.SwallowedError);
+        Log.PrepareRefused(logger, refused.NodeId, ErrorText(refused.SwallowedError!));
+        channel.AnswerWithNodeError(refused.SwallowedError!);
         return false;
     }
 
@@ -177,26 +192,25 @@ internal sealed partial class ReplicationSession
             if (clientCommit is not null)
             {
                 clientCommit();
-                await FlushLinkAsync(main);
-                HoldAnswer(keepUntilResult: false); // the client hears COMMIT once every node has committed
-                await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+                await channel.FlushAsync(main);
+                channel.HoldAnswer(keepUntilResult: false); // the client hears COMMIT once every node has committed
+                await channel.ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
                 return !main.Summary.HasError;
             }
 
             main.Inject(InjectedQueries.Commit, InjectedReply.QueryCycle);
-            await FlushLinkAsync(main);
-            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            await channel.FlushAsync(main);
+            await channel.ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
             return main.SwallowedError is null;
         }
         catch (NodeFailureException e) when (e.Link == main)
         {
-            Degenerate(main, $"lost while committing (its transaction {gid} is rolled back on the others): {e.Message}");
+            channel.Degenerate(main, $"lost while committing (its transaction {gid} is rolled back on the others): {e.Message}");
             main.Injected.Clear();
             main.Status = TransactionStatus.Idle;
             await RollBackPreparedAsync(main, others, gid, rollBackMain: false);
-            _answer.DropResult();
             // 40001, rolled back and worth a retry: what pgproxy answers for every transaction lost with main.
-            WriteClientError("40001",
+            channel.AnswerWithError("40001",
                 $"the transaction did not commit: main node {main.NodeId} was lost during its COMMIT and the other " +
                 $"nodes rolled it back; node {main.NodeId} stays down until it is recovered");
             return null;
@@ -215,24 +229,24 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        await FlushOthersAsync(others);
+        await channel.FlushOthersAsync(others);
         if (rollBackMain && !main.Detached)
         {
             main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-            await FlushLinkAsync(main);
-            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            await channel.FlushAsync(main);
+            await channel.ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         }
 
-        await DrainOthersAsync(others);
+        await channel.DrainOthersAsync(others);
     }
 
     /// <summary>
     /// Pipelines the question for main's transaction id ahead of the transaction's first write, so the gid costs
     /// no round trip at COMMIT.
     /// </summary>
-    private void AskMainXid(NodeLink main)
+    public void AskMainXid(NodeLink main)
     {
-        if (_mainXid is null && _runtime.TwoPhase.Enabled && HasLiveOthers())
+        if (_mainXid is null && state.Enabled && channel.HasLiveOthers)
         {
             main.Inject(InjectedQueries.SelectXid, InjectedReply.XidQueryCycle);
             _mainXid = "";
@@ -241,7 +255,7 @@ internal sealed partial class ReplicationSession
 
     private bool UsesTwoPhase(NodeLink main, NodeLink[] others)
     {
-        if (!_runtime.TwoPhase.Enabled || main.Status != TransactionStatus.InTransaction)
+        if (!state.Enabled || main.Status != TransactionStatus.InTransaction)
         {
             return false;
         }
@@ -254,8 +268,8 @@ internal sealed partial class ReplicationSession
 
         if (any && (_cannotPrepare || _usesTemporaryObjects))
         {
-            _runtime.TwoPhase.CountOnePhase();
-            Log.OnePhaseCommit(_logger, _cannotPrepare
+            state.CountOnePhase();
+            Log.OnePhaseCommit(logger, _cannotPrepare
                 ? "LISTEN, NOTIFY, a WITH HOLD cursor or REFRESH MATERIALIZED VIEW CONCURRENTLY"
                 : "temporary objects");
             return false;
@@ -268,7 +282,7 @@ internal sealed partial class ReplicationSession
     /// Notes what PostgreSQL refuses to prepare: LISTEN/UNLISTEN/NOTIFY (and pg_notify), WITH HOLD cursors and
     /// REFRESH MATERIALIZED VIEW CONCURRENTLY in the transaction; temporary objects anywhere in the session.
     /// </summary>
-    private void NoteTwoPhaseLimits(StatementClassification statement, ReadOnlySpan<byte> text)
+    public void NoteLimits(StatementClassification statement, ReadOnlySpan<byte> text)
     {
         switch (statement.FirstKeyword)
         {
@@ -293,6 +307,18 @@ internal sealed partial class ReplicationSession
         {
             _cannotPrepare |= name is "pg_notify" or "pg_catalog.pg_notify";
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.OnePhaseCommit, LogLevel.Debug,
+            "committing in one phase: PostgreSQL cannot prepare a transaction that used {What}")]
+        public static partial void OnePhaseCommit(ILogger logger, string what);
+
+        [LoggerMessage(EventIds.PrepareRefused, LogLevel.Information,
+            "backend node {NodeId} could not prepare the transaction, which was rolled back on every node; the client " +
+            "gets that node's error: {Message}")]
+        public static partial void PrepareRefused(ILogger logger, int nodeId, string message);
     }
 
     private static string ErrorText(byte[] errorFrame) =>

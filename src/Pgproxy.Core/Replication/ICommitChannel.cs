@@ -1,0 +1,35 @@
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// What the commit protocol (<see cref="TwoPhaseCommit"/>) needs from the session it commits for: its nodes' input
+/// and output, taking a node out, and answering its client. The session implements it; tests can script it.
+/// </summary>
+internal interface ICommitChannel
+{
+    /// <summary>Reads a node's replies until <paramref name="stop"/> (forwarding them to the client when asked).</summary>
+    ValueTask<ReplyEnd> ReadRepliesAsync(NodeLink link, bool forward, bool summarize, ReplyStop stop);
+
+    /// <summary>Writes what is buffered for a node; a failure is a <see cref="NodeFailureException"/>.</summary>
+    ValueTask FlushAsync(NodeLink link);
+
+    /// <summary>Flushes every other node; one that fails is taken out and the session carries on.</summary>
+    Task FlushOthersAsync(NodeLink[] others);
+
+    /// <summary>Reads the others' answers to what pgproxy injected; one that fails is taken out.</summary>
+    Task DrainOthersAsync(NodeLink[] others);
+
+    /// <summary>Takes a node out for every session (it failed, or it diverged from main).</summary>
+    void Degenerate(NodeLink link, string reason);
+
+    /// <summary>True when the session has a live node besides main.</summary>
+    bool HasLiveOthers { get; }
+
+    /// <summary>Holds main's answer back until every node has committed, when a failure can still replace it.</summary>
+    void HoldAnswer(bool keepUntilResult);
+
+    /// <summary>Answers the client with pgproxy's own error in place of the statement's result.</summary>
+    void AnswerWithError(string sqlState, string message);
+
+    /// <summary>Answers the client with a node's ErrorResponse (whole frame) in place of the statement's result.</summary>
+    void AnswerWithNodeError(byte[] errorFrame);
+}
