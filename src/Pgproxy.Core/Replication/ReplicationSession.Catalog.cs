@@ -93,10 +93,10 @@ internal sealed partial class ReplicationSession
             {
                 result = await input.ReadAsync();
             }
-            catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+            catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
             {
                 throw new NodeFailureException(link,
-                    LostReason(link, $"reading from backend node {link.NodeId} failed: {e.Message}"), e);
+                    NodeFailures.LostReason(link, $"reading from backend node {link.NodeId} failed: {e.Message}"), e);
             }
 
             var buffer = result.Buffer;
@@ -109,7 +109,7 @@ internal sealed partial class ReplicationSession
                 switch ((BackendMessageType)header.Type)
                 {
                     case BackendMessageType.DataRow:
-                        if (ReadFirstColumn(body) is { } value)
+                        if (ReplyReader.ReadFirstColumn(body) is { } value)
                         {
                             rows.Add(value);
                         }
@@ -118,7 +118,7 @@ internal sealed partial class ReplicationSession
                     case BackendMessageType.ErrorResponse:
                         // A FATAL 57P0x is no failed catalog query: main's backend is ending (its node shutting
                         // down, say), which must be judged as for any reply, not end the session unannounced.
-                        terminated = BackendEnding(link, body, buffer.Slice(0, header.TotalLength));
+                        terminated = BackendTermination.Ending(link, body, buffer.Slice(0, header.TotalLength));
                         error = ErrorResponseMessage.Parse(body).Message;
                         break;
                     case BackendMessageType.ReadyForQuery:
@@ -126,7 +126,7 @@ internal sealed partial class ReplicationSession
                         ready = true;
                         break;
                     case BackendMessageType.NotificationResponse:
-                        ForwardNotification(link, buffer.Slice(0, header.TotalLength));
+                        _replies.ForwardNotification(link, buffer.Slice(0, header.TotalLength));
                         break;
                     default:
                         break;
@@ -151,7 +151,7 @@ internal sealed partial class ReplicationSession
                 // A NodeFailureException, as from any reply: a plain IOException would end the session silently
                 // instead of taking the node out and answering the client (40001, as for any lost main).
                 throw new NodeFailureException(link,
-                    LostReason(link, $"backend node {link.NodeId} closed the connection"));
+                    NodeFailures.LostReason(link, $"backend node {link.NodeId} closed the connection"));
             }
         }
 

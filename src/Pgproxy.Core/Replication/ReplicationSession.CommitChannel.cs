@@ -25,7 +25,7 @@ internal sealed partial class ReplicationSession : ICommitChannel
     void ICommitChannel.AnswerWithNodeError(byte[] errorFrame)
     {
         _answer.DropResult();
-        _clientErrors++;
+        _replies.ClientErrors++;
         _client.Output.Write(errorFrame);
     }
 }

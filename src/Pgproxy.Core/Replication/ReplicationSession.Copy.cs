@@ -173,7 +173,7 @@ internal sealed partial class ReplicationSession
             {
                 await link.Output.FlushAsync();
             }
-            catch (Exception e) when (IsNodeFailure(e) && link != main)
+            catch (Exception e) when (NodeFailures.IsNodeFailure(e) && link != main)
             {
                 Degenerate(link, "write failed during COPY: " + e.Message);
             }

@@ -33,9 +33,6 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private bool _schemaChanged;
 
-    /// <summary>Main's values of the defaults a COPY leaves out (a JSON array), captured by an injected query.</summary>
-    private string? _mainDefaults;
-
     /// <summary>
     /// What the other nodes' copy of a write needs for the defaults it leaves to the nodes (DESIGN §4): the
     /// INSERT rewrite, or the COPY plan. Looks the tables up in main's catalog the first time; call it before
@@ -245,12 +242,12 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private CopyRowAppender? CreateCopyAppender(CopyDefaultsPlan plan)
     {
-        if (_mainDefaults is { } json && plan.ParseValues(json) is { } values)
+        if (_replies.MainDefaults is { } json && plan.ParseValues(json) is { } values)
         {
             return plan.CreateAppender(values);
         }
 
-        Log.DefaultValuesUnreadable(_logger, _mainDefaults ?? "(none)");
+        Log.DefaultValuesUnreadable(_logger, _replies.MainDefaults ?? "(none)");
         return null;
     }
 

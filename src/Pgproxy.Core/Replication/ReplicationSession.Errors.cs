@@ -107,7 +107,7 @@ internal sealed partial class ReplicationSession
     private void WriteClientError(string sqlState, string message, string? hint = null)
     {
         _answer.DropResult();
-        _clientErrors++;
+        _replies.ClientErrors++;
         BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", sqlState, message, hint: hint);
     }
 }

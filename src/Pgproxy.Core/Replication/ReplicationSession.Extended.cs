@@ -241,7 +241,7 @@ internal sealed partial class ReplicationSession
                 await link.Output.FlushAsync();
                 await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
             }
-            catch (Exception e) when (IsNodeFailure(e))
+            catch (Exception e) when (NodeFailures.IsNodeFailure(e))
             {
                 Degenerate(link, "read failed: " + e.Message);
             }

@@ -41,7 +41,7 @@ internal sealed partial class ReplicationSession
         main.Summary.Clear();
         main.SwallowedError = null;
         await FlushLinkAsync(main);
-        _completionsLeft = analysis.Completions;
+        _replies.CompletionsLeft = analysis.Completions;
         if (await ReadRepliesAsync(main, forward: true, summarize: true, stop) != ReplyEnd.CopyIn)
         {
             // Main refused it before any data: the others never see it.
@@ -134,13 +134,13 @@ internal sealed partial class ReplicationSession
 
                 try
                 {
-                    _completionsLeft = analysis.Completions;
+                    _replies.CompletionsLeft = analysis.Completions;
                     if (await ReadRepliesAsync(other, forward: false, summarize: true, stop) != ReplyEnd.CopyIn)
                     {
                         Degenerate(other, $"it refused the COPY main started: {other.Summary}");
                     }
                 }
-                catch (Exception e) when (IsNodeFailure(e))
+                catch (Exception e) when (NodeFailures.IsNodeFailure(e))
                 {
                     Degenerate(other, "read failed: " + e.Message);
                 }
@@ -175,7 +175,7 @@ internal sealed partial class ReplicationSession
     /// <summary>Reads one node's CommandComplete or ErrorResponse that ends its copy-in.</summary>
     private async Task ReadCopyOutcomeAsync(NodeLink link, bool forward)
     {
-        _completionsLeft = 1;
+        _replies.CompletionsLeft = 1;
         if (forward)
         {
             await ReadRepliesAsync(link, forward: true, summarize: true, ReplyStop.UntilCompletions);
@@ -186,7 +186,7 @@ internal sealed partial class ReplicationSession
         {
             await ReadRepliesAsync(link, forward: false, summarize: true, ReplyStop.UntilCompletions);
         }
-        catch (Exception e) when (IsNodeFailure(e))
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e))
         {
             Degenerate(link, "read failed: " + e.Message);
         }
@@ -257,7 +257,7 @@ internal sealed partial class ReplicationSession
             return RewriteParseFrame(frame, [], copy, null, []);
         }
 
-        return _mainNow is { } now && info.RewritesTime
+        return _replies.MainNow is { } now && info.RewritesTime
             ? RewriteParseFrame(frame, info.Classification.TimeFunctions, info.Defaults, now,
                 info.Classification.RestoredDefaults)
             : null;

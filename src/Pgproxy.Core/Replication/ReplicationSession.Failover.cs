@@ -8,12 +8,6 @@ internal sealed partial class ReplicationSession
     /// <summary>SQLSTATE for a request lost with its node: class 40, so clients retry as after a serialization failure.</summary>
     private const string LostToFailoverState = "40001";
 
-    /// <summary>Messages forwarded to the client so far: tells whether a failed request can still be run again.</summary>
-    private long _forwarded;
-
-    /// <summary>Bytes of the messages counted in <see cref="_forwarded"/>: the size of main's answers.</summary>
-    private long _forwardedBytes;
-
     /// <summary>Writes what is buffered for a node; a failure names the node so the session can take it out.</summary>
     private static async ValueTask FlushLinkAsync(NodeLink link)
     {
@@ -21,10 +15,10 @@ internal sealed partial class ReplicationSession
         {
             await link.Output.FlushAsync();
         }
-        catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
         {
             throw new NodeFailureException(link,
-                LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
+                NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
         }
     }
 
@@ -38,10 +32,10 @@ internal sealed partial class ReplicationSession
         {
             link.StartFlush();
         }
-        catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
         {
             throw new NodeFailureException(link,
-                LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
+                NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
         }
     }
 
@@ -73,7 +67,7 @@ internal sealed partial class ReplicationSession
                     StartFlushLink(other);
                 }
             }
-            catch (Exception e) when (IsNodeFailure(e))
+            catch (Exception e) when (NodeFailures.IsNodeFailure(e))
             {
                 Degenerate(other, "write failed: " + e.Message);
             }
@@ -95,10 +89,10 @@ internal sealed partial class ReplicationSession
         {
             await flush;
         }
-        catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
         {
             throw new NodeFailureException(link,
-                LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
+                NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
         }
     }
 
@@ -114,7 +108,7 @@ internal sealed partial class ReplicationSession
     {
         for (var attempt = 0; ; attempt++)
         {
-            var forwardedBefore = _forwarded;
+            var forwardedBefore = _replies.Forwarded;
             var statusBefore = _clientStatus;
             try
             {
@@ -147,7 +141,7 @@ internal sealed partial class ReplicationSession
                 if (statusBefore != TransactionStatus.Idle)
                 {
                     if (action == ClientAction.Query && !failedMain && !e.Link.InTransaction
-                        && _forwarded == forwardedBefore)
+                        && _replies.Forwarded == forwardedBefore)
                     {
                         continue; // a node the transaction never touched: run the request again without it
                     }
@@ -159,7 +153,7 @@ internal sealed partial class ReplicationSession
                 }
 
                 await RollBackEverywhereAsync();
-                if (action == ClientAction.Query && _forwarded == forwardedBefore)
+                if (action == ClientAction.Query && _replies.Forwarded == forwardedBefore)
                 {
                     continue;
                 }
@@ -353,7 +347,7 @@ internal sealed partial class ReplicationSession
                 await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
             }
         }
-        catch (Exception e) when (IsNodeFailure(e))
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e))
         {
             Degenerate(link, "rolling back after a failover failed: " + e.Message);
         }

@@ -68,14 +68,14 @@ internal sealed partial class ReplicationSession
 
         if (rewriteTime)
         {
-            _mainNow = null;
+            _replies.MainNow = null;
             main.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
         }
 
         if (defaults.CopyToRewrite is { } copy)
         {
             // Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
-            _mainDefaults = null;
+            _replies.MainDefaults = null;
             main.Inject(InjectedQueries.Encode(copy.ValuesQuery), InjectedReply.DefaultsQueryCycle);
         }
 
@@ -85,7 +85,7 @@ internal sealed partial class ReplicationSession
         main.Output.Write(frame.Span);
         var mainStarted = _runtime.Time.GetTimestamp();
         await FlushLinkAsync(main);
-        var answerStart = _forwardedBytes;
+        var answerStart = _replies.ForwardedBytes;
         if (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _othersOwe)
         {
             // Unless it will be deferred (and so compared only at a later statement), the others' answers can
@@ -98,8 +98,8 @@ internal sealed partial class ReplicationSession
 
         var others = OthersArray(main);
         var appender = end == ReplyEnd.CopyIn && defaults.CopyToRewrite is { } copied ? CreateCopyAppender(copied) : null;
-        var otherFrame = (rewriteTime && _mainNow is not null) || appender is not null
-            ? RewriteQueryFrame(frame.Span, statement!, rewriteTime ? _mainNow : null,
+        var otherFrame = (rewriteTime && _replies.MainNow is not null) || appender is not null
+            ? RewriteQueryFrame(frame.Span, statement!, rewriteTime ? _replies.MainNow : null,
                 appender is not null ? defaults.Copy!.Statement : defaults.Insert)
             : frame;
         if (end == ReplyEnd.CopyIn)
@@ -122,7 +122,7 @@ internal sealed partial class ReplicationSession
                                                 && main.Status == TransactionStatus.InTransaction
                                                 && _clientStatus == TransactionStatus.InTransaction;
             var passes = deferred && IsPlainDml(statement!)
-                                  && WithinOwedLimits(others, _forwardedBytes - answerStart);
+                                  && WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
             if (!passes && await SettleOrRaiseAsync(writeReady: true))
             {
                 return;
@@ -140,7 +140,7 @@ internal sealed partial class ReplicationSession
             {
                 // Inside the client's transaction nothing commits before its COMMIT: the others' answers are read
                 // and compared later (SettleAsync), while the client already goes on with main's.
-                Defer(main, others, _forwardedBytes - answerStart, mainTime);
+                Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
                 if (marksWrite)
                 {
                     _transactionWrote = true;
@@ -223,7 +223,7 @@ internal sealed partial class ReplicationSession
             await other.Output.FlushAsync();
             return true;
         }
-        catch (Exception e) when (IsNodeFailure(e))
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e))
         {
             Degenerate(other, "write failed: " + e.Message);
             return false;
@@ -269,7 +269,7 @@ internal sealed partial class ReplicationSession
 
             return true;
         }
-        catch (Exception e) when (IsNodeFailure(e))
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e))
         {
             Degenerate(other, "read failed: " + e.Message);
             return false;
@@ -290,7 +290,7 @@ internal sealed partial class ReplicationSession
                 return;
             case TwoPhaseOutcome.MainRefused:
                 _answer.DropResult(); // main's COMMIT error is the statement's answer (see below)
-                _clientErrors++;
+                _replies.ClientErrors++;
                 _client.Output.Write(main.SwallowedError);
                 return;
             default:
@@ -352,7 +352,7 @@ internal sealed partial class ReplicationSession
                 {
                     await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
                 }
-                catch (Exception e) when (IsNodeFailure(e))
+                catch (Exception e) when (NodeFailures.IsNodeFailure(e))
                 {
                     Degenerate(other, "read failed: " + e.Message);
                 }
@@ -375,8 +375,4 @@ internal sealed partial class ReplicationSession
         return InjectedQueries.Encode(RewriteForOthers(text, now is null ? [] : statement.TimeFunctions, defaults, now,
             now is null ? [] : statement.RestoredDefaults));
     }
-
-    private static bool IsNodeFailure(Exception e) =>
-        e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException
-            or Protocol.Framing.ProtocolViolationException;
 }

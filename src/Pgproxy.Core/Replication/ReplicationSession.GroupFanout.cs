@@ -24,7 +24,7 @@ internal sealed partial class ReplicationSession
         main.SwallowedError = null;
         var mainStarted = _runtime.Time.GetTimestamp();
         StartFlushLink(main); // finished by ReadGroupRepliesAsync: main may answer before it has read a big group
-        var answerStart = _forwardedBytes;
+        var answerStart = _replies.ForwardedBytes;
         if (sync && (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _othersOwe))
         {
             HoldAnswer(keepUntilResult: true); // see RunWriteAsync
@@ -58,7 +58,7 @@ internal sealed partial class ReplicationSession
 
         var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
                        && _clientStatus == TransactionStatus.InTransaction;
-        var passes = deferred && !analysis.NotPlainDml && WithinOwedLimits(others, _forwardedBytes - answerStart);
+        var passes = deferred && !analysis.NotPlainDml && WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
         if (!passes && await SettleOrRaiseAsync(writeReady: sync))
         {
             return;
@@ -81,7 +81,7 @@ internal sealed partial class ReplicationSession
         if (deferred)
         {
             // Inside the client's transaction: the others' answers are compared later (see Defer).
-            Defer(main, others, _forwardedBytes - answerStart, mainTime);
+            Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
             if (analysis.ChangesFunctions)
             {
                 _policy.Volatility.Invalidate(_session.Database);
@@ -154,7 +154,7 @@ internal sealed partial class ReplicationSession
                         await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
                     }
                 }
-                catch (Exception e) when (IsNodeFailure(e))
+                catch (Exception e) when (NodeFailures.IsNodeFailure(e))
                 {
                     Degenerate(other, "read failed: " + e.Message);
                 }
@@ -226,7 +226,7 @@ internal sealed partial class ReplicationSession
                         await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
                     }
                 }
-                catch (Exception e) when (IsNodeFailure(e))
+                catch (Exception e) when (NodeFailures.IsNodeFailure(e))
                 {
                     Degenerate(other, "read failed: " + e.Message);
                 }
@@ -269,7 +269,7 @@ internal sealed partial class ReplicationSession
         }
 
         var stop = sync ? ReplyStop.UntilReady : ReplyStop.UntilCompletions;
-        _completionsLeft = analysis.Completions;
+        _replies.CompletionsLeft = analysis.Completions;
         while (await ReadRepliesAsync(link, forward, summarize, stop) == ReplyEnd.CopyIn)
         {
             await FinishFlushAsync(link); // in copy-in the node reads again; the COPY data follows the group
@@ -317,7 +317,7 @@ internal sealed partial class ReplicationSession
         {
             // Without the query (main is inside an unsynced pipeline) there is no timestamp: an earlier one would be
             // wrong, so the others then get the text as it is.
-            _mainNow = null;
+            _replies.MainNow = null;
             if (canInjectQueries)
             {
                 link.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
@@ -327,7 +327,7 @@ internal sealed partial class ReplicationSession
         if (isMain && analysis.CopyPlan is { } copyPlan)
         {
             // Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
-            _mainDefaults = null;
+            _replies.MainDefaults = null;
             if (canInjectQueries)
             {
                 link.Inject(InjectedQueries.Encode(copyPlan.ValuesQuery), InjectedReply.DefaultsQueryCycle);

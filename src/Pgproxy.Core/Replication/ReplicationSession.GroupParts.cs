@@ -45,7 +45,7 @@ internal sealed partial class ReplicationSession
                 _group.Add(new ReadOnlySequence<byte>(FlushFrame), FrontendMessageType.Flush);
             }
 
-            var errors = _clientErrors;
+            var errors = _replies.ClientErrors;
             _partEndsTransaction = starts[part].Commits;
             try
             {
@@ -56,7 +56,7 @@ internal sealed partial class ReplicationSession
                 _partEndsTransaction = false;
             }
 
-            if (_clientErrors != errors && !last)
+            if (_replies.ClientErrors != errors && !last)
             {
                 // PostgreSQL skips everything up to the Sync after an error: so does the rest of the group.
                 if (sync)

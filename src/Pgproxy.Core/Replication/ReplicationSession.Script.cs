@@ -17,12 +17,6 @@ internal sealed partial class ReplicationSession
     /// <summary>A step of a query string runs: the steps' ReadyForQuery are held back for one at the end.</summary>
     private bool _inScript;
 
-    /// <summary>Characters of the client's string before the running step: added to error positions.</summary>
-    private int _errorPositionShift;
-
-    /// <summary>ErrorResponses the client has been sent, so a step knows whether it failed.</summary>
-    private long _clientErrors;
-
     private async Task RunScriptAsync(QueryScript script)
     {
         _inScript = true;
@@ -31,8 +25,8 @@ internal sealed partial class ReplicationSession
         {
             foreach (var step in script.Steps)
             {
-                var errors = _clientErrors;
-                _errorPositionShift = step.Position;
+                var errors = _replies.ClientErrors;
+                _replies.ErrorPositionShift = step.Position;
                 var frame = InjectedQueries.Encode(step.Text);
                 if (step.Control)
                 {
@@ -51,8 +45,8 @@ internal sealed partial class ReplicationSession
                     await RunStatementAsync(frame, step.Statement);
                 }
 
-                _errorPositionShift = 0;
-                if (_clientErrors != errors || !HasLiveNode())
+                _replies.ErrorPositionShift = 0;
+                if (_replies.ClientErrors != errors || !HasLiveNode())
                 {
                     // PostgreSQL skips the rest of the string; an implicit block is rolled back, an explicit one
                     // stays failed for the client to end.
@@ -74,7 +68,7 @@ internal sealed partial class ReplicationSession
         finally
         {
             _inScript = false;
-            _errorPositionShift = 0;
+            _replies.ErrorPositionShift = 0;
         }
 
         OnRequestFinished();
@@ -138,12 +132,12 @@ internal sealed partial class ReplicationSession
         {
             var answering = started.Contains(main) ? main : started[0];
             started.Remove(answering);
-            var errors = _clientErrors;
+            var errors = _replies.ClientErrors;
             await EndInternalTransactionAsync(answering, Reuse(ref _endOthers, started), commit);
             main = answering;
-            if (main.SwallowedError is not null && _clientErrors == errors)
+            if (main.SwallowedError is not null && _replies.ClientErrors == errors)
             {
-                _clientErrors++; // its COMMIT's error went to the client
+                _replies.ClientErrors++; // its COMMIT's error went to the client
             }
         }
 

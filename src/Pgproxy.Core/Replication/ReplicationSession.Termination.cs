@@ -1,7 +1,5 @@
 using System.Buffers;
 using Pgproxy.Core.Sessions;
-using Pgproxy.Protocol.Backend;
-using Pgproxy.Protocol.Framing;
 
 namespace Pgproxy.Core.Replication;
 
@@ -31,32 +29,6 @@ internal sealed partial class ReplicationSession
     /// backend ending then may have lost what main commits.
     /// </summary>
     private bool _commitInFlight;
-
-    /// <summary>
-    /// The backend is ending (FATAL 57P01-57P05): its node shutting down, or only this backend terminated —
-    /// <see cref="JudgeTerminationAsync"/> tells which.
-    /// </summary>
-    private static void ThrowIfBackendEnding(NodeLink link, in ReadOnlySequence<byte> buffer, in FrameHeader header,
-        Span<byte> scratch)
-    {
-        if (BackendEnding(link, Body(buffer, header, scratch), buffer.Slice(0, header.TotalLength)) is { } ending)
-        {
-            throw ending;
-        }
-    }
-
-    /// <summary>
-    /// <see cref="ThrowIfBackendEnding"/> for a reply read whole (a catalog query's): the exception to judge when
-    /// <paramref name="body"/> is a FATAL 57P0x, else null.
-    /// </summary>
-    private static BackendTerminatedException? BackendEnding(NodeLink link, ReadOnlySpan<byte> body,
-        in ReadOnlySequence<byte> frame)
-    {
-        var error = ErrorResponseMessage.Parse(body);
-        return error.Severity is "FATAL" or "PANIC" && error.SqlState.StartsWith("57P", StringComparison.Ordinal)
-            ? new BackendTerminatedException(link, frame.ToArray(), $"{error.Message} (SQLSTATE {error.SqlState})")
-            : null;
-    }
 
     /// <summary>
     /// What a node's FATAL 57P0x means: a <see cref="NodeFailureException"/> when the node is going away (or its

@@ -29,7 +29,6 @@ internal sealed partial class ReplicationSession
     private readonly ILogger _logger;
     private readonly NodeLink[] _links;
     private readonly RoutingPolicy _policy;
-    private readonly bool _forwardNotices = true;
 
     /// <summary>The client's current message, copied out of the input buffer so the input can move on.</summary>
     private ArrayBufferWriter<byte> _frame = new(256);
@@ -49,9 +48,6 @@ internal sealed partial class ReplicationSession
     /// <summary>The session's load-balance node (pgpool chooses it once per session).</summary>
     private NodeLink? _loadBalanceLink;
 
-    /// <summary>Main's transaction timestamp as text, captured by an injected <c>SELECT now()</c>.</summary>
-    private string? _mainNow;
-
     /// <summary>The client issued LISTEN: notifications must reach it while it is idle too.</summary>
     private bool _listening;
 
@@ -63,6 +59,9 @@ internal sealed partial class ReplicationSession
 
     /// <summary>The commit protocol, and what it knows of the client's transaction.</summary>
     private readonly TwoPhaseCommit _twoPhase;
+
+    /// <summary>Reads the nodes' replies, forwarding the answering node's to the client.</summary>
+    private readonly ReplyReader _replies;
 
     public ReplicationSession(ClientSession session, IConnectionTransport client, ProxyRuntime runtime,
         IReadOnlyList<NodeLink> links, ILogger logger)
@@ -83,7 +82,16 @@ internal sealed partial class ReplicationSession
                 Log.NodeDegenerated(logger, node.NodeId, reason);
             }
         });
+        _replies = new ReplyReader(client.Output, _answer, _deadline, _twoPhase, () => MainOrNull, JudgeTerminationAsync);
     }
+
+    /// <summary>
+    /// Reads one node's replies until <paramref name="stop"/> (see <see cref="ReplyReader.ReadAsync"/>): forwards them
+    /// to the client when <paramref name="forward"/>, records what must agree in the link's summary when
+    /// <paramref name="summarize"/>.
+    /// </summary>
+    private ValueTask<ReplyEnd> ReadRepliesAsync(NodeLink link, bool forward, bool summarize, ReplyStop stop) =>
+        _replies.ReadAsync(link, forward, summarize, stop);
 
     /// <summary>True while the loop waits for the client's next request (for <c>client_idle_limit</c>).</summary>
     public bool WaitingForClient { get; private set; }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using System.IO.Pipelines;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
@@ -8,13 +9,44 @@ using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+/// <summary>
+/// Reads a session's nodes' replies (DESIGN §2): the replies to what pgproxy injected are swallowed (and what they
+/// carry kept: main's now(), defaults, transaction id), the node whose answer the client sees has the rest passed
+/// on — into the held answer while one is held — and what must agree between nodes goes into each link's summary.
+/// Only the 5-byte header is read for most messages; DataRow and RowDescription are never decoded.
+/// </summary>
+/// <param name="client">The client's output.</param>
+/// <param name="answer">Where forwarded replies go while main's answer is held.</param>
+/// <param name="deadline">Bounds the reads of the nodes other than main (replication_answer_timeout).</param>
+/// <param name="twoPhase">Told main's transaction id when the pipelined question is answered.</param>
+/// <param name="main">The session's main now: only its copy of a notification reaches the client.</param>
+/// <param name="judgeTermination">What a backend's FATAL 57P0x means (the node going away, or this session's loss).</param>
+internal sealed class ReplyReader(PipeWriter client, HeldAnswer answer, AnswerDeadline deadline, TwoPhaseCommit twoPhase,
+    Func<NodeLink?> main, Func<BackendTerminatedException, Task<Exception>> judgeTermination)
 {
     /// <summary>Flush to the client mid-result once this much is buffered, so big results stream.</summary>
     private const int MaxUnflushedBytes = 64 * 1024;
 
     /// <summary>Completion messages still expected from the node serving a Flush-ended group.</summary>
-    private int _completionsLeft;
+    public int CompletionsLeft { get; set; }
+
+    /// <summary>Messages forwarded to the client so far: tells whether a failed request can still be run again.</summary>
+    public long Forwarded { get; private set; }
+
+    /// <summary>Bytes of the messages counted in <see cref="Forwarded"/>: the size of main's answers.</summary>
+    public long ForwardedBytes { get; private set; }
+
+    /// <summary>ErrorResponses the client has been sent, so a step knows whether it failed.</summary>
+    public long ClientErrors { get; set; }
+
+    /// <summary>Characters of the client's string before the running step: added to error positions.</summary>
+    public int ErrorPositionShift { get; set; }
+
+    /// <summary>Main's transaction timestamp as text, captured by an injected <c>SELECT now()</c>.</summary>
+    public string? MainNow { get; set; }
+
+    /// <summary>Main's values of the defaults a statement leaves out, captured by an injected query.</summary>
+    public string? MainDefaults { get; set; }
 
     /// <summary>
     /// Reads one node's replies until <paramref name="stop"/>: swallows the replies to what pgproxy injected,
@@ -23,7 +55,7 @@ internal sealed partial class ReplicationSession
     /// The ReadyForQuery that ends the client's request is never forwarded here: the caller writes the status
     /// the client must see once every node is done.
     /// </summary>
-    private async ValueTask<ReplyEnd> ReadRepliesAsync(NodeLink link, bool forward, bool summarize, ReplyStop stop)
+    public async ValueTask<ReplyEnd> ReadAsync(NodeLink link, bool forward, bool summarize, ReplyStop stop)
     {
         if (stop == ReplyStop.UntilDrained && link.Injected.Count == 0)
         {
@@ -34,26 +66,26 @@ internal sealed partial class ReplicationSession
         while (true)
         {
             System.IO.Pipelines.ReadResult result;
-            var bounded = _deadline.Bounds(link);
+            var bounded = deadline.Bounds(link);
             try
             {
                 if (bounded)
                 {
-                    _deadline.Arm(link); // replication_answer_timeout: an other node lagging behind main
+                    deadline.Arm(link); // replication_answer_timeout: an other node lagging behind main
                 }
 
                 result = await input.ReadAsync();
             }
-            catch (Exception e) when (IsNodeFailure(e) && e is not NodeFailureException)
+            catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
             {
                 throw new NodeFailureException(link,
-                    LostReason(link, $"reading from backend node {link.NodeId} failed: {e.Message}"), e);
+                    NodeFailures.LostReason(link, $"reading from backend node {link.NodeId} failed: {e.Message}"), e);
             }
             finally
             {
                 if (bounded)
                 {
-                    _deadline.Disarm();
+                    deadline.Disarm();
                 }
             }
 
@@ -65,7 +97,7 @@ internal sealed partial class ReplicationSession
             }
             catch (BackendTerminatedException e)
             {
-                throw await JudgeTerminationAsync(e);
+                throw await judgeTermination(e);
             }
 
             if (end is { } done)
@@ -75,27 +107,18 @@ internal sealed partial class ReplicationSession
             }
 
             input.AdvanceTo(buffer.Start, result.Buffer.End);
-            if (forward && _client.Output.UnflushedBytes >= MaxUnflushedBytes)
+            if (forward && client.UnflushedBytes >= MaxUnflushedBytes)
             {
-                await _client.Output.FlushAsync();
+                await client.FlushAsync();
             }
 
             if (result.IsCompleted || result.IsCanceled)
             {
                 throw new NodeFailureException(link,
-                    LostReason(link, $"backend node {link.NodeId} closed the connection"));
+                    NodeFailures.LostReason(link, $"backend node {link.NodeId} closed the connection"));
             }
         }
     }
-
-    /// <summary>
-    /// Why a link's connection ended: when its node was degenerated meanwhile (the health check found it frozen,
-    /// say), the connection was aborted for that reason, which tells the client more than a closed socket.
-    /// </summary>
-    private static string LostReason(NodeLink link, string failure) =>
-        link.Node.Status == Backends.BackendStatus.Down && !link.Detached
-            ? $"backend node {link.NodeId} was taken out: {link.Node.LastStatusReason}"
-            : failure;
 
     private ReplyEnd? ProcessReplies(NodeLink link, ref ReadOnlySequence<byte> buffer, bool forward, bool summarize,
         ReplyStop stop)
@@ -113,7 +136,7 @@ internal sealed partial class ReplicationSession
 
                 if (link.ReplyRemainingForwarded)
                 {
-                    FrameCopy.Copy(buffer.Slice(0, piece), _answer.Sink);
+                    FrameCopy.Copy(buffer.Slice(0, piece), answer.Sink);
                 }
 
                 buffer = buffer.Slice(piece);
@@ -135,7 +158,7 @@ internal sealed partial class ReplicationSession
 
             if (type == BackendMessageType.ErrorResponse)
             {
-                ThrowIfBackendEnding(link, buffer, header, scratch); // an injected query's answer too
+                BackendTermination.ThrowIfEnding(link, buffer, header, scratch); // an injected query's answer too
             }
 
             if (link.Injected.Count > 0 && TrySwallow(link, ref buffer, header, type, stop, out var swallowEnd))
@@ -170,7 +193,7 @@ internal sealed partial class ReplicationSession
                     }
 
                     ClearExtendedInjections(link);
-                    _completionsLeft = 0;
+                    CompletionsLeft = 0;
                     break;
                 case BackendMessageType.CommandComplete:
                     link.Node.Statistics.CountReply(type, buffer);
@@ -180,7 +203,7 @@ internal sealed partial class ReplicationSession
                             CommandCompleteMessage.ReadTagBytes(Body(buffer, header, scratch)));
                     }
 
-                    _completionsLeft--;
+                    CompletionsLeft--;
                     break;
                 case BackendMessageType.ParameterStatus:
                     var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));
@@ -204,22 +227,22 @@ internal sealed partial class ReplicationSession
                         link.Summary.AddKind((char)type);
                     }
 
-                    _completionsLeft--;
+                    CompletionsLeft--;
                     break;
                 case BackendMessageType.ParseComplete or BackendMessageType.BindComplete
                     or BackendMessageType.CloseComplete or BackendMessageType.NoData
                     or BackendMessageType.RowDescription:
-                    _completionsLeft--;
+                    CompletionsLeft--;
                     break;
                 case BackendMessageType.NoticeResponse:
-                    PassOn(link, ref buffer, header, forward && _forwardNotices);
+                    PassOn(link, ref buffer, header, forward);
                     continue;
                 default:
                     break;
             }
 
             PassOn(link, ref buffer, header, forward);
-            if (stop == ReplyStop.UntilCompletions && _completionsLeft <= 0)
+            if (stop == ReplyStop.UntilCompletions && CompletionsLeft <= 0)
             {
                 return ReplyEnd.Completed;
             }
@@ -250,13 +273,13 @@ internal sealed partial class ReplicationSession
                         link.SwallowedError = buffer.Slice(0, header.TotalLength).ToArray();
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.NowQueryCycle:
-                        _mainNow = ReadFirstColumn(Body(buffer, header, scratch));
+                        MainNow = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.DefaultsQueryCycle:
-                        _mainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
+                        MainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.XidQueryCycle:
-                        _twoPhase.NoteMainXid(ReadFirstColumn(Body(buffer, header, scratch)));
+                        twoPhase.NoteMainXid(ReadFirstColumn(Body(buffer, header, scratch)));
                         break;
                     case BackendMessageType.ParameterStatus:
                         var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));
@@ -297,11 +320,11 @@ internal sealed partial class ReplicationSession
     /// main's copy is passed on whatever reply it came with (it carries the notifier's pid on main, as the client's
     /// own pid is main's). Every node runs the LISTEN and the NOTIFY: the other nodes' copies are dropped.
     /// </summary>
-    private void ForwardNotification(NodeLink link, in ReadOnlySequence<byte> frame)
+    public void ForwardNotification(NodeLink link, in ReadOnlySequence<byte> frame)
     {
-        if (link == MainOrNull)
+        if (link == main())
         {
-            FrameCopy.Copy(frame, _client.Output);
+            FrameCopy.Copy(frame, client);
         }
     }
 
@@ -326,27 +349,27 @@ internal sealed partial class ReplicationSession
         var available = Math.Min(header.TotalLength, buffer.Length);
         if (forward)
         {
-            _forwarded++;
-            _forwardedBytes += header.TotalLength;
-            if (_answer.IsHolding)
+            Forwarded++;
+            ForwardedBytes += header.TotalLength;
+            if (answer.IsHolding)
             {
-                _answer.Note(header.Type);
+                answer.Note(header.Type);
             }
 
             if (header.Type == (byte)BackendMessageType.ErrorResponse)
             {
-                _clientErrors++;
+                ClientErrors++;
             }
 
-            if (_errorPositionShift != 0 && available == header.TotalLength
+            if (ErrorPositionShift != 0 && available == header.TotalLength
                 && header.Type is (byte)BackendMessageType.ErrorResponse or (byte)BackendMessageType.NoticeResponse)
             {
                 // A step of the client's query string: the position is in the step, the client counts from its start.
-                ErrorPositionShift.Write(buffer.Slice(0, available).ToArray(), _errorPositionShift, _answer.Sink);
+                Protocol.Backend.ErrorPositionShift.Write(buffer.Slice(0, available).ToArray(), ErrorPositionShift, answer.Sink);
             }
             else
             {
-                FrameCopy.Copy(buffer.Slice(0, available), _answer.Sink);
+                FrameCopy.Copy(buffer.Slice(0, available), answer.Sink);
             }
         }
 
@@ -364,7 +387,7 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>The body of a complete message, copied into <paramref name="scratch"/> when it fits.</summary>
-    private static ReadOnlySpan<byte> Body(in ReadOnlySequence<byte> buffer, in FrameHeader header, Span<byte> scratch)
+    public static ReadOnlySpan<byte> Body(in ReadOnlySequence<byte> buffer, in FrameHeader header, Span<byte> scratch)
     {
         var body = buffer.Slice(5, header.TotalLength - 5);
         if (body.IsSingleSegment)
@@ -381,7 +404,7 @@ internal sealed partial class ReplicationSession
         return body.ToArray();
     }
 
-    private static string? ReadFirstColumn(ReadOnlySpan<byte> dataRow)
+    public static string? ReadFirstColumn(ReadOnlySpan<byte> dataRow)
     {
         if (dataRow.Length < 6 || BinaryPrimitives.ReadInt16BigEndian(dataRow) < 1)
         {
