@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using Pgproxy.Core.Determinism;
@@ -23,9 +21,6 @@ internal sealed partial class ReplicationSession
 
     /// <summary>Temporary tables: a name means this session's own table, so they are never shared.</summary>
     private readonly Dictionary<string, TableDefaults> _temporaryTables = new(StringComparer.Ordinal);
-
-    /// <summary>Reused to frame the other nodes' COPY data once main's values are appended.</summary>
-    private readonly ArrayBufferWriter<byte> _copyScratch = new();
 
     /// <summary>
     /// The session ran CREATE/ALTER/DROP and has not been idle since: what it reads of the catalog inside its
@@ -249,47 +244,6 @@ internal sealed partial class ReplicationSession
 
         Log.DefaultValuesUnreadable(_logger, _replies.MainDefaults ?? "(none)");
         return null;
-    }
-
-    /// <summary>A piece of CopyData payload: main gets it as it is, the others with main's values appended.</summary>
-    private void AppendCopyData(NodeLink[] targets, NodeLink main, in ReadOnlySequence<byte> payload,
-        CopyRowAppender appender)
-    {
-        foreach (var segment in payload)
-        {
-            appender.Append(segment.Span, _copyScratch);
-        }
-
-        WriteCopyScratch(targets, main);
-    }
-
-    /// <summary>Before CopyDone: a last line without a newline still gets its values on the others.</summary>
-    private void CompleteCopyData(NodeLink[] targets, NodeLink main, CopyRowAppender appender)
-    {
-        appender.Complete(_copyScratch);
-        WriteCopyScratch(targets, main);
-    }
-
-    private void WriteCopyScratch(NodeLink[] targets, NodeLink main)
-    {
-        if (_copyScratch.WrittenCount == 0)
-        {
-            return;
-        }
-
-        Span<byte> header = stackalloc byte[5];
-        header[0] = FrontendMessageType.CopyData;
-        BinaryPrimitives.WriteInt32BigEndian(header[1..], _copyScratch.WrittenCount + 4);
-        foreach (var link in targets)
-        {
-            if (link != main && !link.Detached)
-            {
-                link.Output.Write(header);
-                link.Output.Write(_copyScratch.WrittenSpan);
-            }
-        }
-
-        _copyScratch.ResetWrittenCount();
     }
 
     /// <summary>The SQL of a Query message, or of a Parse message (after the statement name).</summary>

@@ -64,7 +64,7 @@ internal sealed partial class ReplicationSession
         _copyRewrite = null;
         await FlushOthersAsync(others);
         await AwaitOthersCopyInAsync(main, others, analysis, stop);
-        await CopyInAsync([main, .. others], main, appender);
+        await _copyIn.RelayAsync([main, .. others], main, appender);
         await FlushCopyOutcomeAsync(main, others);
 
         // Main's answer to CopyDone or CopyFail: CommandComplete or ErrorResponse, no ReadyForQuery.

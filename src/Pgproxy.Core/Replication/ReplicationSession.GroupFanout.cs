@@ -275,7 +275,7 @@ internal sealed partial class ReplicationSession
             await FinishFlushAsync(link); // in copy-in the node reads again; the COPY data follows the group
             if (forward)
             {
-                await CopyInAsync(targets, link);
+                await _copyIn.RelayAsync(targets, link);
             }
         }
 

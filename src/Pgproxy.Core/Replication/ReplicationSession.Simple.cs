@@ -178,7 +178,7 @@ internal sealed partial class ReplicationSession
         while (end == ReplyEnd.CopyIn)
         {
             // A Query string may go into copy-in more than once: each COPY's CopyDone is answered by the next statement.
-            await CopyInAsync([link], link);
+            await _copyIn.RelayAsync([link], link);
             end = await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
         }
 

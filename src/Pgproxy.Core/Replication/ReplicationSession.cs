@@ -63,6 +63,9 @@ internal sealed partial class ReplicationSession
     /// <summary>Reads the nodes' replies, forwarding the answering node's to the client.</summary>
     private readonly ReplyReader _replies;
 
+    /// <summary>Streams COPY FROM STDIN data to the nodes.</summary>
+    private readonly CopyInRelay _copyIn;
+
     public ReplicationSession(ClientSession session, IConnectionTransport client, ProxyRuntime runtime,
         IReadOnlyList<NodeLink> links, ILogger logger)
     {
@@ -82,6 +85,7 @@ internal sealed partial class ReplicationSession
                 Log.NodeDegenerated(logger, node.NodeId, reason);
             }
         });
+        _copyIn = new CopyInRelay(client, Degenerate);
         _replies = new ReplyReader(client.Output, _answer, _deadline, _twoPhase, () => MainOrNull, JudgeTerminationAsync);
     }
 
