@@ -14,7 +14,7 @@ internal sealed partial class ReplicationSession : ICommitChannel
 
     Task ICommitChannel.DrainOthersAsync(NodeLink[] others) => DrainOthersAsync(others);
 
-    void ICommitChannel.Degenerate(NodeLink link, string reason) => Degenerate(link, reason);
+    void ICommitChannel.Degenerate(NodeLink link, string reason) => _nodes.Degenerate(link, reason);
 
     bool ICommitChannel.HasLiveOthers => HasLiveOthers();
 

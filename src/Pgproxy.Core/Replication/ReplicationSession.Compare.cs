@@ -39,7 +39,7 @@ internal sealed partial class ReplicationSession
         Log.ResultMismatch(_logger, other.NodeId, mainId, expected.ToString(), other.Summary.ToString());
         if (countsOnly ? options.FailoverIfAffectedTuplesMismatch : options.ReplicationStopOnMismatch)
         {
-            Degenerate(other, $"its result \"{other.Summary}\" differs from main's \"{expected}\"");
+            _nodes.Degenerate(other, $"its result \"{other.Summary}\" differs from main's \"{expected}\"");
             return null;
         }
 

@@ -82,7 +82,7 @@ internal sealed partial class ReplicationSession
             }
             else if (analysis.Replicated)
             {
-                targets = [main, .. Others(main)];
+                targets = [main, .. _nodes.Others(main)];
             }
             else if (!analysis.Executes && _group.Frames.Count == 1 && _unsyncedMask != 0)
             {
@@ -243,7 +243,7 @@ internal sealed partial class ReplicationSession
             }
             catch (Exception e) when (NodeFailures.IsNodeFailure(e))
             {
-                Degenerate(link, "read failed: " + e.Message);
+                _nodes.Degenerate(link, "read failed: " + e.Message);
             }
         }
     }

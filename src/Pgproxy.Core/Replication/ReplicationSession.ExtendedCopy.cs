@@ -137,12 +137,12 @@ internal sealed partial class ReplicationSession
                     _replies.CompletionsLeft = analysis.Completions;
                     if (await ReadRepliesAsync(other, forward: false, summarize: true, stop) != ReplyEnd.CopyIn)
                     {
-                        Degenerate(other, $"it refused the COPY main started: {other.Summary}");
+                        _nodes.Degenerate(other, $"it refused the COPY main started: {other.Summary}");
                     }
                 }
                 catch (Exception e) when (NodeFailures.IsNodeFailure(e))
                 {
-                    Degenerate(other, "read failed: " + e.Message);
+                    _nodes.Degenerate(other, "read failed: " + e.Message);
                 }
             }
         }
@@ -188,7 +188,7 @@ internal sealed partial class ReplicationSession
         }
         catch (Exception e) when (NodeFailures.IsNodeFailure(e))
         {
-            Degenerate(link, "read failed: " + e.Message);
+            _nodes.Degenerate(link, "read failed: " + e.Message);
         }
     }
 
@@ -221,7 +221,7 @@ internal sealed partial class ReplicationSession
             if (!other.Detached && !other.Summary.HasError && !internalTransaction
                 && other.Status == TransactionStatus.Idle)
             {
-                Degenerate(other, $"its COPY succeeded where main's failed: {other.Summary}");
+                _nodes.Degenerate(other, $"its COPY succeeded where main's failed: {other.Summary}");
             }
         }
 

@@ -69,7 +69,7 @@ internal sealed partial class ReplicationSession
             }
             catch (Exception e) when (NodeFailures.IsNodeFailure(e))
             {
-                Degenerate(other, "write failed: " + e.Message);
+                _nodes.Degenerate(other, "write failed: " + e.Message);
             }
         }
     }
@@ -131,7 +131,7 @@ internal sealed partial class ReplicationSession
             {
                 _answer.Release(); // what main answered before the failure reaches the client, as it always did
                 var failedMain = MainOrNull == e.Link;
-                Degenerate(e.Link, e.Message);
+                _nodes.Degenerate(e.Link, e.Message);
                 if (MainOrNull is null)
                 {
                     throw;
@@ -243,27 +243,10 @@ internal sealed partial class ReplicationSession
             throw lost;
         }
 
-        Degenerate(main, "lost while committing (the other nodes committed): " + lost.Message);
+        _nodes.Degenerate(main, "lost while committing (the other nodes committed): " + lost.Message);
         main.Injected.Clear();
         main.Status = TransactionStatus.Idle;
         return true;
-    }
-
-    /// <summary>The live link with the lowest node id, or null when this session has no node left.</summary>
-    private NodeLink? MainOrNull
-    {
-        get
-        {
-            foreach (var link in _links)
-            {
-                if (IsLive(link))
-                {
-                    return link;
-                }
-            }
-
-            return null;
-        }
     }
 
     /// <summary>
@@ -349,7 +332,7 @@ internal sealed partial class ReplicationSession
         }
         catch (Exception e) when (NodeFailures.IsNodeFailure(e))
         {
-            Degenerate(link, "rolling back after a failover failed: " + e.Message);
+            _nodes.Degenerate(link, "rolling back after a failover failed: " + e.Message);
         }
     }
 }

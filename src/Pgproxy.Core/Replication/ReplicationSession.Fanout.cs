@@ -96,7 +96,7 @@ internal sealed partial class ReplicationSession
         var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
         var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
 
-        var others = OthersArray(main);
+        var others = _nodes.OthersArray(main);
         var appender = end == ReplyEnd.CopyIn && defaults.CopyToRewrite is { } copied ? CreateCopyAppender(copied) : null;
         var otherFrame = (rewriteTime && _replies.MainNow is not null) || appender is not null
             ? RewriteQueryFrame(frame.Span, statement!, rewriteTime ? _replies.MainNow : null,
@@ -225,7 +225,7 @@ internal sealed partial class ReplicationSession
         }
         catch (Exception e) when (NodeFailures.IsNodeFailure(e))
         {
-            Degenerate(other, "write failed: " + e.Message);
+            _nodes.Degenerate(other, "write failed: " + e.Message);
             return false;
         }
     }
@@ -271,7 +271,7 @@ internal sealed partial class ReplicationSession
         }
         catch (Exception e) when (NodeFailures.IsNodeFailure(e))
         {
-            Degenerate(other, "read failed: " + e.Message);
+            _nodes.Degenerate(other, "read failed: " + e.Message);
             return false;
         }
     }
@@ -326,7 +326,7 @@ internal sealed partial class ReplicationSession
         {
             if (!other.Detached && other.SwallowedError is not null && commit)
             {
-                Degenerate(other, "COMMIT failed where main's succeeded");
+                _nodes.Degenerate(other, "COMMIT failed where main's succeeded");
             }
         }
     }
@@ -354,7 +354,7 @@ internal sealed partial class ReplicationSession
                 }
                 catch (Exception e) when (NodeFailures.IsNodeFailure(e))
                 {
-                    Degenerate(other, "read failed: " + e.Message);
+                    _nodes.Degenerate(other, "read failed: " + e.Message);
                 }
             }
         }

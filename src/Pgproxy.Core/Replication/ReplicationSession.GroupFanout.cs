@@ -156,7 +156,7 @@ internal sealed partial class ReplicationSession
                 }
                 catch (Exception e) when (NodeFailures.IsNodeFailure(e))
                 {
-                    Degenerate(other, "read failed: " + e.Message);
+                    _nodes.Degenerate(other, "read failed: " + e.Message);
                 }
             }
         }
@@ -228,7 +228,7 @@ internal sealed partial class ReplicationSession
                 }
                 catch (Exception e) when (NodeFailures.IsNodeFailure(e))
                 {
-                    Degenerate(other, "read failed: " + e.Message);
+                    _nodes.Degenerate(other, "read failed: " + e.Message);
                 }
             }
         }
@@ -245,7 +245,7 @@ internal sealed partial class ReplicationSession
         {
             if (!other.Detached && other.Summary.HasError && !main.Summary.HasError)
             {
-                Degenerate(other, $"it failed to end the transaction: {other.Summary}");
+                _nodes.Degenerate(other, $"it failed to end the transaction: {other.Summary}");
             }
         }
 

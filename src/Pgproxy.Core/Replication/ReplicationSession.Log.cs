@@ -7,9 +7,6 @@ internal sealed partial class ReplicationSession
 {
     private static partial class Log
     {
-        [LoggerMessage(EventIds.NodeDegenerated, LogLevel.Error, "degenerating backend node {NodeId}: {Reason}")]
-        public static partial void NodeDegenerated(ILogger logger, int nodeId, string reason);
-
         [LoggerMessage(EventIds.ResultMismatch, LogLevel.Warning,
             "result of backend node {NodeId} differs from main node {MainNodeId}: main \"{MainResult}\", " +
             "node {NodeId} \"{NodeResult}\"")]

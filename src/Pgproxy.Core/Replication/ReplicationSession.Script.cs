@@ -133,7 +133,7 @@ internal sealed partial class ReplicationSession
             var answering = started.Contains(main) ? main : started[0];
             started.Remove(answering);
             var errors = _replies.ClientErrors;
-            await EndInternalTransactionAsync(answering, Reuse(ref _endOthers, started), commit);
+            await EndInternalTransactionAsync(answering, SessionLinks.Reuse(ref _endOthers, started), commit);
             main = answering;
             if (main.SwallowedError is not null && _replies.ClientErrors == errors)
             {
@@ -146,17 +146,5 @@ internal sealed partial class ReplicationSession
 
     private bool HasLiveNode() => MainOrNull is not null;
 
-    private bool HasLiveOthers()
-    {
-        var live = 0;
-        foreach (var link in _links)
-        {
-            if (IsLive(link) && ++live > 1)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private bool HasLiveOthers() => _nodes.HasLiveOthers;
 }

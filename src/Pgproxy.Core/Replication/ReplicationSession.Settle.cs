@@ -160,7 +160,7 @@ internal sealed partial class ReplicationSession
                 if (!IsLive(link))
                 {
                     // Taken out by another session meanwhile: its answers no longer matter, its connection must go.
-                    Degenerate(link, "node is down");
+                    _nodes.Degenerate(link, "node is down");
                     continue;
                 }
 

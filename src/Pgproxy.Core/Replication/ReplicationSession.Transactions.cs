@@ -118,7 +118,7 @@ internal sealed partial class ReplicationSession
             : started.Contains(Main) ? Main : started[0];
         var rollBackOthers = kind == StatementKind.Commit && _clientStatus == TransactionStatus.Failed;
         started.Remove(answering);
-        var others = Reuse(ref _endOthers, started);
+        var others = SessionLinks.Reuse(ref _endOthers, started);
         // Only a transaction that wrote has anything to commit that a common cut could catch half way.
         using var pass = kind == StatementKind.Commit && !rollBackOthers && _transactionWrote
             ? await PassCommitGateAsync()
@@ -167,7 +167,7 @@ internal sealed partial class ReplicationSession
             {
                 if (!other.Detached && other.SwallowedError is not null)
                 {
-                    Degenerate(other, "COMMIT failed where main's succeeded: " +
+                    _nodes.Degenerate(other, "COMMIT failed where main's succeeded: " +
                                       Encoding.UTF8.GetString(other.SwallowedError.AsSpan(5)).Replace('\0', ' '));
                 }
             }

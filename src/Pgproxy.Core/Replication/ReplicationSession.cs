@@ -1,6 +1,5 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
-using Pgproxy.Core.Backends;
 using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
@@ -27,6 +26,7 @@ internal sealed partial class ReplicationSession
     private readonly IConnectionTransport _client;
     private readonly ProxyRuntime _runtime;
     private readonly ILogger _logger;
+    private readonly SessionLinks _nodes;
     private readonly NodeLink[] _links;
     private readonly RoutingPolicy _policy;
 
@@ -73,19 +73,14 @@ internal sealed partial class ReplicationSession
         _client = client;
         _runtime = runtime;
         _logger = logger;
-        _links = [.. links.OrderBy(l => l.NodeId)];
+        _nodes = new SessionLinks(links, runtime.Nodes, logger);
+        _links = _nodes.All;
         _policy = runtime.RoutingPolicy;
         _loadBalanceLink = ChooseLoadBalanceLink();
         _answer = new HeldAnswer(client.Output);
         _twoPhase = new TwoPhaseCommit(this, runtime.TwoPhase, () => runtime.Options, logger);
-        _deadline = new AnswerDeadline(runtime.Time, () => runtime.Options.ReplicationAnswerTimeout, (node, reason) =>
-        {
-            if (runtime.Nodes.Degenerate(node, reason))
-            {
-                Log.NodeDegenerated(logger, node.NodeId, reason);
-            }
-        });
-        _copyIn = new CopyInRelay(client, Degenerate);
+        _deadline = new AnswerDeadline(runtime.Time, () => runtime.Options.ReplicationAnswerTimeout, _nodes.DegenerateNode);
+        _copyIn = new CopyInRelay(client, _nodes.Degenerate);
         _replies = new ReplyReader(client.Output, _answer, _deadline, _twoPhase, () => MainOrNull, JudgeTerminationAsync);
     }
 
@@ -110,15 +105,12 @@ internal sealed partial class ReplicationSession
     public int LoadBalanceNodeId => _loadBalanceLink?.NodeId ?? -1;
 
     /// <summary>The live link with the lowest node id.</summary>
-    private NodeLink Main => MainOrNull ?? throw new IOException("every backend node of this session is down");
+    private NodeLink Main => _nodes.Main;
 
-    /// <summary>
-    /// True when the session can still use the link: not detached here, and not taken out by another session
-    /// (a degenerated node leaves every session at its next statement) — not even for a while: a node attached or
-    /// recovered again is not this link's node any more (see <see cref="NodeLink.Outlived"/>).
-    /// </summary>
-    private static bool IsLive(NodeLink link) =>
-        !link.Detached && link.Node.Status != BackendStatus.Down && !link.Outlived;
+    /// <summary>The live link with the lowest node id, or null when this session has no node left.</summary>
+    private NodeLink? MainOrNull => _nodes.MainOrNull;
+
+    private static bool IsLive(NodeLink link) => SessionLinks.IsLive(link);
 
     /// <summary>
     /// Runs until the client leaves or the session fails. Returns why the client side ended; the caller tears
@@ -260,68 +252,6 @@ internal sealed partial class ReplicationSession
 
     /// <summary>The session's state as the router sees it.</summary>
     private RouteState RouteState => new(_clientStatus, _transactionWrote, _strictIsolation);
-
-    /// <summary>Live links other than main, in node order.</summary>
-    private List<NodeLink> Others(NodeLink main)
-    {
-        _others.Clear();
-        foreach (var link in _links)
-        {
-            if (link != main && IsLive(link))
-            {
-                _others.Add(link);
-            }
-        }
-
-        return _others;
-    }
-
-    private readonly List<NodeLink> _others = [];
-
-    /// <summary>The last array <see cref="OthersArray"/> returned, reused while the live set stays the same.</summary>
-    private NodeLink[] _othersArray = [];
-
-    /// <summary>
-    /// <see cref="Others"/> as an array for the write path, without allocating one per statement: the live set
-    /// rarely changes, so the previous array is returned when it still holds exactly the same links.
-    /// </summary>
-    private NodeLink[] OthersArray(NodeLink main) => Reuse(ref _othersArray, Others(main));
-
-    private static NodeLink[] Reuse(ref NodeLink[] cached, List<NodeLink> links)
-    {
-        var same = cached.Length == links.Count;
-        for (var i = 0; same && i < links.Count; i++)
-        {
-            same = cached[i] == links[i];
-        }
-
-        if (!same)
-        {
-            cached = [.. links];
-        }
-
-        return cached;
-    }
-
-    /// <summary>
-    /// Takes a node out: it failed or its answer diverged from main's. The node is marked down for every session
-    /// (they drop it at their next statement) and this session's connection to it is closed.
-    /// </summary>
-    private void Degenerate(NodeLink link, string reason)
-    {
-        if (link.Detached)
-        {
-            return;
-        }
-
-        link.Detached = true;
-        link.ClearOwed();
-        link.Backend.Abort();
-        if (_runtime.Nodes.Degenerate(link.Node, reason))
-        {
-            Log.NodeDegenerated(_logger, link.NodeId, reason);
-        }
-    }
 
     /// <summary>
     /// Records the status of the node that answered the client and what it means for routing: leaving a

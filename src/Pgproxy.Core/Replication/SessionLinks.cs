@@ -1,0 +1,152 @@
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Backends;
+using Pgproxy.Core.Logging;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// A replication session's connections, one per node in node order, and which of them it may still use: main is
+/// the live one with the lowest node id (DESIGN §3). Taking a node out (<see cref="Degenerate"/>) marks it down for
+/// every session and closes this session's connection to it.
+/// </summary>
+internal sealed partial class SessionLinks
+{
+    private readonly BackendNodeSet _nodes;
+    private readonly ILogger _logger;
+    private readonly List<NodeLink> _others = [];
+
+    /// <summary>The last array <see cref="OthersArray"/> returned, reused while the live set stays the same.</summary>
+    private NodeLink[] _othersArray = [];
+
+    public SessionLinks(IReadOnlyList<NodeLink> links, BackendNodeSet nodes, ILogger logger)
+    {
+        All = [.. links.OrderBy(l => l.NodeId)];
+        _nodes = nodes;
+        _logger = logger;
+    }
+
+    /// <summary>Every connection of the session, detached ones included, in node order.</summary>
+    public NodeLink[] All { get; }
+
+    /// <summary>
+    /// True when the session can still use the link: not detached here, and not taken out by another session
+    /// (a degenerated node leaves every session at its next statement) — not even for a while: a node attached or
+    /// recovered again is not this link's node any more (see <see cref="NodeLink.Outlived"/>).
+    /// </summary>
+    public static bool IsLive(NodeLink link) =>
+        !link.Detached && link.Node.Status != BackendStatus.Down && !link.Outlived;
+
+    /// <summary>The live link with the lowest node id, or null when this session has no node left.</summary>
+    public NodeLink? MainOrNull
+    {
+        get
+        {
+            foreach (var link in All)
+            {
+                if (IsLive(link))
+                {
+                    return link;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>The live link with the lowest node id.</summary>
+    public NodeLink Main => MainOrNull ?? throw new IOException("every backend node of this session is down");
+
+    /// <summary>True when the session has a live node besides main.</summary>
+    public bool HasLiveOthers
+    {
+        get
+        {
+            var live = 0;
+            foreach (var link in All)
+            {
+                if (IsLive(link) && ++live > 1)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Live links other than main, in node order (a scratch list, reused).</summary>
+    public List<NodeLink> Others(NodeLink main)
+    {
+        _others.Clear();
+        foreach (var link in All)
+        {
+            if (link != main && IsLive(link))
+            {
+                _others.Add(link);
+            }
+        }
+
+        return _others;
+    }
+
+    /// <summary>
+    /// <see cref="Others"/> as an array for the write path, without allocating one per statement: the live set
+    /// rarely changes, so the previous array is returned when it still holds exactly the same links.
+    /// </summary>
+    public NodeLink[] OthersArray(NodeLink main) => Reuse(ref _othersArray, Others(main));
+
+    /// <summary><paramref name="cached"/> when it holds exactly <paramref name="links"/>, else a new array of them.</summary>
+    public static NodeLink[] Reuse(ref NodeLink[] cached, List<NodeLink> links)
+    {
+        var same = cached.Length == links.Count;
+        for (var i = 0; same && i < links.Count; i++)
+        {
+            same = cached[i] == links[i];
+        }
+
+        if (!same)
+        {
+            cached = [.. links];
+        }
+
+        return cached;
+    }
+
+    /// <summary>
+    /// Takes a node out: it failed or its answer diverged from main's. The node is marked down for every session
+    /// (they drop it at their next statement) and this session's connection to it is closed.
+    /// </summary>
+    public void Degenerate(NodeLink link, string reason)
+    {
+        if (link.Detached)
+        {
+            return;
+        }
+
+        link.Detached = true;
+        link.ClearOwed();
+        link.Backend.Abort();
+        if (_nodes.Degenerate(link.Node, reason))
+        {
+            Log.NodeDegenerated(_logger, link.NodeId, reason);
+        }
+    }
+
+    /// <summary>
+    /// Takes a node out from outside the session's flow (a timer thread: replication_answer_timeout): marks it down
+    /// for every session, which aborts its connections and so ends the session's wait on it.
+    /// </summary>
+    public void DegenerateNode(BackendNode node, string reason)
+    {
+        if (_nodes.Degenerate(node, reason))
+        {
+            Log.NodeDegenerated(_logger, node.NodeId, reason);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.NodeDegenerated, LogLevel.Error, "degenerating backend node {NodeId}: {Reason}")]
+        public static partial void NodeDegenerated(ILogger logger, int nodeId, string reason);
+    }
+}
