@@ -16,33 +16,6 @@ internal sealed partial class ReplicationSession
 {
     private long _attachmentsSeen = -1;
 
-    /// <summary>
-    /// The write gate's pass for a commit, then the check that no node was attached meanwhile (a commit held at the
-    /// closed gate may meet a node attached while it waited). The pass is given back if the session ends here.
-    /// </summary>
-    private async ValueTask<WriteGate.Pass> PassCommitGateAsync()
-    {
-        var pass = await _runtime.WriteGate.EnterAsync();
-        try
-        {
-            ThrowIfANodeWasAttached();
-        }
-        catch
-        {
-            pass.Dispose();
-            throw;
-        }
-
-        return pass;
-    }
-
-    /// <summary>The same check where nothing commits (a rollback, a transaction that only read): no pass needed.</summary>
-    private WriteGate.Pass CheckWithoutPass()
-    {
-        ThrowIfANodeWasAttached();
-        return default;
-    }
-
     /// <summary>Ends the session (see the class remarks) when a node is up that the session has no link to.</summary>
     private void ThrowIfANodeWasAttached()
     {

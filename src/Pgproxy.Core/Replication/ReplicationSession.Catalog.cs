@@ -77,12 +77,12 @@ internal sealed partial class ReplicationSession
         if (link.Injected.Count > 0)
         {
             // A deferred or internal BEGIN goes first: its answer must not be taken for the catalog query's.
-            await FlushLinkAsync(link);
+            await WritePath.FlushLinkAsync(link);
             await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
         }
 
         link.Output.Write(InjectedQueries.Encode(sql));
-        await FlushLinkAsync(link);
+        await WritePath.FlushLinkAsync(link);
         var rows = new List<string>();
         string? error = null;
         var input = link.Input;

@@ -26,7 +26,7 @@ internal sealed partial class ReplicationSession
             await _client.Output.FlushAsync();
             await _copyIn.RelayAsync([main, .. others], main, appender);
             appender = null;
-            HoldAnswer(keepUntilResult: false);
+            _write.HoldAnswer(keepUntilResult: false);
         }
         while (await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady) == ReplyEnd.CopyIn);
     }

@@ -42,20 +42,20 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task FailRequestAsync(string sqlState, string message, bool writeReady, string? hint = null)
     {
-        if (_othersOwe)
+        if (_write.OthersOwe)
         {
-            await SettleAsync(); // their owed answers come first on their connections; the failure ends it anyway
+            await _write.SettleAsync(); // their owed answers come first on their connections; the failure ends it anyway
         }
 
         var main = Main;
         var failing = FailTransactions(main);
         if (failing.Length > 0)
         {
-            await FlushOthersAsync(failing);
-            await DrainOthersAsync(failing);
+            await _write.FlushOthersAsync(failing);
+            await _write.DrainOthersAsync(failing);
             if (main.Injected.Count > 0)
             {
-                await FlushLinkAsync(main);
+                await WritePath.FlushLinkAsync(main);
                 await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
             }
         }

@@ -103,7 +103,7 @@ internal sealed partial class ReplicationSession
                 }
             }
 
-            if (_othersOwe && !GroupPassesOwedAnswers(targets, sync, analysis)
+            if (_write.OthersOwe && !GroupPassesOwedAnswers(targets, sync, analysis)
                 && await SettleOrRefuseAsync(writeReady: sync))
             {
                 return;
@@ -120,7 +120,7 @@ internal sealed partial class ReplicationSession
                 // write gate like a replicated commit, so a cut or a cutover never sees it half way. An autocommit
                 // write holds its pass over the statement itself, bounded by write_gate_timeout for the closer.
                 var commits = analysis.EndsTransaction || (analysis.Writes && _clientStatus == TransactionStatus.Idle);
-                using var pass = commits ? await PassCommitGateAsync() : default;
+                using var pass = commits ? await _write.PassCommitGateAsync() : default;
 
                 await RunGroupOnAsync(targets[0], sync, analysis);
             }

@@ -40,7 +40,7 @@ internal sealed partial class ReplicationSession
         SendGroup(main, isMain: true, internalTransaction, analysis);
         main.Summary.Clear();
         main.SwallowedError = null;
-        await FlushLinkAsync(main);
+        await WritePath.FlushLinkAsync(main);
         _replies.CompletionsLeft = analysis.Completions;
         if (await ReadRepliesAsync(main, forward: true, summarize: true, stop) != ReplyEnd.CopyIn)
         {
@@ -62,7 +62,7 @@ internal sealed partial class ReplicationSession
 
         _copyRewriteStatement = null;
         _copyRewrite = null;
-        await FlushOthersAsync(others);
+        await _write.FlushOthersAsync(others);
         await AwaitOthersCopyInAsync(main, others, analysis, stop);
         await _copyIn.RelayAsync([main, .. others], main, appender);
         await FlushCopyOutcomeAsync(main, others);
@@ -96,11 +96,11 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        var mismatch = CompareWithMain(main, others);
+        var mismatch = _write.CompareWithMain(main, others);
         _copyAteSync = true;
         if (internalTransaction)
         {
-            await EndInternalTransactionAsync(main, others, commit: mismatch is null);
+            await _write.EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
                 WriteClientError("XX001", mismatch);
@@ -167,9 +167,9 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        await FlushOthersAsync(others);
+        await _write.FlushOthersAsync(others);
         main.Output.Write(FlushFrame);
-        await FlushLinkAsync(main);
+        await WritePath.FlushLinkAsync(main);
     }
 
     /// <summary>Reads one node's CommandComplete or ErrorResponse that ends its copy-in.</summary>
@@ -198,7 +198,7 @@ internal sealed partial class ReplicationSession
         if (internalTransaction)
         {
             main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-            await FlushLinkAsync(main);
+            await WritePath.FlushLinkAsync(main);
             await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         }
 
@@ -239,9 +239,9 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        await FlushOthersAsync(others);
-        await DrainOthersAsync(others);
-        await FlushLinkAsync(main);
+        await _write.FlushOthersAsync(others);
+        await _write.DrainOthersAsync(others);
+        await WritePath.FlushLinkAsync(main);
         await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         _discardUntilSync = true;
     }

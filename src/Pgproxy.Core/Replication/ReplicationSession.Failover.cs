@@ -8,20 +8,6 @@ internal sealed partial class ReplicationSession
     /// <summary>SQLSTATE for a request lost with its node: class 40, so clients retry as after a serialization failure.</summary>
     private const string LostToFailoverState = "40001";
 
-    /// <summary>Writes what is buffered for a node; a failure names the node so the session can take it out.</summary>
-    private static async ValueTask FlushLinkAsync(NodeLink link)
-    {
-        try
-        {
-            await link.Output.FlushAsync();
-        }
-        catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
-        {
-            throw new NodeFailureException(link,
-                NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
-        }
-    }
-
     /// <summary>
     /// Flushes a request to the node whose answer is read next without waiting for the node to take all of it
     /// (see <see cref="NodeLink.PendingFlush"/>); <see cref="FinishFlushAsync"/> ends it once the answer is read.
@@ -48,7 +34,7 @@ internal sealed partial class ReplicationSession
     {
         if (deferred)
         {
-            return FlushUnlessHeldBackAsync(others, passes);
+            return _write.FlushUnlessHeldBackAsync(others, passes);
         }
 
         StartFlushOthers(others);
@@ -172,84 +158,6 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>
-    /// True when main failed while ending a transaction whose COMMIT the other nodes have already carried out:
-    /// the transaction stands on them, so the client is told it committed.
-    /// </summary>
-    private bool CommittedWithoutMain(NodeFailureException failure, NodeLink main, NodeLink[] others)
-    {
-        if (failure.Link != main || !_runtime.Options.FailoverOnBackendError)
-        {
-            return false;
-        }
-
-        foreach (var other in others)
-        {
-            if (!other.Detached && other.SwallowedError is null)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// The second half of ending a transaction on every node, once the others' COMMIT/ROLLBACK is flushed and
-    /// main's is written: flushes main, waits for the others, then reads main's answer. When main is lost while
-    /// <paramref name="commits"/> and the others did commit, main is taken out and true returned: the transaction
-    /// stands on them and the caller tells the client it committed. Any other loss of main is thrown.
-    /// </summary>
-    private async Task<bool> CompleteEndAsync(NodeLink main, NodeLink[] others, bool commits, bool forward,
-        ReplyStop stop)
-    {
-        NodeFailureException? lost = null;
-        _commitInFlight = commits; // a backend ending now is no longer this session's loss alone
-        try
-        {
-            try
-            {
-                await FlushLinkAsync(main);
-            }
-            catch (NodeFailureException e) when (commits)
-            {
-                lost = e;
-            }
-
-            await DrainOthersAsync(others);
-            if (lost is null)
-            {
-                try
-                {
-                    await ReadRepliesAsync(main, forward, summarize: forward, stop);
-                }
-                catch (NodeFailureException e) when (commits)
-                {
-                    lost = e;
-                }
-            }
-        }
-        finally
-        {
-            _commitInFlight = false;
-        }
-
-        if (lost is null)
-        {
-            return false;
-        }
-
-        if (!CommittedWithoutMain(lost, main, others))
-        {
-            throw lost;
-        }
-
-        _nodes.Degenerate(main, "lost while committing (the other nodes committed): " + lost.Message);
-        main.Injected.Clear();
-        main.Status = TransactionStatus.Idle;
-        return true;
-    }
-
-    /// <summary>
     /// The client's transaction cannot go on: it lost its main (or the node serving it). Every node left rolls
     /// back its part, and the new main opens a transaction that fails at once with the reason, so the client
     /// sees what PostgreSQL shows after an error: 25P02 for anything but ROLLBACK, and ROLLBACK for COMMIT.
@@ -262,7 +170,7 @@ internal sealed partial class ReplicationSession
         var main = Main;
         main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
         main.Inject(InjectedQueries.FailTransaction, InjectedReply.QueryCycle);
-        await FlushLinkAsync(main);
+        await WritePath.FlushLinkAsync(main);
         await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         WriteClientError(LostToFailoverState, reason);
         if (writeReady)
@@ -281,10 +189,8 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task RollBackEverywhereAsync()
     {
-        _othersOwe = false;
-        _owedAnswerBytes = 0;
-        var bound = _deadline.Begin(MainOrNull, _owedMainTime); // main's own rollback is not bounded, the others' answers are
-        _owedMainTime = TimeSpan.Zero;
+        // Main's own rollback is not bounded, the others' answers are.
+        var bound = _deadline.Begin(MainOrNull, _write.ForgetOwed());
         try
         {
             foreach (var link in _links)
@@ -311,7 +217,7 @@ internal sealed partial class ReplicationSession
             {
                 var owed = link.OwedCount;
                 link.ClearOwed();
-                await FlushLinkAsync(link); // statements held back (see FlushUnlessHeldBackAsync) answer too
+                await WritePath.FlushLinkAsync(link); // statements held back (see FlushUnlessHeldBackAsync) answer too
                 for (var i = 0; i < owed; i++)
                 {
                     await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
@@ -326,7 +232,7 @@ internal sealed partial class ReplicationSession
             if (link.Status != TransactionStatus.Idle)
             {
                 link.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-                await FlushLinkAsync(link);
+                await WritePath.FlushLinkAsync(link);
                 await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
             }
         }

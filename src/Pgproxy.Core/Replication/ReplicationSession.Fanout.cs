@@ -84,13 +84,13 @@ internal sealed partial class ReplicationSession
         main.SwallowedError = null;
         main.Output.Write(frame.Span);
         var mainStarted = _runtime.Time.GetTimestamp();
-        await FlushLinkAsync(main);
+        await WritePath.FlushLinkAsync(main);
         var answerStart = _replies.ForwardedBytes;
-        if (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _othersOwe)
+        if (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _write.OthersOwe)
         {
             // Unless it will be deferred (and so compared only at a later statement), the others' answers can
             // still fail this statement: the client must not have main's yet.
-            HoldAnswer(keepUntilResult: false);
+            _write.HoldAnswer(keepUntilResult: false);
         }
 
         var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
@@ -105,7 +105,7 @@ internal sealed partial class ReplicationSession
         if (end == ReplyEnd.CopyIn)
         {
             SendToOthers(others, otherFrame, internalTransaction);
-            await FlushOthersAsync(others);
+            await _write.FlushOthersAsync(others);
             await CopyQueryInAsync(main, others, appender);
             mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
         }
@@ -121,8 +121,8 @@ internal sealed partial class ReplicationSession
             var deferred = !internalTransaction && statement is not null
                                                 && main.Status == TransactionStatus.InTransaction
                                                 && _clientStatus == TransactionStatus.InTransaction;
-            var passes = deferred && IsPlainDml(statement!)
-                                  && WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
+            var passes = deferred && WritePath.IsPlainDml(statement!)
+                                  && _write.WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
             if (!passes && await SettleOrRaiseAsync(writeReady: true))
             {
                 return;
@@ -134,13 +134,13 @@ internal sealed partial class ReplicationSession
             }
 
             SendToOthers(others, otherFrame, internalTransaction);
-            await FlushUnlessHeldBackAsync(others, passes);
+            await _write.FlushUnlessHeldBackAsync(others, passes);
 
             if (deferred)
             {
                 // Inside the client's transaction nothing commits before its COMMIT: the others' answers are read
                 // and compared later (SettleAsync), while the client already goes on with main's.
-                Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
+                _write.Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
                 if (marksWrite)
                 {
                     _transactionWrote = true;
@@ -151,8 +151,8 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        await ReadOthersAsync(main, others, mainTime);
-        var mismatch = CompareWithMain(main, others);
+        await _write.ReadOthersAsync(main, others, mainTime);
+        var mismatch = _write.CompareWithMain(main, others);
         if (statement?.FirstKeyword is "CREATE" or "ALTER" or "DROP")
         {
             _policy.Volatility.Invalidate(_session.Database);
@@ -160,7 +160,7 @@ internal sealed partial class ReplicationSession
 
         if (internalTransaction)
         {
-            await EndInternalTransactionAsync(main, others, commit: mismatch is null);
+            await _write.EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
                 WriteClientError("XX001", mismatch);
@@ -202,167 +202,6 @@ internal sealed partial class ReplicationSession
         }
     }
 
-
-    /// <summary>Flushes every other node; a node that fails here is taken out, the session carries on.</summary>
-    private async Task FlushOthersAsync(NodeLink[] others)
-    {
-        foreach (var other in others)
-        {
-            if (!other.Detached)
-            {
-                await FlushOrDegenerateAsync(other);
-            }
-        }
-    }
-
-    /// <summary>Flushes an other node; one that fails here is taken out (false) and the session carries on.</summary>
-    private async ValueTask<bool> FlushOrDegenerateAsync(NodeLink other)
-    {
-        try
-        {
-            await other.Output.FlushAsync();
-            return true;
-        }
-        catch (Exception e) when (NodeFailures.IsNodeFailure(e))
-        {
-            _nodes.Degenerate(other, "write failed: " + e.Message);
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// Reads every other node's answer (they ran in parallel, so this waits for the slowest), each within
-    /// <paramref name="mainTime"/> + <c>replication_answer_timeout</c> from now (see BeginAnswerBound).
-    /// </summary>
-    private async Task ReadOthersAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime)
-    {
-        var bound = _deadline.Begin(main, mainTime);
-        try
-        {
-            foreach (var other in others)
-            {
-                if (!other.Detached)
-                {
-                    await ReadAnswerAsync(other);
-                }
-            }
-        }
-        finally
-        {
-            bound.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// Reads one other node's answer to a replicated request into its summary; a node that fails here is taken
-    /// out (false) and the session carries on.
-    /// </summary>
-    private async Task<bool> ReadAnswerAsync(NodeLink other)
-    {
-        try
-        {
-            while (await ReadRepliesAsync(other, forward: false, summarize: true, ReplyStop.UntilReady) ==
-                   ReplyEnd.CopyIn)
-            {
-                // Its CopyInResponse: the data already went out with main's.
-            }
-
-            return true;
-        }
-        catch (Exception e) when (NodeFailures.IsNodeFailure(e))
-        {
-            _nodes.Degenerate(other, "read failed: " + e.Message);
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// Ends the internal transaction: COMMIT (or ROLLBACK) to the others, then to main, all sent before any
-    /// answer is awaited. A node whose COMMIT fails while main's succeeds has diverged and is taken out; if
-    /// main's fails the client gets its error.
-    /// </summary>
-    private async Task EndInternalTransactionAsync(NodeLink main, NodeLink[] others, bool commit)
-    {
-        using var pass = commit ? await PassCommitGateAsync() : CheckWithoutPass();
-        switch (commit ? await _twoPhase.TryCommitAsync(main, others, clientCommit: null) : TwoPhaseOutcome.NotUsed)
-        {
-            case TwoPhaseOutcome.Committed or TwoPhaseOutcome.RolledBack:
-                return;
-            case TwoPhaseOutcome.MainRefused:
-                _answer.DropResult(); // main's COMMIT error is the statement's answer (see below)
-                _replies.ClientErrors++;
-                _client.Output.Write(main.SwallowedError);
-                return;
-            default:
-                break;
-        }
-
-        var verb = commit ? InjectedQueries.Commit : InjectedQueries.Rollback;
-        foreach (var other in others)
-        {
-            if (!other.Detached)
-            {
-                other.SwallowedError = null;
-                other.Inject(verb, InjectedReply.QueryCycle);
-            }
-        }
-
-        await FlushOthersAsync(others);
-        main.SwallowedError = null;
-        main.Inject(verb, InjectedReply.QueryCycle);
-        if (await CompleteEndAsync(main, others, commit, forward: false, ReplyStop.UntilDrained))
-        {
-            return; // main was lost after the others committed
-        }
-
-        if (main.SwallowedError is { } mainError)
-        {
-            _answer.DropResult(); // main's COMMIT error is the statement's answer, not its result followed by the error
-            _client.Output.Write(mainError);
-            return;
-        }
-
-        foreach (var other in others)
-        {
-            if (!other.Detached && other.SwallowedError is not null && commit)
-            {
-                _nodes.Degenerate(other, "COMMIT failed where main's succeeded");
-            }
-        }
-    }
-
-    /// <summary>
-    /// Reads the others' answers to what pgproxy injected (their COMMIT, ROLLBACK or raise, which they run before
-    /// main or alongside it): within <c>replication_answer_timeout</c> from now, session main excepted. A node that
-    /// fails here is taken out and the session carries on.
-    /// </summary>
-    private async Task DrainOthersAsync(NodeLink[] others)
-    {
-        var bound = _deadline.Begin(MainOrNull, TimeSpan.Zero);
-        try
-        {
-            foreach (var other in others)
-            {
-                if (other.Detached)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
-                }
-                catch (Exception e) when (NodeFailures.IsNodeFailure(e))
-                {
-                    _nodes.Degenerate(other, "read failed: " + e.Message);
-                }
-            }
-        }
-        finally
-        {
-            bound.Dispose();
-        }
-    }
 
     /// <summary>
     /// The Query message for the other nodes: main's timestamp in place of now() and CURRENT_* (when

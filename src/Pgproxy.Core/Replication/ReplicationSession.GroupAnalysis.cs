@@ -72,7 +72,7 @@ internal sealed partial class ReplicationSession
                         break;
                     }
 
-                    analysis.NotPlainDml |= info.Kind != StatementKind.Write || !IsPlainDml(info.Classification);
+                    analysis.NotPlainDml |= info.Kind != StatementKind.Write || !WritePath.IsPlainDml(info.Classification);
                     _twoPhase.NoteLimits(info.Classification, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
 
                     switch (info.Kind)

@@ -25,9 +25,9 @@ internal sealed partial class ReplicationSession
         var mainStarted = _runtime.Time.GetTimestamp();
         StartFlushLink(main); // finished by ReadGroupRepliesAsync: main may answer before it has read a big group
         var answerStart = _replies.ForwardedBytes;
-        if (sync && (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _othersOwe))
+        if (sync && (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _write.OthersOwe))
         {
-            HoldAnswer(keepUntilResult: true); // see RunWriteAsync
+            _write.HoldAnswer(keepUntilResult: true); // see RunWriteAsync
         }
 
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
@@ -44,7 +44,7 @@ internal sealed partial class ReplicationSession
             if (internalTransaction)
             {
                 main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-                await FlushLinkAsync(main);
+                await WritePath.FlushLinkAsync(main);
                 await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
             }
 
@@ -58,7 +58,7 @@ internal sealed partial class ReplicationSession
 
         var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
                        && _clientStatus == TransactionStatus.InTransaction;
-        var passes = deferred && !analysis.NotPlainDml && WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
+        var passes = deferred && !analysis.NotPlainDml && _write.WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
         if (!passes && await SettleOrRaiseAsync(writeReady: sync))
         {
             return;
@@ -81,7 +81,7 @@ internal sealed partial class ReplicationSession
         if (deferred)
         {
             // Inside the client's transaction: the others' answers are compared later (see Defer).
-            Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
+            _write.Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
             if (analysis.ChangesFunctions)
             {
                 _policy.Volatility.Invalidate(_session.Database);
@@ -94,7 +94,7 @@ internal sealed partial class ReplicationSession
 
         await ReadOthersGroupRepliesAsync(main, others, targets, sync, analysis, mainTime, drainInjected: false);
 
-        var mismatch = CompareWithMain(main, others);
+        var mismatch = _write.CompareWithMain(main, others);
         if (analysis.ChangesFunctions)
         {
             _policy.Volatility.Invalidate(_session.Database);
@@ -102,7 +102,7 @@ internal sealed partial class ReplicationSession
 
         if (internalTransaction)
         {
-            await EndInternalTransactionAsync(main, others, commit: mismatch is null);
+            await _write.EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
                 WriteClientError("XX001", mismatch);
@@ -175,8 +175,8 @@ internal sealed partial class ReplicationSession
         var main = targets[0];
         var others = targets[1..];
         using var pass = analysis.EndsTransaction && (_transactionWrote || analysis.Writes)
-            ? await PassCommitGateAsync()
-            : CheckWithoutPass();
+            ? await _write.PassCommitGateAsync()
+            : _write.CheckWithoutPass();
         if (sync && analysis.EndsTransaction && _clientStatus == TransactionStatus.InTransaction && _transactionWrote
             && main == Main && Array.TrueForAll(others, o => (_unsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
         {
@@ -204,7 +204,7 @@ internal sealed partial class ReplicationSession
             SendGroup(other, isMain: false, internalTransaction: false, analysis);
         }
 
-        await FlushOthersAsync(others);
+        await _write.FlushOthersAsync(others);
         var bound = _deadline.Begin(MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
         try
         {

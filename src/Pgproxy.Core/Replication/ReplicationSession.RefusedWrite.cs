@@ -24,8 +24,8 @@ internal sealed partial class ReplicationSession
         if (replayed.Length > 0)
         {
             SendToOthers(replayed, otherFrame, internalTransaction);
-            await FlushOthersAsync(replayed);
-            await ReadOthersAsync(main, replayed, mainTime);
+            await _write.FlushOthersAsync(replayed);
+            await _write.ReadOthersAsync(main, replayed, mainTime);
         }
 
         if (internalTransaction)
@@ -38,11 +38,11 @@ internal sealed partial class ReplicationSession
                 }
             }
 
-            await FlushOthersAsync(replayed);
+            await _write.FlushOthersAsync(replayed);
             main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-            await FlushLinkAsync(main);
+            await WritePath.FlushLinkAsync(main);
             await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-            await DrainOthersAsync(replayed);
+            await _write.DrainOthersAsync(replayed);
         }
     }
 
@@ -53,15 +53,15 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task<bool> SettledForReplayAsync(NodeLink main)
     {
-        if (!_othersOwe || await SettleAsync() is null)
+        if (!_write.OthersOwe || await _write.SettleAsync() is null)
         {
             return true;
         }
 
         var failing = FailTransactions(main);
-        await FlushOthersAsync(failing);
-        await DrainOthersAsync(failing);
-        await FlushLinkAsync(main);
+        await _write.FlushOthersAsync(failing);
+        await _write.DrainOthersAsync(failing);
+        await WritePath.FlushLinkAsync(main);
         await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         return false;
     }
@@ -84,7 +84,7 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        await FlushOthersAsync(others);
+        await _write.FlushOthersAsync(others);
         await ReadOthersGroupRepliesAsync(main, others, targets, sync: true, analysis, mainTime, drainInjected: true);
     }
 

@@ -115,7 +115,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task EndImplicitBlockAsync(bool commit)
     {
-        if (_othersOwe && await SettleOrRaiseAsync(writeReady: true))
+        if (_write.OthersOwe && await SettleOrRaiseAsync(writeReady: true))
         {
             commit = false; // the mismatch failed the transaction on every node
         }
@@ -133,7 +133,7 @@ internal sealed partial class ReplicationSession
             var answering = started.Contains(main) ? main : started[0];
             started.Remove(answering);
             var errors = _replies.ClientErrors;
-            await EndInternalTransactionAsync(answering, SessionLinks.Reuse(ref _endOthers, started), commit);
+            await _write.EndInternalTransactionAsync(answering, SessionLinks.Reuse(ref _endOthers, started), commit);
             main = answering;
             if (main.SwallowedError is not null && _replies.ClientErrors == errors)
             {

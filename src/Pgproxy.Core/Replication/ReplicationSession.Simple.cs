@@ -54,7 +54,7 @@ internal sealed partial class ReplicationSession
             // Main alone runs a string with its own COMMIT as it is: it commits inside, so it passes the write gate
             // as a whole (a check or a recovery's cutover must not see it half way). Rare: with other nodes live the
             // string is cut into steps above, each of which passes the gate at its own commit.
-            using var pass = await PassCommitGateAsync();
+            using var pass = await _write.PassCommitGateAsync();
             await RunStatementAsync(frame, statement);
             return;
         }
@@ -75,7 +75,7 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        if (_othersOwe && !ReadsFromMain(kind) && !PassesOwedAnswers(kind, statement)
+        if (_write.OthersOwe && !ReadsFromMain(kind) && !PassesOwedAnswers(kind, statement)
             && await SettleOrRefuseAsync(writeReady: true))
         {
             return;
@@ -168,7 +168,7 @@ internal sealed partial class ReplicationSession
         link.FlushPendingBegin();
         AnnounceStatement(link, frame.Span);
         link.Output.Write(frame.Span);
-        await FlushLinkAsync(link);
+        await WritePath.FlushLinkAsync(link);
         if (countSelect)
         {
             link.Node.CountSelect();

@@ -18,18 +18,12 @@ namespace Pgproxy.Core.Replication;
 /// Why end the session even when the terminated backend was not main's: the session holds one backend per node and
 /// sends every write to all of them; going on without one node for this session only would leave that node without
 /// the session's later writes. Ending the session rolls back whatever the session has open on every node — safe,
-/// except once main's COMMIT is on its way (<see cref="_commitInFlight"/>): the node may then lack what main commits,
+/// except once main's COMMIT is on its way (<see cref="WritePath.CommitInFlight"/>): the node may then lack what main commits,
 /// so it is taken out as before, as a node whose COMMIT failed where main's succeeded. Two-phase commit needs no such
 /// exception: what the others prepared is ended as main decided by <see cref="PreparedTransactionResolver"/>.
 /// </summary>
 internal sealed partial class ReplicationSession
 {
-    /// <summary>
-    /// True while a one-phase COMMIT is on its way to main and the others (<see cref="CompleteEndAsync"/>): a node's
-    /// backend ending then may have lost what main commits.
-    /// </summary>
-    private bool _commitInFlight;
-
     /// <summary>
     /// What a node's FATAL 57P0x means: a <see cref="NodeFailureException"/> when the node is going away (or its
     /// COMMIT was in flight), which takes it out as any lost node; else <paramref name="terminated"/> itself, which
@@ -48,7 +42,7 @@ internal sealed partial class ReplicationSession
                 $"backend node {link.NodeId} is going away: {terminated.Message} ({why})", terminated);
         }
 
-        if (_commitInFlight)
+        if (_write.CommitInFlight)
         {
             return new NodeFailureException(link,
                 $"backend node {link.NodeId} ended this session's connection while committing, so it may lack what " +

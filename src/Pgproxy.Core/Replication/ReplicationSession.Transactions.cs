@@ -121,8 +121,8 @@ internal sealed partial class ReplicationSession
         var others = SessionLinks.Reuse(ref _endOthers, started);
         // Only a transaction that wrote has anything to commit that a common cut could catch half way.
         using var pass = kind == StatementKind.Commit && !rollBackOthers && _transactionWrote
-            ? await PassCommitGateAsync()
-            : CheckWithoutPass();
+            ? await _write.PassCommitGateAsync()
+            : _write.CheckWithoutPass();
 
         if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _transactionWrote
             && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))
@@ -149,12 +149,12 @@ internal sealed partial class ReplicationSession
 
         // The others' COMMIT goes out first and main's right behind it, without waiting: each node's lock holders
         // are already ordered by main, and the client hears back only once every node has answered.
-        await FlushOthersAsync(others);
+        await _write.FlushOthersAsync(others);
         AnnounceStatement(answering, frame.Span);
         answering.Output.Write(frame.Span);
         answering.Summary.Clear();
         var commits = kind == StatementKind.Commit && !rollBackOthers;
-        if (await CompleteEndAsync(answering, others, commits, forward: true, ReplyStop.UntilReady))
+        if (await _write.CompleteEndAsync(answering, others, commits, forward: true, ReplyStop.UntilReady))
         {
             BackendMessageWriter.WriteCommandComplete(_client.Output, "COMMIT");
             FinishRequest(answering);

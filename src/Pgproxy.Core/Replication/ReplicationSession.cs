@@ -15,10 +15,14 @@ namespace Pgproxy.Core.Replication;
 /// load-balance node, writes on main first and then on every other live node, so that conflicting writers
 /// queue on main's locks and reach the others in the same order (DESIGN §3). Unlike the single-node pumps it is
 /// sequential per request: a write must see main's answer before the others get it.
-/// Partials: <c>.Simple</c> (Query messages), <c>.Extended</c> (Parse…Sync groups), <c>.Copy</c> (COPY FROM
-/// STDIN fan-out), <c>.ExtendedCopy</c> (COPY FROM STDIN through Parse/Bind/Execute), <c>.Fanout</c> (write
-/// path), <c>.Compare</c>, <c>.Errors</c> (errors pgproxy answers itself), <c>.HeldAnswer</c>, <c>.Transactions</c>
-/// (BEGIN/COMMIT/ROLLBACK), <c>.Replies</c> (reading a node's replies), <c>.AnswerTimeout</c> (see <see cref="AnswerDeadline"/>), <c>.Log</c>.
+/// Collaborators: <see cref="SessionLinks"/> (the connections, main, taking a node out), <see cref="ReplyReader"/>
+/// (the nodes' replies), <see cref="HeldAnswer"/>, <see cref="AnswerDeadline"/>, <see cref="CopyInRelay"/>, and
+/// <see cref="WritePath"/> (the others' answers, their comparison with main's, and the commit order, with
+/// <see cref="TwoPhaseCommit"/>). Partials by protocol phase: <c>.Simple</c> (Query messages), <c>.Script</c>
+/// (query strings with transaction control), <c>.Extended</c>/<c>.Group*</c> (Parse…Sync groups), <c>.Copy</c>,
+/// <c>.ExtendedCopy</c>, <c>.Fanout</c> (a write's steps), <c>.Transactions</c> (BEGIN/COMMIT/ROLLBACK),
+/// <c>.Errors</c> (errors pgproxy answers itself), <c>.Failover</c>, <c>.Termination</c>, <c>.Defaults</c> and
+/// <c>.Catalog</c> (what main's catalog says).
 /// </summary>
 internal sealed partial class ReplicationSession
 {
@@ -57,6 +61,9 @@ internal sealed partial class ReplicationSession
     /// <summary>Main's answer while the others' can still fail the statement.</summary>
     private readonly HeldAnswer _answer;
 
+    /// <summary>The write path's ordering and commit.</summary>
+    private readonly WritePath _write;
+
     /// <summary>The commit protocol, and what it knows of the client's transaction.</summary>
     private readonly TwoPhaseCommit _twoPhase;
 
@@ -78,10 +85,12 @@ internal sealed partial class ReplicationSession
         _policy = runtime.RoutingPolicy;
         _loadBalanceLink = ChooseLoadBalanceLink();
         _answer = new HeldAnswer(client.Output);
-        _twoPhase = new TwoPhaseCommit(this, runtime.TwoPhase, () => runtime.Options, logger);
         _deadline = new AnswerDeadline(runtime.Time, () => runtime.Options.ReplicationAnswerTimeout, _nodes.DegenerateNode);
         _copyIn = new CopyInRelay(client, _nodes.Degenerate);
-        _replies = new ReplyReader(client.Output, _answer, _deadline, _twoPhase, () => MainOrNull, JudgeTerminationAsync);
+        _replies = new ReplyReader(client.Output, _answer, _deadline, () => MainOrNull, JudgeTerminationAsync);
+        _write = new WritePath(_nodes, _replies, _deadline, _answer, client.Output, () => runtime.Options, runtime.TwoPhase,
+            runtime.WriteGate, ThrowIfANodeWasAttached, logger);
+        _twoPhase = _write.TwoPhase;
     }
 
     /// <summary>

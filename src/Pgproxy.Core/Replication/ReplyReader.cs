@@ -18,10 +18,9 @@ namespace Pgproxy.Core.Replication;
 /// <param name="client">The client's output.</param>
 /// <param name="answer">Where forwarded replies go while main's answer is held.</param>
 /// <param name="deadline">Bounds the reads of the nodes other than main (replication_answer_timeout).</param>
-/// <param name="twoPhase">Told main's transaction id when the pipelined question is answered.</param>
 /// <param name="main">The session's main now: only its copy of a notification reaches the client.</param>
 /// <param name="judgeTermination">What a backend's FATAL 57P0x means (the node going away, or this session's loss).</param>
-internal sealed class ReplyReader(PipeWriter client, HeldAnswer answer, AnswerDeadline deadline, TwoPhaseCommit twoPhase,
+internal sealed class ReplyReader(PipeWriter client, HeldAnswer answer, AnswerDeadline deadline,
     Func<NodeLink?> main, Func<BackendTerminatedException, Task<Exception>> judgeTermination)
 {
     /// <summary>Flush to the client mid-result once this much is buffered, so big results stream.</summary>
@@ -44,6 +43,12 @@ internal sealed class ReplyReader(PipeWriter client, HeldAnswer answer, AnswerDe
 
     /// <summary>Main's transaction timestamp as text, captured by an injected <c>SELECT now()</c>.</summary>
     public string? MainNow { get; set; }
+
+    /// <summary>
+    /// Main's transaction id, read with the transaction's first write (or at COMMIT when it was not) for the gid of
+    /// two-phase commit; "" while the pipelined question is unanswered, null when not asked.
+    /// </summary>
+    public string? MainXid { get; set; }
 
     /// <summary>Main's values of the defaults a statement leaves out, captured by an injected query.</summary>
     public string? MainDefaults { get; set; }
@@ -279,7 +284,7 @@ internal sealed class ReplyReader(PipeWriter client, HeldAnswer answer, AnswerDe
                         MainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.XidQueryCycle:
-                        twoPhase.NoteMainXid(ReadFirstColumn(Body(buffer, header, scratch)));
+                        MainXid = (ReadFirstColumn(Body(buffer, header, scratch)));
                         break;
                     case BackendMessageType.ParameterStatus:
                         var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));

@@ -16,12 +16,9 @@ namespace Pgproxy.Core.Replication;
 /// <see cref="PreparedTransactionResolver"/> ends as main decided; no node commits what another rolls back.
 /// One per session: it remembers main's transaction id and what in the transaction PostgreSQL cannot prepare.
 /// </summary>
-internal sealed partial class TwoPhaseCommit(ICommitChannel channel, TwoPhaseCommitState state,
+internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader replies, TwoPhaseCommitState state,
     Func<ProxyOptions> options, ILogger logger)
 {
-    /// <summary>Main's transaction id, read with the transaction's first write (or at COMMIT when it was not).</summary>
-    private string? _mainXid;
-
     /// <summary>
     /// The transaction did what PostgreSQL cannot prepare (LISTEN, NOTIFY, a WITH HOLD cursor, REFRESH MATERIALIZED
     /// VIEW CONCURRENTLY).
@@ -31,16 +28,13 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, TwoPhaseCom
     /// <summary>The session created temporary objects: PostgreSQL prepares none of its transactions that use them.</summary>
     private bool _usesTemporaryObjects;
 
-    /// <summary>main's transaction id as main answered the pipelined question (null: not asked, or forgotten).</summary>
-    public void NoteMainXid(string? xid) => _mainXid = xid;
-
     /// <summary>A new internal transaction, or a group that begins one: its id is asked again.</summary>
-    public void ForgetXid() => _mainXid = null;
+    public void ForgetXid() => replies.MainXid = null;
 
     /// <summary>The client's transaction ended: the next one starts with nothing known about it.</summary>
     public void TransactionEnded()
     {
-        _mainXid = null;
+        replies.MainXid = null;
         _cannotPrepare = false;
     }
 
@@ -60,7 +54,7 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, TwoPhaseCom
             return TwoPhaseOutcome.NotUsed;
         }
 
-        if (string.IsNullOrEmpty(_mainXid))
+        if (string.IsNullOrEmpty(replies.MainXid))
         {
             // No write pipelined the question (or its answer is lost): one round trip to main.
             main.Inject(InjectedQueries.SelectXid, InjectedReply.XidQueryCycle);
@@ -68,7 +62,7 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, TwoPhaseCom
             await channel.ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         }
 
-        if (!ulong.TryParse(_mainXid, NumberStyles.None, CultureInfo.InvariantCulture, out var xid))
+        if (!ulong.TryParse(replies.MainXid, NumberStyles.None, CultureInfo.InvariantCulture, out var xid))
         {
             state.CountOnePhase();
             return TwoPhaseOutcome.NotUsed;
@@ -246,10 +240,10 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, TwoPhaseCom
     /// </summary>
     public void AskMainXid(NodeLink main)
     {
-        if (_mainXid is null && state.Enabled && channel.HasLiveOthers)
+        if (replies.MainXid is null && state.Enabled && channel.HasLiveOthers)
         {
             main.Inject(InjectedQueries.SelectXid, InjectedReply.XidQueryCycle);
-            _mainXid = "";
+            replies.MainXid = "";
         }
     }
 

@@ -1,0 +1,208 @@
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// Ending a transaction on every node (DESIGN §3.2, §3.9): others first and main last, through the write gate, in two
+/// phases when replication_commit says so; and the channel the two-phase protocol talks through.
+/// </summary>
+internal sealed partial class WritePath
+{
+    /// <summary>
+    /// True while a one-phase COMMIT is on its way to main and the others (<see cref="CompleteEndAsync"/>): a node's
+    /// backend ending then may have lost what main commits.
+    /// </summary>
+    public bool CommitInFlight { get; private set; }
+
+    /// <summary>
+    /// The write gate's pass for a commit, then the check that no node was attached meanwhile (a commit held at the
+    /// closed gate may meet a node attached while it waited). The pass is given back if the session ends here.
+    /// </summary>
+    public async ValueTask<WriteGate.Pass> PassCommitGateAsync()
+    {
+        var pass = await _gate.EnterAsync();
+        try
+        {
+            _throwIfANodeWasAttached();
+        }
+        catch
+        {
+            pass.Dispose();
+            throw;
+        }
+
+        return pass;
+    }
+
+    /// <summary>The same check where nothing commits (a rollback, a transaction that only read): no pass needed.</summary>
+    public WriteGate.Pass CheckWithoutPass()
+    {
+        _throwIfANodeWasAttached();
+        return default;
+    }
+
+    /// <summary>
+    /// Ends the internal transaction: COMMIT (or ROLLBACK) to the others, then to main, all sent before any
+    /// answer is awaited. A node whose COMMIT fails while main's succeeds has diverged and is taken out; if
+    /// main's fails the client gets its error.
+    /// </summary>
+    public async Task EndInternalTransactionAsync(NodeLink main, NodeLink[] others, bool commit)
+    {
+        using var pass = commit ? await PassCommitGateAsync() : CheckWithoutPass();
+        switch (commit ? await TwoPhase.TryCommitAsync(main, others, clientCommit: null) : TwoPhaseOutcome.NotUsed)
+        {
+            case TwoPhaseOutcome.Committed or TwoPhaseOutcome.RolledBack:
+                return;
+            case TwoPhaseOutcome.MainRefused:
+                _answer.DropResult(); // main's COMMIT error is the statement's answer (see below)
+                _replies.ClientErrors++;
+                _client.Write(main.SwallowedError);
+                return;
+            default:
+                break;
+        }
+
+        var verb = commit ? InjectedQueries.Commit : InjectedQueries.Rollback;
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                other.SwallowedError = null;
+                other.Inject(verb, InjectedReply.QueryCycle);
+            }
+        }
+
+        await FlushOthersAsync(others);
+        main.SwallowedError = null;
+        main.Inject(verb, InjectedReply.QueryCycle);
+        if (await CompleteEndAsync(main, others, commit, forward: false, ReplyStop.UntilDrained))
+        {
+            return; // main was lost after the others committed
+        }
+
+        if (main.SwallowedError is { } mainError)
+        {
+            _answer.DropResult(); // main's COMMIT error is the statement's answer, not its result followed by the error
+            _client.Write(mainError);
+            return;
+        }
+
+        foreach (var other in others)
+        {
+            if (!other.Detached && other.SwallowedError is not null && commit)
+            {
+                _links.Degenerate(other, "COMMIT failed where main's succeeded");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The second half of ending a transaction on every node, once the others' COMMIT/ROLLBACK is flushed and
+    /// main's is written: flushes main, waits for the others, then reads main's answer. When main is lost while
+    /// <paramref name="commits"/> and the others did commit, main is taken out and true returned: the transaction
+    /// stands on them and the caller tells the client it committed. Any other loss of main is thrown.
+    /// </summary>
+    public async Task<bool> CompleteEndAsync(NodeLink main, NodeLink[] others, bool commits, bool forward,
+        ReplyStop stop)
+    {
+        NodeFailureException? lost = null;
+        CommitInFlight = commits; // a backend ending now is no longer this session's loss alone
+        try
+        {
+            try
+            {
+                await FlushLinkAsync(main);
+            }
+            catch (NodeFailureException e) when (commits)
+            {
+                lost = e;
+            }
+
+            await DrainOthersAsync(others);
+            if (lost is null)
+            {
+                try
+                {
+                    await _replies.ReadAsync(main, forward, summarize: forward, stop);
+                }
+                catch (NodeFailureException e) when (commits)
+                {
+                    lost = e;
+                }
+            }
+        }
+        finally
+        {
+            CommitInFlight = false;
+        }
+
+        if (lost is null)
+        {
+            return false;
+        }
+
+        if (!CommittedWithoutMain(lost, main, others))
+        {
+            throw lost;
+        }
+
+        _links.Degenerate(main, "lost while committing (the other nodes committed): " + lost.Message);
+        main.Injected.Clear();
+        main.Status = TransactionStatus.Idle;
+        return true;
+    }
+
+    /// <summary>
+    /// True when main failed while ending a transaction whose COMMIT the other nodes have already carried out:
+    /// the transaction stands on them, so the client is told it committed.
+    /// </summary>
+    public bool CommittedWithoutMain(NodeFailureException failure, NodeLink main, NodeLink[] others)
+    {
+        if (failure.Link != main || !_options().FailoverOnBackendError)
+        {
+            return false;
+        }
+
+        foreach (var other in others)
+        {
+            if (!other.Detached && other.SwallowedError is null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    ValueTask<ReplyEnd> ICommitChannel.ReadRepliesAsync(NodeLink link, bool forward, bool summarize, ReplyStop stop) =>
+        _replies.ReadAsync(link, forward, summarize, stop);
+
+    ValueTask ICommitChannel.FlushAsync(NodeLink link) => FlushLinkAsync(link);
+
+    Task ICommitChannel.FlushOthersAsync(NodeLink[] others) => FlushOthersAsync(others);
+
+    Task ICommitChannel.DrainOthersAsync(NodeLink[] others) => DrainOthersAsync(others);
+
+    void ICommitChannel.Degenerate(NodeLink link, string reason) => _links.Degenerate(link, reason);
+
+    bool ICommitChannel.HasLiveOthers => _links.HasLiveOthers;
+
+    void ICommitChannel.HoldAnswer(bool keepUntilResult) => HoldAnswer(keepUntilResult);
+
+    void ICommitChannel.AnswerWithError(string sqlState, string message)
+    {
+        _answer.DropResult();
+        _replies.ClientErrors++;
+        Protocol.Writing.BackendMessageWriter.WriteErrorResponse(_client, "ERROR", sqlState, message);
+    }
+
+    void ICommitChannel.AnswerWithNodeError(byte[] errorFrame) => AnswerWithNodeError(errorFrame);
+
+    /// <summary>Answers the client with a node's ErrorResponse (whole frame) in place of the statement's result.</summary>
+    private void AnswerWithNodeError(byte[] errorFrame)
+    {
+        _answer.DropResult();
+        _replies.ClientErrors++;
+        _client.Write(errorFrame);
+    }
+}

@@ -1,0 +1,280 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Config;
+using Pgproxy.Core.Logging;
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// The write path's ordering and commit (DESIGN §3): the others get a statement only once main has answered it
+/// (the session sends it), their answers are read within replication_answer_timeout and compared with main's
+/// (<see cref="CompareWithMain"/>), or owed while the client's transaction goes on (<see cref="Defer"/>,
+/// <see cref="SettleAsync"/>); transactions end others first and main last, through the write gate, in two phases
+/// when replication_commit says so (<see cref="TwoPhase"/>). A node that fails or diverges is taken out here.
+/// The session decides what to send and answers the client; this type decides the order and the outcome.
+/// </summary>
+internal sealed partial class WritePath : ICommitChannel
+{
+    private readonly SessionLinks _links;
+    private readonly ReplyReader _replies;
+    private readonly AnswerDeadline _deadline;
+    private readonly HeldAnswer _answer;
+    private readonly PipeWriter _client;
+    private readonly Func<ProxyOptions> _options;
+    private readonly WriteGate _gate;
+    private readonly Action _throwIfANodeWasAttached;
+    private readonly ILogger _logger;
+
+    /// <param name="links">The session's connections.</param>
+    /// <param name="replies">Reads the nodes' replies.</param>
+    /// <param name="deadline">replication_answer_timeout.</param>
+    /// <param name="answer">Main's answer while the others' can still fail the statement.</param>
+    /// <param name="client">The client's output, for a node's error that answers a commit.</param>
+    /// <param name="options">The settings in force (reload swaps them).</param>
+    /// <param name="twoPhase">replication_commit as in force, and its counters.</param>
+    /// <param name="gate">Where commits wait while a check or a recovery takes its common cut.</param>
+    /// <param name="throwIfANodeWasAttached">Ends the session when a node it has no link to came up.</param>
+    /// <param name="logger">The session's logger.</param>
+    public WritePath(SessionLinks links, ReplyReader replies, AnswerDeadline deadline, HeldAnswer answer,
+        PipeWriter client, Func<ProxyOptions> options, TwoPhaseCommitState twoPhase, WriteGate gate,
+        Action throwIfANodeWasAttached, ILogger logger)
+    {
+        _links = links;
+        _replies = replies;
+        _deadline = deadline;
+        _answer = answer;
+        _client = client;
+        _options = options;
+        _gate = gate;
+        _throwIfANodeWasAttached = throwIfANodeWasAttached;
+        _logger = logger;
+        TwoPhase = new TwoPhaseCommit(this, replies, twoPhase, options, logger);
+    }
+
+    /// <summary>The commit protocol, and what it knows of the client's transaction.</summary>
+    public TwoPhaseCommit TwoPhase { get; }
+
+    /// <summary>Writes what is buffered for a node; a failure names the node so the session can take it out.</summary>
+    public static async ValueTask FlushLinkAsync(NodeLink link)
+    {
+        try
+        {
+            await link.Output.FlushAsync();
+        }
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
+        {
+            throw new NodeFailureException(link,
+                NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
+        }
+    }
+
+    /// <summary>Flushes every other node; a node that fails here is taken out, the session carries on.</summary>
+    public async Task FlushOthersAsync(NodeLink[] others)
+    {
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                await FlushOrDegenerateAsync(other);
+            }
+        }
+    }
+
+
+    /// <summary>Flushes an other node; one that fails here is taken out (false) and the session carries on.</summary>
+    public async ValueTask<bool> FlushOrDegenerateAsync(NodeLink other)
+    {
+        try
+        {
+            await other.Output.FlushAsync();
+            return true;
+        }
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e))
+        {
+            _links.Degenerate(other, "write failed: " + e.Message);
+            return false;
+        }
+    }
+
+
+    /// <summary>
+    /// Reads every other node's answer (they ran in parallel, so this waits for the slowest), each within
+    /// <paramref name="mainTime"/> + <c>replication_answer_timeout</c> from now (see BeginAnswerBound).
+    /// </summary>
+    public async Task ReadOthersAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime)
+    {
+        var bound = _deadline.Begin(main, mainTime);
+        try
+        {
+            foreach (var other in others)
+            {
+                if (!other.Detached)
+                {
+                    await ReadAnswerAsync(other);
+                }
+            }
+        }
+        finally
+        {
+            bound.Dispose();
+        }
+    }
+
+
+    /// <summary>
+    /// Reads one other node's answer to a replicated request into its summary; a node that fails here is taken
+    /// out (false) and the session carries on.
+    /// </summary>
+    public async Task<bool> ReadAnswerAsync(NodeLink other)
+    {
+        try
+        {
+            while (await _replies.ReadAsync(other, forward: false, summarize: true, ReplyStop.UntilReady) ==
+                   ReplyEnd.CopyIn)
+            {
+                // Its CopyInResponse: the data already went out with main's.
+            }
+
+            return true;
+        }
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e))
+        {
+            _links.Degenerate(other, "read failed: " + e.Message);
+            return false;
+        }
+    }
+
+
+
+    /// <summary>
+    /// Reads the others' answers to what pgproxy injected (their COMMIT, ROLLBACK or raise, which they run before
+    /// main or alongside it): within <c>replication_answer_timeout</c> from now, session main excepted. A node that
+    /// fails here is taken out and the session carries on.
+    /// </summary>
+    public async Task DrainOthersAsync(NodeLink[] others)
+    {
+        var bound = _deadline.Begin(_links.MainOrNull, TimeSpan.Zero);
+        try
+        {
+            foreach (var other in others)
+            {
+                if (other.Detached)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await _replies.ReadAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                }
+                catch (Exception e) when (NodeFailures.IsNodeFailure(e))
+                {
+                    _links.Degenerate(other, "read failed: " + e.Message);
+                }
+            }
+        }
+        finally
+        {
+            bound.Dispose();
+        }
+    }
+
+
+
+
+
+
+
+
+
+
+
+
+
+    /// <summary>
+    /// Compares each other node's answer with main's (DESIGN §3.4). A node that answered differently has
+    /// diverged: with <c>replication_stop_on_mismatch</c> (different outcome) or
+    /// <c>failover_if_affected_tuples_mismatch</c> (different row counts) it is degenerated and the client gets
+    /// main's result; with the setting off the statement fails for the client instead, everywhere alike.
+    /// Returns the error message for the client, or null when the statement stands.
+    /// </summary>
+    public string? CompareWithMain(NodeLink main, NodeLink[] others)
+    {
+        string? failure = null;
+        foreach (var other in others)
+        {
+            if (!other.Detached && Compare(other, main.Summary, main.NodeId) is { } message)
+            {
+                failure ??= message;
+            }
+        }
+
+        return failure;
+    }
+
+
+    /// <summary>
+    /// Compares one node's answer with main's <paramref name="expected"/> one: degenerates the node when the
+    /// settings say so, else returns the error message for the client (null when they agree).
+    /// </summary>
+    public string? Compare(NodeLink other, ResultSummary expected, int mainId)
+    {
+        if (other.Summary.SameAs(expected))
+        {
+            return null;
+        }
+
+        var options = _options();
+        var countsOnly = other.Summary.DiffersOnlyInRowCounts(expected);
+        Log.ResultMismatch(_logger, other.NodeId, mainId, expected.ToString(), other.Summary.ToString());
+        if (countsOnly ? options.FailoverIfAffectedTuplesMismatch : options.ReplicationStopOnMismatch)
+        {
+            _links.Degenerate(other, $"its result \"{other.Summary}\" differs from main's \"{expected}\"");
+            return null;
+        }
+
+        return countsOnly
+            ? $"pgproxy detected a difference in the number of affected rows: node {mainId} " +
+              $"\"{expected}\", node {other.NodeId} \"{other.Summary}\""
+            : $"pgproxy detected different results between nodes: node {mainId} \"{expected}\", " +
+              $"node {other.NodeId} \"{other.Summary}\"";
+    }
+
+
+
+
+
+
+    /// <summary>
+    /// True when a difference between the others' answers and main's fails the statement instead of taking the
+    /// node out (<c>replication_stop_on_mismatch</c> or <c>failover_if_affected_tuples_mismatch</c> off).
+    /// </summary>
+    private bool MismatchFailsStatement =>
+        !_options().FailoverIfAffectedTuplesMismatch || !_options().ReplicationStopOnMismatch;
+
+
+    /// <summary>
+    /// Holds main's answer back until the others' answers are compared with it, when that comparison can still fail
+    /// the statement (see <see cref="Replication.HeldAnswer"/>); when a mismatch only takes the node out, the client
+    /// gets main's answer whatever the others say, and nothing is held.
+    /// </summary>
+    public void HoldAnswer(bool keepUntilResult)
+    {
+        if (MismatchFailsStatement)
+        {
+            _answer.Hold(keepUntilResult);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.ResultMismatch, LogLevel.Warning,
+            "result of backend node {NodeId} differs from main node {MainNodeId}: main \"{MainResult}\", " +
+            "node {NodeId} \"{NodeResult}\"")]
+        public static partial void ResultMismatch(ILogger logger, int nodeId, int mainNodeId, string mainResult,
+            string nodeResult);
+    }
+}
