@@ -149,9 +149,6 @@ internal sealed partial class ReplicationSession
                 }
 
                 break;
-            case "LISTEN":
-                _listening = true;
-                break;
             default:
                 break;
         }

@@ -52,9 +52,6 @@ internal sealed partial class ReplicationSession
     /// <summary>Main's transaction timestamp as text, captured by an injected <c>SELECT now()</c>.</summary>
     private string? _mainNow;
 
-    /// <summary>The client issued LISTEN: notifications must reach it while it is idle too.</summary>
-    private bool _listening;
-
     public ReplicationSession(ClientSession session, IConnectionTransport client, ProxyRuntime runtime,
         IReadOnlyList<NodeLink> links, ILogger logger)
     {
@@ -116,7 +113,7 @@ internal sealed partial class ReplicationSession
         while (true)
         {
             WaitingForClient = true;
-            var result = _listening ? await ReadClientWhileListeningAsync() : await input.ReadAsync();
+            var result = await ReadClientWatchingMainAsync();
             WaitingForClient = false;
             var buffer = result.Buffer;
             if (result.IsCanceled)
