@@ -270,6 +270,14 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private void NoteTwoPhaseLimits(StatementClassification statement, ReadOnlySpan<byte> text)
     {
+        // A string's classification names only its first statement; a later UNLISTEN counts as much (Npgsql resets a
+        // pooled connection with "SET SESSION AUTHORIZATION DEFAULT;RESET ALL;CLOSE ALL;UNLISTEN *;…"). A word in a
+        // literal costs no more than a one-phase commit.
+        if (statement.StatementCount > 1 && NotifyingWord().IsMatch(Encoding.UTF8.GetString(text)))
+        {
+            _cannotPrepare = true;
+        }
+
         switch (statement.FirstKeyword)
         {
             case "LISTEN" or "UNLISTEN" or "NOTIFY":
@@ -303,6 +311,9 @@ internal sealed partial class ReplicationSession
 
     [GeneratedRegex(@"\bCONCURRENTLY\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Concurrently();
+
+    [GeneratedRegex(@"\b(LISTEN|UNLISTEN|NOTIFY|pg_notify)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex NotifyingWord();
 
     [GeneratedRegex(@"\bWITH\s+HOLD\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex WithHold();
