@@ -179,6 +179,7 @@ internal sealed partial class ReplicationSession
             end = await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
         }
 
+        await ThrowIfMainEndedMeanwhileAsync(link);
         FinishRequest(link);
     }
 

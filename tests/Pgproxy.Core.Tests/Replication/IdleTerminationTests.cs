@@ -55,4 +55,40 @@ public sealed class IdleTerminationTests
         await client.WaitForSessionEndAsync();
         Assert.Equal(BackendStatus.Up, harness.StatusOf(0));
     }
+
+    // Item 4 of the same issue: a read served by node 1 leaves main unread for the whole request, so main's FATAL,
+    // sent meanwhile, went unnoticed and the client got node 1's answer (Npgsql's ConnectionTests: pg_sleep in a
+    // transaction whose backend another connection terminates).
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Main_TerminatedWhileAReadRunsOnNode1_ClientGetsTheFatal_NotNode1sReadyForQuery(bool extended)
+    {
+        await using var harness = new ReplicationHarness(configure: o => o with
+        {
+            LoadBalanceMode = true,
+            Backends = [o.Backends[0] with { Weight = 0 }, o.Backends[1]],
+        });
+        await using var client = await harness.StartClientAsync();
+        var terminated = 0;
+        harness.Node(1).On(s =>
+        {
+            if (s.Sql == "SELECT 42" && Interlocked.Exchange(ref terminated, 1) == 0)
+            {
+                harness.Connection(0).TerminateAsync().GetAwaiter().GetResult(); // before node 1 answers
+            }
+
+            return s.Sql == "SELECT 42";
+        }, NodeReply.Values("42"));
+        Assert.Equal(["C BEGIN", "Z T"], await client.QueryAsync("BEGIN"));
+
+        await client.SendAsync(extended ? ClientFrames.Group("SELECT 42") : ClientFrames.Query("SELECT 42"));
+        var answer = await client.ReadToEndAsync();
+
+        Assert.Equal(SqlState.AdminShutdown, answer[^1].SqlState);
+        Assert.DoesNotContain(answer, m => m.Type == 'Z');
+        await client.WaitForSessionEndAsync();
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(0));
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+    }
 }
