@@ -18,6 +18,15 @@ internal sealed partial class BackendPool : IAsyncDisposable
     private volatile PoolSettings _settings;
     private bool _disposed;
 
+    /// <summary>
+    /// Databases a DROP/ALTER/CREATE DATABASE needs free, with the tick until which a connection to them coming back
+    /// is closed rather than cached (see <see cref="CloseIdleToAsync"/>).
+    /// </summary>
+    private readonly Dictionary<string, long> _releasing = [];
+
+    /// <summary>As long as PostgreSQL's DROP DATABASE waits for the other backends of the database to exit.</summary>
+    private const long ReleaseWindowMs = 5_000;
+
     public BackendPool(PoolSettings settings, ILogger logger)
     {
         _settings = settings;
@@ -103,11 +112,18 @@ internal sealed partial class BackendPool : IAsyncDisposable
 
         connection.ReturnedAt = Environment.TickCount64;
         BackendConnection? evicted = null;
+        string? refused = null;
         lock (_lock)
         {
             if (_disposed)
             {
-                evicted = connection;
+                refused = "the cache is closed";
+            }
+            else if (IsReleasing(connection.Key.Database))
+            {
+                // A session that was leaving while a DROP DATABASE closed the idle ones comes back only now: cached,
+                // it would hold the database, and the statement would fail with 55006 after PostgreSQL's 5 s wait.
+                refused = "its database is being dropped, renamed or copied";
             }
             else
             {
@@ -124,6 +140,12 @@ internal sealed partial class BackendPool : IAsyncDisposable
                     list.RemoveLast();
                 }
             }
+        }
+
+        if (refused is not null)
+        {
+            Discard(connection, refused);
+            return;
         }
 
         Log.Pooled(_logger, connection.NodeId, connection.ProcessId, connection.Key.User, connection.Key.Database);
@@ -165,6 +187,12 @@ internal sealed partial class BackendPool : IAsyncDisposable
         List<BackendConnection>? closing = null;
         lock (_lock)
         {
+            var until = Environment.TickCount64 + ReleaseWindowMs;
+            foreach (var database in databases)
+            {
+                _releasing[database] = until;
+            }
+
             foreach (var (slot, list) in _idle)
             {
                 if (databases.Contains(slot.Database))
@@ -207,6 +235,11 @@ internal sealed partial class BackendPool : IAsyncDisposable
         List<BackendConnection>? expired = null;
         lock (_lock)
         {
+            foreach (var database in _releasing.Keys)
+            {
+                _ = IsReleasing(database); // forgets a finished window
+            }
+
             foreach (var list in _idle.Values)
             {
                 for (var node = list.First; node is not null;)
@@ -232,6 +265,23 @@ internal sealed partial class BackendPool : IAsyncDisposable
         {
             Discard(connection, "connection_life_time expired");
         }
+    }
+
+    /// <summary>True while a connection to <paramref name="database"/> must not be cached; under the lock.</summary>
+    private bool IsReleasing(string database)
+    {
+        if (_releasing.Count == 0 || !_releasing.TryGetValue(database, out var until))
+        {
+            return false;
+        }
+
+        if (Environment.TickCount64 < until)
+        {
+            return true;
+        }
+
+        _releasing.Remove(database);
+        return false;
     }
 
     private bool IsExpired(BackendConnection connection, long now)

@@ -200,6 +200,7 @@ internal sealed partial class ReplicationSession
         await ReadGroupRepliesAsync(link, link.AsTargets, forward: true, summarize: false, sync, analysis);
         if (sync)
         {
+            await ThrowIfMainEndedMeanwhileAsync(link);
             FinishRequest(link);
         }
     }

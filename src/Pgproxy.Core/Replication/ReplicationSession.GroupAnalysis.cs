@@ -92,13 +92,7 @@ internal sealed partial class ReplicationSession
                             break;
                         case StatementKind.SessionState:
                             analysis.Replicated = true;
-                            if (info.Classification.FirstKeyword == "LISTEN")
-                            {
-                                // As in the simple protocol: from now on main is watched for notifications while
-                                // the client is idle (drivers such as Npgsql send LISTEN this way and then wait).
-                                _listening = true;
-                            }
-                            else if (info.Classification.FirstKeyword == "PREPARE")
+                            if (info.Classification.FirstKeyword == "PREPARE")
                             {
                                 // PREPARE … AS INSERT: a default its stored body leaves to the nodes can't be spelled out.
                                 analysis.Refused ??= await PlanPreparedDefaultsAsync(info);

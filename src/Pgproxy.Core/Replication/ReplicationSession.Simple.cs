@@ -149,9 +149,6 @@ internal sealed partial class ReplicationSession
                 }
 
                 break;
-            case "LISTEN":
-                _listening = true;
-                break;
             default:
                 break;
         }
@@ -182,6 +179,7 @@ internal sealed partial class ReplicationSession
             end = await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
         }
 
+        await ThrowIfMainEndedMeanwhileAsync(link);
         FinishRequest(link);
     }
 

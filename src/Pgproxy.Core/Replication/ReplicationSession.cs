@@ -52,9 +52,6 @@ internal sealed partial class ReplicationSession
     /// <summary>The session's load-balance node (pgpool chooses it once per session).</summary>
     private NodeLink? _loadBalanceLink;
 
-    /// <summary>The client issued LISTEN: notifications must reach it while it is idle too.</summary>
-    private bool _listening;
-
     /// <summary>replication_answer_timeout: how long the others may lag behind main.</summary>
     private readonly AnswerDeadline _deadline;
 
@@ -147,7 +144,7 @@ internal sealed partial class ReplicationSession
         while (true)
         {
             WaitingForClient = true;
-            var result = _listening ? await ReadClientWhileListeningAsync() : await input.ReadAsync();
+            var result = await ReadClientWatchingMainAsync();
             WaitingForClient = false;
             var buffer = result.Buffer;
             if (result.IsCanceled)

@@ -278,6 +278,14 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
     /// </summary>
     public void NoteLimits(StatementClassification statement, ReadOnlySpan<byte> text)
     {
+        // A string's classification names only its first statement; a later UNLISTEN counts as much (Npgsql resets a
+        // pooled connection with "SET SESSION AUTHORIZATION DEFAULT;RESET ALL;CLOSE ALL;UNLISTEN *;…"). A word in a
+        // literal costs no more than a one-phase commit.
+        if (statement.StatementCount > 1 && NotifyingWord().IsMatch(Encoding.UTF8.GetString(text)))
+        {
+            _cannotPrepare = true;
+        }
+
         switch (statement.FirstKeyword)
         {
             case "LISTEN" or "UNLISTEN" or "NOTIFY":
@@ -323,6 +331,9 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
 
     [GeneratedRegex(@"\bCONCURRENTLY\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Concurrently();
+
+    [GeneratedRegex(@"\b(LISTEN|UNLISTEN|NOTIFY|pg_notify)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex NotifyingWord();
 
     [GeneratedRegex(@"\bWITH\s+HOLD\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex WithHold();

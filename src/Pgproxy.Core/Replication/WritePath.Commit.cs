@@ -1,3 +1,4 @@
+using System.Buffers;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;

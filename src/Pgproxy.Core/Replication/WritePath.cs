@@ -1,10 +1,7 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Logging;
-using Pgproxy.Core.Routing;
-using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
 

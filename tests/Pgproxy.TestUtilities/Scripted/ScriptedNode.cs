@@ -86,6 +86,26 @@ internal sealed class ScriptedNode
         }
     }
 
+    /// <summary>
+    /// Sends FATAL <paramref name="sqlState"/> on its own and closes the connection, as PostgreSQL does to a backend
+    /// <c>pg_terminate_backend</c> ends while its session is idle.
+    /// </summary>
+    public async Task TerminateAsync(string sqlState = "57P01",
+        string message = "terminating connection due to administrator command")
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            BackendMessageWriter.WriteErrorResponse(_transport.Output, "FATAL", sqlState, message);
+            await _transport.Output.FlushAsync();
+            _transport.Abort();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     private async Task RunAsync()
     {
         using var lifetime = new CancellationTokenSource(Lifetime);
