@@ -102,7 +102,14 @@ internal sealed partial class ReplicationSession
             return;
         }
 
+        var chain = ChainedBegin(frame.Span);
         var started = StartedLinks();
+
+        if (started.Count == 0 && chain is { Length: > 0 })
+        {
+            AnswerChainedEndAlone(kind, chain);
+            return;
+        }
 
         if (started.Count == 0)
         {
@@ -144,7 +151,9 @@ internal sealed partial class ReplicationSession
         {
             other.SwallowedError = null;
             other.Node.Statistics.CountStatement(Metrics.StatementClass.Transaction);
-            other.Inject(rollBackOthers ? InjectedQueries.Rollback : frame.Span, InjectedReply.QueryCycle);
+            var end = !rollBackOthers ? frame.Span
+                : chain is null ? InjectedQueries.Rollback : InjectedQueries.RollbackAndChain;
+            other.Inject(end, InjectedReply.QueryCycle);
         }
 
         // The others' COMMIT goes out first and main's right behind it, without waiting: each node's lock holders
@@ -154,7 +163,9 @@ internal sealed partial class ReplicationSession
         answering.Output.Write(frame.Span);
         answering.Summary.Clear();
         var commits = kind == StatementKind.Commit && !rollBackOthers;
-        if (await CompleteEndAsync(answering, others, commits, forward: true, ReplyStop.UntilReady))
+        var ended = await CompleteEndAsync(answering, others, commits, forward: true, ReplyStop.UntilReady);
+        RedeferChainedBegin(chain);
+        if (ended)
         {
             BackendMessageWriter.WriteCommandComplete(_client.Output, "COMMIT");
             FinishRequest(answering);
