@@ -265,6 +265,9 @@ internal sealed partial class ReplicationSession
                     case BackendMessageType.NotificationResponse:
                         ForwardNotification(link, buffer.Slice(0, header.TotalLength));
                         break;
+                    case BackendMessageType.NoticeResponse when head == InjectedReply.QueryCycle:
+                        ForwardCommitNotice(link, buffer.Slice(0, header.TotalLength));
+                        break;
                     default:
                         break;
                 }
@@ -318,7 +321,8 @@ internal sealed partial class ReplicationSession
 
     private static bool NeedsWholeMessage(BackendMessageType type) => type is BackendMessageType.ReadyForQuery
         or BackendMessageType.ErrorResponse or BackendMessageType.CommandComplete
-        or BackendMessageType.ParameterStatus or BackendMessageType.NotificationResponse;
+        or BackendMessageType.ParameterStatus or BackendMessageType.NotificationResponse
+        or BackendMessageType.NoticeResponse;
 
     /// <summary>Copies the message (or what is here of it) to the client, or skips it.</summary>
     private void PassOn(NodeLink link, ref ReadOnlySequence<byte> buffer, in FrameHeader header, bool forward)
