@@ -18,19 +18,22 @@ public sealed class CommitNoticeTests(TwoNodes cluster) : ReplicationTestBase(cl
         var function = table + "_f";
         await ExecuteOnProxyAsync(
             $"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " +
-            "RAISE NOTICE 'deferred: %, %', TG_OP, NEW.a; RETURN NULL; END $$");
+            "RAISE NOTICE '%: %, %', TG_ARGV[0], TG_OP, NEW.a; RETURN NULL; END $$");
         await ExecuteOnProxyAsync(
             $"CREATE CONSTRAINT TRIGGER {table}_t AFTER INSERT OR UPDATE ON {table} INITIALLY DEFERRED " +
-            $"FOR EACH ROW EXECUTE FUNCTION {function}()");
+            $"FOR EACH ROW EXECUTE FUNCTION {function}('deferred')");
+        // A trigger that fires at once: its notice comes first, as directly (foreign_key's order).
+        await ExecuteOnProxyAsync(
+            $"CREATE TRIGGER {table}_now AFTER UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {function}('at once')");
 
         var result = await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-qAt",
             "-c", $"INSERT INTO {table} VALUES (1)", "-c", $"UPDATE {table} SET a = 2",
             "-c", $"BEGIN; INSERT INTO {table} VALUES (3); COMMIT;");
         result.EnsureSuccess();
 
-        var notices = result.StdErr.Split('\n').Where(l => l.Contains("deferred:", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["NOTICE:  deferred: INSERT, 1", "NOTICE:  deferred: UPDATE, 2", "NOTICE:  deferred: INSERT, 3"],
-            notices);
+        var notices = result.StdErr.Split('\n').Where(l => l.StartsWith("NOTICE:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["NOTICE:  deferred: INSERT, 1", "NOTICE:  at once: UPDATE, 2", "NOTICE:  deferred: UPDATE, 2",
+            "NOTICE:  deferred: INSERT, 3"], notices);
         Assert.Equal(2, await AssertNodesIdenticalAsync(table, "a"));
     }
 }
