@@ -31,12 +31,13 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>
-    /// After a chained end: the nodes still idle (the deferred BEGIN never went out there) get it deferred again, so
-    /// the chained transaction reaches them with its modes, as it did the others.
+    /// After a chained end that chained (the answering node is in the new transaction; a failed COMMIT AND CHAIN
+    /// chains nothing): the nodes still idle, where the deferred BEGIN never went out, get it deferred again, so the
+    /// chained transaction reaches them with its modes, as it did the others.
     /// </summary>
-    private void RedeferChainedBegin(byte[]? chain)
+    private void RedeferChainedBegin(byte[]? chain, NodeLink answering)
     {
-        if (chain is not { Length: > 0 })
+        if (chain is not { Length: > 0 } || answering.Status == TransactionStatus.Idle)
         {
             return;
         }
@@ -50,15 +51,32 @@ internal sealed partial class ReplicationSession
         }
     }
 
+    /// <summary>What the others get for a client's COMMIT of a failed transaction: ROLLBACK, chained like it.</summary>
+    private static byte[] OthersRollback(byte[]? chain) =>
+        chain is null ? InjectedQueries.Rollback : InjectedQueries.RollbackAndChain;
+
     /// <summary>
-    /// A chained end of a transaction no node has seen: PostgreSQL's answer, and the same deferred BEGIN stays for
-    /// the chained transaction, which is the client's from now on.
+    /// The end of a transaction no node has seen, answered as PostgreSQL would. A chained one keeps its deferred
+    /// BEGIN for the chained transaction, which is the client's from now on.
     /// </summary>
-    private void AnswerChainedEndAlone(StatementKind kind, byte[] chain)
+    private void AnswerEndAlone(StatementKind kind, byte[]? chain)
     {
         var tag = kind == StatementKind.Rollback || _clientStatus == TransactionStatus.Failed ? "ROLLBACK" : "COMMIT";
-        RedeferChainedBegin(chain);
         BackendMessageWriter.WriteCommandComplete(_client.Output, tag);
+        if (chain is not { Length: > 0 })
+        {
+            FinishRequest(Main); // every node is idle
+            return;
+        }
+
+        foreach (var link in _links)
+        {
+            if (IsLive(link))
+            {
+                link.PendingBegin = chain;
+            }
+        }
+
         _clientStatus = TransactionStatus.InTransaction;
         if (!_inScript)
         {

@@ -104,19 +104,10 @@ internal sealed partial class ReplicationSession
 
         var chain = ChainedBegin(frame.Span);
         var started = StartedLinks();
-
-        if (started.Count == 0 && chain is { Length: > 0 })
-        {
-            AnswerChainedEndAlone(kind, chain);
-            return;
-        }
-
         if (started.Count == 0)
         {
             // Nothing ever ran in the transaction: answer as PostgreSQL would without bothering any node.
-            BackendMessageWriter.WriteCommandComplete(_client.Output,
-                kind == StatementKind.Rollback || _clientStatus == TransactionStatus.Failed ? "ROLLBACK" : "COMMIT");
-            FinishRequest(Main); // every node is idle
+            AnswerEndAlone(kind, chain);
             return;
         }
 
@@ -151,9 +142,7 @@ internal sealed partial class ReplicationSession
         {
             other.SwallowedError = null;
             other.Node.Statistics.CountStatement(Metrics.StatementClass.Transaction);
-            var end = !rollBackOthers ? frame.Span
-                : chain is null ? InjectedQueries.Rollback : InjectedQueries.RollbackAndChain;
-            other.Inject(end, InjectedReply.QueryCycle);
+            other.Inject(rollBackOthers ? OthersRollback(chain) : frame.Span, InjectedReply.QueryCycle);
         }
 
         // The others' COMMIT goes out first and main's right behind it, without waiting: each node's lock holders
@@ -164,7 +153,7 @@ internal sealed partial class ReplicationSession
         answering.Summary.Clear();
         var commits = kind == StatementKind.Commit && !rollBackOthers;
         var ended = await CompleteEndAsync(answering, others, commits, forward: true, ReplyStop.UntilReady);
-        RedeferChainedBegin(chain);
+        RedeferChainedBegin(chain, answering);
         if (ended)
         {
             BackendMessageWriter.WriteCommandComplete(_client.Output, "COMMIT");
