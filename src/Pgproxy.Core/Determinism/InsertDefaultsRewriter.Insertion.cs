@@ -92,6 +92,7 @@ internal static partial class InsertDefaultsRewriter
                     return;
                 }
 
+                SelectTimeStrings(start, end, targets);
                 var omitted = Omitted(targets);
                 if (omitted.Count == 0)
                 {
@@ -107,6 +108,44 @@ internal static partial class InsertDefaultsRewriter
                 }
 
                 NameColumns(targets, omitted);
+            }
+
+            /// <summary>
+            /// <c>INSERT … SELECT 'now'</c>: PostgreSQL types an untyped literal of the INSERT's own select list by its
+            /// target column, so under a date/time column it reads the transaction's time as in VALUES. Only a single
+            /// SELECT: with UNION and friends the literal is text first (main then fails, and must fail alike).
+            /// </summary>
+            private void SelectTimeStrings(int start, int end, List<string> targets)
+            {
+                var i = walker.Is(start, SqlKeyword.With) ? walker.CteList(start, end, visit: false) : start;
+                if (!walker.Is(i, SqlKeyword.Select))
+                {
+                    return;
+                }
+
+                var (listStart, listEnd) = walker.SelectList(i, end);
+                for (var j = listEnd; j < end; j++)
+                {
+                    if (walker.Kind(j) == SqlTokenKind.OpenParen)
+                    {
+                        j = Math.Max(walker.Matching(j), j);
+                    }
+                    else if (walker.Keyword(j) is SqlKeyword.Union or SqlKeyword.Intersect or SqlKeyword.Except)
+                    {
+                        return;
+                    }
+                }
+
+                var items = walker.Items(listStart, listEnd);
+                for (var k = 0; k < items.Count && k < targets.Count; k++)
+                {
+                    var (first, last) = items[k];
+                    if ((first == last || (last == first + 2 && walker.Is(first + 1, SqlKeyword.As)))
+                        && defaults.Find(targets[k]) is { IsTime: true })
+                    {
+                        walker.ReplaceTimeString(first);
+                    }
+                }
             }
 
             /// <summary>The target columns: the list, or the table's first <paramref name="width"/> columns.</summary>

@@ -105,8 +105,8 @@ internal sealed class TableDefaults
     }
 
     /// <summary>
-    /// Classifies one column's default: volatile when it calls a volatile function other than nextval() (a
-    /// sequence is <c>insert_lock</c>'s business) or one that differs per node (statement_timestamp() is only
+    /// Classifies one column's default: volatile when it calls a volatile function other than the sequence
+    /// functions (a sequence is <c>insert_lock</c>'s business) or one that differs per node (statement_timestamp() is only
     /// stable); time-based when it reads the transaction's time; otherwise the same on every node.
     /// </summary>
     public static TableColumn Column(string name, string type, string? expression, bool generatedOrIdentity,
@@ -119,7 +119,10 @@ internal sealed class TableDefaults
 
         foreach (var function in (volatileFunctions ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (function != "nextval")
+            // The sequence functions read or move the sequence, which insert_lock keeps in step; currval() and
+            // lastval() read the session's own last draw, which every node made alike (constraints' DEFAULT
+            // -1 * currval('insert_seq') was refused though harmless, issue 16 item 15).
+            if (function is not ("nextval" or "currval" or "lastval" or "setval"))
             {
                 return new TableColumn(name, type, ColumnDefaultKind.Volatile, expression, [], function);
             }

@@ -12,6 +12,9 @@ internal static class InjectedQueries
 
     public static readonly byte[] Rollback = Encode("ROLLBACK");
 
+    /// <summary>What the others get for a client's COMMIT AND CHAIN of a failed transaction (see TransactionChain).</summary>
+    public static readonly byte[] RollbackAndChain = Encode("ROLLBACK AND CHAIN");
+
     /// <summary>
     /// Main's transaction timestamp in ISO form with an explicit UTC offset, which every node reads back as the
     /// same instant whatever its DateStyle.

@@ -154,6 +154,11 @@ internal sealed partial class ReplicationSession
         }
 
         await RunWriteAsync(frame, statement, internalTransaction: false, marksWrite: false);
+        // SET TRANSACTION ISOLATION LEVEL SERIALIZABLE (or REPEATABLE READ) in a transaction: reads go to main from
+        // here, as after such a BEGIN; one balanced to another node took a snapshot there alone, and a later SET
+        // TRANSACTION then failed there only (25001, PostgreSQL's transactions test).
+        _strictIsolation |= statement.Flags.HasFlag(StatementFlags.StrictIsolation)
+                            && _clientStatus != TransactionStatus.Idle;
     }
 
     /// <summary>

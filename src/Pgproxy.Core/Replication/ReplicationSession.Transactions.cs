@@ -102,14 +102,12 @@ internal sealed partial class ReplicationSession
             return;
         }
 
+        var chain = ChainedBegin(frame.Span);
         var started = StartedLinks();
-
         if (started.Count == 0)
         {
             // Nothing ever ran in the transaction: answer as PostgreSQL would without bothering any node.
-            BackendMessageWriter.WriteCommandComplete(_client.Output,
-                kind == StatementKind.Rollback || _clientStatus == TransactionStatus.Failed ? "ROLLBACK" : "COMMIT");
-            FinishRequest(Main); // every node is idle
+            AnswerEndAlone(kind, chain);
             return;
         }
 
@@ -144,7 +142,7 @@ internal sealed partial class ReplicationSession
         {
             other.SwallowedError = null;
             other.Node.Statistics.CountStatement(Metrics.StatementClass.Transaction);
-            other.Inject(rollBackOthers ? InjectedQueries.Rollback : frame.Span, InjectedReply.QueryCycle);
+            other.Inject(rollBackOthers ? OthersRollback(chain) : frame.Span, InjectedReply.QueryCycle);
         }
 
         // The others' COMMIT goes out first and main's right behind it, without waiting: each node's lock holders
@@ -154,7 +152,9 @@ internal sealed partial class ReplicationSession
         answering.Output.Write(frame.Span);
         answering.Summary.Clear();
         var commits = kind == StatementKind.Commit && !rollBackOthers;
-        if (await _write.CompleteEndAsync(answering, others, commits, forward: true, ReplyStop.UntilReady))
+        var ended = await _write.CompleteEndAsync(answering, others, commits, forward: true, ReplyStop.UntilReady);
+        RedeferChainedBegin(chain, answering);
+        if (ended)
         {
             BackendMessageWriter.WriteCommandComplete(_client.Output, "COMMIT");
             FinishRequest(answering);

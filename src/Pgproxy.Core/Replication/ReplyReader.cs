@@ -20,7 +20,7 @@ namespace Pgproxy.Core.Replication;
 /// <param name="deadline">Bounds the reads of the nodes other than main (replication_answer_timeout).</param>
 /// <param name="main">The session's main now: only its copy of a notification reaches the client.</param>
 /// <param name="judgeTermination">What a backend's FATAL 57P0x means (the node going away, or this session's loss).</param>
-internal sealed class ReplyReader(PipeWriter client, HeldAnswer answer, AnswerDeadline deadline,
+internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, AnswerDeadline deadline,
     Func<NodeLink?> main, Func<BackendTerminatedException, Task<Exception>> judgeTermination)
 {
     /// <summary>Flush to the client mid-result once this much is buffered, so big results stream.</summary>
@@ -254,99 +254,10 @@ internal sealed class ReplyReader(PipeWriter client, HeldAnswer answer, AnswerDe
         }
     }
 
-    /// <summary>
-    /// Swallows the next message when it answers something pgproxy injected. Returns false when the message is
-    /// the client's after all (an error that ended an injected Parse, for instance, is the client's to see).
-    /// </summary>
-    private bool TrySwallow(NodeLink link, ref ReadOnlySequence<byte> buffer, in FrameHeader header,
-        BackendMessageType type, ReplyStop stop, out ReplyEnd? end)
-    {
-        end = null;
-        Span<byte> scratch = stackalloc byte[256];
-        var head = link.Injected.Peek();
-        switch (head)
-        {
-            case InjectedReply.QueryCycle or InjectedReply.NowQueryCycle or InjectedReply.DefaultsQueryCycle
-                or InjectedReply.XidQueryCycle:
-                switch (type)
-                {
-                    case BackendMessageType.ReadyForQuery:
-                        link.Status = ReadyForQueryMessage.Read(Body(buffer, header, scratch));
-                        link.Injected.Dequeue();
-                        break;
-                    case BackendMessageType.ErrorResponse:
-                        link.SwallowedError = buffer.Slice(0, header.TotalLength).ToArray();
-                        break;
-                    case BackendMessageType.DataRow when head == InjectedReply.NowQueryCycle:
-                        MainNow = ReadFirstColumn(Body(buffer, header, scratch));
-                        break;
-                    case BackendMessageType.DataRow when head == InjectedReply.DefaultsQueryCycle:
-                        MainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
-                        break;
-                    case BackendMessageType.DataRow when head == InjectedReply.XidQueryCycle:
-                        MainXid = (ReadFirstColumn(Body(buffer, header, scratch)));
-                        break;
-                    case BackendMessageType.ParameterStatus:
-                        var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));
-                        link.Backend.SetParameter(name, value);
-                        break;
-                    case BackendMessageType.NotificationResponse:
-                        ForwardNotification(link, buffer.Slice(0, header.TotalLength));
-                        break;
-                    default:
-                        break;
-                }
-
-                Skip(link, ref buffer, header);
-                if (link.Injected.Count == 0 && stop == ReplyStop.UntilDrained)
-                {
-                    end = ReplyEnd.Drained;
-                }
-
-                return true;
-            case InjectedReply.ParseComplete when type == BackendMessageType.ParseComplete:
-            case InjectedReply.CloseComplete when type == BackendMessageType.CloseComplete:
-                link.Injected.Dequeue();
-                Skip(link, ref buffer, header);
-                if (link.Injected.Count == 0 && stop == ReplyStop.UntilDrained)
-                {
-                    end = ReplyEnd.Drained;
-                }
-
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    /// <summary>
-    /// A notification for the client's LISTEN. PostgreSQL sends it before whichever ReadyForQuery ends a transaction of
-    /// the session — often that of a COMMIT or catalog query pgproxy injected, or of an answer it only drains — so
-    /// main's copy is passed on whatever reply it came with (it carries the notifier's pid on main, as the client's
-    /// own pid is main's). Every node runs the LISTEN and the NOTIFY: the other nodes' copies are dropped.
-    /// </summary>
-    public void ForwardNotification(NodeLink link, in ReadOnlySequence<byte> frame)
-    {
-        if (link == main())
-        {
-            FrameCopy.Copy(frame, client);
-        }
-    }
-
-    /// <summary>An error or ReadyForQuery ends an extended group: completions of injected Parse/Close that PostgreSQL
-    /// skipped will never come, so stop waiting for them (a pending query cycle still comes).</summary>
-    private static void ClearExtendedInjections(NodeLink link)
-    {
-        while (link.Injected.Count > 0 && link.Injected.Peek() is InjectedReply.ParseComplete
-                   or InjectedReply.CloseComplete)
-        {
-            link.Injected.Dequeue();
-        }
-    }
-
     private static bool NeedsWholeMessage(BackendMessageType type) => type is BackendMessageType.ReadyForQuery
         or BackendMessageType.ErrorResponse or BackendMessageType.CommandComplete
-        or BackendMessageType.ParameterStatus or BackendMessageType.NotificationResponse;
+        or BackendMessageType.ParameterStatus or BackendMessageType.NotificationResponse
+        or BackendMessageType.NoticeResponse;
 
     /// <summary>Copies the message (or what is here of it) to the client, or skips it.</summary>
     private void PassOn(NodeLink link, ref ReadOnlySequence<byte> buffer, in FrameHeader header, bool forward)

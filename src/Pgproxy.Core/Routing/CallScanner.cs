@@ -93,6 +93,13 @@ internal static class CallScanner
             }
         }
 
+        // A CTE's name with a column list, or its AS NOT MATERIALIZED (…) body: neither is a call.
+        if (chain == i && (IsCteColumnList(st, i) || (st.Is(i, SqlKeyword.Materialized)
+                                                      && st.Is(i - 1, SqlKeyword.Not) && st.Is(i - 2, SqlKeyword.As))))
+        {
+            return;
+        }
+
         var name = st.NamePart(i);
         names ??= [];
         if (!names.Contains(name))
@@ -112,6 +119,46 @@ internal static class CallScanner
             var start = st.Tokens[chain].Start;
             (times ??= []).Add(new TimeFunctionSpan(start, st.Tokens[i + 2].End - start, kind, -1));
         }
+    }
+
+    /// <summary>
+    /// <c>WITH x(a, b) AS [[NOT] MATERIALIZED] (SELECT …)</c>: the name of a common table expression with a column
+    /// list, not a call. Taken for a call, an unknown function x made every such read a write. It follows WITH,
+    /// RECURSIVE or a comma; a comma also precedes a function in FROM with a column definition list
+    /// (<c>FROM t, f(x) AS (a int)</c>), so the list must hold names only and the body must begin a statement.
+    /// </summary>
+    private static bool IsCteColumnList(StatementTokens st, int i)
+    {
+        if (!(st.Is(i - 1, SqlKeyword.With) || st.Is(i - 1, SqlKeyword.Recursive) || st.Is(i - 1, SqlTokenKind.Comma)))
+        {
+            return false;
+        }
+
+        var close = st.MatchingParen(i + 1);
+        if (close < 0)
+        {
+            return false;
+        }
+
+        for (var j = i + 2; j < close; j += 2)
+        {
+            if (!st.IsName(j) || !(j + 1 == close || st.Is(j + 1, SqlTokenKind.Comma)))
+            {
+                return false;
+            }
+        }
+
+        var body = close + 1;
+        if (!st.Is(body++, SqlKeyword.As))
+        {
+            return false;
+        }
+
+        body += st.Is(body, SqlKeyword.Not) ? 1 : 0;
+        body += st.Is(body, SqlKeyword.Materialized) ? 1 : 0;
+        return st.Is(body, SqlTokenKind.OpenParen) && (st.Is(body + 1, SqlTokenKind.OpenParen)
+            || st.Keyword(body + 1) is SqlKeyword.Select or SqlKeyword.Values or SqlKeyword.With or SqlKeyword.Table
+                or SqlKeyword.Insert or SqlKeyword.Update or SqlKeyword.Delete);
     }
 
     /// <summary>

@@ -257,7 +257,9 @@ internal static class StatementClassifier
 
             var timesBefore = _times?.Count ?? 0;
             var namesBefore = _names?.Count ?? 0;
-            CallScanner.Scan(st, !info.NamesWithoutCalling, ref _names, ref _times);
+            var returning = ReturningClause.Find(st, info);
+            var scanned = returning < 0 ? st : st.Slice(0, returning);
+            CallScanner.Scan(scanned, !info.NamesWithoutCalling, ref _names, ref _times);
             if (info.StoresCalls && _names is not null && _names.Count > namesBefore && _evaluated is null)
             {
                 // From here on the names called now are a subset of all names: keep them apart.
@@ -271,6 +273,7 @@ internal static class StatementClassifier
                 }
             }
 
+            ReturningClause.ScanCalls(st, returning, !info.NamesWithoutCalling, ref _names, ref _evaluated, ref _times);
             if (!info.EvaluatesNow && _times is not null && _times.Count > timesBefore)
             {
                 // A stored definition (DEFAULT now(), a view, a PREPARE body): a literal would freeze it. Only the

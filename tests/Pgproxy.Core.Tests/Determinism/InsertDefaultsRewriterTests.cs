@@ -164,6 +164,12 @@ public sealed class InsertDefaultsRewriterTests
         + "((('2026-11-22 10:11:12.123456+00'::timestamptz)::date - 1)::timestamp)), (2, '2020-01-01', " + L + ")")]
     [InlineData("INSERT INTO t (a, created, b) VALUES (1, 'now', 'now')",
         "INSERT INTO t (a, created, b, \"d\") VALUES (1, " + L + ", 'now', " + DD + ")")]
+    [InlineData("INSERT INTO w (ts, note) SELECT 'now', 'now'", "INSERT INTO w (ts, note) SELECT " + L + ", 'now'")]
+    [InlineData("INSERT INTO w SELECT 1, 'now' AS x, 'today' FROM generate_series(1, 2) WHERE true",
+        "INSERT INTO w SELECT 1, " + L + " AS x, ((('2026-11-22 10:11:12.123456+00'::timestamptz)::date)::timestamp) "
+        + "FROM generate_series(1, 2) WHERE true")]
+    [InlineData("INSERT INTO w (a, ts) WITH c AS (SELECT 1) SELECT 1, 'now' FROM c",
+        "INSERT INTO w (a, ts) WITH c AS (SELECT 1) SELECT 1, " + L + " FROM c")]
     public void Analyze_GivesUntypedNowStoredIntoATimeColumnMainsValue(string sql, string expected) =>
         Assert.Equal(expected, Rewrite(sql));
 
@@ -171,6 +177,8 @@ public sealed class InsertDefaultsRewriterTests
     [InlineData("INSERT INTO w (a, note) VALUES (1, 'now')")]
     [InlineData("INSERT INTO w (a, ts) VALUES (1, '2020-01-01'), (2, 'nowhere')")]
     [InlineData("INSERT INTO w (a, ts) SELECT 1, 'now'::timestamp")]
+    [InlineData("INSERT INTO w (a, ts) SELECT 1, 'now' UNION ALL SELECT 2, 'now'")]
+    [InlineData("INSERT INTO w (a, ts) SELECT 1, 'now' || ''")]
     [InlineData("INSERT INTO t (id, a, b, created, d) VALUES (1, 2, 'x', now(), CURRENT_DATE)")]
     [InlineData("INSERT INTO t VALUES (1, 2, 'x', '2020-01-01', '2020-01-01')")]
     [InlineData("INSERT INTO plain (a) VALUES (1)")]

@@ -26,6 +26,15 @@ public sealed class EvaluatedFunctionNamesTests
     [InlineData("ALTER TABLE t ALTER COLUMN r TYPE numeric USING random()", "random")]
     [InlineData("INSERT INTO t VALUES (random())", "random")]
     [InlineData("UPDATE t SET r = gen_random_uuid()", "gen_random_uuid")]
+    // A top-level RETURNING computes the client's answer only; a CTE's feeds the statement.
+    [InlineData("INSERT INTO t VALUES (1) RETURNING xmin = pg_current_xact_id()::xid AS xmin_ok", "")]
+    [InlineData("UPDATE t SET a = random() RETURNING random(), pg_backend_pid()", "random")]
+    [InlineData("DELETE FROM t WHERE a > 1 RETURNING a, clock_timestamp()", "")]
+    [InlineData("INSERT INTO t VALUES (1) ON CONFLICT (a) DO UPDATE SET b = 2 RETURNING (SELECT random())", "")]
+    [InlineData("WITH x AS (INSERT INTO u VALUES (1) RETURNING random() AS r) INSERT INTO t SELECT r FROM x RETURNING f()",
+        "random")]
+    [InlineData("INSERT INTO t SELECT a FROM u WHERE b < random() RETURNING a", "random")]
+    [InlineData("PREPARE p AS INSERT INTO t VALUES (1) RETURNING random()", "random")]
     // Several statements: a name stored in one and called in another counts.
     [InlineData("CREATE TABLE t (r float8 DEFAULT random()); INSERT INTO t VALUES (random())", "random")]
     public void Lists_only_calls_evaluated_as_the_statement_runs(string sql, string expected)

@@ -1,0 +1,122 @@
+using System.Buffers;
+using Pgproxy.Core.Sessions;
+using Pgproxy.Protocol.Backend;
+using Pgproxy.Protocol.Framing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>The replies to what pgproxy injected, and the messages that reach the client whoever asked for them.</summary>
+internal sealed partial class ReplyReader
+{
+    /// <summary>
+    /// Swallows the next message when it answers something pgproxy injected. Returns false when the message is
+    /// the client's after all (an error that ended an injected Parse, for instance, is the client's to see).
+    /// </summary>
+    private bool TrySwallow(NodeLink link, ref ReadOnlySequence<byte> buffer, in FrameHeader header,
+        BackendMessageType type, ReplyStop stop, out ReplyEnd? end)
+    {
+        end = null;
+        Span<byte> scratch = stackalloc byte[256];
+        var head = link.Injected.Peek();
+        switch (head)
+        {
+            case InjectedReply.QueryCycle or InjectedReply.NowQueryCycle or InjectedReply.DefaultsQueryCycle
+                or InjectedReply.XidQueryCycle:
+                switch (type)
+                {
+                    case BackendMessageType.ReadyForQuery:
+                        link.Status = ReadyForQueryMessage.Read(Body(buffer, header, scratch));
+                        link.Injected.Dequeue();
+                        break;
+                    case BackendMessageType.ErrorResponse:
+                        link.SwallowedError = buffer.Slice(0, header.TotalLength).ToArray();
+                        break;
+                    case BackendMessageType.DataRow when head == InjectedReply.NowQueryCycle:
+                        MainNow = ReadFirstColumn(Body(buffer, header, scratch));
+                        break;
+                    case BackendMessageType.DataRow when head == InjectedReply.DefaultsQueryCycle:
+                        MainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
+                        break;
+                    case BackendMessageType.DataRow when head == InjectedReply.XidQueryCycle:
+                        MainXid = (ReadFirstColumn(Body(buffer, header, scratch)));
+                        break;
+                    case BackendMessageType.ParameterStatus:
+                        var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));
+                        link.Backend.SetParameter(name, value);
+                        break;
+                    case BackendMessageType.NotificationResponse:
+                        ForwardNotification(link, buffer.Slice(0, header.TotalLength));
+                        break;
+                    case BackendMessageType.NoticeResponse when head == InjectedReply.QueryCycle:
+                        ForwardCommitNotice(link, buffer.Slice(0, header.TotalLength));
+                        break;
+                    default:
+                        break;
+                }
+
+                Skip(link, ref buffer, header);
+                if (link.Injected.Count == 0 && stop == ReplyStop.UntilDrained)
+                {
+                    end = ReplyEnd.Drained;
+                }
+
+                return true;
+            case InjectedReply.ParseComplete when type == BackendMessageType.ParseComplete:
+            case InjectedReply.CloseComplete when type == BackendMessageType.CloseComplete:
+                link.Injected.Dequeue();
+                Skip(link, ref buffer, header);
+                if (link.Injected.Count == 0 && stop == ReplyStop.UntilDrained)
+                {
+                    end = ReplyEnd.Drained;
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// A notification for the client's LISTEN. PostgreSQL sends it before whichever ReadyForQuery ends a transaction of
+    /// the session — often that of a COMMIT or catalog query pgproxy injected, or of an answer it only drains — so
+    /// main's copy is passed on whatever reply it came with (it carries the notifier's pid on main, as the client's
+    /// own pid is main's). Every node runs the LISTEN and the NOTIFY: the other nodes' copies are dropped.
+    /// </summary>
+    public void ForwardNotification(NodeLink link, in ReadOnlySequence<byte> frame)
+    {
+        if (link == main())
+        {
+            FrameCopy.Copy(frame, client);
+        }
+    }
+
+    /// <summary>
+    /// A notice main sent while running a query pgproxy injected. The one that matters is the COMMIT of the
+    /// internal transaction around an autocommit write: deferred triggers and constraints run there, and what they
+    /// RAISE NOTICE the client sees directly, before the statement's CommandComplete (PostgreSQL commits an
+    /// implicit transaction before it reports the command). The notice joins the statement's answer, which is
+    /// still held at that point, behind the statement's own notices (ahead of them it reordered foreign_key's
+    /// NOTICE lines); a client reading up to ReadyForQuery sees PostgreSQL's order of notices, though the
+    /// CommandComplete now precedes them. Should the COMMIT fail, they go with the held result, as the error
+    /// replaces it. The others' copies are dropped, as for a statement's own notices.
+    /// </summary>
+    private void ForwardCommitNotice(NodeLink link, in ReadOnlySequence<byte> frame)
+    {
+        if (link == main())
+        {
+            FrameCopy.Copy(frame, answer.Sink);
+        }
+    }
+
+    /// <summary>An error or ReadyForQuery ends an extended group: completions of injected Parse/Close that PostgreSQL
+    /// skipped will never come, so stop waiting for them (a pending query cycle still comes).</summary>
+    private static void ClearExtendedInjections(NodeLink link)
+    {
+        while (link.Injected.Count > 0 && link.Injected.Peek() is InjectedReply.ParseComplete
+                   or InjectedReply.CloseComplete)
+        {
+            link.Injected.Dequeue();
+        }
+    }
+}
