@@ -79,7 +79,7 @@ internal sealed partial class ReplicationSession
                     {
                         case StatementKind.Read:
                             analysis.LocksOnMain |= info.Classification.Flags.HasFlag(StatementFlags.LocksOnMainOnly)
-                                                    || BackendSignalFunctions.OnlyCalledBy(info.Classification)
+                                                    || MainOnlyFunctions.AnyCalledBy(info.Classification)
                                                     || CatalogReadFunctions.AnyUsesTransactionIds(info.Classification);
                             break;
                         case StatementKind.Begin:
@@ -92,7 +92,12 @@ internal sealed partial class ReplicationSession
                             break;
                         case StatementKind.SessionState:
                             analysis.Replicated = true;
-                            if (info.Classification.FirstKeyword == "PREPARE")
+                            if (info.Classification.FirstKeyword == "LISTEN")
+                            {
+                                // As in the simple protocol: notifications reach the idle client at once.
+                                _listening = true;
+                            }
+                            else if (info.Classification.FirstKeyword == "PREPARE")
                             {
                                 // PREPARE … AS INSERT: a default its stored body leaves to the nodes can't be spelled out.
                                 analysis.Refused ??= await PlanPreparedDefaultsAsync(info);

@@ -149,6 +149,9 @@ internal sealed partial class ReplicationSession
                 }
 
                 break;
+            case "LISTEN":
+                _listening = true;
+                break;
             default:
                 break;
         }

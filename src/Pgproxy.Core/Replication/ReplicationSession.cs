@@ -135,6 +135,7 @@ internal sealed partial class ReplicationSession
         finally
         {
             _deadline.Release();
+            ReleaseIdleTimer();
         }
     }
 
@@ -144,7 +145,7 @@ internal sealed partial class ReplicationSession
         while (true)
         {
             WaitingForClient = true;
-            var result = await ReadClientWatchingMainAsync();
+            var result = await ReadClientAsync();
             WaitingForClient = false;
             var buffer = result.Buffer;
             if (result.IsCanceled)
