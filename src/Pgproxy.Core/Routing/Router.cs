@@ -24,7 +24,7 @@ internal static class Router
         return kind switch
         {
             StatementKind.Read when statement.Flags.HasFlag(StatementFlags.LocksOnMainOnly)
-                                    || BackendSignalFunctions.OnlyCalledBy(statement)
+                                    || MainOnlyFunctions.AnyCalledBy(statement)
                                     || CatalogReadFunctions.AnyUsesTransactionIds(statement) =>
                 RouteDecision.ReadOnMainAndPin,
             StatementKind.Read => RouteDecision.Read,

@@ -52,9 +52,9 @@ internal sealed class RoutingPolicy
     private bool? CallsWriteFunction(StatementClassification statement, Func<FunctionVolatilityMap?> reading,
         bool justLoaded)
     {
-        if (statement.FunctionNames.Count == 0 || BackendSignalFunctions.OnlyCalledBy(statement))
+        if (statement.FunctionNames.Count == 0 || MainOnlyFunctions.OnlyCalledBy(statement))
         {
-            // Signalling a backend by pid writes nothing; the router sends it to main alone.
+            // Signalling a backend by pid, or a replication slot's function: main's alone; the router sends it there.
             return false;
         }
 
@@ -71,6 +71,11 @@ internal sealed class RoutingPolicy
         var unknown = false;
         foreach (var function in statement.FunctionNames)
         {
+            if (MainOnlyFunctions.Contains(function))
+            {
+                continue; // volatile, but main's alone: the router sends the statement there
+            }
+
             switch (functions.Classify(function))
             {
                 // random(), clock_timestamp()… are volatile but write nothing: a SELECT of them is still a read.
@@ -96,6 +101,11 @@ internal sealed class RoutingPolicy
     {
         foreach (var function in statement.FunctionNames)
         {
+            if (MainOnlyFunctions.Contains(function))
+            {
+                continue;
+            }
+
             if (WriteFunctions.Matches(function)
                 || (!ReadOnlyFunctions.IsEmpty && !ReadOnlyFunctions.Matches(function)))
             {

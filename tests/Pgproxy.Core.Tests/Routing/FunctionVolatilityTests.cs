@@ -51,6 +51,15 @@ public sealed class FunctionVolatilityTests
     }
 
     [Fact]
+    public void Main_only_functions_make_no_write_but_the_others_still_count()
+    {
+        var policy = PolicyWith("icount", "cpg_logical_slot_peek_changes", "cpg_drop_replication_slot", "cnextval");
+        Assert.False(Writes(policy, "SELECT count(*) FROM pg_logical_slot_peek_changes('s1', NULL, NULL)"));
+        Assert.False(Writes(policy, "SELECT pg_drop_replication_slot('s1')"));
+        Assert.True(Writes(policy, "SELECT pg_drop_replication_slot('s1'), nextval('s')"));
+    }
+
+    [Fact]
     public void A_sessions_own_reading_decides_even_when_another_sessions_ddl_made_the_cache_forget_it()
     {
         // Regression suite in parallel: DDL in other sessions empties the cache between a session's reading and
