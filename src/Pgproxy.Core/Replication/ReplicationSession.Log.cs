@@ -7,12 +7,6 @@ internal sealed partial class ReplicationSession
 {
     private static partial class Log
     {
-        [LoggerMessage(EventIds.ResultMismatch, LogLevel.Warning,
-            "result of backend node {NodeId} differs from main node {MainNodeId}: main \"{MainResult}\", " +
-            "node {NodeId} \"{NodeResult}\"")]
-        public static partial void ResultMismatch(ILogger logger, int nodeId, int mainNodeId, string mainResult,
-            string nodeResult);
-
         [LoggerMessage(EventIds.StatementRefused, LogLevel.Warning, "{Message}")]
         public static partial void StatementRefused(ILogger logger, string message);
 

@@ -39,11 +39,10 @@ internal sealed partial class ReplyReader
                         MainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.XidQueryCycle:
-                        MainXid = (ReadFirstColumn(Body(buffer, header, scratch)));
+                        MainXid = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.ParameterStatus:
-                        var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));
-                        link.Backend.SetParameter(name, value);
+                        NoteParameter(link, Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.NotificationResponse:
                         ForwardNotification(link, buffer.Slice(0, header.TotalLength));

@@ -211,8 +211,7 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
                     CompletionsLeft--;
                     break;
                 case BackendMessageType.ParameterStatus:
-                    var (name, value) = ParameterStatusMessage.Read(Body(buffer, header, scratch));
-                    link.Backend.SetParameter(name, value);
+                    NoteParameter(link, Body(buffer, header, scratch));
                     break;
                 case BackendMessageType.NotificationResponse:
                     ForwardNotification(link, buffer.Slice(0, header.TotalLength));
@@ -252,6 +251,13 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
                 return ReplyEnd.Completed;
             }
         }
+    }
+
+    /// <summary>A node's ParameterStatus, injected query's or not: the backend remembers it (reset, cache reuse).</summary>
+    private static void NoteParameter(NodeLink link, ReadOnlySpan<byte> body)
+    {
+        var (name, value) = ParameterStatusMessage.Read(body);
+        link.Backend.SetParameter(name, value);
     }
 
     private static bool NeedsWholeMessage(BackendMessageType type) => type is BackendMessageType.ReadyForQuery
