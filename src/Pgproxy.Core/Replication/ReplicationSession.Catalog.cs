@@ -1,8 +1,5 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using Pgproxy.Core.Routing;
-using Pgproxy.Protocol.Backend;
-using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -25,7 +22,7 @@ internal sealed partial class ReplicationSession
 
         // Taken before the reading: a forgetting by another session's DDL while it runs makes it too old to keep.
         var generation = _policy.Volatility.Generation(_session.Database);
-        var names = await RunCatalogQueryAsync(Main, FunctionVolatility.Query);
+        var names = await _catalogQuery.RunAsync(Main, FunctionVolatility.Query);
         return names is null ? null : _policy.Volatility.Store(_session.Database, names, generation);
     }
 
@@ -51,7 +48,7 @@ internal sealed partial class ReplicationSession
             }
 
             var literal = "'" + InjectedQueries.QuoteQualified(table).Replace("'", "''", StringComparison.Ordinal) + "'";
-            var rows = await RunCatalogQueryAsync(Main,
+            var rows = await _catalogQuery.RunAsync(Main,
                 "SELECT count(*) FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d " +
                 "ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = pg_catalog.to_regclass(" + literal +
                 ") AND a.attnum > 0 AND NOT a.attisdropped AND (a.attidentity <> '' OR " +
@@ -64,104 +61,6 @@ internal sealed partial class ReplicationSession
         }
 
         return hasSequence ? table : null;
-    }
-
-    /// <summary>
-    /// Runs a catalog query of pgproxy's own on a node between the client's requests and returns the first
-    /// column of every row, or null when it failed (logged; the caller falls back to the safe choice). Inside
-    /// the client's transaction it runs in it, which is harmless for a read of the catalog.
-    /// </summary>
-    private async Task<List<string>?> RunCatalogQueryAsync(NodeLink link, string sql)
-    {
-        link.FlushPendingBegin();
-        if (link.Injected.Count > 0)
-        {
-            // A deferred or internal BEGIN goes first: its answer must not be taken for the catalog query's.
-            await WritePath.FlushLinkAsync(link);
-            await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilDrained);
-        }
-
-        link.Output.Write(InjectedQueries.Encode(sql));
-        await WritePath.FlushLinkAsync(link);
-        var rows = new List<string>();
-        string? error = null;
-        var input = link.Input;
-        while (true)
-        {
-            System.IO.Pipelines.ReadResult result;
-            try
-            {
-                result = await input.ReadAsync();
-            }
-            catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
-            {
-                throw new NodeFailureException(link,
-                    NodeFailures.LostReason(link, $"reading from backend node {link.NodeId} failed: {e.Message}"), e);
-            }
-
-            var buffer = result.Buffer;
-            var ready = false;
-            BackendTerminatedException? terminated = null;
-            while (!ready && terminated is null && FrameReader.TryReadHeader(buffer, out var header)
-                   && buffer.Length >= header.TotalLength)
-            {
-                var body = buffer.Slice(5, header.TotalLength - 5).ToArray();
-                switch ((BackendMessageType)header.Type)
-                {
-                    case BackendMessageType.DataRow:
-                        if (ReplyReader.ReadFirstColumn(body) is { } value)
-                        {
-                            rows.Add(value);
-                        }
-
-                        break;
-                    case BackendMessageType.ErrorResponse:
-                        // A FATAL 57P0x is no failed catalog query: main's backend is ending (its node shutting
-                        // down, say), which must be judged as for any reply, not end the session unannounced.
-                        terminated = BackendTermination.Ending(link, body, buffer.Slice(0, header.TotalLength));
-                        error = ErrorResponseMessage.Parse(body).Message;
-                        break;
-                    case BackendMessageType.ReadyForQuery:
-                        link.Status = ReadyForQueryMessage.Read(body);
-                        ready = true;
-                        break;
-                    case BackendMessageType.NotificationResponse:
-                        _replies.ForwardNotification(link, buffer.Slice(0, header.TotalLength));
-                        break;
-                    default:
-                        break;
-                }
-
-                buffer = buffer.Slice(header.TotalLength);
-            }
-
-            input.AdvanceTo(buffer.Start, ready ? buffer.Start : result.Buffer.End);
-            if (terminated is not null)
-            {
-                throw await JudgeTerminationAsync(terminated);
-            }
-
-            if (ready)
-            {
-                break;
-            }
-
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                // A NodeFailureException, as from any reply: a plain IOException would end the session silently
-                // instead of taking the node out and answering the client (40001, as for any lost main).
-                throw new NodeFailureException(link,
-                    NodeFailures.LostReason(link, $"backend node {link.NodeId} closed the connection"));
-            }
-        }
-
-        if (error is not null)
-        {
-            Log.CatalogQueryFailed(_logger, error);
-            return null;
-        }
-
-        return rows;
     }
 
     /// <summary>

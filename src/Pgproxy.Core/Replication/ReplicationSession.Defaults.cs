@@ -145,7 +145,7 @@ internal sealed partial class ReplicationSession
             return TableDefaults.Unknown;
         }
 
-        var rows = await RunCatalogQueryAsync(main, TableDefaults.Query(table));
+        var rows = await _catalogQuery.RunAsync(main, TableDefaults.Query(table));
         if (rows is null)
         {
             return TableDefaults.Unknown;
@@ -158,7 +158,7 @@ internal sealed partial class ReplicationSession
         }
         catch (FormatException e)
         {
-            Log.CatalogQueryFailed(_logger, e.Message);
+            _catalogQuery.ReportUnreadable(e.Message);
             return TableDefaults.Unknown;
         }
 

@@ -13,9 +13,6 @@ internal sealed partial class ReplicationSession
         [LoggerMessage(EventIds.PerNodeStatement, LogLevel.Information, "DB node id: {NodeId} statement: {Statement}")]
         public static partial void PerNodeStatement(ILogger logger, int nodeId, string statement);
 
-        [LoggerMessage(EventIds.CatalogQueryFailed, LogLevel.Warning, "catalog query on main failed: {Reason}")]
-        public static partial void CatalogQueryFailed(ILogger logger, string reason);
-
         [LoggerMessage(EventIds.DefaultValuesUnreadable, LogLevel.Warning,
             "main's values of the defaults a COPY leaves out could not be read ({Answer}): the other nodes " +
             "evaluate them on their own")]

@@ -67,6 +67,9 @@ internal sealed partial class ReplicationSession
     /// <summary>Reads the nodes' replies, forwarding the answering node's to the client.</summary>
     private readonly ReplyReader _replies;
 
+    /// <summary>pgproxy's own catalog queries on main.</summary>
+    private readonly CatalogQuery _catalogQuery;
+
     /// <summary>Streams COPY FROM STDIN data to the nodes.</summary>
     private readonly CopyInRelay _copyIn;
 
@@ -85,6 +88,7 @@ internal sealed partial class ReplicationSession
         _deadline = new AnswerDeadline(runtime.Time, () => runtime.Options.ReplicationAnswerTimeout, _nodes.DegenerateNode);
         _copyIn = new CopyInRelay(client, _nodes.Degenerate);
         _replies = new ReplyReader(client.Output, _answer, _deadline, () => MainOrNull, JudgeTerminationAsync);
+        _catalogQuery = new CatalogQuery(_replies, JudgeTerminationAsync, logger);
         _write = new WritePath(_nodes, _replies, _deadline, _answer, client.Output, () => runtime.Options, runtime.TwoPhase,
             runtime.WriteGate, ThrowIfANodeWasAttached, logger);
         _twoPhase = _write.TwoPhase;
