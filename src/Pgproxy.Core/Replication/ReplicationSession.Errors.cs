@@ -1,6 +1,5 @@
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
-using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Replication;
 
@@ -104,10 +103,6 @@ internal sealed partial class ReplicationSession
     /// Writes pgproxy's error where the statement's answer goes: what main answered before the statement's
     /// result (ParseComplete, BindComplete… of a held extended group) is passed on, the result itself is not.
     /// </summary>
-    private void WriteClientError(string sqlState, string message, string? hint = null)
-    {
-        _answer.DropResult();
-        _replies.ClientErrors++;
-        BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", sqlState, message, hint: hint);
-    }
+    private void WriteClientError(string sqlState, string message, string? hint = null) =>
+        _write.AnswerWithError(sqlState, message, hint);
 }

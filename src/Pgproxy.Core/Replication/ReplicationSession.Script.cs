@@ -145,6 +145,4 @@ internal sealed partial class ReplicationSession
     }
 
     private bool HasLiveNode() => MainOrNull is not null;
-
-    private bool HasLiveOthers() => _nodes.HasLiveOthers;
 }

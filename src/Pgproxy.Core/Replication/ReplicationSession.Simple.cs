@@ -42,7 +42,7 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        if (statement.Flags.HasFlag(StatementFlags.TransactionControlInside) && HasLiveOthers()
+        if (statement.Flags.HasFlag(StatementFlags.TransactionControlInside) && _nodes.HasLiveOthers
             && QueryScript.TryCut(System.Text.Encoding.UTF8.GetString(text)) is { } script)
         {
             await RunScriptAsync(script);

@@ -55,9 +55,7 @@ internal sealed partial class WritePath
             case TwoPhaseOutcome.Committed or TwoPhaseOutcome.RolledBack:
                 return;
             case TwoPhaseOutcome.MainRefused:
-                _answer.DropResult(); // main's COMMIT error is the statement's answer (see below)
-                _replies.ClientErrors++;
-                _client.Write(main.SwallowedError);
+                AnswerWithNodeError(main.SwallowedError!); // main's COMMIT error is the statement's answer (see below)
                 return;
             default:
                 break;
@@ -190,11 +188,17 @@ internal sealed partial class WritePath
 
     void ICommitChannel.HoldAnswer(bool keepUntilResult) => HoldAnswer(keepUntilResult);
 
-    void ICommitChannel.AnswerWithError(string sqlState, string message)
+    void ICommitChannel.AnswerWithError(string sqlState, string message) => AnswerWithError(sqlState, message);
+
+    /// <summary>
+    /// Writes pgproxy's error where the statement's answer goes: what main answered before the statement's result
+    /// (ParseComplete, BindComplete… of a held extended group) is passed on, the result itself is not.
+    /// </summary>
+    public void AnswerWithError(string sqlState, string message, string? hint = null)
     {
         _answer.DropResult();
         _replies.ClientErrors++;
-        Protocol.Writing.BackendMessageWriter.WriteErrorResponse(_client, "ERROR", sqlState, message);
+        Protocol.Writing.BackendMessageWriter.WriteErrorResponse(_client, "ERROR", sqlState, message, hint: hint);
     }
 
     void ICommitChannel.AnswerWithNodeError(byte[] errorFrame) => AnswerWithNodeError(errorFrame);
