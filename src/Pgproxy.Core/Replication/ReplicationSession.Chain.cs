@@ -14,7 +14,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private byte[]? ChainedBegin(ReadOnlySpan<byte> frame)
     {
-        if (!TransactionChain.Chains(QueryText(frame)))
+        if (!TransactionChain.Chains(OthersFrames.QueryText(frame)))
         {
             return null;
         }
@@ -61,7 +61,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private void AnswerEndAlone(StatementKind kind, byte[]? chain)
     {
-        var tag = kind == StatementKind.Rollback || _clientStatus == TransactionStatus.Failed ? "ROLLBACK" : "COMMIT";
+        var tag = kind == StatementKind.Rollback || _state.Status == TransactionStatus.Failed ? "ROLLBACK" : "COMMIT";
         BackendMessageWriter.WriteCommandComplete(_client.Output, tag);
         if (chain is not { Length: > 0 })
         {
@@ -77,7 +77,7 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        _clientStatus = TransactionStatus.InTransaction;
+        _state.Status = TransactionStatus.InTransaction;
         if (!_inScript)
         {
             BackendMessageWriter.WriteReadyForQuery(_client.Output, TransactionStatus.InTransaction);

@@ -19,9 +19,6 @@ internal sealed partial class ReplicationSession
     /// <summary>Statement names the current group closes.</summary>
     private readonly List<byte[]> _closed = [];
 
-    /// <summary>Nodes that got extended-protocol messages since the last Sync: the next Sync must reach them all.</summary>
-    private ulong _unsyncedMask;
-
     /// <summary>
     /// Runs the group of extended-protocol messages that a Sync (or Flush) just ended (DESIGN §3.5): a group that
     /// executes a write goes to every node, main first, the others once main has answered; any other group goes
@@ -62,7 +59,7 @@ internal sealed partial class ReplicationSession
             }
 
             NodeLink[] targets;
-            if (_clientStatus == TransactionStatus.Failed && !analysis.EndsTransaction)
+            if (_state.Status == TransactionStatus.Failed && !analysis.EndsTransaction)
             {
                 targets = ReadTarget().AsTargets;
             }
@@ -71,23 +68,23 @@ internal sealed partial class ReplicationSession
                 // Nodes whose deferred BEGIN never went out have nothing to end; the answering node comes first. A
                 // node that still owes answers holds the transaction's held-back writes (its status is still the
                 // Idle of before the BEGIN): it must get the COMMIT too, after they are settled.
-                var answering = _failedLink is { } failed && IsLive(failed) ? failed : main;
+                var answering = _state.FailedLink is { } failed && IsLive(failed) ? failed : main;
                 foreach (var link in _links)
                 {
                     link.PendingBegin = null;
                 }
 
                 targets = [answering, .. _links.Where(l => l != answering && IsLive(l)
-                    && (l.Status != TransactionStatus.Idle || l.Owes || (_unsyncedMask & l.Bit) != 0))];
+                    && (l.Status != TransactionStatus.Idle || l.Owes || (_state.UnsyncedMask & l.Bit) != 0))];
             }
             else if (analysis.Replicated)
             {
                 targets = [main, .. _nodes.Others(main)];
             }
-            else if (!analysis.Executes && _group.Frames.Count == 1 && _unsyncedMask != 0)
+            else if (!analysis.Executes && _group.Frames.Count == 1 && _state.UnsyncedMask != 0)
             {
                 // A lone Sync (or Flush) ends what earlier Flush-ended groups left open: on those nodes, main last.
-                targets = [.. _links.Where(l => IsLive(l) && (_unsyncedMask & l.Bit) != 0)];
+                targets = [.. _links.Where(l => IsLive(l) && (_state.UnsyncedMask & l.Bit) != 0)];
             }
             else
             {
@@ -119,7 +116,7 @@ internal sealed partial class ReplicationSession
                 // Main alone (the other nodes down, or one being recovered): a group that commits there passes the
                 // write gate like a replicated commit, so a cut or a cutover never sees it half way. An autocommit
                 // write holds its pass over the statement itself, bounded by write_gate_timeout for the closer.
-                var commits = analysis.EndsTransaction || (analysis.Writes && _clientStatus == TransactionStatus.Idle);
+                var commits = analysis.EndsTransaction || (analysis.Writes && _state.Status == TransactionStatus.Idle);
                 using var pass = commits ? await _write.PassCommitGateAsync() : default;
 
                 await RunGroupOnAsync(targets[0], sync, analysis);
@@ -141,7 +138,7 @@ internal sealed partial class ReplicationSession
             {
                 if (_statements.GetStatement(name) is { } closed)
                 {
-                    var closeFrame = CloseFrame(name);
+                    var closeFrame = OthersFrames.CloseFrame(name);
                     foreach (var link in _links)
                     {
                         if ((closed.ParsedOn & link.Bit) != 0 && !targets.Contains(link))
@@ -156,13 +153,13 @@ internal sealed partial class ReplicationSession
 
             if (sync && !_copyAteSync)
             {
-                _unsyncedMask = 0;
+                _state.UnsyncedMask = 0;
             }
             else
             {
                 foreach (var target in targets)
                 {
-                    _unsyncedMask |= target.Bit;
+                    _state.UnsyncedMask |= target.Bit;
                 }
             }
         }
@@ -189,7 +186,7 @@ internal sealed partial class ReplicationSession
         }
 
         return sync && analysis.Writes && !analysis.NotPlainDml && !analysis.EndsTransaction
-               && !analysis.HasTransactionControl && _clientStatus == TransactionStatus.InTransaction && !Main.Owes;
+               && !analysis.HasTransactionControl && _state.Status == TransactionStatus.InTransaction && !Main.Owes;
     }
 
     /// <summary>A group that only reads (or a failed transaction's): one node answers everything.</summary>
@@ -224,14 +221,14 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task SyncStragglersAsync(NodeLink[] targets)
     {
-        if (_unsyncedMask == 0)
+        if (_state.UnsyncedMask == 0)
         {
             return;
         }
 
         foreach (var link in _links)
         {
-            if ((_unsyncedMask & link.Bit) == 0 || targets.Contains(link) || !IsLive(link))
+            if ((_state.UnsyncedMask & link.Bit) == 0 || targets.Contains(link) || !IsLive(link))
             {
                 continue;
             }

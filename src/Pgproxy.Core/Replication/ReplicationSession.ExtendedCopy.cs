@@ -50,7 +50,7 @@ internal sealed partial class ReplicationSession
         }
 
         await _client.Output.FlushAsync();
-        var appender = analysis.CopyPlan is { } plan ? CreateCopyAppender(plan) : null;
+        var appender = analysis.CopyPlan is { } plan ? _catalog.CreateCopyAppender(plan) : null;
         _copyRewriteStatement = appender is null ? null : analysis.CopyStatement;
         _copyRewrite = analysis.CopyPlan?.Statement;
         foreach (var other in others)
@@ -85,9 +85,9 @@ internal sealed partial class ReplicationSession
             bound.Dispose();
         }
 
-        if (_clientStatus != TransactionStatus.Idle)
+        if (_state.Status != TransactionStatus.Idle)
         {
-            _transactionWrote = true;
+            _state.TransactionWrote = true;
         }
 
         if (main.Summary.HasError)
@@ -107,7 +107,7 @@ internal sealed partial class ReplicationSession
             }
         }
         else if (mismatch is not null
-                 && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
+                 && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
             // Inside a transaction block: fail it on every node alike (the error reaches the client now, its
             // ReadyForQuery after its Sync).
@@ -254,11 +254,11 @@ internal sealed partial class ReplicationSession
     {
         if (_copyRewrite is { } copy && info == _copyRewriteStatement)
         {
-            return RewriteParseFrame(frame, [], copy, null, []);
+            return OthersFrames.RewriteParseFrame(frame, [], copy, null, []);
         }
 
         return _replies.MainNow is { } now && info.RewritesTime
-            ? RewriteParseFrame(frame, info.Classification.TimeFunctions, info.Defaults, now,
+            ? OthersFrames.RewriteParseFrame(frame, info.Classification.TimeFunctions, info.Defaults, now,
                 info.Classification.RestoredDefaults)
             : null;
     }

@@ -95,7 +95,7 @@ internal sealed partial class ReplicationSession
         for (var attempt = 0; ; attempt++)
         {
             var forwardedBefore = _replies.Forwarded;
-            var statusBefore = _clientStatus;
+            var statusBefore = _state.Status;
             try
             {
                 switch (action)
@@ -165,8 +165,8 @@ internal sealed partial class ReplicationSession
     private async Task AbandonTransactionAsync(string reason, bool writeReady)
     {
         await RollBackEverywhereAsync();
-        _transactionWrote = false;
-        _strictIsolation = false;
+        _state.TransactionWrote = false;
+        _state.StrictIsolation = false;
         var main = Main;
         main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
         main.Inject(InjectedQueries.FailTransaction, InjectedReply.QueryCycle);

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Text;
-using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 
@@ -25,10 +23,10 @@ internal sealed partial class ReplicationSession
     {
         ThrowIfANodeWasAttached();
         var main = Main;
-        var defaults = statement is null ? default : await PlanDefaultsAsync(statement, frame);
+        var defaults = statement is null ? default : await _catalog.PlanDefaultsAsync(statement, frame);
         if (statement is not null && (_policy.RefusedFunction(statement) is { } function
                 ? NondeterministicMessage(function)
-                : RefusedTiming(statement) ?? RefusedDefaults(defaults)) is { } refused)
+                : RefusedTiming(statement) ?? _catalog.RefusedDefaults(defaults)) is { } refused)
         {
             await RefuseAsync("0A000", refused, writeReady: true);
             return;
@@ -52,15 +50,15 @@ internal sealed partial class ReplicationSession
             _twoPhase.ForgetXid();
         }
 
-        if (marksWrite && (internalTransaction || _clientStatus == TransactionStatus.InTransaction))
+        if (marksWrite && (internalTransaction || _state.Status == TransactionStatus.InTransaction))
         {
             _twoPhase.AskMainXid(main);
         }
 
-        if (statement is not null && await InsertLockTableAsync(statement) is { } lockTable)
+        if (statement is not null && await _catalog.InsertLockTableAsync(statement) is { } lockTable)
         {
             // Serialise inserts into a table with a sequence on main: every node then draws its values in the same order.
-            if (_clientStatus != TransactionStatus.Idle || internalTransaction)
+            if (_state.Status != TransactionStatus.Idle || internalTransaction)
             {
                 main.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
             }
@@ -86,7 +84,7 @@ internal sealed partial class ReplicationSession
         var mainStarted = _runtime.Time.GetTimestamp();
         await WritePath.FlushLinkAsync(main);
         var answerStart = _replies.ForwardedBytes;
-        if (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _write.OthersOwe)
+        if (internalTransaction || _state.Status != TransactionStatus.InTransaction || _write.OthersOwe)
         {
             // Unless it will be deferred (and so compared only at a later statement), the others' answers can
             // still fail this statement: the client must not have main's yet.
@@ -97,9 +95,9 @@ internal sealed partial class ReplicationSession
         var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
 
         var others = _nodes.OthersArray(main);
-        var appender = end == ReplyEnd.CopyIn && defaults.CopyToRewrite is { } copied ? CreateCopyAppender(copied) : null;
+        var appender = end == ReplyEnd.CopyIn && defaults.CopyToRewrite is { } copied ? _catalog.CreateCopyAppender(copied) : null;
         var otherFrame = (rewriteTime && _replies.MainNow is not null) || appender is not null
-            ? RewriteQueryFrame(frame.Span, statement!, rewriteTime ? _replies.MainNow : null,
+            ? OthersFrames.RewriteQueryFrame(frame.Span, statement!, rewriteTime ? _replies.MainNow : null,
                 appender is not null ? defaults.Copy!.Statement : defaults.Insert)
             : frame;
         if (end == ReplyEnd.CopyIn)
@@ -120,7 +118,7 @@ internal sealed partial class ReplicationSession
 
             var deferred = !internalTransaction && statement is not null
                                                 && main.Status == TransactionStatus.InTransaction
-                                                && _clientStatus == TransactionStatus.InTransaction;
+                                                && _state.Status == TransactionStatus.InTransaction;
             var passes = deferred && WritePath.IsPlainDml(statement!)
                                   && _write.WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
             if (!passes && await SettleOrRaiseAsync(writeReady: true))
@@ -143,7 +141,7 @@ internal sealed partial class ReplicationSession
                 _write.Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
                 if (marksWrite)
                 {
-                    _transactionWrote = true;
+                    _state.TransactionWrote = true;
                 }
 
                 FinishRequest(main);
@@ -167,7 +165,7 @@ internal sealed partial class ReplicationSession
             }
         }
         else if (mismatch is not null
-                 && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
+                 && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
             // Inside the client's transaction: fail it on every node alike, so no node can commit it.
             await FailRequestAsync("XX001", mismatch, writeReady: true);
@@ -176,9 +174,9 @@ internal sealed partial class ReplicationSession
 
         _answer.Release();
 
-        if (marksWrite && _clientStatus != TransactionStatus.Idle)
+        if (marksWrite && _state.Status != TransactionStatus.Idle)
         {
-            _transactionWrote = true;
+            _state.TransactionWrote = true;
         }
 
         FinishRequest(main);
@@ -202,16 +200,15 @@ internal sealed partial class ReplicationSession
         }
     }
 
-
     /// <summary>
-    /// The Query message for the other nodes: main's timestamp in place of now() and CURRENT_* (when
-    /// <paramref name="now"/> is given) and of the defaults the statement leaves out.
+    /// A FunctionCall message (fast-path, used for large objects): every node, main first, compared like any
+    /// write; it has no text to classify.
     /// </summary>
-    private static byte[] RewriteQueryFrame(ReadOnlySpan<byte> frame, StatementClassification statement, string? now,
-        DefaultsRewrite? defaults)
+    private async Task RunFunctionCallAsync()
     {
-        var text = Encoding.UTF8.GetString(QueryText(frame));
-        return InjectedQueries.Encode(RewriteForOthers(text, now is null ? [] : statement.TimeFunctions, defaults, now,
-            now is null ? [] : statement.RestoredDefaults));
+        if (!await SettleOrRefuseAsync(writeReady: true))
+        {
+            await RunWriteAsync(_frame.WrittenMemory, statement: null, internalTransaction: false);
+        }
     }
 }

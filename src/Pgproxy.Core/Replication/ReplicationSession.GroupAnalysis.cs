@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
-using System.Text;
 using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Frontend;
@@ -88,7 +85,7 @@ internal sealed partial class ReplicationSession
                             break;
                         case StatementKind.Commit or StatementKind.Rollback:
                             analysis.HasTransactionControl = true;
-                            analysis.EndsTransaction = _clientStatus != TransactionStatus.Idle || _partEndsTransaction;
+                            analysis.EndsTransaction = _state.Status != TransactionStatus.Idle || _partEndsTransaction;
                             break;
                         case StatementKind.SessionState:
                             analysis.Replicated = true;
@@ -100,7 +97,7 @@ internal sealed partial class ReplicationSession
                             else if (info.Classification.FirstKeyword == "PREPARE")
                             {
                                 // PREPARE … AS INSERT: a default its stored body leaves to the nodes can't be spelled out.
-                                analysis.Refused ??= await PlanPreparedDefaultsAsync(info);
+                                analysis.Refused ??= await _catalog.PlanPreparedDefaultsAsync(info);
                             }
 
                             break;
@@ -114,16 +111,16 @@ internal sealed partial class ReplicationSession
                                 await ReleaseDatabasesAsync(info);
                             }
 
-                            var refusedDefaults = await PlanPreparedDefaultsAsync(info);
+                            var refusedDefaults = await _catalog.PlanPreparedDefaultsAsync(info);
                             analysis.RewritesTime |= info.RewritesTime;
                             analysis.Refused ??= _policy.RefusedFunction(info.Classification) is { } function
                                 ? NondeterministicMessage(function)
                                 : RefusedTiming(info.Classification) ?? refusedDefaults;
-                            analysis.LockTable ??= await InsertLockTableAsync(info.Classification);
+                            analysis.LockTable ??= await _catalog.InsertLockTableAsync(info.Classification);
                             if (info.Classification.Flags.HasFlag(StatementFlags.CopyFromStdin))
                             {
                                 analysis.CopiesIn = true;
-                                var copyPlan = await PlanCopyDefaultsAsync(info.Classification, info.ParseFrame,
+                                var copyPlan = await _catalog.PlanCopyDefaultsAsync(info.Classification, info.ParseFrame,
                                     isParse: true);
                                 analysis.Refused ??= _policy.RefuseNondeterministic ? copyPlan?.Refusal : null;
                                 if (copyPlan is { Columns.Count: > 0 })
@@ -212,39 +209,6 @@ internal sealed partial class ReplicationSession
         }
 
         _referenced.Add((name.ToArray(), info));
-    }
-
-    private static byte[] CloseFrame(ReadOnlySpan<byte> name)
-    {
-        var frame = new byte[name.Length + 7];
-        frame[0] = (byte)'C';
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), name.Length + 6);
-        frame[5] = (byte)'S';
-        name.CopyTo(frame.AsSpan(6));
-        return frame;
-    }
-
-    /// <summary>
-    /// The Parse message with main's timestamp in place of now() and CURRENT_*, and of the defaults the INSERT
-    /// leaves out; parameters stay as they are.
-    /// </summary>
-    private static byte[] RewriteParseFrame(ReadOnlySpan<byte> frame, IReadOnlyList<TimeFunctionSpan> spans,
-        DefaultsRewrite? defaults, string? now, IReadOnlyList<RestoredDefault> restores)
-    {
-        var body = frame[5..];
-        var parse = ParseMessage.Read(body);
-        var queryStart = parse.QueryOffset;
-        var rest = body[parse.AfterQueryOffset..];
-        var rewritten = Encoding.UTF8.GetBytes(
-            RewriteForOthers(Encoding.UTF8.GetString(parse.Query), spans, defaults, now, restores));
-        var length = 4 + parse.StatementName.Length + 1 + rewritten.Length + 1 + rest.Length;
-        var result = new byte[length + 1];
-        result[0] = (byte)'P';
-        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(1), length);
-        body[..queryStart].CopyTo(result.AsSpan(5));
-        rewritten.CopyTo(result.AsSpan(5 + queryStart));
-        rest.CopyTo(result.AsSpan(5 + queryStart + rewritten.Length + 1));
-        return result;
     }
 
     /// <summary>What a group does, for routing it.</summary>

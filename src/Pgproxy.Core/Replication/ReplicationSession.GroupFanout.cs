@@ -12,7 +12,7 @@ internal sealed partial class ReplicationSession
         var main = targets[0];
         var others = targets[1..];
         var internalTransaction = (sync || analysis.CopiesIn) && analysis.Writes && !analysis.HasTransactionControl
-                                  && !analysis.OutsideTransaction && _clientStatus == TransactionStatus.Idle && (_unsyncedMask & main.Bit) == 0;
+                                  && !analysis.OutsideTransaction && _state.Status == TransactionStatus.Idle && (_state.UnsyncedMask & main.Bit) == 0;
         if (analysis.CopiesIn)
         {
             await RunGroupCopyInAsync(main, others, sync, internalTransaction, analysis);
@@ -25,7 +25,7 @@ internal sealed partial class ReplicationSession
         var mainStarted = _runtime.Time.GetTimestamp();
         StartFlushLink(main); // finished by ReadGroupRepliesAsync: main may answer before it has read a big group
         var answerStart = _replies.ForwardedBytes;
-        if (sync && (internalTransaction || _clientStatus != TransactionStatus.InTransaction || _write.OthersOwe))
+        if (sync && (internalTransaction || _state.Status != TransactionStatus.InTransaction || _write.OthersOwe))
         {
             _write.HoldAnswer(keepUntilResult: true); // see RunWriteAsync
         }
@@ -57,7 +57,7 @@ internal sealed partial class ReplicationSession
         }
 
         var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
-                       && _clientStatus == TransactionStatus.InTransaction;
+                       && _state.Status == TransactionStatus.InTransaction;
         var passes = deferred && !analysis.NotPlainDml && _write.WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
         if (!passes && await SettleOrRaiseAsync(writeReady: sync))
         {
@@ -87,7 +87,7 @@ internal sealed partial class ReplicationSession
                 _policy.Volatility.Invalidate(_session.Database);
             }
 
-            _transactionWrote |= analysis.Writes;
+            _state.TransactionWrote |= analysis.Writes;
             FinishRequest(main);
             return;
         }
@@ -109,7 +109,7 @@ internal sealed partial class ReplicationSession
             }
         }
         else if (mismatch is not null && sync
-                 && (_clientStatus != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
+                 && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
             await FailRequestAsync("XX001", mismatch, writeReady: true);
             return;
@@ -117,9 +117,9 @@ internal sealed partial class ReplicationSession
 
         _answer.Release();
 
-        if (analysis.Writes && _clientStatus != TransactionStatus.Idle)
+        if (analysis.Writes && _state.Status != TransactionStatus.Idle)
         {
-            _transactionWrote = true;
+            _state.TransactionWrote = true;
         }
 
         if (sync)
@@ -174,11 +174,11 @@ internal sealed partial class ReplicationSession
     {
         var main = targets[0];
         var others = targets[1..];
-        using var pass = analysis.EndsTransaction && (_transactionWrote || analysis.Writes)
+        using var pass = analysis.EndsTransaction && (_state.TransactionWrote || analysis.Writes)
             ? await _write.PassCommitGateAsync()
             : _write.CheckWithoutPass();
-        if (sync && analysis.EndsTransaction && _clientStatus == TransactionStatus.InTransaction && _transactionWrote
-            && main == Main && Array.TrueForAll(others, o => (_unsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
+        if (sync && analysis.EndsTransaction && _state.Status == TransactionStatus.InTransaction && _state.TransactionWrote
+            && main == Main && Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
         {
             var outcome = await _twoPhase.TryCommitAsync(main, others,
                 () => SendGroup(main, isMain: true, internalTransaction: false, analysis));
@@ -190,11 +190,11 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        var rollBackOthers = analysis.EndsTransaction && _clientStatus == TransactionStatus.Failed;
+        var rollBackOthers = analysis.EndsTransaction && _state.Status == TransactionStatus.Failed;
         foreach (var other in others)
         {
             other.Summary.Clear();
-            if (rollBackOthers && other.Status != TransactionStatus.Idle && (_unsyncedMask & other.Bit) == 0)
+            if (rollBackOthers && other.Status != TransactionStatus.Idle && (_state.UnsyncedMask & other.Bit) == 0)
             {
                 // COMMIT of a failed transaction: PostgreSQL rolls back; the nodes that did not fail must too.
                 other.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
@@ -295,9 +295,9 @@ internal sealed partial class ReplicationSession
             link.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
         }
 
-        var canInjectQueries = (_unsyncedMask & link.Bit) == 0;
+        var canInjectQueries = (_state.UnsyncedMask & link.Bit) == 0;
         if (isMain && analysis.Writes && canInjectQueries
-            && (internalTransaction || _clientStatus == TransactionStatus.InTransaction))
+            && (internalTransaction || _state.Status == TransactionStatus.InTransaction))
         {
             if (internalTransaction)
             {
@@ -308,7 +308,7 @@ internal sealed partial class ReplicationSession
         }
 
         if (isMain && analysis.LockTable is { } lockTable && canInjectQueries
-            && (internalTransaction || _clientStatus != TransactionStatus.Idle))
+            && (internalTransaction || _state.Status != TransactionStatus.Idle))
         {
             link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
         }
@@ -341,7 +341,7 @@ internal sealed partial class ReplicationSession
             {
                 if ((info.ParsedOn & link.Bit) != 0)
                 {
-                    link.Inject(CloseFrame(name), InjectedReply.CloseComplete);
+                    link.Inject(OthersFrames.CloseFrame(name), InjectedReply.CloseComplete);
                 }
 
                 link.Inject(rewritten, InjectedReply.ParseComplete);

@@ -13,11 +13,6 @@ internal sealed partial class ReplicationSession
         [LoggerMessage(EventIds.PerNodeStatement, LogLevel.Information, "DB node id: {NodeId} statement: {Statement}")]
         public static partial void PerNodeStatement(ILogger logger, int nodeId, string statement);
 
-        [LoggerMessage(EventIds.DefaultValuesUnreadable, LogLevel.Warning,
-            "main's values of the defaults a COPY leaves out could not be read ({Answer}): the other nodes " +
-            "evaluate them on their own")]
-        public static partial void DefaultValuesUnreadable(ILogger logger, string answer);
-
         [LoggerMessage(EventIds.BackendTerminated, LogLevel.Warning,
             "backend node {NodeId} ended this session's connection, but the node accepts new ones: the session ends " +
             "and the node stays up ({Message})")]

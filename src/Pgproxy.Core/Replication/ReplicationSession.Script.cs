@@ -35,10 +35,10 @@ internal sealed partial class ReplicationSession
                 }
                 else
                 {
-                    if (_clientStatus == TransactionStatus.Idle)
+                    if (_state.Status == TransactionStatus.Idle)
                     {
                         DeferBegin(InjectedQueries.Begin);
-                        _clientStatus = TransactionStatus.InTransaction;
+                        _state.Status = TransactionStatus.InTransaction;
                         implicitBlock = true;
                     }
 
@@ -50,7 +50,7 @@ internal sealed partial class ReplicationSession
                 {
                     // PostgreSQL skips the rest of the string; an implicit block is rolled back, an explicit one
                     // stays failed for the client to end.
-                    if (implicitBlock && _clientStatus != TransactionStatus.Idle)
+                    if (implicitBlock && _state.Status != TransactionStatus.Idle)
                     {
                         await EndImplicitBlockAsync(commit: false);
                     }
@@ -60,7 +60,7 @@ internal sealed partial class ReplicationSession
                 }
             }
 
-            if (implicitBlock && _clientStatus != TransactionStatus.Idle)
+            if (implicitBlock && _state.Status != TransactionStatus.Idle)
             {
                 await EndImplicitBlockAsync(commit: true);
             }
@@ -71,8 +71,8 @@ internal sealed partial class ReplicationSession
             _replies.ErrorPositionShift = 0;
         }
 
-        OnRequestFinished();
-        BackendMessageWriter.WriteReadyForQuery(_client.Output, _clientStatus);
+        _catalog.OnRequestFinished();
+        BackendMessageWriter.WriteReadyForQuery(_client.Output, _state.Status);
     }
 
     /// <summary>

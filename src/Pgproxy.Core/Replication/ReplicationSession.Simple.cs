@@ -19,7 +19,7 @@ internal sealed partial class ReplicationSession
     private async Task HandleQueryAsync()
     {
         var frame = _frame.WrittenMemory;
-        var text = QueryText(frame.Span);
+        var text = OthersFrames.QueryText(frame.Span);
         if (text.Length <= AdminCommandParser.MaxFrameBody && AdminCommandParser.Parse(WithTerminator(frame.Span)) != AdminCommand.None)
         {
             await _session.PrepareAdminAsync(WithTerminator(frame.Span).ToArray());
@@ -65,10 +65,10 @@ internal sealed partial class ReplicationSession
     /// <summary>One statement (or a string of them without transaction control) where its class calls for.</summary>
     private async Task RunStatementAsync(ReadOnlyMemory<byte> frame, StatementClassification statement)
     {
-        _twoPhase.NoteLimits(statement, QueryText(frame.Span));
+        _twoPhase.NoteLimits(statement, OthersFrames.QueryText(frame.Span));
         var kind = await EffectiveKindAsync(statement);
         _requestClass = StatementClasses.Of(kind);
-        var route = Router.Decide(kind, statement, RouteState);
+        var route = Router.Decide(kind, statement, _state.RouteState);
         if (route == RouteDecision.AnswerInFailedTransaction)
         {
             await RunOnOneAsync(ReadTarget(), frame, countSelect: false);
@@ -97,7 +97,7 @@ internal sealed partial class ReplicationSession
                 await RunWriteAsync(frame, statement, internalTransaction: false);
                 break;
             case RouteDecision.WriteOutsideTransaction:
-                await ReleaseDatabasesAsync(QueryText(frame.Span));
+                await ReleaseDatabasesAsync(OthersFrames.QueryText(frame.Span));
                 await RunWriteAsync(frame, statement, internalTransaction: false);
                 break;
             case RouteDecision.Begin:
@@ -128,7 +128,7 @@ internal sealed partial class ReplicationSession
                 }
                 else
                 {
-                    await RunWriteAsync(frame, statement, internalTransaction: _clientStatus == TransactionStatus.Idle);
+                    await RunWriteAsync(frame, statement, internalTransaction: _state.Status == TransactionStatus.Idle);
                 }
 
                 return;
@@ -160,8 +160,8 @@ internal sealed partial class ReplicationSession
         // SET TRANSACTION ISOLATION LEVEL SERIALIZABLE (or REPEATABLE READ) in a transaction: reads go to main from
         // here, as after such a BEGIN; one balanced to another node took a snapshot there alone, and a later SET
         // TRANSACTION then failed there only (25001, PostgreSQL's transactions test).
-        _strictIsolation |= statement.Flags.HasFlag(StatementFlags.StrictIsolation)
-                            && _clientStatus != TransactionStatus.Idle;
+        _state.StrictIsolation |= statement.Flags.HasFlag(StatementFlags.StrictIsolation)
+                            && _state.Status != TransactionStatus.Idle;
     }
 
     /// <summary>
@@ -197,9 +197,9 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private void PinReadsToMain()
     {
-        if (_clientStatus != TransactionStatus.Idle)
+        if (_state.Status != TransactionStatus.Idle)
         {
-            _transactionWrote = true;
+            _state.TransactionWrote = true;
         }
     }
 
@@ -214,11 +214,11 @@ internal sealed partial class ReplicationSession
 
         if (_silentSync)
         {
-            OnRequestFinished(); // pgproxy's own Sync before a pipelined Query: the client sent none
+            _catalog.OnRequestFinished(); // pgproxy's own Sync before a pipelined Query: the client sent none
             return;
         }
 
-        OnRequestFinished();
+        _catalog.OnRequestFinished();
         BackendMessageWriter.WriteReadyForQuery(_client.Output, answered.Status);
     }
 
@@ -237,7 +237,7 @@ internal sealed partial class ReplicationSession
         if (writes is null)
         {
             // The session's own reading, not the shared cache: under other sessions' DDL that may be gone again.
-            writes = await LoadVolatileFunctionsAsync() is not { } functions
+            writes = await _catalog.LoadVolatileFunctionsAsync() is not { } functions
                      || _policy.CallsWriteFunction(statement, functions);
         }
 
@@ -249,8 +249,8 @@ internal sealed partial class ReplicationSession
     /// answers (a transaction's read after its write), so it costs no wait for them.
     /// </summary>
     private bool ReadsFromMain(StatementKind kind) =>
-        kind == StatementKind.Read && _clientStatus == TransactionStatus.InTransaction
-                                   && (_transactionWrote || _strictIsolation) && !Main.Owes;
+        kind == StatementKind.Read && _state.Status == TransactionStatus.InTransaction
+                                   && (_state.TransactionWrote || _state.StrictIsolation) && !Main.Owes;
 
     /// <summary>
     /// A plain write of the client's transaction goes to main while the others still work on the previous one:
@@ -258,16 +258,9 @@ internal sealed partial class ReplicationSession
     /// (RunWriteAsync), so main and the others run back to back instead of one after the other.
     /// </summary>
     private bool PassesOwedAnswers(StatementKind kind, StatementClassification statement) =>
-        kind == StatementKind.Write && _clientStatus == TransactionStatus.InTransaction && !Main.Owes
+        kind == StatementKind.Write && _state.Status == TransactionStatus.InTransaction && !Main.Owes
         && (statement.Flags & (StatementFlags.CopyFromStdin | StatementFlags.MultiStatement
                                | StatementFlags.TransactionControlInside)) == 0;
-
-    /// <summary>The SQL text of a Query message, without its terminating zero.</summary>
-    private static ReadOnlySpan<byte> QueryText(ReadOnlySpan<byte> frame)
-    {
-        var text = frame[5..];
-        return !text.IsEmpty && text[^1] == 0 ? text[..^1] : text;
-    }
 
     private static ReadOnlySpan<byte> WithTerminator(ReadOnlySpan<byte> frame) => frame[5..];
 
@@ -285,7 +278,7 @@ internal sealed partial class ReplicationSession
         }
 
         var text = frame[0] == FrontendMessageType.Query
-            ? System.Text.Encoding.UTF8.GetString(QueryText(frame))
+            ? System.Text.Encoding.UTF8.GetString(OthersFrames.QueryText(frame))
             : "(" + (char)frame[0] + " message)";
         if (options.NoticePerNodeStatement)
         {

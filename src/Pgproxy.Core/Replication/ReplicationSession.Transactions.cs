@@ -24,15 +24,15 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task BeginAsync(ReadOnlyMemory<byte> frame, StatementClassification statement)
     {
-        if (_clientStatus != TransactionStatus.Idle)
+        if (_state.Status != TransactionStatus.Idle)
         {
             // Already in a transaction: PostgreSQL only warns; let the node serving the transaction say so.
-            await RunOnOneAsync(_failedLink is { } failed && IsLive(failed) ? failed : Main, frame, countSelect: false);
+            await RunOnOneAsync(_state.FailedLink is { } failed && IsLive(failed) ? failed : Main, frame, countSelect: false);
             return;
         }
 
         var strict = statement.Flags.HasFlag(StatementFlags.StrictIsolation);
-        if (!statement.Flags.HasFlag(StatementFlags.MultiStatement) && IsPlainBegin(QueryText(frame.Span)))
+        if (!statement.Flags.HasFlag(StatementFlags.MultiStatement) && IsPlainBegin(OthersFrames.QueryText(frame.Span)))
         {
             // Clients send the same BEGIN text every time: keep one copy instead of one per transaction.
             if (!frame.Span.SequenceEqual(_lastBegin))
@@ -48,13 +48,13 @@ internal sealed partial class ReplicationSession
                 BackendMessageWriter.WriteReadyForQuery(_client.Output, TransactionStatus.InTransaction);
             }
 
-            _clientStatus = TransactionStatus.InTransaction;
-            _strictIsolation = strict;
+            _state.Status = TransactionStatus.InTransaction;
+            _state.StrictIsolation = strict;
             return;
         }
 
         await RunWriteAsync(frame, statement, internalTransaction: false, marksWrite: false);
-        _strictIsolation = strict && _clientStatus != TransactionStatus.Idle;
+        _state.StrictIsolation = strict && _state.Status != TransactionStatus.Idle;
     }
 
     /// <summary>
@@ -95,7 +95,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task EndTransactionAsync(ReadOnlyMemory<byte> frame, StatementKind kind)
     {
-        if (_clientStatus == TransactionStatus.Idle)
+        if (_state.Status == TransactionStatus.Idle)
         {
             // No transaction: PostgreSQL answers with a warning; main may say so.
             await RunOnOneAsync(Main, frame, countSelect: false);
@@ -111,19 +111,19 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        var answering = _failedLink is { } failed && started.Contains(failed)
+        var answering = _state.FailedLink is { } failed && started.Contains(failed)
             ? failed
             : started.Contains(Main) ? Main : started[0];
-        var rollBackOthers = kind == StatementKind.Commit && _clientStatus == TransactionStatus.Failed;
+        var rollBackOthers = kind == StatementKind.Commit && _state.Status == TransactionStatus.Failed;
         started.Remove(answering);
         var others = SessionLinks.Reuse(ref _endOthers, started);
         // Only a transaction that wrote has anything to commit that a common cut could catch half way.
-        using var pass = kind == StatementKind.Commit && !rollBackOthers && _transactionWrote
+        using var pass = kind == StatementKind.Commit && !rollBackOthers && _state.TransactionWrote
             ? await _write.PassCommitGateAsync()
             : _write.CheckWithoutPass();
 
-        if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _transactionWrote
-            && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))
+        if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _state.TransactionWrote
+            && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(OthersFrames.QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))
         {
             var outcome = await _twoPhase.TryCommitAsync(answering, others, () =>
             {

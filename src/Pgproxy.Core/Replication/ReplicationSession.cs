@@ -37,17 +37,8 @@ internal sealed partial class ReplicationSession
     /// <summary>The client's current message, copied out of the input buffer so the input can move on.</summary>
     private ArrayBufferWriter<byte> _frame = new(256);
 
-    /// <summary>Transaction status the client was last told.</summary>
-    private TransactionStatus _clientStatus = TransactionStatus.Idle;
-
-    /// <summary>The client's transaction has written: its reads go to main from now on.</summary>
-    private bool _transactionWrote;
-
-    /// <summary>The client's transaction is REPEATABLE READ or SERIALIZABLE: its reads go to main.</summary>
-    private bool _strictIsolation;
-
-    /// <summary>The node whose error put the client's transaction in the failed state.</summary>
-    private NodeLink? _failedLink;
+    /// <summary>The client's transaction status and what it means for routing.</summary>
+    private readonly ClientState _state = new();
 
     /// <summary>The session's load-balance node (pgpool chooses it once per session).</summary>
     private NodeLink? _loadBalanceLink;
@@ -70,6 +61,9 @@ internal sealed partial class ReplicationSession
     /// <summary>pgproxy's own catalog queries on main.</summary>
     private readonly CatalogQuery _catalogQuery;
 
+    /// <summary>What main's catalog says of tables' defaults and functions' volatility.</summary>
+    private readonly MainCatalog _catalog;
+
     /// <summary>Streams COPY FROM STDIN data to the nodes.</summary>
     private readonly CopyInRelay _copyIn;
 
@@ -89,6 +83,7 @@ internal sealed partial class ReplicationSession
         _copyIn = new CopyInRelay(client, _nodes.Degenerate);
         _replies = new ReplyReader(client.Output, _answer, _deadline, () => MainOrNull, JudgeTerminationAsync);
         _catalogQuery = new CatalogQuery(_replies, JudgeTerminationAsync, logger);
+        _catalog = new MainCatalog(_nodes, _state, _catalogQuery, _replies, _policy, session.Database, session.User, logger);
         _write = new WritePath(_nodes, _replies, _deadline, _answer, client.Output, () => runtime.Options, runtime.TwoPhase,
             runtime.WriteGate, ThrowIfANodeWasAttached, logger);
         _twoPhase = _write.TwoPhase;
@@ -106,7 +101,7 @@ internal sealed partial class ReplicationSession
     public bool WaitingForClient { get; private set; }
 
     /// <summary>Transaction status the client was last told (for admin reports and commands).</summary>
-    public TransactionStatus ClientStatus => _clientStatus;
+    public TransactionStatus ClientStatus => _state.Status;
 
     /// <summary>The connections of this session, including detached ones (for teardown and cancel).</summary>
     public IReadOnlyList<NodeLink> Links => _links;
@@ -240,15 +235,15 @@ internal sealed partial class ReplicationSession
     /// load-balance node (chosen again per statement with <c>statement_level_load_balance</c>).</summary>
     private NodeLink ReadTarget()
     {
-        switch (Router.ReadNode(RouteState, _failedLink is { } failed && IsLive(failed)))
+        switch (Router.ReadNode(_state.RouteState, _state.FailedLink is { } failed && IsLive(failed)))
         {
             case ReadNode.FailedNode:
-                return _failedLink!;
+                return _state.FailedLink!;
             case ReadNode.Main:
                 return Main;
         }
 
-        if (_runtime.Options.StatementLevelLoadBalance && _clientStatus == TransactionStatus.Idle)
+        if (_runtime.Options.StatementLevelLoadBalance && _state.Status == TransactionStatus.Idle)
         {
             _loadBalanceLink = ChooseLoadBalanceLink();
         }
@@ -261,22 +256,19 @@ internal sealed partial class ReplicationSession
         return _loadBalanceLink is { } chosen && IsLive(chosen) ? chosen : Main;
     }
 
-    /// <summary>The session's state as the router sees it.</summary>
-    private RouteState RouteState => new(_clientStatus, _transactionWrote, _strictIsolation);
-
     /// <summary>
     /// Records the status of the node that answered the client and what it means for routing: leaving a
     /// transaction forgets its writes and isolation, a failed one remembers which node failed it.
     /// </summary>
     private void SetClientStatus(NodeLink answered)
     {
-        _clientStatus = answered.Status;
-        switch (_clientStatus)
+        _state.Status = answered.Status;
+        switch (_state.Status)
         {
             case TransactionStatus.Idle:
-                _transactionWrote = false;
-                _strictIsolation = false;
-                _failedLink = null;
+                _state.TransactionWrote = false;
+                _state.StrictIsolation = false;
+                _state.FailedLink = null;
                 _twoPhase.TransactionEnded();
                 foreach (var link in _links)
                 {
@@ -286,10 +278,10 @@ internal sealed partial class ReplicationSession
                 _statements.ForgetPortals();
                 break;
             case TransactionStatus.Failed:
-                _failedLink ??= answered;
+                _state.FailedLink ??= answered;
                 break;
             default:
-                _failedLink = null;
+                _state.FailedLink = null;
                 break;
         }
     }

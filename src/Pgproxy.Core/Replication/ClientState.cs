@@ -1,0 +1,37 @@
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// What a replication session knows of its client's side, shared by the session and the collaborators that route,
+/// plan and run its requests: the transaction status the client was last told and what it means for routing, and
+/// which nodes hold an extended-protocol pipeline that has not reached its Sync.
+/// </summary>
+internal sealed class ClientState
+{
+    /// <summary>Transaction status the client was last told.</summary>
+    public TransactionStatus Status { get; set; } = TransactionStatus.Idle;
+
+    /// <summary>The client's transaction has written: its reads go to main from now on.</summary>
+    public bool TransactionWrote { get; set; }
+
+    /// <summary>The client's transaction is REPEATABLE READ or SERIALIZABLE: its reads go to main.</summary>
+    public bool StrictIsolation { get; set; }
+
+    /// <summary>The node whose error put the client's transaction in the failed state.</summary>
+    public NodeLink? FailedLink { get; set; }
+
+    /// <summary>Nodes (by <see cref="NodeLink.Bit"/>) that got extended-protocol messages since the last Sync: the next
+    /// Sync must reach them all.</summary>
+    public ulong UnsyncedMask { get; set; }
+
+    /// <summary>The session's state as the router sees it.</summary>
+    public RouteState RouteState => new(Status, TransactionWrote, StrictIsolation);
+
+    /// <summary>
+    /// Whether pgproxy may run a query of its own on <paramref name="main"/> now: not when the client's transaction
+    /// failed (main can run nothing) or main is inside an unsynced pipeline.
+    /// </summary>
+    public bool MayQuery(NodeLink main) => Status != TransactionStatus.Failed && (UnsyncedMask & main.Bit) == 0;
+}
