@@ -197,7 +197,7 @@ internal sealed partial class ReplicationSession
         await ReadGroupRepliesAsync(link, link.AsTargets, forward: true, summarize: false, sync, analysis);
         if (sync)
         {
-            await ThrowIfMainEndedMeanwhileAsync(link);
+            await _idle.ThrowIfMainEndedMeanwhileAsync(link);
             FinishRequest(link);
         }
     }

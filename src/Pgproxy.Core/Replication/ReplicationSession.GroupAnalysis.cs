@@ -92,7 +92,7 @@ internal sealed partial class ReplicationSession
                             if (info.Classification.FirstKeyword == "LISTEN")
                             {
                                 // As in the simple protocol: notifications reach the idle client at once.
-                                _listening = true;
+                                _idle.Listening = true;
                             }
                             else if (info.Classification.FirstKeyword == "PREPARE")
                             {

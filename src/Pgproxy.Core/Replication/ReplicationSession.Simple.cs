@@ -150,7 +150,7 @@ internal sealed partial class ReplicationSession
 
                 break;
             case "LISTEN":
-                _listening = true;
+                _idle.Listening = true;
                 break;
             default:
                 break;
@@ -187,7 +187,7 @@ internal sealed partial class ReplicationSession
             end = await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
         }
 
-        await ThrowIfMainEndedMeanwhileAsync(link);
+        await _idle.ThrowIfMainEndedMeanwhileAsync(link);
         FinishRequest(link);
     }
 

@@ -64,6 +64,9 @@ internal sealed partial class ReplicationSession
     /// <summary>What main's catalog says of tables' defaults and functions' volatility.</summary>
     private readonly MainCatalog _catalog;
 
+    /// <summary>Waits for the client's next request, watching main meanwhile.</summary>
+    private readonly IdleWatch _idle;
+
     /// <summary>Streams COPY FROM STDIN data to the nodes.</summary>
     private readonly CopyInRelay _copyIn;
 
@@ -87,6 +90,8 @@ internal sealed partial class ReplicationSession
         _write = new WritePath(_nodes, _replies, _deadline, _answer, client.Output, () => runtime.Options, runtime.TwoPhase,
             runtime.WriteGate, ThrowIfANodeWasAttached, logger);
         _twoPhase = _write.TwoPhase;
+        _idle = new IdleWatch(client, _nodes, runtime.Time, () => session.EndReason != SessionEndReason.None,
+            JudgeTerminationAsync);
     }
 
     /// <summary>
@@ -134,7 +139,7 @@ internal sealed partial class ReplicationSession
         finally
         {
             _deadline.Release();
-            ReleaseIdleTimer();
+            _idle.Release();
         }
     }
 
@@ -144,7 +149,7 @@ internal sealed partial class ReplicationSession
         while (true)
         {
             WaitingForClient = true;
-            var result = await ReadClientAsync();
+            var result = await _idle.ReadClientAsync();
             WaitingForClient = false;
             var buffer = result.Buffer;
             if (result.IsCanceled)

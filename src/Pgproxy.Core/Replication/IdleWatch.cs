@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
@@ -18,7 +19,7 @@ namespace Pgproxy.Core.Replication;
 /// nodes. So only a client that sent LISTEN is watched from the start of its wait; any other is watched once it has
 /// been idle for <see cref="IdleWatchDelay"/>, which one re-armed timer per session measures without allocating.
 /// </summary>
-internal sealed partial class ReplicationSession
+internal sealed class IdleWatch
 {
     /// <summary>How long a client that never listened waits before main is watched too.</summary>
     private static readonly TimeSpan IdleWatchDelay = TimeSpan.FromMilliseconds(100);
@@ -27,22 +28,42 @@ internal sealed partial class ReplicationSession
     private readonly Lock _idleLock = new();
 
     /// <summary>The client issued LISTEN: notifications must reach it at once while it is idle.</summary>
-    private bool _listening;
+    public bool Listening { get; set; }
 
     private ITimer? _idleTimer;
 
     /// <summary>0: no wait armed; 1: a wait for the client is armed; 2: the timer cancelled that wait.</summary>
     private int _idleWatch;
 
+    private readonly IConnectionTransport _client;
+    private readonly SessionLinks _nodes;
+    private readonly TimeProvider _time;
+    private readonly Func<bool> _stopping;
+    private readonly Func<BackendTerminatedException, Task<Exception>> _judgeTermination;
+
+    /// <summary>
+    /// <paramref name="stopping"/> says the session was told to stop (its client read is then cancelled);
+    /// <paramref name="judgeTermination"/> says what a FATAL of main's means (the session's judgement of a terminated backend).
+    /// </summary>
+    public IdleWatch(IConnectionTransport client, SessionLinks nodes, TimeProvider time, Func<bool> stopping,
+        Func<BackendTerminatedException, Task<Exception>> judgeTermination)
+    {
+        _client = client;
+        _nodes = nodes;
+        _time = time;
+        _stopping = stopping;
+        _judgeTermination = judgeTermination;
+    }
+
     /// <summary>
     /// The client's next bytes: at once when it is quick, as it usually is; once it has been idle a while (or at once
     /// after LISTEN), watching main at the same time (<see cref="ReadClientWatchingMainAsync"/>).
     /// </summary>
-    private async ValueTask<ReadResult> ReadClientAsync()
+    public async ValueTask<ReadResult> ReadClientAsync()
     {
         var input = _client.Input;
         var clientRead = input.ReadAsync();
-        if (clientRead.IsCompleted || _listening)
+        if (clientRead.IsCompleted || Listening)
         {
             return clientRead.IsCompleted ? clientRead.Result : await ReadClientWatchingMainAsync(clientRead);
         }
@@ -50,7 +71,7 @@ internal sealed partial class ReplicationSession
         lock (_idleLock)
         {
             _idleWatch = 1;
-            _idleTimer ??= _runtime.Time.CreateTimer(static state => ((ReplicationSession)state!).OnIdleWatchDue(),
+            _idleTimer ??= _time.CreateTimer(static state => ((IdleWatch)state!).OnIdleWatchDue(),
                 this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _idleTimer.Change(IdleWatchDelay, Timeout.InfiniteTimeSpan);
         }
@@ -64,7 +85,7 @@ internal sealed partial class ReplicationSession
             _idleTimer!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
 
-        if (!due || (result.IsCanceled && _session.EndReason != Sessions.SessionEndReason.None))
+        if (!due || (result.IsCanceled && _stopping()))
         {
             return result; // quick, or a stop that came with the timer: the loop sees the stop
         }
@@ -94,7 +115,7 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>Releases the timer when the session ends.</summary>
-    private void ReleaseIdleTimer()
+    public void Release()
     {
         lock (_idleLock)
         {
@@ -117,7 +138,7 @@ internal sealed partial class ReplicationSession
         }
 
         // Only a main that owes nothing can be read here: anything else in its pipe belongs to a request.
-        if (MainOrNull is not { } main || main.ReplyRemaining != 0 || main.Injected.Count != 0 || main.Owes
+        if (_nodes.MainOrNull is not { } main || main.ReplyRemaining != 0 || main.Injected.Count != 0 || main.Owes
             || main.PendingFlush is not null)
         {
             return await clientRead;
@@ -157,7 +178,7 @@ internal sealed partial class ReplicationSession
 
             if (await PassIdleMessagesAsync(main, mainResult) is { } terminated)
             {
-                if (await JudgeTerminationAsync(terminated) is BackendTerminatedException ending)
+                if (await _judgeTermination(terminated) is BackendTerminatedException ending)
                 {
                     throw ending;
                 }
@@ -219,5 +240,59 @@ internal sealed partial class ReplicationSession
         }
 
         return terminated;
+    }
+
+    // A read served by another node leaves main unread for the whole request. If main's backend was ended meanwhile
+    // (pg_terminate_backend on the pid the client knows, which is main's), PostgreSQL would have failed the
+    // client's request; through pgproxy the client got node 1's answer and never heard of it until a later write
+    // (Npgsql's ConnectionTests: a pg_sleep in a transaction whose backend another connection terminates).
+    // Looking at what main has already sent costs one non-blocking read.
+    /// <summary>
+    /// After a request <paramref name="answered"/> served on its own: when it was not main and main's pipe already
+    /// holds an ErrorResponse (only a FATAL can come unasked), the session ends with it as for any terminated backend
+    /// (or main's node is failed over at the next request when it is going away).
+    /// </summary>
+    public async ValueTask ThrowIfMainEndedMeanwhileAsync(NodeLink answered)
+    {
+        if (_nodes.MainOrNull is not { } main || main == answered || main.ReplyRemaining != 0 || main.Injected.Count != 0
+            || main.Owes || main.PendingFlush is not null || !main.Input.TryRead(out var result))
+        {
+            return;
+        }
+
+        if (!HoldsErrorFirst(result))
+        {
+            main.Input.AdvanceTo(result.Buffer.Start); // nothing read: notifications wait for the idle watch
+            return;
+        }
+
+        if (await PassIdleMessagesAsync(main, result) is { } terminated
+            && await _judgeTermination(terminated) is BackendTerminatedException ending)
+        {
+            throw ending;
+        }
+    }
+
+    /// <summary>True when main's first whole message, after any asynchronous ones, is an ErrorResponse.</summary>
+    private static bool HoldsErrorFirst(in ReadResult result)
+    {
+        var buffer = result.Buffer;
+        while (FrameReader.TryReadHeader(buffer, out var header) && buffer.Length >= header.TotalLength)
+        {
+            if (header.Type == (byte)BackendMessageType.ErrorResponse)
+            {
+                return true;
+            }
+
+            if (header.Type is not ((byte)BackendMessageType.NotificationResponse
+                or (byte)BackendMessageType.NoticeResponse or (byte)BackendMessageType.ParameterStatus))
+            {
+                return false;
+            }
+
+            buffer = buffer.Slice(header.TotalLength);
+        }
+
+        return false;
     }
 }
