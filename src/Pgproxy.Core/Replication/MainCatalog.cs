@@ -294,6 +294,9 @@ internal sealed partial class MainCatalog
         }
     }
 
+    /// <summary>A statement changed functions: their volatility is read again.</summary>
+    public void ForgetFunctions() => _policy.Volatility.Invalidate(_database);
+
     private void ForgetTableDefaults()
     {
         TableDefaultsCache.Clear();

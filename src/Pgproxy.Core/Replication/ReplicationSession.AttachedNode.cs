@@ -17,7 +17,7 @@ internal sealed partial class ReplicationSession
     private long _attachmentsSeen = -1;
 
     /// <summary>Ends the session (see the class remarks) when a node is up that the session has no link to.</summary>
-    private void ThrowIfANodeWasAttached()
+    public void ThrowIfANodeWasAttached()
     {
         var attachments = _runtime.Nodes.Attachments;
         if (attachments == _attachmentsSeen)

@@ -26,7 +26,7 @@ internal sealed partial class ReplicationSession
             var frame = buffer.Slice(0, header.TotalLength);
             var before = buffer;
             buffer = buffer.Slice(header.TotalLength);
-            if (_discardUntilSync && header.Type is not (FrontendMessageType.Sync or FrontendMessageType.Terminate))
+            if (_groups.DiscardUntilSync && header.Type is not (FrontendMessageType.Sync or FrontendMessageType.Terminate))
             {
                 continue; // after a failed extended-protocol COPY, as PostgreSQL does
             }
@@ -35,14 +35,14 @@ internal sealed partial class ReplicationSession
             {
                 case FrontendMessageType.Terminate:
                     return ClientAction.Terminate;
-                case FrontendMessageType.Query or FrontendMessageType.FunctionCall when _group.Executes:
+                case FrontendMessageType.Query or FrontendMessageType.FunctionCall when _groups.Group.Executes:
                     // Executes without a Sync yet (issue 16 item 6): PostgreSQL runs each message as it arrives, so
                     // they run before this Query. Run the group now, ended by a Sync of pgproxy's own whose
                     // ReadyForQuery the client does not get, and read the Query again afterwards. Every node commits
                     // the group as one; PostgreSQL alone would commit it with the Query (and roll it back if the
                     // Query failed), a difference a client that pipelines so has to live with.
                     buffer = before;
-                    _group.Add(new ReadOnlySequence<byte>(SyncFrame), FrontendMessageType.Sync);
+                    _groups.Group.Add(new ReadOnlySequence<byte>(GroupRunner.SyncFrame), FrontendMessageType.Sync);
                     _silentSync = true;
                     return ClientAction.Sync;
                 case FrontendMessageType.Query:
@@ -53,25 +53,25 @@ internal sealed partial class ReplicationSession
                     CopyFrame(frame);
                     return ClientAction.FunctionCall;
                 case FrontendMessageType.Sync:
-                    _discardUntilSync = false;
-                    _group.Add(frame, header.Type);
+                    _groups.DiscardUntilSync = false;
+                    _groups.Group.Add(frame, header.Type);
                     return ClientAction.Sync;
                 case FrontendMessageType.Flush:
-                    _group.Add(frame, header.Type);
+                    _groups.Group.Add(frame, header.Type);
                     return ClientAction.Flush;
                 case FrontendMessageType.Parse or FrontendMessageType.Bind or FrontendMessageType.Describe
                     or FrontendMessageType.Execute or FrontendMessageType.Close:
-                    _group.Add(frame, header.Type);
+                    _groups.Group.Add(frame, header.Type);
                     break;
                 default:
-                    if (_group.Executes)
+                    if (_groups.Group.Executes)
                     {
                         // Data sent straight after Execute, without waiting for CopyInResponse: the Execute may start
                         // a COPY that reads it. Run the group now, ended by a Flush of pgproxy's own (PostgreSQL answers
                         // it with nothing, and ignores it in copy-in), and leave this message to the COPY; the Sync
                         // behind the data comes as a group of its own, as after a Flush-ended COPY.
                         buffer = before;
-                        _group.Add(new ReadOnlySequence<byte>(FlushFrame), FrontendMessageType.Flush);
+                        _groups.Group.Add(new ReadOnlySequence<byte>(GroupRunner.FlushFrame), FrontendMessageType.Flush);
                         return ClientAction.Flush;
                     }
 

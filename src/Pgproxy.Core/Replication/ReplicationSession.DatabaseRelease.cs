@@ -10,10 +10,10 @@ internal sealed partial class ReplicationSession
     /// DATABASE needs free (see <see cref="DatabaseStatementTargets"/>), so the statement does not fail with 55006
     /// because of connections the client never opened.
     /// </summary>
-    private Task ReleaseDatabasesAsync(ReadOnlySpan<byte> query) =>
+    public Task ReleaseDatabasesAsync(ReadOnlySpan<byte> query) =>
         _runtime.Pool.CloseIdleToAsync(DatabaseStatementTargets.Find(query));
 
     /// <summary><see cref="ReleaseDatabasesAsync(ReadOnlySpan{byte})"/> for the statement a Parse message defines.</summary>
-    private Task ReleaseDatabasesAsync(PreparedStatementInfo statement) =>
+    public Task ReleaseDatabasesAsync(PreparedStatementInfo statement) =>
         ReleaseDatabasesAsync(ParseMessage.Read(statement.ParseFrame.AsSpan(5)).Query);
 }

@@ -5,9 +5,6 @@ namespace Pgproxy.Core.Replication;
 
 internal sealed partial class ReplicationSession
 {
-    /// <summary>A refused admin command in the current group (see RewriteAdminParses): the group's answer.</summary>
-    private Admin.AdminError? _adminError;
-
     private const string TimeInsideTransactionControlMessage =
         "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
         "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
@@ -20,12 +17,18 @@ internal sealed partial class ReplicationSession
               "FOR UPDATE SKIP LOCKED first (main alone runs it), then write them by key"
             : null;
 
+    /// <summary>Why a write is refused before any node runs it (nondeterministic_write = error), or null.</summary>
+    public string? RefusedWrite(StatementClassification statement) =>
+        _policy.RefusedFunction(statement) is { } function
+            ? NondeterministicMessage(function)
+            : RefusedTiming(statement);
+
     private static string NondeterministicMessage(string function) =>
         $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +
         "(nondeterministic_write = error)";
 
     /// <summary>Refuses a statement before any node runs it (see <see cref="FailRequestAsync"/>).</summary>
-    private async Task RefuseAsync(string sqlState, string message, bool writeReady)
+    public async Task RefuseAsync(string sqlState, string message, bool writeReady)
     {
         Log.StatementRefused(_logger, message);
         await FailRequestAsync(sqlState, message, writeReady);
@@ -39,7 +42,7 @@ internal sealed partial class ReplicationSession
     /// Outside one nothing runs anywhere. Without <paramref name="writeReady"/> (a Flush-ended group) the client
     /// gets the error but no ReadyForQuery, and what it sends up to its Sync is skipped, as PostgreSQL does.
     /// </summary>
-    private async Task FailRequestAsync(string sqlState, string message, bool writeReady, string? hint = null)
+    public async Task FailRequestAsync(string sqlState, string message, bool writeReady, string? hint = null)
     {
         if (_write.OthersOwe)
         {
@@ -71,7 +74,7 @@ internal sealed partial class ReplicationSession
             SetClientStatus(main);
         }
 
-        _discardUntilSync = true;
+        _groups.DiscardUntilSync = true;
     }
 
     /// <summary>

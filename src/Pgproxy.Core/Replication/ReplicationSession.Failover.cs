@@ -9,80 +9,6 @@ internal sealed partial class ReplicationSession
     private const string LostToFailoverState = "40001";
 
     /// <summary>
-    /// Flushes a request to the node whose answer is read next without waiting for the node to take all of it
-    /// (see <see cref="NodeLink.PendingFlush"/>); <see cref="FinishFlushAsync"/> ends it once the answer is read.
-    /// </summary>
-    private static void StartFlushLink(NodeLink link)
-    {
-        try
-        {
-            link.StartFlush();
-        }
-        catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
-        {
-            throw new NodeFailureException(link,
-                NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
-        }
-    }
-
-    /// <summary>
-    /// Sends a replicated group to the others. Deferred answers are bounded to fit the socket buffers (see
-    /// FlushUnlessHeldBackAsync); answers read next are read while the group still flushes, as main's are, since a
-    /// node may answer an early Execute before it has read a large Bind behind it.
-    /// </summary>
-    private Task FlushGroupToOthersAsync(NodeLink[] others, bool deferred, bool passes)
-    {
-        if (deferred)
-        {
-            return _write.FlushUnlessHeldBackAsync(others, passes);
-        }
-
-        StartFlushOthers(others);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Starts the flush to every other node; one that fails here is taken out.</summary>
-    private void StartFlushOthers(NodeLink[] others)
-    {
-        foreach (var other in others)
-        {
-            try
-            {
-                if (!other.Detached)
-                {
-                    StartFlushLink(other);
-                }
-            }
-            catch (Exception e) when (NodeFailures.IsNodeFailure(e))
-            {
-                _nodes.Degenerate(other, "write failed: " + e.Message);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Waits for what <see cref="StartFlushLink"/> left sending. Called once the node has answered the request (so
-    /// it has read all of it) or before pgproxy writes to it again (COPY data).
-    /// </summary>
-    private static async ValueTask FinishFlushAsync(NodeLink link)
-    {
-        if (link.TakePendingFlush() is not { } flush)
-        {
-            return;
-        }
-
-        try
-        {
-            await flush;
-        }
-        catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
-        {
-            throw new NodeFailureException(link,
-                NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
-        }
-    }
-
-    /// <summary>
     /// Runs one client request; when a node fails under it (DESIGN §5) the node is taken out for every session
     /// and this session carries on with the nodes left. A request that nothing of has reached the client yet,
     /// outside a transaction, runs again on them (a read on a lost replica, or a write whose main went away before
@@ -107,7 +33,7 @@ internal sealed partial class ReplicationSession
                         await RunFunctionCallAsync();
                         break;
                     default:
-                        await RunGroupInPartsAsync(action == ClientAction.Sync);
+                        await _groups.RunAsync(action == ClientAction.Sync);
                         break;
                 }
 

@@ -9,12 +9,12 @@ internal sealed partial class ReplicationSession
     /// How the request being served was routed: counted for every node it is sent to (see AnnounceStatement)
     /// and, with its latency, once it is answered.
     /// </summary>
-    private StatementClass _requestClass;
+    public StatementClass RequestClass { get; set; }
 
     /// <summary>Notes the start of a request the client just sent (the class is refined once it is routed).</summary>
     private long StartRequest(ClientAction action)
     {
-        _requestClass = action == ClientAction.FunctionCall ? StatementClass.Write : StatementClass.Read;
+        RequestClass = action == ClientAction.FunctionCall ? StatementClass.Write : StatementClass.Read;
         return Stopwatch.GetTimestamp();
     }
 
@@ -26,14 +26,8 @@ internal sealed partial class ReplicationSession
     {
         if (action is ClientAction.Query or ClientAction.Sync or ClientAction.FunctionCall)
         {
-            _runtime.Metrics.RecordStatement(_requestClass, started);
+            _runtime.Metrics.RecordStatement(RequestClass, started);
         }
     }
 
-    /// <summary>The class of an extended-protocol group, from what its analysis found it does.</summary>
-    private static StatementClass ClassOf(in GroupAnalysis analysis) =>
-        analysis.EndsTransaction || analysis.HasTransactionControl ? StatementClass.Transaction
-        : analysis.Writes ? StatementClass.Write
-        : analysis.Replicated ? StatementClass.SessionState
-        : StatementClass.Read;
 }

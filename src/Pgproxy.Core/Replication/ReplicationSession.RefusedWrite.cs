@@ -13,7 +13,7 @@ internal sealed partial class ReplicationSession
         StatementClassification? statement, bool internalTransaction, TimeSpan mainTime)
     {
         _answer.Release();
-        var replayed = statement is not null && LeavesStateWhenRefused(main.Summary.ErrorState)
+        var replayed = statement is not null && WritePath.LeavesStateWhenRefused(main.Summary.ErrorState)
             ? others
             : [];
         if (replayed.Length > 0 && !await SettledForReplayAsync(main))
@@ -51,7 +51,7 @@ internal sealed partial class ReplicationSession
     /// refused; false when an earlier statement of the transaction diverged: the others' transaction is then failed
     /// like main's and nothing more runs.
     /// </summary>
-    private async Task<bool> SettledForReplayAsync(NodeLink main)
+    public async Task<bool> SettledForReplayAsync(NodeLink main)
     {
         if (!_write.OthersOwe || await _write.SettleAsync() is null)
         {
@@ -66,34 +66,4 @@ internal sealed partial class ReplicationSession
         return false;
     }
 
-    /// <summary>
-    /// The extended protocol's <see cref="ReplayRefusedWriteAsync"/>: the others run the group main refused (up to
-    /// the same error, after which PostgreSQL skips to the Sync); an internal transaction is rolled back on them.
-    /// </summary>
-    private async Task ReplayRefusedGroupAsync(NodeLink main, NodeLink[] others, NodeLink[] targets,
-        bool internalTransaction, GroupAnalysis analysis, TimeSpan mainTime)
-    {
-        foreach (var other in others)
-        {
-            other.Summary.Clear();
-            other.SwallowedError = null;
-            SendGroup(other, isMain: false, internalTransaction, analysis);
-            if (internalTransaction)
-            {
-                other.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-            }
-        }
-
-        await _write.FlushOthersAsync(others);
-        await ReadOthersGroupRepliesAsync(main, others, targets, sync: true, analysis, mainTime, drainInjected: true);
-    }
-
-    /// <summary>
-    /// Whether a statement main refused with <paramref name="sqlState"/> may have changed what a rollback does not
-    /// undo, so the others must run it too. Not for refusals from the transaction's circumstances on main
-    /// (deadlock, serialization, lock timeout, cancel, a failed transaction, lost connection, resources): the
-    /// others would not meet them, and running it there could block on locks main's order did not take.
-    /// </summary>
-    private static bool LeavesStateWhenRefused(string? sqlState) =>
-        sqlState is { Length: 5 } && sqlState[..2] is not ("40" or "55" or "57" or "25" or "08" or "53" or "42");
 }

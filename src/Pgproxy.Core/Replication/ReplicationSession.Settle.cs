@@ -6,7 +6,7 @@ internal sealed partial class ReplicationSession
     /// Before a write of the client's transaction that does not pass the owed answers reaches the others: settles
     /// them, and when they diverged fails the request on every node instead (true: the request is answered).
     /// </summary>
-    private async ValueTask<bool> SettleOrRaiseAsync(bool writeReady)
+    public async ValueTask<bool> SettleOrRaiseAsync(bool writeReady)
     {
         if (!_write.OthersOwe || await _write.SettleAsync() is not { } late)
         {
@@ -23,7 +23,7 @@ internal sealed partial class ReplicationSession
     /// Settles the others' owed answers before a request that involves them; when a divergence must fail the
     /// client's transaction, the request is answered with that error (on every node alike) and true returned.
     /// </summary>
-    private async ValueTask<bool> SettleOrRefuseAsync(bool writeReady)
+    public async ValueTask<bool> SettleOrRefuseAsync(bool writeReady)
     {
         if (await _write.SettleAsync() is not { } failure)
         {

@@ -67,7 +67,7 @@ internal sealed partial class ReplicationSession
     {
         _twoPhase.NoteLimits(statement, OthersFrames.QueryText(frame.Span));
         var kind = await EffectiveKindAsync(statement);
-        _requestClass = StatementClasses.Of(kind);
+        RequestClass = StatementClasses.Of(kind);
         var route = Router.Decide(kind, statement, _state.RouteState);
         if (route == RouteDecision.AnswerInFailedTransaction)
         {
@@ -195,7 +195,7 @@ internal sealed partial class ReplicationSession
     /// After SELECT … FOR UPDATE SKIP LOCKED (or NOWAIT) ran on main alone: the rest of the transaction reads
     /// where its rows are locked.
     /// </summary>
-    private void PinReadsToMain()
+    public void PinReadsToMain()
     {
         if (_state.Status != TransactionStatus.Idle)
         {
@@ -204,7 +204,7 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>Tells the client the request is done, with the status of the node that answered it.</summary>
-    private void FinishRequest(NodeLink answered)
+    public void FinishRequest(NodeLink answered)
     {
         SetClientStatus(answered);
         if (_inScript)
@@ -226,7 +226,7 @@ internal sealed partial class ReplicationSession
     /// The statement's kind for routing: a read that calls a volatile function (or one listed in
     /// write_function_list) is a write. The database's volatile functions are read from main the first time.
     /// </summary>
-    private async ValueTask<StatementKind> EffectiveKindAsync(StatementClassification statement)
+    public async ValueTask<StatementKind> EffectiveKindAsync(StatementClassification statement)
     {
         if (statement.Kind != StatementKind.Read || statement.FunctionNames.Count == 0)
         {
@@ -268,9 +268,9 @@ internal sealed partial class ReplicationSession
     /// <c>notice_per_node_statement</c> and <c>log_per_node_statement</c>: which node runs what. Called wherever a
     /// client's statement is sent to a node, so it also counts the statement for that node.
     /// </summary>
-    private void AnnounceStatement(NodeLink link, ReadOnlySpan<byte> frame)
+    public void AnnounceStatement(NodeLink link, ReadOnlySpan<byte> frame)
     {
-        link.Node.Statistics.CountStatement(_requestClass);
+        link.Node.Statistics.CountStatement(RequestClass);
         var options = _runtime.Options;
         if (!options.NoticePerNodeStatement && !options.LogPerNodeStatement)
         {

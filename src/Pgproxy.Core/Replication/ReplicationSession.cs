@@ -24,7 +24,7 @@ namespace Pgproxy.Core.Replication;
 /// <c>.Errors</c> (errors pgproxy answers itself), <c>.Failover</c>, <c>.Termination</c>, <c>.Defaults</c> and
 /// <c>.Catalog</c> (what main's catalog says).
 /// </summary>
-internal sealed partial class ReplicationSession
+internal sealed partial class ReplicationSession : IRequestHost
 {
     private readonly ClientSession _session;
     private readonly IConnectionTransport _client;
@@ -67,6 +67,9 @@ internal sealed partial class ReplicationSession
     /// <summary>Waits for the client's next request, watching main meanwhile.</summary>
     private readonly IdleWatch _idle;
 
+    /// <summary>Runs the client's extended-protocol groups.</summary>
+    private readonly GroupRunner _groups;
+
     /// <summary>Streams COPY FROM STDIN data to the nodes.</summary>
     private readonly CopyInRelay _copyIn;
 
@@ -92,6 +95,8 @@ internal sealed partial class ReplicationSession
         _twoPhase = _write.TwoPhase;
         _idle = new IdleWatch(client, _nodes, runtime.Time, () => session.EndReason != SessionEndReason.None,
             JudgeTerminationAsync);
+        _groups = new GroupRunner(this, _nodes, _state, _replies, _write, _answer, _deadline, _copyIn, _catalog, _idle,
+            _policy, client.Output, runtime.Time);
     }
 
     /// <summary>
@@ -113,6 +118,16 @@ internal sealed partial class ReplicationSession
 
     /// <summary>Node id of the session's load-balance node, for SHOW POOL_NODES.</summary>
     public int LoadBalanceNodeId => _loadBalanceLink?.NodeId ?? -1;
+
+    /// <inheritdoc/>
+    public string? SchemaChangeRefusal => _runtime.SchemaChanges.Refusal;
+
+    /// <inheritdoc/>
+    public Task PrepareAdminAsync(ReadOnlyMemory<byte> query) => _session.PrepareAdminAsync(query);
+
+    /// <inheritdoc/>
+    public bool RewriteAdminCommand(ReadOnlySpan<byte> frame, byte type, IBufferWriter<byte> output,
+        out Admin.AdminError? error) => _session.RewriteAdminCommand(frame, type, output, out error);
 
     /// <summary>The live link with the lowest node id.</summary>
     private NodeLink Main => _nodes.Main;
@@ -212,7 +227,7 @@ internal sealed partial class ReplicationSession
     }
 
     /// <summary>True when no request is half done, so the links may be reset and cached.</summary>
-    public bool IsBetweenRequests => _group.Frames.Count == 0 && _links.All(l => l.ReplyRemaining == 0
+    public bool IsBetweenRequests => _groups.Group.Frames.Count == 0 && _links.All(l => l.ReplyRemaining == 0
         && l.Injected.Count == 0 && !l.Owes && l.PendingFlush is null);
 
     /// <summary>
@@ -238,7 +253,7 @@ internal sealed partial class ReplicationSession
 
     /// <summary>The node that serves a read: main inside a transaction that wrote or is strict, else the
     /// load-balance node (chosen again per statement with <c>statement_level_load_balance</c>).</summary>
-    private NodeLink ReadTarget()
+    public NodeLink ReadTarget()
     {
         switch (Router.ReadNode(_state.RouteState, _state.FailedLink is { } failed && IsLive(failed)))
         {
@@ -280,7 +295,7 @@ internal sealed partial class ReplicationSession
                     link.PendingBegin = null;
                 }
 
-                _statements.ForgetPortals();
+                _groups.Statements.ForgetPortals();
                 break;
             case TransactionStatus.Failed:
                 _state.FailedLink ??= answered;

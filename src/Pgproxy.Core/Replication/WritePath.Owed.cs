@@ -42,7 +42,7 @@ internal sealed partial class WritePath
     /// <summary>True when some other node still owes the answer to a statement of the client's transaction.</summary>
     private bool _othersOwe;
 
-    /// <summary>_links.Main's time for the writes the others owe answers to (see <see cref="Defer"/>), for their deadline.</summary>
+    /// <summary>Main's time for the writes the others owe answers to (see <see cref="Defer"/>), for their deadline.</summary>
     private TimeSpan _owedMainTime;
 
     /// <summary>

@@ -274,4 +274,91 @@ internal sealed partial class WritePath : ICommitChannel
         public static partial void ResultMismatch(ILogger logger, int nodeId, int mainNodeId, string mainResult,
             string nodeResult);
     }
+
+    /// <summary>
+    /// Flushes a request to the node whose answer is read next without waiting for the node to take all of it
+    /// (see <see cref="NodeLink.PendingFlush"/>); <see cref="FinishFlushAsync"/> ends it once the answer is read.
+    /// </summary>
+    public static void StartFlushLink(NodeLink link)
+    {
+        try
+        {
+            link.StartFlush();
+        }
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
+        {
+            throw new NodeFailureException(link,
+                NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
+        }
+    }
+
+
+    /// <summary>
+    /// Sends a replicated group to the others. Deferred answers are bounded to fit the socket buffers (see
+    /// FlushUnlessHeldBackAsync); answers read next are read while the group still flushes, as main's are, since a
+    /// node may answer an early Execute before it has read a large Bind behind it.
+    /// </summary>
+    public Task FlushGroupToOthersAsync(NodeLink[] others, bool deferred, bool passes)
+    {
+        if (deferred)
+        {
+            return FlushUnlessHeldBackAsync(others, passes);
+        }
+
+        StartFlushOthers(others);
+        return Task.CompletedTask;
+    }
+
+
+    /// <summary>Starts the flush to every other node; one that fails here is taken out.</summary>
+    public void StartFlushOthers(NodeLink[] others)
+    {
+        foreach (var other in others)
+        {
+            try
+            {
+                if (!other.Detached)
+                {
+                    StartFlushLink(other);
+                }
+            }
+            catch (Exception e) when (NodeFailures.IsNodeFailure(e))
+            {
+                _links.Degenerate(other, "write failed: " + e.Message);
+            }
+        }
+    }
+
+
+    /// <summary>
+    /// Waits for what <see cref="StartFlushLink"/> left sending. Called once the node has answered the request (so
+    /// it has read all of it) or before pgproxy writes to it again (COPY data).
+    /// </summary>
+    public static async ValueTask FinishFlushAsync(NodeLink link)
+    {
+        if (link.TakePendingFlush() is not { } flush)
+        {
+            return;
+        }
+
+        try
+        {
+            await flush;
+        }
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e) && e is not NodeFailureException)
+        {
+            throw new NodeFailureException(link,
+                NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
+        }
+    }
+
+
+    /// <summary>
+    /// Whether a statement main refused with <paramref name="sqlState"/> may have changed what a rollback does not
+    /// undo, so the others must run it too. Not for refusals from the transaction's circumstances on main
+    /// (deadlock, serialization, lock timeout, cancel, a failed transaction, lost connection, resources): the
+    /// others would not meet them, and running it there could block on locks main's order did not take.
+    /// </summary>
+    public static bool LeavesStateWhenRefused(string? sqlState) =>
+        sqlState is { Length: 5 } && sqlState[..2] is not ("40" or "55" or "57" or "25" or "08" or "53" or "42");
 }

@@ -14,12 +14,13 @@ namespace Pgproxy.Core.Replication;
 /// client sees the same messages, as a Flush changes nothing PostgreSQL sends; after an error PostgreSQL skips to
 /// the Sync, and so does the rest of the group.
 /// </summary>
-internal sealed partial class ReplicationSession
+internal sealed partial class GroupRunner
 {
     /// <summary>The group being run is a COMMIT part of a cut group: it ends the transaction on every node.</summary>
     private bool _partEndsTransaction;
 
-    private async Task RunGroupInPartsAsync(bool sync)
+    /// <summary>Runs the group a Sync (<paramref name="sync"/>) or Flush just ended, in parts when it commits in its middle.</summary>
+    public async Task RunAsync(bool sync)
     {
         var starts = PartStarts();
         if (starts is null)
@@ -28,21 +29,21 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        var bytes = _group.Bytes.ToArray();
-        var frames = _group.Frames.ToArray();
+        var bytes = Group.Bytes.ToArray();
+        var frames = Group.Frames.ToArray();
         for (var part = 0; part < starts.Count; part++)
         {
             var last = part == starts.Count - 1;
             var end = last ? frames.Length : starts[part + 1].Start;
-            _group.Clear();
+            Group.Clear();
             for (var i = starts[part].Start; i < end; i++)
             {
-                _group.Add(new ReadOnlySequence<byte>(bytes, frames[i].Offset, frames[i].Length), frames[i].Type);
+                Group.Add(new ReadOnlySequence<byte>(bytes, frames[i].Offset, frames[i].Length), frames[i].Type);
             }
 
             if (!last)
             {
-                _group.Add(new ReadOnlySequence<byte>(FlushFrame), FrontendMessageType.Flush);
+                Group.Add(new ReadOnlySequence<byte>(FlushFrame), FrontendMessageType.Flush);
             }
 
             var errors = _replies.ClientErrors;
@@ -61,8 +62,8 @@ internal sealed partial class ReplicationSession
                 // PostgreSQL skips everything up to the Sync after an error: so does the rest of the group.
                 if (sync)
                 {
-                    _group.Clear();
-                    _group.Add(new ReadOnlySequence<byte>(bytes, frames[^1].Offset, frames[^1].Length),
+                    Group.Clear();
+                    Group.Add(new ReadOnlySequence<byte>(bytes, frames[^1].Offset, frames[^1].Length),
                         frames[^1].Type);
                     await RunGroupAsync(sync: true);
                 }
@@ -79,13 +80,13 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private List<(int Start, bool Commits)>? PartStarts()
     {
-        var frames = _group.Frames;
+        var frames = Group.Frames;
         if (frames.Count < 3 || frames[^1].Type is not (FrontendMessageType.Sync or FrontendMessageType.Flush))
         {
             return null;
         }
 
-        var bytes = _group.Bytes.Span;
+        var bytes = Group.Bytes.Span;
         List<(int Start, bool Commits)> starts = [(0, false)];
         var executes = 0;
         var commits = false;
@@ -170,10 +171,10 @@ internal sealed partial class ReplicationSession
                 }
             }
 
-            return _statements.GetStatement(bind.StatementName)?.Kind == StatementKind.Commit;
+            return Statements.GetStatement(bind.StatementName)?.Kind == StatementKind.Commit;
         }
 
-        return _statements.GetPortal(portal)?.Kind == StatementKind.Commit;
+        return Statements.GetPortal(portal)?.Kind == StatementKind.Commit;
     }
 
     /// <summary>
@@ -183,8 +184,8 @@ internal sealed partial class ReplicationSession
     private bool IsPlainCommitGroup()
     {
         PreparedStatementInfo? commit = null;
-        var bytes = _group.Bytes.Span;
-        foreach (var frame in _group.Frames)
+        var bytes = Group.Bytes.Span;
+        foreach (var frame in Group.Frames)
         {
             if (frame.Type != FrontendMessageType.Execute)
             {
@@ -196,7 +197,7 @@ internal sealed partial class ReplicationSession
                 return false;
             }
 
-            commit = _statements.GetPortal(ExecuteMessage.Read(Body(bytes, frame)).PortalName);
+            commit = Statements.GetPortal(ExecuteMessage.Read(Body(bytes, frame)).PortalName);
             if (commit is null)
             {
                 return false;

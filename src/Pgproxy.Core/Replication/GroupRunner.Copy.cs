@@ -4,7 +4,7 @@ using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+internal sealed partial class GroupRunner
 {
     /// <summary>
     /// The current group's COPY went into copy-in mode on the nodes, which ignores the group's Sync: they stay
@@ -13,17 +13,15 @@ internal sealed partial class ReplicationSession
     private bool _copyAteSync;
 
     /// <summary>
-    /// An extended-protocol COPY failed: PostgreSQL discards what the client sends up to its next Sync. pgproxy
-    /// already synced the nodes itself (to roll back its internal transaction), so it drops those messages.
+    /// An extended-protocol COPY failed (or pgproxy failed a Flush-ended group): PostgreSQL discards what the client
+    /// sends up to its next Sync. pgproxy already synced the nodes itself, so the session drops those messages.
     /// </summary>
-    private bool _discardUntilSync;
+    public bool DiscardUntilSync { get; set; }
 
     /// <summary>The statement whose Parse the other nodes get with main's values of the COPY's defaults.</summary>
     private PreparedStatementInfo? _copyRewriteStatement;
 
     private DefaultsRewrite? _copyRewrite;
-
-    private static readonly byte[] FlushFrame = [(byte)'H', 0, 0, 0, 4];
 
     /// <summary>
     /// A group that executes COPY FROM STDIN (DESIGN §3.6). PostgreSQL answers Execute with CopyInResponse and
@@ -42,14 +40,14 @@ internal sealed partial class ReplicationSession
         main.SwallowedError = null;
         await WritePath.FlushLinkAsync(main);
         _replies.CompletionsLeft = analysis.Completions;
-        if (await ReadRepliesAsync(main, forward: true, summarize: true, stop) != ReplyEnd.CopyIn)
+        if (await _replies.ReadAsync(main, forward: true, summarize: true, stop) != ReplyEnd.CopyIn)
         {
-            // Main refused it before any data: the others never see it.
+            // _nodes.Main refused it before any data: the others never see it.
             await EndRefusedCopyAsync(main, sync, internalTransaction);
             return;
         }
 
-        await _client.Output.FlushAsync();
+        await _clientOutput.FlushAsync();
         var appender = analysis.CopyPlan is { } plan ? _catalog.CreateCopyAppender(plan) : null;
         _copyRewriteStatement = appender is null ? null : analysis.CopyStatement;
         _copyRewrite = analysis.CopyPlan?.Statement;
@@ -67,7 +65,7 @@ internal sealed partial class ReplicationSession
         await _copyIn.RelayAsync([main, .. others], main, appender);
         await FlushCopyOutcomeAsync(main, others);
 
-        // Main's answer to CopyDone or CopyFail: CommandComplete or ErrorResponse, no ReadyForQuery.
+        // _nodes.Main's answer to CopyDone or CopyFail: CommandComplete or ErrorResponse, no ReadyForQuery.
         await ReadCopyOutcomeAsync(main, forward: true);
         var bound = _deadline.Begin(main, TimeSpan.Zero); // they had the data as soon as main: the setting alone bounds them
         try
@@ -103,7 +101,7 @@ internal sealed partial class ReplicationSession
             await _write.EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
-                WriteClientError("XX001", mismatch);
+                _write.AnswerWithError("XX001", mismatch);
             }
         }
         else if (mismatch is not null
@@ -111,7 +109,7 @@ internal sealed partial class ReplicationSession
         {
             // Inside a transaction block: fail it on every node alike (the error reaches the client now, its
             // ReadyForQuery after its Sync).
-            await FailRequestAsync("XX001", mismatch, writeReady: false);
+            await _host.FailRequestAsync("XX001", mismatch, writeReady: false);
         }
     }
 
@@ -135,7 +133,7 @@ internal sealed partial class ReplicationSession
                 try
                 {
                     _replies.CompletionsLeft = analysis.Completions;
-                    if (await ReadRepliesAsync(other, forward: false, summarize: true, stop) != ReplyEnd.CopyIn)
+                    if (await _replies.ReadAsync(other, forward: false, summarize: true, stop) != ReplyEnd.CopyIn)
                     {
                         _nodes.Degenerate(other, $"it refused the COPY main started: {other.Summary}");
                     }
@@ -178,13 +176,13 @@ internal sealed partial class ReplicationSession
         _replies.CompletionsLeft = 1;
         if (forward)
         {
-            await ReadRepliesAsync(link, forward: true, summarize: true, ReplyStop.UntilCompletions);
+            await _replies.ReadAsync(link, forward: true, summarize: true, ReplyStop.UntilCompletions);
             return;
         }
 
         try
         {
-            await ReadRepliesAsync(link, forward: false, summarize: true, ReplyStop.UntilCompletions);
+            await _replies.ReadAsync(link, forward: false, summarize: true, ReplyStop.UntilCompletions);
         }
         catch (Exception e) when (NodeFailures.IsNodeFailure(e))
         {
@@ -192,19 +190,19 @@ internal sealed partial class ReplicationSession
         }
     }
 
-    /// <summary>Main refused the COPY before copy-in (no such table…): as for any refused write.</summary>
+    /// <summary>_nodes.Main refused the COPY before copy-in (no such table…): as for any refused write.</summary>
     private async Task EndRefusedCopyAsync(NodeLink main, bool sync, bool internalTransaction)
     {
         if (internalTransaction)
         {
             main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
             await WritePath.FlushLinkAsync(main);
-            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         }
 
         if (sync)
         {
-            FinishRequest(main);
+            _host.FinishRequest(main);
         }
     }
 
@@ -242,8 +240,8 @@ internal sealed partial class ReplicationSession
         await _write.FlushOthersAsync(others);
         await _write.DrainOthersAsync(others);
         await WritePath.FlushLinkAsync(main);
-        await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-        _discardUntilSync = true;
+        await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        DiscardUntilSync = true;
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+internal sealed partial class GroupRunner
 {
     /// <summary>
     /// The answers of the group's admin Parses that must read the nodes first (a checked ATTACH), worked out before
@@ -12,16 +12,16 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task PrepareAdminParsesAsync()
     {
-        foreach (var frame in _group.Frames)
+        foreach (var frame in Group.Frames)
         {
             if (frame.Type == FrontendMessageType.Parse && frame.Length - 5 <= AdminCommandParser.MaxFrameBody)
             {
-                var body = _group.Frame(frame)[5..];
+                var body = Group.Frame(frame)[5..];
                 var nameEnd = body.IndexOf((byte)0);
                 if (nameEnd >= 0 && AdminCommandParser.Parse(body[(nameEnd + 1)..]) == AdminCommand.AttachNode)
                 {
                     var query = body[(nameEnd + 1)..];
-                    await _session.PrepareAdminAsync(query[..(query.IndexOf((byte)0) + 1)].ToArray());
+                    await _host.PrepareAdminAsync(query[..(query.IndexOf((byte)0) + 1)].ToArray());
                 }
             }
         }
@@ -31,10 +31,10 @@ internal sealed partial class ReplicationSession
     private void RewriteAdminParses()
     {
         var needed = false;
-        foreach (var frame in _group.Frames)
+        foreach (var frame in Group.Frames)
         {
             if (frame.Type == FrontendMessageType.Parse && frame.Length - 5 <= AdminCommandParser.MaxFrameBody
-                                                       && IsAdminParse(_group.Frame(frame)))
+                                                       && IsAdminParse(Group.Frame(frame)))
             {
                 needed = true;
                 break;
@@ -49,13 +49,13 @@ internal sealed partial class ReplicationSession
         var rebuilt = new ArrayBufferWriter<byte>();
         var types = new List<byte>();
         var lengths = new List<int>();
-        foreach (var frame in _group.Frames)
+        foreach (var frame in Group.Frames)
         {
             var start = rebuilt.WrittenCount;
-            var span = _group.Frame(frame);
+            var span = Group.Frame(frame);
             AdminError? error = null;
             if (!(frame.Type == FrontendMessageType.Parse && span.Length - 5 <= AdminCommandParser.MaxFrameBody
-                                                        && _session.RewriteAdminCommand(span, frame.Type, rebuilt,
+                                                        && _host.RewriteAdminCommand(span, frame.Type, rebuilt,
                                                             out error)))
             {
                 rebuilt.Write(span);
@@ -67,11 +67,11 @@ internal sealed partial class ReplicationSession
             lengths.Add(rebuilt.WrittenCount - start);
         }
 
-        _group.Clear();
+        Group.Clear();
         var offset = 0;
         for (var i = 0; i < types.Count; i++)
         {
-            _group.Add(new ReadOnlySequence<byte>(rebuilt.WrittenMemory.Slice(offset, lengths[i])),
+            Group.Add(new ReadOnlySequence<byte>(rebuilt.WrittenMemory.Slice(offset, lengths[i])),
                 types[i]);
             offset += lengths[i];
         }

@@ -4,7 +4,7 @@ using Pgproxy.Protocol.Messages;
 namespace Pgproxy.Core.Replication;
 
 /// <summary>The extended protocol, continued: how a group that runs on several nodes is sent and answered.</summary>
-internal sealed partial class ReplicationSession
+internal sealed partial class GroupRunner
 {
     /// <summary>A group that writes: main first, then the others, compared, then committed (see RunWriteAsync).</summary>
     private async Task RunGroupReplicatedAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
@@ -22,8 +22,8 @@ internal sealed partial class ReplicationSession
         SendGroup(main, isMain: true, internalTransaction, analysis);
         main.Summary.Clear();
         main.SwallowedError = null;
-        var mainStarted = _runtime.Time.GetTimestamp();
-        StartFlushLink(main); // finished by ReadGroupRepliesAsync: main may answer before it has read a big group
+        var mainStarted = _time.GetTimestamp();
+        WritePath.StartFlushLink(main); // finished by ReadGroupRepliesAsync: main may answer before it has read a big group
         var answerStart = _replies.ForwardedBytes;
         if (sync && (internalTransaction || _state.Status != TransactionStatus.InTransaction || _write.OthersOwe))
         {
@@ -31,11 +31,11 @@ internal sealed partial class ReplicationSession
         }
 
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
-        var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
+        var mainTime = _time.GetElapsedTime(mainStarted);
         if (main.Summary.HasError)
         {
             _answer.Release();
-            if (sync && LeavesStateWhenRefused(main.Summary.ErrorState) && await SettledForReplayAsync(main))
+            if (sync && WritePath.LeavesStateWhenRefused(main.Summary.ErrorState) && await _host.SettledForReplayAsync(main))
             {
                 // As in the simple protocol (ReplayRefusedWriteAsync): the others run what main refused.
                 await ReplayRefusedGroupAsync(main, others, targets, internalTransaction, analysis, mainTime);
@@ -45,12 +45,12 @@ internal sealed partial class ReplicationSession
             {
                 main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
                 await WritePath.FlushLinkAsync(main);
-                await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+                await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
             }
 
             if (sync)
             {
-                FinishRequest(main);
+                _host.FinishRequest(main);
             }
 
             return;
@@ -59,7 +59,7 @@ internal sealed partial class ReplicationSession
         var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
                        && _state.Status == TransactionStatus.InTransaction;
         var passes = deferred && !analysis.NotPlainDml && _write.WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
-        if (!passes && await SettleOrRaiseAsync(writeReady: sync))
+        if (!passes && await _host.SettleOrRaiseAsync(writeReady: sync))
         {
             return;
         }
@@ -76,7 +76,7 @@ internal sealed partial class ReplicationSession
             SendGroup(other, isMain: false, internalTransaction, analysis);
         }
 
-        await FlushGroupToOthersAsync(others, deferred, passes);
+        await _write.FlushGroupToOthersAsync(others, deferred, passes);
 
         if (deferred)
         {
@@ -84,11 +84,11 @@ internal sealed partial class ReplicationSession
             _write.Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
             if (analysis.ChangesFunctions)
             {
-                _policy.Volatility.Invalidate(_session.Database);
+                _catalog.ForgetFunctions();
             }
 
             _state.TransactionWrote |= analysis.Writes;
-            FinishRequest(main);
+            _host.FinishRequest(main);
             return;
         }
 
@@ -97,7 +97,7 @@ internal sealed partial class ReplicationSession
         var mismatch = _write.CompareWithMain(main, others);
         if (analysis.ChangesFunctions)
         {
-            _policy.Volatility.Invalidate(_session.Database);
+            _catalog.ForgetFunctions();
         }
 
         if (internalTransaction)
@@ -105,13 +105,13 @@ internal sealed partial class ReplicationSession
             await _write.EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
-                WriteClientError("XX001", mismatch);
+                _write.AnswerWithError("XX001", mismatch);
             }
         }
         else if (mismatch is not null && sync
                  && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
-            await FailRequestAsync("XX001", mismatch, writeReady: true);
+            await _host.FailRequestAsync("XX001", mismatch, writeReady: true);
             return;
         }
 
@@ -124,7 +124,7 @@ internal sealed partial class ReplicationSession
 
         if (sync)
         {
-            FinishRequest(main);
+            _host.FinishRequest(main);
         }
     }
 
@@ -151,7 +151,7 @@ internal sealed partial class ReplicationSession
                     await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
                     if (drainInjected)
                     {
-                        await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                        await _replies.ReadAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
                     }
                 }
                 catch (Exception e) when (NodeFailures.IsNodeFailure(e))
@@ -178,14 +178,14 @@ internal sealed partial class ReplicationSession
             ? await _write.PassCommitGateAsync()
             : _write.CheckWithoutPass();
         if (sync && analysis.EndsTransaction && _state.Status == TransactionStatus.InTransaction && _state.TransactionWrote
-            && main == Main && Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
+            && main == _nodes.Main && Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
         {
             var outcome = await _twoPhase.TryCommitAsync(main, others,
                 () => SendGroup(main, isMain: true, internalTransaction: false, analysis));
             if (outcome != TwoPhaseOutcome.NotUsed)
             {
                 _answer.Release();
-                FinishRequest(MainOrNull ?? main);
+                _host.FinishRequest(_nodes.MainOrNull ?? main);
                 return;
             }
         }
@@ -205,7 +205,7 @@ internal sealed partial class ReplicationSession
         }
 
         await _write.FlushOthersAsync(others);
-        var bound = _deadline.Begin(MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
+        var bound = _deadline.Begin(_nodes.MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
         try
         {
             foreach (var other in others)
@@ -219,7 +219,7 @@ internal sealed partial class ReplicationSession
                 {
                     if (other.Injected.Count > 0 && rollBackOthers)
                     {
-                        await ReadRepliesAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                        await _replies.ReadAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
                     }
                     else
                     {
@@ -238,7 +238,7 @@ internal sealed partial class ReplicationSession
         }
 
         SendGroup(main, isMain: true, internalTransaction: false, analysis);
-        StartFlushLink(main);
+        WritePath.StartFlushLink(main);
         main.Summary.Clear();
         await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
         foreach (var other in others)
@@ -251,7 +251,7 @@ internal sealed partial class ReplicationSession
 
         if (sync)
         {
-            FinishRequest(main);
+            _host.FinishRequest(main);
         }
     }
 
@@ -261,7 +261,7 @@ internal sealed partial class ReplicationSession
     {
         if (!sync && analysis.Completions == 0)
         {
-            await FinishFlushAsync(link); // nothing answers, so nothing the node writes can hold the flush up
+            await WritePath.FinishFlushAsync(link); // nothing answers, so nothing the node writes can hold the flush up
             // A Flush with nothing before it that answers: PostgreSQL sends nothing, so waiting would hang the
             // session (and never see the client's next message). Replies to anything pgproxy injected are
             // swallowed by the next read on this node, in order.
@@ -270,16 +270,16 @@ internal sealed partial class ReplicationSession
 
         var stop = sync ? ReplyStop.UntilReady : ReplyStop.UntilCompletions;
         _replies.CompletionsLeft = analysis.Completions;
-        while (await ReadRepliesAsync(link, forward, summarize, stop) == ReplyEnd.CopyIn)
+        while (await _replies.ReadAsync(link, forward, summarize, stop) == ReplyEnd.CopyIn)
         {
-            await FinishFlushAsync(link); // in copy-in the node reads again; the COPY data follows the group
+            await WritePath.FinishFlushAsync(link); // in copy-in the node reads again; the COPY data follows the group
             if (forward)
             {
                 await _copyIn.RelayAsync(targets, link);
             }
         }
 
-        await FinishFlushAsync(link);
+        await WritePath.FinishFlushAsync(link);
     }
 
     /// <summary>
@@ -326,7 +326,7 @@ internal sealed partial class ReplicationSession
 
         if (isMain && analysis.CopyPlan is { } copyPlan)
         {
-            // Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
+            // _nodes.Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
             _replies.MainDefaults = null;
             if (canInjectQueries)
             {
@@ -354,21 +354,43 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        AnnounceStatement(link, _group.Frame(_group.Frames[0]));
+        _host.AnnounceStatement(link, Group.Frame(Group.Frames[0]));
         var output = link.Output;
-        foreach (var frame in _group.Frames)
+        foreach (var frame in Group.Frames)
         {
             if (frame.Type == FrontendMessageType.Parse && DefinedInfo(frame) is { } info)
             {
                 info.ParsedOn |= link.Bit;
-                if (!isMain && OthersParseFrame(_group.Frame(frame), info) is { } rewritten)
+                if (!isMain && OthersParseFrame(Group.Frame(frame), info) is { } rewritten)
                 {
                     output.Write(rewritten);
                     continue;
                 }
             }
 
-            output.Write(_group.Frame(frame));
+            output.Write(Group.Frame(frame));
         }
+    }
+
+    /// <summary>
+    /// The extended protocol's ReplayRefusedWriteAsync: the others run the group main refused (up to
+    /// the same error, after which PostgreSQL skips to the Sync); an internal transaction is rolled back on them.
+    /// </summary>
+    private async Task ReplayRefusedGroupAsync(NodeLink main, NodeLink[] others, NodeLink[] targets,
+        bool internalTransaction, GroupAnalysis analysis, TimeSpan mainTime)
+    {
+        foreach (var other in others)
+        {
+            other.Summary.Clear();
+            other.SwallowedError = null;
+            SendGroup(other, isMain: false, internalTransaction, analysis);
+            if (internalTransaction)
+            {
+                other.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+            }
+        }
+
+        await _write.FlushOthersAsync(others);
+        await ReadOthersGroupRepliesAsync(main, others, targets, sync: true, analysis, mainTime, drainInjected: true);
     }
 }

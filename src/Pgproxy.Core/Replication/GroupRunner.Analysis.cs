@@ -1,4 +1,3 @@
-using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
@@ -6,7 +5,7 @@ using Pgproxy.Protocol.Messages;
 namespace Pgproxy.Core.Replication;
 
 /// <summary>The extended protocol, continued: what a group does, read from its messages before it runs.</summary>
-internal sealed partial class ReplicationSession
+internal sealed partial class GroupRunner
 {
     /// <summary>
     /// Reads the group's messages: registers statements and portals, works out which statements must be parsed
@@ -15,9 +14,9 @@ internal sealed partial class ReplicationSession
     private async ValueTask<GroupAnalysis> AnalyzeGroupAsync()
     {
         var analysis = new GroupAnalysis();
-        foreach (var frame in _group.Frames)
+        foreach (var frame in Group.Frames)
         {
-            var body = _group.Frame(frame)[5..];
+            var body = Group.Frame(frame)[5..];
             switch (frame.Type)
             {
                 case FrontendMessageType.Parse:
@@ -26,9 +25,9 @@ internal sealed partial class ReplicationSession
                     var info = existing;
                     if (info is null)
                     {
-                        var kind = await EffectiveKindAsync(statement!);
-                        info = new PreparedStatementInfo(_group.Frame(frame).ToArray(), statement!, kind);
-                        _statements.SetStatement(_group.Frame(frame).Slice(5, nameLength), info);
+                        var kind = await _host.EffectiveKindAsync(statement!);
+                        info = new PreparedStatementInfo(Group.Frame(frame).ToArray(), statement!, kind);
+                        Statements.SetStatement(Group.Frame(frame).Slice(5, nameLength), info);
                     }
 
                     _defined.Add((frame, info));
@@ -39,9 +38,9 @@ internal sealed partial class ReplicationSession
                 case FrontendMessageType.Bind:
                 {
                     var bind = BindMessage.Read(body);
-                    var info = _statements.GetStatement(bind.StatementName);
+                    var info = Statements.GetStatement(bind.StatementName);
                     Reference(bind.StatementName, info);
-                    _statements.SetPortal(bind.PortalName, info);
+                    Statements.SetPortal(bind.PortalName, info);
                     analysis.Completions++;
                     break;
                 }
@@ -51,7 +50,7 @@ internal sealed partial class ReplicationSession
                     var describe = DescribeMessage.Read(body);
                     if (describe.Target == PortalOrStatement.Statement)
                     {
-                        Reference(describe.Name, _statements.GetStatement(describe.Name));
+                        Reference(describe.Name, Statements.GetStatement(describe.Name));
                     }
 
                     analysis.Completions++;
@@ -60,7 +59,7 @@ internal sealed partial class ReplicationSession
 
                 case FrontendMessageType.Execute:
                 {
-                    var info = _statements.GetPortal(ExecuteMessage.Read(body).PortalName);
+                    var info = Statements.GetPortal(ExecuteMessage.Read(body).PortalName);
                     analysis.Executes = true;
                     analysis.Completions++;
                     if (info is null)
@@ -108,14 +107,12 @@ internal sealed partial class ReplicationSession
                             if (info.Kind == StatementKind.WriteOutsideTransaction)
                             {
                                 analysis.OutsideTransaction = true;
-                                await ReleaseDatabasesAsync(info);
+                                await _host.ReleaseDatabasesAsync(info);
                             }
 
                             var refusedDefaults = await _catalog.PlanPreparedDefaultsAsync(info);
                             analysis.RewritesTime |= info.RewritesTime;
-                            analysis.Refused ??= _policy.RefusedFunction(info.Classification) is { } function
-                                ? NondeterministicMessage(function)
-                                : RefusedTiming(info.Classification) ?? refusedDefaults;
+                            analysis.Refused ??= _host.RefusedWrite(info.Classification) ?? refusedDefaults;
                             analysis.LockTable ??= await _catalog.InsertLockTableAsync(info.Classification);
                             if (info.Classification.Flags.HasFlag(StatementFlags.CopyFromStdin))
                             {
@@ -147,7 +144,7 @@ internal sealed partial class ReplicationSession
                     }
                     else
                     {
-                        _statements.SetPortal(close.Name, null);
+                        Statements.SetPortal(close.Name, null);
                     }
 
                     analysis.Completions++;
@@ -174,9 +171,9 @@ internal sealed partial class ReplicationSession
     private (PreparedStatementInfo? Existing, StatementClassification? Statement, int NameLength) LookUpParse(
         GroupFrame frame)
     {
-        var parse = ParseMessage.Read(_group.Frame(frame)[5..]);
-        var existing = _statements.GetStatement(parse.StatementName);
-        if (existing is not null && existing.ParseFrame.AsSpan().SequenceEqual(_group.Frame(frame)))
+        var parse = ParseMessage.Read(Group.Frame(frame)[5..]);
+        var existing = Statements.GetStatement(parse.StatementName);
+        if (existing is not null && existing.ParseFrame.AsSpan().SequenceEqual(Group.Frame(frame)))
         {
             return (existing, null, parse.StatementName.Length);
         }
@@ -209,58 +206,5 @@ internal sealed partial class ReplicationSession
         }
 
         _referenced.Add((name.ToArray(), info));
-    }
-
-    /// <summary>What a group does, for routing it.</summary>
-    private struct GroupAnalysis
-    {
-        public bool Executes { get; set; }
-
-        public bool Replicated { get; set; }
-
-        public bool Writes { get; set; }
-
-        public bool HasTransactionControl { get; set; }
-
-        /// <summary>
-        /// Executes a statement PostgreSQL refuses inside a transaction block (CREATE/DROP DATABASE, VACUUM…): it
-        /// runs main first, then the others, without the internal transaction, as in the simple protocol.
-        /// </summary>
-        public bool OutsideTransaction { get; set; }
-
-        public bool EndsTransaction { get; set; }
-
-        public bool RewritesTime { get; set; }
-
-        public bool ChangesFunctions { get; set; }
-
-        /// <summary>Some Execute changes the schema (refused while a recovery copies main).</summary>
-        public bool ChangesSchema { get; set; }
-
-        /// <summary>Some Execute of the group is not plain DML (IsPlainDml): settle the others first.</summary>
-        public bool NotPlainDml { get; set; }
-
-        /// <summary>A read that locks rows with SKIP LOCKED or NOWAIT: main alone runs it.</summary>
-        public bool LocksOnMain { get; set; }
-
-        /// <summary>The group executes a COPY FROM STDIN: its data follows once main answers CopyInResponse.</summary>
-        public bool CopiesIn { get; set; }
-
-        /// <summary>Defaults the COPY leaves out that the others must get main's values of.</summary>
-        public CopyDefaultsPlan? CopyPlan { get; set; }
-
-        /// <summary>The statement the COPY runs, whose text the others get with the columns added.</summary>
-        public PreparedStatementInfo? CopyStatement { get; set; }
-
-        public int Completions { get; set; }
-
-        /// <summary>The table <c>insert_lock</c> serialises for the group's INSERT, if any.</summary>
-        public string? LockTable { get; set; }
-
-        /// <summary>
-        /// Why the group's write is refused (a nondeterministic function, a volatile default left to the nodes),
-        /// when such writes are refused.
-        /// </summary>
-        public string? Refused { get; set; }
     }
 }

@@ -1,14 +1,38 @@
 using System.Buffers;
+using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+/// <summary>
+/// Runs a replication session's extended-protocol groups (DESIGN §3.5): the Parse/Bind/Describe/Execute/Close
+/// messages a client sent up to its Sync or Flush, kept whole in <see cref="Group"/>, read for what they do
+/// (<c>.Analysis</c>), routed as one, and sent to each node in one write — a group that writes to every node, main
+/// first (<c>.Fanout</c>), COPY FROM STDIN with its data (<c>.Copy</c>), a group that commits in its middle cut in
+/// parts (<c>.Parts</c>), admin commands in a Parse (<c>.Admin</c>). It owns the session's prepared statements and
+/// portals as the nodes know them; what the client is told of the request as a whole it leaves to the session
+/// (<see cref="IRequestHost"/>).
+/// </summary>
+internal sealed partial class GroupRunner
 {
-    private static readonly byte[] SyncFrame = [(byte)'S', 0, 0, 0, 4];
+    internal static readonly byte[] SyncFrame = [(byte)'S', 0, 0, 0, 4];
 
-    private readonly ExtendedGroup _group = new();
-    private readonly StatementRegistry _statements = new();
+    internal static readonly byte[] FlushFrame = [(byte)'H', 0, 0, 0, 4];
+
+    private readonly IRequestHost _host;
+    private readonly SessionLinks _nodes;
+    private readonly ClientState _state;
+    private readonly ReplyReader _replies;
+    private readonly WritePath _write;
+    private readonly TwoPhaseCommit _twoPhase;
+    private readonly HeldAnswer _answer;
+    private readonly AnswerDeadline _deadline;
+    private readonly CopyInRelay _copyIn;
+    private readonly MainCatalog _catalog;
+    private readonly IdleWatch _idle;
+    private readonly RoutingPolicy _policy;
+    private readonly System.IO.Pipelines.PipeWriter _clientOutput;
+    private readonly TimeProvider _time;
 
     /// <summary>Statements defined by the current group's Parse messages, in order.</summary>
     private readonly List<(GroupFrame Frame, PreparedStatementInfo Info)> _defined = [];
@@ -18,6 +42,35 @@ internal sealed partial class ReplicationSession
 
     /// <summary>Statement names the current group closes.</summary>
     private readonly List<byte[]> _closed = [];
+
+    /// <summary>A refused admin command in the current group (see RewriteAdminParses): the group's answer.</summary>
+    private Admin.AdminError? _adminError;
+
+    public GroupRunner(IRequestHost host, SessionLinks nodes, ClientState state, ReplyReader replies, WritePath write,
+        HeldAnswer answer, AnswerDeadline deadline, CopyInRelay copyIn, MainCatalog catalog, IdleWatch idle,
+        RoutingPolicy policy, System.IO.Pipelines.PipeWriter clientOutput, TimeProvider time)
+    {
+        _host = host;
+        _nodes = nodes;
+        _state = state;
+        _replies = replies;
+        _write = write;
+        _twoPhase = write.TwoPhase;
+        _answer = answer;
+        _deadline = deadline;
+        _copyIn = copyIn;
+        _catalog = catalog;
+        _idle = idle;
+        _policy = policy;
+        _clientOutput = clientOutput;
+        _time = time;
+    }
+
+    /// <summary>The client's messages since its last Sync or Flush.</summary>
+    public ExtendedGroup Group { get; } = new();
+
+    /// <summary>The session's prepared statements and portals, and which nodes have parsed each.</summary>
+    public StatementRegistry Statements { get; } = new();
 
     /// <summary>
     /// Runs the group of extended-protocol messages that a Sync (or Flush) just ended (DESIGN §3.5): a group that
@@ -35,60 +88,60 @@ internal sealed partial class ReplicationSession
             {
                 // A refused ATTACH/DETACH NODE answers the group, as a failed Parse would.
                 _adminError = null;
-                await FailRequestAsync(adminError.SqlState, adminError.Message, sync, adminError.Hint);
+                await _host.FailRequestAsync(adminError.SqlState, adminError.Message, sync, adminError.Hint);
                 return;
             }
 
             var analysis = await AnalyzeGroupAsync();
             if (analysis.Writes)
             {
-                ThrowIfANodeWasAttached();
+                _host.ThrowIfANodeWasAttached();
             }
-            _requestClass = ClassOf(analysis);
-            var main = Main;
-            if (analysis.ChangesSchema && _runtime.SchemaChanges.Refusal is { } held)
+            _host.RequestClass = analysis.RequestClass;
+            var main = _nodes.Main;
+            if (analysis.ChangesSchema && _host.SchemaChangeRefusal is { } held)
             {
-                await RefuseAsync(SchemaChangeHold.SqlState, held, sync);
+                await _host.RefuseAsync(SchemaChangeHold.SqlState, held, sync);
                 return;
             }
 
             if (analysis.Refused is { } refused)
             {
-                await RefuseAsync("0A000", refused, sync);
+                await _host.RefuseAsync("0A000", refused, sync);
                 return;
             }
 
             NodeLink[] targets;
             if (_state.Status == TransactionStatus.Failed && !analysis.EndsTransaction)
             {
-                targets = ReadTarget().AsTargets;
+                targets = _host.ReadTarget().AsTargets;
             }
             else if (analysis.EndsTransaction)
             {
                 // Nodes whose deferred BEGIN never went out have nothing to end; the answering node comes first. A
                 // node that still owes answers holds the transaction's held-back writes (its status is still the
                 // Idle of before the BEGIN): it must get the COMMIT too, after they are settled.
-                var answering = _state.FailedLink is { } failed && IsLive(failed) ? failed : main;
-                foreach (var link in _links)
+                var answering = _state.FailedLink is { } failed && SessionLinks.IsLive(failed) ? failed : main;
+                foreach (var link in _nodes.All)
                 {
                     link.PendingBegin = null;
                 }
 
-                targets = [answering, .. _links.Where(l => l != answering && IsLive(l)
+                targets = [answering, .. _nodes.All.Where(l => l != answering && SessionLinks.IsLive(l)
                     && (l.Status != TransactionStatus.Idle || l.Owes || (_state.UnsyncedMask & l.Bit) != 0))];
             }
             else if (analysis.Replicated)
             {
                 targets = [main, .. _nodes.Others(main)];
             }
-            else if (!analysis.Executes && _group.Frames.Count == 1 && _state.UnsyncedMask != 0)
+            else if (!analysis.Executes && Group.Frames.Count == 1 && _state.UnsyncedMask != 0)
             {
                 // A lone Sync (or Flush) ends what earlier Flush-ended groups left open: on those nodes, main last.
-                targets = [.. _links.Where(l => IsLive(l) && (_state.UnsyncedMask & l.Bit) != 0)];
+                targets = [.. _nodes.All.Where(l => SessionLinks.IsLive(l) && (_state.UnsyncedMask & l.Bit) != 0)];
             }
             else
             {
-                targets = (analysis.LocksOnMain ? main : ReadTarget()).AsTargets;
+                targets = (analysis.LocksOnMain ? main : _host.ReadTarget()).AsTargets;
                 if (analysis.Executes)
                 {
                     targets[0].Node.CountSelect();
@@ -96,12 +149,12 @@ internal sealed partial class ReplicationSession
 
                 if (analysis.LocksOnMain)
                 {
-                    PinReadsToMain();
+                    _host.PinReadsToMain();
                 }
             }
 
             if (_write.OthersOwe && !GroupPassesOwedAnswers(targets, sync, analysis)
-                && await SettleOrRefuseAsync(writeReady: sync))
+                && await _host.SettleOrRefuseAsync(writeReady: sync))
             {
                 return;
             }
@@ -113,7 +166,7 @@ internal sealed partial class ReplicationSession
 
             if (targets.Length == 1)
             {
-                // Main alone (the other nodes down, or one being recovered): a group that commits there passes the
+                // _nodes.Main alone (the other nodes down, or one being recovered): a group that commits there passes the
                 // write gate like a replicated commit, so a cut or a cutover never sees it half way. An autocommit
                 // write holds its pass over the statement itself, bounded by write_gate_timeout for the closer.
                 var commits = analysis.EndsTransaction || (analysis.Writes && _state.Status == TransactionStatus.Idle);
@@ -136,10 +189,10 @@ internal sealed partial class ReplicationSession
 
             foreach (var name in _closed)
             {
-                if (_statements.GetStatement(name) is { } closed)
+                if (Statements.GetStatement(name) is { } closed)
                 {
                     var closeFrame = OthersFrames.CloseFrame(name);
-                    foreach (var link in _links)
+                    foreach (var link in _nodes.All)
                     {
                         if ((closed.ParsedOn & link.Bit) != 0 && !targets.Contains(link))
                         {
@@ -147,7 +200,7 @@ internal sealed partial class ReplicationSession
                         }
                     }
 
-                    _statements.RemoveStatement(name);
+                    Statements.RemoveStatement(name);
                 }
             }
 
@@ -166,7 +219,7 @@ internal sealed partial class ReplicationSession
         finally
         {
             _copyAteSync = false;
-            _group.Clear();
+            Group.Clear();
             _defined.Clear();
             _referenced.Clear();
             _closed.Clear();
@@ -182,23 +235,23 @@ internal sealed partial class ReplicationSession
     {
         if (targets.Length == 1)
         {
-            return targets[0] == MainOrNull && !targets[0].Owes;
+            return targets[0] == _nodes.MainOrNull && !targets[0].Owes;
         }
 
         return sync && analysis.Writes && !analysis.NotPlainDml && !analysis.EndsTransaction
-               && !analysis.HasTransactionControl && _state.Status == TransactionStatus.InTransaction && !Main.Owes;
+               && !analysis.HasTransactionControl && _state.Status == TransactionStatus.InTransaction && !_nodes.Main.Owes;
     }
 
     /// <summary>A group that only reads (or a failed transaction's): one node answers everything.</summary>
     private async Task RunGroupOnAsync(NodeLink link, bool sync, GroupAnalysis analysis)
     {
         SendGroup(link, isMain: true, internalTransaction: false, analysis);
-        StartFlushLink(link); // finished by ReadGroupRepliesAsync: the node may answer before it has read a big group
+        WritePath.StartFlushLink(link); // finished by ReadGroupRepliesAsync: the node may answer before it has read a big group
         await ReadGroupRepliesAsync(link, link.AsTargets, forward: true, summarize: false, sync, analysis);
         if (sync)
         {
             await _idle.ThrowIfMainEndedMeanwhileAsync(link);
-            FinishRequest(link);
+            _host.FinishRequest(link);
         }
     }
 
@@ -226,9 +279,9 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        foreach (var link in _links)
+        foreach (var link in _nodes.All)
         {
-            if ((_state.UnsyncedMask & link.Bit) == 0 || targets.Contains(link) || !IsLive(link))
+            if ((_state.UnsyncedMask & link.Bit) == 0 || targets.Contains(link) || !SessionLinks.IsLive(link))
             {
                 continue;
             }
@@ -237,7 +290,7 @@ internal sealed partial class ReplicationSession
             {
                 link.Output.Write(SyncFrame);
                 await link.Output.FlushAsync();
-                await ReadRepliesAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
+                await _replies.ReadAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
             }
             catch (Exception e) when (NodeFailures.IsNodeFailure(e))
             {

@@ -1,0 +1,64 @@
+using Pgproxy.Core.Determinism;
+using Pgproxy.Core.Metrics;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>What a group does, for routing it.</summary>
+internal struct GroupAnalysis
+{
+    public bool Executes { get; set; }
+
+    public bool Replicated { get; set; }
+
+    public bool Writes { get; set; }
+
+    public bool HasTransactionControl { get; set; }
+
+    /// <summary>
+    /// Executes a statement PostgreSQL refuses inside a transaction block (CREATE/DROP DATABASE, VACUUM…): it
+    /// runs main first, then the others, without the internal transaction, as in the simple protocol.
+    /// </summary>
+    public bool OutsideTransaction { get; set; }
+
+    public bool EndsTransaction { get; set; }
+
+    public bool RewritesTime { get; set; }
+
+    public bool ChangesFunctions { get; set; }
+
+    /// <summary>Some Execute changes the schema (refused while a recovery copies main).</summary>
+    public bool ChangesSchema { get; set; }
+
+    /// <summary>Some Execute of the group is not plain DML (IsPlainDml): settle the others first.</summary>
+    public bool NotPlainDml { get; set; }
+
+    /// <summary>A read that locks rows with SKIP LOCKED or NOWAIT: main alone runs it.</summary>
+    public bool LocksOnMain { get; set; }
+
+    /// <summary>The group executes a COPY FROM STDIN: its data follows once main answers CopyInResponse.</summary>
+    public bool CopiesIn { get; set; }
+
+    /// <summary>Defaults the COPY leaves out that the others must get main's values of.</summary>
+    public CopyDefaultsPlan? CopyPlan { get; set; }
+
+    /// <summary>The statement the COPY runs, whose text the others get with the columns added.</summary>
+    public PreparedStatementInfo? CopyStatement { get; set; }
+
+    public int Completions { get; set; }
+
+    /// <summary>The table <c>insert_lock</c> serialises for the group's INSERT, if any.</summary>
+    public string? LockTable { get; set; }
+
+    /// <summary>
+    /// Why the group's write is refused (a nondeterministic function, a volatile default left to the nodes),
+    /// when such writes are refused.
+    /// </summary>
+    public string? Refused { get; set; }
+
+    /// <summary>The class of the group for metrics, from what the analysis found it does.</summary>
+    public readonly StatementClass RequestClass =>
+        EndsTransaction || HasTransactionControl ? StatementClass.Transaction
+        : Writes ? StatementClass.Write
+        : Replicated ? StatementClass.SessionState
+        : StatementClass.Read;
+}
