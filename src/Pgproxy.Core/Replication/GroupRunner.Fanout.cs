@@ -178,7 +178,7 @@ internal sealed partial class GroupRunner
             ? await _write.PassCommitGateAsync()
             : _write.CheckWithoutPass();
         if (sync && analysis.EndsTransaction && _state.Status == TransactionStatus.InTransaction && _state.TransactionWrote
-            && main == _nodes.Main && Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0) && IsPlainCommitGroup())
+            && main == _nodes.Main && Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0) && _analyzer.IsPlainCommitGroup())
         {
             var outcome = await _twoPhase.TryCommitAsync(main, others,
                 () => SendGroup(main, isMain: true, internalTransaction: false, analysis));
@@ -335,7 +335,7 @@ internal sealed partial class GroupRunner
         }
 
         link.FlushPendingCloses();
-        foreach (var (name, info) in _referenced)
+        foreach (var (name, info) in _analyzer.Referenced)
         {
             if (!isMain && OthersParseFrame(info.ParseFrame, info) is { } rewritten)
             {
@@ -358,7 +358,7 @@ internal sealed partial class GroupRunner
         var output = link.Output;
         foreach (var frame in Group.Frames)
         {
-            if (frame.Type == FrontendMessageType.Parse && DefinedInfo(frame) is { } info)
+            if (frame.Type == FrontendMessageType.Parse && _analyzer.DefinedInfo(frame) is { } info)
             {
                 info.ParsedOn |= link.Bit;
                 if (!isMain && OthersParseFrame(Group.Frame(frame), info) is { } rewritten)

@@ -33,18 +33,7 @@ internal sealed partial class GroupRunner
     private readonly RoutingPolicy _policy;
     private readonly System.IO.Pipelines.PipeWriter _clientOutput;
     private readonly TimeProvider _time;
-
-    /// <summary>Statements defined by the current group's Parse messages, in order.</summary>
-    private readonly List<(GroupFrame Frame, PreparedStatementInfo Info)> _defined = [];
-
-    /// <summary>Statements the current group uses but does not define: parsed lazily where missing.</summary>
-    private readonly List<(byte[] Name, PreparedStatementInfo Info)> _referenced = [];
-
-    /// <summary>Statement names the current group closes.</summary>
-    private readonly List<byte[]> _closed = [];
-
-    /// <summary>A refused admin command in the current group (see RewriteAdminParses): the group's answer.</summary>
-    private Admin.AdminError? _adminError;
+    private readonly GroupAnalyzer _analyzer;
 
     public GroupRunner(IRequestHost host, SessionLinks nodes, ClientState state, ReplyReader replies, WritePath write,
         HeldAnswer answer, AnswerDeadline deadline, CopyInRelay copyIn, MainCatalog catalog, IdleWatch idle,
@@ -64,6 +53,7 @@ internal sealed partial class GroupRunner
         _policy = policy;
         _clientOutput = clientOutput;
         _time = time;
+        _analyzer = new GroupAnalyzer(Group, Statements, host, write.TwoPhase, state, idle, catalog, policy);
     }
 
     /// <summary>The client's messages since its last Sync or Flush.</summary>
@@ -82,17 +72,14 @@ internal sealed partial class GroupRunner
     {
         try
         {
-            await PrepareAdminParsesAsync();
-            RewriteAdminParses();
-            if (_adminError is { } adminError)
+            if (await _analyzer.RewriteAdminParsesAsync() is { } adminError)
             {
                 // A refused ATTACH/DETACH NODE answers the group, as a failed Parse would.
-                _adminError = null;
                 await _host.FailRequestAsync(adminError.SqlState, adminError.Message, sync, adminError.Hint);
                 return;
             }
 
-            var analysis = await AnalyzeGroupAsync();
+            var analysis = await _analyzer.AnalyzeAsync(_partEndsTransaction);
             if (analysis.Writes)
             {
                 _host.ThrowIfANodeWasAttached();
@@ -187,7 +174,7 @@ internal sealed partial class GroupRunner
                 await RunGroupReplicatedAsync(targets, sync, analysis);
             }
 
-            foreach (var name in _closed)
+            foreach (var name in _analyzer.Closed)
             {
                 if (Statements.GetStatement(name) is { } closed)
                 {
@@ -220,9 +207,7 @@ internal sealed partial class GroupRunner
         {
             _copyAteSync = false;
             Group.Clear();
-            _defined.Clear();
-            _referenced.Clear();
-            _closed.Clear();
+            _analyzer.Clear();
         }
     }
 
@@ -253,19 +238,6 @@ internal sealed partial class GroupRunner
             await _idle.ThrowIfMainEndedMeanwhileAsync(link);
             _host.FinishRequest(link);
         }
-    }
-
-    private PreparedStatementInfo? DefinedInfo(GroupFrame frame)
-    {
-        foreach (var (defined, info) in _defined)
-        {
-            if (defined.Offset == frame.Offset)
-            {
-                return info;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>

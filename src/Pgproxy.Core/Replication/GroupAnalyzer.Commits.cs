@@ -1,0 +1,150 @@
+using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Frontend;
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>Where a group that commits in its middle is cut (see GroupRunner.Parts), and a plain COMMIT group.</summary>
+internal sealed partial class GroupAnalyzer
+{
+    /// <summary>
+    /// Where the parts of the group start and whether each commits, or null when the group runs whole: it has no
+    /// COMMIT, or nothing else executes in it. A COMMIT's part begins right after the Execute before it, so the
+    /// Parse and Bind of the COMMIT go with it to the nodes that run it.
+    /// </summary>
+    public List<(int Start, bool Commits)>? PartStarts()
+    {
+        var frames = _group.Frames;
+        if (frames.Count < 3 || frames[^1].Type is not (FrontendMessageType.Sync or FrontendMessageType.Flush))
+        {
+            return null;
+        }
+
+        var bytes = _group.Bytes.Span;
+        List<(int Start, bool Commits)> starts = [(0, false)];
+        var executes = 0;
+        var commits = false;
+        var afterExecute = 0;
+        for (var i = 0; i < frames.Count - 1; i++)
+        {
+            if (frames[i].Type != FrontendMessageType.Execute)
+            {
+                continue;
+            }
+
+            executes++;
+            if (IsCommitExecute(frames, bytes, i))
+            {
+                commits = true;
+                if (afterExecute > starts[^1].Start)
+                {
+                    starts.Add((afterExecute, true));
+                }
+                else
+                {
+                    starts[^1] = (starts[^1].Start, true);
+                }
+
+                starts.Add((i + 1, false));
+            }
+
+            afterExecute = i + 1;
+        }
+
+        if (!commits || executes < 2)
+        {
+            return null;
+        }
+
+        if (starts[^1].Start == frames.Count - 1)
+        {
+            return starts; // the part after the last COMMIT is the closing Sync alone
+        }
+
+        // The closing Sync alone: it commits the implicit transaction the last part opened, on the others first.
+        starts.Add((frames.Count - 1, false));
+        return starts;
+    }
+
+
+    /// <summary>
+    /// Whether the Execute at <paramref name="index"/> runs COMMIT (or END, PREPARE TRANSACTION): its portal is
+    /// bound earlier in the group or before it, its statement parsed earlier in the group or before it.
+    /// </summary>
+    private bool IsCommitExecute(IReadOnlyList<GroupFrame> frames, ReadOnlySpan<byte> bytes, int index)
+    {
+        if (frames[index].Type != FrontendMessageType.Execute)
+        {
+            return false;
+        }
+
+        var portal = ExecuteMessage.Read(Body(bytes, frames[index])).PortalName;
+        for (var b = index - 1; b >= 0; b--)
+        {
+            if (frames[b].Type != FrontendMessageType.Bind)
+            {
+                continue;
+            }
+
+            var bind = BindMessage.Read(Body(bytes, frames[b]));
+            if (!bind.PortalName.SequenceEqual(portal))
+            {
+                continue;
+            }
+
+            for (var p = b - 1; p >= 0; p--)
+            {
+                if (frames[p].Type != FrontendMessageType.Parse)
+                {
+                    continue;
+                }
+
+                var parse = ParseMessage.Read(Body(bytes, frames[p]));
+                if (parse.StatementName.SequenceEqual(bind.StatementName))
+                {
+                    return _policy.Classifications.Get(parse.Query).Kind == StatementKind.Commit;
+                }
+            }
+
+            return _statements.GetStatement(bind.StatementName)?.Kind == StatementKind.Commit;
+        }
+
+        return _statements.GetPortal(portal)?.Kind == StatementKind.Commit;
+    }
+
+
+    /// <summary>
+    /// The group executes one plain COMMIT and nothing else (what a driver sends to end a transaction through the
+    /// extended protocol): it can commit in two phases.
+    /// </summary>
+    public bool IsPlainCommitGroup()
+    {
+        PreparedStatementInfo? commit = null;
+        var bytes = _group.Bytes.Span;
+        foreach (var frame in _group.Frames)
+        {
+            if (frame.Type != FrontendMessageType.Execute)
+            {
+                continue;
+            }
+
+            if (commit is not null)
+            {
+                return false;
+            }
+
+            commit = _statements.GetPortal(ExecuteMessage.Read(Body(bytes, frame)).PortalName);
+            if (commit is null)
+            {
+                return false;
+            }
+        }
+
+        return commit is { Kind: StatementKind.Commit } && QueryScript.IsPlainEnd(
+            System.Text.Encoding.UTF8.GetString(ParseMessage.Read(commit.ParseFrame.AsSpan(5)).Query).Trim().TrimEnd(';').Trim());
+    }
+
+
+    private static ReadOnlySpan<byte> Body(ReadOnlySpan<byte> bytes, GroupFrame frame) =>
+        bytes.Slice(frame.Offset + 5, frame.Length - 5);
+}
