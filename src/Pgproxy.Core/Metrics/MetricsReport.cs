@@ -1,6 +1,7 @@
 using System.Globalization;
 using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
+using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Metrics;
