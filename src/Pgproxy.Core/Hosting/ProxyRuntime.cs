@@ -3,8 +3,11 @@ using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
+using Pgproxy.Core.Consistency;
+using Pgproxy.Core.Failover;
 using Pgproxy.Core.Health;
 using Pgproxy.Core.Metrics;
+using Pgproxy.Core.Recovery;
 using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Tls;
@@ -15,7 +18,8 @@ namespace Pgproxy.Core.Hosting;
 /// What every session shares: the current configuration (swapped whole on reload), the nodes, the connection
 /// cache, the session registry and logging. One instance per running proxy.
 /// </summary>
-internal sealed class ProxyRuntime
+internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailoverServices, IConsistencyServices,
+    IRecoveryServices
 {
     private volatile ProxyOptions _options;
     private ProxyTls? _tls;
@@ -48,10 +52,10 @@ internal sealed class ProxyRuntime
     public Replication.SchemaChangeHold SchemaChanges { get; } = new();
 
     /// <summary>The consistency checks (PGPROXY CHECK, consistency_check_period, ATTACH); set once the server starts.</summary>
-    public Consistency.ConsistencyChecker? Checks { get; set; }
+    public ConsistencyChecker? Checks { get; set; }
 
     /// <summary>PGPROXY RECOVER NODE's recoveries; set once the server starts.</summary>
-    public Recovery.RecoveryService? Recoveries { get; set; }
+    public RecoveryService? Recoveries { get; set; }
 
     /// <summary>
     /// Chooses the node that serves a session's reads; tests replace it with one drawing from a seeded source.
@@ -87,6 +91,9 @@ internal sealed class ProxyRuntime
     public IReadOnlyDictionary<int, HealthCheckStats> HealthStats { get; }
 
     public SessionRegistry Sessions { get; } = new();
+
+    IEnumerable<IEnumerable<BackendConnection>> IRecoveryServices.SessionBackends =>
+        Sessions.Sessions.Select(s => s.Backends);
 
     /// <summary>How persisting node status to the system DB and the status file is going (set once started).</summary>
     public CatalogState Catalog { get; } = new();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
+using Pgproxy.Core.Health;
 using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Replication;
