@@ -7,7 +7,9 @@ using Pgproxy.Core.Consistency;
 using Pgproxy.Core.Failover;
 using Pgproxy.Core.Health;
 using Pgproxy.Core.Metrics;
+using Pgproxy.Core.Operations;
 using Pgproxy.Core.Recovery;
+using Pgproxy.Core.Replication;
 using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Tls;
@@ -19,7 +21,7 @@ namespace Pgproxy.Core.Hosting;
 /// cache, the session registry and logging. One instance per running proxy.
 /// </summary>
 internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailoverServices, IConsistencyServices,
-    IRecoveryServices
+    IRecoveryServices, IAdminServices
 {
     private volatile ProxyOptions _options;
     private ProxyTls? _tls;
@@ -43,13 +45,13 @@ internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailove
     public ProxyMetrics Metrics { get; } = new();
 
     /// <summary>replication_commit as it is in effect, and what two-phase commit did (DESIGN §3.9).</summary>
-    public Replication.TwoPhaseCommitState TwoPhase { get; } = new();
+    public TwoPhaseCommitState TwoPhase { get; } = new();
 
     /// <summary>Where commits wait while a consistency check or a recovery takes its common cut (DESIGN §5).</summary>
-    public Replication.WriteGate WriteGate { get; } = new();
+    public WriteGate WriteGate { get; } = new();
 
-    /// <summary>Refuses schema changes while a recovery copies main (see <see cref="Replication.SchemaChangeHold"/>).</summary>
-    public Replication.SchemaChangeHold SchemaChanges { get; } = new();
+    /// <summary>Refuses schema changes while a recovery copies main (see <see cref="SchemaChangeHold"/>).</summary>
+    public SchemaChangeHold SchemaChanges { get; } = new();
 
     /// <summary>The consistency checks (PGPROXY CHECK, consistency_check_period, ATTACH); set once the server starts.</summary>
     public ConsistencyChecker? Checks { get; set; }
@@ -91,6 +93,8 @@ internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailove
     public IReadOnlyDictionary<int, HealthCheckStats> HealthStats { get; }
 
     public SessionRegistry Sessions { get; } = new();
+
+    IEnumerable<IAdminSession> IAdminServices.Sessions => Sessions.Sessions;
 
     IEnumerable<IEnumerable<BackendConnection>> IRecoveryServices.SessionBackends =>
         Sessions.Sessions.Select(s => s.Backends);

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
+using Pgproxy.Core.Operations;
 
 namespace Pgproxy.Core.Metrics;
 
