@@ -8,6 +8,7 @@ using Pgproxy.Core.Failover;
 using Pgproxy.Core.Health;
 using Pgproxy.Core.Metrics;
 using Pgproxy.Core.Operations;
+using Pgproxy.Core.Prometheus;
 using Pgproxy.Core.Recovery;
 using Pgproxy.Core.Replication;
 using Pgproxy.Core.Routing;
@@ -21,7 +22,7 @@ namespace Pgproxy.Core.Hosting;
 /// cache, the session registry and logging. One instance per running proxy.
 /// </summary>
 internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailoverServices, IConsistencyServices,
-    IRecoveryServices, IAdminServices
+    IRecoveryServices, IAdminServices, IMetricsSources
 {
     private volatile ProxyOptions _options;
     private ProxyTls? _tls;
@@ -96,8 +97,10 @@ internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailove
 
     IEnumerable<IAdminSession> IAdminServices.Sessions => Sessions.Sessions;
 
-    IEnumerable<IEnumerable<BackendConnection>> IRecoveryServices.SessionBackends =>
-        Sessions.Sessions.Select(s => s.Backends);
+    /// <summary>The backend connections of each session now open, one sequence per session.</summary>
+    public IEnumerable<IEnumerable<BackendConnection>> SessionBackends => Sessions.Sessions.Select(s => s.Backends);
+
+    int IMetricsSources.ClientSlotsInUse => Sessions.Count;
 
     /// <summary>How persisting node status to the system DB and the status file is going (set once started).</summary>
     public CatalogState Catalog { get; } = new();
