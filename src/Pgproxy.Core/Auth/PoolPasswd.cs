@@ -1,4 +1,4 @@
-using Pgproxy.Core.Hosting;
+using Pgproxy.Core.Config;
 
 namespace Pgproxy.Core.Auth;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Logging;
 
 namespace Pgproxy.Core.Catalog;
@@ -12,20 +11,21 @@ namespace Pgproxy.Core.Catalog;
 /// </summary>
 internal static partial class CatalogStartup
 {
-    public static CatalogWriter Run(ProxyRuntime runtime, bool discardStatus)
+    public static CatalogWriter Run(ICatalogServices services, bool discardStatus)
     {
-        ArgumentNullException.ThrowIfNull(runtime);
-        var options = runtime.Options;
-        var logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Catalog");
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.Options;
+        var logger = services.LoggerFactory.CreateLogger("Pgproxy.Catalog");
         var warnings = new List<string>();
-        var settings = SystemDbSettings.From(options, runtime.PoolPasswd, warnings);
+        var settings = SystemDbSettings.From(options, services.PoolPasswd, warnings);
         foreach (var warning in warnings)
         {
             Log.SettingsWarning(logger, warning);
         }
 
         var statusFilePath = NodeStatusFile.PathIn(options.WorkDir);
-        var writer = new CatalogWriter(runtime.Nodes, settings, statusFilePath, runtime.Catalog, logger, runtime.Time);
+        var writer = new CatalogWriter(services.Nodes, settings, statusFilePath, services.Catalog, logger,
+            services.Time);
 
         var (catalog, catalogStatuses) = OpenCatalog(settings, discardStatus, writer);
         if (discardStatus)
@@ -35,14 +35,14 @@ internal static partial class CatalogStartup
         else
         {
             var fileStatuses = ReadStatusFile(statusFilePath, logger);
-            var restored = NodeStatusRestore.Decide(runtime.Nodes.Nodes, fileStatuses, catalogStatuses,
+            var restored = NodeStatusRestore.Decide(services.Nodes.Nodes, fileStatuses, catalogStatuses,
                 out var allDownIgnored);
             if (allDownIgnored)
             {
                 Log.AllDownIgnored(logger);
             }
 
-            NodeStatusRestore.Apply(runtime.Nodes, restored);
+            NodeStatusRestore.Apply(services.Nodes, restored);
             foreach (var node in restored)
             {
                 Log.Restored(logger, node.Saved.NodeId, node.Source, node.Saved.ChangedAt, node.Saved.Reason);
@@ -50,8 +50,8 @@ internal static partial class CatalogStartup
         }
 
         writer.WriteStatusFile();
-        runtime.Nodes.StatusChanged += writer.Enqueue;
-        runtime.Nodes.Reconfigured += writer.RewriteNodeRows;
+        services.Nodes.StatusChanged += writer.Enqueue;
+        services.Nodes.Reconfigured += writer.RewriteNodeRows;
         writer.Start(catalog);
         return writer;
     }

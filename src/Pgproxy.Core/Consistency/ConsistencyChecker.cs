@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
-using Pgproxy.Core.Hosting;
+using Pgproxy.Core.Health;
 
 namespace Pgproxy.Core.Consistency;
 
@@ -16,7 +16,7 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
 {
     private const string ApplicationName = "pgproxy consistency check";
 
-    private readonly ProxyRuntime _runtime;
+    private readonly IConsistencyServices _services;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
@@ -25,11 +25,11 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
     private Task? _background;
     private int _disposed;
 
-    public ConsistencyChecker(ProxyRuntime runtime, ILogger logger)
+    public ConsistencyChecker(IConsistencyServices services, ILogger logger)
     {
-        _runtime = runtime;
+        _services = services;
         _logger = logger;
-        _lastId = runtime.Time.GetUtcNow().ToUnixTimeMilliseconds(); // ids stay unique across restarts
+        _lastId = services.Time.GetUtcNow().ToUnixTimeMilliseconds(); // ids stay unique across restarts
     }
 
     /// <summary>The running check, else the last one; null before the first.</summary>
@@ -81,7 +81,8 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
             }
 
             running = null;
-            var run = new CheckRun(Interlocked.Increment(ref _lastId), request, _runtime.Time.GetUtcNow(), _runtime.Time);
+            var run = new CheckRun(Interlocked.Increment(ref _lastId), request, _services.Time.GetUtcNow(),
+                _services.Time);
             Latest = run;
             return run;
         }
@@ -102,7 +103,7 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
             error = e is OperationCanceledException ? "pgproxy is stopping" : e.Message;
         }
 
-        run.Finish(_runtime.Time.GetUtcNow(), error);
+        run.Finish(_services.Time.GetUtcNow(), error);
         Interlocked.Increment(ref Outcomes[(int)run.State]);
         switch (run.State)
         {
@@ -139,8 +140,8 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
         }
 
         run.NodeIds = [.. nodes.Select(n => n.NodeId)];
-        var connector = new ServiceConnector(_runtime);
-        var databases = await DatabaseListing.ReadAsync(connector, nodes, ApplicationName, _runtime.Options,
+        var connector = new ServiceConnector(_services);
+        var databases = await DatabaseListing.ReadAsync(connector, nodes, ApplicationName, _services.Options,
             cancellationToken);
         foreach (var missing in databases.Findings.Where(f => run.Request.Databases.Count == 0
                                                               || run.Request.Databases.Contains(f.Database)))
@@ -156,7 +157,7 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
             return $"database \"{unknown}\" does not exist on main (node {nodes[0].NodeId})";
         }
 
-        var options = _runtime.Options;
+        var options = _services.Options;
         var settings = new CheckSettings(options.ConsistencyCheckRowsPerSecond);
         var timeout = TimeSpan.FromMilliseconds(options.WriteGateTimeout);
         foreach (var database in names)
@@ -171,14 +172,14 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
                     snapshots.Add(new BackendSnapshot(connection));
                 }
 
-                var cut = await CommonCut.TakeAsync(_runtime.WriteGate, snapshots, timeout, cancellationToken);
+                var cut = await CommonCut.TakeAsync(_services.WriteGate, snapshots, timeout, cancellationToken);
                 run.AddCut(cut);
                 if (!cut.Taken)
                 {
                     return $"no common cut in database \"{database}\": {cut.Failure}";
                 }
 
-                var comparer = new DatabaseComparer(settings, run.Progress, _runtime.Time);
+                var comparer = new DatabaseComparer(settings, run.Progress, _services.Time);
                 run.Add(await comparer.CompareAsync(database, snapshots, run.Request.Tables, cancellationToken));
             }
             finally
@@ -202,7 +203,7 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
     private List<BackendNode>? NodesToCompare(CheckRequest request, out string? why)
     {
         why = null;
-        var nodes = _runtime.Nodes;
+        var nodes = _services.Nodes;
         if (nodes.MainNode is not { } main)
         {
             why = "no backend node is up";
@@ -240,15 +241,15 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
 
     private void DegenerateIfAsked(CheckRun run)
     {
-        if (!_runtime.Options.ConsistencyCheckFailover || run.Request.Attach)
+        if (!_services.Options.ConsistencyCheckFailover || run.Request.Attach)
         {
             return;
         }
 
         foreach (var nodeId in run.Findings.Select(f => f.NodeId).Distinct())
         {
-            if (_runtime.Nodes.Find(nodeId) is { } node && node != _runtime.Nodes.MainNode
-                && _runtime.Nodes.Degenerate(node, $"consistency check {run.Id} found it different from main"))
+            if (_services.Nodes.Find(nodeId) is { } node && node != _services.Nodes.MainNode
+                && _services.Nodes.Degenerate(node, $"consistency check {run.Id} found it different from main"))
             {
                 Log.Degenerated(_logger, nodeId, run.Id);
             }
@@ -259,7 +260,7 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
     {
         try
         {
-            var settings = SystemDbSettings.From(_runtime.Options, _runtime.PoolPasswd, []);
+            var settings = SystemDbSettings.From(_services.Options, _services.PoolPasswd, []);
             await CheckRecord.WriteAsync(settings, run.Id, run.StartedAt, run.Databases, run.Findings,
                 _stopping.Token);
         }
@@ -273,11 +274,11 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
     {
         while (!stopping.IsCancellationRequested)
         {
-            var period = _runtime.Options.ConsistencyCheckPeriod;
+            var period = _services.Options.ConsistencyCheckPeriod;
             try
             {
-                await Task.Delay(TimeSpan.FromSeconds(period > 0 ? period : 5), _runtime.Time, stopping);
-                if (period > 0 && _runtime.Options.ConsistencyCheckPeriod > 0)
+                await Task.Delay(TimeSpan.FromSeconds(period > 0 ? period : 5), _services.Time, stopping);
+                if (period > 0 && _services.Options.ConsistencyCheckPeriod > 0)
                 {
                     await (RunAsync(new CheckRequest(null, [], [], "consistency_check_period"), stopping)
                            ?? Task.FromResult<CheckRun?>(null));

@@ -1,7 +1,7 @@
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
-using Pgproxy.Core.Hosting;
+using Pgproxy.Core.Health;
 
 namespace Pgproxy.Core.Consistency;
 

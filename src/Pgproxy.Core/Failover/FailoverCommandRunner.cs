@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Failover;
 
@@ -15,16 +14,16 @@ namespace Pgproxy.Core.Failover;
 /// </summary>
 internal sealed partial class FailoverCommandRunner : IAsyncDisposable
 {
-    private readonly ProxyRuntime _runtime;
+    private readonly IFailoverServices _services;
     private readonly ILogger _logger;
     private readonly Channel<FailoverCommandRequest> _queue =
         Channel.CreateUnbounded<FailoverCommandRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _abandon = new();
     private Task _consumer = Task.CompletedTask;
 
-    public FailoverCommandRunner(ProxyRuntime runtime, ILogger logger)
+    public FailoverCommandRunner(IFailoverServices services, ILogger logger)
     {
-        _runtime = runtime;
+        _services = services;
         _logger = logger;
     }
 
@@ -39,7 +38,7 @@ internal sealed partial class FailoverCommandRunner : IAsyncDisposable
 
     public void Start()
     {
-        _runtime.Nodes.StatusChanged += OnStatusChanged;
+        _services.Nodes.StatusChanged += OnStatusChanged;
         _consumer = Task.Run(ConsumeAsync);
     }
 
@@ -52,7 +51,7 @@ internal sealed partial class FailoverCommandRunner : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(bool drain)
     {
-        _runtime.Nodes.StatusChanged -= OnStatusChanged;
+        _services.Nodes.StatusChanged -= OnStatusChanged;
         if (!_queue.Writer.TryComplete())
         {
             return; // stopped already
@@ -84,7 +83,7 @@ internal sealed partial class FailoverCommandRunner : IAsyncDisposable
             return;
         }
 
-        var options = _runtime.Options;
+        var options = _services.Options;
         var template = kind == FailoverCommandKind.Failover ? options.FailoverCommand : options.FailbackCommand;
         if (template.Length > 0)
         {

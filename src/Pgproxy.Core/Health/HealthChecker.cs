@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Health;
 
@@ -15,7 +14,7 @@ namespace Pgproxy.Core.Health;
 /// </summary>
 internal sealed partial class HealthChecker : IAsyncDisposable
 {
-    private readonly ProxyRuntime _runtime;
+    private readonly IHealthServices _services;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
@@ -24,16 +23,16 @@ internal sealed partial class HealthChecker : IAsyncDisposable
     // Never disposed: loops may still be reading its token, and with no timer attached there is nothing to free.
     private CancellationTokenSource _settingsChanged = new();
 
-    public HealthChecker(ProxyRuntime runtime, ILogger logger)
+    public HealthChecker(IHealthServices services, ILogger logger)
     {
-        _runtime = runtime;
+        _services = services;
         _logger = logger;
     }
 
     /// <summary>Starts one loop per configured node (each idles while <c>health_check_period</c> is 0).</summary>
     public void Start()
     {
-        foreach (var node in _runtime.Nodes.Nodes)
+        foreach (var node in _services.Nodes.Nodes)
         {
             _loops.Add(Task.Run(() => RunLoopAsync(node, _stopping.Token)));
         }
@@ -58,12 +57,12 @@ internal sealed partial class HealthChecker : IAsyncDisposable
 
     private async Task RunLoopAsync(BackendNode node, CancellationToken stopping)
     {
-        var time = _runtime.Time;
+        var time = _services.Time;
         long? lastRoundEnded = null;
         while (!stopping.IsCancellationRequested)
         {
             var changed = Volatile.Read(ref _settingsChanged).Token;
-            var settings = HealthCheckSettings.From(_runtime.Options);
+            var settings = HealthCheckSettings.From(_services.Options);
             try
             {
                 if (!settings.Enabled)
@@ -102,8 +101,8 @@ internal sealed partial class HealthChecker : IAsyncDisposable
     internal async Task<HealthCheckRoundResult?> CheckNodeAsync(BackendNode node, HealthCheckSettings settings,
         CancellationToken stopping)
     {
-        var time = _runtime.Time;
-        var stats = _runtime.HealthStats[node.NodeId];
+        var time = _services.Time;
+        var stats = _services.HealthStats[node.NodeId];
         if (node.Status == BackendStatus.Down)
         {
             stats.RecordSkip(time.GetUtcNow());
@@ -121,7 +120,7 @@ internal sealed partial class HealthChecker : IAsyncDisposable
         else
         {
             round = await HealthCheckRound.RunAsync(
-                token => HealthProbe.CheckAsync(_runtime.BackendConnector, node, settings, credential, token),
+                token => HealthProbe.CheckAsync(_services.BackendConnector, node, settings, credential, token),
                 settings.MaxRetries,
                 settings.RetryDelay,
                 (delay, token) => Task.Delay(delay, time, token),
@@ -136,7 +135,7 @@ internal sealed partial class HealthChecker : IAsyncDisposable
 
     private BackendCredential? ResolveCredential(HealthCheckSettings settings, out string? problem)
     {
-        var credential = ConfiguredPassword.Resolve(settings.Password, settings.User, _runtime.PoolPasswd,
+        var credential = ConfiguredPassword.Resolve(settings.Password, settings.User, _services.PoolPasswd,
             out problem);
         if (credential is null)
         {
@@ -157,7 +156,7 @@ internal sealed partial class HealthChecker : IAsyncDisposable
                 Log.RetrySucceeded(_logger, node.NodeId, round.Retries);
             }
 
-            if (_runtime.Nodes.MarkUp(node, "health check succeeded"))
+            if (_services.Nodes.MarkUp(node, "health check succeeded"))
             {
                 Log.NodeUp(_logger, node.NodeId);
             }
@@ -177,7 +176,7 @@ internal sealed partial class HealthChecker : IAsyncDisposable
             return;
         }
 
-        if (_runtime.Nodes.Degenerate(node, "health check failed: " + result.Reason))
+        if (_services.Nodes.Degenerate(node, "health check failed: " + result.Reason))
         {
             Log.Failed(_logger, node.NodeId, round.Retries, result.Reason);
         }
@@ -189,7 +188,7 @@ internal sealed partial class HealthChecker : IAsyncDisposable
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(changed, stopping);
         try
         {
-            await Task.Delay(delay, _runtime.Time, wake.Token);
+            await Task.Delay(delay, _services.Time, wake.Token);
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {

@@ -3,8 +3,14 @@ using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
+using Pgproxy.Core.Consistency;
+using Pgproxy.Core.Failover;
 using Pgproxy.Core.Health;
 using Pgproxy.Core.Metrics;
+using Pgproxy.Core.Operations;
+using Pgproxy.Core.Prometheus;
+using Pgproxy.Core.Recovery;
+using Pgproxy.Core.Replication;
 using Pgproxy.Core.Routing;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Tls;
@@ -15,7 +21,8 @@ namespace Pgproxy.Core.Hosting;
 /// What every session shares: the current configuration (swapped whole on reload), the nodes, the connection
 /// cache, the session registry and logging. One instance per running proxy.
 /// </summary>
-internal sealed class ProxyRuntime
+internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailoverServices, IConsistencyServices,
+    IRecoveryServices, IAdminServices, IMetricsSources
 {
     private volatile ProxyOptions _options;
     private ProxyTls? _tls;
@@ -39,19 +46,19 @@ internal sealed class ProxyRuntime
     public ProxyMetrics Metrics { get; } = new();
 
     /// <summary>replication_commit as it is in effect, and what two-phase commit did (DESIGN §3.9).</summary>
-    public Replication.TwoPhaseCommitState TwoPhase { get; } = new();
+    public TwoPhaseCommitState TwoPhase { get; } = new();
 
     /// <summary>Where commits wait while a consistency check or a recovery takes its common cut (DESIGN §5).</summary>
-    public Replication.WriteGate WriteGate { get; } = new();
+    public WriteGate WriteGate { get; } = new();
 
-    /// <summary>Refuses schema changes while a recovery copies main (see <see cref="Replication.SchemaChangeHold"/>).</summary>
-    public Replication.SchemaChangeHold SchemaChanges { get; } = new();
+    /// <summary>Refuses schema changes while a recovery copies main (see <see cref="SchemaChangeHold"/>).</summary>
+    public SchemaChangeHold SchemaChanges { get; } = new();
 
     /// <summary>The consistency checks (PGPROXY CHECK, consistency_check_period, ATTACH); set once the server starts.</summary>
-    public Consistency.ConsistencyChecker? Checks { get; set; }
+    public ConsistencyChecker? Checks { get; set; }
 
     /// <summary>PGPROXY RECOVER NODE's recoveries; set once the server starts.</summary>
-    public Recovery.RecoveryService? Recoveries { get; set; }
+    public RecoveryService? Recoveries { get; set; }
 
     /// <summary>
     /// Chooses the node that serves a session's reads; tests replace it with one drawing from a seeded source.
@@ -87,6 +94,13 @@ internal sealed class ProxyRuntime
     public IReadOnlyDictionary<int, HealthCheckStats> HealthStats { get; }
 
     public SessionRegistry Sessions { get; } = new();
+
+    IEnumerable<IAdminSession> IAdminServices.Sessions => Sessions.Sessions;
+
+    /// <summary>The backend connections of each session now open, one sequence per session.</summary>
+    public IEnumerable<IEnumerable<BackendConnection>> SessionBackends => Sessions.Sessions.Select(s => s.Backends);
+
+    int IMetricsSources.ClientSlotsInUse => Sessions.Count;
 
     /// <summary>How persisting node status to the system DB and the status file is going (set once started).</summary>
     public CatalogState Catalog { get; } = new();

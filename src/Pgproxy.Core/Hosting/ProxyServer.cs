@@ -5,12 +5,14 @@ using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
+using Pgproxy.Core.Consistency;
 using Pgproxy.Core.Failover;
 using Pgproxy.Core.Hba;
 using Pgproxy.Core.Health;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
-using Pgproxy.Core.Metrics;
+using Pgproxy.Core.Prometheus;
+using Pgproxy.Core.Recovery;
 using Pgproxy.Core.Replication;
 using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Tls;
@@ -106,10 +108,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         _resolver = new PreparedTransactionResolver(_runtime,
             _runtime.LoggerFactory.CreateLogger("Pgproxy.Replication"));
         _resolver.StartAsync().GetAwaiter().GetResult();
-        _runtime.Checks = new Consistency.ConsistencyChecker(_runtime,
+        _runtime.Checks = new ConsistencyChecker(_runtime,
             _runtime.LoggerFactory.CreateLogger("Pgproxy.Consistency"));
         _runtime.Checks.StartPeriodic();
-        _runtime.Recoveries = new Recovery.RecoveryService(_runtime,
+        _runtime.Recoveries = new RecoveryService(_runtime,
             _runtime.LoggerFactory.CreateLogger("Pgproxy.Recovery"));
         _runtime.Recoveries.StartCleanup();
         foreach (var listener in _listeners)

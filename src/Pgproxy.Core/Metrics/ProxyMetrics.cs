@@ -5,7 +5,7 @@ namespace Pgproxy.Core.Metrics;
 /// <summary>
 /// The proxy-wide counters that belong to no node: client sessions and statement latency per class. Written
 /// from sessions (increments only, no locks, no allocation), read by the metrics endpoint. Per-node counters
-/// live in <see cref="Backends.NodeStatistics"/>.
+/// live in each node's <c>NodeStatistics</c> (Backends).
 /// </summary>
 internal sealed class ProxyMetrics
 {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Npgsql;
-using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Recovery;
 
@@ -11,7 +10,7 @@ namespace Pgproxy.Core.Recovery;
 /// committed data, and from the attach on pgproxy sends every write to both. A wait longer than
 /// recovery_cutover_timeout opens the gate again, lets the node catch up and tries once more.
 /// </summary>
-internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector, RecoveryPlan plan,
+internal sealed class Cutover(IRecoveryServices services, RecoveryConnector connector, RecoveryPlan plan,
     LogicalCopy copy, RecoveryProgress progress)
 {
     public const int MaxAttempts = 5;
@@ -55,7 +54,7 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
 
             _unlogged = unlogged;
 
-            var timeout = TimeSpan.FromMilliseconds(runtime.Options.RecoveryCutoverTimeout);
+            var timeout = TimeSpan.FromMilliseconds(services.Options.RecoveryCutoverTimeout);
             string? lastProblem = null;
             while (Attempts < MaxAttempts)
             {
@@ -115,7 +114,7 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
     private async Task<string?> TryOnceAsync(NpgsqlConnection main, List<NpgsqlConnection> mains,
         List<NpgsqlConnection> nodes, TimeSpan timeout, string requestedBy, CancellationToken ct)
     {
-        var closing = await runtime.WriteGate.CloseAsync(TimeSpan.FromMilliseconds(runtime.Options.WriteGateTimeout),
+        var closing = await services.WriteGate.CloseAsync(TimeSpan.FromMilliseconds(services.Options.WriteGateTimeout),
             ct);
         if (closing.Closure is not { } closure)
         {
@@ -170,9 +169,9 @@ internal sealed class Cutover(ProxyRuntime runtime, RecoveryConnector connector,
 
             Lsn = target;
             // A session's connection to the node from before it went down was aborted then (it counts as lacking it).
-            SessionsWithoutNode = runtime.Sessions.Sessions.Count(s => s.Backends.Any()
-                && s.Backends.All(b => b.NodeId != plan.Node.NodeId || b.IsBroken));
-            if (!runtime.Nodes.Attach(plan.Node, $"recovered by {requestedBy}"))
+            SessionsWithoutNode = services.SessionBackends.Count(backends => backends.Any()
+                && backends.All(b => b.NodeId != plan.Node.NodeId || b.IsBroken));
+            if (!services.Nodes.Attach(plan.Node, $"recovered by {requestedBy}"))
             {
                 throw new RecoveryFailure($"backend node {plan.Node.NodeId} was no longer down at the cutover " +
                                           "(attached by somebody else?)");

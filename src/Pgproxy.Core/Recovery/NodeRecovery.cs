@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Catalog;
-using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Recovery;
 
@@ -10,9 +9,9 @@ namespace Pgproxy.Core.Recovery;
 /// main, cutover at the write gate, attach. Any failure removes what the recovery made and leaves the node down,
 /// so the next attempt starts clean. One recovery at a time per pgproxy: each removes the leftovers of others.
 /// </summary>
-internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
+internal sealed partial class NodeRecovery(IRecoveryServices services, ILogger logger)
 {
-    private static readonly ConditionalWeakTable<ProxyRuntime, SemaphoreSlim> Running = [];
+    private static readonly ConditionalWeakTable<IRecoveryServices, SemaphoreSlim> Running = [];
 
     public async Task<RecoveryOutcome> RunAsync(RecoveryRequest request, RecoveryProgress progress,
         CancellationToken ct)
@@ -20,7 +19,7 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(progress);
         progress.Start();
-        var running = Running.GetValue(runtime, _ => new SemaphoreSlim(1, 1));
+        var running = Running.GetValue(services, _ => new SemaphoreSlim(1, 1));
         if (!await running.WaitAsync(TimeSpan.Zero, ct))
         {
             return Fail(progress, "another recovery is running: one node is recovered at a time", null, 0, 0);
@@ -41,24 +40,24 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
     {
         var recoveryId = Guid.NewGuid().ToString("N")[..12];
         var run = new Run(request, progress, new RecoveryJournal(
-            SystemDbSettings.From(runtime.Options, runtime.PoolPasswd, []), recoveryId, request.NodeId,
+            SystemDbSettings.From(services.Options, services.PoolPasswd, []), recoveryId, request.NodeId,
             request.RequestedBy));
         Log.Started(logger, request.NodeId, request.Wipe, request.RequestedBy, recoveryId);
         try
         {
-            run.Connector = RecoveryConnector.From(runtime, request.NodeId);
+            run.Connector = RecoveryConnector.From(services, request.NodeId);
             var plan = await PrepareAsync(run, ct);
             run.Plan = plan;
 
             // From the dump on, DDL would reach every node but this one (logical replication carries rows only):
             // it is refused until the cutover. DDL already running when the hold starts may still commit after the
             // dump; the verification check then finds the table that differs and fails the recovery.
-            runtime.SchemaChanges.Hold(request.NodeId);
+            services.SchemaChanges.Hold(request.NodeId);
             await CopySchemaAsync(run, plan, ct);
             var copy = await CopyDataAsync(run, plan, ct);
-            run.Cutover = new Cutover(runtime, run.Connector, plan, copy, progress);
+            run.Cutover = new Cutover(services, run.Connector, plan, copy, progress);
             await CutOverAsync(run, run.Cutover, ct);
-            runtime.SchemaChanges.Release();
+            services.SchemaChanges.Release();
             return await FinishAsync(run, plan, run.Cutover);
         }
         catch (Exception e)
@@ -67,7 +66,7 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
         }
         finally
         {
-            runtime.SchemaChanges.Release();
+            services.SchemaChanges.Release();
         }
     }
 
@@ -93,18 +92,18 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
     private async Task<RecoveryPlan> PrepareAsync(Run run, CancellationToken ct)
     {
         var (request, progress, connector) = (run.Request, run.Progress, run.Connector);
-        var main = RecoveryChecks.FindDownNode(runtime, request.NodeId);
+        var main = RecoveryChecks.FindDownNode(services, request.NodeId);
         progress.SetPhase(run.Phase, "node, main, settings");
         await JournalAsync(run.Journal, progress, run.Phase, null, $"wipe = {request.Wipe}", ct);
 
         // A recovery that died with pgproxy may have left its objects on either side: they would be in the way.
         var leftovers = new RecoveryCleanup(connector);
-        var oids = await leftovers.DropSubscriptionsAsync(runtime.Nodes.Find(request.NodeId)!, request.NodeId, ct);
+        var oids = await leftovers.DropSubscriptionsAsync(services.Nodes.Find(request.NodeId)!, request.NodeId, ct);
         await leftovers.DropPublicationsAsync(main, request.NodeId, ct);
         await leftovers.DropSlotsAsync(main, [], [RecoveryNames.Prefix.Replace("_", "\\_",
             StringComparison.Ordinal) + request.NodeId + "\\_%", .. oids.Select(SyncSlots)], ct);
 
-        var plan = await RecoveryChecks.RunAsync(runtime, request, connector, ct);
+        var plan = await RecoveryChecks.RunAsync(services, request, connector, ct);
         if (plan.NodeDatabasesToDrop.Count > 0)
         {
             run.Phase = "wipe";
@@ -236,7 +235,7 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
     /// <summary>After a failure: everything of this recovery goes, whichever side still answers; the node stays down.</summary>
     private async Task TearDownAsync(RecoveryPlan plan, int nodeId)
     {
-        var connector = RecoveryConnector.From(runtime, nodeId);
+        var connector = RecoveryConnector.From(services, nodeId);
         var cleanup = new RecoveryCleanup(connector);
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var oids = await cleanup.DropSubscriptionsAsync(plan.Node, nodeId, limit.Token);
@@ -260,13 +259,13 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
     /// and the table-sync slots of their subscriptions); meant for start-up, before any recovery runs. Best effort:
     /// problems are logged.
     /// </summary>
-    public static async Task CleanupLeftoversAsync(ProxyRuntime runtime, ILogger logger, CancellationToken ct)
+    public static async Task CleanupLeftoversAsync(IRecoveryServices services, ILogger logger, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(services);
         RecoveryConnector connector;
         try
         {
-            connector = RecoveryConnector.From(runtime, -1);
+            connector = RecoveryConnector.From(services, -1);
         }
         catch (RecoveryFailure e)
         {
@@ -276,12 +275,12 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
 
         var cleanup = new RecoveryCleanup(connector);
         var oids = new List<uint>();
-        foreach (var node in runtime.Nodes.Nodes)
+        foreach (var node in services.Nodes.Nodes)
         {
             oids.AddRange(await cleanup.DropSubscriptionsAsync(node, null, ct));
         }
 
-        foreach (var node in runtime.Nodes.Nodes)
+        foreach (var node in services.Nodes.Nodes)
         {
             await cleanup.DropPublicationsAsync(node, null, ct);
             await cleanup.DropSlotsAsync(node, [], [RecoveryNames.LikePattern, .. oids.Select(SyncSlots)], ct);
@@ -301,7 +300,7 @@ internal sealed partial class NodeRecovery(ProxyRuntime runtime, ILogger logger)
     /// <summary>Which side stopped answering, when one did: the likely cause of a connection error.</summary>
     private async Task<string?> SilentSideAsync(RecoveryPlan plan)
     {
-        var connector = RecoveryConnector.From(runtime, plan.Node.NodeId);
+        var connector = RecoveryConnector.From(services, plan.Node.NodeId);
         foreach (var (node, name) in new[] { (plan.Node, $"backend node {plan.Node.NodeId}"),
                      (plan.Main, $"main (backend node {plan.Main.NodeId})") })
         {

@@ -2,7 +2,6 @@ using Npgsql;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
-using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Recovery;
 
@@ -20,9 +19,9 @@ internal static class RecoveryChecks
           AND n.nspname NOT LIKE 'pg\_temp%'
         """;
 
-    public static BackendNode FindDownNode(ProxyRuntime runtime, int nodeId)
+    public static BackendNode FindDownNode(IRecoveryServices services, int nodeId)
     {
-        var node = runtime.Nodes.Find(nodeId)
+        var node = services.Nodes.Find(nodeId)
                    ?? throw new RecoveryFailure($"backend node {nodeId} is not configured (no backend_hostname{nodeId})");
         if (node.Status != BackendStatus.Down)
         {
@@ -30,15 +29,15 @@ internal static class RecoveryChecks
                                       "down: only a down node is recovered (PGPROXY DETACH NODE first)");
         }
 
-        return runtime.Nodes.MainNode
+        return services.Nodes.MainNode
                ?? throw new RecoveryFailure($"backend node {nodeId} cannot be recovered: no node is up to copy from");
     }
 
-    public static async Task<RecoveryPlan> RunAsync(ProxyRuntime runtime, RecoveryRequest request,
+    public static async Task<RecoveryPlan> RunAsync(IRecoveryServices services, RecoveryRequest request,
         RecoveryConnector connector, CancellationToken ct)
     {
-        var main = FindDownNode(runtime, request.NodeId);
-        var node = runtime.Nodes.Find(request.NodeId)!;
+        var main = FindDownNode(services, request.NodeId);
+        var node = services.Nodes.Find(request.NodeId)!;
         await using var nodeConnection = await OpenAsync(connector, node, "node", ct);
         await using var mainConnection = await OpenAsync(connector, main, "main", ct);
         await RequireSuperuserAsync(nodeConnection, node, connector, ct);
@@ -57,7 +56,7 @@ internal static class RecoveryChecks
                      "SELECT oid, datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate " +
                      "ORDER BY datname", ct))
         {
-            if (!IsSystemDb(main, row[1]!, runtime.Options))
+            if (!IsSystemDb(main, row[1]!, services.Options))
             {
                 databases.Add(new RecoveryDatabase(row[1]!, uint.Parse(row[0]!, System.Globalization.CultureInfo.InvariantCulture),
                     node.NodeId));
@@ -110,7 +109,7 @@ internal static class RecoveryChecks
             }
         }
 
-        var toDrop = await NodeContentAsync(connector, node, nodeConnection, runtime.Options, ct);
+        var toDrop = await NodeContentAsync(connector, node, nodeConnection, services.Options, ct);
         if (toDrop.Count > 0 && !request.Wipe)
         {
             throw new RecoveryFailure($"backend node {node.NodeId} is not empty ({string.Join(", ", toDrop)}): " +

@@ -2,7 +2,7 @@ using System.Text;
 using Npgsql;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
+using Pgproxy.Core.Health;
 
 namespace Pgproxy.Core.Recovery;
 
@@ -28,10 +28,10 @@ internal sealed class RecoveryConnector
 
     public string ApplicationName { get; }
 
-    public static RecoveryConnector From(ProxyRuntime runtime, int nodeId)
+    public static RecoveryConnector From(IRecoveryServices services, int nodeId)
     {
-        var (user, configured) = ServiceConnector.Credentials(runtime.Options);
-        var password = ConfiguredPassword.ResolvePlain(configured, user, runtime.PoolPasswd, out var problem);
+        var (user, configured) = ServiceConnector.Credentials(services.Options);
+        var password = ConfiguredPassword.ResolvePlain(configured, user, services.PoolPasswd, out var problem);
         if (problem is not null)
         {
             throw new RecoveryFailure($"the password of user \"{user}\" (health_check_password): {problem}");

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Consistency;
-using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Recovery;
 
@@ -10,7 +9,7 @@ namespace Pgproxy.Core.Recovery;
 /// differs then is taken out again and the recovery reported failed with the tables (issue 15 item 6). At start it
 /// removes what a recovery of a pgproxy that died mid-way left on the nodes.
 /// </summary>
-internal sealed class RecoveryService(ProxyRuntime runtime, ILogger logger) : IAsyncDisposable
+internal sealed class RecoveryService(IRecoveryServices services, ILogger logger) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
@@ -22,7 +21,7 @@ internal sealed class RecoveryService(ProxyRuntime runtime, ILogger logger) : IA
 
     /// <summary>Removes leftovers of recoveries a dead pgproxy did not finish (best effort, logged).</summary>
     public void StartCleanup() =>
-        _running = Task.Run(() => NodeRecovery.CleanupLeftoversAsync(runtime, logger, _stopping.Token));
+        _running = Task.Run(() => NodeRecovery.CleanupLeftoversAsync(services, logger, _stopping.Token));
 
     /// <summary>Starts a recovery; null when one is running (returned in <paramref name="running"/>).</summary>
     public RecoveryRun? TryStart(RecoveryRequest request, out RecoveryRun? running)
@@ -36,7 +35,7 @@ internal sealed class RecoveryService(ProxyRuntime runtime, ILogger logger) : IA
             }
 
             running = null;
-            var run = new RecoveryRun(request, new RecoveryProgress(runtime.Time));
+            var run = new RecoveryRun(request, new RecoveryProgress(services.Time));
             Latest = run;
             var previous = _running ?? Task.CompletedTask;
             _running = Task.Run(async () =>
@@ -52,7 +51,7 @@ internal sealed class RecoveryService(ProxyRuntime runtime, ILogger logger) : IA
     {
         try
         {
-            var outcome = await new NodeRecovery(runtime, logger).RunAsync(run.Request, run.Progress, _stopping.Token);
+            var outcome = await new NodeRecovery(services, logger).RunAsync(run.Request, run.Progress, _stopping.Token);
             run.Outcome = outcome;
             run.Error = outcome.Succeeded ? await VerifyAsync(run.Request.NodeId) : outcome.Error;
         }
@@ -69,7 +68,7 @@ internal sealed class RecoveryService(ProxyRuntime runtime, ILogger logger) : IA
     /// <summary>The node against main at a common cut; null when identical, else why it was taken out again.</summary>
     private async Task<string?> VerifyAsync(int nodeId)
     {
-        if (runtime.Checks is not { } checks)
+        if (services.Checks is not { } checks)
         {
             return null;
         }
@@ -80,7 +79,7 @@ internal sealed class RecoveryService(ProxyRuntime runtime, ILogger logger) : IA
                 _stopping.Token);
             if (run is null)
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), runtime.Time, _stopping.Token); // a check is running
+                await Task.Delay(TimeSpan.FromSeconds(1), services.Time, _stopping.Token); // a check is running
                 continue;
             }
 
@@ -94,9 +93,9 @@ internal sealed class RecoveryService(ProxyRuntime runtime, ILogger logger) : IA
                     var tables = run.DifferingTables();
                     var why = $"node {nodeId} differs from main after its recovery (consistency check {run.Id}) in: " +
                               string.Join(", ", tables.Take(10));
-                    if (runtime.Nodes.Find(nodeId) is { } node)
+                    if (services.Nodes.Find(nodeId) is { } node)
                     {
-                        runtime.Nodes.Degenerate(node, why);
+                        services.Nodes.Degenerate(node, why);
                     }
 
                     return why;

@@ -2,6 +2,8 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
+using Pgproxy.Core.Config;
+using Pgproxy.Core.Health;
 using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Replication;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Pgproxy.Core.Admin;
+using Pgproxy.Core.Operations;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Sessions;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Replication;
 using Pgproxy.Core.Transport;
@@ -160,6 +161,6 @@ internal sealed partial class ClientSession
 
     /// <summary>The admin rewrite for the replication loop, which holds whole frames in contiguous memory.</summary>
     internal bool RewriteAdminCommand(ReadOnlySpan<byte> frame, byte type, IBufferWriter<byte> output,
-        out Admin.AdminError? error) =>
+        out AdminError? error) =>
         TryRewriteAdminCommand(new ReadOnlySequence<byte>(frame.ToArray()), type, output, out error, markErrors: false);
 }

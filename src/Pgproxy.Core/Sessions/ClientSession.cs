@@ -2,6 +2,7 @@ using IPAddress = System.Net.IPAddress;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Hosting;
+using Pgproxy.Core.Operations;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
@@ -16,7 +17,7 @@ namespace Pgproxy.Core.Sessions;
 /// Each pump is the only writer of its destination, so the hot path takes no locks; the two share a few
 /// counters to know, when the client leaves, whether the backend is between queries and safe to reuse.
 /// </summary>
-internal sealed partial class ClientSession
+internal sealed partial class ClientSession : IAdminSession
 {
     private IConnectionTransport _client; // replaced once, by the TLS transport, during the startup phase
     private readonly ProxyRuntime _runtime;

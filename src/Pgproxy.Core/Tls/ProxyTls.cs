@@ -4,7 +4,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Pgproxy.Core.Config;
-using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Tls;
 

@@ -1,4 +1,4 @@
-using Pgproxy.Core.Admin;
+using Pgproxy.Core.Operations;
 
 namespace Pgproxy.Core.Tests.Admin;
 

@@ -1,5 +1,5 @@
 using Pgproxy.Core.Auth;
-using Pgproxy.Core.Hosting;
+using Pgproxy.Core.Config;
 using Pgproxy.Protocol.Auth;
 
 namespace Pgproxy.Core.Tests.Auth;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Metrics;
+using Pgproxy.Core.Prometheus;
 
 namespace Pgproxy.Core.Tests.Metrics;
 

@@ -1,5 +1,4 @@
 using Pgproxy.Core.Config;
-using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Tls;
 using Pgproxy.TestUtilities.Tls;
 

@@ -161,7 +161,7 @@ public sealed class ClientAuthenticationTests(AuthNode cluster) : AuthTestBase(c
         var proxy = StartProxy(ScramHba, [AesLine(ScramUser, ScramPassword)]);
 
         await File.WriteAllTextAsync(PoolPasswdPath, "broken line\n");
-        var ex = Assert.Throws<Core.Hosting.ProxyConfigurationException>(() => proxy.Server.Reload(proxy.Server.Options));
+        var ex = Assert.Throws<Core.Config.ProxyConfigurationException>(() => proxy.Server.Reload(proxy.Server.Options));
 
         Assert.StartsWith(PoolPasswdPath + ":1:", Assert.Single(ex.Problems), StringComparison.Ordinal);
         Assert.Equal(ScramUser, await CurrentUserAsync(ScramUser, ScramPassword));

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 using Pgproxy.Core.Config;
-using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Transport;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;

@@ -2,11 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
 
-namespace Pgproxy.Core.Metrics;
+namespace Pgproxy.Core.Prometheus;
 
 /// <summary>
 /// The Prometheus endpoint: <c>GET /metrics</c> on <c>metrics_port</c> at every <c>listen_addresses</c> address,
@@ -19,15 +18,15 @@ internal sealed partial class MetricsEndpoint : IAsyncDisposable
     private const int MaxRequestBytes = 8192;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly ProxyRuntime _runtime;
+    private readonly IMetricsSources _sources;
     private readonly ILogger _logger;
     private readonly List<ClientListener> _listeners = [];
     private readonly CancellationTokenSource _stop = new();
     private int _open;
 
-    private MetricsEndpoint(ProxyRuntime runtime, ILogger logger)
+    private MetricsEndpoint(IMetricsSources sources, ILogger logger)
     {
-        _runtime = runtime;
+        _sources = sources;
         _logger = logger;
     }
 
@@ -38,15 +37,15 @@ internal sealed partial class MetricsEndpoint : IAsyncDisposable
     /// Binds <c>metrics_port</c> on every <c>listen_addresses</c> address and starts answering; null when the
     /// port is 0 (off) or there is no TCP address. Throws <see cref="SocketException"/> when a bind fails.
     /// </summary>
-    public static MetricsEndpoint? Start(ProxyRuntime runtime)
+    public static MetricsEndpoint? Start(IMetricsSources sources)
     {
-        var options = runtime.Options;
+        var options = sources.Options;
         if (options.MetricsPort == 0)
         {
             return null;
         }
 
-        var logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Metrics");
+        var logger = sources.LoggerFactory.CreateLogger("Pgproxy.Metrics");
         var endpoints = ListenEndpointResolver.TcpEndpoints(options, options.MetricsPort);
         if (endpoints.Count == 0)
         {
@@ -54,7 +53,7 @@ internal sealed partial class MetricsEndpoint : IAsyncDisposable
             return null;
         }
 
-        var endpoint = new MetricsEndpoint(runtime, logger);
+        var endpoint = new MetricsEndpoint(sources, logger);
         try
         {
             foreach (var address in endpoints)
@@ -157,7 +156,7 @@ internal sealed partial class MetricsEndpoint : IAsyncDisposable
             return HttpResponse.Plain(405, "Method Not Allowed", "use GET\n", "Allow: GET, HEAD\r\n");
         }
 
-        var body = Encoding.UTF8.GetBytes(MetricsReport.Build(_runtime));
+        var body = Encoding.UTF8.GetBytes(MetricsReport.Build(_sources));
         return HttpResponse.Build(200, "OK", PrometheusTextWriter.ContentType, body, includeBody: method == "GET");
     }
 

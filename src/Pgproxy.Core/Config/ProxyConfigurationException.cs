@@ -1,4 +1,4 @@
-namespace Pgproxy.Core.Hosting;
+namespace Pgproxy.Core.Config;
 
 /// <summary>
 /// A file the proxy needs at start or reload is unusable (pool_hba.conf with errors…). Each problem is one entry

@@ -1,7 +1,7 @@
 using Npgsql;
-using Pgproxy.Core.Consistency;
+using Pgproxy.Core.Catalog;
 
-namespace Pgproxy.Core.Catalog;
+namespace Pgproxy.Core.Consistency;
 
 /// <summary>
 /// Writes a finished consistency check to the system DB's <c>consistency_results</c>: one row per table and node

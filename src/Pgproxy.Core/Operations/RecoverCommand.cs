@@ -1,11 +1,10 @@
 using System.Globalization;
+using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Recovery;
-using Pgproxy.Core.Sessions;
 using Pgproxy.Protocol.Messages;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// <c>PGPROXY RECOVER NODE n [WIPE]</c> (admin_users only): starts the online recovery of a down node in the
@@ -14,11 +13,11 @@ namespace Pgproxy.Core.Admin;
 /// </summary>
 internal static class RecoverCommand
 {
-    public static string? Run(AdminArguments arguments, ClientSession session, ProxyRuntime runtime,
+    public static string? Run(AdminArguments arguments, IAdminSession session, IAdminServices services,
         out AdminError? error)
     {
         error = null;
-        if (!NodeCommands.IsAdmin(session.User, runtime.Options.AdminUsers))
+        if (!NodeCommands.IsAdmin(session.User, services.Options.AdminUsers))
         {
             error = new AdminError(SqlState.InsufficientPrivilege,
                 $"permission denied to recover node: user \"{session.User}\" is not in admin_users",
@@ -27,7 +26,7 @@ internal static class RecoverCommand
         }
 
         var nodeId = arguments.NodeId;
-        if (nodeId < 0 || runtime.Nodes.Find(nodeId) is not { } node)
+        if (nodeId < 0 || services.Nodes.Find(nodeId) is not { } node)
         {
             error = new AdminError(SqlState.InvalidParameterValue, nodeId < 0
                 ? "invalid node id in PGPROXY RECOVER NODE: a node id is a whole number (optionally followed by WIPE)"
@@ -43,7 +42,7 @@ internal static class RecoverCommand
             return null;
         }
 
-        if (runtime.Recoveries is not { } recoveries)
+        if (services.Recoveries is not { } recoveries)
         {
             error = new AdminError(SqlState.ObjectNotInPrerequisiteState, "pgproxy is not started", null);
             return null;

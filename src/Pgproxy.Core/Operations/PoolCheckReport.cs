@@ -1,8 +1,7 @@
 using System.Globalization;
 using Pgproxy.Core.Consistency;
-using Pgproxy.Core.Hosting;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// <c>SHOW POOL_CHECK</c>: the running consistency check, else the last one. The first row sums the run up
@@ -17,10 +16,10 @@ internal static class PoolCheckReport
         "run_id", "state", "database", "table", "node_id", "rows_done", "rows_total", "elapsed", "verdict", "detail",
     ];
 
-    public static (IReadOnlyList<string>, List<string?[]>) Rows(ProxyRuntime runtime)
+    public static (IReadOnlyList<string>, List<string?[]>) Rows(IAdminServices services)
     {
         var rows = new List<string?[]>();
-        if (runtime.Checks?.Latest is not { } run)
+        if (services.Checks?.Latest is not { } run)
         {
             return (Columns, rows);
         }
@@ -28,7 +27,7 @@ internal static class PoolCheckReport
         var id = Invariant(run.Id);
         var state = StateName(run.State);
         var (done, total) = run.Progress.Totals();
-        var elapsed = (run.FinishedAt ?? runtime.Time.GetUtcNow()) - run.StartedAt;
+        var elapsed = (run.FinishedAt ?? services.Time.GetUtcNow()) - run.StartedAt;
         rows.Add([id, state, "", "", string.Join(",", run.NodeIds), Invariant(done), Invariant(total), Seconds(elapsed),
             state, run.Summary()]);
 

@@ -1,12 +1,11 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Consistency;
-using Pgproxy.Core.Hosting;
-using Pgproxy.Core.Sessions;
 using Pgproxy.Protocol.Messages;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// <c>PGPROXY ATTACH NODE n</c> of a node that is down (issue 14): before it takes writes again it is compared with
@@ -18,21 +17,21 @@ namespace Pgproxy.Core.Admin;
 /// </summary>
 internal static partial class AttachCommand
 {
-    public static async Task<AdminAnswer> RunAsync(AdminArguments arguments, ClientSession session,
-        ProxyRuntime runtime)
+    public static async Task<AdminAnswer> RunAsync(AdminArguments arguments, IAdminSession session,
+        IAdminServices services)
     {
         var nodeId = arguments.NodeId;
-        var node = nodeId >= 0 ? runtime.Nodes.Find(nodeId) : null;
-        if (arguments.Force || node is not { Status: BackendStatus.Down } || runtime.Checks is not { } checks
-            || runtime.Nodes.MainNode is null || session.TransactionState == TransactionStatus.Failed
-            || !NodeCommands.IsAdmin(session.User, runtime.Options.AdminUsers))
+        var node = nodeId >= 0 ? services.Nodes.Find(nodeId) : null;
+        if (arguments.Force || node is not { Status: BackendStatus.Down } || services.Checks is not { } checks
+            || services.Nodes.MainNode is null || session.TransactionState == TransactionStatus.Failed
+            || !NodeCommands.IsAdmin(session.User, services.Options.AdminUsers))
         {
-            return Plain(arguments, session, runtime);
+            return Plain(arguments, session, services);
         }
 
-        var logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Admin");
+        var logger = services.LoggerFactory.CreateLogger("Pgproxy.Admin");
         var run = await checks.RunAsync(new CheckRequest(nodeId, [], [], $"ATTACH NODE {nodeId} by {session.User}",
-            Attach: true), runtime.Shutdown.Token);
+            Attach: true), services.Shutdown.Token);
         if (run is null)
         {
             return Refuse(arguments, logger, nodeId, "55006",
@@ -59,8 +58,8 @@ internal static partial class AttachCommand
         }
 
         // Identical at the cut. Attach with commits held, and only if none passed the gate since the cut.
-        var closing = await runtime.WriteGate.CloseAsync(TimeSpan.FromMilliseconds(runtime.Options.WriteGateTimeout),
-            runtime.Shutdown.Token);
+        var closing = await services.WriteGate.CloseAsync(TimeSpan.FromMilliseconds(services.Options.WriteGateTimeout),
+            services.Shutdown.Token);
         if (closing.Closure is not { } closure)
         {
             return Refuse(arguments, logger, nodeId, SqlState.ObjectNotInPrerequisiteState,
@@ -69,7 +68,7 @@ internal static partial class AttachCommand
 
         using (closure)
         {
-            var since = runtime.WriteGate.Commits - run.CommitsAtCut;
+            var since = services.WriteGate.Commits - run.CommitsAtCut;
             if (since > 0)
             {
                 return Refuse(arguments, logger, nodeId, SqlState.ObjectNotInPrerequisiteState,
@@ -80,13 +79,13 @@ internal static partial class AttachCommand
             }
 
             Log.Checked(logger, nodeId, run.Id);
-            return Plain(arguments, session, runtime);
+            return Plain(arguments, session, services);
         }
     }
 
-    private static AdminAnswer Plain(AdminArguments arguments, ClientSession session, ProxyRuntime runtime)
+    private static AdminAnswer Plain(AdminArguments arguments, IAdminSession session, IAdminServices services)
     {
-        var sql = NodeCommands.Run(AdminCommand.AttachNode, arguments.NodeId, session, runtime, out var error,
+        var sql = NodeCommands.Run(AdminCommand.AttachNode, arguments.NodeId, session, services, out var error,
             arguments.Force);
         return new AdminAnswer(arguments, sql, error);
     }

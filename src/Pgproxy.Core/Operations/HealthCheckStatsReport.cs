@@ -1,8 +1,7 @@
 using System.Globalization;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// <c>SHOW POOL_HEALTH_CHECK_STATS</c>: one row per node with pgpool's columns and formats (averages with six
@@ -18,13 +17,13 @@ internal static class HealthCheckStatsReport
         "last_skip_health_check", "last_failed_health_check",
     ];
 
-    public static (IReadOnlyList<string>, List<string?[]>) Rows(ProxyRuntime runtime)
+    public static (IReadOnlyList<string>, List<string?[]>) Rows(IAdminServices services)
     {
-        var main = runtime.Nodes.MainNode;
+        var main = services.Nodes.MainNode;
         var rows = new List<string?[]>();
-        foreach (var node in runtime.Nodes.Nodes)
+        foreach (var node in services.Nodes.Nodes)
         {
-            var stats = runtime.HealthStats.TryGetValue(node.NodeId, out var s) ? s.Snapshot() : new();
+            var stats = services.HealthStats.TryGetValue(node.NodeId, out var s) ? s.Snapshot() : new();
             rows.Add(
             [
                 Invariant(node.NodeId),

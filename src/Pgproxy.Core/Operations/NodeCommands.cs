@@ -1,22 +1,21 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Logging;
-using Pgproxy.Core.Sessions;
 using Pgproxy.Protocol.Messages;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// <c>PGPROXY ATTACH NODE n</c> and <c>PGPROXY DETACH NODE n</c>, pgpool's <c>pcp_attach_node</c> and
 /// <c>pcp_detach_node</c> as SQL. Only users named in <c>admin_users</c> may run them. The change is made when
 /// the command is read; the answer is a statement for PostgreSQL to run like every admin command's (see
-/// <c>ClientSession.TryRewriteAdminCommand</c>): one row whose <c>result</c> is pcp's own text. So the answer is ordered with whatever the client pipelined, in both
-/// protocols, and the CommandComplete the client gets is PostgreSQL's <c>SELECT 1</c>. A refusal is an
-/// <see cref="AdminError"/>, which pgproxy answers with an ErrorResponse of its own (see
-/// <see cref="PendingAdminErrors"/> for the single-node path).
+/// <c>ClientSession.TryRewriteAdminCommand</c>): one row whose <c>result</c> is pcp's own text. So the answer is
+/// ordered with whatever the client pipelined, in both protocols, and the CommandComplete the client gets is
+/// PostgreSQL's <c>SELECT 1</c>. A refusal is an <see cref="AdminError"/>, which pgproxy answers with an
+/// ErrorResponse of its own (see the session's <c>PendingAdminErrors</c> for the single-node path).
 /// </summary>
 internal static partial class NodeCommands
 {
@@ -27,21 +26,21 @@ internal static partial class NodeCommands
     /// Runs the command for the session's user and returns the SQL that answers it, or null with the error that
     /// refuses it in <paramref name="error"/>.
     /// </summary>
-    public static string? Run(AdminCommand command, int nodeId, ClientSession session, ProxyRuntime runtime,
+    public static string? Run(AdminCommand command, int nodeId, IAdminSession session, IAdminServices services,
         out AdminError? error, bool force = false)
     {
-        error = Refusal(command, nodeId, session, runtime, force, out var sql);
+        error = Refusal(command, nodeId, session, services, force, out var sql);
         return sql;
     }
 
     /// <summary>Carries the command out; the refusal, or null with the answering SQL in <paramref name="sql"/>.</summary>
-    private static AdminError? Refusal(AdminCommand command, int nodeId, ClientSession session, ProxyRuntime runtime,
+    private static AdminError? Refusal(AdminCommand command, int nodeId, IAdminSession session, IAdminServices services,
         bool force, out string? sql)
     {
         var detach = command == AdminCommand.DetachNode;
         var verb = detach ? "detach" : "attach";
-        var logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Admin");
-        if (!IsAdmin(session.User, runtime.Options.AdminUsers))
+        var logger = services.LoggerFactory.CreateLogger("Pgproxy.Admin");
+        if (!IsAdmin(session.User, services.Options.AdminUsers))
         {
             var message = $"permission denied to {verb} node: user \"{session.User}\" is not in admin_users";
             Log.Refused(logger, session.User, verb, message);
@@ -57,7 +56,7 @@ internal static partial class NodeCommands
             return null;
         }
 
-        var nodes = runtime.Nodes;
+        var nodes = services.Nodes;
         var node = nodeId >= 0 ? nodes.Find(nodeId) : null;
         if (node is null)
         {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Pgproxy.Core.Metrics;
+namespace Pgproxy.Core.Prometheus;
 
 /// <summary>The bytes of a complete HTTP/1.1 response that closes the connection after it.</summary>
 internal static class HttpResponse

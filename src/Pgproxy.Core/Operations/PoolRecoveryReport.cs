@@ -1,7 +1,6 @@
 using System.Globalization;
-using Pgproxy.Core.Hosting;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// <c>SHOW POOL_RECOVERY</c>: the running recovery, else the last one, in one row (none before the first): the node,
@@ -16,10 +15,10 @@ internal static class PoolRecoveryReport
         "elapsed", "cutover_pause_ms", "detail",
     ];
 
-    public static (IReadOnlyList<string>, List<string?[]>) Rows(ProxyRuntime runtime)
+    public static (IReadOnlyList<string>, List<string?[]>) Rows(IAdminServices services)
     {
         var rows = new List<string?[]>();
-        if (runtime.Recoveries?.Latest is not { } run)
+        if (services.Recoveries?.Latest is not { } run)
         {
             return (Columns, rows);
         }

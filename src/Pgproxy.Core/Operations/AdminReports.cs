@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text;
+using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
-using Pgproxy.Core.Hosting;
-using Pgproxy.Core.Sessions;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// The rows of an admin command, with pgpool's columns, all as text (so tools written for pgpool read pgproxy's
@@ -30,9 +29,9 @@ internal static class AdminReports
     /// A statement returning the report: <c>SELECT * FROM (VALUES (…), …) AS t(columns…)</c>, every value an
     /// E'' literal (read the same whatever <c>standard_conforming_strings</c> says).
     /// </summary>
-    public static string BuildQuery(AdminCommand command, ClientSession session, ProxyRuntime runtime)
+    public static string BuildQuery(AdminCommand command, IAdminSession session, IAdminServices services)
     {
-        var (columns, rows) = Rows(command, session, runtime);
+        var (columns, rows) = Rows(command, session, services);
         var sql = new StringBuilder();
         var quotedColumns = string.Join(", ", columns.Select(c => $"\"{c}\""));
         if (rows.Count == 0)
@@ -54,17 +53,17 @@ internal static class AdminReports
     }
 
     public static (IReadOnlyList<string> Columns, List<string?[]> Rows) Rows(AdminCommand command,
-        ClientSession session, ProxyRuntime runtime) => command switch
+        IAdminSession session, IAdminServices services) => command switch
     {
-        AdminCommand.PoolNodes => PoolNodes(session, runtime),
-        AdminCommand.PoolProcesses => PoolProcesses(runtime, OnlyUser(session, runtime)),
-        AdminCommand.PoolPools => PoolPoolsReport.Rows(runtime, OnlyUser(session, runtime)),
-        AdminCommand.PoolBackendStats => BackendStatsReport.Rows(runtime),
+        AdminCommand.PoolNodes => PoolNodes(session, services),
+        AdminCommand.PoolProcesses => PoolProcesses(services, OnlyUser(session, services)),
+        AdminCommand.PoolPools => PoolPoolsReport.Rows(services, OnlyUser(session, services)),
+        AdminCommand.PoolBackendStats => BackendStatsReport.Rows(services),
         AdminCommand.PoolVersion => (["pool_version"], [[ProductInfo.VersionLine]]),
-        AdminCommand.PoolStatus => PoolStatus(runtime),
-        AdminCommand.PoolHealthCheckStats => HealthCheckStatsReport.Rows(runtime),
-        AdminCommand.PoolCheck => PoolCheckReport.Rows(runtime),
-        AdminCommand.PoolRecovery => PoolRecoveryReport.Rows(runtime),
+        AdminCommand.PoolStatus => PoolStatus(services),
+        AdminCommand.PoolHealthCheckStats => HealthCheckStatsReport.Rows(services),
+        AdminCommand.PoolCheck => PoolCheckReport.Rows(services),
+        AdminCommand.PoolRecovery => PoolRecoveryReport.Rows(services),
         _ => (["item", "value"], [["status", "not implemented yet in " + ProductInfo.VersionLine]]),
     };
 
@@ -73,18 +72,18 @@ internal static class AdminReports
     /// own user's — as pg_stat_activity keeps other users' activity from an unprivileged role, since a session
     /// list tells who connects from where, to which database, and when.
     /// </summary>
-    public static string? OnlyUser(ClientSession session, ProxyRuntime runtime) =>
-        NodeCommands.IsAdmin(session.User, runtime.Options.AdminUsers) ? null : session.User;
+    public static string? OnlyUser(IAdminSession session, IAdminServices services) =>
+        NodeCommands.IsAdmin(session.User, services.Options.AdminUsers) ? null : session.User;
 
     private static string Literal(string? value) =>
         value is null ? "NULL::text" : "E'" + value.Replace("\\", "\\\\", StringComparison.Ordinal)
             .Replace("'", "''", StringComparison.Ordinal) + "'::text";
 
-    private static (IReadOnlyList<string>, List<string?[]>) PoolNodes(ClientSession session, ProxyRuntime runtime)
+    private static (IReadOnlyList<string>, List<string?[]>) PoolNodes(IAdminSession session, IAdminServices services)
     {
-        var nodes = runtime.Nodes.Nodes;
+        var nodes = services.Nodes.Nodes;
         var totalWeight = nodes.Where(n => n.Status != BackendStatus.Down).Sum(n => n.Config.Weight);
-        var main = runtime.Nodes.MainNode;
+        var main = services.Nodes.MainNode;
         var rows = new List<string?[]>();
         foreach (var node in nodes)
         {
@@ -118,16 +117,16 @@ internal static class AdminReports
     }
 
     /// <summary>Every configuration parameter in force: pgpool's item, value and description.</summary>
-    private static (IReadOnlyList<string>, List<string?[]>) PoolStatus(ProxyRuntime runtime)
+    private static (IReadOnlyList<string>, List<string?[]>) PoolStatus(IAdminServices services)
     {
-        var options = runtime.Options;
+        var options = services.Options;
         var rows = new List<string?[]>();
         foreach (var key in ConfigKeyRegistry.All)
         {
             if (!key.IsIndexed)
             {
                 // replication_commit as it is in effect: one_phase (and why) where a node can't prepare.
-                var value = key.Name == "replication_commit" ? runtime.TwoPhase.Mode : key.GetValue(options);
+                var value = key.Name == "replication_commit" ? services.TwoPhase.Mode : key.GetValue(options);
                 rows.Add([key.Name, ConfigSecrets.Show(key.Name, value), key.Description]);
                 continue;
             }
@@ -143,10 +142,10 @@ internal static class AdminReports
     }
 
     /// <summary>One row per session; only <paramref name="onlyUser"/>'s when it is given.</summary>
-    private static (IReadOnlyList<string>, List<string?[]>) PoolProcesses(ProxyRuntime runtime, string? onlyUser)
+    private static (IReadOnlyList<string>, List<string?[]>) PoolProcesses(IAdminServices services, string? onlyUser)
     {
         var rows = new List<string?[]>();
-        foreach (var session in runtime.Sessions.Sessions.OrderBy(s => s.CancelProcessId))
+        foreach (var session in services.Sessions.OrderBy(s => s.CancelProcessId))
         {
             if (onlyUser is not null && session.User != onlyUser)
             {
@@ -156,7 +155,7 @@ internal static class AdminReports
             rows.Add(
             [
                 Invariant(session.CancelProcessId),
-                runtime.StartedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                services.StartedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
                 "1",
                 session.Database,
                 session.User,

@@ -1,8 +1,7 @@
 using System.Globalization;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// <c>SHOW POOL_BACKEND_STATS</c> with pgpool's columns: per node, the statements it ran by kind and the errors it
@@ -22,11 +21,11 @@ internal static class BackendStatsReport
         "ddl_cnt", "other_cnt", "panic_cnt", "fatal_cnt", "error_cnt",
     ];
 
-    public static (IReadOnlyList<string>, List<string?[]>) Rows(ProxyRuntime runtime)
+    public static (IReadOnlyList<string>, List<string?[]>) Rows(IAdminServices services)
     {
-        var main = runtime.Nodes.MainNode;
+        var main = services.Nodes.MainNode;
         var rows = new List<string?[]>();
-        foreach (var node in runtime.Nodes.Nodes)
+        foreach (var node in services.Nodes.Nodes)
         {
             var stats = node.Statistics;
             rows.Add(

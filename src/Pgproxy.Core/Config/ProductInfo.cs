@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Pgproxy.Core.Hosting;
+namespace Pgproxy.Core.Config;
 
 /// <summary>The product name and version, as <c>--version</c> and <c>SHOW POOL_VERSION</c> print them.</summary>
 public static class ProductInfo

@@ -1,9 +1,11 @@
 using System.Globalization;
-using Pgproxy.Core.Admin;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
+using Pgproxy.Core.Config;
+using Pgproxy.Core.Consistency;
+using Pgproxy.Core.Metrics;
+using Pgproxy.Core.Operations;
 
-namespace Pgproxy.Core.Metrics;
+namespace Pgproxy.Core.Prometheus;
 
 /// <summary>
 /// Everything the metrics endpoint shows, gathered when it is scraped: the counters sessions keep (increments
@@ -17,25 +19,25 @@ internal static class MetricsReport
 
     private static readonly BackendStatus[] Statuses = [BackendStatus.Up, BackendStatus.Waiting, BackendStatus.Down];
 
-    public static string Build(ProxyRuntime runtime)
+    public static string Build(IMetricsSources sources)
     {
         var writer = new PrometheusTextWriter();
-        var metrics = runtime.Metrics;
+        var metrics = sources.Metrics;
         writer.Family("pgproxy_info", "gauge", "pgproxy's version (the value is always 1).")
             .Sample("pgproxy_info", 1, ("version", ProductInfo.Version));
         writer.Family("pgproxy_start_time_seconds", "gauge", "When pgproxy started, in seconds since the Unix epoch.")
-            .Sample("pgproxy_start_time_seconds", runtime.StartedAt.ToUnixTimeMilliseconds() / 1000.0);
+            .Sample("pgproxy_start_time_seconds", sources.StartedAt.ToUnixTimeMilliseconds() / 1000.0);
         writer.Family("pgproxy_sessions_current", "gauge",
                 "Client connections open now, including those still authenticating.")
             .Sample("pgproxy_sessions_current", metrics.SessionsCurrent);
         writer.Family("pgproxy_sessions_total", "counter", "Client connections accepted since pgproxy started.")
             .Sample("pgproxy_sessions_total", metrics.SessionsTotal);
         writer.Family("pgproxy_client_slots_in_use", "gauge", "Client slots taken (at most num_init_children).")
-            .Sample("pgproxy_client_slots_in_use", runtime.Sessions.Count);
+            .Sample("pgproxy_client_slots_in_use", sources.ClientSlotsInUse);
         writer.Family("pgproxy_client_slots_max", "gauge", "num_init_children: the most clients served at once.")
-            .Sample("pgproxy_client_slots_max", runtime.Options.NumInitChildren);
+            .Sample("pgproxy_client_slots_max", sources.Options.NumInitChildren);
 
-        var twoPhase = runtime.TwoPhase;
+        var twoPhase = sources.TwoPhase;
         writer.Family("pgproxy_commits_total", "counter",
                 "Transactions that wrote on several nodes, by how they committed: two_phase, or one_phase where "
                 + "PostgreSQL cannot prepare them (LISTEN/NOTIFY, WITH HOLD cursors, temporary objects).")
@@ -47,21 +49,21 @@ internal static class MetricsReport
             .Sample("pgproxy_prepared_transactions_resolved_total", twoPhase.ResolvedRolledBack,
                 ("outcome", "rolled_back"));
 
-        WriteConsistency(writer, runtime);
-        WriteConnections(writer, runtime);
-        WriteNodes(writer, runtime);
+        WriteConsistency(writer, sources);
+        WriteConnections(writer, sources);
+        WriteNodes(writer, sources);
         WriteLatency(writer, metrics);
         return writer.ToString();
     }
 
-    private static void WriteConnections(PrometheusTextWriter writer, ProxyRuntime runtime)
+    private static void WriteConnections(PrometheusTextWriter writer, IMetricsSources sources)
     {
-        var idle = runtime.Pool.IdleSnapshot().GroupBy(c => c.NodeId).ToDictionary(g => g.Key, g => g.Count());
-        var inUse = runtime.Sessions.Sessions.SelectMany(s => s.Backends).Where(b => !b.IsBroken)
+        var idle = sources.Pool.IdleSnapshot().GroupBy(c => c.NodeId).ToDictionary(g => g.Key, g => g.Count());
+        var inUse = sources.SessionBackends.SelectMany(b => b).Where(b => !b.IsBroken)
             .GroupBy(b => b.NodeId).ToDictionary(g => g.Key, g => g.Count());
         writer.Family("pgproxy_backend_connections", "gauge",
             "Connections to each node: in use by a client session, or idle in the connection cache.");
-        foreach (var node in runtime.Nodes.Nodes)
+        foreach (var node in sources.Nodes.Nodes)
         {
             var id = Id(node);
             writer.Sample("pgproxy_backend_connections", inUse.GetValueOrDefault(node.NodeId),
@@ -71,10 +73,10 @@ internal static class MetricsReport
         }
     }
 
-    private static void WriteNodes(PrometheusTextWriter writer, ProxyRuntime runtime)
+    private static void WriteNodes(PrometheusTextWriter writer, IMetricsSources sources)
     {
-        var nodes = runtime.Nodes.Nodes;
-        var main = runtime.Nodes.MainNode;
+        var nodes = sources.Nodes.Nodes;
+        var main = sources.Nodes.MainNode;
         writer.Family("pgproxy_node_status", "gauge",
             "1 for the node's current status (up, waiting: not connected to yet, down: detached), 0 for the others.");
         foreach (var node in nodes)
@@ -166,9 +168,9 @@ internal static class MetricsReport
     }
 
     /// <summary>The consistency checks and the write gate they close (DESIGN §5).</summary>
-    private static void WriteConsistency(PrometheusTextWriter writer, ProxyRuntime runtime)
+    private static void WriteConsistency(PrometheusTextWriter writer, IMetricsSources sources)
     {
-        if (runtime.Checks is { } checks)
+        if (sources.Checks is { } checks)
         {
             var outcomes = checks.Outcomes;
             writer.Family("pgproxy_consistency_checks_total", "counter",
@@ -176,7 +178,7 @@ internal static class MetricsReport
                 .Sample("pgproxy_consistency_checks_total", Interlocked.Read(ref outcomes[1]), ("outcome", "identical"))
                 .Sample("pgproxy_consistency_checks_total", Interlocked.Read(ref outcomes[2]), ("outcome", "differs"))
                 .Sample("pgproxy_consistency_checks_total", Interlocked.Read(ref outcomes[3]), ("outcome", "failed"));
-            var last = checks.Latest is { State: not Consistency.CheckState.Running } done ? done : null;
+            var last = checks.Latest is { State: not CheckState.Running } done ? done : null;
             writer.Family("pgproxy_consistency_check_last_run_timestamp_seconds", "gauge",
                     "When the last consistency check ended (Unix time); 0 before the first.")
                 .Sample("pgproxy_consistency_check_last_run_timestamp_seconds",
@@ -187,7 +189,7 @@ internal static class MetricsReport
                     (long)(last?.DifferingTables().Count ?? 0));
         }
 
-        var gate = runtime.WriteGate;
+        var gate = sources.WriteGate;
         WriteSummary(writer, "pgproxy_write_gate_closed_seconds",
             "How long each closing of the write gate held commits (a check's or a recovery's common cut).",
             gate.Closures.Snapshot());

@@ -1,16 +1,15 @@
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
-using Pgproxy.Core.Health;
 
-namespace Pgproxy.Core.Hosting;
+namespace Pgproxy.Core.Health;
 
 /// <summary>
 /// Connections of pgproxy's own to a node, never a client's and never cached: the prepared-transaction resolver,
 /// the consistency check. They log in as the health check does — health_check_user, or system_db_user when only
 /// that is set — who must be able to read every table and end any prepared transaction: a superuser.
 /// </summary>
-internal sealed class ServiceConnector(ProxyRuntime runtime)
+internal sealed class ServiceConnector(INodeLogin runtime)
 {
     /// <summary>The user these connections log in as.</summary>
     public string User => Credentials(runtime.Options).User;

@@ -1,8 +1,7 @@
 using System.Globalization;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// <c>SHOW POOL_POOLS</c> with pgpool's columns. pgpool lists every child × cached connection set × backend;
@@ -25,12 +24,12 @@ internal static class PoolPoolsReport
     ];
 
     /// <summary>The rows; only those of <paramref name="onlyUser"/> when it is given.</summary>
-    public static (IReadOnlyList<string>, List<string?[]>) Rows(ProxyRuntime runtime, string? onlyUser)
+    public static (IReadOnlyList<string>, List<string?[]>) Rows(IAdminServices services, string? onlyUser)
     {
         var rows = new List<string?[]>();
-        var startTime = Time(runtime.StartedAt);
-        var nodes = runtime.Nodes.Nodes;
-        foreach (var session in runtime.Sessions.Sessions.OrderBy(s => s.CancelProcessId))
+        var startTime = Time(services.StartedAt);
+        var nodes = services.Nodes.Nodes;
+        foreach (var session in services.Sessions.OrderBy(s => s.CancelProcessId))
         {
             if (onlyUser is not null && session.User != onlyUser)
             {
@@ -70,7 +69,7 @@ internal static class PoolPoolsReport
         }
 
         var now = Environment.TickCount64;
-        var idle = runtime.Pool.IdleSnapshot().Where(c => onlyUser is null || c.Key.User == onlyUser);
+        var idle = services.Pool.IdleSnapshot().Where(c => onlyUser is null || c.Key.User == onlyUser);
         foreach (var group in idle.GroupBy(c => (c.Key.User, c.Key.Database)))
         {
             var poolId = 0;

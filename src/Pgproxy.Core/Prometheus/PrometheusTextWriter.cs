@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Pgproxy.Core.Metrics;
+namespace Pgproxy.Core.Prometheus;
 
 /// <summary>
 /// Prometheus' text exposition format 0.0.4: a <c># HELP</c> and <c># TYPE</c> line per metric family, then one

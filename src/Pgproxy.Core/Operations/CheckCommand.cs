@@ -1,10 +1,9 @@
 using System.Globalization;
+using Pgproxy.Core.Admin;
 using Pgproxy.Core.Consistency;
-using Pgproxy.Core.Hosting;
-using Pgproxy.Core.Sessions;
 using Pgproxy.Protocol.Messages;
 
-namespace Pgproxy.Core.Admin;
+namespace Pgproxy.Core.Operations;
 
 /// <summary>
 /// <c>PGPROXY CHECK [TABLE name, …] [DATABASE name, …]</c> (admin_users only): starts a consistency check in the
@@ -13,11 +12,11 @@ namespace Pgproxy.Core.Admin;
 /// </summary>
 internal static class CheckCommand
 {
-    public static string? Run(AdminArguments arguments, ClientSession session, ProxyRuntime runtime,
+    public static string? Run(AdminArguments arguments, IAdminSession session, IAdminServices services,
         out AdminError? error)
     {
         error = null;
-        if (!NodeCommands.IsAdmin(session.User, runtime.Options.AdminUsers))
+        if (!NodeCommands.IsAdmin(session.User, services.Options.AdminUsers))
         {
             error = new AdminError(SqlState.InsufficientPrivilege,
                 $"permission denied to run a consistency check: user \"{session.User}\" is not in admin_users",
@@ -31,7 +30,7 @@ internal static class CheckCommand
             return null;
         }
 
-        if (runtime.Checks is not { } checks)
+        if (services.Checks is not { } checks)
         {
             error = new AdminError(SqlState.ObjectNotInPrerequisiteState, "pgproxy is not started", null);
             return null;
