@@ -21,7 +21,7 @@ namespace Pgproxy.Core.Hosting;
 /// What every session shares: the current configuration (swapped whole on reload), the nodes, the connection
 /// cache, the session registry and logging. One instance per running proxy.
 /// </summary>
-internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailoverServices, IConsistencyServices,
+internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailoverServices, IConsistencyServices, IReplicationServices, ISessionServices,
     IRecoveryServices, IAdminServices, IMetricsSources
 {
     private volatile ProxyOptions _options;
@@ -101,6 +101,10 @@ internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailove
     public IEnumerable<IEnumerable<BackendConnection>> SessionBackends => Sessions.Sessions.Select(s => s.Backends);
 
     int IMetricsSources.ClientSlotsInUse => Sessions.Count;
+
+    IAdminServices ISessionServices.Admin => this;
+
+    IReplicationServices ISessionServices.Replication => this;
 
     /// <summary>How persisting node status to the system DB and the status file is going (set once started).</summary>
     public CatalogState Catalog { get; } = new();

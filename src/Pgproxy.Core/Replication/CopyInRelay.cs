@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Pgproxy.Core.Determinism;
-using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;

@@ -1,5 +1,6 @@
 using System.Buffers;
 
+using Pgproxy.Core.Transport;
 namespace Pgproxy.Core.Replication;
 
 /// <summary>
@@ -24,7 +25,7 @@ internal sealed class ExtendedGroup
     {
         _frames.Add(new GroupFrame(_bytes.WrittenCount, (int)frame.Length, type));
         Executes |= type == Protocol.Messages.FrontendMessageType.Execute;
-        Sessions.FrameCopy.Copy(frame, _bytes);
+        FrameCopy.Copy(frame, _bytes);
     }
 
     public ReadOnlySpan<byte> Frame(GroupFrame frame) => _bytes.WrittenSpan.Slice(frame.Offset, frame.Length);

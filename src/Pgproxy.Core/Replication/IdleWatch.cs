@@ -229,7 +229,7 @@ internal sealed class IdleWatch
                 break;
             }
 
-            Sessions.FrameCopy.Copy(frame, _client.Output);
+            FrameCopy.Copy(frame, _client.Output);
             buffer = buffer.Slice(header.TotalLength);
         }
 

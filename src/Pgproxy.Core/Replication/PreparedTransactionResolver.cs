@@ -4,7 +4,6 @@ using Pgproxy.Core.Backends;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Health;
-using Pgproxy.Core.Hosting;
 
 namespace Pgproxy.Core.Replication;
 
@@ -30,12 +29,12 @@ internal sealed partial class PreparedTransactionResolver : IAsyncDisposable
 
     private const string ApplicationName = "pgproxy prepared transaction resolver";
 
-    private readonly ProxyRuntime _runtime;
+    private readonly IReplicationServices _runtime;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
 
-    public PreparedTransactionResolver(ProxyRuntime runtime, ILogger logger)
+    public PreparedTransactionResolver(IReplicationServices runtime, ILogger logger)
     {
         _runtime = runtime;
         _logger = logger;

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Pgproxy.Core.Sessions;
+using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;

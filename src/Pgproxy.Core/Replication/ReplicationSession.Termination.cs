@@ -1,5 +1,5 @@
 using System.Buffers;
-using Pgproxy.Core.Sessions;
+using Pgproxy.Core.Transport;
 
 namespace Pgproxy.Core.Replication;
 

@@ -1,8 +1,6 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
-using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Routing;
-using Pgproxy.Core.Sessions;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
@@ -26,9 +24,9 @@ namespace Pgproxy.Core.Replication;
 /// </summary>
 internal sealed partial class ReplicationSession : IRequestHost
 {
-    private readonly ClientSession _session;
+    private readonly IReplicationClient _session;
     private readonly IConnectionTransport _client;
-    private readonly ProxyRuntime _runtime;
+    private readonly IReplicationServices _runtime;
     private readonly ILogger _logger;
     private readonly SessionLinks _nodes;
     private readonly NodeLink[] _links;
@@ -73,7 +71,7 @@ internal sealed partial class ReplicationSession : IRequestHost
     /// <summary>Streams COPY FROM STDIN data to the nodes.</summary>
     private readonly CopyInRelay _copyIn;
 
-    public ReplicationSession(ClientSession session, IConnectionTransport client, ProxyRuntime runtime,
+    public ReplicationSession(IReplicationClient session, IConnectionTransport client, IReplicationServices runtime,
         IReadOnlyList<NodeLink> links, ILogger logger)
     {
         _session = session;

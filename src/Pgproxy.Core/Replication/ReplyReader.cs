@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using System.IO.Pipelines;
-using Pgproxy.Core.Sessions;
+using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;

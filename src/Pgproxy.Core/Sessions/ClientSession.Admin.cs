@@ -28,12 +28,12 @@ internal sealed partial class ClientSession
     /// a down node compares it with main): the replication loop calls it with each Query or Parse text it is about
     /// to rewrite, where waiting is possible. <paramref name="query"/> is the text with its terminating NUL.
     /// </summary>
-    internal async Task PrepareAdminAsync(ReadOnlyMemory<byte> query)
+    public async Task PrepareAdminAsync(ReadOnlyMemory<byte> query)
     {
         if (query.Length <= AdminCommandParser.MaxFrameBody
             && AdminCommandParser.ParseWithArguments(query.Span, out var arguments) == AdminCommand.AttachNode)
         {
-            _attachAnswer = await AttachCommand.RunAsync(arguments, this, _runtime);
+            _attachAnswer = await AttachCommand.RunAsync(arguments, this, _runtime.Admin);
         }
     }
 
@@ -94,10 +94,10 @@ internal sealed partial class ClientSession
         {
             AdminCommand.AttachNode when TakeAttachAnswer(arguments) is { } answer => answer.Sql(out error),
             AdminCommand.AttachNode or AdminCommand.DetachNode =>
-                NodeCommands.Run(command, arguments.NodeId, this, _runtime, out error, arguments.Force),
-            AdminCommand.Check => CheckCommand.Run(arguments, this, _runtime, out error),
-            AdminCommand.RecoverNode => RecoverCommand.Run(arguments, this, _runtime, out error),
-            _ => AdminReports.BuildQuery(command, this, _runtime),
+                NodeCommands.Run(command, arguments.NodeId, this, _runtime.Admin, out error, arguments.Force),
+            AdminCommand.Check => CheckCommand.Run(arguments, this, _runtime.Admin, out error),
+            AdminCommand.RecoverNode => RecoverCommand.Run(arguments, this, _runtime.Admin, out error),
+            _ => AdminReports.BuildQuery(command, this, _runtime.Admin),
         };
         if (error is not null)
         {

@@ -24,7 +24,7 @@ internal sealed partial class ClientSession
     private BackendPoolKey? _authenticationKey;
 
     /// <summary>What the session logged into its backends with: a probe of a node logs in the same way.</summary>
-    internal BackendCredential BackendCredential => _backendCredential;
+    public BackendCredential BackendCredential => _backendCredential;
 
     /// <summary>
     /// Takes a place among the connections still authenticating. Always succeeds: when a bound is reached the

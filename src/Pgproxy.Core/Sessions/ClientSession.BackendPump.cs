@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Pgproxy.Core.Transport;
 using Pgproxy.Core.Backends;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;

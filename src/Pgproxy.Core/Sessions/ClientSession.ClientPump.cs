@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Pgproxy.Core.Transport;
 using Pgproxy.Core.Admin;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Frontend;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Transport;
 using Pgproxy.Core.Logging;
 
 namespace Pgproxy.Core.Sessions;

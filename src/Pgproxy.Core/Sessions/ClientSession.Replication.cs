@@ -23,7 +23,7 @@ internal sealed partial class ClientSession
     public IEnumerable<BackendConnection> Backends =>
         _links.Length > 0 ? _links.Select(l => l.Backend) : _backend is null ? [] : [_backend];
 
-    internal void MarkClientActivity() => Volatile.Write(ref _lastClientActivity, Environment.TickCount64);
+    public void MarkClientActivity() => Volatile.Write(ref _lastClientActivity, Environment.TickCount64);
 
     /// <summary>
     /// Connects to every live node as the client's user (cached connections first), all at once. A node that
@@ -124,7 +124,7 @@ internal sealed partial class ClientSession
     /// <summary>The query phase in replication mode; the links are reset and cached by the teardown.</summary>
     private async Task RunReplicationAsync()
     {
-        _replication = new ReplicationSession(this, _client, _runtime, _links, _logger);
+        _replication = new ReplicationSession(this, _client, _runtime.Replication, _links, _logger);
         SessionEndReason end;
         try
         {
@@ -160,7 +160,7 @@ internal sealed partial class ClientSession
     }
 
     /// <summary>The admin rewrite for the replication loop, which holds whole frames in contiguous memory.</summary>
-    internal bool RewriteAdminCommand(ReadOnlySpan<byte> frame, byte type, IBufferWriter<byte> output,
+    public bool RewriteAdminCommand(ReadOnlySpan<byte> frame, byte type, IBufferWriter<byte> output,
         out AdminError? error) =>
         TryRewriteAdminCommand(new ReadOnlySequence<byte>(frame.ToArray()), type, output, out error, markErrors: false);
 }

@@ -1,3 +1,4 @@
+using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
 

@@ -1,7 +1,7 @@
 using IPAddress = System.Net.IPAddress;
 using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Replication;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Hosting;
 using Pgproxy.Core.Operations;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
@@ -17,10 +17,10 @@ namespace Pgproxy.Core.Sessions;
 /// Each pump is the only writer of its destination, so the hot path takes no locks; the two share a few
 /// counters to know, when the client leaves, whether the backend is between queries and safe to reuse.
 /// </summary>
-internal sealed partial class ClientSession : IAdminSession
+internal sealed partial class ClientSession : IAdminSession, IReplicationClient
 {
     private IConnectionTransport _client; // replaced once, by the TLS transport, during the startup phase
-    private readonly ProxyRuntime _runtime;
+    private readonly ISessionServices _runtime;
     private readonly ILogger _logger;
     private readonly IPAddress? _remoteIp;
     private readonly long _acceptedAt;
@@ -28,7 +28,7 @@ internal sealed partial class ClientSession : IAdminSession
     private int _endReason;
     private bool _holdsSlot;
 
-    public ClientSession(IConnectionTransport client, string remoteAddress, IPAddress? remoteIp, ProxyRuntime runtime)
+    public ClientSession(IConnectionTransport client, string remoteAddress, IPAddress? remoteIp, ISessionServices runtime)
     {
         _client = client;
         _remoteIp = remoteIp;

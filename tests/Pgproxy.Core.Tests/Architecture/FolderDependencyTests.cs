@@ -7,22 +7,8 @@ namespace Pgproxy.Core.Tests.Architecture;
 /// </summary>
 public sealed class FolderDependencyTests
 {
-    /// <summary>
-    /// Edges that still close cycles, left while Replication is reworked by its own change (issue 12); each
-    /// comes out of this list when that change removes it (<see cref="AllowedEdges_StillExist"/> says when).
-    /// </summary>
-    private static readonly HashSet<(string From, string To)> Allowed =
-    [
-        // ReplicationSession takes the ClientSession that owns it and uses its FrameCopy and SessionEndReason
-        // (Sessions -> Replication, which creates it, is the direction that stays).
-        ("Replication", "Sessions"),
-
-        // ReplicationSession's constructor and PreparedTransactionResolver take the ProxyRuntime locator.
-        ("Replication", "Hosting"),
-
-        // Only because of the above: ClientSession holds the ProxyRuntime to pass it to new ReplicationSession(…).
-        ("Sessions", "Hosting"),
-    ];
+    /// <summary>Edges allowed to close a cycle: none. (Each would need a comment saying why it must.)</summary>
+    private static readonly HashSet<(string From, string To)> Allowed = [];
 
     private static readonly Lazy<FolderGraph> Graph = new(() => FolderGraph.Read(CoreDirectory()));
 
@@ -44,16 +30,6 @@ public sealed class FolderDependencyTests
 
         Assert.True(users.Count == 0,
             "Hosting is the composition root, but is used by: " + string.Join(", ", users));
-    }
-
-    [Fact]
-    public void AllowedEdges_StillExist()
-    {
-        var gone = Allowed.Where(edge => !Graph.Value.HasEdge(edge.From, edge.To)).ToList();
-
-        Assert.True(gone.Count == 0,
-            "no longer used, so take them out of Allowed: "
-            + string.Join(", ", gone.Select(e => $"{e.From} -> {e.To}")));
     }
 
     [Fact]

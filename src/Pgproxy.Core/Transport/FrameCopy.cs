@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 
-namespace Pgproxy.Core.Sessions;
+namespace Pgproxy.Core.Transport;
 
 /// <summary>Copies bytes from a read buffer into a write buffer without decoding or allocating.</summary>
 internal static class FrameCopy

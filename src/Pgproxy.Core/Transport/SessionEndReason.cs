@@ -1,4 +1,4 @@
-namespace Pgproxy.Core.Sessions;
+namespace Pgproxy.Core.Transport;
 
 /// <summary>Why a session ended; decides what the client is told and whether the backend can be cached.</summary>
 internal enum SessionEndReason

@@ -1,0 +1,35 @@
+using Pgproxy.Core.Backends;
+using Pgproxy.Core.Health;
+using Pgproxy.Core.Metrics;
+using Pgproxy.Core.Routing;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// What replication sessions and the prepared-transaction resolver share with the rest of the proxy: the current
+/// configuration, the nodes and their connection cache, routing, the commit protocol's state, the write gate and
+/// the schema-change hold, metrics, and the proxy's clock and shutdown. Built by the host.
+/// </summary>
+internal interface IReplicationServices : INodeLogin
+{
+    TimeProvider Time { get; }
+
+    BackendNodeSet Nodes { get; }
+
+    BackendPool Pool { get; }
+
+    RoutingPolicy RoutingPolicy { get; }
+
+    LoadBalancePolicy LoadBalance { get; }
+
+    ProxyMetrics Metrics { get; }
+
+    TwoPhaseCommitState TwoPhase { get; }
+
+    WriteGate WriteGate { get; }
+
+    SchemaChangeHold SchemaChanges { get; }
+
+    /// <summary>Cancelled when a fast or immediate shutdown starts.</summary>
+    CancellationTokenSource Shutdown { get; }
+}
