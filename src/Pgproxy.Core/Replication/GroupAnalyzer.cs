@@ -208,7 +208,7 @@ internal sealed partial class GroupAnalyzer
         if (info.Kind == StatementKind.WriteOutsideTransaction)
         {
             analysis.OutsideTransaction = true;
-            await _host.ReleaseDatabasesAsync(info);
+            await _host.ReleaseDatabasesAsync(ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
         }
 
         var refusedDefaults = await _catalog.PlanPreparedDefaultsAsync(info);

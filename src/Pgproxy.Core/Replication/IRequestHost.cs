@@ -6,7 +6,7 @@ using Pgproxy.Core.Routing;
 namespace Pgproxy.Core.Replication;
 
 /// <summary>
-/// The replication session as the runner of an extended-protocol group sees it: what answers the client at the
+/// The replication session as the runners of its requests (<see cref="QueryRunner"/>, <see cref="GroupRunner"/>) see it: what answers the client at the
 /// level of a whole request (a refusal, a failed request, the request's end and the status it leaves), where a
 /// read goes, the owed answers settled before a request that may not pass them, and the session's own checks and
 /// admin commands. The runner owns how the group reaches the nodes; the session owns what the client was told.
@@ -29,7 +29,7 @@ internal interface IRequestHost
     string? RefusedWrite(StatementClassification statement);
 
     /// <summary>Closes pgproxy's cached connections to the databases a CREATE/DROP DATABASE names.</summary>
-    Task ReleaseDatabasesAsync(PreparedStatementInfo statement);
+    Task ReleaseDatabasesAsync(ReadOnlySpan<byte> query);
 
     /// <summary>Notes a client statement sent to <paramref name="link"/> (per-node statement log and counts).</summary>
     void AnnounceStatement(NodeLink link, ReadOnlySpan<byte> frame);
@@ -46,7 +46,10 @@ internal interface IRequestHost
     /// <summary>Answers the request with pgproxy's own error, failing the transaction on every node in it.</summary>
     Task FailRequestAsync(string sqlState, string message, bool writeReady, string? hint = null);
 
-    /// <summary>The request is answered: records the status of the node that answered.</summary>
+    /// <summary>Records the status of the node that answered the client and what it means for routing.</summary>
+    void SetClientStatus(NodeLink answered);
+
+    /// <summary>The request is answered: records the status of the node that answered and tells the client.</summary>
     void FinishRequest(NodeLink answered);
 
     /// <summary>Settles the others' owed answers; true when the request was refused because of them.</summary>

@@ -21,6 +21,9 @@ internal sealed partial class MainCatalog
     private readonly ReplyReader _replies;
     private readonly RoutingPolicy _policy;
     private readonly string _database;
+
+    /// <summary>The session's database.</summary>
+    public string Database => _database;
     private readonly string _user;
     private readonly ILogger _logger;
 

@@ -1,5 +1,4 @@
 using Pgproxy.Core.Routing;
-using Pgproxy.Protocol.Frontend;
 
 namespace Pgproxy.Core.Replication;
 
@@ -12,8 +11,4 @@ internal sealed partial class ReplicationSession
     /// </summary>
     public Task ReleaseDatabasesAsync(ReadOnlySpan<byte> query) =>
         _runtime.Pool.CloseIdleToAsync(DatabaseStatementTargets.Find(query));
-
-    /// <summary><see cref="ReleaseDatabasesAsync(ReadOnlySpan{byte})"/> for the statement a Parse message defines.</summary>
-    public Task ReleaseDatabasesAsync(PreparedStatementInfo statement) =>
-        ReleaseDatabasesAsync(ParseMessage.Read(statement.ParseFrame.AsSpan(5)).Query);
 }

@@ -5,10 +5,6 @@ namespace Pgproxy.Core.Replication;
 
 internal sealed partial class ReplicationSession
 {
-    private const string TimeInsideTransactionControlMessage =
-        "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
-        "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
-
     /// <summary>Refuses writes choosing rows with SKIP LOCKED or NOWAIT (nondeterministic_write = error).</summary>
     private string? RefusedTiming(StatementClassification statement) =>
         _policy.RefuseNondeterministic && statement.Flags.HasFlag(StatementFlags.TimingDependentWrite)

@@ -27,10 +27,10 @@ internal sealed partial class ReplicationSession
                 switch (action)
                 {
                     case ClientAction.Query:
-                        await HandleQueryAsync();
+                        await _queries.RunAsync(_frame.WrittenMemory);
                         break;
                     case ClientAction.FunctionCall:
-                        await RunFunctionCallAsync();
+                        await _queries.RunFunctionCallAsync(_frame.WrittenMemory);
                         break;
                     default:
                         await _groups.RunAsync(action == ClientAction.Sync);

@@ -65,6 +65,9 @@ internal sealed partial class ReplicationSession : IRequestHost
     /// <summary>Waits for the client's next request, watching main meanwhile.</summary>
     private readonly IdleWatch _idle;
 
+    /// <summary>Runs the client's Query and FunctionCall messages.</summary>
+    private readonly QueryRunner _queries;
+
     /// <summary>Runs the client's extended-protocol groups.</summary>
     private readonly GroupRunner _groups;
 
@@ -95,6 +98,8 @@ internal sealed partial class ReplicationSession : IRequestHost
             JudgeTerminationAsync);
         _groups = new GroupRunner(this, _nodes, _state, _replies, _write, _answer, _deadline, _copyIn, _catalog, _idle,
             _policy, client.Output, runtime.Time);
+        _queries = new QueryRunner(this, _nodes, _state, _replies, _write, _answer, _copyIn, _catalog, _idle, _policy,
+            client.Output, runtime.Time);
     }
 
     /// <summary>
@@ -278,7 +283,7 @@ internal sealed partial class ReplicationSession : IRequestHost
     /// Records the status of the node that answered the client and what it means for routing: leaving a
     /// transaction forgets its writes and isolation, a failed one remembers which node failed it.
     /// </summary>
-    private void SetClientStatus(NodeLink answered)
+    public void SetClientStatus(NodeLink answered)
     {
         _state.Status = answered.Status;
         switch (_state.Status)

@@ -2,7 +2,7 @@ using Pgproxy.Core.Determinism;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+internal sealed partial class QueryRunner
 {
     /// <summary>
     /// The copy-ins of a replicated Query (DESIGN §3.6): main answered CopyInResponse and the others have the Query
@@ -15,7 +15,7 @@ internal sealed partial class ReplicationSession
     /// <param name="main">The node that answers the client, already in its first copy-in.</param>
     /// <param name="others">The other nodes, which got the Query right behind main's CopyInResponse.</param>
     /// <param name="appender">
-    /// Main's values of left-out defaults for the first COPY: the plan is made for the string's first statement
+    /// _nodes.Main's values of left-out defaults for the first COPY: the plan is made for the string's first statement
     /// (the only one whose table is looked up), so a later COPY of the string streams as sent.
     /// </param>
     private async Task CopyQueryInAsync(NodeLink main, NodeLink[] others, CopyRowAppender? appender)
@@ -23,11 +23,11 @@ internal sealed partial class ReplicationSession
         do
         {
             _answer.Release(); // the client needs main's CopyInResponse to send the data
-            await _client.Output.FlushAsync();
+            await _clientOutput.FlushAsync();
             await _copyIn.RelayAsync([main, .. others], main, appender);
             appender = null;
             _write.HoldAnswer(keepUntilResult: false);
         }
-        while (await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady) == ReplyEnd.CopyIn);
+        while (await _replies.ReadAsync(main, forward: true, summarize: true, ReplyStop.UntilReady) == ReplyEnd.CopyIn);
     }
 }

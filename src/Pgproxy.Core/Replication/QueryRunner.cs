@@ -3,42 +3,82 @@ using Pgproxy.Core.Admin;
 using Pgproxy.Core.Metrics;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
-using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+/// <summary>
+/// Runs a replication session's Query messages (simple protocol) and FunctionCalls: classifies the text and runs it
+/// where its class calls for — a read on one node, a write on every node main first (<c>.Write</c>), BEGIN and
+/// COMMIT/ROLLBACK (<c>.Transactions</c>, <c>.Chain</c>), a string with transaction control in steps
+/// (<c>.Script</c>), COPY FROM STDIN (<c>.Copy</c>), what main refused replayed on the others
+/// (<c>.RefusedWrite</c>). What the client is told of the request as a whole it leaves to the session
+/// (<see cref="IRequestHost"/>).
+/// </summary>
+internal sealed partial class QueryRunner
 {
-    /// <summary>The group being run ends with pgproxy's own Sync, whose ReadyForQuery the client must not get.</summary>
-    private bool _silentSync;
+    private const string TimeInsideTransactionControlMessage =
+        "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
+        "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
+
+    private readonly IRequestHost _host;
+    private readonly SessionLinks _nodes;
+    private readonly ClientState _state;
+    private readonly ReplyReader _replies;
+    private readonly WritePath _write;
+    private readonly TwoPhaseCommit _twoPhase;
+    private readonly HeldAnswer _answer;
+    private readonly CopyInRelay _copyIn;
+    private readonly MainCatalog _catalog;
+    private readonly IdleWatch _idle;
+    private readonly RoutingPolicy _policy;
+    private readonly System.IO.Pipelines.PipeWriter _clientOutput;
+    private readonly TimeProvider _time;
+
+    public QueryRunner(IRequestHost host, SessionLinks nodes, ClientState state, ReplyReader replies, WritePath write,
+        HeldAnswer answer, CopyInRelay copyIn, MainCatalog catalog, IdleWatch idle, RoutingPolicy policy,
+        System.IO.Pipelines.PipeWriter clientOutput, TimeProvider time)
+    {
+        _host = host;
+        _nodes = nodes;
+        _state = state;
+        _replies = replies;
+        _write = write;
+        _twoPhase = write.TwoPhase;
+        _answer = answer;
+        _copyIn = copyIn;
+        _catalog = catalog;
+        _idle = idle;
+        _policy = policy;
+        _clientOutput = clientOutput;
+        _time = time;
+    }
 
     /// <summary>PREPARE'd statements (SQL level) and how their EXECUTE routes.</summary>
     private readonly Dictionary<string, StatementKind> _sqlPrepared = new(StringComparer.Ordinal);
 
     /// <summary>A Query message: classify its text and run it where its class calls for.</summary>
-    private async Task HandleQueryAsync()
+    public async Task RunAsync(ReadOnlyMemory<byte> frame)
     {
-        var frame = _frame.WrittenMemory;
         var text = OthersFrames.QueryText(frame.Span);
         if (text.Length <= AdminCommandParser.MaxFrameBody && AdminCommandParser.Parse(WithTerminator(frame.Span)) != AdminCommand.None)
         {
-            await _session.PrepareAdminAsync(WithTerminator(frame.Span).ToArray());
+            await _host.PrepareAdminAsync(WithTerminator(frame.Span).ToArray());
             var rewritten = new System.Buffers.ArrayBufferWriter<byte>();
-            _session.RewriteAdminCommand(frame.Span, FrontendMessageType.Query, rewritten, out var adminError);
+            _host.RewriteAdminCommand(frame.Span, FrontendMessageType.Query, rewritten, out var adminError);
             if (adminError is not null)
             {
-                await FailRequestAsync(adminError.SqlState, adminError.Message, writeReady: true, adminError.Hint);
+                await _host.FailRequestAsync(adminError.SqlState, adminError.Message, writeReady: true, adminError.Hint);
                 return;
             }
 
-            await RunOnOneAsync(ReadTarget(), rewritten.WrittenMemory, countSelect: false);
+            await RunOnOneAsync(_host.ReadTarget(), rewritten.WrittenMemory, countSelect: false);
             return;
         }
 
         var statement = _policy.Classifications.Get(text);
-        if (statement.Flags.HasFlag(StatementFlags.SchemaChange) && _runtime.SchemaChanges.Refusal is { } held)
+        if (statement.Flags.HasFlag(StatementFlags.SchemaChange) && _host.SchemaChangeRefusal is { } held)
         {
-            await RefuseAsync(SchemaChangeHold.SqlState, held, writeReady: true);
+            await _host.RefuseAsync(SchemaChangeHold.SqlState, held, writeReady: true);
             return;
         }
 
@@ -51,7 +91,7 @@ internal sealed partial class ReplicationSession
 
         if (statement.Flags.HasFlag(StatementFlags.TransactionControlInside))
         {
-            // Main alone runs a string with its own COMMIT as it is: it commits inside, so it passes the write gate
+            // _nodes.Main alone runs a string with its own COMMIT as it is: it commits inside, so it passes the write gate
             // as a whole (a check or a recovery's cutover must not see it half way). Rare: with other nodes live the
             // string is cut into steps above, each of which passes the gate at its own commit.
             using var pass = await _write.PassCommitGateAsync();
@@ -66,17 +106,17 @@ internal sealed partial class ReplicationSession
     private async Task RunStatementAsync(ReadOnlyMemory<byte> frame, StatementClassification statement)
     {
         _twoPhase.NoteLimits(statement, OthersFrames.QueryText(frame.Span));
-        var kind = await EffectiveKindAsync(statement);
-        RequestClass = StatementClasses.Of(kind);
+        var kind = await _host.EffectiveKindAsync(statement);
+        _host.RequestClass = StatementClasses.Of(kind);
         var route = Router.Decide(kind, statement, _state.RouteState);
         if (route == RouteDecision.AnswerInFailedTransaction)
         {
-            await RunOnOneAsync(ReadTarget(), frame, countSelect: false);
+            await RunOnOneAsync(_host.ReadTarget(), frame, countSelect: false);
             return;
         }
 
         if (_write.OthersOwe && !ReadsFromMain(kind) && !PassesOwedAnswers(kind, statement)
-            && await SettleOrRefuseAsync(writeReady: true))
+            && await _host.SettleOrRefuseAsync(writeReady: true))
         {
             return;
         }
@@ -84,11 +124,11 @@ internal sealed partial class ReplicationSession
         switch (route)
         {
             case RouteDecision.ReadOnMainAndPin:
-                await RunOnOneAsync(Main, frame, countSelect: true);
-                PinReadsToMain();
+                await RunOnOneAsync(_nodes.Main, frame, countSelect: true);
+                _host.PinReadsToMain();
                 break;
             case RouteDecision.Read:
-                await RunOnOneAsync(ReadTarget(), frame, countSelect: true);
+                await RunOnOneAsync(_host.ReadTarget(), frame, countSelect: true);
                 break;
             case RouteDecision.WriteInInternalTransaction:
                 await RunWriteAsync(frame, statement, internalTransaction: true);
@@ -97,7 +137,7 @@ internal sealed partial class ReplicationSession
                 await RunWriteAsync(frame, statement, internalTransaction: false);
                 break;
             case RouteDecision.WriteOutsideTransaction:
-                await ReleaseDatabasesAsync(OthersFrames.QueryText(frame.Span));
+                await _host.ReleaseDatabasesAsync(OthersFrames.QueryText(frame.Span));
                 await RunWriteAsync(frame, statement, internalTransaction: false);
                 break;
             case RouteDecision.Begin:
@@ -124,7 +164,7 @@ internal sealed partial class ReplicationSession
                 var inner = _sqlPrepared.GetValueOrDefault(name, StatementKind.Write);
                 if (inner == StatementKind.Read)
                 {
-                    await RunOnOneAsync(ReadTarget(), frame, countSelect: true);
+                    await RunOnOneAsync(_host.ReadTarget(), frame, countSelect: true);
                 }
                 else
                 {
@@ -134,7 +174,7 @@ internal sealed partial class ReplicationSession
                 return;
             case "PREPARE" when statement.PreparedName is { } name:
                 _sqlPrepared[name] = statement.PreparedInnerKind == StatementKind.Read
-                                     && _policy.CallsWriteFunction(statement, _session.Database) == false
+                                     && _policy.CallsWriteFunction(statement, _catalog.Database) == false
                     ? StatementKind.Read
                     : StatementKind.Write;
                 break;
@@ -171,7 +211,7 @@ internal sealed partial class ReplicationSession
     private async Task RunOnOneAsync(NodeLink link, ReadOnlyMemory<byte> frame, bool countSelect)
     {
         link.FlushPendingBegin();
-        AnnounceStatement(link, frame.Span);
+        _host.AnnounceStatement(link, frame.Span);
         link.Output.Write(frame.Span);
         await WritePath.FlushLinkAsync(link);
         if (countSelect)
@@ -179,69 +219,16 @@ internal sealed partial class ReplicationSession
             link.Node.CountSelect();
         }
 
-        var end = await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
+        var end = await _replies.ReadAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
         while (end == ReplyEnd.CopyIn)
         {
             // A Query string may go into copy-in more than once: each COPY's CopyDone is answered by the next statement.
             await _copyIn.RelayAsync([link], link);
-            end = await ReadRepliesAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
+            end = await _replies.ReadAsync(link, forward: true, summarize: false, ReplyStop.UntilReady);
         }
 
         await _idle.ThrowIfMainEndedMeanwhileAsync(link);
-        FinishRequest(link);
-    }
-
-    /// <summary>
-    /// After SELECT … FOR UPDATE SKIP LOCKED (or NOWAIT) ran on main alone: the rest of the transaction reads
-    /// where its rows are locked.
-    /// </summary>
-    public void PinReadsToMain()
-    {
-        if (_state.Status != TransactionStatus.Idle)
-        {
-            _state.TransactionWrote = true;
-        }
-    }
-
-    /// <summary>Tells the client the request is done, with the status of the node that answered it.</summary>
-    public void FinishRequest(NodeLink answered)
-    {
-        SetClientStatus(answered);
-        if (_inScript)
-        {
-            return; // a step of the client's query string: its ReadyForQuery comes once, after the last step
-        }
-
-        if (_silentSync)
-        {
-            _catalog.OnRequestFinished(); // pgproxy's own Sync before a pipelined Query: the client sent none
-            return;
-        }
-
-        _catalog.OnRequestFinished();
-        BackendMessageWriter.WriteReadyForQuery(_client.Output, answered.Status);
-    }
-
-    /// <summary>
-    /// The statement's kind for routing: a read that calls a volatile function (or one listed in
-    /// write_function_list) is a write. The database's volatile functions are read from main the first time.
-    /// </summary>
-    public async ValueTask<StatementKind> EffectiveKindAsync(StatementClassification statement)
-    {
-        if (statement.Kind != StatementKind.Read || statement.FunctionNames.Count == 0)
-        {
-            return statement.Kind;
-        }
-
-        var writes = _policy.CallsWriteFunction(statement, _session.Database);
-        if (writes is null)
-        {
-            // The session's own reading, not the shared cache: under other sessions' DDL that may be gone again.
-            writes = await _catalog.LoadVolatileFunctionsAsync() is not { } functions
-                     || _policy.CallsWriteFunction(statement, functions);
-        }
-
-        return writes.Value ? StatementKind.Write : StatementKind.Read;
+        _host.FinishRequest(link);
     }
 
     /// <summary>
@@ -250,7 +237,7 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private bool ReadsFromMain(StatementKind kind) =>
         kind == StatementKind.Read && _state.Status == TransactionStatus.InTransaction
-                                   && (_state.TransactionWrote || _state.StrictIsolation) && !Main.Owes;
+                                   && (_state.TransactionWrote || _state.StrictIsolation) && !_nodes.Main.Owes;
 
     /// <summary>
     /// A plain write of the client's transaction goes to main while the others still work on the previous one:
@@ -258,37 +245,10 @@ internal sealed partial class ReplicationSession
     /// (RunWriteAsync), so main and the others run back to back instead of one after the other.
     /// </summary>
     private bool PassesOwedAnswers(StatementKind kind, StatementClassification statement) =>
-        kind == StatementKind.Write && _state.Status == TransactionStatus.InTransaction && !Main.Owes
+        kind == StatementKind.Write && _state.Status == TransactionStatus.InTransaction && !_nodes.Main.Owes
         && (statement.Flags & (StatementFlags.CopyFromStdin | StatementFlags.MultiStatement
                                | StatementFlags.TransactionControlInside)) == 0;
 
     private static ReadOnlySpan<byte> WithTerminator(ReadOnlySpan<byte> frame) => frame[5..];
 
-    /// <summary>
-    /// <c>notice_per_node_statement</c> and <c>log_per_node_statement</c>: which node runs what. Called wherever a
-    /// client's statement is sent to a node, so it also counts the statement for that node.
-    /// </summary>
-    public void AnnounceStatement(NodeLink link, ReadOnlySpan<byte> frame)
-    {
-        link.Node.Statistics.CountStatement(RequestClass);
-        var options = _runtime.Options;
-        if (!options.NoticePerNodeStatement && !options.LogPerNodeStatement)
-        {
-            return;
-        }
-
-        var text = frame[0] == FrontendMessageType.Query
-            ? System.Text.Encoding.UTF8.GetString(OthersFrames.QueryText(frame))
-            : "(" + (char)frame[0] + " message)";
-        if (options.NoticePerNodeStatement)
-        {
-            BackendMessageWriter.WriteNoticeResponse(_client.Output, "NOTICE", "00000",
-                $"DB node id: {link.NodeId} statement: {text}");
-        }
-
-        if (options.LogPerNodeStatement)
-        {
-            Log.PerNodeStatement(_logger, link.NodeId, text);
-        }
-    }
 }

@@ -7,7 +7,7 @@ using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+internal sealed partial class QueryRunner
 {
     /// <summary>Scratch list of the nodes a COMMIT/ROLLBACK must reach (reused, like <see cref="_endOthers"/>).</summary>
     private readonly List<NodeLink> _started = [];
@@ -27,7 +27,7 @@ internal sealed partial class ReplicationSession
         if (_state.Status != TransactionStatus.Idle)
         {
             // Already in a transaction: PostgreSQL only warns; let the node serving the transaction say so.
-            await RunOnOneAsync(_state.FailedLink is { } failed && IsLive(failed) ? failed : Main, frame, countSelect: false);
+            await RunOnOneAsync(_state.FailedLink is { } failed && SessionLinks.IsLive(failed) ? failed : _nodes.Main, frame, countSelect: false);
             return;
         }
 
@@ -42,10 +42,10 @@ internal sealed partial class ReplicationSession
 
             DeferBegin(_lastBegin);
 
-            BackendMessageWriter.WriteCommandComplete(_client.Output, "BEGIN");
-            if (!_inScript)
+            BackendMessageWriter.WriteCommandComplete(_clientOutput, "BEGIN");
+            if (!InScript)
             {
-                BackendMessageWriter.WriteReadyForQuery(_client.Output, TransactionStatus.InTransaction);
+                BackendMessageWriter.WriteReadyForQuery(_clientOutput, TransactionStatus.InTransaction);
             }
 
             _state.Status = TransactionStatus.InTransaction;
@@ -64,10 +64,10 @@ internal sealed partial class ReplicationSession
     private List<NodeLink> StartedLinks()
     {
         _started.Clear();
-        foreach (var link in _links)
+        foreach (var link in _nodes.All)
         {
             link.PendingBegin = null;
-            if (IsLive(link) && link.Status != TransactionStatus.Idle)
+            if (SessionLinks.IsLive(link) && link.Status != TransactionStatus.Idle)
             {
                 _started.Add(link);
             }
@@ -79,9 +79,9 @@ internal sealed partial class ReplicationSession
     /// <summary>Opens the transaction on every live node with the next statement that node gets.</summary>
     private void DeferBegin(byte[] begin)
     {
-        foreach (var link in _links)
+        foreach (var link in _nodes.All)
         {
-            if (IsLive(link))
+            if (SessionLinks.IsLive(link))
             {
                 link.PendingBegin = begin;
             }
@@ -98,7 +98,7 @@ internal sealed partial class ReplicationSession
         if (_state.Status == TransactionStatus.Idle)
         {
             // No transaction: PostgreSQL answers with a warning; main may say so.
-            await RunOnOneAsync(Main, frame, countSelect: false);
+            await RunOnOneAsync(_nodes.Main, frame, countSelect: false);
             return;
         }
 
@@ -113,7 +113,7 @@ internal sealed partial class ReplicationSession
 
         var answering = _state.FailedLink is { } failed && started.Contains(failed)
             ? failed
-            : started.Contains(Main) ? Main : started[0];
+            : started.Contains(_nodes.Main) ? _nodes.Main : started[0];
         var rollBackOthers = kind == StatementKind.Commit && _state.Status == TransactionStatus.Failed;
         started.Remove(answering);
         var others = SessionLinks.Reuse(ref _endOthers, started);
@@ -122,18 +122,18 @@ internal sealed partial class ReplicationSession
             ? await _write.PassCommitGateAsync()
             : _write.CheckWithoutPass();
 
-        if (kind == StatementKind.Commit && !rollBackOthers && answering == Main && _state.TransactionWrote
+        if (kind == StatementKind.Commit && !rollBackOthers && answering == _nodes.Main && _state.TransactionWrote
             && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(OthersFrames.QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))
         {
             var outcome = await _twoPhase.TryCommitAsync(answering, others, () =>
             {
-                AnnounceStatement(answering, frame.Span);
+                _host.AnnounceStatement(answering, frame.Span);
                 answering.Output.Write(frame.Span);
             });
             if (outcome != TwoPhaseOutcome.NotUsed)
             {
                 _answer.Release();
-                FinishRequest(MainOrNull ?? answering);
+                _host.FinishRequest(_nodes.MainOrNull ?? answering);
                 return;
             }
         }
@@ -148,7 +148,7 @@ internal sealed partial class ReplicationSession
         // The others' COMMIT goes out first and main's right behind it, without waiting: each node's lock holders
         // are already ordered by main, and the client hears back only once every node has answered.
         await _write.FlushOthersAsync(others);
-        AnnounceStatement(answering, frame.Span);
+        _host.AnnounceStatement(answering, frame.Span);
         answering.Output.Write(frame.Span);
         answering.Summary.Clear();
         var commits = kind == StatementKind.Commit && !rollBackOthers;
@@ -156,8 +156,8 @@ internal sealed partial class ReplicationSession
         RedeferChainedBegin(chain, answering);
         if (ended)
         {
-            BackendMessageWriter.WriteCommandComplete(_client.Output, "COMMIT");
-            FinishRequest(answering);
+            BackendMessageWriter.WriteCommandComplete(_clientOutput, "COMMIT");
+            _host.FinishRequest(answering);
             return;
         }
 
@@ -173,7 +173,7 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        FinishRequest(answering);
+        _host.FinishRequest(answering);
     }
 
     /// <summary>

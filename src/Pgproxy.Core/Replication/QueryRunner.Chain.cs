@@ -4,7 +4,7 @@ using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+internal sealed partial class QueryRunner
 {
     /// <summary>
     /// For COMMIT/ROLLBACK AND CHAIN, the BEGIN to defer again on the nodes the ending transaction never reached
@@ -19,9 +19,9 @@ internal sealed partial class ReplicationSession
             return null;
         }
 
-        foreach (var link in _links)
+        foreach (var link in _nodes.All)
         {
-            if (IsLive(link) && link.PendingBegin is { } begin)
+            if (SessionLinks.IsLive(link) && link.PendingBegin is { } begin)
             {
                 return begin;
             }
@@ -42,9 +42,9 @@ internal sealed partial class ReplicationSession
             return;
         }
 
-        foreach (var link in _links)
+        foreach (var link in _nodes.All)
         {
-            if (IsLive(link) && link.Status == TransactionStatus.Idle)
+            if (SessionLinks.IsLive(link) && link.Status == TransactionStatus.Idle)
             {
                 link.PendingBegin = chain;
             }
@@ -62,25 +62,25 @@ internal sealed partial class ReplicationSession
     private void AnswerEndAlone(StatementKind kind, byte[]? chain)
     {
         var tag = kind == StatementKind.Rollback || _state.Status == TransactionStatus.Failed ? "ROLLBACK" : "COMMIT";
-        BackendMessageWriter.WriteCommandComplete(_client.Output, tag);
+        BackendMessageWriter.WriteCommandComplete(_clientOutput, tag);
         if (chain is not { Length: > 0 })
         {
-            FinishRequest(Main); // every node is idle
+            _host.FinishRequest(_nodes.Main); // every node is idle
             return;
         }
 
-        foreach (var link in _links)
+        foreach (var link in _nodes.All)
         {
-            if (IsLive(link))
+            if (SessionLinks.IsLive(link))
             {
                 link.PendingBegin = chain;
             }
         }
 
         _state.Status = TransactionStatus.InTransaction;
-        if (!_inScript)
+        if (!InScript)
         {
-            BackendMessageWriter.WriteReadyForQuery(_client.Output, TransactionStatus.InTransaction);
+            BackendMessageWriter.WriteReadyForQuery(_clientOutput, TransactionStatus.InTransaction);
         }
     }
 }

@@ -2,10 +2,10 @@ using Pgproxy.Core.Routing;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+internal sealed partial class QueryRunner
 {
     /// <summary>
-    /// Main refused a write (its error already went to the client). What it did before failing may outlive the
+    /// _nodes.Main refused a write (its error already went to the client). What it did before failing may outlive the
     /// rollback (a sequence drawn, OIDs used): the others run it too, expecting the same error, so they end in the
     /// same state (issue 16 item 1). An internal transaction is then rolled back everywhere.
     /// </summary>
@@ -16,7 +16,7 @@ internal sealed partial class ReplicationSession
         var replayed = statement is not null && WritePath.LeavesStateWhenRefused(main.Summary.ErrorState)
             ? others
             : [];
-        if (replayed.Length > 0 && !await SettledForReplayAsync(main))
+        if (replayed.Length > 0 && !await _host.SettledForReplayAsync(main))
         {
             replayed = [];
         }
@@ -41,29 +41,9 @@ internal sealed partial class ReplicationSession
             await _write.FlushOthersAsync(replayed);
             main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
             await WritePath.FlushLinkAsync(main);
-            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+            await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
             await _write.DrainOthersAsync(replayed);
         }
-    }
-
-    /// <summary>
-    /// Reads the others' owed answers (their place on the connections comes first) before they run what main
-    /// refused; false when an earlier statement of the transaction diverged: the others' transaction is then failed
-    /// like main's and nothing more runs.
-    /// </summary>
-    public async Task<bool> SettledForReplayAsync(NodeLink main)
-    {
-        if (!_write.OthersOwe || await _write.SettleAsync() is null)
-        {
-            return true;
-        }
-
-        var failing = FailTransactions(main);
-        await _write.FlushOthersAsync(failing);
-        await _write.DrainOthersAsync(failing);
-        await WritePath.FlushLinkAsync(main);
-        await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-        return false;
     }
 
 }

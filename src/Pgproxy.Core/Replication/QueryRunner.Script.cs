@@ -12,14 +12,14 @@ namespace Pgproxy.Core.Replication;
 /// run, as in PostgreSQL, in an implicit transaction block: a transaction pgproxy opens before them and ends
 /// where PostgreSQL would (at the string's end or its next COMMIT/ROLLBACK; rolled back after an error).
 /// </summary>
-internal sealed partial class ReplicationSession
+internal sealed partial class QueryRunner
 {
     /// <summary>A step of a query string runs: the steps' ReadyForQuery are held back for one at the end.</summary>
-    private bool _inScript;
+    public bool InScript { get; private set; }
 
     private async Task RunScriptAsync(QueryScript script)
     {
-        _inScript = true;
+        InScript = true;
         var implicitBlock = false;
         try
         {
@@ -67,12 +67,12 @@ internal sealed partial class ReplicationSession
         }
         finally
         {
-            _inScript = false;
+            InScript = false;
             _replies.ErrorPositionShift = 0;
         }
 
         _catalog.OnRequestFinished();
-        BackendMessageWriter.WriteReadyForQuery(_client.Output, _state.Status);
+        BackendMessageWriter.WriteReadyForQuery(_clientOutput, _state.Status);
     }
 
     /// <summary>
@@ -91,14 +91,14 @@ internal sealed partial class ReplicationSession
         switch (step.Statement.Kind)
         {
             case StatementKind.Begin when QueryScript.IsBareBegin(step.Text):
-                BackendMessageWriter.WriteCommandComplete(_client.Output, "BEGIN");
+                BackendMessageWriter.WriteCommandComplete(_clientOutput, "BEGIN");
                 return;
             case StatementKind.Begin:
                 // Modes after statements already ran: the node says whether it can still take them.
                 await RunStatementAsync(frame, step.Statement);
                 return;
             case StatementKind.Commit or StatementKind.Rollback when QueryScript.IsPlainEnd(step.Text):
-                BackendMessageWriter.WriteNoticeResponse(_client.Output, "WARNING", "25P01",
+                BackendMessageWriter.WriteNoticeResponse(_clientOutput, "WARNING", "25P01",
                     "there is no transaction in progress");
                 await RunStatementAsync(frame, step.Statement);
                 return;
@@ -115,14 +115,14 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task EndImplicitBlockAsync(bool commit)
     {
-        if (_write.OthersOwe && await SettleOrRaiseAsync(writeReady: true))
+        if (_write.OthersOwe && await _host.SettleOrRaiseAsync(writeReady: true))
         {
             commit = false; // the mismatch failed the transaction on every node
         }
 
         var started = StartedLinks();
 
-        var main = MainOrNull;
+        var main = _nodes.MainOrNull;
         if (main is null)
         {
             return;
@@ -141,8 +141,8 @@ internal sealed partial class ReplicationSession
             }
         }
 
-        SetClientStatus(main);
+        _host.SetClientStatus(main);
     }
 
-    private bool HasLiveNode() => MainOrNull is not null;
+    private bool HasLiveNode() => _nodes.MainOrNull is not null;
 }

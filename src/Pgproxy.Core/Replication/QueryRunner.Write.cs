@@ -4,10 +4,10 @@ using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
 
-internal sealed partial class ReplicationSession
+internal sealed partial class QueryRunner
 {
     /// <summary>
-    /// The write path (DESIGN §3). Main runs the statement first — inside an internal transaction whose BEGIN
+    /// The write path (DESIGN §3). _nodes.Main runs the statement first — inside an internal transaction whose BEGIN
     /// travels in the same write when the client is not in one — and its answer goes to the client. Only then
     /// do the other nodes get it, all at once, so conflicting writers have already queued on main's locks and
     /// reach the others in main's order. The answers are compared before anything commits; then the internal
@@ -21,14 +21,13 @@ internal sealed partial class ReplicationSession
     private async Task RunWriteAsync(ReadOnlyMemory<byte> frame, StatementClassification? statement,
         bool internalTransaction, bool marksWrite = true)
     {
-        ThrowIfANodeWasAttached();
-        var main = Main;
+        _host.ThrowIfANodeWasAttached();
+        var main = _nodes.Main;
         var defaults = statement is null ? default : await _catalog.PlanDefaultsAsync(statement, frame);
-        if (statement is not null && (_policy.RefusedFunction(statement) is { } function
-                ? NondeterministicMessage(function)
-                : RefusedTiming(statement) ?? _catalog.RefusedDefaults(defaults)) is { } refused)
+        if (statement is not null
+            && (_host.RefusedWrite(statement) ?? _catalog.RefusedDefaults(defaults)) is { } refused)
         {
-            await RefuseAsync("0A000", refused, writeReady: true);
+            await _host.RefuseAsync("0A000", refused, writeReady: true);
             return;
         }
 
@@ -39,7 +38,7 @@ internal sealed partial class ReplicationSession
                         && _policy.RefuseNondeterministic)
         {
             // Its BEGIN starts the transaction whose time counts: no SELECT now() can run inside it beforehand.
-            await RefuseAsync("0A000", TimeInsideTransactionControlMessage, writeReady: true);
+            await _host.RefuseAsync("0A000", TimeInsideTransactionControlMessage, writeReady: true);
             return;
         }
 
@@ -72,16 +71,16 @@ internal sealed partial class ReplicationSession
 
         if (defaults.CopyToRewrite is { } copy)
         {
-            // Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
+            // _nodes.Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
             _replies.MainDefaults = null;
             main.Inject(InjectedQueries.Encode(copy.ValuesQuery), InjectedReply.DefaultsQueryCycle);
         }
 
-        AnnounceStatement(main, frame.Span);
+        _host.AnnounceStatement(main, frame.Span);
         main.Summary.Clear();
         main.SwallowedError = null;
         main.Output.Write(frame.Span);
-        var mainStarted = _runtime.Time.GetTimestamp();
+        var mainStarted = _time.GetTimestamp();
         await WritePath.FlushLinkAsync(main);
         var answerStart = _replies.ForwardedBytes;
         if (internalTransaction || _state.Status != TransactionStatus.InTransaction || _write.OthersOwe)
@@ -91,8 +90,8 @@ internal sealed partial class ReplicationSession
             _write.HoldAnswer(keepUntilResult: false);
         }
 
-        var end = await ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
-        var mainTime = _runtime.Time.GetElapsedTime(mainStarted);
+        var end = await _replies.ReadAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+        var mainTime = _time.GetElapsedTime(mainStarted);
 
         var others = _nodes.OthersArray(main);
         var appender = end == ReplyEnd.CopyIn && defaults.CopyToRewrite is { } copied ? _catalog.CreateCopyAppender(copied) : null;
@@ -112,7 +111,7 @@ internal sealed partial class ReplicationSession
             if (main.Summary.HasError || main.Status == TransactionStatus.Failed)
             {
                 await ReplayRefusedWriteAsync(main, others, otherFrame, statement, internalTransaction, mainTime);
-                FinishRequest(main);
+                _host.FinishRequest(main);
                 return;
             }
 
@@ -121,7 +120,7 @@ internal sealed partial class ReplicationSession
                                                 && _state.Status == TransactionStatus.InTransaction;
             var passes = deferred && WritePath.IsPlainDml(statement!)
                                   && _write.WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
-            if (!passes && await SettleOrRaiseAsync(writeReady: true))
+            if (!passes && await _host.SettleOrRaiseAsync(writeReady: true))
             {
                 return;
             }
@@ -144,7 +143,7 @@ internal sealed partial class ReplicationSession
                     _state.TransactionWrote = true;
                 }
 
-                FinishRequest(main);
+                _host.FinishRequest(main);
                 return;
             }
         }
@@ -153,7 +152,7 @@ internal sealed partial class ReplicationSession
         var mismatch = _write.CompareWithMain(main, others);
         if (statement?.FirstKeyword is "CREATE" or "ALTER" or "DROP")
         {
-            _policy.Volatility.Invalidate(_session.Database);
+            _catalog.ForgetFunctions();
         }
 
         if (internalTransaction)
@@ -161,14 +160,14 @@ internal sealed partial class ReplicationSession
             await _write.EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
-                WriteClientError("XX001", mismatch);
+                _write.AnswerWithError("XX001", mismatch);
             }
         }
         else if (mismatch is not null
                  && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
             // Inside the client's transaction: fail it on every node alike, so no node can commit it.
-            await FailRequestAsync("XX001", mismatch, writeReady: true);
+            await _host.FailRequestAsync("XX001", mismatch, writeReady: true);
             return;
         }
 
@@ -179,7 +178,7 @@ internal sealed partial class ReplicationSession
             _state.TransactionWrote = true;
         }
 
-        FinishRequest(main);
+        _host.FinishRequest(main);
     }
 
     /// <summary>Writes the statement (after any deferred BEGIN, and the internal BEGIN) to every other node.</summary>
@@ -193,7 +192,7 @@ internal sealed partial class ReplicationSession
                 other.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
             }
 
-            AnnounceStatement(other, frame.Span);
+            _host.AnnounceStatement(other, frame.Span);
             other.Summary.Clear();
             other.SwallowedError = null;
             other.Output.Write(frame.Span);
@@ -204,11 +203,11 @@ internal sealed partial class ReplicationSession
     /// A FunctionCall message (fast-path, used for large objects): every node, main first, compared like any
     /// write; it has no text to classify.
     /// </summary>
-    private async Task RunFunctionCallAsync()
+    public async Task RunFunctionCallAsync(ReadOnlyMemory<byte> frame)
     {
-        if (!await SettleOrRefuseAsync(writeReady: true))
+        if (!await _host.SettleOrRefuseAsync(writeReady: true))
         {
-            await RunWriteAsync(_frame.WrittenMemory, statement: null, internalTransaction: false);
+            await RunWriteAsync(frame, statement: null, internalTransaction: false);
         }
     }
 }
