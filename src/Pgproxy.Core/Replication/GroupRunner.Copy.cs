@@ -190,7 +190,7 @@ internal sealed partial class GroupRunner
         }
     }
 
-    /// <summary>_nodes.Main refused the COPY before copy-in (no such table…): as for any refused write.</summary>
+    /// <summary>Main refused the COPY before copy-in (no such table…): as for any refused write.</summary>
     private async Task EndRefusedCopyAsync(NodeLink main, bool sync, bool internalTransaction)
     {
         if (internalTransaction)

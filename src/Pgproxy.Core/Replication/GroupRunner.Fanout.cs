@@ -6,125 +6,44 @@ namespace Pgproxy.Core.Replication;
 /// <summary>The extended protocol, continued: how a group that runs on several nodes is sent and answered.</summary>
 internal sealed partial class GroupRunner
 {
-    /// <summary>A group that writes: main first, then the others, compared, then committed (see RunWriteAsync).</summary>
+    /// <summary>
+    /// A group that writes: on every node through the write path (<see cref="WritePath.RunAsync"/>), or, when it
+    /// copies in, as <see cref="RunGroupCopyInAsync"/> says.
+    /// </summary>
     private async Task RunGroupReplicatedAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
     {
         var main = targets[0];
         var others = targets[1..];
         var internalTransaction = (sync || analysis.CopiesIn) && analysis.Writes && !analysis.HasTransactionControl
-                                  && !analysis.OutsideTransaction && _state.Status == TransactionStatus.Idle && (_state.UnsyncedMask & main.Bit) == 0;
+                                  && !analysis.OutsideTransaction && _state.Status == TransactionStatus.Idle
+                                  && (_state.UnsyncedMask & main.Bit) == 0;
         if (analysis.CopiesIn)
         {
             await RunGroupCopyInAsync(main, others, sync, internalTransaction, analysis);
             return;
         }
 
-        SendGroup(main, isMain: true, internalTransaction, analysis);
-        main.Summary.Clear();
-        main.SwallowedError = null;
-        var mainStarted = _time.GetTimestamp();
-        WritePath.StartFlushLink(main); // finished by ReadGroupRepliesAsync: main may answer before it has read a big group
-        var answerStart = _replies.ForwardedBytes;
-        if (sync && (internalTransaction || _state.Status != TransactionStatus.InTransaction || _write.OthersOwe))
+        await _write.RunAsync(main, new GroupWrite(this, targets, sync, analysis, internalTransaction), _host);
+    }
+
+    /// <summary>
+    /// After main refused the group: the others run it too where what main did may outlive the rollback (see
+    /// QueryRunner's ReplayRefusedWriteAsync); an internal transaction is rolled back on main.
+    /// </summary>
+    private async Task ReplayRefusedGroupOnOthersAsync(NodeLink main, NodeLink[] targets, bool sync,
+        GroupAnalysis analysis, bool internalTransaction, TimeSpan mainTime)
+    {
+        _answer.Release();
+        if (sync && WritePath.LeavesStateWhenRefused(main.Summary.ErrorState) && await _host.SettledForReplayAsync(main))
         {
-            _write.HoldAnswer(keepUntilResult: true); // see RunWriteAsync
-        }
-
-        await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
-        var mainTime = _time.GetElapsedTime(mainStarted);
-        if (main.Summary.HasError)
-        {
-            _answer.Release();
-            if (sync && WritePath.LeavesStateWhenRefused(main.Summary.ErrorState) && await _host.SettledForReplayAsync(main))
-            {
-                // As in the simple protocol (ReplayRefusedWriteAsync): the others run what main refused.
-                await ReplayRefusedGroupAsync(main, others, targets, internalTransaction, analysis, mainTime);
-            }
-
-            if (internalTransaction)
-            {
-                main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-                await WritePath.FlushLinkAsync(main);
-                await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-            }
-
-            if (sync)
-            {
-                _host.FinishRequest(main);
-            }
-
-            return;
-        }
-
-        var deferred = sync && !internalTransaction && main.Status == TransactionStatus.InTransaction
-                       && _state.Status == TransactionStatus.InTransaction;
-        var passes = deferred && !analysis.NotPlainDml && _write.WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
-        if (!passes && await _host.SettleOrRaiseAsync(writeReady: sync))
-        {
-            return;
-        }
-
-        if (deferred)
-        {
-            _answer.Release(); // compared at a later group (see RunWriteAsync)
-        }
-
-        foreach (var other in others)
-        {
-            other.Summary.Clear();
-            other.SwallowedError = null;
-            SendGroup(other, isMain: false, internalTransaction, analysis);
-        }
-
-        await _write.FlushGroupToOthersAsync(others, deferred, passes);
-
-        if (deferred)
-        {
-            // Inside the client's transaction: the others' answers are compared later (see Defer).
-            _write.Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
-            if (analysis.ChangesFunctions)
-            {
-                _catalog.ForgetFunctions();
-            }
-
-            _state.TransactionWrote |= analysis.Writes;
-            _host.FinishRequest(main);
-            return;
-        }
-
-        await ReadOthersGroupRepliesAsync(main, others, targets, sync, analysis, mainTime, drainInjected: false);
-
-        var mismatch = _write.CompareWithMain(main, others);
-        if (analysis.ChangesFunctions)
-        {
-            _catalog.ForgetFunctions();
+            await ReplayRefusedGroupAsync(main, targets[1..], targets, internalTransaction, analysis, mainTime);
         }
 
         if (internalTransaction)
         {
-            await _write.EndInternalTransactionAsync(main, others, commit: mismatch is null);
-            if (mismatch is not null)
-            {
-                _write.AnswerWithError("XX001", mismatch);
-            }
-        }
-        else if (mismatch is not null && sync
-                 && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
-        {
-            await _host.FailRequestAsync("XX001", mismatch, writeReady: true);
-            return;
-        }
-
-        _answer.Release();
-
-        if (analysis.Writes && _state.Status != TransactionStatus.Idle)
-        {
-            _state.TransactionWrote = true;
-        }
-
-        if (sync)
-        {
-            _host.FinishRequest(main);
+            main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+            await WritePath.FlushLinkAsync(main);
+            await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         }
     }
 

@@ -15,7 +15,7 @@ internal sealed partial class QueryRunner
     /// <param name="main">The node that answers the client, already in its first copy-in.</param>
     /// <param name="others">The other nodes, which got the Query right behind main's CopyInResponse.</param>
     /// <param name="appender">
-    /// _nodes.Main's values of left-out defaults for the first COPY: the plan is made for the string's first statement
+    /// Main's values of left-out defaults for the first COPY: the plan is made for the string's first statement
     /// (the only one whose table is looked up), so a later COPY of the string streams as sent.
     /// </param>
     private async Task CopyQueryInAsync(NodeLink main, NodeLink[] others, CopyRowAppender? appender)

@@ -5,7 +5,7 @@ namespace Pgproxy.Core.Replication;
 internal sealed partial class QueryRunner
 {
     /// <summary>
-    /// _nodes.Main refused a write (its error already went to the client). What it did before failing may outlive the
+    /// Main refused a write (its error already went to the client). What it did before failing may outlive the
     /// rollback (a sequence drawn, OIDs used): the others run it too, expecting the same error, so they end in the
     /// same state (issue 16 item 1). An internal transaction is then rolled back everywhere.
     /// </summary>

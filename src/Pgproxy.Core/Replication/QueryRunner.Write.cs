@@ -7,12 +7,9 @@ namespace Pgproxy.Core.Replication;
 internal sealed partial class QueryRunner
 {
     /// <summary>
-    /// The write path (DESIGN §3). _nodes.Main runs the statement first — inside an internal transaction whose BEGIN
-    /// travels in the same write when the client is not in one — and its answer goes to the client. Only then
-    /// do the other nodes get it, all at once, so conflicting writers have already queued on main's locks and
-    /// reach the others in main's order. The answers are compared before anything commits; then the internal
-    /// transaction's COMMIT goes to the others and, right behind it, to main, and the client hears back once
-    /// every node has committed: three sequential round trips whatever the number of nodes.
+    /// A write on every node through the write path (<see cref="WritePath.RunAsync"/>: main first, then the others,
+    /// compared, committed), once it is known to be allowed: a call whose result would differ between nodes, or a
+    /// default left to them, is refused under nondeterministic_write = error.
     /// </summary>
     /// <param name="frame">The client's Query (or FunctionCall) message.</param>
     /// <param name="statement">Null for a FunctionCall, which has no text to inspect.</param>
@@ -42,143 +39,52 @@ internal sealed partial class QueryRunner
             return;
         }
 
+        var lockTable = statement is null ? null : await _catalog.InsertLockTableAsync(statement);
+        var write = new QueryWrite(this, frame, statement, defaults, internalTransaction, marksWrite, rewriteTime,
+            lockTable);
+        await _write.RunAsync(main, write, _host);
+    }
+
+    /// <summary>
+    /// Main's copy of a write: after any deferred BEGIN, the internal BEGIN, and what pgproxy asks of main first —
+    /// its transaction id (two-phase commit), insert_lock's lock, its current time, its values of the defaults a
+    /// COPY leaves out.
+    /// </summary>
+    private void SendToMain(NodeLink main, ReadOnlyMemory<byte> frame, QueryWrite write)
+    {
         main.FlushPendingBegin();
-        if (internalTransaction)
+        if (write.InternalTransaction)
         {
             main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
             _twoPhase.ForgetXid();
         }
 
-        if (marksWrite && (internalTransaction || _state.Status == TransactionStatus.InTransaction))
+        if (write.MarksWrite && (write.InternalTransaction || _state.Status == TransactionStatus.InTransaction))
         {
             _twoPhase.AskMainXid(main);
         }
 
-        if (statement is not null && await _catalog.InsertLockTableAsync(statement) is { } lockTable)
+        // Serialise inserts into a table with a sequence on main: every node then draws its values in the same order.
+        if (write.LockTable is { } lockTable && (_state.Status != TransactionStatus.Idle || write.InternalTransaction))
         {
-            // Serialise inserts into a table with a sequence on main: every node then draws its values in the same order.
-            if (_state.Status != TransactionStatus.Idle || internalTransaction)
-            {
-                main.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
-            }
+            main.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
         }
 
-        if (rewriteTime)
+        if (write.RewritesTime)
         {
             _replies.MainNow = null;
             main.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
         }
 
-        if (defaults.CopyToRewrite is { } copy)
+        if (write.Defaults.CopyToRewrite is { } copy)
         {
-            // _nodes.Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
+            // Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
             _replies.MainDefaults = null;
             main.Inject(InjectedQueries.Encode(copy.ValuesQuery), InjectedReply.DefaultsQueryCycle);
         }
 
         _host.AnnounceStatement(main, frame.Span);
-        main.Summary.Clear();
-        main.SwallowedError = null;
         main.Output.Write(frame.Span);
-        var mainStarted = _time.GetTimestamp();
-        await WritePath.FlushLinkAsync(main);
-        var answerStart = _replies.ForwardedBytes;
-        if (internalTransaction || _state.Status != TransactionStatus.InTransaction || _write.OthersOwe)
-        {
-            // Unless it will be deferred (and so compared only at a later statement), the others' answers can
-            // still fail this statement: the client must not have main's yet.
-            _write.HoldAnswer(keepUntilResult: false);
-        }
-
-        var end = await _replies.ReadAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
-        var mainTime = _time.GetElapsedTime(mainStarted);
-
-        var others = _nodes.OthersArray(main);
-        var appender = end == ReplyEnd.CopyIn && defaults.CopyToRewrite is { } copied ? _catalog.CreateCopyAppender(copied) : null;
-        var otherFrame = (rewriteTime && _replies.MainNow is not null) || appender is not null
-            ? OthersFrames.RewriteQueryFrame(frame.Span, statement!, rewriteTime ? _replies.MainNow : null,
-                appender is not null ? defaults.Copy!.Statement : defaults.Insert)
-            : frame;
-        if (end == ReplyEnd.CopyIn)
-        {
-            SendToOthers(others, otherFrame, internalTransaction);
-            await _write.FlushOthersAsync(others);
-            await CopyQueryInAsync(main, others, appender);
-            mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
-        }
-        else
-        {
-            if (main.Summary.HasError || main.Status == TransactionStatus.Failed)
-            {
-                await ReplayRefusedWriteAsync(main, others, otherFrame, statement, internalTransaction, mainTime);
-                _host.FinishRequest(main);
-                return;
-            }
-
-            var deferred = !internalTransaction && statement is not null
-                                                && main.Status == TransactionStatus.InTransaction
-                                                && _state.Status == TransactionStatus.InTransaction;
-            var passes = deferred && WritePath.IsPlainDml(statement!)
-                                  && _write.WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
-            if (!passes && await _host.SettleOrRaiseAsync(writeReady: true))
-            {
-                return;
-            }
-
-            if (deferred)
-            {
-                _answer.Release(); // compared at a later statement, which that comparison fails if it must
-            }
-
-            SendToOthers(others, otherFrame, internalTransaction);
-            await _write.FlushUnlessHeldBackAsync(others, passes);
-
-            if (deferred)
-            {
-                // Inside the client's transaction nothing commits before its COMMIT: the others' answers are read
-                // and compared later (SettleAsync), while the client already goes on with main's.
-                _write.Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
-                if (marksWrite)
-                {
-                    _state.TransactionWrote = true;
-                }
-
-                _host.FinishRequest(main);
-                return;
-            }
-        }
-
-        await _write.ReadOthersAsync(main, others, mainTime);
-        var mismatch = _write.CompareWithMain(main, others);
-        if (statement?.FirstKeyword is "CREATE" or "ALTER" or "DROP")
-        {
-            _catalog.ForgetFunctions();
-        }
-
-        if (internalTransaction)
-        {
-            await _write.EndInternalTransactionAsync(main, others, commit: mismatch is null);
-            if (mismatch is not null)
-            {
-                _write.AnswerWithError("XX001", mismatch);
-            }
-        }
-        else if (mismatch is not null
-                 && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
-        {
-            // Inside the client's transaction: fail it on every node alike, so no node can commit it.
-            await _host.FailRequestAsync("XX001", mismatch, writeReady: true);
-            return;
-        }
-
-        _answer.Release();
-
-        if (marksWrite && _state.Status != TransactionStatus.Idle)
-        {
-            _state.TransactionWrote = true;
-        }
-
-        _host.FinishRequest(main);
     }
 
     /// <summary>Writes the statement (after any deferred BEGIN, and the internal BEGIN) to every other node.</summary>
@@ -186,17 +92,23 @@ internal sealed partial class QueryRunner
     {
         foreach (var other in others)
         {
-            other.FlushPendingBegin();
-            if (internalTransaction)
-            {
-                other.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
-            }
-
-            _host.AnnounceStatement(other, frame.Span);
             other.Summary.Clear();
             other.SwallowedError = null;
-            other.Output.Write(frame.Span);
+            SendToOther(other, frame, internalTransaction);
         }
+    }
+
+    /// <summary>An other node's copy of a write (after any deferred BEGIN, and the internal BEGIN).</summary>
+    private void SendToOther(NodeLink other, ReadOnlyMemory<byte> frame, bool internalTransaction)
+    {
+        other.FlushPendingBegin();
+        if (internalTransaction)
+        {
+            other.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+        }
+
+        _host.AnnounceStatement(other, frame.Span);
+        other.Output.Write(frame.Span);
     }
 
     /// <summary>

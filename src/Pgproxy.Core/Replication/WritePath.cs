@@ -23,6 +23,9 @@ internal sealed partial class WritePath : ICommitChannel
     private readonly Func<ProxyOptions> _options;
     private readonly WriteGate _gate;
     private readonly Action _throwIfANodeWasAttached;
+    private readonly ClientState _state;
+    private readonly MainCatalog _catalog;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
     /// <param name="links">The session's connections.</param>
@@ -34,10 +37,13 @@ internal sealed partial class WritePath : ICommitChannel
     /// <param name="twoPhase">replication_commit as in force, and its counters.</param>
     /// <param name="gate">Where commits wait while a check or a recovery takes its common cut.</param>
     /// <param name="throwIfANodeWasAttached">Ends the session when a node it has no link to came up.</param>
+    /// <param name="state">The client's transaction state.</param>
+    /// <param name="catalog">What main's catalog says (forgotten when a write changes functions).</param>
+    /// <param name="time">Times main's answer, which bounds how long the others may take.</param>
     /// <param name="logger">The session's logger.</param>
     public WritePath(SessionLinks links, ReplyReader replies, AnswerDeadline deadline, HeldAnswer answer,
         PipeWriter client, Func<ProxyOptions> options, TwoPhaseCommitState twoPhase, WriteGate gate,
-        Action throwIfANodeWasAttached, ILogger logger)
+        Action throwIfANodeWasAttached, ClientState state, MainCatalog catalog, TimeProvider time, ILogger logger)
     {
         _links = links;
         _replies = replies;
@@ -47,6 +53,9 @@ internal sealed partial class WritePath : ICommitChannel
         _options = options;
         _gate = gate;
         _throwIfANodeWasAttached = throwIfANodeWasAttached;
+        _state = state;
+        _catalog = catalog;
+        _time = time;
         _logger = logger;
         TwoPhase = new TwoPhaseCommit(this, replies, twoPhase, options, logger);
     }

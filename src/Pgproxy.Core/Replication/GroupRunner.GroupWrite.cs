@@ -1,0 +1,63 @@
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class GroupRunner
+{
+    /// <summary>
+    /// An extended-protocol group that writes, as <see cref="WritePath.RunAsync"/> runs it: each node gets the whole
+    /// group in one network write (with the Parses it lacks, and main's time in the others' Parse texts), and its
+    /// answer is read up to the group's Sync, or its completions for a Flush-ended group.
+    /// </summary>
+    private sealed class GroupWrite(GroupRunner runner, NodeLink[] targets, bool sync, GroupAnalysis analysis,
+        bool internalTransaction) : IFannedWrite
+    {
+        public bool InternalTransaction => internalTransaction;
+
+        public bool EndsRequest => sync;
+
+        public bool MayDefer => sync;
+
+        public bool IsPlainDml => !analysis.NotPlainDml;
+
+        public bool MarksWrite => analysis.Writes;
+
+        public bool ChangesFunctions => analysis.ChangesFunctions;
+
+        /// <summary>A group's answer holds several results: main's is held until the first of them is known.</summary>
+        public bool KeepsAnswerUntilResult => true;
+
+        public void SendTo(NodeLink link, bool isMain) => runner.SendGroup(link, isMain, internalTransaction, analysis);
+
+        /// <summary>Finished while main's answer is read: main may answer before it has read a big group.</summary>
+        public ValueTask FlushMainAsync(NodeLink main)
+        {
+            WritePath.StartFlushLink(main);
+            return ValueTask.CompletedTask;
+        }
+
+        /// <summary>
+        /// Never <see cref="ReplyEnd.CopyIn"/>: a group that copies in runs as RunGroupCopyInAsync, and one not known
+        /// to (an unknown portal's) has its data relayed to every target by ReadGroupRepliesAsync itself.
+        /// </summary>
+        public async ValueTask<ReplyEnd> ReadMainAsync(NodeLink main)
+        {
+            await runner.ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
+            return ReplyEnd.Completed;
+        }
+
+        public NodeLink[] Others(NodeLink main, ReplyEnd end) => targets[1..];
+
+        public bool MainRefused(NodeLink main) => main.Summary.HasError;
+
+        public Task ReplayRefusedAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime) =>
+            runner.ReplayRefusedGroupOnOthersAsync(main, targets, sync, analysis, internalTransaction, mainTime);
+
+        /// <summary>Never called: see <see cref="ReadMainAsync"/>.</summary>
+        public Task CopyInAsync(NodeLink main, NodeLink[] others) => Task.CompletedTask;
+
+        public Task FlushOthersAsync(NodeLink[] others, bool deferred, bool passes) =>
+            runner._write.FlushGroupToOthersAsync(others, deferred, passes);
+
+        public Task ReadOthersAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime) =>
+            runner.ReadOthersGroupRepliesAsync(main, others, targets, sync, analysis, mainTime, drainInjected: false);
+    }
+}

@@ -1,0 +1,95 @@
+using Pgproxy.Core.Determinism;
+using Pgproxy.Core.Routing;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class QueryRunner
+{
+    /// <summary>
+    /// A Query (or FunctionCall) message as <see cref="WritePath.RunAsync"/> runs it: main gets the client's
+    /// message, the others a copy with main's time and default values where the statement leaves them to the nodes.
+    /// </summary>
+    private sealed class QueryWrite(QueryRunner runner, ReadOnlyMemory<byte> frame, StatementClassification? statement,
+        DefaultsPlan defaults, bool internalTransaction, bool marksWrite, bool rewritesTime, string? lockTable)
+        : IFannedWrite
+    {
+        /// <summary>The others' rewrite of the message, once main's answer gave what it needs (else they get the client's).</summary>
+        private byte[]? _rewritten;
+
+        /// <summary>Main's values of the defaults the COPY leaves out, appended to the others' data.</summary>
+        private CopyRowAppender? _appender;
+
+        private ReadOnlyMemory<byte> OthersFrame => _rewritten ?? frame;
+
+        public bool InternalTransaction => internalTransaction;
+
+        public bool EndsRequest => true;
+
+        public bool MayDefer => statement is not null;
+
+        public bool IsPlainDml => statement is not null && WritePath.IsPlainDml(statement);
+
+        public bool MarksWrite => marksWrite;
+
+        public bool ChangesFunctions => statement?.FirstKeyword is "CREATE" or "ALTER" or "DROP";
+
+        public bool KeepsAnswerUntilResult => false;
+
+        public bool RewritesTime => rewritesTime;
+
+        public string? LockTable => lockTable;
+
+        public DefaultsPlan Defaults => defaults;
+
+        public void SendTo(NodeLink link, bool isMain)
+        {
+            if (isMain)
+            {
+                runner.SendToMain(link, frame, this);
+            }
+            else
+            {
+                runner.SendToOther(link, OthersFrame, internalTransaction);
+            }
+        }
+
+        public ValueTask FlushMainAsync(NodeLink main) => WritePath.FlushLinkAsync(main);
+
+        public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main) =>
+            runner._replies.ReadAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+
+        public NodeLink[] Others(NodeLink main, ReplyEnd end)
+        {
+            var replies = runner._replies;
+            _appender = end == ReplyEnd.CopyIn && defaults.CopyToRewrite is { } copied
+                ? runner._catalog.CreateCopyAppender(copied)
+                : null;
+            if ((rewritesTime && replies.MainNow is not null) || _appender is not null)
+            {
+                _rewritten = OthersFrames.RewriteQueryFrame(frame.Span, statement!,
+                    rewritesTime ? replies.MainNow : null, _appender is not null ? defaults.Copy!.Statement : defaults.Insert);
+            }
+
+            return runner._nodes.OthersArray(main);
+        }
+
+        public bool MainRefused(NodeLink main) =>
+            main.Summary.HasError || main.Status == Protocol.Messages.TransactionStatus.Failed;
+
+        public Task ReplayRefusedAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime) =>
+            runner.ReplayRefusedWriteAsync(main, others, OthersFrame, statement, internalTransaction, mainTime);
+
+        public async Task CopyInAsync(NodeLink main, NodeLink[] others)
+        {
+            runner.SendToOthers(others, OthersFrame, internalTransaction);
+            await runner._write.FlushOthersAsync(others);
+            await runner.CopyQueryInAsync(main, others, _appender);
+        }
+
+        public Task FlushOthersAsync(NodeLink[] others, bool deferred, bool passes) =>
+            runner._write.FlushUnlessHeldBackAsync(others, passes);
+
+        public Task ReadOthersAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime) =>
+            runner._write.ReadOthersAsync(main, others, mainTime);
+    }
+}

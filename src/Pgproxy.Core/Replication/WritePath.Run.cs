@@ -1,0 +1,152 @@
+using Pgproxy.Protocol.Messages;
+
+namespace Pgproxy.Core.Replication;
+
+internal sealed partial class WritePath
+{
+    /// <summary>
+    /// The write path (DESIGN §3), for every protocol. Main runs the write first — inside an internal transaction
+    /// whose BEGIN travels in the same network write when the client is not in one — and its answer goes to the
+    /// client (held while the others can still fail it). Only then do the other nodes get it, all at once, so
+    /// conflicting writers have already queued on main's locks and reach the others in main's order. The answers
+    /// are compared before anything commits; then the internal transaction ends others first, main last
+    /// (<see cref="EndInternalTransactionAsync"/>), and the client hears back once every node has committed.
+    /// Inside the client's transaction a write's other answers may be owed instead (<see cref="Defer"/>): main and
+    /// the others then run back to back, and the comparison comes at a later statement.
+    /// </summary>
+    public async Task RunAsync(NodeLink main, IFannedWrite write, IRequestHost host)
+    {
+        var internalTransaction = write.InternalTransaction;
+        write.SendTo(main, isMain: true);
+        main.Summary.Clear();
+        main.SwallowedError = null;
+        var mainStarted = _time.GetTimestamp();
+        await write.FlushMainAsync(main);
+        var answerStart = _replies.ForwardedBytes;
+        if (write.EndsRequest
+            && (internalTransaction || _state.Status != TransactionStatus.InTransaction || OthersOwe))
+        {
+            // Unless it will be deferred (and so compared only at a later statement), the others' answers can
+            // still fail this write: the client must not have main's yet.
+            HoldAnswer(write.KeepsAnswerUntilResult);
+        }
+
+        var end = await write.ReadMainAsync(main);
+        var mainTime = _time.GetElapsedTime(mainStarted);
+        var others = write.Others(main, end);
+        if (end == ReplyEnd.CopyIn)
+        {
+            await write.CopyInAsync(main, others);
+            mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
+        }
+        else
+        {
+            if (write.MainRefused(main))
+            {
+                await write.ReplayRefusedAsync(main, others, mainTime);
+                FinishIfEnds(write, host, main);
+                return;
+            }
+
+            if (!await SendToOthersAsync(write, host, main, others, answerStart, mainTime))
+            {
+                return;
+            }
+        }
+
+        await write.ReadOthersAsync(main, others, mainTime);
+        await EndAsync(write, host, main, others);
+    }
+
+    /// <summary>
+    /// Sends the write to the others once main has answered it; false when the request ended here: the owed answers
+    /// of earlier statements diverged, or the write was deferred (its answers owed, the client already answered).
+    /// </summary>
+    private async Task<bool> SendToOthersAsync(IFannedWrite write, IRequestHost host, NodeLink main,
+        NodeLink[] others, long answerStart, TimeSpan mainTime)
+    {
+        var deferred = write.MayDefer && !write.InternalTransaction
+                                      && main.Status == TransactionStatus.InTransaction
+                                      && _state.Status == TransactionStatus.InTransaction;
+        var passes = deferred && write.IsPlainDml && WithinOwedLimits(others, _replies.ForwardedBytes - answerStart);
+        if (!passes && await host.SettleOrRaiseAsync(writeReady: write.EndsRequest))
+        {
+            return false;
+        }
+
+        if (deferred)
+        {
+            _answer.Release(); // compared at a later statement, which that comparison fails if it must
+        }
+
+        foreach (var other in others)
+        {
+            other.Summary.Clear();
+            other.SwallowedError = null;
+            write.SendTo(other, isMain: false);
+        }
+
+        await write.FlushOthersAsync(others, deferred, passes);
+        if (!deferred)
+        {
+            return true;
+        }
+
+        // Inside the client's transaction nothing commits before its COMMIT: the others' answers are read and
+        // compared later (SettleAsync), while the client already goes on with main's.
+        Defer(main, others, _replies.ForwardedBytes - answerStart, mainTime);
+        if (write.ChangesFunctions)
+        {
+            _catalog.ForgetFunctions();
+        }
+
+        _state.TransactionWrote |= write.MarksWrite;
+        FinishIfEnds(write, host, main);
+        return false;
+    }
+
+    /// <summary>
+    /// The others have answered: compares them with main, ends the internal transaction (committing only when they
+    /// agree) or, inside the client's transaction, fails it on every node alike when they do not.
+    /// </summary>
+    private async Task EndAsync(IFannedWrite write, IRequestHost host, NodeLink main, NodeLink[] others)
+    {
+        var mismatch = CompareWithMain(main, others);
+        if (write.ChangesFunctions)
+        {
+            _catalog.ForgetFunctions();
+        }
+
+        if (write.InternalTransaction)
+        {
+            await EndInternalTransactionAsync(main, others, commit: mismatch is null);
+            if (mismatch is not null)
+            {
+                AnswerWithError("XX001", mismatch);
+            }
+        }
+        else if (mismatch is not null && write.EndsRequest
+                 && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
+        {
+            // Inside the client's transaction: fail it on every node alike, so no node can commit it.
+            await host.FailRequestAsync("XX001", mismatch, writeReady: true);
+            return;
+        }
+
+        _answer.Release();
+        if (write.MarksWrite && _state.Status != TransactionStatus.Idle)
+        {
+            _state.TransactionWrote = true;
+        }
+
+        FinishIfEnds(write, host, main);
+    }
+
+    private static void FinishIfEnds(IFannedWrite write, IRequestHost host, NodeLink main)
+    {
+        if (write.EndsRequest)
+        {
+            host.FinishRequest(main);
+        }
+    }
+}
