@@ -42,7 +42,7 @@ internal sealed partial class GroupRunner
         _replies.CompletionsLeft = analysis.Completions;
         if (await _replies.ReadAsync(main, forward: true, summarize: true, stop) != ReplyEnd.CopyIn)
         {
-            // _nodes.Main refused it before any data: the others never see it.
+            // Main refused it before any data: the others never see it.
             await EndRefusedCopyAsync(main, sync, internalTransaction);
             return;
         }
@@ -65,24 +65,9 @@ internal sealed partial class GroupRunner
         await _copyIn.RelayAsync([main, .. others], main, appender);
         await FlushCopyOutcomeAsync(main, others);
 
-        // _nodes.Main's answer to CopyDone or CopyFail: CommandComplete or ErrorResponse, no ReadyForQuery.
+        // Main's answer to CopyDone or CopyFail: CommandComplete or ErrorResponse, no ReadyForQuery.
         await ReadCopyOutcomeAsync(main, forward: true);
-        var bound = _deadline.Begin(main, TimeSpan.Zero); // they had the data as soon as main: the setting alone bounds them
-        try
-        {
-            foreach (var other in others)
-            {
-                if (!other.Detached)
-                {
-                    await ReadCopyOutcomeAsync(other, forward: false);
-                }
-            }
-        }
-        finally
-        {
-            bound.Dispose();
-        }
-
+        await ReadOthersCopyOutcomeAsync(main, others);
         if (_state.Status != TransactionStatus.Idle)
         {
             _state.TransactionWrote = true;
@@ -168,6 +153,19 @@ internal sealed partial class GroupRunner
         await _write.FlushOthersAsync(others);
         main.Output.Write(FlushFrame);
         await WritePath.FlushLinkAsync(main);
+    }
+
+    /// <summary>The others' answers to CopyDone or CopyFail: they had the data as soon as main.</summary>
+    private async Task ReadOthersCopyOutcomeAsync(NodeLink main, NodeLink[] others)
+    {
+        using var bound = _deadline.Begin(main, TimeSpan.Zero); // the setting alone bounds them
+        foreach (var other in others)
+        {
+            if (!other.Detached)
+            {
+                await ReadCopyOutcomeAsync(other, forward: false);
+            }
+        }
     }
 
     /// <summary>Reads one node's CommandComplete or ErrorResponse that ends its copy-in.</summary>

@@ -96,17 +96,9 @@ internal sealed partial class GroupRunner
         using var pass = analysis.EndsTransaction && (_state.TransactionWrote || analysis.Writes)
             ? await _write.PassCommitGateAsync()
             : _write.CheckWithoutPass();
-        if (sync && analysis.EndsTransaction && _state.Status == TransactionStatus.InTransaction && _state.TransactionWrote
-            && main == _nodes.Main && Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0) && _analyzer.IsPlainCommitGroup())
+        if (await TryCommitInTwoPhasesAsync(main, others, sync, analysis))
         {
-            var outcome = await _twoPhase.TryCommitAsync(main, others,
-                () => SendGroup(main, isMain: true, internalTransaction: false, analysis));
-            if (outcome != TwoPhaseOutcome.NotUsed)
-            {
-                _answer.Release();
-                _host.FinishRequest(_nodes.MainOrNull ?? main);
-                return;
-            }
+            return;
         }
 
         var rollBackOthers = analysis.EndsTransaction && _state.Status == TransactionStatus.Failed;
@@ -124,38 +116,7 @@ internal sealed partial class GroupRunner
         }
 
         await _write.FlushOthersAsync(others);
-        var bound = _deadline.Begin(_nodes.MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
-        try
-        {
-            foreach (var other in others)
-            {
-                if (other.Detached)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    if (other.Injected.Count > 0 && rollBackOthers)
-                    {
-                        await _replies.ReadAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
-                    }
-                    else
-                    {
-                        await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
-                    }
-                }
-                catch (Exception e) when (NodeFailures.IsNodeFailure(e))
-                {
-                    _nodes.Degenerate(other, "read failed: " + e.Message);
-                }
-            }
-        }
-        finally
-        {
-            bound.Dispose();
-        }
-
+        await ReadOthersFirstAsync(others, targets, sync, analysis, rollBackOthers);
         SendGroup(main, isMain: true, internalTransaction: false, analysis);
         WritePath.StartFlushLink(main);
         main.Summary.Clear();
@@ -171,6 +132,65 @@ internal sealed partial class GroupRunner
         if (sync)
         {
             _host.FinishRequest(main);
+        }
+    }
+
+    /// <summary>
+    /// A group that executes one plain COMMIT of a transaction that wrote: committed in two phases when
+    /// replication_commit says so (others PREPARE, main COMMIT, others COMMIT PREPARED); false when it was not.
+    /// </summary>
+    private async Task<bool> TryCommitInTwoPhasesAsync(NodeLink main, NodeLink[] others, bool sync,
+        GroupAnalysis analysis)
+    {
+        if (!sync || !analysis.EndsTransaction || _state.Status != TransactionStatus.InTransaction
+            || !_state.TransactionWrote || main != _nodes.Main
+            || !Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0) || !_analyzer.IsPlainCommitGroup())
+        {
+            return false;
+        }
+
+        var outcome = await _twoPhase.TryCommitAsync(main, others,
+            () => SendGroup(main, isMain: true, internalTransaction: false, analysis));
+        if (outcome == TwoPhaseOutcome.NotUsed)
+        {
+            return false;
+        }
+
+        _answer.Release();
+        _host.FinishRequest(_nodes.MainOrNull ?? main);
+        return true;
+    }
+
+    /// <summary>
+    /// The others' answers to a group they run before main (their rollback, when <paramref name="rolledBack"/> and
+    /// they got one); a node that fails here is taken out.
+    /// </summary>
+    private async Task ReadOthersFirstAsync(NodeLink[] others, NodeLink[] targets, bool sync, GroupAnalysis analysis,
+        bool rolledBack)
+    {
+        using var bound = _deadline.Begin(_nodes.MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
+        foreach (var other in others)
+        {
+            if (other.Detached)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (other.Injected.Count > 0 && rolledBack)
+                {
+                    await _replies.ReadAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
+                }
+                else
+                {
+                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
+                }
+            }
+            catch (Exception e) when (NodeFailures.IsNodeFailure(e))
+            {
+                _nodes.Degenerate(other, "read failed: " + e.Message);
+            }
         }
     }
 
@@ -202,6 +222,53 @@ internal sealed partial class GroupRunner
     }
 
     /// <summary>
+    /// What pgproxy asks of main before a group that writes: its transaction id (two-phase commit), insert_lock's
+    /// lock, its current time, its values of the defaults a COPY leaves out — not while main is inside an unsynced
+    /// pipeline, where a query of pgproxy's own cannot run.
+    /// </summary>
+    private void SendMainPrelude(NodeLink link, bool internalTransaction, GroupAnalysis analysis)
+    {
+        var canInjectQueries = (_state.UnsyncedMask & link.Bit) == 0;
+        if (analysis.Writes && canInjectQueries
+            && (internalTransaction || _state.Status == TransactionStatus.InTransaction))
+        {
+            if (internalTransaction)
+            {
+                _twoPhase.ForgetXid();
+            }
+
+            _twoPhase.AskMainXid(link);
+        }
+
+        if (analysis.LockTable is { } lockTable && canInjectQueries
+            && (internalTransaction || _state.Status != TransactionStatus.Idle))
+        {
+            link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
+        }
+
+        if (analysis.RewritesTime)
+        {
+            // Without the query (main is inside an unsynced pipeline) there is no timestamp: an earlier one would be
+            // wrong, so the others then get the text as it is.
+            _replies.MainNow = null;
+            if (canInjectQueries)
+            {
+                link.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
+            }
+        }
+
+        if (analysis.CopyPlan is { } copyPlan)
+        {
+            // Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
+            _replies.MainDefaults = null;
+            if (canInjectQueries)
+            {
+                link.Inject(InjectedQueries.Encode(copyPlan.ValuesQuery), InjectedReply.DefaultsQueryCycle);
+            }
+        }
+    }
+
+    /// <summary>
     /// Writes the group to one node: the client's deferred BEGIN and the internal BEGIN (main also gets the
     /// insert lock and the timestamp query), Close messages it missed, lazy Parses of statements it lacks, then
     /// the client's messages — with Parse texts carrying main's timestamp for the other nodes.
@@ -214,43 +281,9 @@ internal sealed partial class GroupRunner
             link.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
         }
 
-        var canInjectQueries = (_state.UnsyncedMask & link.Bit) == 0;
-        if (isMain && analysis.Writes && canInjectQueries
-            && (internalTransaction || _state.Status == TransactionStatus.InTransaction))
+        if (isMain)
         {
-            if (internalTransaction)
-            {
-                _twoPhase.ForgetXid();
-            }
-
-            _twoPhase.AskMainXid(link);
-        }
-
-        if (isMain && analysis.LockTable is { } lockTable && canInjectQueries
-            && (internalTransaction || _state.Status != TransactionStatus.Idle))
-        {
-            link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
-        }
-
-        if (isMain && analysis.RewritesTime)
-        {
-            // Without the query (main is inside an unsynced pipeline) there is no timestamp: an earlier one would be
-            // wrong, so the others then get the text as it is.
-            _replies.MainNow = null;
-            if (canInjectQueries)
-            {
-                link.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);
-            }
-        }
-
-        if (isMain && analysis.CopyPlan is { } copyPlan)
-        {
-            // _nodes.Main evaluates the defaults the COPY leaves out, in the COPY's transaction: the others get its values.
-            _replies.MainDefaults = null;
-            if (canInjectQueries)
-            {
-                link.Inject(InjectedQueries.Encode(copyPlan.ValuesQuery), InjectedReply.DefaultsQueryCycle);
-            }
+            SendMainPrelude(link, internalTransaction, analysis);
         }
 
         link.FlushPendingCloses();

@@ -72,74 +72,12 @@ internal sealed partial class GroupRunner
     {
         try
         {
-            if (await _analyzer.RewriteAdminParsesAsync() is { } adminError)
+            if (await AnalyzeAsync(sync) is not { } analysis)
             {
-                // A refused ATTACH/DETACH NODE answers the group, as a failed Parse would.
-                await _host.FailRequestAsync(adminError.SqlState, adminError.Message, sync, adminError.Hint);
                 return;
             }
 
-            var analysis = await _analyzer.AnalyzeAsync(_partEndsTransaction);
-            if (analysis.Writes)
-            {
-                _host.ThrowIfANodeWasAttached();
-            }
-            _host.RequestClass = analysis.RequestClass;
-            var main = _nodes.Main;
-            if (analysis.ChangesSchema && _host.SchemaChangeRefusal is { } held)
-            {
-                await _host.RefuseAsync(SchemaChangeHold.SqlState, held, sync);
-                return;
-            }
-
-            if (analysis.Refused is { } refused)
-            {
-                await _host.RefuseAsync("0A000", refused, sync);
-                return;
-            }
-
-            NodeLink[] targets;
-            if (_state.Status == TransactionStatus.Failed && !analysis.EndsTransaction)
-            {
-                targets = _host.ReadTarget().AsTargets;
-            }
-            else if (analysis.EndsTransaction)
-            {
-                // Nodes whose deferred BEGIN never went out have nothing to end; the answering node comes first. A
-                // node that still owes answers holds the transaction's held-back writes (its status is still the
-                // Idle of before the BEGIN): it must get the COMMIT too, after they are settled.
-                var answering = _state.FailedLink is { } failed && SessionLinks.IsLive(failed) ? failed : main;
-                foreach (var link in _nodes.All)
-                {
-                    link.PendingBegin = null;
-                }
-
-                targets = [answering, .. _nodes.All.Where(l => l != answering && SessionLinks.IsLive(l)
-                    && (l.Status != TransactionStatus.Idle || l.Owes || (_state.UnsyncedMask & l.Bit) != 0))];
-            }
-            else if (analysis.Replicated)
-            {
-                targets = [main, .. _nodes.Others(main)];
-            }
-            else if (!analysis.Executes && Group.Frames.Count == 1 && _state.UnsyncedMask != 0)
-            {
-                // A lone Sync (or Flush) ends what earlier Flush-ended groups left open: on those nodes, main last.
-                targets = [.. _nodes.All.Where(l => SessionLinks.IsLive(l) && (_state.UnsyncedMask & l.Bit) != 0)];
-            }
-            else
-            {
-                targets = (analysis.LocksOnMain ? main : _host.ReadTarget()).AsTargets;
-                if (analysis.Executes)
-                {
-                    targets[0].Node.CountSelect();
-                }
-
-                if (analysis.LocksOnMain)
-                {
-                    _host.PinReadsToMain();
-                }
-            }
-
+            var targets = Targets(analysis);
             if (_write.OthersOwe && !GroupPassesOwedAnswers(targets, sync, analysis)
                 && await _host.SettleOrRefuseAsync(writeReady: sync))
             {
@@ -151,46 +89,8 @@ internal sealed partial class GroupRunner
                 await SyncStragglersAsync(targets);
             }
 
-            if (targets.Length == 1)
-            {
-                // _nodes.Main alone (the other nodes down, or one being recovered): a group that commits there passes the
-                // write gate like a replicated commit, so a cut or a cutover never sees it half way. An autocommit
-                // write holds its pass over the statement itself, bounded by write_gate_timeout for the closer.
-                var commits = analysis.EndsTransaction || (analysis.Writes && _state.Status == TransactionStatus.Idle);
-                using var pass = commits ? await _write.PassCommitGateAsync() : default;
-
-                await RunGroupOnAsync(targets[0], sync, analysis);
-            }
-            else if (!analysis.Replicated && !analysis.EndsTransaction)
-            {
-                await RunGroupOthersFirstAsync(targets, sync, analysis);
-            }
-            else if (analysis.EndsTransaction)
-            {
-                await RunGroupOthersFirstAsync(targets, sync, analysis);
-            }
-            else
-            {
-                await RunGroupReplicatedAsync(targets, sync, analysis);
-            }
-
-            foreach (var name in _analyzer.Closed)
-            {
-                if (Statements.GetStatement(name) is { } closed)
-                {
-                    var closeFrame = OthersFrames.CloseFrame(name);
-                    foreach (var link in _nodes.All)
-                    {
-                        if ((closed.ParsedOn & link.Bit) != 0 && !targets.Contains(link))
-                        {
-                            link.PendingCloses.Add(closeFrame);
-                        }
-                    }
-
-                    Statements.RemoveStatement(name);
-                }
-            }
-
+            await RunOnTargetsAsync(targets, sync, analysis);
+            CloseElsewhere(targets);
             if (sync && !_copyAteSync)
             {
                 _state.UnsyncedMask = 0;
@@ -208,6 +108,134 @@ internal sealed partial class GroupRunner
             _copyAteSync = false;
             Group.Clear();
             _analyzer.Clear();
+        }
+    }
+
+    /// <summary>
+    /// What the group does, or null when it is answered already: a refused admin command, a schema change while a
+    /// recovery copies main, a write refused as nondeterministic.
+    /// </summary>
+    private async ValueTask<GroupAnalysis?> AnalyzeAsync(bool sync)
+    {
+        if (await _analyzer.RewriteAdminParsesAsync() is { } adminError)
+        {
+            // A refused ATTACH/DETACH NODE answers the group, as a failed Parse would.
+            await _host.FailRequestAsync(adminError.SqlState, adminError.Message, sync, adminError.Hint);
+            return null;
+        }
+
+        var analysis = await _analyzer.AnalyzeAsync(_partEndsTransaction);
+        if (analysis.Writes)
+        {
+            _host.ThrowIfANodeWasAttached();
+        }
+
+        _host.RequestClass = analysis.RequestClass;
+        if (analysis.ChangesSchema && _host.SchemaChangeRefusal is { } held)
+        {
+            await _host.RefuseAsync(SchemaChangeHold.SqlState, held, sync);
+            return null;
+        }
+
+        if (analysis.Refused is { } refused)
+        {
+            await _host.RefuseAsync("0A000", refused, sync);
+            return null;
+        }
+
+        return analysis;
+    }
+
+    /// <summary>The nodes the group runs on, the one that answers the client first.</summary>
+    private NodeLink[] Targets(in GroupAnalysis analysis)
+    {
+        var main = _nodes.Main;
+        if (_state.Status == TransactionStatus.Failed && !analysis.EndsTransaction)
+        {
+            return _host.ReadTarget().AsTargets;
+        }
+
+        if (analysis.EndsTransaction)
+        {
+            // Nodes whose deferred BEGIN never went out have nothing to end; the answering node comes first. A
+            // node that still owes answers holds the transaction's held-back writes (its status is still the
+            // Idle of before the BEGIN): it must get the COMMIT too, after they are settled.
+            var answering = _state.FailedLink is { } failed && SessionLinks.IsLive(failed) ? failed : main;
+            foreach (var link in _nodes.All)
+            {
+                link.PendingBegin = null;
+            }
+
+            return [answering, .. _nodes.All.Where(l => l != answering && SessionLinks.IsLive(l)
+                && (l.Status != TransactionStatus.Idle || l.Owes || (_state.UnsyncedMask & l.Bit) != 0))];
+        }
+
+        if (analysis.Replicated)
+        {
+            return [main, .. _nodes.Others(main)];
+        }
+
+        if (!analysis.Executes && Group.Frames.Count == 1 && _state.UnsyncedMask != 0)
+        {
+            // A lone Sync (or Flush) ends what earlier Flush-ended groups left open: on those nodes, main last.
+            return [.. _nodes.All.Where(l => SessionLinks.IsLive(l) && (_state.UnsyncedMask & l.Bit) != 0)];
+        }
+
+        var targets = (analysis.LocksOnMain ? main : _host.ReadTarget()).AsTargets;
+        if (analysis.Executes)
+        {
+            targets[0].Node.CountSelect();
+        }
+
+        if (analysis.LocksOnMain)
+        {
+            _host.PinReadsToMain();
+        }
+
+        return targets;
+    }
+
+    /// <summary>Runs the group on its targets in the order its kind calls for.</summary>
+    private async Task RunOnTargetsAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
+    {
+        if (targets.Length == 1)
+        {
+            // Main alone (the other nodes down, or one being recovered): a group that commits there passes the
+            // write gate like a replicated commit, so a cut or a cutover never sees it half way. An autocommit
+            // write holds its pass over the statement itself, bounded by write_gate_timeout for the closer.
+            var commits = analysis.EndsTransaction || (analysis.Writes && _state.Status == TransactionStatus.Idle);
+            using var pass = commits ? await _write.PassCommitGateAsync() : default;
+
+            await RunGroupOnAsync(targets[0], sync, analysis);
+        }
+        else if (analysis.Replicated && !analysis.EndsTransaction)
+        {
+            await RunGroupReplicatedAsync(targets, sync, analysis);
+        }
+        else
+        {
+            await RunGroupOthersFirstAsync(targets, sync, analysis);
+        }
+    }
+
+    /// <summary>Statements the group closed are closed on the nodes that parsed them but did not run the group too.</summary>
+    private void CloseElsewhere(NodeLink[] targets)
+    {
+        foreach (var name in _analyzer.Closed)
+        {
+            if (Statements.GetStatement(name) is { } closed)
+            {
+                var closeFrame = OthersFrames.CloseFrame(name);
+                foreach (var link in _nodes.All)
+                {
+                    if ((closed.ParsedOn & link.Bit) != 0 && !targets.Contains(link))
+                    {
+                        link.PendingCloses.Add(closeFrame);
+                    }
+                }
+
+                Statements.RemoveStatement(name);
+            }
         }
     }
 

@@ -232,7 +232,7 @@ internal sealed partial class MainCatalog
         var main = _nodes.Main;
         if (!_state.MayQuery(main))
         {
-            // _nodes.Main can run nothing now (the statement will fail there too), or is inside an unsynced pipeline.
+            // Main can run nothing now (the statement will fail there too), or is inside an unsynced pipeline.
             return TableDefaults.Unknown;
         }
 

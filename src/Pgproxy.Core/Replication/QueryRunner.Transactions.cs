@@ -157,23 +157,26 @@ internal sealed partial class QueryRunner
         if (ended)
         {
             BackendMessageWriter.WriteCommandComplete(_clientOutput, "COMMIT");
-            _host.FinishRequest(answering);
-            return;
         }
-
-        if (commits && !answering.Summary.HasError)
+        else if (commits && !answering.Summary.HasError)
         {
-            foreach (var other in others)
-            {
-                if (!other.Detached && other.SwallowedError is not null)
-                {
-                    _nodes.Degenerate(other, "COMMIT failed where main's succeeded: " +
-                                      Encoding.UTF8.GetString(other.SwallowedError.AsSpan(5)).Replace('\0', ' '));
-                }
-            }
+            TakeOutFailedCommits(others);
         }
 
         _host.FinishRequest(answering);
+    }
+
+    /// <summary>A node whose COMMIT failed where main's succeeded has diverged: it is taken out.</summary>
+    private void TakeOutFailedCommits(NodeLink[] others)
+    {
+        foreach (var other in others)
+        {
+            if (!other.Detached && other.SwallowedError is not null)
+            {
+                _nodes.Degenerate(other, "COMMIT failed where main's succeeded: " +
+                                  Encoding.UTF8.GetString(other.SwallowedError.AsSpan(5)).Replace('\0', ' '));
+            }
+        }
     }
 
     /// <summary>

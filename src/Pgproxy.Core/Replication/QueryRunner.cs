@@ -91,7 +91,7 @@ internal sealed partial class QueryRunner
 
         if (statement.Flags.HasFlag(StatementFlags.TransactionControlInside))
         {
-            // _nodes.Main alone runs a string with its own COMMIT as it is: it commits inside, so it passes the write gate
+            // Main alone runs a string with its own COMMIT as it is: it commits inside, so it passes the write gate
             // as a whole (a check or a recovery's cutover must not see it half way). Rare: with other nodes live the
             // string is cut into steps above, each of which passes the gate at its own commit.
             using var pass = await _write.PassCommitGateAsync();
