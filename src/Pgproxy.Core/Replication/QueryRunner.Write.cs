@@ -90,7 +90,13 @@ internal sealed partial class QueryRunner
             _write.HoldAnswer(keepUntilResult: false);
         }
 
+        var clientErrors = _replies.ClientErrors;
         var end = await _replies.ReadAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+        if (internalTransaction && await RetriedOutsideBlockAsync(main, frame, statement, clientErrors))
+        {
+            return;
+        }
+
         var mainTime = _time.GetElapsedTime(mainStarted);
 
         var others = _nodes.OthersArray(main);
