@@ -48,8 +48,11 @@ internal sealed partial class GroupRunner
 
         public bool MainRefused(NodeLink main) => main.Summary.HasError;
 
-        public Task ReplayRefusedAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime) =>
-            runner.ReplayRefusedGroupOnOthersAsync(main, targets, sync, analysis, internalTransaction, mainTime);
+        public async Task<bool> ReplayRefusedAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime)
+        {
+            await runner.ReplayRefusedGroupOnOthersAsync(main, targets, sync, analysis, internalTransaction, mainTime);
+            return true;
+        }
 
         /// <summary>Never called: see <see cref="ReadMainAsync"/>.</summary>
         public Task CopyInAsync(NodeLink main, NodeLink[] others) => Task.CompletedTask;

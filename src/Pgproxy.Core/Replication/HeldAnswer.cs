@@ -72,6 +72,13 @@ internal sealed class HeldAnswer(IBufferWriter<byte> client)
         ScratchBuffer.Reset(ref _held, 256);
     }
 
+    /// <summary>Drops everything held, unseen: the statement runs again and its new answer is the client's.</summary>
+    public void Discard()
+    {
+        IsHolding = false;
+        ScratchBuffer.Reset(ref _held, 256);
+    }
+
     /// <summary>Passes on what came before the statement's result and drops the result: the statement failed.</summary>
     public void DropResult()
     {

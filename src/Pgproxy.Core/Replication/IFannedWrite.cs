@@ -46,9 +46,10 @@ internal interface IFannedWrite
 
     /// <summary>
     /// After main refused: the others run it too where what main did before failing may outlive the rollback, and
-    /// an internal transaction is rolled back everywhere.
+    /// an internal transaction is rolled back everywhere. False when the write instead ran again and that run
+    /// answered the request (main refused it only because pgproxy's internal transaction wrapped it).
     /// </summary>
-    Task ReplayRefusedAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime);
+    Task<bool> ReplayRefusedAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime);
 
     /// <summary>Main went into COPY FROM STDIN: the others get the write and the data streams to every node.</summary>
     Task CopyInAsync(NodeLink main, NodeLink[] others);

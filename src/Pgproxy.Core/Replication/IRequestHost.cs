@@ -46,6 +46,12 @@ internal interface IRequestHost
     /// <summary>Answers the request with pgproxy's own error, failing the transaction on every node in it.</summary>
     Task FailRequestAsync(string sqlState, string message, bool writeReady, string? hint = null);
 
+    /// <summary>
+    /// Refuses a simple-protocol write unless main rejects it as it parses it; then main's error is the answer
+    /// (issue 16 item 15).
+    /// </summary>
+    Task RefuseUnlessMainRejectsAsync(ReadOnlyMemory<byte> frame, StatementClassification statement, string refusal);
+
     /// <summary>Records the status of the node that answered the client and what it means for routing.</summary>
     void SetClientStatus(NodeLink answered);
 

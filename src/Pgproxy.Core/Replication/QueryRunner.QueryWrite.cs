@@ -19,6 +19,9 @@ internal sealed partial class QueryRunner
         /// <summary>Main's values of the defaults the COPY leaves out, appended to the others' data.</summary>
         private CopyRowAppender? _appender;
 
+        /// <summary>The client's error count before main's answer (an answer dropped unseen does not count).</summary>
+        private long _clientErrors;
+
         private ReadOnlyMemory<byte> OthersFrame => _rewritten ?? frame;
 
         public bool InternalTransaction => internalTransaction;
@@ -55,8 +58,11 @@ internal sealed partial class QueryRunner
 
         public ValueTask FlushMainAsync(NodeLink main) => WritePath.FlushLinkAsync(main);
 
-        public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main) =>
-            runner._replies.ReadAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+        public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main)
+        {
+            _clientErrors = runner._replies.ClientErrors;
+            return runner._replies.ReadAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+        }
 
         public NodeLink[] Others(NodeLink main, ReplyEnd end)
         {
@@ -76,8 +82,16 @@ internal sealed partial class QueryRunner
         public bool MainRefused(NodeLink main) =>
             main.Summary.HasError || main.Status == Protocol.Messages.TransactionStatus.Failed;
 
-        public Task ReplayRefusedAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime) =>
-            runner.ReplayRefusedWriteAsync(main, others, OthersFrame, statement, internalTransaction, mainTime);
+        public async Task<bool> ReplayRefusedAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime)
+        {
+            if (internalTransaction && await runner.RetriedOutsideBlockAsync(main, frame, statement, _clientErrors))
+            {
+                return false;
+            }
+
+            await runner.ReplayRefusedWriteAsync(main, others, OthersFrame, statement, internalTransaction, mainTime);
+            return true;
+        }
 
         public async Task CopyInAsync(NodeLink main, NodeLink[] others)
         {

@@ -138,6 +138,12 @@ internal sealed partial class QueryRunner
             }
         }
 
+        if (!rollBackOthers && ClientPrepare.GidOf(OthersFrames.QueryText(frame.Span)) is { } gid)
+        {
+            await PrepareTransactionAsync(frame, answering, others, gid);
+            return;
+        }
+
         foreach (var other in others)
         {
             other.SwallowedError = null;

@@ -24,7 +24,7 @@ internal sealed partial class QueryRunner
         if (statement is not null
             && (_host.RefusedWrite(statement) ?? _catalog.RefusedDefaults(defaults)) is { } refused)
         {
-            await _host.RefuseAsync("0A000", refused, writeReady: true);
+            await _host.RefuseUnlessMainRejectsAsync(frame, statement, refused);
             return;
         }
 

@@ -40,6 +40,44 @@ internal sealed partial class ReplicationSession
     /// </summary>
     public async Task FailRequestAsync(string sqlState, string message, bool writeReady, string? hint = null)
     {
+        await FailTransactionsEverywhereAsync();
+        WriteClientError(sqlState, message, hint);
+        if (writeReady)
+        {
+            FinishRequest(Main);
+            return;
+        }
+
+        if (Main.Status != TransactionStatus.Idle)
+        {
+            SetClientStatus(Main);
+        }
+
+        _groups.DiscardUntilSync = true;
+    }
+
+    /// <summary>
+    /// Refuses a write of the simple protocol (<see cref="RefuseAsync"/>), unless main rejects it as it parses it
+    /// (<see cref="MainParseCheck"/>): then main's own error is the answer, and every other node's part of the
+    /// client's transaction fails as main's did. A string of several statements cannot be parsed as one: refused.
+    /// </summary>
+    public async Task RefuseUnlessMainRejectsAsync(ReadOnlyMemory<byte> frame, StatementClassification statement,
+        string refusal)
+    {
+        if (statement.Flags.HasFlag(StatementFlags.MultiStatement)
+            || !await MainParseCheck.RejectsAsync(Main, _replies, frame[5..(OthersFrames.QueryText(frame.Span).Length + 5)]))
+        {
+            await RefuseAsync("0A000", refusal, writeReady: true);
+            return;
+        }
+
+        await FailTransactionsEverywhereAsync();
+        FinishRequest(Main);
+    }
+
+    /// <summary>Fails every node's part of the client's transaction, if it has one (see FailTransactions).</summary>
+    private async Task FailTransactionsEverywhereAsync()
+    {
         if (_write.OthersOwe)
         {
             await _write.SettleAsync(); // their owed answers come first on their connections; the failure ends it anyway
@@ -57,20 +95,6 @@ internal sealed partial class ReplicationSession
                 await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
             }
         }
-
-        WriteClientError(sqlState, message, hint);
-        if (writeReady)
-        {
-            FinishRequest(main);
-            return;
-        }
-
-        if (main.Status != TransactionStatus.Idle)
-        {
-            SetClientStatus(main);
-        }
-
-        _groups.DiscardUntilSync = true;
     }
 
     /// <summary>

@@ -43,8 +43,11 @@ internal sealed partial class WritePath
         {
             if (write.MainRefused(main))
             {
-                await write.ReplayRefusedAsync(main, others, mainTime);
-                FinishIfEnds(write, host, main);
+                if (await write.ReplayRefusedAsync(main, others, mainTime))
+                {
+                    FinishIfEnds(write, host, main);
+                }
+
                 return;
             }
 

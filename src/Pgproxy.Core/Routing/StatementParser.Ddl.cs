@@ -124,7 +124,9 @@ internal static partial class StatementParser
             _ => false,
         };
         var info = StatementInfo.Of(outside ? StatementKind.WriteOutsideTransaction : StatementKind.Write);
-        info.StoresCalls = OnlyStoresCalls(st, i + 1);
+        // A publication's row filter (ADD TABLE t WHERE …) is stored, and PostgreSQL rejects a volatile one itself:
+        // refusing it would hide that error (issue 16 item 15).
+        info.StoresCalls = st.IsWord(i + 1, "publication") || OnlyStoresCalls(st, i + 1);
         AlterTableExpressions.Find(st, i, ref info.EvaluatedRanges, ref info.RestoredDefaults);
         return info;
     }

@@ -8,13 +8,17 @@ namespace Pgproxy.Core.Tests.Replication;
 /// Errors pgproxy produces itself (here the refusal of a nondeterministic write) are ErrorResponses pgproxy writes in
 /// place of the statement's answer (issue 12, item 4): no node runs anything to raise them — no <c>DO</c> block, so
 /// no PL/pgSQL CONTEXT and no dependency on the language — and inside a transaction every node's part fails too, so
-/// the client's later COMMIT is a ROLLBACK everywhere.
+/// the client's later COMMIT is a ROLLBACK everywhere. Main only parse-analyses a refused simple-protocol write
+/// first, so that PostgreSQL's own error for a statement it rejects comes first (issue 16 item 15).
 /// </summary>
 public sealed class OwnErrorTests
 {
     private const string Insert = "INSERT INTO t VALUES (random())";
 
     private const string FailingCast = "Q SELECT 'pgproxy failed the statement'::int";
+
+    /// <summary>What main gets of a refused simple-protocol write: parsed, closed, never run (MainParseCheck).</summary>
+    private static readonly string[] ParseCheck = ["P :" + Insert, "C S", "S"];
 
     [Fact]
     public async Task Simple_Autocommit_Refusal_IsPgproxysOwnError_NoNodeRunsAnything()
@@ -27,7 +31,7 @@ public sealed class OwnErrorTests
 
         Assert.Equal(["E 0A000", "Z I"], ClientReplies.Render(replies));
         AssertPgproxysRefusal(replies[0]);
-        Assert.Empty(harness.SentTo(0));
+        Assert.Equal(ParseCheck, harness.SentTo(0)); // main parse-analyses it (PostgreSQL's own error first), no more
         Assert.Empty(harness.SentTo(1));
         Assert.Equal(["C INSERT 0 1", "Z I"], await client.QueryAsync("INSERT INTO t VALUES (1)")); // usable
     }
@@ -86,7 +90,7 @@ public sealed class OwnErrorTests
         Assert.Equal(["E 0A000", "Z E"], await client.QueryAsync(Insert));
         Assert.Equal(["C ROLLBACK", "Z I"], await client.QueryAsync("COMMIT"));
 
-        Assert.Equal(["Q BEGIN", FailingCast, "Q COMMIT"], harness.SentTo(0));
+        Assert.Equal(["Q BEGIN", .. ParseCheck, FailingCast, "Q COMMIT"], harness.SentTo(0));
         Assert.Equal(["Q BEGIN", FailingCast, "Q ROLLBACK"], harness.SentTo(1));
     }
 

@@ -18,6 +18,10 @@ public sealed class EvaluatedFunctionNamesTests
     [InlineData("CREATE DOMAIN d AS float8 DEFAULT random()", "")]
     [InlineData("ALTER TABLE t ALTER COLUMN r SET DEFAULT random()", "")]
     [InlineData("ALTER TABLE t ALTER r SET DEFAULT gen_random_uuid()", "")]
+    // A publication's row filter is stored (and must be immutable: PostgreSQL's own error, not a refusal).
+    [InlineData("ALTER PUBLICATION p ADD TABLE t WHERE (a < random())", "")]
+    [InlineData("ALTER PUBLICATION p SET TABLE t WHERE (a < random())", "")]
+    [InlineData("CREATE PUBLICATION p FOR TABLE t WHERE (a < random())", "")]
     // Evaluated now.
     [InlineData("CREATE TABLE t AS SELECT random() AS r", "random")]
     [InlineData("CREATE MATERIALIZED VIEW m AS SELECT random() AS r", "random")]

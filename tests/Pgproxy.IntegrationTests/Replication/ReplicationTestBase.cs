@@ -55,4 +55,34 @@ public abstract class ReplicationTestBase(TwoNodes cluster) : ProxyTestBase(clus
         await ExecuteOnProxyAsync($"CREATE TABLE {table} ({columns})");
         return table;
     }
+
+    /// <summary>
+    /// Runs <paramref name="script"/> with psql directly on node 0 and through the proxy, each in a database
+    /// of its own, and asserts psql prints the same; then <paramref name="checkNodes"/> gets the proxied database's
+    /// name to read every node directly. Both databases are dropped afterwards.
+    /// </summary>
+    protected async Task AssertPsqlAsDirectAsync(string script, Func<string, Task> checkNodes)
+    {
+        var direct = "psql_direct_" + Guid.NewGuid().ToString("N")[..8];
+        var proxied = "psql_proxied_" + Guid.NewGuid().ToString("N")[..8];
+        await NodeSql.ExecuteAsync(Nodes[0], $"CREATE DATABASE {direct}");
+        try
+        {
+            var expected = await PgTools.PsqlWithInputAsync(Nodes[0].Port, script, "-d", direct);
+            var created = await PgTools.PsqlAsync(Proxy.Port, "-c", $"CREATE DATABASE {proxied}");
+            Assert.True(created.ExitCode == 0, created.StdErr);
+            var actual = await PgTools.PsqlWithInputAsync(Proxy.Port, script, "-d", proxied);
+            Assert.Equal(expected.StdErr, actual.StdErr);
+            Assert.Equal(expected.StdOut, actual.StdOut);
+            await checkNodes(proxied);
+        }
+        finally
+        {
+            await NodeSql.ExecuteAsync(Nodes[0], $"DROP DATABASE IF EXISTS {direct} WITH (FORCE)");
+            foreach (var node in Nodes)
+            {
+                await NodeSql.ExecuteAsync(node, $"DROP DATABASE IF EXISTS {proxied} WITH (FORCE)");
+            }
+        }
+    }
 }
