@@ -27,7 +27,7 @@ internal sealed class ReplicatedCannedBackend : IBackendConnector
     /// <summary>Longest query text answered without copying a multi-segment body to the heap.</summary>
     private const int StackTextLimit = 1024;
 
-    /// <summary>The start of insert_lock's sequence check (ReplicationSession.Catalog.cs builds it inline).</summary>
+    /// <summary>The start of insert_lock's sequence check (MainCatalog.InsertLockTableAsync builds it inline).</summary>
     private static readonly byte[] SequenceCheckPrefix = "SELECT count(*) FROM pg_catalog.pg_attribute "u8.ToArray();
 
     /// <summary>The start of <see cref="TableDefaults.Query"/> for any table.</summary>
