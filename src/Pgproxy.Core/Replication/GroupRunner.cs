@@ -242,7 +242,7 @@ internal sealed partial class GroupRunner
     /// <summary>
     /// A group that need not wait for the others' owed answers (see the simple protocol's ReadsFromMain and
     /// PassesOwedAnswers): one on main alone, or a plain DML group of the client's transaction, whose answers from
-    /// the others simply join the owed ones (RunGroupReplicatedAsync settles first when they may not).
+    /// the others simply join the owed ones (WritePath.RunAsync settles first when they may not).
     /// </summary>
     private bool GroupPassesOwedAnswers(NodeLink[] targets, bool sync, in GroupAnalysis analysis)
     {

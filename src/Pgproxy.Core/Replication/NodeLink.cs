@@ -111,7 +111,7 @@ internal sealed class NodeLink
     /// <summary>
     /// Main's answers to the statements of the client's transaction this node has been given (sent, or still in
     /// <see cref="Output"/> unflushed) but whose answers the session has not read yet, oldest first (see
-    /// <c>ReplicationSession.SettleAsync</c>). The first <see cref="OwedCount"/> entries are live; the list only
+    /// <c>WritePath.SettleAsync</c>). The first <see cref="OwedCount"/> entries are live; the list only
     /// grows, so deferring allocates nothing once warm.
     /// </summary>
     private readonly List<ResultSummary> _expected = [];

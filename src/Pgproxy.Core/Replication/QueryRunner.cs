@@ -242,7 +242,7 @@ internal sealed partial class QueryRunner
     /// <summary>
     /// A plain write of the client's transaction goes to main while the others still work on the previous one:
     /// their answers are settled once main has answered, right before this statement is sent to them
-    /// (RunWriteAsync), so main and the others run back to back instead of one after the other.
+    /// (WritePath.RunAsync), so main and the others run back to back instead of one after the other.
     /// </summary>
     private bool PassesOwedAnswers(StatementKind kind, StatementClassification statement) =>
         kind == StatementKind.Write && _state.Status == TransactionStatus.InTransaction && !_nodes.Main.Owes
