@@ -167,7 +167,7 @@ internal sealed partial class GroupAnalyzer
             case StatementKind.Read:
                 analysis.LocksOnMain |= info.Classification.Flags.HasFlag(StatementFlags.LocksOnMainOnly)
                                         || MainOnlyFunctions.AnyCalledBy(info.Classification)
-                                        || CatalogReadFunctions.AnyUsesTransactionIds(info.Classification);
+                                        || CatalogReadFunctions.AnyTiedToMain(info.Classification);
                 break;
             case StatementKind.Begin:
                 analysis.Replicated = true;

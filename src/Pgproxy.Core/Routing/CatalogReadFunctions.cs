@@ -45,12 +45,24 @@ internal static class CatalogReadFunctions
                                 || (name.StartsWith("pg_stat_", StringComparison.Ordinal)
                                     && !name.StartsWith("pg_stat_reset", StringComparison.Ordinal));
 
-    /// <summary>True when the statement calls a function whose answer is about main's transaction ids.</summary>
-    public static bool AnyUsesTransactionIds(StatementClassification statement)
+    /// <summary>
+    /// Functions whose answer is about the backend that runs them: the client's backend is main's (its pid is the one
+    /// BackendKeyData gave it), and its temporary schema's name and its transaction's statistics differ per node
+    /// (the regression suite's create_index reindexed <c>pg_my_temp_schema()</c> as read on node 1, on main).
+    /// </summary>
+    private static readonly FrozenSet<string> OwnBackend = FrozenSet.ToFrozenSet(
+        ["pg_backend_pid", "pg_my_temp_schema", "pg_is_other_temp_schema"], StringComparer.Ordinal);
+
+    /// <summary>
+    /// True when the statement calls a function whose answer is about main's transaction ids or main's own backend
+    /// (its pid, its temporary schema, its transaction's statistics): main must answer it.
+    /// </summary>
+    public static bool AnyTiedToMain(StatementClassification statement)
     {
         foreach (var name in statement.FunctionNames)
         {
-            if (TransactionIds.Contains(name))
+            if (TransactionIds.Contains(name) || OwnBackend.Contains(name)
+                || name.StartsWith("pg_stat_get_xact_", StringComparison.Ordinal))
             {
                 return true;
             }

@@ -25,7 +25,7 @@ internal static class Router
         {
             StatementKind.Read when statement.Flags.HasFlag(StatementFlags.LocksOnMainOnly)
                                     || MainOnlyFunctions.AnyCalledBy(statement)
-                                    || CatalogReadFunctions.AnyUsesTransactionIds(statement) =>
+                                    || CatalogReadFunctions.AnyTiedToMain(statement) =>
                 RouteDecision.ReadOnMainAndPin,
             StatementKind.Read => RouteDecision.Read,
             StatementKind.Write when state.ClientStatus == TransactionStatus.Idle

@@ -1,3 +1,4 @@
+using Npgsql;
 using Pgproxy.Core.Config;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
@@ -47,5 +48,37 @@ public sealed class CatalogReadRoutingTests(TwoNodes cluster) : ReplicationTestB
             "-v", "ON_ERROR_STOP=1", "-Atq");
         psql.EnsureSuccess();
         Assert.Equal(["aborted", "committed"], psql.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>
+    /// Reads about the client's own backend are main's answers: its pid is the one BackendKeyData gave, and its
+    /// temporary schema is the one main's statements use (the regression suite's create_index reindexed
+    /// <c>pg_my_temp_schema()</c> read on node 1, on main, where no such schema was this session's). Main's
+    /// backend is found directly in node 0's pg_stat_activity by the session's application_name.
+    /// </summary>
+    [PostgresFact]
+    public async Task Reads_about_the_sessions_own_backend_are_answered_by_main()
+    {
+        var application = "cr_own_" + Guid.NewGuid().ToString("N")[..8];
+        await using var connection = await OpenAsync(b => b.ApplicationName = application);
+        await using (var create = new NpgsqlCommand("CREATE TEMP TABLE cr_scratch (a int)", connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using var read = new NpgsqlCommand(
+            "SELECT pg_backend_pid(), pg_my_temp_schema()::regnamespace::text", connection);
+        await using var reader = await read.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var (pid, schema) = (reader.GetInt32(0), reader.GetString(1));
+
+        Assert.Equal(connection.ProcessID, pid);
+        var mains = await NodeSql.ScalarAsync<long>(Nodes[0],
+            $"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid} AND application_name = '{application}'");
+        Assert.Equal(1, mains);
+        var tempSchemaOnMain = await NodeSql.ScalarAsync<string>(Nodes[0],
+            $"SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+            $"WHERE c.relname = 'cr_scratch' AND n.nspname = '{schema}'");
+        Assert.Equal(schema, tempSchemaOnMain);
     }
 }
