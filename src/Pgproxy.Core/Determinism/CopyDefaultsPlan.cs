@@ -95,51 +95,7 @@ internal sealed class CopyDefaultsPlan
         }
 
         var options = CopyOptions.Parse(st, close + 3, binary);
-        string? refusal = null;
-        var columns = new List<TableColumn>();
-        foreach (var column in table.Columns)
-        {
-            if (!column.Diverges)
-            {
-                continue;
-            }
-
-            if (listed.Contains(column.Name))
-            {
-                if (options is { HasDefaultMarker: true })
-                {
-                    refusal ??= $"pgproxy refuses COPY … FROM STDIN with the DEFAULT option into column " +
-                                $"\"{column.Name}\" of {tableName}, whose default {column.Expression} would differ " +
-                                "between nodes (nondeterministic_write = error)";
-                }
-
-                continue;
-            }
-
-            if (column.Kind == ColumnDefaultKind.Volatile)
-            {
-                refusal ??= $"pgproxy refuses COPY … FROM STDIN that leaves column \"{column.Name}\" of {tableName} " +
-                            $"to its default, which calls {column.Function}(): its value would differ between nodes " +
-                            "(nondeterministic_write = error)";
-            }
-            else if (options is null)
-            {
-                refusal ??= $"pgproxy cannot read the options of this COPY … FROM STDIN, which leaves column " +
-                            $"\"{column.Name}\" of {tableName} to its default {column.Expression}: it would differ " +
-                            "between nodes; write the options plainly (nondeterministic_write = error)";
-            }
-            else if (options.Binary)
-            {
-                refusal ??= $"pgproxy refuses COPY … FROM STDIN in binary format that leaves column \"{column.Name}\" " +
-                            $"of {tableName} to its default {column.Expression}, which would differ between nodes: " +
-                            "list the column, or use text or CSV format (nondeterministic_write = error)";
-            }
-            else
-            {
-                columns.Add(column);
-            }
-        }
-
+        var columns = ColumnsToAppend(table, listed, options, tableName, out var refusal);
         if (columns.Count == 0 && refusal is null)
         {
             return null;
@@ -244,6 +200,63 @@ internal sealed class CopyDefaultsPlan
         }
 
         return field.ToString();
+    }
+
+    /// <summary>
+    /// The diverging columns the COPY leaves to their default and main can fill in for the others.
+    /// <paramref name="refusal"/> is the first reason the COPY cannot go ahead (a volatile default, options
+    /// pgproxy cannot read, binary format, or DEFAULT markers into a listed column), else null.
+    /// </summary>
+    private static List<TableColumn> ColumnsToAppend(TableDefaults table, List<string> listed, CopyOptions? options,
+        string tableName, out string? refusal)
+    {
+        refusal = null;
+        var columns = new List<TableColumn>();
+        foreach (var column in table.Columns)
+        {
+            if (!column.Diverges)
+            {
+                continue;
+            }
+
+            if (listed.Contains(column.Name))
+            {
+                if (options is { HasDefaultMarker: true })
+                {
+                    refusal ??= $"pgproxy refuses COPY … FROM STDIN with the DEFAULT option into column " +
+                                $"\"{column.Name}\" of {tableName}, whose default {column.Expression} would differ " +
+                                "between nodes (nondeterministic_write = error)";
+                }
+
+                continue;
+            }
+
+            if (column.Kind == ColumnDefaultKind.Volatile)
+            {
+                refusal ??= $"pgproxy refuses COPY … FROM STDIN that leaves column \"{column.Name}\" of " +
+                            $"{tableName} to its default, which calls {column.Function}(): its value would differ " +
+                            "between nodes (nondeterministic_write = error)";
+            }
+            else if (options is null)
+            {
+                refusal ??= $"pgproxy cannot read the options of this COPY … FROM STDIN, which leaves column " +
+                            $"\"{column.Name}\" of {tableName} to its default {column.Expression}: it would differ " +
+                            "between nodes; write the options plainly (nondeterministic_write = error)";
+            }
+            else if (options.Binary)
+            {
+                refusal ??= $"pgproxy refuses COPY … FROM STDIN in binary format that leaves column " +
+                            $"\"{column.Name}\" of {tableName} to its default {column.Expression}, which would " +
+                            "differ between nodes: list the column, or use text or CSV format " +
+                            "(nondeterministic_write = error)";
+            }
+            else
+            {
+                columns.Add(column);
+            }
+        }
+
+        return columns;
     }
 
     private static SqlToken[]? Tokenize(string sql)

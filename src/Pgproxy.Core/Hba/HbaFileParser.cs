@@ -74,21 +74,9 @@ public static partial class HbaFileParser
     private static bool TryBuildRule(List<List<HbaToken>> fields, int lineNo, out HbaRule rule, out string error)
     {
         rule = null!;
-        if (!TrySingle(fields[0], "connection type", out var typeToken, out error))
+        if (!TryConnectionType(fields[0], out var type, out error))
         {
             return false;
-        }
-
-        HbaConnectionType type;
-        switch (typeToken.Quoted ? "" : typeToken.Value.ToUpperInvariant())
-        {
-            case "LOCAL": type = HbaConnectionType.Local; break;
-            case "HOST": type = HbaConnectionType.Host; break;
-            case "HOSTSSL": type = HbaConnectionType.HostSsl; break;
-            case "HOSTNOSSL": type = HbaConnectionType.HostNoSsl; break;
-            default:
-                error = $"invalid connection type \"{typeToken.Value}\": expected local, host, hostssl or hostnossl";
-                return false;
         }
 
         if (fields.Count < 2)
@@ -135,15 +123,51 @@ public static partial class HbaFileParser
             return false;
         }
 
-        if (!TrySingle(fields[next], "authentication method", out var methodToken, out error))
+        if (!TryMethod(fields[next], type, out var method, out error)
+            || !TryOptions(fields, next + 1, out var options, out error))
         {
             return false;
         }
 
-        var method = methodToken.Value.ToLowerInvariant();
+        rule = new HbaRule(lineNo, type, databases, users, address, method, options);
+        return true;
+    }
+
+    private static bool TryConnectionType(List<HbaToken> field, out HbaConnectionType type, out string error)
+    {
+        type = default;
+        if (!TrySingle(field, "connection type", out var token, out error))
+        {
+            return false;
+        }
+
+        switch (token.Quoted ? "" : token.Value.ToUpperInvariant())
+        {
+            case "LOCAL": type = HbaConnectionType.Local; break;
+            case "HOST": type = HbaConnectionType.Host; break;
+            case "HOSTSSL": type = HbaConnectionType.HostSsl; break;
+            case "HOSTNOSSL": type = HbaConnectionType.HostNoSsl; break;
+            default:
+                error = $"invalid connection type \"{token.Value}\": expected local, host, hostssl or hostnossl";
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The authentication method, lower-cased; one pgpool implements and the connection type allows.</summary>
+    private static bool TryMethod(List<HbaToken> field, HbaConnectionType type, out string method, out string error)
+    {
+        method = "";
+        if (!TrySingle(field, "authentication method", out var token, out error))
+        {
+            return false;
+        }
+
+        method = token.Value.ToLowerInvariant();
         if (!Methods.Contains(method))
         {
-            error = $"invalid authentication method \"{methodToken.Value}\": pgproxy supports "
+            error = $"invalid authentication method \"{token.Value}\": pgproxy supports "
                 + string.Join(", ", Methods);
             return false;
         }
@@ -154,8 +178,18 @@ public static partial class HbaFileParser
             return false;
         }
 
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = next + 1; i < fields.Count; i++)
+        return true;
+    }
+
+    /// <summary>
+    /// The name=value options from field <paramref name="first"/> on; a later name replaces an earlier.
+    /// </summary>
+    private static bool TryOptions(List<List<HbaToken>> fields, int first, out Dictionary<string, string> options,
+        out string error)
+    {
+        options = new Dictionary<string, string>(StringComparer.Ordinal);
+        error = "";
+        for (var i = first; i < fields.Count; i++)
         {
             foreach (var token in fields[i])
             {
@@ -170,7 +204,6 @@ public static partial class HbaFileParser
             }
         }
 
-        rule = new HbaRule(lineNo, type, databases, users, address, method, options);
         return true;
     }
 

@@ -42,7 +42,24 @@ internal static class RecoveryChecks
         await using var mainConnection = await OpenAsync(connector, main, "main", ct);
         await RequireSuperuserAsync(nodeConnection, node, connector, ct);
         await RequireSuperuserAsync(mainConnection, main, connector, ct);
+        await RequireLogicalWalAsync(mainConnection, main, node, ct);
+        var databases = await DatabasesToCopyAsync(mainConnection, main, node, services.Options, ct);
+        await RequireReplicationCapacityAsync(mainConnection, nodeConnection, main, node, databases.Count, ct);
+        await RequireNoLargeObjectsAsync(connector, main, node, databases, ct);
 
+        var toDrop = await NodeContentAsync(connector, node, nodeConnection, services.Options, ct);
+        if (toDrop.Count > 0 && !request.Wipe)
+        {
+            throw new RecoveryFailure($"backend node {node.NodeId} is not empty ({string.Join(", ", toDrop)}): " +
+                                      "recover it with WIPE to drop its databases first");
+        }
+
+        return new RecoveryPlan(node, main, databases, toDrop);
+    }
+
+    private static async Task RequireLogicalWalAsync(NpgsqlConnection mainConnection, BackendNode main,
+        BackendNode node, CancellationToken ct)
+    {
         var walLevel = await RecoveryConnector.ScalarAsync<string>(mainConnection,
             "SELECT current_setting('wal_level')", ct);
         if (walLevel != "logical")
@@ -50,29 +67,44 @@ internal static class RecoveryChecks
             throw new RecoveryFailure($"main (backend node {main.NodeId}) has wal_level = {walLevel}: recovering " +
                                       $"node {node.NodeId} needs wal_level = logical on main (postgresql.conf, restart)");
         }
+    }
 
+    /// <summary>Main's databases a client can connect to, but the templates and the system DB.</summary>
+    private static async Task<List<RecoveryDatabase>> DatabasesToCopyAsync(NpgsqlConnection mainConnection,
+        BackendNode main, BackendNode node, ProxyOptions options, CancellationToken ct)
+    {
         var databases = new List<RecoveryDatabase>();
         foreach (var row in await RecoveryConnector.RowsAsync(mainConnection,
                      "SELECT oid, datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate " +
                      "ORDER BY datname", ct))
         {
-            if (!IsSystemDb(main, row[1]!, services.Options))
+            if (!IsSystemDb(main, row[1]!, options))
             {
                 databases.Add(new RecoveryDatabase(row[1]!, uint.Parse(row[0]!, System.Globalization.CultureInfo.InvariantCulture),
                     node.NodeId));
             }
         }
 
+        return databases;
+    }
+
+    /// <summary>
+    /// Main's free replication slots and WAL senders, and the node's logical replication workers and origins, are
+    /// enough for one subscription per database.
+    /// </summary>
+    private static async Task RequireReplicationCapacityAsync(NpgsqlConnection mainConnection,
+        NpgsqlConnection nodeConnection, BackendNode main, BackendNode node, int databaseCount, CancellationToken ct)
+    {
         var syncWorkers = await RecoveryConnector.ScalarAsync<int>(nodeConnection,
             "SELECT current_setting('max_sync_workers_per_subscription')::int", ct);
-        var needed = databases.Count + syncWorkers;
+        var needed = databaseCount + syncWorkers;
         var freeSlots = await RecoveryConnector.ScalarAsync<int>(mainConnection,
             "SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_catalog.pg_replication_slots)::int",
             ct);
         if (freeSlots < needed)
         {
             throw new RecoveryFailure($"main (backend node {main.NodeId}) has {freeSlots} free replication slot(s), " +
-                                      $"recovering node {node.NodeId} needs {needed} ({databases.Count} database(s) + " +
+                                      $"recovering node {node.NodeId} needs {needed} ({databaseCount} database(s) + " +
                                       $"{syncWorkers} table sync): raise max_replication_slots on main (restart)");
         }
 
@@ -89,13 +121,17 @@ internal static class RecoveryChecks
         var workers = await RecoveryConnector.ScalarAsync<int>(nodeConnection,
             "SELECT least(current_setting('max_logical_replication_workers')::int, " +
             "current_setting('max_replication_slots')::int)", ct);
-        if (workers < databases.Count + 1)
+        if (workers < databaseCount + 1)
         {
             throw new RecoveryFailure($"backend node {node.NodeId} allows {workers} logical replication worker(s) or " +
-                                      $"replication origin(s), the recovery needs {databases.Count + 1}: raise " +
+                                      $"replication origin(s), the recovery needs {databaseCount + 1}: raise " +
                                       "max_logical_replication_workers and max_replication_slots on the node (restart)");
         }
+    }
 
+    private static async Task RequireNoLargeObjectsAsync(RecoveryConnector connector, BackendNode main,
+        BackendNode node, List<RecoveryDatabase> databases, CancellationToken ct)
+    {
         foreach (var database in databases)
         {
             await using var connection = await connector.OpenAsync(main, database.Name, ct);
@@ -108,15 +144,6 @@ internal static class RecoveryChecks
                                           $"node {node.NodeId} cannot be recovered online");
             }
         }
-
-        var toDrop = await NodeContentAsync(connector, node, nodeConnection, services.Options, ct);
-        if (toDrop.Count > 0 && !request.Wipe)
-        {
-            throw new RecoveryFailure($"backend node {node.NodeId} is not empty ({string.Join(", ", toDrop)}): " +
-                                      "recover it with WIPE to drop its databases first");
-        }
-
-        return new RecoveryPlan(node, main, databases, toDrop);
     }
 
     /// <summary>

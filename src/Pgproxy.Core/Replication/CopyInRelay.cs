@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 using Pgproxy.Core.Determinism;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
@@ -48,77 +49,7 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
                 throw new OperationCanceledException("the session was stopped during COPY");
             }
 
-            var done = false;
-            while (!done)
-            {
-                if (remaining > 0)
-                {
-                    var piece = Math.Min(remaining, buffer.Length);
-                    if (piece == 0)
-                    {
-                        break;
-                    }
-
-                    if (inCopyData)
-                    {
-                        AppendCopyData(targets, main, buffer.Slice(0, piece), appender!);
-                        FrameCopy.Copy(buffer.Slice(0, piece), main.Output);
-                    }
-                    else
-                    {
-                        WriteToAll(targets, buffer.Slice(0, piece));
-                    }
-
-                    buffer = buffer.Slice(piece);
-                    remaining -= piece;
-                    continue;
-                }
-
-                if (!FrameReader.TryReadHeader(buffer, out var header))
-                {
-                    break;
-                }
-
-                FrameReader.ValidateFrontend(header);
-                if (header.Type is not (FrontendMessageType.CopyData or FrontendMessageType.Flush
-                    or FrontendMessageType.Sync or FrontendMessageType.CopyDone or FrontendMessageType.CopyFail))
-                {
-                    // PostgreSQL answers any other message during COPY FROM STDIN with FATAL ("protocol
-                    // synchronization was lost") and closes: sent to every node it would close every connection and
-                    // degenerate every node. It is the client's violation, so it ends only this session.
-                    input.AdvanceTo(buffer.Start);
-                    ProtocolViolationException.Throw(ProtocolViolationReason.UnexpectedMessage,
-                        $"unexpected message type 0x{header.Type:X2} during COPY from stdin");
-                }
-
-                var available = Math.Min(header.TotalLength, buffer.Length);
-                inCopyData = appender is not null && header.Type == FrontendMessageType.CopyData;
-                if (inCopyData)
-                {
-                    // The others' rows get main's values appended, re-framed as CopyData of their own.
-                    FrameCopy.Copy(buffer.Slice(0, available), main.Output);
-                    AppendCopyData(targets, main, buffer.Slice(5, available - 5), appender!);
-                }
-                else
-                {
-                    if (appender is not null && header.Type == FrontendMessageType.CopyDone)
-                    {
-                        CompleteCopyData(targets, main, appender);
-                    }
-
-                    WriteToAll(targets, buffer.Slice(0, available));
-                }
-
-                buffer = buffer.Slice(available);
-                remaining = header.TotalLength - available;
-                done = header.Type is FrontendMessageType.CopyDone or FrontendMessageType.CopyFail && remaining == 0;
-                if (done)
-                {
-                    break;
-                }
-
-            }
-
+            var done = RelayBuffered(targets, main, appender, input, ref buffer, ref remaining, ref inCopyData);
             input.AdvanceTo(buffer.Start, done ? buffer.Start : result.Buffer.End);
             await FlushCopyTargetsAsync(targets, main, force: done);
             if (done)
@@ -129,6 +60,83 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
             if (result.IsCompleted)
             {
                 throw new IOException("the client disconnected during COPY");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Relays what <paramref name="buffer"/> holds and returns true once CopyDone or CopyFail went out whole. A
+    /// message the buffer ends in the middle of goes on with the next read: <paramref name="remaining"/> of its bytes
+    /// are still to come, CopyData to get main's values appended when <paramref name="inCopyData"/>.
+    /// </summary>
+    private bool RelayBuffered(NodeLink[] targets, NodeLink main, CopyRowAppender? appender, PipeReader input,
+        ref ReadOnlySequence<byte> buffer, ref long remaining, ref bool inCopyData)
+    {
+        while (true)
+        {
+            if (remaining > 0)
+            {
+                var piece = Math.Min(remaining, buffer.Length);
+                if (piece == 0)
+                {
+                    return false;
+                }
+
+                if (inCopyData)
+                {
+                    AppendCopyData(targets, main, buffer.Slice(0, piece), appender!);
+                    FrameCopy.Copy(buffer.Slice(0, piece), main.Output);
+                }
+                else
+                {
+                    WriteToAll(targets, buffer.Slice(0, piece));
+                }
+
+                buffer = buffer.Slice(piece);
+                remaining -= piece;
+                continue;
+            }
+
+            if (!FrameReader.TryReadHeader(buffer, out var header))
+            {
+                return false;
+            }
+
+            FrameReader.ValidateFrontend(header);
+            if (header.Type is not (FrontendMessageType.CopyData or FrontendMessageType.Flush
+                or FrontendMessageType.Sync or FrontendMessageType.CopyDone or FrontendMessageType.CopyFail))
+            {
+                // PostgreSQL answers any other message during COPY FROM STDIN with FATAL ("protocol
+                // synchronization was lost") and closes: sent to every node it would close every connection and
+                // degenerate every node. It is the client's violation, so it ends only this session.
+                input.AdvanceTo(buffer.Start);
+                ProtocolViolationException.Throw(ProtocolViolationReason.UnexpectedMessage,
+                    $"unexpected message type 0x{header.Type:X2} during COPY from stdin");
+            }
+
+            var available = Math.Min(header.TotalLength, buffer.Length);
+            inCopyData = appender is not null && header.Type == FrontendMessageType.CopyData;
+            if (inCopyData)
+            {
+                // The others' rows get main's values appended, re-framed as CopyData of their own.
+                FrameCopy.Copy(buffer.Slice(0, available), main.Output);
+                AppendCopyData(targets, main, buffer.Slice(5, available - 5), appender!);
+            }
+            else
+            {
+                if (appender is not null && header.Type == FrontendMessageType.CopyDone)
+                {
+                    CompleteCopyData(targets, main, appender);
+                }
+
+                WriteToAll(targets, buffer.Slice(0, available));
+            }
+
+            buffer = buffer.Slice(available);
+            remaining = header.TotalLength - available;
+            if (header.Type is FrontendMessageType.CopyDone or FrontendMessageType.CopyFail && remaining == 0)
+            {
+                return true;
             }
         }
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
@@ -176,81 +177,93 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
                 continue;
             }
 
-            switch (type)
+            if (ProcessReply(link, ref buffer, header, type, forward, summarize, stop, scratch) is { } end)
             {
-                case BackendMessageType.ReadyForQuery:
-                    link.Status = ReadyForQueryMessage.Read(Body(buffer, header, scratch));
-                    buffer = buffer.Slice(header.TotalLength);
-                    ClearExtendedInjections(link);
-                    if (stop == ReplyStop.UntilCompletions)
-                    {
-                        // A Sync ended the group early; nothing more will come for it.
-                        return ReplyEnd.Completed;
-                    }
-
-                    return ReplyEnd.Ready;
-                case BackendMessageType.ErrorResponse:
-                    link.Node.Statistics.CountReply(type, buffer);
-                    var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
-                    if (summarize)
-                    {
-                        link.Summary.AddError(error.SqlState, error.Message);
-                    }
-
-                    ClearExtendedInjections(link);
-                    CompletionsLeft = 0;
-                    break;
-                case BackendMessageType.CommandComplete:
-                    link.Node.Statistics.CountReply(type, buffer);
-                    if (summarize)
-                    {
-                        link.Summary.AddCommandComplete(
-                            CommandCompleteMessage.ReadTagBytes(Body(buffer, header, scratch)));
-                    }
-
-                    CompletionsLeft--;
-                    break;
-                case BackendMessageType.ParameterStatus:
-                    NoteParameter(link, Body(buffer, header, scratch));
-                    break;
-                case BackendMessageType.NotificationResponse:
-                    ForwardNotification(link, buffer.Slice(0, header.TotalLength));
-                    buffer = buffer.Slice(header.TotalLength);
-                    continue;
-                case BackendMessageType.CopyInResponse:
-                    if (summarize)
-                    {
-                        link.Summary.AddKind('G');
-                    }
-
-                    PassOn(link, ref buffer, header, forward);
-                    return ReplyEnd.CopyIn;
-                case BackendMessageType.EmptyQueryResponse or BackendMessageType.PortalSuspended:
-                    if (summarize)
-                    {
-                        link.Summary.AddKind((char)type);
-                    }
-
-                    CompletionsLeft--;
-                    break;
-                case BackendMessageType.ParseComplete or BackendMessageType.BindComplete
-                    or BackendMessageType.CloseComplete or BackendMessageType.NoData
-                    or BackendMessageType.RowDescription:
-                    CompletionsLeft--;
-                    break;
-                case BackendMessageType.NoticeResponse:
-                    PassOn(link, ref buffer, header, forward);
-                    continue;
-                default:
-                    break;
-            }
-
-            PassOn(link, ref buffer, header, forward);
-            if (stop == ReplyStop.UntilCompletions && CompletionsLeft <= 0)
-            {
-                return ReplyEnd.Completed;
+                return end;
             }
         }
+    }
+
+    /// <summary>
+    /// A reply that is not to something pgproxy injected (whole when <see cref="NeedsWholeMessage"/>): noted in the
+    /// link, passed on, and the end of the read when it is one; null to read on.
+    /// </summary>
+    // Inlined: ProcessReplies runs once per backend message, and splitting it must not add a call there.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReplyEnd? ProcessReply(NodeLink link, ref ReadOnlySequence<byte> buffer, in FrameHeader header,
+        BackendMessageType type, bool forward, bool summarize, ReplyStop stop, Span<byte> scratch)
+    {
+        switch (type)
+        {
+            case BackendMessageType.ReadyForQuery:
+                link.Status = ReadyForQueryMessage.Read(Body(buffer, header, scratch));
+                buffer = buffer.Slice(header.TotalLength);
+                ClearExtendedInjections(link);
+                if (stop == ReplyStop.UntilCompletions)
+                {
+                    // A Sync ended the group early; nothing more will come for it.
+                    return ReplyEnd.Completed;
+                }
+
+                return ReplyEnd.Ready;
+            case BackendMessageType.ErrorResponse:
+                link.Node.Statistics.CountReply(type, buffer);
+                var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
+                if (summarize)
+                {
+                    link.Summary.AddError(error.SqlState, error.Message);
+                }
+
+                ClearExtendedInjections(link);
+                CompletionsLeft = 0;
+                break;
+            case BackendMessageType.CommandComplete:
+                link.Node.Statistics.CountReply(type, buffer);
+                if (summarize)
+                {
+                    link.Summary.AddCommandComplete(
+                        CommandCompleteMessage.ReadTagBytes(Body(buffer, header, scratch)));
+                }
+
+                CompletionsLeft--;
+                break;
+            case BackendMessageType.ParameterStatus:
+                NoteParameter(link, Body(buffer, header, scratch));
+                break;
+            case BackendMessageType.NotificationResponse:
+                ForwardNotification(link, buffer.Slice(0, header.TotalLength));
+                buffer = buffer.Slice(header.TotalLength);
+                return null;
+            case BackendMessageType.CopyInResponse:
+                if (summarize)
+                {
+                    link.Summary.AddKind('G');
+                }
+
+                PassOn(link, ref buffer, header, forward);
+                return ReplyEnd.CopyIn;
+            case BackendMessageType.EmptyQueryResponse or BackendMessageType.PortalSuspended:
+                if (summarize)
+                {
+                    link.Summary.AddKind((char)type);
+                }
+
+                CompletionsLeft--;
+                break;
+            case BackendMessageType.ParseComplete or BackendMessageType.BindComplete
+                or BackendMessageType.CloseComplete or BackendMessageType.NoData
+                or BackendMessageType.RowDescription:
+                CompletionsLeft--;
+                break;
+            case BackendMessageType.NoticeResponse:
+                PassOn(link, ref buffer, header, forward);
+                return null;
+            default:
+                break;
+        }
+
+        PassOn(link, ref buffer, header, forward);
+        return stop == ReplyStop.UntilCompletions && CompletionsLeft <= 0 ? ReplyEnd.Completed : null;
     }
 
     /// <summary>A node's ParameterStatus, injected query's or not: the backend remembers it (reset, cache reuse).</summary>

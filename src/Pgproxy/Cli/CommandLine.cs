@@ -124,9 +124,36 @@ internal sealed record CommandLine
     /// <summary>Parses the arguments; returns null and an error message for anything malformed.</summary>
     public static CommandLine? Parse(IReadOnlyList<string> args, out string? error)
     {
+        var result = ReadArguments(args, out var mode, out error);
+        if (result is null || result.Kind is CommandKind.Help or CommandKind.Version)
+        {
+            return result;
+        }
+
+        if (result.Kind is CommandKind.Node or CommandKind.Check && result.PasswordUser is not null)
+        {
+            // psql's long option: --username (or -u) names the user to connect as.
+            result = result with { NodeUser = result.NodeUser ?? result.PasswordUser, PasswordUser = null };
+        }
+
+        error = MisplacedOption(result);
+        if (error is not null)
+        {
+            return null;
+        }
+
+        return mode is null ? result : WithMode(result, mode, out error);
+    }
+
+    /// <summary>
+    /// Reads the arguments in order, stopping at <c>-h</c> or <c>-v</c>. <paramref name="mode"/> is <c>-m</c>'s
+    /// value, kept aside because what it means depends on the command, which may come after it.
+    /// </summary>
+    private static CommandLine? ReadArguments(IReadOnlyList<string> args, out string? mode, out string? error)
+    {
         error = null;
+        mode = null;
         var result = new CommandLine();
-        string? mode = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -137,137 +164,137 @@ internal sealed record CommandLine
                 arg = arg[..arg.IndexOf('=', StringComparison.Ordinal)];
             }
 
-            string? Value(out string? problem)
+            if (arg is "-h" or "--help")
             {
-                problem = null;
-                if (inlineValue is not null)
+                return result with { Kind = CommandKind.Help };
+            }
+
+            if (arg is "-v" or "--version")
+            {
+                return result with { Kind = CommandKind.Version };
+            }
+
+            if (!TakesValue(arg))
+            {
+                result = WithFlagOrCommand(result, args, ref i, arg, out error);
+                if (error is not null)
                 {
-                    return inlineValue;
+                    return null;
                 }
 
-                if (i + 1 < args.Count)
-                {
-                    return args[++i];
-                }
+                continue;
+            }
 
-                problem = $"option \"{arg}\" requires a value";
+            var value = inlineValue ?? (i + 1 < args.Count ? args[++i] : null);
+            if (value is null)
+            {
+                error = $"option \"{arg}\" requires a value";
                 return null;
             }
 
-            switch (arg)
+            if (arg is "-m" or "--mode")
             {
-                case "-f" or "--config-file":
-                    result = result with { ConfigFile = Value(out error) };
-                    break;
-                case "-a" or "--hba-file":
-                    result = result with { HbaFile = Value(out error) };
-                    break;
-                case "-m" or "--mode":
-                    mode = Value(out error);
-                    break;
-                case "-k" or "--key-file":
-                    result = result with { KeyFile = Value(out error) };
-                    break;
-                case "-u" or "--username":
-                    result = result with { PasswordUser = Value(out error) };
-                    break;
-                case "--stdin":
-                    result = result with { PasswordFromStdin = true };
-                    break;
-                case "-n" or "--dont-detach":
-                    result = result with { Foreground = true };
-                    break;
-                case "-d" or "--debug":
-                    result = result with { Debug = true };
-                    break;
-                case "-D" or "--discard-status":
-                    result = result with { DiscardStatus = true };
-                    break;
-                case "-h" or "--help":
-                    return result with { Kind = CommandKind.Help };
-                case "-v" or "--version":
-                    return result with { Kind = CommandKind.Version };
-                case "--detached-child":
-                    result = result with { DetachedChild = true, Foreground = true };
-                    break;
-                case "stop":
-                    result = result with { Kind = CommandKind.Stop };
-                    break;
-                case "reload":
-                    result = result with { Kind = CommandKind.Reload };
-                    break;
-                case "passwd":
-                    result = result with { Kind = CommandKind.Passwd };
-                    break;
-                case "-U":
-                    result = result with { NodeUser = Value(out error) };
-                    break;
-                case "node":
-                    result = ParseNode(result, args, ref i, out error);
-                    break;
-                case "check":
-                    result = result with { Kind = CommandKind.Check };
-                    break;
-                case "--table":
-                    result = result with { CheckTables = [.. result.CheckTables, Value(out error) ?? ""] };
-                    break;
-                case "--database":
-                    result = result with { CheckDatabases = [.. result.CheckDatabases, Value(out error) ?? ""] };
-                    break;
-                case "--force":
-                    result = result with { NodeForce = true };
-                    break;
-                case "--wipe":
-                    result = result with { NodeWipe = true };
-                    break;
-                default:
-                    error = $"unrecognized argument \"{args[i]}\"";
-                    break;
+                mode = value;
             }
-
-            if (error is not null)
+            else
             {
-                return null;
+                result = WithValue(result, arg, value);
             }
         }
 
+        return result;
+    }
+
+    private static bool TakesValue(string option) =>
+        option is "-f" or "--config-file" or "-a" or "--hba-file" or "-m" or "--mode" or "-k" or "--key-file"
+            or "-u" or "--username" or "-U" or "--table" or "--database";
+
+    /// <summary>An option that <see cref="TakesValue"/>, but <c>-m</c>, with its value.</summary>
+    private static CommandLine WithValue(CommandLine result, string option, string value) => option switch
+    {
+        "-f" or "--config-file" => result with { ConfigFile = value },
+        "-a" or "--hba-file" => result with { HbaFile = value },
+        "-k" or "--key-file" => result with { KeyFile = value },
+        "-u" or "--username" => result with { PasswordUser = value },
+        "-U" => result with { NodeUser = value },
+        "--table" => result with { CheckTables = [.. result.CheckTables, value] },
+        "--database" => result with { CheckDatabases = [.. result.CheckDatabases, value] },
+        _ => throw new ArgumentOutOfRangeException(nameof(option), option, "not an option with a value"),
+    };
+
+    /// <summary>An option without a value, or a command word (<c>node</c> reads the words after it).</summary>
+    private static CommandLine WithFlagOrCommand(CommandLine result, IReadOnlyList<string> args, ref int i,
+        string arg, out string? error)
+    {
+        error = null;
+        switch (arg)
+        {
+            case "--stdin":
+                return result with { PasswordFromStdin = true };
+            case "-n" or "--dont-detach":
+                return result with { Foreground = true };
+            case "-d" or "--debug":
+                return result with { Debug = true };
+            case "-D" or "--discard-status":
+                return result with { DiscardStatus = true };
+            case "--detached-child":
+                return result with { DetachedChild = true, Foreground = true };
+            case "--force":
+                return result with { NodeForce = true };
+            case "--wipe":
+                return result with { NodeWipe = true };
+            case "stop":
+                return result with { Kind = CommandKind.Stop };
+            case "reload":
+                return result with { Kind = CommandKind.Reload };
+            case "passwd":
+                return result with { Kind = CommandKind.Passwd };
+            case "check":
+                return result with { Kind = CommandKind.Check };
+            case "node":
+                return ParseNode(result, args, ref i, out error);
+            default:
+                error = $"unrecognized argument \"{args[i]}\"";
+                return result;
+        }
+    }
+
+    /// <summary>An option given with a command it does not apply to, as the error message; null when none is.</summary>
+    private static string? MisplacedOption(CommandLine result)
+    {
         if (result.NodeWipe && !(result.Kind == CommandKind.Node && result.NodeAction == NodeAction.Recover))
         {
-            error = "--wipe is only valid with \"node recover\"";
-            return null;
+            return "--wipe is only valid with \"node recover\"";
         }
 
         if ((result.CheckTables.Count > 0 || result.CheckDatabases.Count > 0) && result.Kind != CommandKind.Check)
         {
-            error = "--table and --database are only valid with \"check\"";
-            return null;
+            return "--table and --database are only valid with \"check\"";
         }
 
         if (result.NodeForce && !(result.Kind == CommandKind.Node && result.NodeAction == NodeAction.Attach))
         {
-            error = "--force is only valid with \"node attach\"";
-            return null;
-        }
-
-        if (result.Kind is CommandKind.Node or CommandKind.Check && result.PasswordUser is not null)
-        {
-            // psql's long option: --username (or -u) names the user to connect as.
-            result = result with { NodeUser = result.NodeUser ?? result.PasswordUser, PasswordUser = null };
+            return "--force is only valid with \"node attach\"";
         }
 
         if (result.NodeUser is not null && result.Kind is not (CommandKind.Node or CommandKind.Check))
         {
-            error = "-U is only valid with \"node\" and \"check\"";
-            return null;
+            return "-U is only valid with \"node\" and \"check\"";
         }
 
         if ((result.PasswordUser is not null || result.PasswordFromStdin) && result.Kind != CommandKind.Passwd)
         {
-            error = "-u and --stdin are only valid with \"passwd\"";
-            return null;
+            return "-u and --stdin are only valid with \"passwd\"";
         }
 
-        if (mode is not null && result.Kind == CommandKind.Passwd)
+        return null;
+    }
+
+    /// <summary><c>-m</c>: the password form for <c>passwd</c>, the shutdown mode for <c>stop</c>.</summary>
+    private static CommandLine? WithMode(CommandLine result, string mode, out string? error)
+    {
+        error = null;
+        if (result.Kind == CommandKind.Passwd)
         {
             if (mode.ToLowerInvariant() is not ("aes" or "text" or "md5" or "scram"))
             {
@@ -278,31 +305,26 @@ internal sealed record CommandLine
             return result with { PasswordForm = mode.ToLowerInvariant() };
         }
 
-        if (mode is not null)
+        if (result.Kind != CommandKind.Stop)
         {
-            if (result.Kind != CommandKind.Stop)
-            {
-                error = "-m is only valid with \"stop\" and \"passwd\"";
-                return null;
-            }
-
-            ShutdownMode? parsed = mode.ToLowerInvariant() switch
-            {
-                "s" or "smart" => ShutdownMode.Smart,
-                "f" or "fast" => ShutdownMode.Fast,
-                "i" or "immediate" => ShutdownMode.Immediate,
-                _ => null,
-            };
-            if (parsed is null)
-            {
-                error = $"invalid shutdown mode \"{mode}\" (smart, fast or immediate)";
-                return null;
-            }
-
-            result = result with { StopMode = parsed.Value };
+            error = "-m is only valid with \"stop\" and \"passwd\"";
+            return null;
         }
 
-        return result;
+        ShutdownMode? parsed = mode.ToLowerInvariant() switch
+        {
+            "s" or "smart" => ShutdownMode.Smart,
+            "f" or "fast" => ShutdownMode.Fast,
+            "i" or "immediate" => ShutdownMode.Immediate,
+            _ => null,
+        };
+        if (parsed is null)
+        {
+            error = $"invalid shutdown mode \"{mode}\" (smart, fast or immediate)";
+            return null;
+        }
+
+        return result with { StopMode = parsed.Value };
     }
 
     /// <summary><c>node list</c>, <c>node attach N</c>, <c>node detach N</c>: the words after <c>node</c>.</summary>
