@@ -94,25 +94,10 @@ internal sealed class WriteGate
             await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken).ConfigureAwait(false);
         }
 
-        _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Thread.MemoryBarrier(); // the store to _closed before the load of _inFlight (EnterAsync does the converse)
-        if (Volatile.Read(ref _inFlight) == 0)
-        {
-            _drained.TrySetResult();
-        }
-
-        var left = timeout - _time.GetElapsedTime(started);
         try
         {
-            if (left > TimeSpan.Zero)
-            {
-                await _drained.Task.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
-            }
-            else if (!_drained.Task.IsCompleted)
-            {
-                throw new TimeoutException();
-            }
+            await DrainAsync(started, timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
@@ -127,6 +112,35 @@ internal sealed class WriteGate
         }
 
         return GateClosing.Closed(new Closure(this, started), _time.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// Waits until no pass is in flight. A pass's Exit only signals the drain it saw, and may see it late: an Exit
+    /// descheduled between its decrement and its signal can complete a later closure's drain while that closure still
+    /// has a commit in flight (the write gate's stress test caught it). So the count is looked at again after every
+    /// signal, with a fresh signal installed first: either this sees the last Exit's decrement, or that Exit sees
+    /// the fresh signal.
+    /// </summary>
+    private async Task DrainAsync(long started, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _drained = drained;
+            Thread.MemoryBarrier(); // the stores to _closed and _drained before the load of _inFlight (Exit: converse)
+            if (Volatile.Read(ref _inFlight) == 0)
+            {
+                return;
+            }
+
+            var left = timeout - _time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException();
+            }
+
+            await drained.Task.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private void Open(long closedAt)
