@@ -117,7 +117,7 @@ internal sealed partial class ClientSession
                 statistics.CountReply(type, buffer);
             }
 
-            if (type == BackendMessageType.ErrorResponse && Volatile.Read(ref _adminErrors) is { IsEmpty: false } pending)
+            if (type == BackendMessageType.ErrorResponse && _admin.PendingErrors is { IsEmpty: false } pending)
             {
                 if (buffer.Length < header.TotalLength)
                 {

@@ -140,7 +140,7 @@ internal sealed partial class ClientSession
                             return false; // short enough to wait for the whole text
                         }
 
-                        if (TryRewriteAdminCommand(buffer.Slice(0, header.TotalLength), header.Type, output))
+                        if (_admin.TryRewrite(buffer.Slice(0, header.TotalLength), header.Type, output))
                         {
                             buffer = buffer.Slice(header.TotalLength);
                             CountStatement(header.Type);

@@ -23,6 +23,7 @@ internal sealed partial class ClientSession : IAdminSession, IReplicationClient
     private readonly ISessionServices _runtime;
     private readonly ILogger _logger;
     private readonly IPAddress? _remoteIp;
+    private readonly AdminCommandRewriter _admin;
     private readonly long _acceptedAt;
     private BackendConnection? _backend;
     private int _endReason;
@@ -33,6 +34,7 @@ internal sealed partial class ClientSession : IAdminSession, IReplicationClient
         _client = client;
         _remoteIp = remoteIp;
         _runtime = runtime;
+        _admin = new AdminCommandRewriter(this, runtime.Admin);
         RemoteAddress = remoteAddress;
         _logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Sessions");
         ConnectedAt = runtime.Time.GetUtcNow();
