@@ -2,12 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Pgproxy.Core.Auth;
 using Pgproxy.Core.Catalog;
 using Pgproxy.Core.Config;
 using Pgproxy.Core.Consistency;
 using Pgproxy.Core.Failover;
-using Pgproxy.Core.Hba;
 using Pgproxy.Core.Health;
 using Pgproxy.Core.Listener;
 using Pgproxy.Core.Logging;
@@ -69,9 +67,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public void Start(bool discardStatus = false)
     {
         var options = _runtime.Options;
-        _runtime.HbaRules = LoadHba(options);
+        _runtime.HbaRules = ClientAuthFiles.LoadHba(options);
         _runtime.Tls = ProxyTls.Load(options);
-        _runtime.PoolPasswd = LoadPoolPasswd(options);
+        _runtime.PoolPasswd = ClientAuthFiles.LoadPoolPasswd(options, _logger);
         var backlog = Math.Max(128, options.NumInitChildren * Math.Max(1, options.ListenBacklogMultiplier));
         var listenerLogger = _runtime.LoggerFactory.CreateLogger("Pgproxy.Listener");
         try
@@ -237,8 +235,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public IReadOnlyList<string> Reload(ProxyOptions reloaded)
     {
         var current = _runtime.Options;
-        var hbaRules = LoadHba(reloaded); // these throw on errors: then nothing changes
-        var poolPasswd = LoadPoolPasswd(reloaded);
+        var hbaRules = ClientAuthFiles.LoadHba(reloaded); // these throw on errors: then nothing changes
+        var poolPasswd = ClientAuthFiles.LoadPoolPasswd(reloaded, _logger);
         var tls = ProxyTls.Load(reloaded with { Ssl = current.Ssl }); // new sessions get the new certificate
         var restartKeys = ConfigDiff.RestartRequiredChanges(current, reloaded);
         _runtime.HbaRules = hbaRules;
@@ -290,36 +288,6 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             // Never started (or already stopped): only the cache and its sweep timer are left to release.
             await _runtime.Pool.DisposeAsync();
         }
-    }
-
-    /// <summary>Reads pool_hba.conf when <c>enable_pool_hba</c> is on; null when it is off.</summary>
-    private static IReadOnlyList<HbaRule>? LoadHba(ProxyOptions options)
-    {
-        if (!options.EnablePoolHba)
-        {
-            return null;
-        }
-
-        var result = HbaFileParser.Load(options.HbaFilePath);
-        if (!result.Succeeded)
-        {
-            throw new ProxyConfigurationException(result.Errors.Select(e => e.ToString()).ToList());
-        }
-
-        return result.Rules;
-    }
-
-    /// <summary>Reads pool_passwd and decrypts its AES entries; throws when either fails.</summary>
-    private PoolPasswd LoadPoolPasswd(ProxyOptions options)
-    {
-        var warnings = new List<string>();
-        var poolPasswd = PoolPasswd.Load(options.PoolPasswd, PoolKey.ResolvePath(options.PoolKey), warnings);
-        foreach (var warning in warnings)
-        {
-            Log.ConfigWarning(_logger, warning);
-        }
-
-        return poolPasswd;
     }
 
     private void OnAccepted(Socket socket)
@@ -395,8 +363,5 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         [LoggerMessage(EventIds.ReloadNeedsRestart, LogLevel.Warning,
             "parameter \"{Key}\" changed, but it cannot be changed without restarting pgproxy")]
         public static partial void ReloadNeedsRestart(ILogger logger, string key);
-
-        [LoggerMessage(EventIds.ConfigWarning, LogLevel.Warning, "{Warning}")]
-        public static partial void ConfigWarning(ILogger logger, string warning);
     }
 }

@@ -12,7 +12,7 @@ namespace Pgproxy.Core.Operations;
 /// <c>PGPROXY ATTACH NODE n</c> and <c>PGPROXY DETACH NODE n</c>, pgpool's <c>pcp_attach_node</c> and
 /// <c>pcp_detach_node</c> as SQL. Only users named in <c>admin_users</c> may run them. The change is made when
 /// the command is read; the answer is a statement for PostgreSQL to run like every admin command's (see
-/// <c>ClientSession.TryRewriteAdminCommand</c>): one row whose <c>result</c> is pcp's own text. So the answer is
+/// <c>AdminCommandRewriter.TryRewrite</c>): one row whose <c>result</c> is pcp's own text. So the answer is
 /// ordered with whatever the client pipelined, in both protocols, and the CommandComplete the client gets is
 /// PostgreSQL's <c>SELECT 1</c>. A refusal is an <see cref="AdminError"/>, which pgproxy answers with an
 /// ErrorResponse of its own (see the session's <c>PendingAdminErrors</c> for the single-node path).

@@ -63,10 +63,6 @@ internal sealed partial class ClientSession
             "disconnected client {RemoteAddress}: idle for client_idle_limit ({Limit} s)")]
         public static partial void ClientIdleLimit(ILogger logger, string remoteAddress, int limit);
 
-        [LoggerMessage(EventIds.BackendLost, LogLevel.Warning,
-            "lost connection to node {NodeId} backend pid {BackendPid}: {Reason}")]
-        public static partial void BackendLost(ILogger logger, int nodeId, int backendPid, string reason);
-
         [LoggerMessage(EventIds.BackendResetFailed, LogLevel.Debug,
             "reset of node {NodeId} backend pid {BackendPid} failed, closing it: {Reason}")]
         public static partial void BackendResetFailed(ILogger logger, int nodeId, int backendPid, string reason);

@@ -162,5 +162,10 @@ internal sealed partial class ClientSession
     /// <summary>The admin rewrite for the replication loop, which holds whole frames in contiguous memory.</summary>
     public bool RewriteAdminCommand(ReadOnlySpan<byte> frame, byte type, IBufferWriter<byte> output,
         out AdminError? error) =>
-        TryRewriteAdminCommand(new ReadOnlySequence<byte>(frame.ToArray()), type, output, out error, markErrors: false);
+        _admin.TryRewrite(new ReadOnlySequence<byte>(frame.ToArray()), type, output, out error, markErrors: false);
+
+    /// <summary>
+    /// See <see cref="AdminCommandRewriter.PrepareAsync"/>: the replication loop may wait there, the pumps may not.
+    /// </summary>
+    public Task PrepareAdminAsync(ReadOnlyMemory<byte> query) => _admin.PrepareAsync(query);
 }

@@ -15,7 +15,7 @@ internal sealed partial class ClientSession
     /// <summary>True when no request of the client is running: it is pgproxy's turn to wait.</summary>
     public bool IsWaitingForClient => _replication is { } replication
         ? replication.WaitingForClient
-        : Volatile.Read(ref _cyclesDone) == Volatile.Read(ref _cyclesSent);
+        : _forwarder?.IsWaitingForClient ?? true;
 
     /// <summary>pgpool's process status: Idle, Idle in transaction, or Execute command.</summary>
     public string ActivityStatus => !IsWaitingForClient ? "Execute command"

@@ -7,9 +7,8 @@ namespace Pgproxy.Core.Sessions;
 internal sealed partial class ClientSession
 {
     /// <summary>
-    /// Runs both pumps until one side ends, then stops the other. A session ends cleanly when the client sent
-    /// Terminate (or just closed) while its backend was between queries: the backend is then reset and cached.
-    /// Otherwise the backend connection is closed, which makes PostgreSQL roll back whatever was open.
+    /// The query phase: the walsender relay, the replication loop, or with a single node its two pumps
+    /// (<see cref="SingleNodeForwarder"/>), which mark the backend broken unless the session ended cleanly.
     /// </summary>
     private async Task ForwardAsync()
     {
@@ -25,54 +24,9 @@ internal sealed partial class ClientSession
             return;
         }
 
-        var backendPump = RunBackendPumpAsync();
-        SessionEndReason clientEnd;
-        try
-        {
-            clientEnd = await PumpClientAsync();
-        }
-        catch (ProtocolViolationException)
-        {
-            // Like PostgreSQL, answer what came before the bad message, then report the violation.
-            await WaitForOutstandingRepliesAsync(backendPump);
-            StopBackendPumpAbruptly();
-            await AwaitBackendPumpAsync(backendPump);
-            throw;
-        }
-        catch (Exception)
-        {
-            StopBackendPumpAbruptly();
-            await AwaitBackendPumpAsync(backendPump);
-            throw;
-        }
-
-        if (clientEnd == SessionEndReason.BackendLost)
-        {
-            // The backend pump ended first and woke us; it has told the client already.
-            await AwaitBackendPumpAsync(backendPump);
-            return;
-        }
-
-        TrySetEndReason(clientEnd);
-        var clean = clientEnd is SessionEndReason.ClientTerminated or SessionEndReason.ClientDisconnected
-                    && IsBackendBetweenQueries();
-        if (clean)
-        {
-            _stopBackendPump = true;
-            _backend!.Input.CancelPendingRead();
-        }
-        else
-        {
-            StopBackendPumpAbruptly();
-        }
-
-        var stopped = await AwaitBackendPumpAsync(backendPump);
-        if (!stopped || !clean)
-        {
-            _backend!.IsBroken = true;
-        }
-
-        await TellClientWhyAsync(clientEnd);
+        _forwarder = new SingleNodeForwarder(this, _client, _backend!, _admin, _runtime.Pool,
+            _runtime.Nodes.Find(_backend!.NodeId)?.Statistics, _logger);
+        await _forwarder.RunAsync();
     }
 
     /// <summary>Sessions ended by pgproxy (idle limit, fast shutdown) tell the client why, as PostgreSQL does.</summary>
@@ -92,100 +46,6 @@ internal sealed partial class ClientSession
             default:
                 break;
         }
-    }
-
-    /// <summary>
-    /// The backend pump plus what happens when it ends on its own: the backend closed (or failed), so the
-    /// client is told (after any FATAL error PostgreSQL sent itself) and the client pump is woken to end
-    /// the session. Returns true when the pump stopped because the session asked it to.
-    /// </summary>
-    private async Task<bool> RunBackendPumpAsync()
-    {
-        string? failure = null;
-        try
-        {
-            if (await PumpBackendAsync())
-            {
-                return true;
-            }
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
-                                      or OperationCanceledException or ProtocolViolationException)
-        {
-            failure = e.Message;
-        }
-
-        if (_stopBackendPump)
-        {
-            return false;
-        }
-
-        if (TrySetEndReason(SessionEndReason.BackendLost))
-        {
-            var backend = _backend!;
-            backend.IsBroken = true;
-            Log.BackendLost(_logger, backend.NodeId, backend.ProcessId, failure ?? "connection closed");
-
-            // Mid-message, an ErrorResponse would be read as the rest of that message: then just close, which
-            // the client reports as the server closing the connection.
-            if (_backendRemaining == 0)
-            {
-                await TrySendFatalAsync(SqlState.ConnectionFailure,
-                    $"pgproxy lost the connection to backend node {backend.NodeId}" +
-                    (failure is null ? "" : ": " + failure));
-            }
-        }
-
-        _client.Input.CancelPendingRead();
-        return false;
-    }
-
-    private static async Task<bool> AwaitBackendPumpAsync(Task<bool> backendPump)
-    {
-        bool stopped;
-        try
-        {
-            stopped = await backendPump;
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
-                                      or OperationCanceledException)
-        {
-            stopped = false;
-        }
-
-        return stopped;
-    }
-
-    /// <summary>
-    /// Waits (briefly, this is the rare path) until the backend has answered every query the client sent, so
-    /// those replies reach the client before the session ends. An unsynced extended-protocol group never gets
-    /// a ReadyForQuery, and neither does a COPY FROM STDIN the client broke off (the backend waits for CopyDone) nor
-    /// a message cut off halfway (the backend waits for the rest), so then there is nothing to wait for.
-    /// </summary>
-    /// <remarks>
-    /// The bound stays well under the 5 s in which pgproxy must answer or close any connection (issue 11): the count
-    /// of queries owed an answer can be too high — a Query sent during COPY FROM STDIN ends the COPY instead of
-    /// earning a ReadyForQuery of its own — and then only the deadline ends the wait.
-    /// </remarks>
-    private async Task WaitForOutstandingRepliesAsync(Task backendPump)
-    {
-        var deadline = Environment.TickCount64 + 2000;
-        while (!_extendedUnsynced && !_inCopyIn && _clientRemaining == 0 && !backendPump.IsCompleted
-               && Environment.TickCount64 < deadline
-               && Volatile.Read(ref _cyclesDone) != _cyclesSent)
-        {
-            await Task.Delay(1);
-        }
-    }
-
-    private bool IsBackendBetweenQueries() =>
-        !_extendedUnsynced && !_inCopyIn && _clientRemaining == 0
-        && Volatile.Read(ref _cyclesDone) == _cyclesSent;
-
-    private void StopBackendPumpAbruptly()
-    {
-        _stopBackendPump = true;
-        _backend?.Abort();
     }
 
     /// <summary>

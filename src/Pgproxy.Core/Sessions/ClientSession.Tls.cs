@@ -72,20 +72,4 @@ internal sealed partial class ClientSession
         Log.TlsStarted(_logger, RemoteAddress, transport.Description);
         return true;
     }
-
-    /// <summary>
-    /// The <c>cert</c> method of pool_hba.conf: the client must have sent a certificate that chains to
-    /// <c>ssl_ca_cert</c> (checked in the handshake) and whose common name is the user name. Returns the refusal
-    /// message, or null.
-    /// </summary>
-    private string? CheckCertificateUser()
-    {
-        if (ClientCertificate is null)
-        {
-            return "connection requires a valid client certificate";
-        }
-
-        var commonName = ClientCertificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
-        return commonName == User ? null : $"certificate authentication failed for user \"{User}\"";
-    }
 }

@@ -45,12 +45,6 @@ internal sealed partial class ClientSession
         return true;
     }
 
-    private void KeepWalSenderProbe(BackendConnection connection)
-    {
-        connection.IsBroken = true;
-        _walSenderProbe = connection;
-    }
-
     /// <summary>Closes the probe's walsender when the session ended before it could use it.</summary>
     private async Task CloseWalSenderProbeAsync()
     {

@@ -11,20 +11,25 @@ using Pgproxy.Core.Transport;
 namespace Pgproxy.Core.Sessions;
 
 /// <summary>
-/// One client connection from its first byte to its last: the startup phase (<c>ClientSession.Startup.cs</c>),
-/// then two pumps that run side by side, client → backend (<c>.ClientPump.cs</c>) and backend → client
-/// (<c>.BackendPump.cs</c>), and the teardown that resets and caches the backend (<c>.Teardown.cs</c>).
-/// Each pump is the only writer of its destination, so the hot path takes no locks; the two share a few
-/// counters to know, when the client leaves, whether the backend is between queries and safe to reuse.
+/// One client connection from its first byte to its last: the startup phase (<c>ClientSession.Startup.cs</c>,
+/// the client authenticated by <see cref="ClientAuthenticator"/>), then the query phase — with one node the two
+/// pumps of <see cref="SingleNodeForwarder"/>, with several the replication loop (<c>.Replication.cs</c>), for a
+/// replication connection the walsender relay (<c>.WalSender.cs</c>) — and the teardown that resets and caches
+/// the backend (<c>.Teardown.cs</c>).
 /// </summary>
-internal sealed partial class ClientSession : IAdminSession, IReplicationClient
+internal sealed partial class ClientSession : IAdminSession, IReplicationClient, IForwardedSession
 {
     private IConnectionTransport _client; // replaced once, by the TLS transport, during the startup phase
     private readonly ISessionServices _runtime;
     private readonly ILogger _logger;
     private readonly IPAddress? _remoteIp;
+    private readonly AdminCommandRewriter _admin;
     private readonly long _acceptedAt;
     private BackendConnection? _backend;
+    private SingleNodeForwarder? _forwarder; // the query phase with a single node, once it started
+
+    /// <summary>Environment.TickCount64 of the client's last bytes, for <c>client_idle_limit</c>.</summary>
+    private long _lastClientActivity;
     private int _endReason;
     private bool _holdsSlot;
 
@@ -33,6 +38,7 @@ internal sealed partial class ClientSession : IAdminSession, IReplicationClient
         _client = client;
         _remoteIp = remoteIp;
         _runtime = runtime;
+        _admin = new AdminCommandRewriter(this, runtime.Admin);
         RemoteAddress = remoteAddress;
         _logger = runtime.LoggerFactory.CreateLogger("Pgproxy.Sessions");
         ConnectedAt = runtime.Time.GetUtcNow();
@@ -118,13 +124,19 @@ internal sealed partial class ClientSession : IAdminSession, IReplicationClient
     /// main's wal_sender_timeout ends one that is dead.
     /// </summary>
     public bool IsIdleBeyond(int limitSeconds, long now) =>
-        limitSeconds > 0 && _backend is not null && !IsWalSender && Volatile.Read(ref _cyclesDone) == Volatile.Read(ref _cyclesSent)
+        limitSeconds > 0 && _backend is not null && !IsWalSender && (_forwarder?.IsWaitingForClient ?? true)
         && (_replication is null || _replication.WaitingForClient)
         && now - Volatile.Read(ref _lastClientActivity) >= limitSeconds * 1000L;
 
     private bool TrySetEndReason(SessionEndReason reason) =>
         Interlocked.CompareExchange(ref _endReason, (int)reason, (int)SessionEndReason.None) ==
         (int)SessionEndReason.None;
+
+    bool IForwardedSession.TrySetEndReason(SessionEndReason reason) => TrySetEndReason(reason);
+
+    Task IForwardedSession.TrySendFatalAsync(string sqlState, string message) => TrySendFatalAsync(sqlState, message);
+
+    Task IForwardedSession.TellClientWhyAsync(SessionEndReason end) => TellClientWhyAsync(end);
 
     private async Task TrySendFatalAsync(string sqlState, string message)
     {

@@ -1,16 +1,15 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Text;
-using Pgproxy.Core.Auth;
-using Pgproxy.Core.Config;
-using Pgproxy.Core.Hba;
 using Pgproxy.Protocol.Auth;
 using Pgproxy.Protocol.Messages;
-using Pgproxy.Protocol.Writing;
 using Pgproxy.TestUtilities.Scripted;
+using static Pgproxy.Core.Tests.Sessions.AuthExchangeClient;
 
 namespace Pgproxy.Core.Tests.Sessions;
 
+/// <summary>
+/// Who gets in: each client-authentication method of pool_hba.conf, and with it off the method the main node asks
+/// for, checked against pool_passwd. Malformed exchanges are in <see cref="SessionAuthenticationProtocolTests"/>.
+/// </summary>
 public sealed class SessionAuthenticationTests
 {
     private const string Verifier = "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$" +
@@ -223,185 +222,4 @@ public sealed class SessionAuthenticationTests
             await ExpectFatalAsync(client, "28P01", "password authentication failed for user \"alice\"");
         }
     }
-
-    public static TheoryData<string, byte[]> MalformedSaslInitialResponses => new()
-    {
-        { "length 0xFFFFFFFF with data (CVE-2026-6664)", SaslInitial("SCRAM-SHA-256", "n,,n=,r=abc"u8, declaredLength: -1) },
-        { "length 0x80000000", SaslInitial("SCRAM-SHA-256", "n,,n=,r=abc"u8, declaredLength: int.MinValue) },
-        { "length beyond the body", SaslInitial("SCRAM-SHA-256", "n,,n=,r=abc"u8, declaredLength: 1000) },
-        { "no mechanism terminator", Frame('p', "SCRAM-SHA-256"u8) },
-        { "unknown mechanism", SaslInitial("SCRAM-SHA-1", "n,,n=,r=abc"u8) },
-        { "no data", SaslInitial("SCRAM-SHA-256", [], declaredLength: -1) },
-        { "channel binding not offered", SaslInitial("SCRAM-SHA-256", "p=tls-server-end-point,,n=,r=abc"u8) },
-        { "not a client-first-message", SaslInitial("SCRAM-SHA-256", "hello"u8) },
-        { "invalid UTF-8", SaslInitial("SCRAM-SHA-256", [0x6e, 0x2c, 0x2c, 0xff, 0xfe]) },
-        { "a Query instead", RawClient.Query("SELECT 1") },
-        { "length 2", [(byte)'p', 0, 0, 0, 2] },
-        { "70,000 bytes", Frame('p', new byte[70_000]) },
-    };
-
-    [Theory]
-    [MemberData(nameof(MalformedSaslInitialResponses))]
-    public async Task Scram_MalformedInitialResponse_08P01_AndOthersKeepWorking(string what, byte[] message)
-    {
-        Assert.NotEmpty(what);
-        await using var harness = Harness("local all all scram-sha-256", "alice:TEXTpencil");
-        await using var bad = await StartAsync(harness, "alice");
-        await ExpectAuthenticationAsync(bad, AuthenticationCode.Sasl);
-
-        await bad.SendAsync(message);
-
-        await ExpectFatalAsync(bad, "08P01", "");
-        await using var good = await StartAsync(harness, "alice");
-        await ScramAsync(good, "pencil");
-        await good.ReadUntilReadyForQueryAsync();
-    }
-
-    [Theory]
-    [InlineData("c=biws")] // no nonce, no proof (CVE-2026-19888)
-    [InlineData("c=biws,r=NONCE")] // no proof
-    [InlineData("r=NONCE,p=AAAA")] // no channel binding
-    [InlineData("c=biws,r=someoneelse,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")]
-    [InlineData("")]
-    public async Task Scram_MalformedClientFinal_08P01(string clientFinal)
-    {
-        await using var harness = Harness("local all all scram-sha-256", "alice:TEXTpencil");
-        await using var client = await StartAsync(harness, "alice");
-        await ExpectAuthenticationAsync(client, AuthenticationCode.Sasl);
-        await client.SendAsync(SaslInitial("SCRAM-SHA-256", "n,,n=,r=clientnonce"u8));
-        var serverFirst = await client.ReadMessageAsync();
-        var nonce = Encoding.UTF8.GetString(serverFirst!.Body[4..]).Split(',')[0][2..];
-
-        await client.SendAsync(Frame('p', Encoding.UTF8.GetBytes(clientFinal.Replace("NONCE", nonce, StringComparison.Ordinal))));
-
-        await ExpectFatalAsync(client, "08P01", "");
-    }
-
-    [Fact]
-    public async Task Md5_PasswordPacketWithTrailingBytes_08P01()
-    {
-        await using var harness = Harness("local all all md5", "alice:TEXTs3cret");
-        await using var client = await StartAsync(harness, "alice");
-        await ExpectAuthenticationAsync(client, AuthenticationCode.Md5Password);
-
-        await client.SendAsync(Frame('p', "md5abc\0extra"u8));
-
-        await ExpectFatalAsync(client, "08P01", "invalid password packet size");
-    }
-
-    [Fact]
-    public async Task TerminateDuringAuthentication_ClosedQuietly()
-    {
-        await using var harness = Harness("local all all md5", "alice:TEXTs3cret");
-        await using var client = await StartAsync(harness, "alice");
-        await ExpectAuthenticationAsync(client, AuthenticationCode.Md5Password);
-
-        await client.SendTerminateAsync();
-
-        Assert.Empty(await client.ReadToEndAsync());
-        await client.WaitForSessionEndAsync();
-        Assert.Empty(harness.Runtime.Sessions.Sessions);
-    }
-
-    [Fact]
-    public async Task SilentClient_AuthenticationTimeout_CleanError()
-    {
-        await using var harness = Harness("local all all md5", "alice:TEXTs3cret",
-            configure: o => o with { AuthenticationTimeout = 1 });
-        await using var client = await StartAsync(harness, "alice");
-        await ExpectAuthenticationAsync(client, AuthenticationCode.Md5Password);
-
-        await ExpectFatalAsync(client, "08P01", "canceling authentication due to timeout");
-        Assert.Equal(0, harness.Runtime.Authenticating.Count);
-    }
-
-    private static ProxyHarness Harness(string? hba, string poolPasswd, ScriptedBackendScript? script = null,
-        bool allowClearText = false, Func<ProxyOptions, ProxyOptions>? configure = null)
-    {
-        var harness = new ProxyHarness(script, o =>
-        {
-            o = o with { AllowClearTextFrontendAuth = allowClearText };
-            return configure is null ? o : configure(o);
-        });
-        harness.Runtime.PoolPasswd = PoolPasswd.FromText(poolPasswd);
-        if (hba is not null)
-        {
-            harness.Runtime.HbaRules = HbaFileParser.Parse(hba, "pool_hba.conf").Rules;
-        }
-
-        return harness;
-    }
-
-    private static async Task<RawClient> StartAsync(ProxyHarness harness, string user)
-    {
-        var client = harness.Connect();
-        await client.SendStartupAsync(user, "app");
-        return client;
-    }
-
-    /// <summary>Reads an AuthenticationRequest with this code and returns its data (the md5 salt…).</summary>
-    private static async Task<byte[]> ExpectAuthenticationAsync(RawClient client, int code)
-    {
-        var message = await client.ReadMessageAsync();
-        Assert.NotNull(message);
-        Assert.True(message.Type == 'R', $"expected an AuthenticationRequest, got {message} {Message(message)}");
-        Assert.Equal(code, message.Int32At(0));
-        return message.Body[4..].ToArray();
-    }
-
-    private static async Task ExpectFatalAsync(RawClient client, string sqlState, string messageStart)
-    {
-        var messages = await client.ReadToEndAsync();
-        var error = Assert.Single(messages);
-        Assert.Equal('E', error.Type);
-        Assert.Equal(sqlState, error.SqlState);
-        Assert.StartsWith(messageStart, Message(error), StringComparison.Ordinal);
-        await client.WaitForSessionEndAsync();
-    }
-
-    private static async Task<ScramSha256Client> ScramAsync(RawClient client, string password)
-    {
-        await ExpectAuthenticationAsync(client, AuthenticationCode.Sasl);
-        var scram = new ScramSha256Client(password);
-        await client.SendAsync(SaslInitial("SCRAM-SHA-256", Encoding.UTF8.GetBytes(scram.CreateClientFirstMessage())));
-        var serverFirst = await ExpectAuthenticationAsync(client, AuthenticationCode.SaslContinue);
-        var final = scram.HandleServerFirstMessage(Encoding.UTF8.GetString(serverFirst));
-        await client.SendAsync(Write(w => FrontendMessageWriter.WriteSaslResponse(w, Encoding.UTF8.GetBytes(final))));
-        return scram;
-    }
-
-    private static Task SendPasswordAsync(RawClient client, string password) =>
-        client.SendAsync(Write(w => FrontendMessageWriter.WritePasswordMessage(w, password)));
-
-    /// <summary>A SASLInitialResponse whose data length field may lie (-1 is 0xFFFFFFFF, "no data").</summary>
-    private static byte[] SaslInitial(string mechanism, ReadOnlySpan<byte> data, int? declaredLength = null)
-    {
-        var body = new List<byte>();
-        body.AddRange(Encoding.UTF8.GetBytes(mechanism));
-        body.Add(0);
-        var length = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, declaredLength ?? data.Length);
-        body.AddRange(length);
-        body.AddRange(data.ToArray());
-        return Frame('p', body.ToArray());
-    }
-
-    private static byte[] Frame(char type, ReadOnlySpan<byte> body)
-    {
-        var frame = new byte[5 + body.Length];
-        frame[0] = (byte)type;
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), 4 + body.Length);
-        body.CopyTo(frame.AsSpan(5));
-        return frame;
-    }
-
-    private static byte[] Write(Action<ArrayBufferWriter<byte>> write)
-    {
-        var writer = new ArrayBufferWriter<byte>();
-        write(writer);
-        return writer.WrittenSpan.ToArray();
-    }
-
-    private static string Message(BackendMessage message) =>
-        Protocol.Backend.ErrorResponseMessage.Parse(message.Body).Message ?? "";
 }

@@ -6,10 +6,12 @@ using Pgproxy.Protocol.Backend;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
+using Microsoft.Extensions.Logging;
+using Pgproxy.Core.Logging;
 
 namespace Pgproxy.Core.Sessions;
 
-internal sealed partial class ClientSession
+internal sealed partial class SingleNodeForwarder
 {
     /// <summary>
     /// Flush to the client mid-burst once this much is buffered, so a large result streams with bounded memory
@@ -29,19 +31,19 @@ internal sealed partial class ClientSession
     /// <summary>Set before the backend pump is woken to stop, so it knows the wake-up is not a failure.</summary>
     private volatile bool _stopBackendPump;
 
-    /// <summary>The backend's node counters (SHOW POOL_BACKEND_STATS); set when the backend pump starts.</summary>
-    private NodeStatistics? _backendStatistics;
+    /// <summary>The backend's node counters (SHOW POOL_BACKEND_STATS).</summary>
+    private readonly NodeStatistics? _backendStatistics = backendStatistics;
 
     /// <summary>
     /// Backend → client. Copies what the backend sends to the client untouched and flushes once the backend has
     /// nothing more buffered (one write per response burst), or when <see cref="MaxUnflushedBytes"/> pile up.
-    /// Only ReadyForQuery, ParameterStatus and CopyInResponse bodies are looked at. Returns true when asked to stop, false when the backend or the client went away.
+    /// Only ReadyForQuery, ParameterStatus and CopyInResponse bodies are looked at. Returns true when asked to stop,
+    /// false when the backend or the client went away.
     /// </summary>
     private async Task<bool> PumpBackendAsync()
     {
-        var input = _backend!.Input;
+        var input = _backend.Input;
         var output = _client.Output;
-        _backendStatistics = _runtime.Nodes.Find(_backend.NodeId)?.Statistics;
         while (true)
         {
             var result = await input.ReadAsync();
@@ -117,7 +119,7 @@ internal sealed partial class ClientSession
                 statistics.CountReply(type, buffer);
             }
 
-            if (type == BackendMessageType.ErrorResponse && Volatile.Read(ref _adminErrors) is { IsEmpty: false } pending)
+            if (type == BackendMessageType.ErrorResponse && _admin.PendingErrors is { IsEmpty: false } pending)
             {
                 if (buffer.Length < header.TotalLength)
                 {
@@ -169,13 +171,13 @@ internal sealed partial class ClientSession
         switch (type)
         {
             case BackendMessageType.ReadyForQuery:
-                _backend!.TransactionStatus = ReadyForQueryMessage.Read(body);
+                _backend.TransactionStatus = ReadyForQueryMessage.Read(body);
                 _inCopyIn = false;
                 Volatile.Write(ref _cyclesDone, _cyclesDone + 1);
                 return true;
             case BackendMessageType.ParameterStatus:
                 var (name, value) = ParameterStatusMessage.Read(body);
-                _backend!.SetParameter(name, value);
+                _backend.SetParameter(name, value);
                 return true;
             case BackendMessageType.CopyInResponse:
                 _inCopyIn = true;
@@ -202,5 +204,106 @@ internal sealed partial class ClientSession
     {
         frame.CopyTo(destination);
         return destination[..(int)frame.Length];
+    }
+
+    /// <summary>
+    /// The backend pump plus what happens when it ends on its own: the backend closed (or failed), so the
+    /// client is told (after any FATAL error PostgreSQL sent itself) and the client pump is woken to end
+    /// the session. Returns true when the pump stopped because the session asked it to.
+    /// </summary>
+    private async Task<bool> RunBackendPumpAsync()
+    {
+        string? failure = null;
+        try
+        {
+            if (await PumpBackendAsync())
+            {
+                return true;
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
+                                      or OperationCanceledException or ProtocolViolationException)
+        {
+            failure = e.Message;
+        }
+
+        if (_stopBackendPump)
+        {
+            return false;
+        }
+
+        if (_session.TrySetEndReason(SessionEndReason.BackendLost))
+        {
+            var backend = _backend;
+            backend.IsBroken = true;
+            Log.BackendLost(_logger, backend.NodeId, backend.ProcessId, failure ?? "connection closed");
+
+            // Mid-message, an ErrorResponse would be read as the rest of that message: then just close, which
+            // the client reports as the server closing the connection.
+            if (_backendRemaining == 0)
+            {
+                await _session.TrySendFatalAsync(SqlState.ConnectionFailure,
+                    $"pgproxy lost the connection to backend node {backend.NodeId}" +
+                    (failure is null ? "" : ": " + failure));
+            }
+        }
+
+        _client.Input.CancelPendingRead();
+        return false;
+    }
+
+    private static async Task<bool> AwaitBackendPumpAsync(Task<bool> backendPump)
+    {
+        bool stopped;
+        try
+        {
+            stopped = await backendPump;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException
+                                      or OperationCanceledException)
+        {
+            stopped = false;
+        }
+
+        return stopped;
+    }
+
+    /// <summary>
+    /// Waits (briefly, this is the rare path) until the backend has answered every query the client sent, so
+    /// those replies reach the client before the session ends. An unsynced extended-protocol group never gets
+    /// a ReadyForQuery, and neither does a COPY FROM STDIN the client broke off (the backend waits for CopyDone) nor
+    /// a message cut off halfway (the backend waits for the rest), so then there is nothing to wait for.
+    /// </summary>
+    /// <remarks>
+    /// The bound stays well under the 5 s in which pgproxy must answer or close any connection (issue 11): the count
+    /// of queries owed an answer can be too high — a Query sent during COPY FROM STDIN ends the COPY instead of
+    /// earning a ReadyForQuery of its own — and then only the deadline ends the wait.
+    /// </remarks>
+    private async Task WaitForOutstandingRepliesAsync(Task backendPump)
+    {
+        var deadline = Environment.TickCount64 + 2000;
+        while (!_extendedUnsynced && !_inCopyIn && _clientRemaining == 0 && !backendPump.IsCompleted
+               && Environment.TickCount64 < deadline
+               && Volatile.Read(ref _cyclesDone) != _cyclesSent)
+        {
+            await Task.Delay(1);
+        }
+    }
+
+    private bool IsBackendBetweenQueries() =>
+        !_extendedUnsynced && !_inCopyIn && _clientRemaining == 0
+        && Volatile.Read(ref _cyclesDone) == _cyclesSent;
+
+    private void StopBackendPumpAbruptly()
+    {
+        _stopBackendPump = true;
+        _backend.Abort();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.BackendLost, LogLevel.Warning,
+            "lost connection to node {NodeId} backend pid {BackendPid}: {Reason}")]
+        public static partial void BackendLost(ILogger logger, int nodeId, int backendPid, string reason);
     }
 }

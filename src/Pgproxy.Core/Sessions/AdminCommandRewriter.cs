@@ -7,8 +7,17 @@ using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Sessions;
 
-internal sealed partial class ClientSession
+/// <summary>
+/// A session's admin commands (<c>SHOW POOL_*</c>, <c>PGPROXY ATTACH|DETACH NODE</c>…), rewritten in the Query or
+/// Parse that carries them into a statement PostgreSQL runs for the session. It holds what lives between the
+/// rewrite and the reply: the ATTACH answer worked out ahead, and the refusals whose marker errors the backend
+/// pump replaces. Used by the single-node pumps and, through the session, by the replication loop.
+/// </summary>
+internal sealed class AdminCommandRewriter(IAdminSession session, IAdminServices admin)
 {
+    private readonly IAdminSession _session = session;
+    private readonly IAdminServices _admin = admin;
+
     /// <summary>
     /// Answers <c>SHOW POOL_*</c> (and <c>PGPROXY ATTACH|DETACH NODE</c>, see <see cref="NodeCommands"/>) by
     /// rewriting it, in the Query or Parse message that carries it, into a
@@ -17,10 +26,12 @@ internal sealed partial class ClientSession
     /// own, and the extended protocol (Describe, Bind, named statements: how Npgsql and JDBC send everything)
     /// works without pgproxy imitating any of it. Returns false when the frame is not an admin command.
     /// </summary>
-    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput) =>
-        TryRewriteAdminCommand(frame, type, backendOutput, out _, markErrors: true);
+    public bool TryRewrite(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput) =>
+        TryRewrite(frame, type, backendOutput, out _, markErrors: true);
 
-    /// <summary>The answer to the ATTACH NODE about to be rewritten, worked out by <see cref="PrepareAdminAsync"/>.</summary>
+    /// <summary>
+    /// The answer to the ATTACH NODE about to be rewritten, worked out by <see cref="PrepareAsync"/>.
+    /// </summary>
     private AdminAnswer? _attachAnswer;
 
     /// <summary>
@@ -28,12 +39,12 @@ internal sealed partial class ClientSession
     /// a down node compares it with main): the replication loop calls it with each Query or Parse text it is about
     /// to rewrite, where waiting is possible. <paramref name="query"/> is the text with its terminating NUL.
     /// </summary>
-    public async Task PrepareAdminAsync(ReadOnlyMemory<byte> query)
+    public async Task PrepareAsync(ReadOnlyMemory<byte> query)
     {
         if (query.Length <= AdminCommandParser.MaxFrameBody
             && AdminCommandParser.ParseWithArguments(query.Span, out var arguments) == AdminCommand.AttachNode)
         {
-            _attachAnswer = await AttachCommand.RunAsync(arguments, this, _runtime.Admin);
+            _attachAnswer = await AttachCommand.RunAsync(arguments, _session, _admin);
         }
     }
 
@@ -47,8 +58,13 @@ internal sealed partial class ClientSession
             : null;
     }
 
-    /// <summary>The refused admin commands whose marker statements the backend pump waits for (single-node path).</summary>
-    private PendingAdminErrors? _adminErrors;
+    /// <summary>
+    /// The refused admin commands whose marker statements the backend pump waits for (single-node path).
+    /// </summary>
+    private PendingAdminErrors? _pendingErrors;
+
+    /// <summary>What the backend pump checks each ErrorResponse against; null until a command was refused.</summary>
+    public PendingAdminErrors? PendingErrors => Volatile.Read(ref _pendingErrors);
 
     /// <summary>
     /// As above; <paramref name="error"/> is the refusal of an ATTACH/DETACH NODE. With
@@ -56,7 +72,7 @@ internal sealed partial class ClientSession
     /// the backend pump replaces (see <see cref="PendingAdminErrors"/>); without it (the replication loop, which
     /// answers the error itself) the frame is not to be sent.
     /// </summary>
-    private bool TryRewriteAdminCommand(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput,
+    public bool TryRewrite(in ReadOnlySequence<byte> frame, byte type, IBufferWriter<byte> backendOutput,
         out AdminError? error, bool markErrors)
     {
         error = null;
@@ -94,15 +110,15 @@ internal sealed partial class ClientSession
         {
             AdminCommand.AttachNode when TakeAttachAnswer(arguments) is { } answer => answer.Sql(out error),
             AdminCommand.AttachNode or AdminCommand.DetachNode =>
-                NodeCommands.Run(command, arguments.NodeId, this, _runtime.Admin, out error, arguments.Force),
-            AdminCommand.Check => CheckCommand.Run(arguments, this, _runtime.Admin, out error),
-            AdminCommand.RecoverNode => RecoverCommand.Run(arguments, this, _runtime.Admin, out error),
-            _ => AdminReports.BuildQuery(command, this, _runtime.Admin),
+                NodeCommands.Run(command, arguments.NodeId, _session, _admin, out error, arguments.Force),
+            AdminCommand.Check => CheckCommand.Run(arguments, _session, _admin, out error),
+            AdminCommand.RecoverNode => RecoverCommand.Run(arguments, _session, _admin, out error),
+            _ => AdminReports.BuildQuery(command, _session, _admin),
         };
         if (error is not null)
         {
             text = markErrors
-                ? LazyInitializer.EnsureInitialized(ref _adminErrors).Register(error)
+                ? LazyInitializer.EnsureInitialized(ref _pendingErrors).Register(error)
                 : "SELECT NULL::text AS result"; // never sent: the replication loop answers the error itself
         }
 

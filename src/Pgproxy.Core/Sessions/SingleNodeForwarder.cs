@@ -1,23 +1,101 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using Pgproxy.Core.Transport;
+
+using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Admin;
+using Pgproxy.Core.Backends;
+using Pgproxy.Core.Routing;
+using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Sessions;
 
-internal sealed partial class ClientSession
+/// <summary>
+/// The query phase of a session with a single node: two pumps that run side by side, client → backend and
+/// backend → client (<c>SingleNodeForwarder.BackendPump.cs</c>). Each pump is the only writer of its destination,
+/// so the hot path takes no locks; the two share a few counters to know, when the client leaves, whether the
+/// backend is between queries and safe to reuse. What ends the session (its end reason, what the client is told)
+/// stays with the session, through <see cref="IForwardedSession"/>.
+/// </summary>
+internal sealed partial class SingleNodeForwarder(IForwardedSession session, IConnectionTransport client,
+    BackendConnection backend, AdminCommandRewriter admin, BackendPool pool, NodeStatistics? backendStatistics,
+    ILogger logger)
 {
+    private readonly IForwardedSession _session = session;
+    private readonly IConnectionTransport _client = client;
+    private readonly BackendConnection _backend = backend;
+    private readonly AdminCommandRewriter _admin = admin;
+    private readonly BackendPool _pool = pool;
+    private readonly ILogger _logger = logger;
+
+    /// <summary>True when no query of the client is still running: the backend has answered all it was sent.</summary>
+    public bool IsWaitingForClient => Volatile.Read(ref _cyclesDone) == Volatile.Read(ref _cyclesSent);
+
+    /// <summary>
+    /// Runs both pumps until one side ends, then stops the other. The session ends cleanly when the client sent
+    /// Terminate (or just closed) while its backend was between queries: the backend is then reset and cached.
+    /// Otherwise the backend connection is marked broken and closed, which makes PostgreSQL roll back whatever
+    /// was open.
+    /// </summary>
+    public async Task RunAsync()
+    {
+        var backendPump = RunBackendPumpAsync();
+        SessionEndReason clientEnd;
+        try
+        {
+            clientEnd = await PumpClientAsync();
+        }
+        catch (ProtocolViolationException)
+        {
+            // Like PostgreSQL, answer what came before the bad message, then report the violation.
+            await WaitForOutstandingRepliesAsync(backendPump);
+            StopBackendPumpAbruptly();
+            await AwaitBackendPumpAsync(backendPump);
+            throw;
+        }
+        catch (Exception)
+        {
+            StopBackendPumpAbruptly();
+            await AwaitBackendPumpAsync(backendPump);
+            throw;
+        }
+
+        if (clientEnd == SessionEndReason.BackendLost)
+        {
+            // The backend pump ended first and woke us; it has told the client already.
+            await AwaitBackendPumpAsync(backendPump);
+            return;
+        }
+
+        _session.TrySetEndReason(clientEnd);
+        var clean = clientEnd is SessionEndReason.ClientTerminated or SessionEndReason.ClientDisconnected
+                    && IsBackendBetweenQueries();
+        if (clean)
+        {
+            _stopBackendPump = true;
+            _backend.Input.CancelPendingRead();
+        }
+        else
+        {
+            StopBackendPumpAbruptly();
+        }
+
+        var stopped = await AwaitBackendPumpAsync(backendPump);
+        if (!stopped || !clean)
+        {
+            _backend.IsBroken = true;
+        }
+
+        await _session.TellClientWhyAsync(clientEnd);
+    }
+
     /// <summary>Query, Sync and FunctionCall messages forwarded: each earns exactly one ReadyForQuery.</summary>
     private long _cyclesSent;
 
     /// <summary>Extended-protocol messages were forwarded since the last Sync.</summary>
     private bool _extendedUnsynced;
-
-    /// <summary>Environment.TickCount64 of the client's last bytes, for <c>client_idle_limit</c>.</summary>
-    private long _lastClientActivity;
 
     /// <summary>Bytes of a client message still to pass through (a large message streamed in pieces).</summary>
     private long _clientRemaining;
@@ -34,7 +112,7 @@ internal sealed partial class ClientSession
     private async Task<SessionEndReason> PumpClientAsync()
     {
         var input = _client.Input;
-        var output = _backend!.Output;
+        var output = _backend.Output;
         while (true)
         {
             var result = await input.ReadAsync();
@@ -42,10 +120,10 @@ internal sealed partial class ClientSession
             if (result.IsCanceled)
             {
                 input.AdvanceTo(buffer.Start);
-                return EndReason == SessionEndReason.None ? SessionEndReason.BackendLost : EndReason;
+                return _session.EndReason == SessionEndReason.None ? SessionEndReason.BackendLost : _session.EndReason;
             }
 
-            Volatile.Write(ref _lastClientActivity, Environment.TickCount64);
+            _session.MarkClientActivity();
             bool terminated;
             SequencePosition consumed;
             try
@@ -140,7 +218,7 @@ internal sealed partial class ClientSession
                             return false; // short enough to wait for the whole text
                         }
 
-                        if (TryRewriteAdminCommand(buffer.Slice(0, header.TotalLength), header.Type, output))
+                        if (_admin.TryRewrite(buffer.Slice(0, header.TotalLength), header.Type, output))
                         {
                             buffer = buffer.Slice(header.TotalLength);
                             CountStatement(header.Type);
@@ -182,5 +260,33 @@ internal sealed partial class ClientSession
         var available = Math.Min(header.TotalLength, buffer.Length);
         QueryMessage.ValidateBodyPiece(buffer.Slice(FrameHeader.Size, available - FrameHeader.Size),
             endsBody: available == header.TotalLength);
+    }
+
+    /// <summary>
+    /// Before a DROP/ALTER … RENAME/CREATE DATABASE passes through, closes pgproxy's idle cached connections to the
+    /// databases it needs free (see <see cref="DatabaseStatementTargets"/>); otherwise the statement fails with
+    /// 55006 because of connections the client never opened. <paramref name="frame"/> is a whole Query or Parse
+    /// of at most <see cref="AdminCommandParser.MaxFrameBody"/> bytes of body: such statements are short.
+    /// </summary>
+    private void ReleaseDatabasesNamedBy(in ReadOnlySequence<byte> frame, byte type)
+    {
+        Span<byte> body = stackalloc byte[AdminCommandParser.MaxFrameBody];
+        var length = (int)frame.Length - 5;
+        frame.Slice(5).CopyTo(body);
+        body = body[..length];
+        if (type == FrontendMessageType.Parse)
+        {
+            var nameEnd = body.IndexOf((byte)0);
+            body = nameEnd < 0 ? [] : body[(nameEnd + 1)..];
+        }
+
+        var queryEnd = body.IndexOf((byte)0);
+        if (queryEnd < 0 || !DatabaseStatementTargets.MayName(body[..queryEnd]))
+        {
+            return;
+        }
+
+        // Not awaited: PostgreSQL itself waits up to 5 s for backends that are on their way out.
+        _ = _pool.CloseIdleToAsync(DatabaseStatementTargets.Find(body[..queryEnd]));
     }
 }

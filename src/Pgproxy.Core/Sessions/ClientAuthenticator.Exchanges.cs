@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Pgproxy.Core.Auth;
 using Pgproxy.Core.Backends;
-using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Auth;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Frontend;
@@ -17,7 +16,7 @@ namespace Pgproxy.Core.Sessions;
 /// cannot check (not in pool_passwd, or a secret that cannot answer the method) goes through the same exchange as
 /// everyone else and fails at the same point, so the answers reveal nothing about which users exist.
 /// </summary>
-internal sealed partial class ClientSession
+internal sealed partial class ClientAuthenticator
 {
     /// <summary>
     /// Seeds the salts of mock SCRAM verifiers: stable per user within a run, unguessable across runs.
@@ -26,14 +25,14 @@ internal sealed partial class ClientSession
 
     private static readonly string[] ScramMechanisms = [ScramSha256Server.Mechanism];
 
-    private async Task<AuthOutcome> CleartextExchangeAsync(PasswordSecret? secret, bool verifyWithMainNode,
+    private async Task<ClientAuthOutcome> CleartextExchangeAsync(PasswordSecret? secret, bool verifyWithMainNode,
         CancellationToken cancellationToken)
     {
         BackendMessageWriter.WriteAuthenticationCleartextPassword(_client.Output);
         await _client.Output.FlushAsync(cancellationToken);
         if (await ReadAuthenticationMessageAsync(cancellationToken) is not { } body)
         {
-            return AuthOutcome.Gone;
+            return ClientAuthOutcome.Gone;
         }
 
         var password = PasswordMessage.ReadPassword(body);
@@ -48,18 +47,18 @@ internal sealed partial class ClientSession
         }
 
         return secret.VerifyCleartext(User, password)
-            ? AuthOutcome.Success(BackendCredential.From(secret, verifiedPassword: password))
+            ? ClientAuthOutcome.Success(BackendCredential.From(secret, verifiedPassword: password))
             : PasswordFailed("wrong password");
     }
 
-    private async Task<AuthOutcome> Md5ExchangeAsync(PasswordSecret? secret, CancellationToken cancellationToken)
+    private async Task<ClientAuthOutcome> Md5ExchangeAsync(PasswordSecret? secret, CancellationToken cancellationToken)
     {
         var salt = RandomNumberGenerator.GetBytes(4);
         BackendMessageWriter.WriteAuthenticationMd5Password(_client.Output, salt);
         await _client.Output.FlushAsync(cancellationToken);
         if (await ReadAuthenticationMessageAsync(cancellationToken) is not { } body)
         {
-            return AuthOutcome.Gone;
+            return ClientAuthOutcome.Gone;
         }
 
         var response = PasswordMessage.ReadPassword(body);
@@ -69,11 +68,12 @@ internal sealed partial class ClientSession
         }
 
         return secret.VerifyMd5Response(User, salt, response)
-            ? AuthOutcome.Success(BackendCredential.From(secret))
+            ? ClientAuthOutcome.Success(BackendCredential.From(secret))
             : PasswordFailed("wrong password (md5)");
     }
 
-    private async Task<AuthOutcome> ScramExchangeAsync(PasswordSecret? secret, CancellationToken cancellationToken)
+    private async Task<ClientAuthOutcome> ScramExchangeAsync(PasswordSecret? secret,
+        CancellationToken cancellationToken)
     {
         var verifier = secret?.ScramVerifier;
         var server = new ScramSha256Server(verifier ?? ScramVerifier.Mock(User, MockScramSeed));
@@ -82,7 +82,7 @@ internal sealed partial class ClientSession
         await output.FlushAsync(cancellationToken);
         if (await ReadAuthenticationMessageAsync(cancellationToken) is not { } initial)
         {
-            return AuthOutcome.Gone;
+            return ClientAuthOutcome.Gone;
         }
 
         var (mechanism, data) = PasswordMessage.ReadSaslInitialResponse(initial);
@@ -103,7 +103,7 @@ internal sealed partial class ClientSession
         await output.FlushAsync(cancellationToken);
         if (await ReadAuthenticationMessageAsync(cancellationToken) is not { } final)
         {
-            return AuthOutcome.Gone;
+            return ClientAuthOutcome.Gone;
         }
 
         if (!server.TryHandleClientFinalMessage(PasswordMessage.DecodeSaslData(final), out var serverFinal))
@@ -115,7 +115,7 @@ internal sealed partial class ClientSession
 
         // Sent with AuthenticationOk once the backends are ready; the client reads both together.
         BackendMessageWriter.WriteAuthenticationSaslFinal(output, Encoding.UTF8.GetBytes(serverFinal));
-        return AuthOutcome.Success(BackendCredential.From(secret, clientKey: server.ClientKey));
+        return ClientAuthOutcome.Success(BackendCredential.From(secret, clientKey: server.ClientKey));
     }
 
     /// <summary>
@@ -123,26 +123,26 @@ internal sealed partial class ClientSession
     /// of its own (the connection then waits in the cache for this session), so nobody gets in unchecked, not even
     /// through a cached backend connection.
     /// </summary>
-    private async Task<AuthOutcome> VerifyWithMainNodeAsync(string password, CancellationToken cancellationToken)
+    private async Task<ClientAuthOutcome> VerifyWithMainNodeAsync(string password, CancellationToken cancellationToken)
     {
         if (password.Length == 0)
         {
             return PasswordFailed("empty password");
         }
 
-        if (_runtime.Nodes.MainNode is not { } node)
+        if (_services.Nodes.MainNode is not { } node)
         {
-            return AuthOutcome.Refuse(SqlState.CannotConnectNow, "all backend nodes are down");
+            return ClientAuthOutcome.Refuse(SqlState.CannotConnectNow, "all backend nodes are down");
         }
 
         var credential = BackendCredential.FromPassword(password);
         try
         {
-            var connection = await NodeConnect.OpenAsync(_runtime.BackendConnector, node, _authenticationKey!,
-                credential, _runtime.Options.ConnectTimeout, (_client as EpollConnection)?.Loop, cancellationToken);
-            _runtime.Nodes.MarkUp(node, "a session reached it");
-            _runtime.Pool.Return(connection);
-            return AuthOutcome.Success(credential);
+            var connection = await NodeConnect.OpenAsync(_services.BackendConnector, node, _request.Key,
+                credential, _services.Options.ConnectTimeout, _request.Loop, cancellationToken);
+            _services.Nodes.MarkUp(node, "a session reached it");
+            _services.Pool.Return(connection);
+            return ClientAuthOutcome.Success(credential);
         }
         catch (BackendStartupException e) when (e.SqlState == SqlState.InvalidPassword)
         {
@@ -150,7 +150,7 @@ internal sealed partial class ClientSession
         }
         catch (BackendStartupException e)
         {
-            return AuthOutcome.Refuse(e.SqlState, e.Message);
+            return ClientAuthOutcome.Refuse(e.SqlState, e.Message);
         }
     }
 
