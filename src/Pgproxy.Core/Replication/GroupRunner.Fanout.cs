@@ -195,8 +195,8 @@ internal sealed partial class GroupRunner
     }
 
     /// <summary>Reads one node's answer to a group, streaming a COPY FROM STDIN to every target if one starts.</summary>
-    private async Task ReadGroupRepliesAsync(NodeLink link, NodeLink[] targets, bool forward, bool summarize,
-        bool sync, GroupAnalysis analysis)
+    private async ValueTask<ReplyEnd> ReadGroupRepliesAsync(NodeLink link, NodeLink[] targets, bool forward,
+        bool summarize, bool sync, GroupAnalysis analysis)
     {
         if (!sync && analysis.Completions == 0)
         {
@@ -204,7 +204,7 @@ internal sealed partial class GroupRunner
             // A Flush with nothing before it that answers: PostgreSQL sends nothing, so waiting would hang the
             // session (and never see the client's next message). Replies to anything pgproxy injected are
             // swallowed by the next read on this node, in order.
-            return;
+            return ReplyEnd.Completed;
         }
 
         var stop = sync ? ReplyStop.UntilReady : ReplyStop.UntilCompletions;
@@ -219,6 +219,7 @@ internal sealed partial class GroupRunner
         }
 
         await WritePath.FinishFlushAsync(link);
+        return ReplyEnd.Completed; // never CopyIn: a COPY that starts is relayed here
     }
 
     /// <summary>

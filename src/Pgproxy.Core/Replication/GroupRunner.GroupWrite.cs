@@ -38,11 +38,8 @@ internal sealed partial class GroupRunner
         /// Never <see cref="ReplyEnd.CopyIn"/>: a group that copies in runs as RunGroupCopyInAsync, and one not known
         /// to (an unknown portal's) has its data relayed to every target by ReadGroupRepliesAsync itself.
         /// </summary>
-        public async ValueTask<ReplyEnd> ReadMainAsync(NodeLink main)
-        {
-            await runner.ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
-            return ReplyEnd.Completed;
-        }
+        public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main) =>
+            runner.ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
 
         public NodeLink[] Others(NodeLink main, ReplyEnd end) => targets[1..];
 
