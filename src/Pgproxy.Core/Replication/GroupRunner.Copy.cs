@@ -24,29 +24,16 @@ internal sealed partial class GroupRunner
     private DefaultsRewrite? _copyRewrite;
 
     /// <summary>
-    /// A group that executes COPY FROM STDIN (DESIGN §3.6). PostgreSQL answers Execute with CopyInResponse and
-    /// ignores the Sync behind it; the data follows, and the only ReadyForQuery answers the client's Sync after
-    /// CopyDone (or CopyFail). So: main gets the group and answers up to CopyInResponse; only then do the others
-    /// get it (with main's values of left-out defaults), and each must reach copy-in too before any data goes
-    /// out; the data streams to all; main's CommandComplete (or error) goes to the client and the others' are
-    /// compared. The internal transaction ends here, others first; the client's Sync comes as a group of its own.
+    /// Main answered a COPY group with CopyInResponse (see <see cref="GroupCopyWrite"/>), which goes to the client at
+    /// once: it cannot send the data without it. Only now do the others get the group (with main's values of
+    /// left-out defaults), and each must reach copy-in too before any data goes out; the data streams to all, and
+    /// main's answer to CopyDone is held for the comparison with the others'. False when main's COPY failed: every
+    /// node was brought to a Sync here and the write ends with main's error.
     /// </summary>
-    private async Task RunGroupCopyInAsync(NodeLink main, NodeLink[] others, bool sync, bool internalTransaction,
-        GroupAnalysis analysis)
+    private async Task<bool> CopyGroupInAsync(NodeLink main, NodeLink[] others, bool internalTransaction,
+        GroupAnalysis analysis, ReplyStop stop)
     {
-        var stop = sync ? ReplyStop.UntilReady : ReplyStop.UntilCompletions;
-        SendGroup(main, isMain: true, internalTransaction, analysis);
-        main.Summary.Clear();
-        main.SwallowedError = null;
-        await WritePath.FlushLinkAsync(main);
-        _replies.CompletionsLeft = analysis.Completions;
-        if (await _replies.ReadAsync(main, forward: true, summarize: true, stop) != ReplyEnd.CopyIn)
-        {
-            // Main refused it before any data: the others never see it.
-            await EndRefusedCopyAsync(main, sync, internalTransaction);
-            return;
-        }
-
+        _answer.Release();
         await _clientOutput.FlushAsync();
         var appender = analysis.CopyPlan is { } plan ? _catalog.CreateCopyAppender(plan) : null;
         _copyRewriteStatement = appender is null ? null : analysis.CopyStatement;
@@ -66,36 +53,23 @@ internal sealed partial class GroupRunner
         await FlushCopyOutcomeAsync(main, others);
 
         // Main's answer to CopyDone or CopyFail: CommandComplete or ErrorResponse, no ReadyForQuery.
+        _write.HoldAnswer(keepUntilResult: false);
         await ReadCopyOutcomeAsync(main, forward: true);
-        await ReadOthersCopyOutcomeAsync(main, others);
         if (_state.Status != TransactionStatus.Idle)
         {
             _state.TransactionWrote = true;
         }
 
-        if (main.Summary.HasError)
+        if (!main.Summary.HasError)
         {
-            await EndFailedCopyAsync(main, others, internalTransaction);
-            return;
+            _copyAteSync = true;
+            return true;
         }
 
-        var mismatch = _write.CompareWithMain(main, others);
-        _copyAteSync = true;
-        if (internalTransaction)
-        {
-            await _write.EndInternalTransactionAsync(main, others, commit: mismatch is null);
-            if (mismatch is not null)
-            {
-                _write.AnswerWithError("XX001", mismatch);
-            }
-        }
-        else if (mismatch is not null
-                 && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
-        {
-            // Inside a transaction block: fail it on every node alike (the error reaches the client now, its
-            // ReadyForQuery after its Sync).
-            await _host.FailRequestAsync("XX001", mismatch, writeReady: false);
-        }
+        _answer.Release(); // main's error is the answer
+        await ReadOthersCopyOutcomeAsync(main, others);
+        await EndFailedCopyAsync(main, others, internalTransaction);
+        return false;
     }
 
     /// <summary>
@@ -189,18 +163,13 @@ internal sealed partial class GroupRunner
     }
 
     /// <summary>Main refused the COPY before copy-in (no such table…): as for any refused write.</summary>
-    private async Task EndRefusedCopyAsync(NodeLink main, bool sync, bool internalTransaction)
+    private async Task EndRefusedCopyAsync(NodeLink main, bool internalTransaction)
     {
         if (internalTransaction)
         {
             main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
             await WritePath.FlushLinkAsync(main);
             await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-        }
-
-        if (sync)
-        {
-            _host.FinishRequest(main);
         }
     }
 

@@ -7,8 +7,8 @@ namespace Pgproxy.Core.Replication;
 internal sealed partial class GroupRunner
 {
     /// <summary>
-    /// A group that writes: on every node through the write path (<see cref="WritePath.RunAsync"/>), or, when it
-    /// copies in, as <see cref="RunGroupCopyInAsync"/> says.
+    /// A group that writes: on every node through the write path (<see cref="WritePath.RunAsync"/>), a COPY FROM
+    /// STDIN with its data (<see cref="GroupCopyWrite"/>).
     /// </summary>
     private async Task RunGroupReplicatedAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
     {
@@ -17,13 +17,10 @@ internal sealed partial class GroupRunner
         var internalTransaction = (sync || analysis.CopiesIn) && analysis.Writes && !analysis.HasTransactionControl
                                   && !analysis.OutsideTransaction && _state.Status == TransactionStatus.Idle
                                   && (_state.UnsyncedMask & main.Bit) == 0;
-        if (analysis.CopiesIn)
-        {
-            await RunGroupCopyInAsync(main, others, sync, internalTransaction, analysis);
-            return;
-        }
-
-        await _write.RunAsync(main, new GroupWrite(this, targets, sync, analysis, internalTransaction), _host);
+        IFannedWrite write = analysis.CopiesIn
+            ? new GroupCopyWrite(this, targets, sync, analysis, internalTransaction)
+            : new GroupWrite(this, targets, sync, analysis, internalTransaction);
+        await _write.RunAsync(main, write, _host);
     }
 
     /// <summary>
@@ -87,110 +84,28 @@ internal sealed partial class GroupRunner
 
     /// <summary>
     /// A group that ends the client's transaction (COMMIT/ROLLBACK through the extended protocol), or a lone
-    /// Sync for several nodes: the others first, main last, main's answer to the client.
+    /// Sync for several nodes: through the write path's end (<see cref="WritePath.EndTransactionAsync"/>), the
+    /// others first, main's answer to the client.
     /// </summary>
-    private async Task RunGroupOthersFirstAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
+    private async Task RunGroupEndAsync(NodeLink[] targets, bool sync, GroupAnalysis analysis)
     {
         var main = targets[0];
         var others = targets[1..];
-        using var pass = analysis.EndsTransaction && (_state.TransactionWrote || analysis.Writes)
-            ? await _write.PassCommitGateAsync()
-            : _write.CheckWithoutPass();
-        if (await TryCommitInTwoPhasesAsync(main, others, sync, analysis))
-        {
-            return;
-        }
-
         var rollBackOthers = analysis.EndsTransaction && _state.Status == TransactionStatus.Failed;
-        foreach (var other in others)
+        var twoPhase = sync && analysis.EndsTransaction && _state.Status == TransactionStatus.InTransaction
+                       && _state.TransactionWrote && main == _nodes.Main
+                       && Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0)
+                       && _analyzer.IsPlainCommitGroup();
+        var end = new GroupEnd(this, targets, sync, analysis, rollBackOthers, twoPhase);
+        var outcome = await _write.EndTransactionAsync(main, others, end);
+        if (outcome == TransactionEndOutcome.CommittedWithoutMain)
         {
-            other.Summary.Clear();
-            if (rollBackOthers && other.Status != TransactionStatus.Idle && (_state.UnsyncedMask & other.Bit) == 0)
-            {
-                // COMMIT of a failed transaction: PostgreSQL rolls back; the nodes that did not fail must too.
-                other.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-                continue;
-            }
-
-            SendGroup(other, isMain: false, internalTransaction: false, analysis);
-        }
-
-        await _write.FlushOthersAsync(others);
-        await ReadOthersFirstAsync(others, targets, sync, analysis, rollBackOthers);
-        SendGroup(main, isMain: true, internalTransaction: false, analysis);
-        WritePath.StartFlushLink(main);
-        main.Summary.Clear();
-        await ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
-        foreach (var other in others)
-        {
-            if (!other.Detached && other.Summary.HasError && !main.Summary.HasError)
-            {
-                _nodes.Degenerate(other, $"it failed to end the transaction: {other.Summary}");
-            }
+            AnswerCommitted(end.Answered);
         }
 
         if (sync)
         {
-            _host.FinishRequest(main);
-        }
-    }
-
-    /// <summary>
-    /// A group that executes one plain COMMIT of a transaction that wrote: committed in two phases when
-    /// replication_commit says so (others PREPARE, main COMMIT, others COMMIT PREPARED); false when it was not.
-    /// </summary>
-    private async Task<bool> TryCommitInTwoPhasesAsync(NodeLink main, NodeLink[] others, bool sync,
-        GroupAnalysis analysis)
-    {
-        if (!sync || !analysis.EndsTransaction || _state.Status != TransactionStatus.InTransaction
-            || !_state.TransactionWrote || main != _nodes.Main
-            || !Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0) || !_analyzer.IsPlainCommitGroup())
-        {
-            return false;
-        }
-
-        var outcome = await _twoPhase.TryCommitAsync(main, others,
-            () => SendGroup(main, isMain: true, internalTransaction: false, analysis));
-        if (outcome == TwoPhaseOutcome.NotUsed)
-        {
-            return false;
-        }
-
-        _answer.Release();
-        _host.FinishRequest(_nodes.MainOrNull ?? main);
-        return true;
-    }
-
-    /// <summary>
-    /// The others' answers to a group they run before main (their rollback, when <paramref name="rolledBack"/> and
-    /// they got one); a node that fails here is taken out.
-    /// </summary>
-    private async Task ReadOthersFirstAsync(NodeLink[] others, NodeLink[] targets, bool sync, GroupAnalysis analysis,
-        bool rolledBack)
-    {
-        using var bound = _deadline.Begin(_nodes.MainOrNull, TimeSpan.Zero); // they run it before main: the setting alone bounds them
-        foreach (var other in others)
-        {
-            if (other.Detached)
-            {
-                continue;
-            }
-
-            try
-            {
-                if (other.Injected.Count > 0 && rolledBack)
-                {
-                    await _replies.ReadAsync(other, forward: false, summarize: false, ReplyStop.UntilDrained);
-                }
-                else
-                {
-                    await ReadGroupRepliesAsync(other, targets, forward: false, summarize: true, sync, analysis);
-                }
-            }
-            catch (Exception e) when (NodeFailures.IsNodeFailure(e))
-            {
-                _nodes.Degenerate(other, "read failed: " + e.Message);
-            }
+            _host.FinishRequest(outcome == TransactionEndOutcome.TwoPhase ? _nodes.MainOrNull ?? main : main);
         }
     }
 

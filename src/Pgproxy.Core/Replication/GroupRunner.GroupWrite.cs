@@ -35,7 +35,7 @@ internal sealed partial class GroupRunner
         }
 
         /// <summary>
-        /// Never <see cref="ReplyEnd.CopyIn"/>: a group that copies in runs as RunGroupCopyInAsync, and one not known
+        /// Never <see cref="ReplyEnd.CopyIn"/>: a group that copies in is a GroupCopyWrite, and one not known
         /// to (an unknown portal's) has its data relayed to every target by ReadGroupRepliesAsync itself.
         /// </summary>
         public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main) =>
@@ -52,7 +52,7 @@ internal sealed partial class GroupRunner
         }
 
         /// <summary>Never called: see <see cref="ReadMainAsync"/>.</summary>
-        public Task CopyInAsync(NodeLink main, NodeLink[] others) => Task.CompletedTask;
+        public Task<bool> CopyInAsync(NodeLink main, NodeLink[] others) => Task.FromResult(true);
 
         public Task FlushOthersAsync(NodeLink[] others, bool deferred, bool passes) =>
             runner._write.FlushGroupToOthersAsync(others, deferred, passes);

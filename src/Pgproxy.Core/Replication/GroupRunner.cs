@@ -214,7 +214,7 @@ internal sealed partial class GroupRunner
         }
         else
         {
-            await RunGroupOthersFirstAsync(targets, sync, analysis);
+            await RunGroupEndAsync(targets, sync, analysis);
         }
     }
 

@@ -51,8 +51,11 @@ internal interface IFannedWrite
     /// </summary>
     Task<bool> ReplayRefusedAsync(NodeLink main, NodeLink[] others, TimeSpan mainTime);
 
-    /// <summary>Main went into COPY FROM STDIN: the others get the write and the data streams to every node.</summary>
-    Task CopyInAsync(NodeLink main, NodeLink[] others);
+    /// <summary>
+    /// Main went into COPY FROM STDIN: the others get the write and the data streams to every node. False when the
+    /// write ended there (main's COPY failed in the extended protocol, and every node was brought to a Sync).
+    /// </summary>
+    Task<bool> CopyInAsync(NodeLink main, NodeLink[] others);
 
     /// <summary>Sends the others their copy; a deferred one may stay buffered while it <paramref name="passes"/>.</summary>
     Task FlushOthersAsync(NodeLink[] others, bool deferred, bool passes);

@@ -27,8 +27,8 @@ internal sealed partial class QueryRunner
         _host.AnnounceStatement(answering, frame.Span);
         answering.Output.Write(frame.Span);
         answering.Summary.Clear();
-        if (!await _write.CompleteEndAsync(answering, [], commits: true, forward: true, ReplyStop.UntilReady)
-            && answering.Summary.HasError)
+        var end = new QueryEnd(this, frame, othersRollback: null, commits: true, twoPhase: false);
+        if (!await _write.CompleteEndAsync(answering, [], end) && answering.Summary.HasError)
         {
             await prepare.RollBackPreparedAsync(others, gid);
         }

@@ -93,11 +93,12 @@ internal sealed partial class QueryRunner
             return true;
         }
 
-        public async Task CopyInAsync(NodeLink main, NodeLink[] others)
+        public async Task<bool> CopyInAsync(NodeLink main, NodeLink[] others)
         {
             runner.SendToOthers(others, OthersFrame, internalTransaction);
             await runner._write.FlushOthersAsync(others);
             await runner.CopyQueryInAsync(main, others, _appender);
+            return true; // a failed COPY ends with main's ReadyForQuery: compared and ended like any write
         }
 
         public Task FlushOthersAsync(NodeLink[] others, bool deferred, bool passes) =>

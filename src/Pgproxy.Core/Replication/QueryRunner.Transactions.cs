@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.RegularExpressions;
 using Pgproxy.Core.Routing;
@@ -117,72 +116,34 @@ internal sealed partial class QueryRunner
         var rollBackOthers = kind == StatementKind.Commit && _state.Status == TransactionStatus.Failed;
         started.Remove(answering);
         var others = SessionLinks.Reuse(ref _endOthers, started);
-        // Only a transaction that wrote has anything to commit that a common cut could catch half way.
-        using var pass = kind == StatementKind.Commit && !rollBackOthers && _state.TransactionWrote
-            ? await _write.PassCommitGateAsync()
-            : _write.CheckWithoutPass();
-
-        if (kind == StatementKind.Commit && !rollBackOthers && answering == _nodes.Main && _state.TransactionWrote
-            && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(OthersFrames.QueryText(frame.Span)).Trim().TrimEnd(';').Trim()))
-        {
-            var outcome = await _twoPhase.TryCommitAsync(answering, others, () =>
-            {
-                _host.AnnounceStatement(answering, frame.Span);
-                answering.Output.Write(frame.Span);
-            });
-            if (outcome != TwoPhaseOutcome.NotUsed)
-            {
-                _answer.Release();
-                _host.FinishRequest(_nodes.MainOrNull ?? answering);
-                return;
-            }
-        }
-
         if (!rollBackOthers && ClientPrepare.GidOf(OthersFrames.QueryText(frame.Span)) is { } gid)
         {
+            // A prepared transaction outlives the session: what it wrote passes the gate as a commit would.
+            using var pass = _state.TransactionWrote ? await _write.PassCommitGateAsync() : _write.CheckWithoutPass();
             await PrepareTransactionAsync(frame, answering, others, gid);
             return;
         }
 
-        foreach (var other in others)
-        {
-            other.SwallowedError = null;
-            other.Node.Statistics.CountStatement(Metrics.StatementClass.Transaction);
-            other.Inject(rollBackOthers ? OthersRollback(chain) : frame.Span, InjectedReply.QueryCycle);
-        }
-
-        // The others' COMMIT goes out first and main's right behind it, without waiting: each node's lock holders
-        // are already ordered by main, and the client hears back only once every node has answered.
-        await _write.FlushOthersAsync(others);
-        _host.AnnounceStatement(answering, frame.Span);
-        answering.Output.Write(frame.Span);
-        answering.Summary.Clear();
         var commits = kind == StatementKind.Commit && !rollBackOthers;
-        var ended = await _write.CompleteEndAsync(answering, others, commits, forward: true, ReplyStop.UntilReady);
-        RedeferChainedBegin(chain, answering);
-        if (ended)
+        var twoPhase = commits && answering == _nodes.Main && _state.TransactionWrote
+                       && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(OthersFrames.QueryText(frame.Span)).Trim()
+                           .TrimEnd(';').Trim());
+        var end = new QueryEnd(this, frame, rollBackOthers ? OthersRollback(chain) : null, commits, twoPhase);
+        switch (await _write.EndTransactionAsync(answering, others, end))
         {
-            BackendMessageWriter.WriteCommandComplete(_clientOutput, "COMMIT");
-        }
-        else if (commits && !answering.Summary.HasError)
-        {
-            TakeOutFailedCommits(others);
+            case TransactionEndOutcome.TwoPhase:
+                _host.FinishRequest(_nodes.MainOrNull ?? answering);
+                return;
+            case TransactionEndOutcome.CommittedWithoutMain:
+                RedeferChainedBegin(chain, answering);
+                BackendMessageWriter.WriteCommandComplete(_clientOutput, "COMMIT");
+                break;
+            default:
+                RedeferChainedBegin(chain, answering);
+                break;
         }
 
         _host.FinishRequest(answering);
-    }
-
-    /// <summary>A node whose COMMIT failed where main's succeeded has diverged: it is taken out.</summary>
-    private void TakeOutFailedCommits(NodeLink[] others)
-    {
-        foreach (var other in others)
-        {
-            if (!other.Detached && other.SwallowedError is not null)
-            {
-                _nodes.Degenerate(other, "COMMIT failed where main's succeeded: " +
-                                  Encoding.UTF8.GetString(other.SwallowedError.AsSpan(5)).Replace('\0', ' '));
-            }
-        }
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -61,20 +62,20 @@ internal sealed partial class WritePath
                 break;
         }
 
-        var verb = commit ? InjectedQueries.Commit : InjectedQueries.Rollback;
+        var end = commit ? _internalCommit : _internalRollback;
         foreach (var other in others)
         {
             if (!other.Detached)
             {
                 other.SwallowedError = null;
-                other.Inject(verb, InjectedReply.QueryCycle);
+                end.SendTo(other, isAnswering: false);
             }
         }
 
         await FlushOthersAsync(others);
         main.SwallowedError = null;
-        main.Inject(verb, InjectedReply.QueryCycle);
-        if (await CompleteEndAsync(main, others, commit, forward: false, ReplyStop.UntilDrained))
+        end.SendTo(main, isAnswering: true);
+        if (await CompleteEndAsync(main, others, end))
         {
             return; // main was lost after the others committed
         }
@@ -96,15 +97,82 @@ internal sealed partial class WritePath
     }
 
     /// <summary>
-    /// The second half of ending a transaction on every node, once the others' COMMIT/ROLLBACK is flushed and
-    /// main's is written: flushes main, waits for the others, then reads main's answer. When main is lost while
-    /// <paramref name="commits"/> and the others did commit, main is taken out and true returned: the transaction
-    /// stands on them and the caller tells the client it committed. Any other loss of main is thrown.
+    /// Ends the client's transaction on every node in it (DESIGN §3.3, §3.9): through the write gate when it commits
+    /// writes; in two phases when the end says it may and replication_commit says so; else the others' end goes out
+    /// first and the answering node's right behind it, without waiting — each node's lock holders are already
+    /// ordered by main — and the client hears back once every node has answered. When the answering node ended
+    /// it, a node that failed to is taken out: it no longer holds what the others do.
     /// </summary>
-    public async Task<bool> CompleteEndAsync(NodeLink main, NodeLink[] others, bool commits, bool forward,
-        ReplyStop stop)
+    /// <param name="answering">The node whose answer the client gets: main, or the node the transaction failed on.</param>
+    /// <param name="others">The other nodes the transaction reached.</param>
+    /// <param name="end">What each node gets and how its answer is read.</param>
+    public async Task<TransactionEndOutcome> EndTransactionAsync(NodeLink answering, NodeLink[] others,
+        ITransactionEnd end)
+    {
+        using var pass = end.PassesGate ? await PassCommitGateAsync() : CheckWithoutPass();
+        if (end.MayCommitInTwoPhases
+            && await TwoPhase.TryCommitAsync(answering, others, () => end.SendTo(answering, isAnswering: true))
+            != TwoPhaseOutcome.NotUsed)
+        {
+            _answer.Release();
+            return TransactionEndOutcome.TwoPhase;
+        }
+
+        foreach (var other in others)
+        {
+            other.Summary.Clear();
+            other.SwallowedError = null;
+            end.SendTo(other, isAnswering: false);
+        }
+
+        await FlushOthersAsync(others);
+        end.SendTo(answering, isAnswering: true);
+        answering.Summary.Clear();
+        if (await CompleteEndAsync(answering, others, end))
+        {
+            return TransactionEndOutcome.CommittedWithoutMain;
+        }
+
+        if (!answering.Summary.HasError)
+        {
+            TakeOutFailedEnds(others);
+        }
+
+        return TransactionEndOutcome.Answered;
+    }
+
+    /// <summary>A node whose end failed where the answering node's succeeded has diverged: it is taken out.</summary>
+    private void TakeOutFailedEnds(NodeLink[] others)
+    {
+        foreach (var other in others)
+        {
+            if (other.Detached)
+            {
+                continue;
+            }
+
+            if (other.SwallowedError is { } error)
+            {
+                _links.Degenerate(other, "it failed to end the transaction where main did: " +
+                                         Encoding.UTF8.GetString(error.AsSpan(5)).Replace('\0', ' '));
+            }
+            else if (other.Summary.HasError)
+            {
+                _links.Degenerate(other, $"it failed to end the transaction where main did: {other.Summary}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The second half of ending a transaction on every node, once the others' end is flushed and the answering
+    /// node's is written: flushes it, waits for the others, then reads its answer. When it is lost while the end
+    /// <see cref="ITransactionEnd.Commits"/> and the others did commit, it is taken out and true returned: the
+    /// transaction stands on them and the caller tells the client it committed. Any other loss of it is thrown.
+    /// </summary>
+    public async Task<bool> CompleteEndAsync(NodeLink main, NodeLink[] others, ITransactionEnd end)
     {
         NodeFailureException? lost = null;
+        var commits = end.Commits;
         CommitInFlight = commits; // a backend ending now is no longer this session's loss alone
         try
         {
@@ -117,12 +185,12 @@ internal sealed partial class WritePath
                 lost = e;
             }
 
-            await DrainOthersAsync(others);
+            await end.ReadOthersAsync(others);
             if (lost is null)
             {
                 try
                 {
-                    await _replies.ReadAsync(main, forward, summarize: forward, stop);
+                    await end.ReadAnsweringAsync(main);
                 }
                 catch (NodeFailureException e) when (commits)
                 {

@@ -136,7 +136,7 @@ internal sealed partial class WritePath
     /// first divergence is returned, and the caller fails the client's request (and with it the transaction,
     /// everywhere) instead of running it.
     /// </summary>
-    public async ValueTask<string?> SettleAsync()
+    public async ValueTask<Divergence?> SettleAsync()
     {
         if (!_othersOwe)
         {
@@ -145,7 +145,7 @@ internal sealed partial class WritePath
 
         _othersOwe = false;
         _owedAnswerBytes = 0;
-        string? failure = null;
+        Divergence? failure = null;
         var main = _links.Main;
         // Statements held back reach the others only now: they get main's time for all of them, plus the setting.
         var bound = _deadline.Begin(main, _owedMainTime);
@@ -175,9 +175,9 @@ internal sealed partial class WritePath
                 for (var i = 0; i < owed && !link.Detached; i++)
                 {
                     link.Summary.Clear();
-                    if (await ReadAnswerAsync(link) && Compare(link, link.ExpectedAnswer(i), main.NodeId) is { } message)
+                    if (await ReadAnswerAsync(link) && Compare(link, link.ExpectedAnswer(i), main.NodeId) is { } divergence)
                     {
-                        failure ??= message;
+                        failure ??= divergence;
                     }
                 }
 

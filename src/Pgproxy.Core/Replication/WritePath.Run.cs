@@ -36,7 +36,11 @@ internal sealed partial class WritePath
         var others = write.Others(main, end);
         if (end == ReplyEnd.CopyIn)
         {
-            await write.CopyInAsync(main, others);
+            if (!await write.CopyInAsync(main, others))
+            {
+                return;
+            }
+
             mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
         }
         else
@@ -125,14 +129,16 @@ internal sealed partial class WritePath
             await EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
-                AnswerWithError("XX001", mismatch);
+                AnswerWithError(Divergence.SqlState, mismatch.Message);
             }
         }
-        else if (mismatch is not null && write.EndsRequest
+        else if (mismatch is not null
                  && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
         {
-            // Inside the client's transaction: fail it on every node alike, so no node can commit it.
-            await host.FailRequestAsync("XX001", mismatch, writeReady: true);
+            // Inside the client's transaction: fail it on every node alike, so no node can commit it. A request
+            // that does not end here (a Flush-ended group, a COPY's whose Sync came early) gets its ReadyForQuery
+            // after the client's next Sync, up to which what it sends is skipped, as PostgreSQL does after an error.
+            await host.FailRequestAsync(Divergence.SqlState, mismatch.Message, writeReady: write.EndsRequest);
             return;
         }
 

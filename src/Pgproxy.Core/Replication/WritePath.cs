@@ -58,6 +58,8 @@ internal sealed partial class WritePath : ICommitChannel
         _time = time;
         _logger = logger;
         TwoPhase = new TwoPhaseCommit(this, replies, twoPhase, options, logger);
+        _internalCommit = new InternalEnd(this, commit: true);
+        _internalRollback = new InternalEnd(this, commit: false);
     }
 
     /// <summary>The commit protocol, and what it knows of the client's transaction.</summary>
@@ -205,16 +207,16 @@ internal sealed partial class WritePath : ICommitChannel
     /// diverged: with <c>replication_stop_on_mismatch</c> (different outcome) or
     /// <c>failover_if_affected_tuples_mismatch</c> (different row counts) it is degenerated and the client gets
     /// main's result; with the setting off the statement fails for the client instead, everywhere alike.
-    /// Returns the error message for the client, or null when the statement stands.
+    /// Returns the first divergence that fails the statement, or null when it stands.
     /// </summary>
-    public string? CompareWithMain(NodeLink main, NodeLink[] others)
+    public Divergence? CompareWithMain(NodeLink main, NodeLink[] others)
     {
-        string? failure = null;
+        Divergence? failure = null;
         foreach (var other in others)
         {
-            if (!other.Detached && Compare(other, main.Summary, main.NodeId) is { } message)
+            if (!other.Detached && Compare(other, main.Summary, main.NodeId) is { } divergence)
             {
-                failure ??= message;
+                failure ??= divergence;
             }
         }
 
@@ -224,9 +226,9 @@ internal sealed partial class WritePath : ICommitChannel
 
     /// <summary>
     /// Compares one node's answer with main's <paramref name="expected"/> one: degenerates the node when the
-    /// settings say so, else returns the error message for the client (null when they agree).
+    /// settings say so, else returns the divergence that fails the statement (null when they agree).
     /// </summary>
-    public string? Compare(NodeLink other, ResultSummary expected, int mainId)
+    public Divergence? Compare(NodeLink other, ResultSummary expected, int mainId)
     {
         if (other.Summary.SameAs(expected))
         {
@@ -242,11 +244,7 @@ internal sealed partial class WritePath : ICommitChannel
             return null;
         }
 
-        return countsOnly
-            ? $"pgproxy detected a difference in the number of affected rows: node {mainId} " +
-              $"\"{expected}\", node {other.NodeId} \"{other.Summary}\""
-            : $"pgproxy detected different results between nodes: node {mainId} \"{expected}\", " +
-              $"node {other.NodeId} \"{other.Summary}\"";
+        return new Divergence(mainId, expected.ToString(), other.NodeId, other.Summary.ToString(), countsOnly);
     }
 
 
