@@ -1,5 +1,4 @@
 using System.Buffers;
-using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -13,47 +12,18 @@ namespace Pgproxy.Core.Replication;
 /// portals as the nodes know them; what the client is told of the request as a whole it leaves to the session
 /// (<see cref="IRequestHost"/>).
 /// </summary>
-internal sealed partial class GroupRunner
+internal sealed partial class GroupRunner : RequestRunner
 {
     internal static readonly byte[] SyncFrame = [(byte)'S', 0, 0, 0, 4];
 
     internal static readonly byte[] FlushFrame = [(byte)'H', 0, 0, 0, 4];
 
-    private readonly IRequestHost _host;
-    private readonly SessionLinks _nodes;
-    private readonly ClientState _state;
-    private readonly ReplyReader _replies;
-    private readonly WritePath _write;
-    private readonly TwoPhaseCommit _twoPhase;
-    private readonly HeldAnswer _answer;
-    private readonly AnswerDeadline _deadline;
-    private readonly CopyInRelay _copyIn;
-    private readonly MainCatalog _catalog;
-    private readonly IdleWatch _idle;
-    private readonly RoutingPolicy _policy;
-    private readonly System.IO.Pipelines.PipeWriter _clientOutput;
-    private readonly TimeProvider _time;
     private readonly GroupAnalyzer _analyzer;
 
-    public GroupRunner(IRequestHost host, SessionLinks nodes, ClientState state, ReplyReader replies, WritePath write,
-        HeldAnswer answer, AnswerDeadline deadline, CopyInRelay copyIn, MainCatalog catalog, IdleWatch idle,
-        RoutingPolicy policy, System.IO.Pipelines.PipeWriter clientOutput, TimeProvider time)
+    public GroupRunner(RequestParts parts) : base(parts)
     {
-        _host = host;
-        _nodes = nodes;
-        _state = state;
-        _replies = replies;
-        _write = write;
-        _twoPhase = write.TwoPhase;
-        _answer = answer;
-        _deadline = deadline;
-        _copyIn = copyIn;
-        _catalog = catalog;
-        _idle = idle;
-        _policy = policy;
-        _clientOutput = clientOutput;
-        _time = time;
-        _analyzer = new GroupAnalyzer(Group, Statements, host, write.TwoPhase, state, idle, catalog, policy);
+        _analyzer = new GroupAnalyzer(Group, Statements, parts.Host, parts.Write.TwoPhase, parts.State, parts.Idle,
+            parts.Catalog, parts.Policy);
     }
 
     /// <summary>The client's messages since its last Sync or Flush.</summary>

@@ -14,44 +14,11 @@ namespace Pgproxy.Core.Replication;
 /// (<c>.RefusedWrite</c>). What the client is told of the request as a whole it leaves to the session
 /// (<see cref="IRequestHost"/>).
 /// </summary>
-internal sealed partial class QueryRunner
+internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(parts)
 {
     private const string TimeInsideTransactionControlMessage =
         "pgproxy cannot give every node main's current time in a query string that also begins or ends a " +
         "transaction: send the transaction's statements one by one (nondeterministic_write = error)";
-
-    private readonly IRequestHost _host;
-    private readonly SessionLinks _nodes;
-    private readonly ClientState _state;
-    private readonly ReplyReader _replies;
-    private readonly WritePath _write;
-    private readonly TwoPhaseCommit _twoPhase;
-    private readonly HeldAnswer _answer;
-    private readonly CopyInRelay _copyIn;
-    private readonly MainCatalog _catalog;
-    private readonly IdleWatch _idle;
-    private readonly RoutingPolicy _policy;
-    private readonly System.IO.Pipelines.PipeWriter _clientOutput;
-    private readonly TimeProvider _time;
-
-    public QueryRunner(IRequestHost host, SessionLinks nodes, ClientState state, ReplyReader replies, WritePath write,
-        HeldAnswer answer, CopyInRelay copyIn, MainCatalog catalog, IdleWatch idle, RoutingPolicy policy,
-        System.IO.Pipelines.PipeWriter clientOutput, TimeProvider time)
-    {
-        _host = host;
-        _nodes = nodes;
-        _state = state;
-        _replies = replies;
-        _write = write;
-        _twoPhase = write.TwoPhase;
-        _answer = answer;
-        _copyIn = copyIn;
-        _catalog = catalog;
-        _idle = idle;
-        _policy = policy;
-        _clientOutput = clientOutput;
-        _time = time;
-    }
 
     /// <summary>PREPARE'd statements (SQL level) and how their EXECUTE routes.</summary>
     private readonly Dictionary<string, StatementKind> _sqlPrepared = new(StringComparer.Ordinal);

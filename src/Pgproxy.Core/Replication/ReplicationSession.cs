@@ -96,10 +96,10 @@ internal sealed partial class ReplicationSession : IRequestHost
         _twoPhase = _write.TwoPhase;
         _idle = new IdleWatch(client, _nodes, runtime.Time, () => session.EndReason != SessionEndReason.None,
             JudgeTerminationAsync);
-        _groups = new GroupRunner(this, _nodes, _state, _replies, _write, _answer, _deadline, _copyIn, _catalog, _idle,
+        var parts = new RequestParts(this, _nodes, _state, _replies, _write, _answer, _deadline, _copyIn, _catalog, _idle,
             _policy, client.Output, runtime.Time);
-        _queries = new QueryRunner(this, _nodes, _state, _replies, _write, _answer, _copyIn, _catalog, _idle, _policy,
-            client.Output, runtime.Time);
+        _groups = new GroupRunner(parts);
+        _queries = new QueryRunner(parts);
     }
 
     /// <summary>
