@@ -112,4 +112,43 @@ public sealed class CopyRefusedTests
 
         Assert.True(harness.IndexOf(2, "Q COMMIT") < harness.IndexOf(0, "Q COMMIT"));
     }
+
+    [Fact]
+    public async Task Extended_InTransaction_CopyRowCountMismatch_OneAnswer_FailsTheTransactionOnEveryNode()
+    {
+        await using var harness = new ReplicationHarness();
+        harness.Node(1).On(Copy, NodeReply.CopyIn(extraRows: 1));
+        await using var client = await harness.StartClientAsync();
+
+        await client.QueryAsync("BEGIN");
+        Assert.Equal(["1", "2", "n", "G"], await client.ExchangeUntilAsync(ClientFrames.Group(Copy), 'G'));
+        // main's "COPY 2" is held for the comparison: the client hears the error alone, not the tag and then it
+        Assert.Equal(["E XX001", "Z E"], await client.ExchangeAsync([.. Data, .. ClientFrames.Sync()]));
+        Assert.Equal(["C ROLLBACK", "Z I"], await client.QueryAsync("COMMIT"));
+
+        Assert.DoesNotContain("Q COMMIT", harness.SentTo(1));
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
+    }
+
+    [Fact]
+    public async Task Extended_Autocommit_CopyRowCountMismatch_RollsBackEveryNode()
+    {
+        await using var harness = new ReplicationHarness();
+        harness.Node(1).On(Copy, NodeReply.CopyIn(extraRows: 1));
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["1", "2", "n", "G"], await client.ExchangeUntilAsync(ClientFrames.Group(Copy), 'G'));
+        Assert.Equal(["E XX001", "Z I"], await client.ExchangeAsync([.. Data, .. ClientFrames.Sync()]));
+
+        for (var node = 0; node < 2; node++)
+        {
+            Assert.Contains("Q ROLLBACK", harness.SentTo(node));
+            Assert.DoesNotContain("Q COMMIT", harness.SentTo(node));
+            Assert.Equal(TransactionStatus.Idle, harness.Connection(node).Status);
+        }
+
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+    }
 }

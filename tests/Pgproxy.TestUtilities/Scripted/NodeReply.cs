@@ -32,7 +32,14 @@ internal sealed record NodeReply(NodeReplyKind Kind)
     public static NodeReply Error(string sqlState, string? message = null) =>
         new(NodeReplyKind.Error) { SqlState = sqlState, Message = message ?? "scripted error " + sqlState };
 
-    public static NodeReply CopyIn() => new(NodeReplyKind.CopyIn);
+    /// <summary>
+    /// Goes into copy-in; CopyDone is answered with <c>COPY n</c>, n the rows received plus
+    /// <paramref name="extraRows"/> (a node that loaded a different number of rows than main).
+    /// </summary>
+    public static NodeReply CopyIn(int extraRows = 0) => new(NodeReplyKind.CopyIn) { ExtraRows = extraRows };
+
+    /// <summary>Rows a CopyIn reply counts beyond those received.</summary>
+    public int ExtraRows { get; init; }
 
     public static NodeReply Empty() => new(NodeReplyKind.Empty);
 

@@ -166,7 +166,7 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
             case NodeReplyKind.CopyIn:
                 output.Write(CopyInResponse);
                 _copy = extended ? CopyMode.Extended : CopyMode.Simple;
-                _copyRows = 0;
+                _copyRows = reply.ExtraRows;
                 return Outcome.CopyIn;
             case NodeReplyKind.Empty:
                 BackendMessageWriter.WriteEmptyQueryResponse(output);
