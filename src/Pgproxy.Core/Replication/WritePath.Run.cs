@@ -23,11 +23,10 @@ internal sealed partial class WritePath
         var mainStarted = _time.GetTimestamp();
         await write.FlushMainAsync(main);
         var answerStart = _replies.ForwardedBytes;
-        if (write.EndsRequest
-            && (internalTransaction || _state.Status != TransactionStatus.InTransaction || OthersOwe))
+        if (internalTransaction || _state.Status != TransactionStatus.InTransaction || OthersOwe || !write.MayDefer)
         {
             // Unless it will be deferred (and so compared only at a later statement), the others' answers can
-            // still fail this write: the client must not have main's yet.
+            // still fail this write: the client must not have main's yet (nor for a Flush-ended group).
             HoldAnswer(write.KeepsAnswerUntilResult);
         }
 

@@ -136,6 +136,27 @@ public sealed class RowCountMismatchTests
     }
 
     [Fact]
+    public async Task Extended_InTransaction_FlushEndedGroupMismatch_FailsTheTransactionOnEveryNode()
+    {
+        await using var harness = new ReplicationHarness();
+        harness.Node(1).On(Update, NodeReply.Command("UPDATE 2"));
+        await using var client = await harness.StartClientAsync();
+
+        await client.ExchangeAsync(ClientFrames.Group("BEGIN"));
+        // Ended by Flush, not Sync: compared at once (nothing is owed), and the mismatch fails it like an error
+        // would, with the ReadyForQuery after the client's Sync — never main's tag standing on a diverged node.
+        byte[] flushed = [.. ClientFrames.Statement(Update), .. ClientFrames.Flush()];
+        Assert.Equal(["1", "2", "n", "E XX001"], await client.ExchangeUntilAsync(flushed, 'E'));
+        Assert.Equal(["Z E"], await client.ExchangeAsync(ClientFrames.Sync()));
+        Assert.Equal(["C ROLLBACK", "Z I"], await client.QueryAsync("COMMIT"));
+
+        Assert.DoesNotContain("Q COMMIT", harness.SentTo(1));
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
+    }
+
+    [Fact]
     public async Task Simple_ThreeNodes_MismatchOnTheLastNode_DegeneratesOnlyIt()
     {
         await using var harness = new ReplicationHarness(3, o => o with { FailoverIfAffectedTuplesMismatch = true });
