@@ -23,7 +23,9 @@ internal sealed partial class GroupRunner
         var starts = _analyzer.PartStarts();
         if (starts is null)
         {
+            var before = _replies.ClientErrors;
             await RunGroupAsync(sync);
+            SkipToSyncAfterError(sync, before);
             return;
         }
 
@@ -66,8 +68,27 @@ internal sealed partial class GroupRunner
                     await RunGroupAsync(sync: true);
                 }
 
+                SkipToSyncAfterError(sync, errors);
                 return;
             }
+
+            if (last)
+            {
+                SkipToSyncAfterError(sync, errors);
+            }
+        }
+    }
+
+    /// <summary>
+    /// After an error answered a Flush-ended group, PostgreSQL skips everything the client sends up to its Sync —
+    /// the node that failed is doing so now, and would answer none of it. The session skips it too, rather than send
+    /// the node messages and wait for answers that never come (a wait that would outlive the client).
+    /// </summary>
+    private void SkipToSyncAfterError(bool sync, long errorsBefore)
+    {
+        if (!sync && _replies.ClientErrors != errorsBefore)
+        {
+            DiscardUntilSync = true;
         }
     }
 

@@ -229,8 +229,13 @@ internal sealed partial class ReplicationSession : IRequestHost
         }
     }
 
-    /// <summary>True when no request is half done, so the links may be reset and cached.</summary>
-    public bool IsBetweenRequests => _groups.Group.Frames.Count == 0 && _links.All(l => l.ReplyRemaining == 0
+    /// <summary>
+    /// True when no request is half done, so the links may be reset and cached. Not when a node is inside an
+    /// extended-protocol pipeline the client never synced: after an error there it skips everything up to a Sync,
+    /// the reset query included, and the reset would wait for it forever.
+    /// </summary>
+    public bool IsBetweenRequests => _groups.Group.Frames.Count == 0 && _state.UnsyncedMask == 0
+        && _links.All(l => l.ReplyRemaining == 0
         && l.Injected.Count == 0 && !l.Owes && l.PendingFlush is null);
 
     /// <summary>
