@@ -44,10 +44,10 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
     /// </summary>
     /// <param name="main">The node whose COMMIT decides.</param>
     /// <param name="others">The other nodes in the transaction.</param>
-    /// <param name="clientCommit">Writes the client's COMMIT (a Query, or a group up to its Sync) to main, whose
-    /// answer goes to the client; null for pgproxy's own COMMIT.</param>
+    /// <param name="clientCommit">The client's COMMIT (a Query, or a group up to its Sync): what main gets and how
+    /// its answer, which goes to the client, is read; null for pgproxy's own COMMIT.</param>
     public async Task<TwoPhaseOutcome> TryCommitAsync(NodeLink main, NodeLink[] others,
-        Action? clientCommit)
+        ITransactionEnd? clientCommit)
     {
         if (!UsesTwoPhase(main, others))
         {
@@ -177,7 +177,8 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
     /// Phase two: main commits. True when it committed, false when its COMMIT failed (its error is the client's),
     /// null when main was lost: the others' prepared transactions are rolled back and the client is told.
     /// </summary>
-    private async Task<bool?> CommitMainAsync(NodeLink main, NodeLink[] others, string gid, Action? clientCommit)
+    private async Task<bool?> CommitMainAsync(NodeLink main, NodeLink[] others, string gid,
+        ITransactionEnd? clientCommit)
     {
         main.SwallowedError = null;
         main.Summary.Clear();
@@ -185,10 +186,10 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         {
             if (clientCommit is not null)
             {
-                clientCommit();
+                clientCommit.SendTo(main, isAnswering: true);
                 await channel.FlushAsync(main);
                 channel.HoldAnswer(keepUntilResult: false); // the client hears COMMIT once every node has committed
-                await channel.ReadRepliesAsync(main, forward: true, summarize: true, ReplyStop.UntilReady);
+                await clientCommit.ReadAnsweringAsync(main);
                 return !main.Summary.HasError;
             }
 

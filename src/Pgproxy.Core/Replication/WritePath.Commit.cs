@@ -111,8 +111,7 @@ internal sealed partial class WritePath
     {
         using var pass = end.PassesGate ? await PassCommitGateAsync() : CheckWithoutPass();
         if (end.MayCommitInTwoPhases
-            && await TwoPhase.TryCommitAsync(answering, others, () => end.SendTo(answering, isAnswering: true))
-            != TwoPhaseOutcome.NotUsed)
+            && await TwoPhase.TryCommitAsync(answering, others, end) != TwoPhaseOutcome.NotUsed)
         {
             _answer.Release();
             return TransactionEndOutcome.TwoPhase;
