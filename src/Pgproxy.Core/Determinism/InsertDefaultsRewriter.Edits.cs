@@ -7,7 +7,10 @@ internal static partial class InsertDefaultsRewriter
     /// <summary>The walker, continued: the edits it makes, and the refusals when a default cannot be spelled out.</summary>
     private sealed partial class Walker
     {
-        /// <summary><c>ON CONFLICT … DO UPDATE SET col = DEFAULT</c> evaluates the default too.</summary>
+        /// <summary>
+        /// <c>ON CONFLICT … DO UPDATE SET col = DEFAULT</c> evaluates the default too, and <c>col = 'now'</c> reads the
+        /// time as in VALUES.
+        /// </summary>
         private void ConflictUpdate(int on, int end, string table, TableDefaults defaults)
         {
             if (!Is(on, SqlKeyword.On) || !Is(on + 1, SqlKeyword.Conflict))
@@ -25,33 +28,9 @@ internal static partial class InsertDefaultsRewriter
                 }
             }
 
-            var itemStart = j + 3;
-            while (itemStart < end)
+            if (j < end)
             {
-                var itemEnd = itemStart;
-                while (itemEnd < end && Kind(itemEnd) != SqlTokenKind.Comma && !Is(itemEnd, SqlKeyword.Where)
-                       && !Is(itemEnd, SqlKeyword.Returning))
-                {
-                    itemEnd = Kind(itemEnd) == SqlTokenKind.OpenParen ? Matching(itemEnd) + 1 : itemEnd + 1;
-                    if (itemEnd <= 0)
-                    {
-                        return;
-                    }
-                }
-
-                if (itemEnd - itemStart == 3 && St.IsName(itemStart) && TextIs(itemStart + 1, "=")
-                    && Is(itemStart + 2, SqlKeyword.Default)
-                    && defaults.Find(St.NamePart(itemStart)) is { Diverges: true } column)
-                {
-                    ReplaceDefault(itemStart + 2, table, column);
-                }
-
-                if (Kind(itemEnd) != SqlTokenKind.Comma)
-                {
-                    return;
-                }
-
-                itemStart = itemEnd + 1;
+                Assignments(j + 3, end, table, defaults, replaceDefaults: true);
             }
         }
 
