@@ -10,10 +10,13 @@ internal static partial class InsertDefaultsRewriter
     /// </summary>
     private sealed partial class Walker
     {
+        /// <summary>What a refusal calls the statement whose default is at stake.</summary>
+        private string _statement = "an INSERT";
+
         /// <summary>
-        /// <c>UPDATE [ONLY] name [*] [[AS] alias] SET … [FROM …] [WHERE …] [RETURNING …]</c> within [update, end).
-        /// Only untyped time words are rewritten: a DEFAULT here is left as it was (the table is only looked up when
-        /// the text holds such a word, so as not to cost every UPDATE a catalog read).
+        /// <c>UPDATE [ONLY] name [*] [[AS] alias] SET … [FROM …] [WHERE …] [RETURNING …]</c> within [update, end):
+        /// <c>col = DEFAULT</c> evaluates the column's default as an INSERT that leaves it out does, and an untyped
+        /// time word reads the transaction's time.
         /// </summary>
         private void Update(int update, int end)
         {
@@ -36,7 +39,7 @@ internal static partial class InsertDefaultsRewriter
                 return;
             }
 
-            if (!_tables.TryGetValue(table, out var defaults) || !defaults.HasTimeColumns)
+            if (!_tables.TryGetValue(table, out var defaults) || !(defaults.HasTimeColumns || defaults.Diverges))
             {
                 return;
             }
@@ -50,7 +53,9 @@ internal static partial class InsertDefaultsRewriter
 
             if (Is(set, SqlKeyword.Set))
             {
-                Assignments(set + 1, end, table, defaults, replaceDefaults: false);
+                _statement = "an UPDATE";
+                Assignments(set + 1, end, table, defaults, replaceDefaults: true);
+                _statement = "an INSERT";
             }
         }
 

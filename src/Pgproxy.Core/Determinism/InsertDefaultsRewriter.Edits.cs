@@ -55,7 +55,7 @@ internal static partial class InsertDefaultsRewriter
         {
             if (column.Kind == ColumnDefaultKind.Volatile)
             {
-                _refusal ??= $"pgproxy refuses an INSERT that leaves column \"{column.Name}\" of {table} to its " +
+                _refusal ??= $"pgproxy refuses {_statement} that leaves column \"{column.Name}\" of {table} to its " +
                              $"default, which calls {column.Function}(): its value would differ between nodes " +
                              "(nondeterministic_write = error)";
                 return true;
@@ -63,7 +63,7 @@ internal static partial class InsertDefaultsRewriter
 
             if (_prepared)
             {
-                _refusal ??= $"pgproxy refuses PREPARE of an INSERT that leaves column \"{column.Name}\" of {table} " +
+                _refusal ??= $"pgproxy refuses PREPARE of {_statement} that leaves column \"{column.Name}\" of {table} " +
                              $"to its default {column.Expression}: every node would evaluate it on its own at EXECUTE; " +
                              "give the column a value, or prepare the statement through the extended protocol " +
                              "(nondeterministic_write = error)";

@@ -186,11 +186,14 @@ internal sealed partial class MainCatalog
         string? text = null;
         // A date/time column matters only when the text may store an untyped 'now' (or 'today'…) into it: a cheap
         // look at the bytes keeps the walk off every other INSERT (pgbench_history has a timestamp) and UPDATE.
-        var timeWords = MayQuoteTimeWords(OthersFrames.SqlBytes(frame.Span, isParse));
-        if (timeWords || statement.FirstKeyword is "WITH" or "PREPARE")
+        // Likewise an UPDATE's table is looked up only when the text may set a column to DEFAULT.
+        var sql = OthersFrames.SqlBytes(frame.Span, isParse);
+        var timeWords = MayQuoteTimeWords(sql);
+        var updates = timeWords || MayNameDefault(sql);
+        if (updates || statement.FirstKeyword is "WITH" or "PREPARE")
         {
             text = OthersFrames.FrameText(frame.Span, isParse);
-            tables = InsertDefaultsRewriter.Targets(text, withUpdates: timeWords);
+            tables = InsertDefaultsRewriter.Targets(text, withUpdates: updates);
         }
 
         Dictionary<string, TableDefaults>? diverging = null;
@@ -210,6 +213,22 @@ internal sealed partial class MainCatalog
 
         var rewrite = InsertDefaultsRewriter.Analyze(text ?? OthersFrames.FrameText(frame.Span, isParse), diverging);
         return rewrite == DefaultsRewrite.None ? null : rewrite;
+    }
+
+    /// <summary>Whether the UTF-8 text has the word DEFAULT in any case: a cheap first look that allocates nothing.</summary>
+    internal static bool MayNameDefault(ReadOnlySpan<byte> sql)
+    {
+        for (var d = sql.IndexOfAny((byte)'d', (byte)'D'); d >= 0; d = sql.IndexOfAny((byte)'d', (byte)'D'))
+        {
+            if (sql.Length - d >= 7 && System.Text.Ascii.EqualsIgnoreCase(sql.Slice(d, 7), "default"u8))
+            {
+                return true;
+            }
+
+            sql = sql[(d + 1)..];
+        }
+
+        return false;
     }
 
     private static readonly string[] TimeWords = ["now", "today", "tomorrow", "yesterday"];

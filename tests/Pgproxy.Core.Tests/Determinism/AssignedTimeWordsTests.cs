@@ -6,7 +6,8 @@ namespace Pgproxy.Core.Tests.Determinism;
 
 /// <summary>
 /// An untyped 'now' (or 'today'…) assigned by UPDATE SET or ON CONFLICT DO UPDATE SET to a date/time column reads
-/// the transaction's time as it does in VALUES: the others get main's value (issue 16 item 3).
+/// the transaction's time as it does in VALUES: the others get main's value (issue 16 item 3); so does a time-based
+/// default an UPDATE assigns with SET col = DEFAULT, and a volatile one is refused as in an INSERT.
 /// </summary>
 public sealed class AssignedTimeWordsTests
 {
@@ -15,7 +16,10 @@ public sealed class AssignedTimeWordsTests
     private const string Today = "((('2026-11-22 10:11:12.123456+00'::timestamptz)::date)::timestamp)";
     private const string Tomorrow = "((('2026-11-22 10:11:12.123456+00'::timestamptz)::date + 1)::timestamp)";
 
-    /// <summary>w(a int, ts timestamp(3), d date, note text); s."W"(a int, tz timestamptz).</summary>
+    /// <summary>
+    /// w(a int, ts timestamp(3), d date, note text); s."W"(a int, tz timestamptz);
+    /// v(a int, r float8 default random(), created timestamptz default now()).
+    /// </summary>
     private static readonly Dictionary<string, TableDefaults> Tables = new()
     {
         ["w"] = TableDefaults.FromCatalog([
@@ -26,6 +30,10 @@ public sealed class AssignedTimeWordsTests
         ["s.W"] = TableDefaults.FromCatalog([
             """["a", "integer", null, false, null, "p"]""",
             """["tz", "timestamp with time zone", null, false, null, "p"]"""]),
+        ["v"] = TableDefaults.FromCatalog([
+            """["a", "integer", null, false, null, "p"]""",
+            """["r", "double precision", "random()", false, "random", "p"]""",
+            """["created", "timestamp with time zone", "now()", false, null, "p"]"""]),
     };
 
     private static string Rewrite(string sql)
@@ -49,6 +57,21 @@ public sealed class AssignedTimeWordsTests
         "INSERT INTO w (a, ts) VALUES (1, " + L + ") ON CONFLICT (a) DO UPDATE SET ts = " + L + ", note = 'now'")]
     public void Analyze_GivesAnAssignedTimeWordMainsValue(string sql, string expected) =>
         Assert.Equal(expected, Rewrite(sql));
+
+    [Theory]
+    [InlineData("UPDATE v SET created = DEFAULT, a = 1", "UPDATE v SET created = (" + L + "), a = 1")]
+    [InlineData("UPDATE v SET (a, created) = (2, DEFAULT) WHERE a = 1", "UPDATE v SET (a, created) = (2, (" + L + ")) WHERE a = 1")]
+    public void Analyze_SpellsOutATimeDefaultAnUpdateAssigns(string sql, string expected) =>
+        Assert.Equal(expected, Rewrite(sql));
+
+    [Fact]
+    public void Analyze_RefusesAnUpdateAssigningAVolatileDefault()
+    {
+        var rewrite = InsertDefaultsRewriter.Analyze("UPDATE v SET r = DEFAULT", Tables);
+        Assert.StartsWith("pgproxy refuses an UPDATE that leaves column \"r\" of v to its default, which calls random()",
+            rewrite.Refusal, StringComparison.Ordinal);
+        Assert.Same(DefaultsRewrite.None, InsertDefaultsRewriter.Analyze("UPDATE v SET a = 1 WHERE r > 0", Tables));
+    }
 
     [Theory]
     [InlineData("UPDATE w SET note = 'now'")]
@@ -80,4 +103,12 @@ public sealed class AssignedTimeWordsTests
     [InlineData("'", false)]
     public void MayQuoteTimeWords_LooksForAQuotedWord(string sql, bool expected) =>
         Assert.Equal(expected, MainCatalog.MayQuoteTimeWords(System.Text.Encoding.UTF8.GetBytes(sql)));
+
+    [Theory]
+    [InlineData("UPDATE v SET created = DEFAULT", true)]
+    [InlineData("update v set created = default", true)]
+    [InlineData("UPDATE v SET created = now() WHERE d = 1", false)]
+    [InlineData("UPDATE v SET a = 1 -- defaul", false)]
+    public void MayNameDefault_LooksForTheWord(string sql, bool expected) =>
+        Assert.Equal(expected, MainCatalog.MayNameDefault(System.Text.Encoding.UTF8.GetBytes(sql)));
 }

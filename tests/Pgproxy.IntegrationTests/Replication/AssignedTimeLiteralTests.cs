@@ -64,6 +64,33 @@ public sealed class AssignedTimeLiteralTests(TwoNodes cluster) : ReplicationTest
         }
     }
 
+    /// <summary>SET col = DEFAULT evaluates the default: a time-based one gets main's value, a volatile one is refused.</summary>
+    [PostgresFact]
+    public async Task An_update_setting_a_column_to_its_time_default_stores_mains_value()
+    {
+        var table = await CreateReplicatedTableAsync("tdefu", "id int primary key, created timestamptz DEFAULT now(), "
+                                                              + "r float8 DEFAULT random()");
+        await ExecuteOnProxyAsync($"INSERT INTO {table} (id, created, r) VALUES (1, '2000-01-01', 0), (2, '2000-01-01', 0)");
+
+        var result = await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c",
+            $"UPDATE {table} SET created = DEFAULT WHERE id = 1");
+        result.EnsureSuccess();
+        await using (var conn = await OpenAsync())
+        {
+            await using var cmd = new NpgsqlCommand($"UPDATE {table} SET (id, created) = (2, DEFAULT) WHERE id = 2", conn);
+            await cmd.ExecuteNonQueryAsync();
+            await using var random = new NpgsqlCommand($"UPDATE {table} SET r = DEFAULT", conn);
+            Assert.Equal("0A000", (await Assert.ThrowsAsync<PostgresException>(() => random.ExecuteNonQueryAsync())).SqlState);
+        }
+
+        Assert.Equal(2, await AssertNodesIdenticalAsync(table, "id"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(2L, await NodeSql.ScalarAsync<long>(node,
+                $"SELECT count(*) FROM {table} WHERE created > '2020-01-01' AND r = 0"));
+        }
+    }
+
     private static string Format(string sql, string table, int id) =>
         string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, table, id);
 }
