@@ -150,11 +150,12 @@ internal sealed partial class GroupRunner
     /// <summary>
     /// Refuses the group's nondeterministic write, unless main rejects the statement as it parses it: then the client
     /// gets PostgreSQL's own error, as directly (issue 16 item 15), and the statement is not kept, as PostgreSQL keeps
-    /// none whose Parse failed. A statement some node has parsed already was accepted there: refused at once.
+    /// none whose Parse failed. A statement some node has parsed already was accepted there: refused at once; so is
+    /// one behind an unsynced pipeline on main, which the check's own Sync would end.
     /// </summary>
     private async Task RefuseAsync(GroupAnalysis analysis, string refused, bool sync)
     {
-        if (analysis.RefusedStatement is not { ParsedOn: 0 } info)
+        if (analysis.RefusedStatement is not { ParsedOn: 0 } info || (_state.UnsyncedMask & _nodes.Main.Bit) != 0)
         {
             await _host.RefuseAsync("0A000", refused, sync);
             return;
