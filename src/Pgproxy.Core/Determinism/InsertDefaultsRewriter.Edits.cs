@@ -7,7 +7,10 @@ internal static partial class InsertDefaultsRewriter
     /// <summary>The walker, continued: the edits it makes, and the refusals when a default cannot be spelled out.</summary>
     private sealed partial class Walker
     {
-        /// <summary><c>ON CONFLICT … DO UPDATE SET col = DEFAULT</c> evaluates the default too.</summary>
+        /// <summary>
+        /// <c>ON CONFLICT … DO UPDATE SET col = DEFAULT</c> evaluates the default too, and <c>col = 'now'</c> reads the
+        /// time as in VALUES.
+        /// </summary>
         private void ConflictUpdate(int on, int end, string table, TableDefaults defaults)
         {
             if (!Is(on, SqlKeyword.On) || !Is(on + 1, SqlKeyword.Conflict))
@@ -25,33 +28,9 @@ internal static partial class InsertDefaultsRewriter
                 }
             }
 
-            var itemStart = j + 3;
-            while (itemStart < end)
+            if (j < end)
             {
-                var itemEnd = itemStart;
-                while (itemEnd < end && Kind(itemEnd) != SqlTokenKind.Comma && !Is(itemEnd, SqlKeyword.Where)
-                       && !Is(itemEnd, SqlKeyword.Returning))
-                {
-                    itemEnd = Kind(itemEnd) == SqlTokenKind.OpenParen ? Matching(itemEnd) + 1 : itemEnd + 1;
-                    if (itemEnd <= 0)
-                    {
-                        return;
-                    }
-                }
-
-                if (itemEnd - itemStart == 3 && St.IsName(itemStart) && TextIs(itemStart + 1, "=")
-                    && Is(itemStart + 2, SqlKeyword.Default)
-                    && defaults.Find(St.NamePart(itemStart)) is { Diverges: true } column)
-                {
-                    ReplaceDefault(itemStart + 2, table, column);
-                }
-
-                if (Kind(itemEnd) != SqlTokenKind.Comma)
-                {
-                    return;
-                }
-
-                itemStart = itemEnd + 1;
+                Assignments(j + 3, end, table, defaults, replaceDefaults: true);
             }
         }
 
@@ -76,7 +55,7 @@ internal static partial class InsertDefaultsRewriter
         {
             if (column.Kind == ColumnDefaultKind.Volatile)
             {
-                _refusal ??= $"pgproxy refuses an INSERT that leaves column \"{column.Name}\" of {table} to its " +
+                _refusal ??= $"pgproxy refuses {_statement} that leaves column \"{column.Name}\" of {table} to its " +
                              $"default, which calls {column.Function}(): its value would differ between nodes " +
                              "(nondeterministic_write = error)";
                 return true;
@@ -84,7 +63,7 @@ internal static partial class InsertDefaultsRewriter
 
             if (_prepared)
             {
-                _refusal ??= $"pgproxy refuses PREPARE of an INSERT that leaves column \"{column.Name}\" of {table} " +
+                _refusal ??= $"pgproxy refuses PREPARE of {_statement} that leaves column \"{column.Name}\" of {table} " +
                              $"to its default {column.Expression}: every node would evaluate it on its own at EXECUTE; " +
                              "give the column a value, or prepare the statement through the extended protocol " +
                              "(nondeterministic_write = error)";

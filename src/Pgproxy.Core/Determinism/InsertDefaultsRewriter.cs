@@ -18,9 +18,11 @@ internal static partial class InsertDefaultsRewriter
     /// The target of every INSERT that runs when <paramref name="sql"/> does: top-level, after WITH, inside
     /// data-modifying CTEs, under EXPLAIN and PREPARE. Named like <see cref="StatementClassification.InsertTable"/>.
     /// </summary>
-    public static IReadOnlyList<string> Targets(string sql)
+    /// <param name="sql">The query string.</param>
+    /// <param name="withUpdates">Also the target of every UPDATE (whose SET may assign an untyped 'now').</param>
+    public static IReadOnlyList<string> Targets(string sql, bool withUpdates = false)
     {
-        var walker = new Walker(sql, tables: null);
+        var walker = new Walker(sql, tables: null) { WithUpdates = withUpdates };
         walker.Run();
         return walker.Targets;
     }
@@ -72,6 +74,9 @@ internal static partial class InsertDefaultsRewriter
         }
 
         public List<string> Targets { get; } = [];
+
+        /// <summary>Without tables: <see cref="Targets"/> lists UPDATE targets too.</summary>
+        public bool WithUpdates { get; init; }
 
         private StatementTokens St => new(_tokens, _sql);
 
@@ -145,7 +150,7 @@ internal static partial class InsertDefaultsRewriter
             return kind is SqlKeyword.Function or SqlKeyword.Procedure;
         }
 
-        /// <summary>One statement [start, end): INSERT, WITH, EXPLAIN [ANALYZE] or PREPARE … AS of those.</summary>
+        /// <summary>One statement [start, end): INSERT, UPDATE, WITH, EXPLAIN [ANALYZE] or PREPARE … AS of those.</summary>
         private void Statement(int start, int end)
         {
             var i = start;
@@ -200,6 +205,10 @@ internal static partial class InsertDefaultsRewriter
             if (Is(i, SqlKeyword.Insert))
             {
                 Insert(i, end);
+            }
+            else if (Is(i, SqlKeyword.Update))
+            {
+                Update(i, end);
             }
         }
 

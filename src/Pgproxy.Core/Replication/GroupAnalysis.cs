@@ -55,6 +55,12 @@ internal struct GroupAnalysis
     /// </summary>
     public string? Refused { get; set; }
 
+    /// <summary>
+    /// The statement whose write <see cref="Refused"/> names, when it is one the group executes (main parses it
+    /// before the refusal: PostgreSQL's own error comes first).
+    /// </summary>
+    public PreparedStatementInfo? RefusedStatement { get; set; }
+
     /// <summary>The class of the group for metrics, from what the analysis found it does.</summary>
     public readonly StatementClass RequestClass =>
         EndsTransaction || HasTransactionControl ? StatementClass.Transaction

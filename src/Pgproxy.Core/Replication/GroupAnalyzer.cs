@@ -213,7 +213,11 @@ internal sealed partial class GroupAnalyzer
 
         var refusedDefaults = await _catalog.PlanPreparedDefaultsAsync(info);
         analysis.RewritesTime |= info.RewritesTime;
-        analysis.Refused ??= _host.RefusedWrite(info.Classification) ?? refusedDefaults;
+        if (analysis.Refused is null && (_host.RefusedWrite(info.Classification) ?? refusedDefaults) is { } refused)
+        {
+            analysis.Refused = refused;
+            analysis.RefusedStatement = info;
+        }
         analysis.LockTable ??= await _catalog.InsertLockTableAsync(info.Classification);
         if (info.Classification.Flags.HasFlag(StatementFlags.CopyFromStdin))
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Pgproxy.Protocol.Frontend;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -109,11 +110,40 @@ internal sealed partial class GroupRunner : RequestRunner
 
         if (analysis.Refused is { } refused)
         {
-            await _host.RefuseAsync("0A000", refused, sync);
+            await RefuseAsync(analysis, refused, sync);
             return null;
         }
 
         return analysis;
+    }
+
+    /// <summary>
+    /// Refuses the group's nondeterministic write, unless main rejects the statement as it parses it: then the client
+    /// gets PostgreSQL's own error, as directly (issue 16 item 15), and the statement is not kept, as PostgreSQL keeps
+    /// none whose Parse failed. A statement some node has parsed already was accepted there: refused at once; so is
+    /// one behind an unsynced pipeline on main, which the check's own Sync would end.
+    /// </summary>
+    private async Task RefuseAsync(GroupAnalysis analysis, string refused, bool sync)
+    {
+        if (analysis.RefusedStatement is not { ParsedOn: 0 } info || (_state.UnsyncedMask & _nodes.Main.Bit) != 0)
+        {
+            await _host.RefuseAsync("0A000", refused, sync);
+            return;
+        }
+
+        var main = _nodes.Main;
+        var rejected = await _host.RefuseUnlessMainRejectsParseAsync(info.ParseFrame, refused, sync);
+        // The check parsed and closed main's unnamed statement: one the client made earlier is parsed there again.
+        if (Statements.GetStatement([]) is { } unnamed)
+        {
+            unnamed.ParsedOn &= ~main.Bit;
+        }
+
+        var name = ParseMessage.Read(info.ParseFrame.AsSpan(5)).StatementName;
+        if (rejected && Statements.GetStatement(name) == info)
+        {
+            Statements.RemoveStatement(name);
+        }
     }
 
     /// <summary>The nodes the group runs on, the one that answers the client first.</summary>

@@ -52,6 +52,12 @@ internal interface IRequestHost
     /// </summary>
     Task RefuseUnlessMainRejectsAsync(ReadOnlyMemory<byte> frame, StatementClassification statement, string refusal);
 
+    /// <summary>
+    /// Refuses an extended-protocol group unless main rejects the refused statement's Parse message (its text and
+    /// parameter types); true when main rejected it and its error is the answer.
+    /// </summary>
+    Task<bool> RefuseUnlessMainRejectsParseAsync(ReadOnlyMemory<byte> parse, string refusal, bool writeReady);
+
     /// <summary>Records the status of the node that answered the client and what it means for routing.</summary>
     void SetClientStatus(NodeLink answered);
 

@@ -184,21 +184,23 @@ internal sealed partial class MainCatalog
     {
         var tables = statement.InsertTables;
         string? text = null;
-        if (statement.FirstKeyword is "WITH" or "PREPARE")
+        // A date/time column matters only when the text may store an untyped 'now' (or 'today'…) into it: a cheap
+        // look at the bytes keeps the walk off every other INSERT (pgbench_history has a timestamp) and UPDATE.
+        // Likewise an UPDATE's table is looked up only when the text may set a column to DEFAULT.
+        var sql = OthersFrames.SqlBytes(frame.Span, isParse);
+        var timeWords = MayQuoteTimeWords(sql);
+        var updates = timeWords || MayNameDefault(sql);
+        if (updates || statement.FirstKeyword is "WITH" or "PREPARE")
         {
             text = OthersFrames.FrameText(frame.Span, isParse);
-            tables = InsertDefaultsRewriter.Targets(text);
+            tables = InsertDefaultsRewriter.Targets(text, withUpdates: updates);
         }
 
         Dictionary<string, TableDefaults>? diverging = null;
-        bool? timeWords = null;
         foreach (var name in tables)
         {
             var table = await TableDefaultsAsync(name);
-            // A date/time column matters only when the text may store an untyped 'now' (or 'today'…) into it: a
-            // cheap look at the text keeps the walk off every other INSERT (pgbench_history has a timestamp).
-            if (table.Diverges
-                || (table.HasTimeColumns && (timeWords ??= MayHoldTimeWords(text ??= OthersFrames.FrameText(frame.Span, isParse)))))
+            if (table.Diverges || (table.HasTimeColumns && timeWords))
             {
                 (diverging ??= new Dictionary<string, TableDefaults>(StringComparer.Ordinal))[name] = table;
             }
@@ -213,11 +215,46 @@ internal sealed partial class MainCatalog
         return rewrite == DefaultsRewrite.None ? null : rewrite;
     }
 
-    /// <summary>Whether the text has a word an untyped special date/time input could be: a cheap first look.</summary>
-    private static bool MayHoldTimeWords(string text) =>
-        text.Contains("now", StringComparison.OrdinalIgnoreCase) || text.Contains("today", StringComparison.OrdinalIgnoreCase)
-        || text.Contains("tomorrow", StringComparison.OrdinalIgnoreCase)
-        || text.Contains("yesterday", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Whether the UTF-8 text has the word DEFAULT in any case: a cheap first look that allocates nothing.</summary>
+    internal static bool MayNameDefault(ReadOnlySpan<byte> sql)
+    {
+        for (var d = sql.IndexOfAny((byte)'d', (byte)'D'); d >= 0; d = sql.IndexOfAny((byte)'d', (byte)'D'))
+        {
+            if (sql.Length - d >= 7 && System.Text.Ascii.EqualsIgnoreCase(sql.Slice(d, 7), "default"u8))
+            {
+                return true;
+            }
+
+            sql = sql[(d + 1)..];
+        }
+
+        return false;
+    }
+
+    private static readonly string[] TimeWords = ["now", "today", "tomorrow", "yesterday"];
+
+    /// <summary>
+    /// Whether a string literal in the UTF-8 text may be one of the special date/time inputs (a quote, blanks, then
+    /// the word in any case): a cheap first look that allocates nothing.
+    /// </summary>
+    internal static bool MayQuoteTimeWords(ReadOnlySpan<byte> sql)
+    {
+        for (var quote = sql.IndexOf((byte)'\''); quote >= 0; quote = sql.IndexOf((byte)'\''))
+        {
+            sql = sql[(quote + 1)..];
+            var word = sql.TrimStart(" \t\r\n"u8);
+            foreach (var candidate in TimeWords)
+            {
+                if (word.Length >= candidate.Length
+                    && System.Text.Ascii.EqualsIgnoreCase(word[..candidate.Length], candidate))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The columns of a table as main's catalog has them (<see cref="TableDefaults.Unknown"/> if it can't say).</summary>
     private async ValueTask<TableDefaults> TableDefaultsAsync(string table)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Pgproxy.Protocol.Frontend;
 
 namespace Pgproxy.Core.Replication;
 
@@ -25,10 +26,32 @@ internal static class MainParseCheck
     /// <param name="main">The session's main node.</param>
     /// <param name="replies">The session's reply reader: main's error goes through it to the client.</param>
     /// <param name="queryText">The statement's text, without the Query message's terminating zero.</param>
-    public static async Task<bool> RejectsAsync(NodeLink main, ReplyReader replies, ReadOnlyMemory<byte> queryText)
+    public static Task<bool> RejectsAsync(NodeLink main, ReplyReader replies, ReadOnlyMemory<byte> queryText) =>
+        RejectsParseAsync(main, replies, ParseFrame(queryText.Span));
+
+    /// <summary>
+    /// <see cref="RejectsAsync"/> for a client's Parse message (the extended protocol): the same text with the
+    /// client's parameter types, under the unnamed statement's name, so that a parameter the client typed is not an
+    /// error of pgproxy's making. Main's unnamed statement is gone afterwards.
+    /// </summary>
+    /// <param name="main">The session's main node.</param>
+    /// <param name="replies">The session's reply reader: main's error goes through it to the client.</param>
+    /// <param name="clientParse">The client's whole Parse message, header included.</param>
+    public static Task<bool> RejectsClientParseAsync(NodeLink main, ReplyReader replies, ReadOnlySpan<byte> clientParse)
+    {
+        var body = clientParse[5..];
+        var rest = body[ParseMessage.Read(body).QueryOffset..]; // query, its zero, the parameter types
+        var frame = new byte[1 + 4 + 1 + rest.Length];
+        frame[0] = (byte)'P';
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), frame.Length - 1);
+        rest.CopyTo(frame.AsSpan(6));
+        return RejectsParseAsync(main, replies, frame);
+    }
+
+    private static async Task<bool> RejectsParseAsync(NodeLink main, ReplyReader replies, byte[] parse)
     {
         main.FlushPendingBegin(); // the client's deferred BEGIN: the Parse belongs inside its block
-        main.Inject(ParseFrame(queryText.Span), InjectedReply.ParseComplete);
+        main.Inject(parse, InjectedReply.ParseComplete);
         main.Inject(CloseUnnamed, InjectedReply.CloseComplete);
         main.Output.Write(Sync);
         main.Summary.Clear();

@@ -10,15 +10,11 @@ namespace Pgproxy.Core.Replication;
 internal static class OthersFrames
 {
     /// <summary>The SQL of a Query message, or of a Parse message (after the statement name).</summary>
-    public static string FrameText(ReadOnlySpan<byte> frame, bool isParse)
-    {
-        if (!isParse)
-        {
-            return Encoding.UTF8.GetString(QueryText(frame));
-        }
+    public static string FrameText(ReadOnlySpan<byte> frame, bool isParse) => Encoding.UTF8.GetString(SqlBytes(frame, isParse));
 
-        return Encoding.UTF8.GetString(ParseMessage.Read(frame[5..]).Query);
-    }
+    /// <summary>The UTF-8 SQL of a Query message, or of a Parse message, undecoded.</summary>
+    public static ReadOnlySpan<byte> SqlBytes(ReadOnlySpan<byte> frame, bool isParse) =>
+        isParse ? ParseMessage.Read(frame[5..]).Query : QueryText(frame);
 
     /// <summary>The text for the other nodes: main's timestamp for time functions and for defaults left out.</summary>
     public static string RewriteForOthers(string sql, IReadOnlyList<TimeFunctionSpan> spans, DefaultsRewrite? defaults,

@@ -75,6 +75,39 @@ internal sealed partial class ReplicationSession
         FinishRequest(Main);
     }
 
+    /// <summary>
+    /// <see cref="RefuseUnlessMainRejectsAsync"/> for an extended-protocol group: main parses the refused statement's
+    /// own Parse message (<see cref="MainParseCheck.RejectsClientParseAsync"/>). When main rejects it, its error is
+    /// the answer; a Flush-ended group then skips to the client's Sync, as PostgreSQL does after an error.
+    /// </summary>
+    /// <returns>True when main rejected the statement, false when pgproxy refused it.</returns>
+    public async Task<bool> RefuseUnlessMainRejectsParseAsync(ReadOnlyMemory<byte> parse, string refusal,
+        bool writeReady)
+    {
+        if (!await MainParseCheck.RejectsClientParseAsync(Main, _replies, parse.Span))
+        {
+            await RefuseAsync("0A000", refusal, writeReady);
+            return false;
+        }
+
+        await FailTransactionsEverywhereAsync();
+        if (writeReady)
+        {
+            FinishRequest(Main);
+        }
+        else
+        {
+            if (Main.Status != TransactionStatus.Idle)
+            {
+                SetClientStatus(Main);
+            }
+
+            _groups.DiscardUntilSync = true;
+        }
+
+        return true;
+    }
+
     /// <summary>Fails every node's part of the client's transaction, if it has one (see FailTransactions).</summary>
     private async Task FailTransactionsEverywhereAsync()
     {

@@ -9,7 +9,7 @@ namespace Pgproxy.Core.Tests.Replication;
 /// place of the statement's answer (issue 12, item 4): no node runs anything to raise them — no <c>DO</c> block, so
 /// no PL/pgSQL CONTEXT and no dependency on the language — and inside a transaction every node's part fails too, so
 /// the client's later COMMIT is a ROLLBACK everywhere. Main only parse-analyses a refused simple-protocol write
-/// first, so that PostgreSQL's own error for a statement it rejects comes first (issue 16 item 15).
+/// first (in either protocol), so that PostgreSQL's own error for a statement it rejects comes first (issue 16 item 15).
 /// </summary>
 public sealed class OwnErrorTests
 {
@@ -17,7 +17,7 @@ public sealed class OwnErrorTests
 
     private const string FailingCast = "Q SELECT 'pgproxy failed the statement'::int";
 
-    /// <summary>What main gets of a refused simple-protocol write: parsed, closed, never run (MainParseCheck).</summary>
+    /// <summary>What main gets of a refused write: parsed, closed, never run (MainParseCheck).</summary>
     private static readonly string[] ParseCheck = ["P :" + Insert, "C S", "S"];
 
     [Fact]
@@ -47,7 +47,7 @@ public sealed class OwnErrorTests
 
         Assert.Equal(["E 0A000", "Z I"], ClientReplies.Render(replies));
         AssertPgproxysRefusal(replies[0]);
-        Assert.Empty(harness.SentTo(0));
+        Assert.Equal(ParseCheck, harness.SentTo(0)); // the extended protocol's Parse is checked on main too
         Assert.Empty(harness.SentTo(1));
         Assert.Equal(["1", "2", "n", "C INSERT 0 1", "Z I"],
             await client.ExchangeAsync(ClientFrames.Group("INSERT INTO t VALUES (1)")));

@@ -1,3 +1,4 @@
+using Npgsql;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -37,6 +38,31 @@ public sealed class FailedConcurrentIndexTests(TwoNodes cluster) : ReplicationTe
         {
             Assert.Equal(1L, await NodeSql.ScalarAsync<long>(node,
                 $"SELECT count(*) FROM pg_index WHERE indrelid = '{table}'::regclass AND indisvalid"));
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_failed_unique_index_build_in_the_extended_protocol_leaves_the_same_invalid_index_everywhere()
+    {
+        var table = await CreateReplicatedTableAsync("cicx", "a int");
+        await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (1), (1), (2)");
+        var index = table + "_a";
+
+        await using (var conn = await OpenAsync())
+        {
+            await using var cmd = new NpgsqlCommand($"CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table} (a)", conn);
+            var error = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
+            Assert.Equal("23505", error.SqlState);
+
+            // The session goes on as it would directly.
+            await using var next = new NpgsqlCommand("SELECT 1", conn);
+            Assert.Equal(1, await next.ExecuteScalarAsync());
+        }
+
+        foreach (var node in Nodes)
+        {
+            Assert.Equal("false", await NodeSql.ScalarAsync<string>(node,
+                $"SELECT string_agg(i.indisvalid::text, ',') FROM pg_index i WHERE i.indexrelid = '{index}'::regclass"));
         }
     }
 }

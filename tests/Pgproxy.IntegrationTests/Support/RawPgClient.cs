@@ -71,6 +71,8 @@ internal sealed class RawPgClient : IAsyncDisposable
 
     public static byte[] Sync() => Message('S', []);
 
+    public static byte[] Flush() => Message('H', []);
+
     public static byte[] CopyData(string text) => Message('d', Encoding.UTF8.GetBytes(text));
 
     public static byte[] CopyDone() => Message('c', []);
