@@ -67,7 +67,11 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
     /// <summary>
     /// Relays what <paramref name="buffer"/> holds and returns true once CopyDone or CopyFail went out whole. A
     /// message the buffer ends in the middle of goes on with the next read: <paramref name="remaining"/> of its bytes
-    /// are still to come, and <paramref name="inProgress"/> is its type (CopyData gets main's values appended).
+    /// are still to come, and <paramref name="inProgress"/> is its type (CopyData gets main's values appended). A
+    /// CopyFail's reason can come in a later read than its header (Npgsql's cancelled import right behind a CopyData
+    /// that fills the receive buffer): its last byte ends the copy as a CopyFail read whole does, or the relay waits
+    /// for data that never comes while the client waits for the error (Npgsql's CopyTests.Import_direct_buffer hung
+    /// through two nodes, issue 17).
     /// </summary>
     private bool RelayBuffered(NodeLink[] targets, NodeLink main, CopyRowAppender? appender, PipeReader input,
         ref ReadOnlySequence<byte> buffer, ref long remaining, ref byte inProgress)
@@ -82,10 +86,9 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
                     return false;
                 }
 
-                var inCopyData = appender is not null && inProgress == FrontendMessageType.CopyData;
-                if (inCopyData)
+                if (appender is not null && inProgress == FrontendMessageType.CopyData)
                 {
-                    AppendCopyData(targets, main, buffer.Slice(0, piece), appender!);
+                    AppendCopyData(targets, main, buffer.Slice(0, piece), appender);
                     FrameCopy.Copy(buffer.Slice(0, piece), main.Output);
                 }
                 else
@@ -97,11 +100,7 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
                 remaining -= piece;
                 if (remaining == 0 && inProgress is FrontendMessageType.CopyDone or FrontendMessageType.CopyFail)
                 {
-                    // A CopyFail's reason can come in a later read than its header (Npgsql's cancelled import
-                    // right behind a CopyData that fills the receive buffer): its last byte ends the copy just as
-                    // a CopyFail read whole does, or the relay waits for client data that never comes while the
-                    // client waits for the error (Npgsql's CopyTests.Import_direct_buffer hung through two nodes).
-                    return true;
+                    return true; // a CopyFail whose reason came in a later read than its header: see the summary
                 }
 
                 continue;
@@ -130,7 +129,7 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
             {
                 // The others' rows get main's values appended, re-framed as CopyData of their own.
                 FrameCopy.Copy(buffer.Slice(0, available), main.Output);
-                AppendCopyData(targets, main, buffer.Slice(5, available - 5), appender!);
+                AppendCopyData(targets, main, buffer.Slice(5, available - 5), appender);
             }
             else
             {
