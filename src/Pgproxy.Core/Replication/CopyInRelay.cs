@@ -38,7 +38,7 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
         await client.Output.FlushAsync();
         var input = client.Input;
         long remaining = 0;
-        var inCopyData = false;
+        byte inProgress = 0;
         while (true)
         {
             var result = await input.ReadAsync();
@@ -49,7 +49,7 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
                 throw new OperationCanceledException("the session was stopped during COPY");
             }
 
-            var done = RelayBuffered(targets, main, appender, input, ref buffer, ref remaining, ref inCopyData);
+            var done = RelayBuffered(targets, main, appender, input, ref buffer, ref remaining, ref inProgress);
             input.AdvanceTo(buffer.Start, done ? buffer.Start : result.Buffer.End);
             await FlushCopyTargetsAsync(targets, main, force: done);
             if (done)
@@ -67,10 +67,14 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
     /// <summary>
     /// Relays what <paramref name="buffer"/> holds and returns true once CopyDone or CopyFail went out whole. A
     /// message the buffer ends in the middle of goes on with the next read: <paramref name="remaining"/> of its bytes
-    /// are still to come, CopyData to get main's values appended when <paramref name="inCopyData"/>.
+    /// are still to come, and <paramref name="inProgress"/> is its type (CopyData gets main's values appended). A
+    /// CopyFail's reason can come in a later read than its header (Npgsql's cancelled import right behind a CopyData
+    /// that fills the receive buffer): its last byte ends the copy as a CopyFail read whole does, or the relay waits
+    /// for data that never comes while the client waits for the error (Npgsql's CopyTests.Import_direct_buffer hung
+    /// through two nodes, issue 17).
     /// </summary>
     private bool RelayBuffered(NodeLink[] targets, NodeLink main, CopyRowAppender? appender, PipeReader input,
-        ref ReadOnlySequence<byte> buffer, ref long remaining, ref bool inCopyData)
+        ref ReadOnlySequence<byte> buffer, ref long remaining, ref byte inProgress)
     {
         while (true)
         {
@@ -82,9 +86,9 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
                     return false;
                 }
 
-                if (inCopyData)
+                if (appender is not null && inProgress == FrontendMessageType.CopyData)
                 {
-                    AppendCopyData(targets, main, buffer.Slice(0, piece), appender!);
+                    AppendCopyData(targets, main, buffer.Slice(0, piece), appender);
                     FrameCopy.Copy(buffer.Slice(0, piece), main.Output);
                 }
                 else
@@ -94,6 +98,11 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
 
                 buffer = buffer.Slice(piece);
                 remaining -= piece;
+                if (remaining == 0 && inProgress is FrontendMessageType.CopyDone or FrontendMessageType.CopyFail)
+                {
+                    return true; // a CopyFail whose reason came in a later read than its header: see the summary
+                }
+
                 continue;
             }
 
@@ -115,12 +124,12 @@ internal sealed class CopyInRelay(IConnectionTransport client, Action<NodeLink, 
             }
 
             var available = Math.Min(header.TotalLength, buffer.Length);
-            inCopyData = appender is not null && header.Type == FrontendMessageType.CopyData;
-            if (inCopyData)
+            inProgress = header.Type;
+            if (appender is not null && header.Type == FrontendMessageType.CopyData)
             {
                 // The others' rows get main's values appended, re-framed as CopyData of their own.
                 FrameCopy.Copy(buffer.Slice(0, available), main.Output);
-                AppendCopyData(targets, main, buffer.Slice(5, available - 5), appender!);
+                AppendCopyData(targets, main, buffer.Slice(5, available - 5), appender);
             }
             else
             {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
@@ -7,7 +8,8 @@ namespace Pgproxy.Core.Replication;
 /// Main's answer to a statement, held back while the others' answers can still fail that statement (DESIGN §3.4:
 /// one answer per statement, never main's tag followed by an error). What is held goes to the client when the
 /// statement stands (<see cref="Release"/>); when it fails, what answered Parse, Bind and Describe still goes and
-/// the result is dropped (<see cref="DropResult"/>), so the error pgproxy writes next takes the result's place.
+/// the result is dropped (<see cref="DropResult"/>), so the error pgproxy writes next takes the result's place. An
+/// error from ending the transaction follows the result instead (<see cref="ReleaseBeforeCommitError"/>), as PostgreSQL's does.
 /// </summary>
 internal sealed class HeldAnswer(IBufferWriter<byte> client)
 {
@@ -21,6 +23,12 @@ internal sealed class HeldAnswer(IBufferWriter<byte> client)
 
     /// <summary>Where in <see cref="_held"/> the statement's result starts (-1: not yet).</summary>
     private int _resultStart = -1;
+
+    /// <summary>Held for the simple protocol (a Query), where PostgreSQL commits before the last CommandComplete.</summary>
+    private bool _simple;
+
+    /// <summary>Where in <see cref="_held"/> the last CommandComplete starts (-1: none).</summary>
+    private int _lastCompletionStart = -1;
 
     /// <summary>True while main's answer is held instead of going to the client.</summary>
     public bool IsHolding { get; private set; }
@@ -38,6 +46,8 @@ internal sealed class HeldAnswer(IBufferWriter<byte> client)
         _held.ResetWrittenCount();
         IsHolding = true;
         _resultStart = keepUntilResult ? -1 : 0;
+        _simple = !keepUntilResult;
+        _lastCompletionStart = -1;
     }
 
     /// <summary>
@@ -51,6 +61,11 @@ internal sealed class HeldAnswer(IBufferWriter<byte> client)
                 or BackendMessageType.PortalSuspended)
         {
             _resultStart = _held.WrittenCount;
+        }
+
+        if ((BackendMessageType)type == BackendMessageType.CommandComplete)
+        {
+            _lastCompletionStart = _held.WrittenCount;
         }
 
         if (_held.WrittenCount > MaxHeldAnswerBytes)
@@ -69,6 +84,35 @@ internal sealed class HeldAnswer(IBufferWriter<byte> client)
 
         IsHolding = false;
         client.Write(_held.WrittenSpan);
+        ScratchBuffer.Reset(ref _held, 256);
+    }
+
+    /// <summary>
+    /// Passes on what is held ahead of an error from ending the statement's transaction (a deferred constraint at
+    /// the implicit commit): the statement ran, and PostgreSQL sends its result before that error too. Only a Query's
+    /// last CommandComplete is dropped, as PostgreSQL commits a Query string before its last tag (an extended
+    /// Execute's tag precedes the commit at Sync and goes).
+    /// </summary>
+    public void ReleaseBeforeCommitError()
+    {
+        if (!IsHolding)
+        {
+            return;
+        }
+
+        IsHolding = false;
+        var held = _held.WrittenSpan;
+        if (_simple && _lastCompletionStart >= 0)
+        {
+            var end = _lastCompletionStart + 1 + BinaryPrimitives.ReadInt32BigEndian(held[(_lastCompletionStart + 1)..]);
+            client.Write(held[.._lastCompletionStart]);
+            client.Write(held[end..]);
+        }
+        else
+        {
+            client.Write(held);
+        }
+
         ScratchBuffer.Reset(ref _held, 256);
     }
 

@@ -32,4 +32,10 @@ internal interface ICommitChannel
 
     /// <summary>Answers the client with a node's ErrorResponse (whole frame) in place of the statement's result.</summary>
     void AnswerWithNodeError(byte[] errorFrame);
+
+    /// <summary>
+    /// Answers the client with a node's ErrorResponse (whole frame) from ending the transaction, after the
+    /// statement's result, as PostgreSQL's own commit error follows the result it committed.
+    /// </summary>
+    void AnswerWithCommitError(byte[] errorFrame);
 }

@@ -167,9 +167,11 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
 
         await RollBackPreparedAsync(main, others, gid, rollBackMain: true);
         // The node's own ErrorResponse, as PostgreSQL would send it for a COMMIT that failed the same way (a deferred
-        // constraint: SQLSTATE, message, DETAIL): the transaction is rolled back everywhere, as the error says.
+        // constraint: SQLSTATE, message, DETAIL): the transaction is rolled back everywhere, as the error says. It
+        // follows the statement's result when pgproxy's own COMMIT ends an autocommit statement, as PostgreSQL's
+        // implicit commit does (Npgsql reads an INSERT … RETURNING's row, then gets 23503 at NextResult).
         Log.PrepareRefused(logger, refused.NodeId, ErrorText(refused.SwallowedError!));
-        channel.AnswerWithNodeError(refused.SwallowedError!);
+        channel.AnswerWithCommitError(refused.SwallowedError!);
         return false;
     }
 

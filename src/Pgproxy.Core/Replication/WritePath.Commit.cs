@@ -56,7 +56,7 @@ internal sealed partial class WritePath
             case TwoPhaseOutcome.Committed or TwoPhaseOutcome.RolledBack:
                 return;
             case TwoPhaseOutcome.MainRefused:
-                AnswerWithNodeError(main.SwallowedError!); // main's COMMIT error is the statement's answer (see below)
+                AnswerWithCommitError(main.SwallowedError!); // after the statement's result (see below)
                 return;
             default:
                 break;
@@ -82,8 +82,9 @@ internal sealed partial class WritePath
 
         if (main.SwallowedError is { } mainError)
         {
-            _answer.DropResult(); // main's COMMIT error is the statement's answer, not its result followed by the error
-            _client.Write(mainError);
+            // The statement ran; ending its transaction failed (a deferred constraint): PostgreSQL's implicit commit
+            // sends the result and then the error, and so does pgproxy's.
+            AnswerWithCommitError(mainError);
             return;
         }
 
@@ -270,10 +271,23 @@ internal sealed partial class WritePath
 
     void ICommitChannel.AnswerWithNodeError(byte[] errorFrame) => AnswerWithNodeError(errorFrame);
 
+    void ICommitChannel.AnswerWithCommitError(byte[] errorFrame) => AnswerWithCommitError(errorFrame);
+
     /// <summary>Answers the client with a node's ErrorResponse (whole frame) in place of the statement's result.</summary>
     private void AnswerWithNodeError(byte[] errorFrame)
     {
         _answer.DropResult();
+        _replies.ClientErrors++;
+        _client.Write(errorFrame);
+    }
+
+    /// <summary>
+    /// Answers the client with a node's ErrorResponse (whole frame) from ending the transaction: main's held answer
+    /// (the statement's result) goes first, since the statement itself succeeded, as PostgreSQL sends it.
+    /// </summary>
+    private void AnswerWithCommitError(byte[] errorFrame)
+    {
+        _answer.ReleaseBeforeCommitError();
         _replies.ClientErrors++;
         _client.Write(errorFrame);
     }

@@ -95,10 +95,23 @@ internal sealed class EpollPipeReader : PipeReader, IValueTaskSource<ReadResult>
         CompletePending(canceledBy: null);
     }
 
+    /// <summary>
+    /// What has arrived, without waiting: when nothing is buffered yet and the socket may hold data (an edge came, or
+    /// the last receive filled the buffer), one non-blocking <c>recv</c> takes it. Without it, bytes the peer sent
+    /// while nobody read this socket stay in the kernel until the next ReadAsync: a FATAL that main's terminated
+    /// backend sent while a read ran on node 1 went unseen (Npgsql's ConnectionTests.Broken_lifecycle, issue 17).
+    /// </summary>
     public override bool TryRead(out ReadResult result)
     {
         lock (_lock)
         {
+            if (!_cancelRequested && !_buffer.HasUnexamined && !_endOfStream && _error is null && _readable
+                && !_pending && !_completed)
+            {
+                _buffer.MakeRoom();
+                TryReceive(); // an error it meets stays for the next ReadAsync to throw
+            }
+
             if (_cancelRequested || _buffer.HasUnexamined || _endOfStream)
             {
                 result = Result(isCanceled: _cancelRequested);

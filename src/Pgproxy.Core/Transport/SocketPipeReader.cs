@@ -64,12 +64,32 @@ internal sealed class SocketPipeReader : PipeReader
             : AwaitReceiveAsync(receive, CancellationToken.None);
     }
 
+    /// <summary>
+    /// What has arrived, without waiting: bytes still in the kernel are taken with one receive that cannot block
+    /// (as <see cref="EpollPipeReader.TryRead"/> does), so a FATAL sent while nobody read this socket is seen.
+    /// </summary>
     public override bool TryRead(out ReadResult result)
     {
         if (_cancelRequested || _cancel.IsCancellationRequested)
         {
             result = Canceled();
             return true;
+        }
+
+        if (!_buffer.HasUnexamined && !_endOfStream && !_completed)
+        {
+            try
+            {
+                if (_socket.Available > 0)
+                {
+                    _buffer.MakeRoom();
+                    Received(_socket.Receive(_buffer.Free.Span, SocketFlags.None));
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The next ReadAsync meets the failure and reports it as the connection's loss.
+            }
         }
 
         if (_buffer.HasUnexamined || _endOfStream)

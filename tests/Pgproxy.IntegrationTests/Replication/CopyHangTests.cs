@@ -165,6 +165,37 @@ public sealed class CopyHangTests(TwoNodes cluster) : ReplicationTestBase(cluste
         await AssertNoBackendLeftInCopyAsync(a);
     });
 
+    /// <summary>
+    /// A CopyFail whose reason reaches pgproxy in a later read than its header (Npgsql's cancelled binary import: a
+    /// CopyData that fills pgproxy's 8 KiB receive buffer, the CopyFail right behind it) ends the copy as PostgreSQL
+    /// does: 57014 and ReadyForQuery, nothing committed on any node. The relay used to notice a CopyFail's end only
+    /// when it was read whole and waited for more data (Npgsql's CopyTests.Import_direct_buffer hung through two
+    /// nodes, issue 17).
+    /// </summary>
+    [PostgresFact]
+    public Task Copy_fail_split_over_two_reads_ends_the_copy() => WithinLimitAsync(async () =>
+    {
+        var a = await CreateReplicatedTableAsync("hangf", "id int primary key, v text");
+        var copyFail = RawPgClient.CopyFail("cancelled by the client");
+        foreach (var port in new[] { Node.Port, Proxy.Port })
+        {
+            await using var client = await ConnectAsync(port);
+            await client.SendAsync(RawPgClient.Query($"COPY {a} FROM STDIN"));
+            Assert.Equal("G", RawPgClient.Types(await client.ReadUntilAsync('G', 'Z')));
+            await client.SendAsync([.. Rows(1), .. copyFail[..5]]);
+            await Task.Delay(200); // pgproxy reads the header alone first
+            await client.SendAsync(copyFail[5..]);
+            var answer = await client.ReadUntilAsync('Z');
+            Assert.Equal("EZ", RawPgClient.Types(answer));
+            Assert.Equal("57014", RawPgClient.ErrorField(answer[0].Body, 'C'));
+            Assert.Equal('I', (char)answer[^1].Body[0]);
+            await AssertSessionUsableAsync(client);
+        }
+
+        Assert.Equal(0, await AssertNodesIdenticalAsync(a, "id"));
+        await AssertNoBackendLeftInCopyAsync(a);
+    });
+
     private static async Task WithinLimitAsync(Func<Task> test) => await test().WaitAsync(Limit);
 
     private static async Task<RawPgClient> ConnectAsync(int port)
