@@ -100,7 +100,7 @@ internal sealed partial class GroupRunner
         var outcome = await _write.EndTransactionAsync(main, others, end);
         if (outcome == TransactionEndOutcome.CommittedWithoutMain)
         {
-            AnswerCommitted(end.Answered);
+            AnswerGroup(end.Answered, executed: true);
         }
 
         if (sync)

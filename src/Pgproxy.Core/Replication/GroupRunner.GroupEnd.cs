@@ -82,17 +82,20 @@ internal sealed partial class GroupRunner
         public ValueTask<ReplyEnd> ReadAnsweringAsync(NodeLink answering) =>
             runner.ReadGroupRepliesAsync(answering, targets, forward: true, summarize: true, sync, analysis);
 
+        public void AnswerBeforeFailedEnd() => runner.AnswerGroup(answered: 0, executed: false);
+
         /// <summary>An other node in the failed transaction that can take a ROLLBACK now (not inside a pipeline).</summary>
         private bool RollsBack(NodeLink other) =>
             rollBackOthers && other.Status != TransactionStatus.Idle && (runner._state.UnsyncedMask & other.Bit) == 0;
     }
 
     /// <summary>
-    /// The answering node was lost after the others committed the group's COMMIT: the client gets the rest of the
-    /// answer PostgreSQL gives such a group (ParseComplete, BindComplete, NoData, CommandComplete…), after the
-    /// <paramref name="answered"/> messages of it the node had passed on.
+    /// The answer PostgreSQL gives a COMMIT group, written by pgproxy where the answering node did not give it:
+    /// lost after the others committed (<paramref name="executed"/>: the rest of the answer, ParseComplete,
+    /// BindComplete, NoData, CommandComplete…, after the <paramref name="answered"/> messages of it the node had passed
+    /// on), or never sent the group because an other could not prepare (up to the Execute, whose answer is the error).
     /// </summary>
-    private void AnswerCommitted(int answered)
+    private void AnswerGroup(int answered, bool executed)
     {
         var skip = answered;
         foreach (var frame in Group.Frames)
@@ -116,9 +119,11 @@ internal sealed partial class GroupRunner
 
                     WriteUnlessSent(NoData, ref skip);
                     break;
-                case FrontendMessageType.Execute:
+                case FrontendMessageType.Execute when executed:
                     WriteUnlessSent(CommitComplete, ref skip);
                     break;
+                case FrontendMessageType.Execute:
+                    return;
                 default:
                     break; // Sync: the request's end writes ReadyForQuery
             }

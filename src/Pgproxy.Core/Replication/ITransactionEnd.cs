@@ -26,4 +26,10 @@ internal interface ITransactionEnd
 
     /// <summary>Reads the answering node's answer, forwarding it to the client.</summary>
     ValueTask<ReplyEnd> ReadAnsweringAsync(NodeLink answering);
+
+    /// <summary>
+    /// The end failed before the answering node got it (an other node could not prepare): writes what that node
+    /// would have answered before its error (ParseComplete, BindComplete… of a group; nothing for a Query).
+    /// </summary>
+    void AnswerBeforeFailedEnd();
 }

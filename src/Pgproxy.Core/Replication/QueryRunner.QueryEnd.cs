@@ -41,5 +41,10 @@ internal sealed partial class QueryRunner
 
         public ValueTask<ReplyEnd> ReadAnsweringAsync(NodeLink answering) =>
             runner._replies.ReadAsync(answering, forward: true, summarize: true, ReplyStop.UntilReady);
+
+        /// <summary>A Query's error is its whole answer.</summary>
+        public void AnswerBeforeFailedEnd()
+        {
+        }
     }
 }

@@ -69,7 +69,7 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         }
 
         var gid = new PreparedTransactionId(main.NodeId, xid).ToString();
-        if (!await PrepareOthersAsync(main, others, gid))
+        if (!await PrepareOthersAsync(main, others, gid, clientCommit))
         {
             return TwoPhaseOutcome.RolledBack;
         }
@@ -120,7 +120,8 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
     /// Phase one: the others prepare while main holds its locks. A node that cannot prepare fails the transaction
     /// everywhere (false: the client has its error) unless replication_stop_on_mismatch takes that node out.
     /// </summary>
-    private async Task<bool> PrepareOthersAsync(NodeLink main, NodeLink[] others, string gid)
+    private async Task<bool> PrepareOthersAsync(NodeLink main, NodeLink[] others, string gid,
+        ITransactionEnd? clientCommit)
     {
         var prepare = InjectedQueries.Encode("PREPARE TRANSACTION '" + gid + "'");
         foreach (var other in others)
@@ -171,6 +172,7 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         // follows the statement's result when pgproxy's own COMMIT ends an autocommit statement, as PostgreSQL's
         // implicit commit does (Npgsql reads an INSERT … RETURNING's row, then gets 23503 at NextResult).
         Log.PrepareRefused(logger, refused.NodeId, ErrorText(refused.SwallowedError!));
+        clientCommit?.AnswerBeforeFailedEnd(); // the client's COMMIT never reached main: what main says before the error
         channel.AnswerWithCommitError(refused.SwallowedError!);
         return false;
     }

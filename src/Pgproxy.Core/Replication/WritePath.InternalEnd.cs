@@ -27,5 +27,10 @@ internal sealed partial class WritePath
 
         public ValueTask<ReplyEnd> ReadAnsweringAsync(NodeLink answering) =>
             path._replies.ReadAsync(answering, forward: false, summarize: false, ReplyStop.UntilDrained);
+
+        /// <summary>pgproxy's own COMMIT has no answer of its own: the error follows the statement's result.</summary>
+        public void AnswerBeforeFailedEnd()
+        {
+        }
     }
 }

@@ -183,6 +183,35 @@ public sealed class TwoPhaseCommitTests(TwoNodes cluster) : ReplicationTestBase(
     }
 
     [PostgresFact]
+    public async Task A_deferred_foreign_key_failing_at_an_extended_commit_answers_as_postgresql()
+    {
+        // JDBC's commit: Parse/Bind/Execute of COMMIT. The others' PREPARE fails before main gets the group, so pgproxy
+        // writes what main would have said before its error: ParseComplete, BindComplete, NoData.
+        var parent = await CreateReplicatedTableAsync("tpcfk_xp", "id int primary key");
+        var child = await CreateReplicatedTableAsync("tpcfk_xc",
+            $"pid int REFERENCES {parent}(id) DEFERRABLE INITIALLY DEFERRED");
+        byte[] commit = [.. RawPgClient.Parse("COMMIT"), .. RawPgClient.Bind(), .. RawPgClient.Describe(),
+            .. RawPgClient.Execute(), .. RawPgClient.Sync()];
+        var answers = new List<string>();
+        foreach (var port in new[] { Node.Port, Proxy.Port })
+        {
+            await using var raw = await RawPgClient.ConnectAsync(port);
+            await raw.StartupAsync();
+            await raw.SendAsync(RawPgClient.Query($"BEGIN; INSERT INTO {child} VALUES (1)"));
+            Assert.Equal("CCZ", RawPgClient.Types(await raw.ReadUntilReadyAsync()));
+            await raw.SendAsync(commit);
+            var answer = await raw.ReadUntilAsync('Z').WaitAsync(TimeSpan.FromSeconds(30));
+            var error = answer.Single(m => m.Type == 'E').Body;
+            answers.Add($"{RawPgClient.Types(answer)} {(char)answer[^1].Body[0]} {RawPgClient.ErrorField(error, 'C')}");
+        }
+
+        Assert.Equal("12nEZ I 23503", answers[0]);
+        Assert.Equal(answers[0], answers[1]);
+        Assert.Equal(0, await AssertNodesIdenticalAsync(child, "pid"));
+        await AssertNothingPreparedAsync();
+    }
+
+    [PostgresFact]
     public async Task A_node_that_cannot_prepare_fails_the_transaction_on_every_node()
     {
         var table = await CreateReplicatedTableAsync("tpcfail", "id int primary key");
