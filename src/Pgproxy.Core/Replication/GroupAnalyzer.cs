@@ -165,9 +165,7 @@ internal sealed partial class GroupAnalyzer
         switch (info.Kind)
         {
             case StatementKind.Read:
-                analysis.LocksOnMain |= info.Classification.Flags.HasFlag(StatementFlags.LocksOnMainOnly)
-                                        || MainOnlyFunctions.AnyCalledBy(info.Classification)
-                                        || CatalogReadFunctions.AnyTiedToMain(info.Classification);
+                analysis.LocksOnMain |= Router.ReadsOnMain(info.Classification);
                 break;
             case StatementKind.Begin:
                 analysis.Replicated = true;

@@ -8,6 +8,15 @@ namespace Pgproxy.Core.Routing;
 /// </summary>
 internal static class Router
 {
+    /// <summary>
+    /// A read only main can answer: it locks rows with SKIP LOCKED/NOWAIT, calls a function about main's own backend
+    /// or transaction ids or one that must run on main, or reads pg_prepared_xacts. The transaction's reads stay there.
+    /// </summary>
+    public static bool ReadsOnMain(StatementClassification statement) =>
+        (statement.Flags & (StatementFlags.LocksOnMainOnly | StatementFlags.ReadsPreparedTransactions)) != 0
+        || MainOnlyFunctions.AnyCalledBy(statement)
+        || CatalogReadFunctions.AnyTiedToMain(statement);
+
     /// <summary>How a simple-protocol statement of <paramref name="kind"/> runs.</summary>
     /// <param name="kind">The statement's kind after the function lists and volatility have had their say.</param>
     /// <param name="statement">The statement's classification (its flags and first keyword).</param>
@@ -23,10 +32,7 @@ internal static class Router
 
         return kind switch
         {
-            StatementKind.Read when statement.Flags.HasFlag(StatementFlags.LocksOnMainOnly)
-                                    || MainOnlyFunctions.AnyCalledBy(statement)
-                                    || CatalogReadFunctions.AnyTiedToMain(statement) =>
-                RouteDecision.ReadOnMainAndPin,
+            StatementKind.Read when ReadsOnMain(statement) => RouteDecision.ReadOnMainAndPin,
             StatementKind.Read => RouteDecision.Read,
             StatementKind.Write when state.ClientStatus == TransactionStatus.Idle
                                      && !statement.Flags.HasFlag(StatementFlags.TransactionControlInside) =>

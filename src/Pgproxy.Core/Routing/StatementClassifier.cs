@@ -13,7 +13,8 @@ internal static class StatementClassifier
 {
     private const StatementFlags CombinedFlags = StatementFlags.StrictIsolation | StatementFlags.CopyFromStdin
         | StatementFlags.CopyToStdout | StatementFlags.ExplainAnalyze | StatementFlags.ReadOnlyTransactionStart
-        | StatementFlags.LocksOnMainOnly | StatementFlags.TimingDependentWrite | StatementFlags.SchemaChange;
+        | StatementFlags.LocksOnMainOnly | StatementFlags.TimingDependentWrite | StatementFlags.SchemaChange
+        | StatementFlags.ReadsPreparedTransactions;
 
     public static StatementClassification Classify(string sql)
     {

@@ -62,4 +62,11 @@ internal enum StatementFlags : ushort
     /// REVOKE, SECURITY LABEL, IMPORT FOREIGN SCHEMA): refused while a recovery copies main (see SchemaChangeHold).
     /// </summary>
     SchemaChange = 4096,
+
+    /// <summary>
+    /// A read of <c>pg_prepared_xacts</c>: main answers it. Only the other nodes hold pgproxy's own prepared
+    /// transactions while a two-phase commit is under way (main commits directly), and a client that reads the view
+    /// through pgproxy must not see those, as it would not without pgproxy (the regression suite's prepared_xacts).
+    /// </summary>
+    ReadsPreparedTransactions = 8192,
 }

@@ -70,7 +70,13 @@ internal static partial class StatementParser
         var (modifies, locks) = QueryEffects(st);
         if (!modifies && !locks)
         {
-            return StatementInfo.Of(StatementKind.Read, evaluatesNow: true);
+            var read = StatementInfo.Of(StatementKind.Read, evaluatesNow: true);
+            if (NamesPreparedTransactions(st))
+            {
+                read.Flags = StatementFlags.ReadsPreparedTransactions;
+            }
+
+            return read;
         }
 
         if (!modifies && ChoosesRowsByTiming(st))
@@ -81,6 +87,20 @@ internal static partial class StatementParser
         }
 
         return StatementInfo.Of(StatementKind.Write, evaluatesNow: true); // the classifier flags timing-chosen rows
+    }
+
+    /// <summary>The statement names the view <c>pg_prepared_xacts</c> (see StatementFlags.ReadsPreparedTransactions).</summary>
+    private static bool NamesPreparedTransactions(StatementTokens st)
+    {
+        for (var i = 0; i < st.Count; i++)
+        {
+            if (st.IsWord(i, "pg_prepared_xacts"))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A row-locking clause with SKIP LOCKED or NOWAIT anywhere in the statement.</summary>
