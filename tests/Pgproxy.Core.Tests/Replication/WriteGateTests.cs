@@ -106,7 +106,9 @@ public sealed class WriteGateTests
         {
             var closing = await gate.CloseAsync(Long);
             Volatile.Write(ref closedNow, 1);
-            Assert.Equal(0, gate.InFlight);
+            // Not gate.InFlight == 0 here: a committer that increments the count and then sees the gate closed backs
+            // out at once, so the count can be 1 for a moment without any pass granted. What matters is that no
+            // committer holds a pass while the gate is closed: the violations below.
             await Task.Delay(1);
             Volatile.Write(ref closedNow, 0);
             closing.Closure!.Dispose();
