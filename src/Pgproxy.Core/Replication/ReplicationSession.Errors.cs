@@ -13,11 +13,20 @@ internal sealed partial class ReplicationSession
               "FOR UPDATE SKIP LOCKED first (main alone runs it), then write them by key"
             : null;
 
+    /// <summary>Refuses writes that store what each node knows only of itself (nondeterministic_write = error).</summary>
+    private string? RefusedNodeState(StatementClassification statement) =>
+        _policy.RefuseNondeterministic && statement.Flags.HasFlag(StatementFlags.StoresNodeState)
+            ? "pgproxy refuses a write that stores what each node knows only of itself (a statistics view, or " +
+              "relfilenode, relpages, reltuples, relallvisible, relfrozenxid, relminmxid of pg_class or datfrozenxid, " +
+              "datminmxid of pg_database): its values would differ between nodes (nondeterministic_write = error); " +
+              "select the columns that do not, or store them in a temporary table"
+            : null;
+
     /// <summary>Why a write is refused before any node runs it (nondeterministic_write = error), or null.</summary>
     public string? RefusedWrite(StatementClassification statement) =>
         _policy.RefusedFunction(statement) is { } function
             ? NondeterministicMessage(function)
-            : RefusedTiming(statement);
+            : RefusedTiming(statement) ?? RefusedNodeState(statement);
 
     private static string NondeterministicMessage(string function) =>
         $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +

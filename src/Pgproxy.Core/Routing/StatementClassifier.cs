@@ -14,7 +14,7 @@ internal static class StatementClassifier
     private const StatementFlags CombinedFlags = StatementFlags.StrictIsolation | StatementFlags.CopyFromStdin
         | StatementFlags.CopyToStdout | StatementFlags.ExplainAnalyze | StatementFlags.ReadOnlyTransactionStart
         | StatementFlags.LocksOnMainOnly | StatementFlags.TimingDependentWrite | StatementFlags.SchemaChange
-        | StatementFlags.ReadsPreparedTransactions;
+        | StatementFlags.ReadsPreparedTransactions | StatementFlags.StoresNodeState;
 
     public static StatementClassification Classify(string sql)
     {
@@ -244,11 +244,7 @@ internal static class StatementClassifier
         public void Add(StatementTokens st)
         {
             var info = StatementParser.Classify(st);
-            if (info.Kind == StatementKind.Write && StatementParser.ChoosesRowsByTiming(st)
-                && FirstKeyword(st) != "LOCK")
-            {
-                info.Flags |= StatementFlags.TimingDependentWrite; // UPDATE … WHERE id IN (SELECT … SKIP LOCKED)
-            }
+            info.Flags |= StatementParser.WriteHazards(st, info);
 
             if (info.Kind is StatementKind.Write or StatementKind.WriteOutsideTransaction
                 && StatementParser.ChangesSchema(st))

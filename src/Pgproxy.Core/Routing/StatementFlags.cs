@@ -69,4 +69,11 @@ internal enum StatementFlags : ushort
     /// through pgproxy must not see those, as it would not without pgproxy (the regression suite's prepared_xacts).
     /// </summary>
     ReadsPreparedTransactions = 8192,
+
+    /// <summary>
+    /// A write that stores what each node knows only of itself: a statistics view's counters, or the physical
+    /// columns of <c>pg_class</c> and <c>pg_database</c> (relfilenode, relpages, relfrozenxid …). Every node would
+    /// store its own values (see <see cref="StatementParser.StoresNodeState"/>).
+    /// </summary>
+    StoresNodeState = 16384,
 }
