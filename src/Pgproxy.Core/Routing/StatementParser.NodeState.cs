@@ -94,9 +94,12 @@ internal static partial class StatementParser
 
         switch (st.Keyword(i))
         {
-            case SqlKeyword.Insert or SqlKeyword.Update or SqlKeyword.Delete or SqlKeyword.Merge or SqlKeyword.Select
-                or SqlKeyword.With:
+            case SqlKeyword.Select or SqlKeyword.With:
                 return true;
+            case SqlKeyword.Update:
+                return !NamesCatalog(st, i + 1);
+            case SqlKeyword.Insert or SqlKeyword.Delete or SqlKeyword.Merge:
+                return !NamesCatalog(st, i + 2); // INSERT INTO, DELETE FROM, MERGE INTO
             case SqlKeyword.Create:
                 var j = i + 1;
                 if (st.Is(j, SqlKeyword.Local) || st.IsWord(j, "global"))
@@ -109,6 +112,22 @@ internal static partial class StatementParser
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// The statement's target at <paramref name="i"/> is a system catalog (UPDATE pg_class SET reltuples = 10, as
+    /// the regression suite does to steer the planner): each node changes its own row, which stays its own.
+    /// </summary>
+    private static bool NamesCatalog(StatementTokens st, int i)
+    {
+        if (st.Is(i, SqlKeyword.Only))
+        {
+            i++;
+        }
+
+        return st.IsWord(i, "pg_catalog")
+               || (st.Is(i, SqlTokenKind.Word) && st.TextOf(i).StartsWith("pg_", StringComparison.OrdinalIgnoreCase)
+                                                && !st.Is(i + 1, SqlTokenKind.Dot));
     }
 
     /// <summary>A <c>*</c> that selects every column (after SELECT, DISTINCT, a comma or <c>alias.</c>).</summary>

@@ -19,6 +19,8 @@ public sealed class NodeStateWriteTests
     [InlineData("INSERT INTO hits SELECT relname, n_tup_ins FROM pg_stat_user_tables")]
     [InlineData("CREATE MATERIALIZED VIEW io AS SELECT * FROM pg_statio_user_tables")]
     [InlineData("UPDATE t SET n = (SELECT count(*) FROM pg_locks)")]
+    [InlineData("UPDATE ONLY t SET n = (SELECT relpages FROM pg_class WHERE relname = 't')")]
+    [InlineData("DELETE FROM t WHERE n > (SELECT relpages FROM pg_class WHERE relname = 't')")]
     [InlineData("WITH s AS (SELECT reltuples FROM pg_class WHERE relname = 't') INSERT INTO est SELECT * FROM s")]
     [InlineData("CREATE UNLOGGED TABLE st AS SELECT * FROM pg_stats")]
     public void A_write_storing_node_state_is_flagged(string sql)
@@ -42,6 +44,9 @@ public sealed class NodeStateWriteTests
     [InlineData("SELECT pg_stat_reset()")]
     [InlineData("UPDATE t SET relpages = 2 * 3")] // a user column that happens to share the name, no catalog
     [InlineData("INSERT INTO t VALUES (1)")]
+    [InlineData("update pg_class set reltuples = 10 where relname='bug_16784'")] // each node's own row, kept its own
+    [InlineData("UPDATE pg_catalog.pg_class SET reltuples = 2, relpages = 8 WHERE relname = 't'")]
+    [InlineData("MERGE INTO pg_class c USING pg_namespace n ON n.oid = c.relnamespace WHEN MATCHED THEN UPDATE SET reltuples = reltuples - 1")]
     public void Other_statements_are_not_flagged(string sql)
     {
         var statement = StatementClassifier.Classify(sql);
