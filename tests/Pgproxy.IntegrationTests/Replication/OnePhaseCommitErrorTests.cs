@@ -1,0 +1,58 @@
+using Pgproxy.Core.Config;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Replication;
+
+/// <summary>
+/// With <c>replication_commit = one_phase</c> an autocommit statement whose deferred foreign key fails at its
+/// implicit commit fails at main's COMMIT (no node prepares first): the client must still get what PostgreSQL sends,
+/// the statement's result and then the error, and no node keeps the row. The two-phase twin is in
+/// <see cref="TwoPhaseCommitTests"/>; this is the one-phase commit path's own (issue 17's deferred-FK tests).
+/// </summary>
+[Collection(ReplicationSuite.Name)]
+public sealed class OnePhaseCommitErrorTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+{
+    protected override ProxyOptions Configure(ProxyOptions options) => options with { ReplicationCommit = "one_phase" };
+
+    [PostgresFact]
+    public async Task A_deferred_foreign_key_failing_at_an_implicit_one_phase_commit_follows_the_result()
+    {
+        var parent = await CreateReplicatedTableAsync("opcfk_p", "id int primary key");
+        var child = await CreateReplicatedTableAsync("opcfk_c",
+            $"pid int REFERENCES {parent}(id) DEFERRABLE INITIALLY DEFERRED");
+        var insert = $"INSERT INTO {child} VALUES (1) RETURNING pid";
+        byte[][] requests =
+        [
+            RawPgClient.Query(insert),
+            [.. RawPgClient.Parse(insert), .. RawPgClient.Bind(), .. RawPgClient.Describe(), .. RawPgClient.Execute(),
+                .. RawPgClient.Sync()],
+        ];
+        foreach (var request in requests)
+        {
+            var answers = new List<string>();
+            foreach (var port in new[] { Node.Port, Proxy.Port })
+            {
+                await using var raw = await RawPgClient.ConnectAsync(port);
+                await raw.StartupAsync();
+                await raw.SendAsync(request);
+                var answer = await raw.ReadUntilAsync('Z').WaitAsync(TimeSpan.FromSeconds(30));
+                var error = answer.Single(m => m.Type == 'E').Body;
+                answers.Add($"{RawPgClient.Types(answer)} {(char)answer[^1].Body[0]} {RawPgClient.ErrorField(error, 'C')} " +
+                            $"{RawPgClient.ErrorField(error, 'M')}");
+                await raw.SendAsync(RawPgClient.Query("SELECT 1"));
+                Assert.Equal("TDCZ", RawPgClient.Types(await raw.ReadUntilReadyAsync()));
+            }
+
+            Assert.StartsWith(request[0] == (byte)'Q' ? "TDEZ I 23503" : "12TDCEZ I 23503", answers[0],
+                StringComparison.Ordinal);
+            Assert.Equal(answers[0], answers[1]);
+        }
+
+        Assert.Equal(0, await AssertNodesIdenticalAsync(child, "pid"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, "SELECT count(*) FROM pg_prepared_xacts"));
+        }
+    }
+}
