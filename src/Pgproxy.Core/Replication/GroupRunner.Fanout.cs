@@ -162,7 +162,7 @@ internal sealed partial class GroupRunner
             link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
         }
 
-        if (analysis.RewritesTime)
+        if (analysis.RewritesTime && !_twoPhase.KnowsMainNow)
         {
             // Without the query (main is inside an unsynced pipeline) there is no timestamp: an earlier one would be
             // wrong, so the others then get the text as it is.

@@ -70,7 +70,7 @@ internal sealed partial class QueryRunner
             main.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
         }
 
-        if (write.RewritesTime)
+        if (write.RewritesTime && !_twoPhase.KnowsMainNow)
         {
             _replies.MainNow = null;
             main.Inject(InjectedQueries.SelectNow, InjectedReply.NowQueryCycle);

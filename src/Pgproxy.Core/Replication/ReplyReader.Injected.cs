@@ -39,7 +39,9 @@ internal sealed partial class ReplyReader
                         MainDefaults = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.XidQueryCycle:
-                        MainXid = ReadFirstColumn(Body(buffer, header, scratch));
+                        var row = Body(buffer, header, scratch);
+                        MainXid = ReadFirstColumn(row);
+                        MainNow = ReadSecondColumn(row);
                         break;
                     case BackendMessageType.ParameterStatus:
                         NoteParameter(link, Body(buffer, header, scratch));

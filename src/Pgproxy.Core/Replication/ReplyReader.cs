@@ -349,4 +349,25 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
         var length = BinaryPrimitives.ReadInt32BigEndian(dataRow[2..]);
         return length < 0 || 6 + length > dataRow.Length ? null : Encoding.UTF8.GetString(dataRow.Slice(6, length));
     }
+
+    /// <summary>The second column of a DataRow as text, or null (NULL, fewer columns, or cut short).</summary>
+    private static string? ReadSecondColumn(ReadOnlySpan<byte> dataRow)
+    {
+        if (dataRow.Length < 6 || BinaryPrimitives.ReadInt16BigEndian(dataRow) < 2)
+        {
+            return null;
+        }
+
+        var first = BinaryPrimitives.ReadInt32BigEndian(dataRow[2..]);
+        var at = 6 + Math.Max(first, 0);
+        if (at + 4 > dataRow.Length)
+        {
+            return null;
+        }
+
+        var length = BinaryPrimitives.ReadInt32BigEndian(dataRow[at..]);
+        return length < 0 || at + 4 + length > dataRow.Length
+            ? null
+            : Encoding.UTF8.GetString(dataRow.Slice(at + 4, length));
+    }
 }

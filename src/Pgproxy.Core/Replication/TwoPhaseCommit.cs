@@ -249,8 +249,15 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         {
             main.Inject(InjectedQueries.SelectXid, InjectedReply.XidQueryCycle);
             replies.MainXid = "";
+            replies.MainNow = null; // its answer brings this transaction's (none if it fails)
         }
     }
+
+    /// <summary>
+    /// Main's transaction timestamp is known, or on its way ahead of the next answer: the id question of this
+    /// transaction was asked (<see cref="AskMainXid"/>), and its answer carries the timestamp too.
+    /// </summary>
+    public bool KnowsMainNow => replies.MainXid is not null;
 
     private bool UsesTwoPhase(NodeLink main, NodeLink[] others)
     {
