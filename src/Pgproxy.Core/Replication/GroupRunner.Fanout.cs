@@ -235,6 +235,11 @@ internal sealed partial class GroupRunner
                     continue;
                 }
             }
+            else if (!isMain && analysis.LargeObject is { OthersBind: { } bind } && analysis.LargeObject.Frame == frame)
+            {
+                output.Write(bind); // main's large-object OID in place of the 0 that lets the server pick
+                continue;
+            }
 
             output.Write(Group.Frame(frame));
         }

@@ -17,7 +17,7 @@ internal sealed partial class ReplicationSession
     public string? RefusedWrite(StatementClassification statement) =>
         _policy.RefusedFunction(statement) is { } function
             ? NondeterministicMessage(function)
-            : RefusedTiming(statement);
+            : RefusedTiming(statement) ?? _policy.RefusedLargeObject(statement);
 
     private static string NondeterministicMessage(string function) =>
         $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +
