@@ -62,9 +62,9 @@ internal struct GroupAnalysis
     public PreparedStatementInfo? RefusedStatement { get; set; }
 
     /// <summary>
-    /// The Bind whose parameter asks the server for a large object's OID: the others get main's OID in it.
+    /// The statement that asks the server for a large object's OID: the others get main's OID in its Bind or Parse.
     /// </summary>
-    public LargeObjectBind? LargeObject { get; set; }
+    public GroupLargeObject? LargeObject { get; set; }
 
     /// <summary>The class of the group for metrics, from what the analysis found it does.</summary>
     public readonly StatementClass RequestClass =>

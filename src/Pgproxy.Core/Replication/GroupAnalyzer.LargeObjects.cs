@@ -7,9 +7,10 @@ internal sealed partial class GroupAnalyzer
 {
     /// <summary>
     /// An Execute of a statement that may create a large object with an OID the server picks (issue 16 item 5).
-    /// Main's OID reaches the others through the Bind (<see cref="LargeObjectBind"/>) when the OID is a parameter
-    /// the group binds — Npgsql's <c>SELECT * FROM lo_create($1)</c> — and 0; a second such Execute in the group,
-    /// or the OID left to the server in the text itself, is refused (nondeterministic_write = error).
+    /// Main's OID reaches the others through the group's own messages (<see cref="GroupLargeObject"/>): the Bind
+    /// when a parameter gives the OID as 0 (Npgsql's <c>SELECT * FROM lo_create($1)</c>), the Parse when the text
+    /// asks (<c>SELECT lo_creat(-1)</c>: the group must parse it, or the others would run it as parsed before). A
+    /// second such Execute in the group, or a portal bound in an earlier one, is refused (nondeterministic_write).
     /// </summary>
     private GroupAnalysis NoteLargeObject(GroupAnalysis analysis, PreparedStatementInfo? info, GroupFrame? bind)
     {
@@ -19,12 +20,18 @@ internal sealed partial class GroupAnalyzer
             return analysis;
         }
 
-        var plan = call.Parameter > 0 && bind is { } frame
-            ? LargeObjectBind.Plan(frame, _group.Frame(frame), call.Parameter)
-            : null;
-        if (plan is null && call.Parameter > 0 && bind is not null)
+        GroupLargeObject? plan = null;
+        if (bind is { } bound && call.Parameter > 0)
         {
-            return analysis; // the Bind gives the OID: every node creates that one
+            plan = GroupLargeObject.ForBind(bound, _group.Frame(bound), call.Parameter);
+            if (plan is null)
+            {
+                return analysis; // the Bind gives the OID: every node creates that one
+            }
+        }
+        else if (bind is { } boundText && DefiningParse(info) is { } parse)
+        {
+            plan = GroupLargeObject.ForParse(parse, _group.Frame(parse), call, _group.Frame(boundText));
         }
 
         if (plan is null || analysis.LargeObject is not null)
@@ -42,6 +49,20 @@ internal sealed partial class GroupAnalyzer
         return analysis;
     }
 
+    /// <summary>The group's Parse of <paramref name="info"/>, if the group parses it.</summary>
+    private GroupFrame? DefiningParse(PreparedStatementInfo info)
+    {
+        foreach (var (frame, defined) in _defined)
+        {
+            if (defined == info)
+            {
+                return frame;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The group's last Bind when it made the portal <paramref name="execute"/> runs; null otherwise.</summary>
     private GroupFrame? BoundPortal(GroupFrame? bind, GroupFrame execute) =>
         bind is { } frame && BindMessage.Read(_group.Frame(frame)[5..]).PortalName
@@ -50,8 +71,7 @@ internal sealed partial class GroupAnalyzer
             : null;
 
     private static string ExtendedLargeObjectRefusal(string function) =>
-        $"pgproxy refuses {function}() in the extended protocol where the server picks the large object's OID: " +
-        "the OID would differ between nodes (nondeterministic_write = error); pass the OID as a parameter " +
-        "(SELECT * FROM lo_create($1) with 0 gets main's OID on every node), give it explicitly, or send the " +
-        "call as a simple query";
+        $"pgproxy refuses {function}() where the server picks the large object's OID in a portal this group does " +
+        "not bind, or with another such call in the group: the OID would differ between nodes " +
+        "(nondeterministic_write = error); bind and execute it in a group of its own, or give the OID";
 }

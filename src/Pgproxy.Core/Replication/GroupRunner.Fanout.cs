@@ -226,6 +226,12 @@ internal sealed partial class GroupRunner
         var output = link.Output;
         foreach (var frame in Group.Frames)
         {
+            if (!isMain && analysis.LargeObject is { OthersFrame: { } replaced } && analysis.LargeObject.Frame == frame)
+            {
+                output.Write(replaced); // main's large-object OID where the client's message let the server pick
+                continue;
+            }
+
             if (frame.Type == FrontendMessageType.Parse && _analyzer.DefinedInfo(frame) is { } info)
             {
                 info.ParsedOn |= link.Bit;
@@ -234,11 +240,6 @@ internal sealed partial class GroupRunner
                     output.Write(rewritten);
                     continue;
                 }
-            }
-            else if (!isMain && analysis.LargeObject is { OthersBind: { } bind } && analysis.LargeObject.Frame == frame)
-            {
-                output.Write(bind); // main's large-object OID in place of the 0 that lets the server pick
-                continue;
             }
 
             output.Write(Group.Frame(frame));

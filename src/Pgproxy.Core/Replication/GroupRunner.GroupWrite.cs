@@ -28,7 +28,7 @@ internal sealed partial class GroupRunner
         public void SendTo(NodeLink link, bool isMain)
         {
             runner.SendGroup(link, isMain, internalTransaction, analysis);
-            LargeObjectBind.ArmOnMain(analysis.LargeObject, runner._replies, link, isMain);
+            GroupLargeObject.ArmOnMain(analysis.LargeObject, runner._replies, link, isMain);
         }
 
         /// <summary>Finished while main's answer is read: main may answer before it has read a big group.</summary>

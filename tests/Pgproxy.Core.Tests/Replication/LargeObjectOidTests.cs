@@ -203,14 +203,30 @@ public sealed class LargeObjectOidTests
     }
 
     [Theory]
-    [InlineData("SELECT lo_creat(-1)")]
+    [InlineData("SELECT lo_creat(-1)", "SELECT lo_create(24680) AS lo_creat")]
+    [InlineData("SELECT lo_create(0) AS o", "SELECT lo_create(24680) AS o")]
+    public async Task Extended_OidLeftToTheServerInTheText_OthersParseItWithMainsOid(string sql, string others)
+    {
+        await using var harness = new ReplicationHarness();
+        harness.Node(0).On(sql, NodeReply.Values(MainsOid));
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["1", "2", "T", "D", "C SELECT 1", "Z I"], await client.ExchangeAsync(ClientFrames.Group(sql)));
+
+        Assert.Contains("P :" + sql, harness.SentTo(0));
+        Assert.Contains("P :" + others, harness.SentTo(1));
+        Assert.DoesNotContain("P :" + sql, harness.SentTo(1));
+    }
+
+    [Theory]
     [InlineData("INSERT INTO lotest_stash_values (loid) SELECT lo_creat(42)")]
-    public async Task Extended_OidLeftToTheServerInTheText_IsRefused(string sql)
+    [InlineData("SELECT lo_creat(-1)|SELECT lo_create(0)")] // two in one group
+    public async Task Extended_OtherShapes_AreRefused(string statements)
     {
         await using var harness = new ReplicationHarness();
         await using var client = await harness.StartClientAsync();
 
-        await client.SendAsync(ClientFrames.Group(sql));
+        await client.SendAsync(ClientFrames.Group(statements.Split('|')));
         var replies = await client.ReadUntilReadyForQueryAsync();
 
         Assert.Equal(["E 0A000", "Z I"], ClientReplies.Render(replies));

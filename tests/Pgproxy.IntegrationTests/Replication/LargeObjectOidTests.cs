@@ -87,6 +87,28 @@ public sealed class LargeObjectOidTests(TwoNodes cluster) : ReplicationTestBase(
     }
 
     [PostgresFact]
+    public async Task Npgsql_sql_forms_give_every_node_the_same_oid()
+    {
+        await DrawAnOidOnNodeOneAsync();
+        await using var conn = await OpenAsync();
+        var oids = new List<uint>();
+        foreach (var sql in new[] { "SELECT lo_creat(-1)", "SELECT lo_create(0)", "SELECT lo_from_bytea(0, '\\x0102')" })
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            oids.Add((uint)(await cmd.ExecuteScalarAsync())!);
+        }
+
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            await using var cmd = new NpgsqlCommand("SELECT lo_creat(-1)", conn, tx);
+            oids.Add((uint)(await cmd.ExecuteScalarAsync())!);
+            await tx.CommitAsync();
+        }
+
+        await AssertSameOnEveryNodeAsync([.. oids], expectedSha256: null);
+    }
+
+    [PostgresFact]
     public async Task Concurrent_clients_give_every_node_the_same_oids_and_data()
     {
         await DrawAnOidOnNodeOneAsync();
@@ -141,12 +163,16 @@ public sealed class LargeObjectOidTests(TwoNodes cluster) : ReplicationTestBase(
             Assert.Contains("the OID would differ between nodes", result.StdErr, StringComparison.Ordinal);
         }
 
-        // The extended protocol with the OID left to the server in the text itself.
+        // The extended protocol: two calls that let the server pick in one batch (one group).
         await using (var conn = await OpenAsync())
         {
-            await using var cmd = new NpgsqlCommand("SELECT lo_creat(-1)", conn);
-            var error = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteScalarAsync());
+            await using var batch = new NpgsqlBatch(conn)
+            {
+                BatchCommands = { new NpgsqlBatchCommand("SELECT lo_creat(-1)"), new NpgsqlBatchCommand("SELECT lo_create(0)") },
+            };
+            var error = await Assert.ThrowsAsync<PostgresException>(() => batch.ExecuteNonQueryAsync());
             Assert.Equal("0A000", error.SqlState);
+            Assert.Contains("the OID would differ between nodes", error.MessageText, StringComparison.Ordinal);
         }
 
         Assert.Equal(before, await CountsAsync());
