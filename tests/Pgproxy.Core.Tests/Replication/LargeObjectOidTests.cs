@@ -120,6 +120,8 @@ public sealed class LargeObjectOidTests
     // lo_import_with_oid(conn, path, 0).
     [InlineData(767u, new short[] { 0, 1 }, "t/tmp/lo.bin|b0", 1, "F 767(t/tmp/lo.bin,b0)",
         "F 767(t/tmp/lo.bin,b24680)")]
+    // lo_from_bytea(0, data): the OID in binary, the data in text.
+    [InlineData(3457u, new short[] { 1, 0 }, "b0|t\\x0102", 1, "F 3457(b0,t\\x0102)", "F 3457(b24680,t\\x0102)")]
     public async Task FastPath_OthersGetMainsOid(uint function, short[] formats, string args, short resultFormat,
         string mains, string others)
     {
