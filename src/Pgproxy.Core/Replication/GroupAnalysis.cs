@@ -61,6 +61,11 @@ internal struct GroupAnalysis
     /// </summary>
     public PreparedStatementInfo? RefusedStatement { get; set; }
 
+    /// <summary>
+    /// The statement that asks the server for a large object's OID: the others get main's OID in its Bind or Parse.
+    /// </summary>
+    public GroupLargeObject? LargeObject { get; set; }
+
     /// <summary>The class of the group for metrics, from what the analysis found it does.</summary>
     public readonly StatementClass RequestClass =>
         EndsTransaction || HasTransactionControl ? StatementClass.Transaction

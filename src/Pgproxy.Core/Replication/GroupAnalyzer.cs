@@ -66,6 +66,7 @@ internal sealed partial class GroupAnalyzer
     public async ValueTask<GroupAnalysis> AnalyzeAsync(bool partEndsTransaction)
     {
         var analysis = new GroupAnalysis();
+        GroupFrame? bound = null;
         foreach (var frame in _group.Frames)
         {
             switch (frame.Type)
@@ -77,6 +78,7 @@ internal sealed partial class GroupAnalyzer
                 case FrontendMessageType.Bind:
                     Bind(_group.Frame(frame)[5..]);
                     analysis.Completions++;
+                    bound = frame;
                     break;
                 case FrontendMessageType.Describe:
                     Describe(_group.Frame(frame)[5..]);
@@ -85,6 +87,7 @@ internal sealed partial class GroupAnalyzer
                 case FrontendMessageType.Execute:
                     var portal = _statements.GetPortal(ExecuteMessage.Read(_group.Frame(frame)[5..]).PortalName);
                     analysis = await ExecuteAsync(analysis, portal, partEndsTransaction);
+                    analysis = NoteLargeObject(analysis, portal, BoundPortal(bound, frame));
                     break;
                 case FrontendMessageType.Close:
                     Close(_group.Frame(frame)[5..]);

@@ -226,6 +226,12 @@ internal sealed partial class GroupRunner
         var output = link.Output;
         foreach (var frame in Group.Frames)
         {
+            if (!isMain && analysis.LargeObject is { OthersFrame: { } replaced } && analysis.LargeObject.Frame == frame)
+            {
+                output.Write(replaced); // main's large-object OID where the client's message let the server pick
+                continue;
+            }
+
             if (frame.Type == FrontendMessageType.Parse && _analyzer.DefinedInfo(frame) is { } info)
             {
                 info.ParsedOn |= link.Bit;

@@ -25,7 +25,11 @@ internal sealed partial class GroupRunner
         /// <summary>A group's answer holds several results: main's is held until the first of them is known.</summary>
         public bool KeepsAnswerUntilResult => true;
 
-        public void SendTo(NodeLink link, bool isMain) => runner.SendGroup(link, isMain, internalTransaction, analysis);
+        public void SendTo(NodeLink link, bool isMain)
+        {
+            runner.SendGroup(link, isMain, internalTransaction, analysis);
+            GroupLargeObject.ArmOnMain(analysis.LargeObject, runner._replies, link, isMain);
+        }
 
         /// <summary>Finished while main's answer is read: main may answer before it has read a big group.</summary>
         public ValueTask FlushMainAsync(NodeLink main)
@@ -41,7 +45,11 @@ internal sealed partial class GroupRunner
         public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main) =>
             runner.ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
 
-        public NodeLink[] Others(NodeLink main, ReplyEnd end) => targets[1..];
+        public NodeLink[] Others(NodeLink main, ReplyEnd end)
+        {
+            analysis.LargeObject?.TakeMainsOid(runner._replies);
+            return targets[1..];
+        }
 
         public bool MainRefused(NodeLink main) => main.Summary.HasError;
 

@@ -10,8 +10,8 @@ internal sealed partial class QueryRunner
     /// message, the others a copy with main's time and default values where the statement leaves them to the nodes.
     /// </summary>
     private sealed class QueryWrite(QueryRunner runner, ReadOnlyMemory<byte> frame, StatementClassification? statement,
-        DefaultsPlan defaults, bool internalTransaction, bool marksWrite, bool rewritesTime, string? lockTable)
-        : IFannedWrite
+        DefaultsPlan defaults, bool internalTransaction, bool marksWrite, bool rewritesTime, string? lockTable,
+        LargeObjectRewrite? largeObject) : IFannedWrite
     {
         /// <summary>The others' rewrite of the message, once main's answer gave what it needs (else they get the client's).</summary>
         private byte[]? _rewritten;
@@ -49,6 +49,7 @@ internal sealed partial class QueryRunner
             if (isMain)
             {
                 runner.SendToMain(link, frame, this);
+                LargeObjectRewrite.Arm(largeObject, runner._replies, link);
             }
             else
             {
@@ -74,6 +75,11 @@ internal sealed partial class QueryRunner
             {
                 _rewritten = OthersFrames.RewriteQueryFrame(frame.Span, statement!,
                     rewritesTime ? replies.MainNow : null, _appender is not null ? defaults.Copy!.Statement : defaults.Insert);
+            }
+
+            if (largeObject?.OthersFrame(replies) is { } withMainsOid)
+            {
+                _rewritten = withMainsOid; // the large object's OID main picked, made explicit (issue 16 item 5)
             }
 
             return runner._nodes.OthersArray(main);

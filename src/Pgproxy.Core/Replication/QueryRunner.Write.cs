@@ -40,8 +40,11 @@ internal sealed partial class QueryRunner
         }
 
         var lockTable = statement is null ? null : await _catalog.InsertLockTableAsync(statement);
+        var largeObject = statement is null
+            ? LargeObjectRewrite.ForFunctionCall(frame.Span)
+            : LargeObjectRewrite.ForQuery(statement);
         var write = new QueryWrite(this, frame, statement, defaults, internalTransaction, marksWrite, rewriteTime,
-            lockTable);
+            lockTable, largeObject);
         await _write.RunAsync(main, write, _host);
     }
 

@@ -26,7 +26,7 @@ internal sealed partial class ReplicationSession
     public string? RefusedWrite(StatementClassification statement) =>
         _policy.RefusedFunction(statement) is { } function
             ? NondeterministicMessage(function)
-            : RefusedTiming(statement) ?? RefusedNodeState(statement);
+            : RefusedTiming(statement) ?? RefusedNodeState(statement) ?? _policy.RefusedLargeObject(statement);
 
     private static string NondeterministicMessage(string function) =>
         $"pgproxy refuses a write calling {function}(): its result would differ between nodes " +

@@ -51,6 +51,9 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
     /// </summary>
     public string? MainXid { get; set; }
 
+    /// <summary>The first value of a node's answer, when a write needs it (a large object's OID main picked).</summary>
+    public ReplyValueCapture Capture { get; } = new();
+
     /// <summary>Main's values of the defaults a statement leaves out, captured by an injected query.</summary>
     public string? MainDefaults { get; set; }
 
@@ -157,7 +160,8 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
 
             var type = (BackendMessageType)header.Type;
             if (buffer.Length < header.TotalLength && (NeedsWholeMessage(type)
-                    || (link.Injected.Count > 0 && type is BackendMessageType.DataRow)))
+                    || (link.Injected.Count > 0 && type is BackendMessageType.DataRow)
+                    || ReferenceEquals(link, Capture.From)))
             {
                 return null;
             }
@@ -258,6 +262,10 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
             case BackendMessageType.NoticeResponse:
                 PassOn(link, ref buffer, header, forward);
                 return null;
+            case BackendMessageType.DataRow or BackendMessageType.FunctionCallResponse
+                when ReferenceEquals(link, Capture.From):
+                Capture.Note(type, Body(buffer, header, scratch));
+                break;
             default:
                 break;
         }

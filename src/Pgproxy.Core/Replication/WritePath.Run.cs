@@ -17,6 +17,7 @@ internal sealed partial class WritePath
     public async Task RunAsync(NodeLink main, IFannedWrite write, IRequestHost host)
     {
         var internalTransaction = write.InternalTransaction;
+        _replies.Capture.Take(); // an earlier write that failed half way leaves no answer watched (large objects)
         write.SendTo(main, isMain: true);
         main.Summary.Clear();
         main.SwallowedError = null;

@@ -116,6 +116,13 @@ internal sealed class RoutingPolicy
         return false;
     }
 
+    /// <summary>
+    /// Why a write that creates a large object is refused: the server would pick its OID on each node, and the
+    /// statement is not one whose OID main's answer gives the others (<see cref="LargeObjectCall"/>).
+    /// </summary>
+    public string? RefusedLargeObject(StatementClassification statement) =>
+        RefuseNondeterministic ? statement.LargeObjects?.Refusal : null;
+
     /// <summary>The first function in a write whose result would differ between nodes, when refused.</summary>
     public string? RefusedFunction(StatementClassification statement)
     {

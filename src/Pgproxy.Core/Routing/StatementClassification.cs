@@ -104,5 +104,17 @@ internal sealed class StatementClassification
     /// <summary>Number of non-empty statements (0 for the empty query).</summary>
     public int StatementCount { get; }
 
+    /// <summary>
+    /// A call that creates a large object with an OID the server picks (lo_creat…), or null: set once by the
+    /// classifier, before the instance is shared.
+    /// </summary>
+    public LargeObjectCall? LargeObjects { get; private set; }
+
+    internal StatementClassification WithLargeObjects(LargeObjectCall? call)
+    {
+        LargeObjects = call;
+        return this;
+    }
+
     public override string ToString() => $"{Kind} {Flags} {FirstKeyword}";
 }

@@ -86,7 +86,7 @@ internal static class StatementClassifier
             start = end + 1;
         }
 
-        return acc.Build();
+        return LargeObjectCallScanner.Attach(acc.Build(), all);
     }
 
     /// <summary>

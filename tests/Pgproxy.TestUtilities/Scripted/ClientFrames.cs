@@ -14,6 +14,24 @@ internal static class ClientFrames
     public static byte[] Bind(string portal = "", string statement = "") =>
         Frame('B', new WireBytes().CString(portal).CString(statement).Int16(0).Int16(0).Int16(0));
 
+    /// <summary>A Bind with parameters: one format code per value (0 text, 1 binary), results in text.</summary>
+    public static byte[] Bind(string portal, string statement, short[] formats, byte[][] values)
+    {
+        var body = new WireBytes().CString(portal).CString(statement).Int16((short)formats.Length);
+        foreach (var format in formats)
+        {
+            body.Int16(format);
+        }
+
+        body.Int16((short)values.Length);
+        foreach (var value in values)
+        {
+            body.Int32(value.Length).Bytes(value);
+        }
+
+        return Frame('B', body.Int16(0));
+    }
+
     /// <summary>Describe of a portal ('P') or a prepared statement ('S').</summary>
     public static byte[] Describe(char kind, string name = "") => Frame('D', new WireBytes().Byte(kind).CString(name));
 
@@ -38,6 +56,35 @@ internal static class ClientFrames
 
     /// <summary>One extended-protocol group ending with Sync: each statement as <see cref="Statement"/>.</summary>
     public static byte[] Group(params string[] statements) => [.. statements.SelectMany(Statement), .. Sync()];
+
+    /// <summary>
+    /// A fast-path FunctionCall: one format code per argument (0 text, 1 binary), each argument's bytes (null: SQL
+    /// NULL), the result's format.
+    /// </summary>
+    public static byte[] FunctionCall(uint function, short[] formats, byte[]?[] args, short resultFormat)
+    {
+        var body = new WireBytes().Int32(unchecked((int)function)).Int16((short)formats.Length);
+        foreach (var format in formats)
+        {
+            body.Int16(format);
+        }
+
+        body.Int16((short)args.Length);
+        foreach (var arg in args)
+        {
+            body.Int32(arg?.Length ?? -1);
+            if (arg is not null)
+            {
+                body.Bytes(arg);
+            }
+        }
+
+        return Frame('F', body.Int16(resultFormat));
+    }
+
+    /// <summary>An int4 (or oid) argument of a FunctionCall in binary format.</summary>
+    public static byte[] Binary(uint value) =>
+        [(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value];
 
     private static byte[] Frame(char type, WireBytes body)
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
@@ -94,6 +95,9 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
                        != Outcome.Crashed;
             case 'C':
                 output.Write(CloseComplete);
+                return true;
+            case 'F':
+                RunFunctionCall(body);
                 return true;
             case 'S':
                 _skipUntilSync = false;
@@ -199,6 +203,38 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
 
                 return Outcome.Done;
         }
+    }
+
+    /// <summary>
+    /// A fast-path FunctionCall, seen by the script as <c>F 957(b0)</c> (<see cref="SentFrame.FunctionCall"/>): a
+    /// Rows reply's first value is the result (sent as an int4 when the call asks for binary), an Error reply
+    /// fails it; by default the result is 16384 + the node's id, as each node picks its own large-object OID.
+    /// </summary>
+    private void RunFunctionCall(ReadOnlySpan<byte> body)
+    {
+        var call = "F " + SentFrame.FunctionCall(body, out var resultFormat);
+        var reply = Status == TransactionStatus.Failed
+            ? null
+            : script.Respond(new NodeStatement(NodeId, call, false, Status));
+        if (Status == TransactionStatus.Failed)
+        {
+            Fail("25P02", "current transaction is aborted, commands ignored until end of transaction block", false);
+        }
+        else if (reply is { Kind: NodeReplyKind.Error })
+        {
+            Fail(reply.SqlState, reply.Message, false);
+        }
+        else
+        {
+            var result = reply is { Rows.Count: > 0 } ? reply.Rows[0] : (16384 + NodeId).ToString(CultureInfo.InvariantCulture);
+            var value = resultFormat == 1
+                ? ClientFrames.Binary(uint.Parse(result, CultureInfo.InvariantCulture))
+                : Encoding.UTF8.GetBytes(result);
+            var frame = new WireBytes().Byte('V').Int32(8 + value.Length).Int32(value.Length).Bytes(value).ToArray();
+            output.Write(frame);
+        }
+
+        BackendMessageWriter.WriteReadyForQuery(output, Status);
     }
 
     private Outcome Fail(string sqlState, string message, bool extended)

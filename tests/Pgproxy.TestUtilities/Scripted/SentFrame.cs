@@ -29,8 +29,42 @@ internal sealed record SentFrame(int NodeId, byte[] Frame)
             'D' or 'C' => (char)frame[0] + " " + (char)body[0] + CString(body[1..], ref offset),
             'E' => "E " + CString(body, ref offset),
             'f' => "f",
+            'F' => "F " + FunctionCall(body, out _),
             var other => other.ToString(),
         };
+    }
+
+    /// <summary>
+    /// A FunctionCall's body as <c>957(b0)</c>: the function's OID, each argument as <c>b</c> + its value for a
+    /// 4-byte binary one (an int4 or oid), <c>b0x…</c> for another binary one, <c>t</c> + its text, or NULL;
+    /// <paramref name="resultFormat"/> the result's format code.
+    /// </summary>
+    public static string FunctionCall(ReadOnlySpan<byte> body, out short resultFormat)
+    {
+        var function = BinaryPrimitives.ReadUInt32BigEndian(body);
+        var codes = new short[BinaryPrimitives.ReadInt16BigEndian(body[4..])];
+        var at = 6;
+        for (var i = 0; i < codes.Length; i++, at += 2)
+        {
+            codes[i] = BinaryPrimitives.ReadInt16BigEndian(body[at..]);
+        }
+
+        var args = new string[BinaryPrimitives.ReadInt16BigEndian(body[at..])];
+        at += 2;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(body[at..]);
+            var value = body.Slice(at + 4, Math.Max(length, 0));
+            var binary = (codes.Length == 1 ? codes[0] : codes.Length > i ? codes[i] : 0) == 1;
+            args[i] = length < 0 ? "NULL"
+                : !binary ? "t" + Encoding.UTF8.GetString(value)
+                : length == 4 ? "b" + BinaryPrimitives.ReadUInt32BigEndian(value)
+                : "b0x" + Convert.ToHexString(value);
+            at += 4 + Math.Max(length, 0);
+        }
+
+        resultFormat = BinaryPrimitives.ReadInt16BigEndian(body[at..]);
+        return $"{function}({string.Join(',', args)})";
     }
 
     /// <summary>
