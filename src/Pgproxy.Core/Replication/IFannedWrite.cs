@@ -24,8 +24,8 @@ internal interface IFannedWrite
     bool MarksWrite { get; }
 
     /// <summary>
-    /// Creates, alters or drops: the functions' volatility is read again, and in autocommit the write takes its
-    /// turn in <see cref="CatalogWriteOrder"/>.
+    /// Creates, alters or drops: the functions' volatility is read again, and the write takes its turn in
+    /// <see cref="CatalogWriteOrder"/>.
     /// </summary>
     bool ChangesFunctions { get; }
 

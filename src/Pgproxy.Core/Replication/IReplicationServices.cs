@@ -30,7 +30,7 @@ internal interface IReplicationServices : INodeLogin
 
     SchemaChangeHold SchemaChanges { get; }
 
-    /// <summary>Autocommit writes that create, alter or drop, one at a time, so every node numbers OIDs alike.</summary>
+    /// <summary>Writes that create, alter or drop, one at a time, so every node numbers OIDs alike.</summary>
     CatalogWriteOrder CatalogWrites { get; }
 
     /// <summary>Cancelled when a fast or immediate shutdown starts.</summary>

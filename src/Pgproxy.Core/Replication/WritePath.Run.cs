@@ -16,8 +16,8 @@ internal sealed partial class WritePath
     /// </summary>
     public async Task RunAsync(NodeLink main, IFannedWrite write, IRequestHost host)
     {
-        // Autocommit DDL from every session reaches every node in one order, so each numbers its OIDs alike.
-        using var turn = await _catalogWrites.EnterAsync(write.InternalTransaction && write.ChangesFunctions);
+        // DDL from every session reaches every node in one order, so each numbers its OIDs alike.
+        using var turn = await _catalogWrites.EnterAsync(write.ChangesFunctions, autocommit: write.InternalTransaction);
         var internalTransaction = write.InternalTransaction;
         write.SendTo(main, isMain: true);
         main.Summary.Clear();

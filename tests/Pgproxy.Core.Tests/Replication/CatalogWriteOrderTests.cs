@@ -54,36 +54,39 @@ public sealed class CatalogWriteOrderTests
     }
 
     [Fact]
-    public async Task Only_autocommit_DDL_waits_its_turn_not_a_write_inside_the_clients_transaction()
+    public async Task DDL_inside_a_transaction_waits_its_turn_briefly_and_other_writes_not_at_all()
     {
         await using var harness = new ReplicationHarness();
         await using var one = await harness.StartClientAsync();
         await using var two = await harness.StartClientAsync();
         await using var three = await harness.StartClientAsync();
-        var turn = await harness.Runtime.CatalogWrites.EnterAsync(ordered: true); // another session's DDL in flight
+        var turn = await harness.Runtime.CatalogWrites.EnterAsync(ordered: true, autocommit: true); // DDL in flight
 
-        var waiting = one.QueryAsync(First);
-        Assert.Equal(["C BEGIN", "Z T"], await two.QueryAsync("BEGIN"));
-        // Inside a transaction the session may hold locks the turn's holder waits for: it never waits for the turn.
-        Assert.Equal(["C CREATE TYPE", "Z T"], await two.QueryAsync(Second).WaitAsync(Long));
         Assert.Equal(["C INSERT 0 1", "Z I"], await three.QueryAsync("INSERT INTO t VALUES (1)").WaitAsync(Long));
+        Assert.Equal(["C BEGIN", "Z T"], await two.QueryAsync("BEGIN"));
+        var inTransaction = two.QueryAsync(Second);
+        var autocommit = one.QueryAsync(First);
+        await Task.Delay(300);
+        Assert.DoesNotContain("Q " + Second, harness.SentTo(0));
         Assert.DoesNotContain("Q " + First, harness.SentTo(0));
         turn.Dispose();
 
-        Assert.Equal(["C CREATE TYPE", "Z I"], await waiting.WaitAsync(Long));
+        Assert.Equal(["C CREATE TYPE", "Z T"], await inTransaction.WaitAsync(Long));
+        Assert.Equal(["C CREATE TYPE", "Z I"], await autocommit.WaitAsync(Long));
         Assert.Equal(["C COMMIT", "Z I"], await two.QueryAsync("COMMIT").WaitAsync(Long));
     }
 
     [Fact]
     public async Task A_turn_held_past_the_bound_lets_the_next_write_run_unordered()
     {
-        var order = new CatalogWriteOrder(TimeSpan.FromMilliseconds(50));
-        using var held = await order.EnterAsync(ordered: true);
+        var order = new CatalogWriteOrder(TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        using var held = await order.EnterAsync(ordered: true, autocommit: true);
 
-        using var late = await order.EnterAsync(ordered: true);
+        // Inside a transaction the session may hold a lock the holder waits for: it waits briefly, then runs anyway.
+        using var late = await order.EnterAsync(ordered: true, autocommit: false);
 
         Assert.True(held.Held);
         Assert.False(late.Held);
-        Assert.False((await order.EnterAsync(ordered: false)).Held);
+        Assert.False((await order.EnterAsync(ordered: false, autocommit: true)).Held);
     }
 }
