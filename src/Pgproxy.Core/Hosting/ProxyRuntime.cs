@@ -54,6 +54,9 @@ internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailove
     /// <summary>Refuses schema changes while a recovery copies main (see <see cref="SchemaChangeHold"/>).</summary>
     public SchemaChangeHold SchemaChanges { get; } = new();
 
+    /// <summary>DDL one at a time, so OIDs are drawn in one order on every node (<see cref="CatalogWriteOrder"/>).</summary>
+    public CatalogWriteOrder CatalogWrites { get; } = new();
+
     /// <summary>The consistency checks (PGPROXY CHECK, consistency_check_period, ATTACH); set once the server starts.</summary>
     public ConsistencyChecker? Checks { get; set; }
 

@@ -23,7 +23,10 @@ internal interface IFannedWrite
     /// <summary>A write of the client's transaction, not session state (SET…): the transaction's reads go to main.</summary>
     bool MarksWrite { get; }
 
-    /// <summary>Creates, alters or drops: the functions' volatility is read again.</summary>
+    /// <summary>
+    /// Creates, alters or drops: the functions' volatility is read again, and the write takes its turn in
+    /// <see cref="CatalogWriteOrder"/>.
+    /// </summary>
     bool ChangesFunctions { get; }
 
     /// <summary>Main's answer is held until its first result rather than its completion (a group's).</summary>

@@ -7,8 +7,8 @@ namespace Pgproxy.Core.Replication;
 
 /// <summary>
 /// What replication sessions and the prepared-transaction resolver share with the rest of the proxy: the current
-/// configuration, the nodes and their connection cache, routing, the commit protocol's state, the write gate and
-/// the schema-change hold, metrics, and the proxy's clock and shutdown. Built by the host.
+/// configuration, the nodes and their connection cache, routing, the commit protocol's state, the write gate, the
+/// schema-change hold and the order of catalog writes, metrics, and the proxy's clock and shutdown. Built by the host.
 /// </summary>
 internal interface IReplicationServices : INodeLogin
 {
@@ -29,6 +29,9 @@ internal interface IReplicationServices : INodeLogin
     WriteGate WriteGate { get; }
 
     SchemaChangeHold SchemaChanges { get; }
+
+    /// <summary>Writes that create, alter or drop, one at a time, so every node numbers OIDs alike.</summary>
+    CatalogWriteOrder CatalogWrites { get; }
 
     /// <summary>Cancelled when a fast or immediate shutdown starts.</summary>
     CancellationTokenSource Shutdown { get; }

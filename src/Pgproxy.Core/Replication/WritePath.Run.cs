@@ -16,6 +16,8 @@ internal sealed partial class WritePath
     /// </summary>
     public async Task RunAsync(NodeLink main, IFannedWrite write, IRequestHost host)
     {
+        // DDL from every session reaches every node in one order, so each numbers its OIDs alike.
+        using var turn = await _catalogWrites.EnterAsync(write.ChangesFunctions, autocommit: write.InternalTransaction);
         var internalTransaction = write.InternalTransaction;
         _replies.Capture.Take(); // an earlier write that failed half way leaves no answer watched (large objects)
         write.SendTo(main, isMain: true);

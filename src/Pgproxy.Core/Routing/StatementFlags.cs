@@ -64,11 +64,14 @@ internal enum StatementFlags : ushort
     SchemaChange = 4096,
 
     /// <summary>
-    /// A read of <c>pg_prepared_xacts</c>: main answers it. Only the other nodes hold pgproxy's own prepared
-    /// transactions while a two-phase commit is under way (main commits directly), and a client that reads the view
-    /// through pgproxy must not see those, as it would not without pgproxy (the regression suite's prepared_xacts).
+    /// A read of a view of what main alone holds: main answers it. <c>pg_prepared_xacts</c>: only the other nodes
+    /// hold pgproxy's own prepared transactions while a two-phase commit is under way (main commits directly), and a
+    /// client that reads the view through pgproxy must not see those, as it would not without pgproxy (the
+    /// regression suite's prepared_xacts). <c>pg_replication_slots</c>, <c>pg_stat_replication</c> and
+    /// <c>pg_stat_replication_slots</c>: slots and walsenders live on main, where replication connections and the
+    /// slot functions go (Npgsql's CreateLogicalReplicationSlot read its new slot on node 1 and found none).
     /// </summary>
-    ReadsPreparedTransactions = 8192,
+    ReadsMainOnlyView = 8192,
 
     /// <summary>
     /// A write that stores what each node knows only of itself: a statistics view's counters, or the physical

@@ -71,9 +71,9 @@ internal static partial class StatementParser
         if (!modifies && !locks)
         {
             var read = StatementInfo.Of(StatementKind.Read, evaluatesNow: true);
-            if (NamesPreparedTransactions(st))
+            if (NamesMainOnlyView(st))
             {
-                read.Flags = StatementFlags.ReadsPreparedTransactions;
+                read.Flags = StatementFlags.ReadsMainOnlyView;
             }
 
             return read;
@@ -89,12 +89,13 @@ internal static partial class StatementParser
         return StatementInfo.Of(StatementKind.Write, evaluatesNow: true); // the classifier flags timing-chosen rows
     }
 
-    /// <summary>The statement names the view <c>pg_prepared_xacts</c> (see StatementFlags.ReadsPreparedTransactions).</summary>
-    private static bool NamesPreparedTransactions(StatementTokens st)
+    /// <summary>The statement names a view of what only main holds (see StatementFlags.ReadsMainOnlyView).</summary>
+    private static bool NamesMainOnlyView(StatementTokens st)
     {
         for (var i = 0; i < st.Count; i++)
         {
-            if (st.IsWord(i, "pg_prepared_xacts"))
+            if (st.IsWord(i, "pg_prepared_xacts") || st.IsWord(i, "pg_replication_slots")
+                || st.IsWord(i, "pg_stat_replication") || st.IsWord(i, "pg_stat_replication_slots"))
             {
                 return true;
             }
