@@ -1,5 +1,4 @@
 using Npgsql;
-using Pgproxy.Core.Config;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -10,13 +9,8 @@ namespace Pgproxy.IntegrationTests.Replication;
 /// 13). Node 0 has weight 0, so a load-balanced read goes to node 1, never to main.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
-public sealed class CatalogReadRoutingTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+public sealed class CatalogReadRoutingTests(TwoNodes cluster) : NodeOneReadsTestBase(cluster)
 {
-    protected override ProxyOptions Configure(ProxyOptions options) => options with
-    {
-        Backends = [.. options.Backends.Select(b => b with { Weight = b.NodeId == 0 ? 0 : 1 })],
-    };
-
     [PostgresFact]
     public async Task Psql_describes_a_table_referenced_by_a_foreign_key_when_oids_differ_between_nodes()
     {

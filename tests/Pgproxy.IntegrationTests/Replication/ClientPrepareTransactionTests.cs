@@ -1,4 +1,3 @@
-using Pgproxy.Core.Config;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -11,13 +10,8 @@ namespace Pgproxy.IntegrationTests.Replication;
 /// still in. Node 0 has weight 0, so the load-balanced read goes to node 1.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
-public sealed class ClientPrepareTransactionTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+public sealed class ClientPrepareTransactionTests(TwoNodes cluster) : NodeOneReadsTestBase(cluster)
 {
-    protected override ProxyOptions Configure(ProxyOptions options) => options with
-    {
-        Backends = [.. options.Backends.Select(b => b with { Weight = b.NodeId == 0 ? 0 : 1 })],
-    };
-
     [PostgresFact]
     public async Task A_node_that_cannot_prepare_fails_the_prepare_everywhere_and_stays_in()
     {

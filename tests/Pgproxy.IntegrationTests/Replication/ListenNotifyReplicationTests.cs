@@ -1,5 +1,4 @@
 using Npgsql;
-using Pgproxy.Core.Config;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -12,14 +11,9 @@ namespace Pgproxy.IntegrationTests.Replication;
 /// come from main.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
-public sealed class ListenNotifyReplicationTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+public sealed class ListenNotifyReplicationTests(TwoNodes cluster) : NodeOneReadsTestBase(cluster)
 {
     private static readonly TimeSpan Quickly = TimeSpan.FromSeconds(10);
-
-    protected override ProxyOptions Configure(ProxyOptions options) => options with
-    {
-        Backends = [.. options.Backends.Select(b => b with { Weight = b.NodeId == 0 ? 0 : 1 })],
-    };
 
     [PostgresFact]
     public async Task Listen_NotifyFromAnotherConnection_WaitReturnsEveryTime()

@@ -1,4 +1,3 @@
-using Pgproxy.Core.Config;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -10,13 +9,8 @@ namespace Pgproxy.IntegrationTests.Replication;
 /// Node 0 has weight 0, so any other read would go to node 1, where a prepared transaction is made directly.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
-public sealed class PreparedXactsReadTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+public sealed class PreparedXactsReadTests(TwoNodes cluster) : NodeOneReadsTestBase(cluster)
 {
-    protected override ProxyOptions Configure(ProxyOptions options) => options with
-    {
-        Backends = [.. options.Backends.Select(b => b with { Weight = b.NodeId == 0 ? 0 : 1 })],
-    };
-
     [PostgresFact]
     public async Task A_prepared_transaction_on_node_1_alone_is_not_seen_through_pgproxy()
     {

@@ -1,5 +1,4 @@
 using Npgsql;
-using Pgproxy.Core.Config;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -10,13 +9,8 @@ namespace Pgproxy.IntegrationTests.Replication;
 /// load-balance goes to node 1, and anything that must run on main reports node 0's port.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
-public sealed class RoutingTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+public sealed class RoutingTests(TwoNodes cluster) : NodeOneReadsTestBase(cluster)
 {
-    protected override ProxyOptions Configure(ProxyOptions options) => options with
-    {
-        Backends = [.. options.Backends.Select(b => b with { Weight = b.NodeId == 0 ? 0 : 1 })],
-    };
-
     private async Task<int> PortOfAsync(NpgsqlConnection conn, string sql = "SELECT inet_server_port()")
     {
         await using var cmd = new NpgsqlCommand(sql, conn);

@@ -1,5 +1,4 @@
 using Npgsql;
-using Pgproxy.Core.Config;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -11,13 +10,8 @@ namespace Pgproxy.IntegrationTests.Replication;
 /// any other read would go to node 1.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
-public sealed class SlotViewReadTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+public sealed class SlotViewReadTests(TwoNodes cluster) : NodeOneReadsTestBase(cluster)
 {
-    protected override ProxyOptions Configure(ProxyOptions options) => options with
-    {
-        Backends = [.. options.Backends.Select(b => b with { Weight = b.NodeId == 0 ? 0 : 1 })],
-    };
-
     [PostgresFact]
     public async Task A_slot_created_through_pgproxy_is_seen_in_pg_replication_slots()
     {

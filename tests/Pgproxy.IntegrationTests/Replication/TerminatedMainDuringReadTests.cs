@@ -1,5 +1,4 @@
 using Npgsql;
-using Pgproxy.Core.Config;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -12,13 +11,8 @@ namespace Pgproxy.IntegrationTests.Replication;
 /// that look used to see only bytes already received, never the FATAL still in the kernel.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
-public sealed class TerminatedMainDuringReadTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+public sealed class TerminatedMainDuringReadTests(TwoNodes cluster) : NodeOneReadsTestBase(cluster)
 {
-    protected override ProxyOptions Configure(ProxyOptions options) => options with
-    {
-        Backends = [.. options.Backends.Select(b => b with { Weight = b.NodeId == 0 ? 0 : 1 })],
-    };
-
     [PostgresFact]
     public async Task A_read_on_node_1_while_mains_backend_is_terminated_fails_with_57P01()
     {
