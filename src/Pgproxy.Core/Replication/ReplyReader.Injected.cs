@@ -41,7 +41,7 @@ internal sealed partial class ReplyReader
                     case BackendMessageType.DataRow when head == InjectedReply.XidQueryCycle:
                         var row = Body(buffer, header, scratch);
                         MainXid = ReadFirstColumn(row);
-                        MainNow = ReadSecondColumn(row);
+                        MainNow = ReadColumn(row, 1);
                         break;
                     case BackendMessageType.ParameterStatus:
                         NoteParameter(link, Body(buffer, header, scratch));

@@ -347,35 +347,34 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
         return body.ToArray();
     }
 
-    public static string? ReadFirstColumn(ReadOnlySpan<byte> dataRow)
+    public static string? ReadFirstColumn(ReadOnlySpan<byte> dataRow) => ReadColumn(dataRow, 0);
+
+    /// <summary>Column <paramref name="index"/> of a DataRow as text, or null (NULL, fewer columns, or cut short).</summary>
+    private static string? ReadColumn(ReadOnlySpan<byte> dataRow, int index)
     {
-        if (dataRow.Length < 6 || BinaryPrimitives.ReadInt16BigEndian(dataRow) < 1)
+        if (dataRow.Length < 2 || BinaryPrimitives.ReadInt16BigEndian(dataRow) <= index)
         {
             return null;
         }
 
-        var length = BinaryPrimitives.ReadInt32BigEndian(dataRow[2..]);
-        return length < 0 || 6 + length > dataRow.Length ? null : Encoding.UTF8.GetString(dataRow.Slice(6, length));
-    }
-
-    /// <summary>The second column of a DataRow as text, or null (NULL, fewer columns, or cut short).</summary>
-    private static string? ReadSecondColumn(ReadOnlySpan<byte> dataRow)
-    {
-        if (dataRow.Length < 6 || BinaryPrimitives.ReadInt16BigEndian(dataRow) < 2)
+        var at = 2;
+        for (var column = 0; ; column++)
         {
-            return null;
-        }
+            if (at + 4 > dataRow.Length)
+            {
+                return null;
+            }
 
-        var first = BinaryPrimitives.ReadInt32BigEndian(dataRow[2..]);
-        var at = 6 + Math.Max(first, 0);
-        if (at + 4 > dataRow.Length)
-        {
-            return null;
-        }
+            var length = BinaryPrimitives.ReadInt32BigEndian(dataRow[at..]);
+            at += 4;
+            if (column == index)
+            {
+                return length < 0 || at + length > dataRow.Length
+                    ? null
+                    : Encoding.UTF8.GetString(dataRow.Slice(at, length));
+            }
 
-        var length = BinaryPrimitives.ReadInt32BigEndian(dataRow[at..]);
-        return length < 0 || at + 4 + length > dataRow.Length
-            ? null
-            : Encoding.UTF8.GetString(dataRow.Slice(at + 4, length));
+            at += Math.Max(length, 0);
+        }
     }
 }
