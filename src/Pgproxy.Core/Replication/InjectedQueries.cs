@@ -63,7 +63,7 @@ internal static class InjectedQueries
         EscapedLiteral(QuoteQualified(table)) + ")::pg_catalog.oid::pg_catalog.int4)");
 
     /// <summary>The first half of insert_lock's advisory key ("pgpx"), so it does not collide with applications'.</summary>
-    private const string InsertLockKey = "1885826168";
+    internal const string InsertLockKey = "1885826168";
 
     /// <summary>An E'' literal that reads the same whatever <c>standard_conforming_strings</c> says.</summary>
     private static string EscapedLiteral(string value) =>

@@ -57,12 +57,19 @@ internal static class OthersFrames
     public static byte[] RewriteParseFrame(ReadOnlySpan<byte> frame, IReadOnlyList<TimeFunctionSpan> spans,
         DefaultsRewrite? defaults, string? now, IReadOnlyList<RestoredDefault> restores)
     {
+        var parse = ParseMessage.Read(frame[5..]);
+        return ParseFrameWithQuery(frame,
+            RewriteForOthers(Encoding.UTF8.GetString(parse.Query), spans, defaults, now, restores));
+    }
+
+    /// <summary>The Parse message with <paramref name="sql"/> for its text; name and parameter types as they were.</summary>
+    public static byte[] ParseFrameWithQuery(ReadOnlySpan<byte> frame, string sql)
+    {
         var body = frame[5..];
         var parse = ParseMessage.Read(body);
         var queryStart = parse.QueryOffset;
         var rest = body[parse.AfterQueryOffset..];
-        var rewritten = Encoding.UTF8.GetBytes(
-            RewriteForOthers(Encoding.UTF8.GetString(parse.Query), spans, defaults, now, restores));
+        var rewritten = Encoding.UTF8.GetBytes(sql);
         var length = 4 + parse.StatementName.Length + 1 + rewritten.Length + 1 + rest.Length;
         var result = new byte[length + 1];
         result[0] = (byte)'P';

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using Pgproxy.Core.Transport;
 using Pgproxy.Protocol.Framing;
 using Pgproxy.Protocol.Frontend;
@@ -48,6 +49,7 @@ internal sealed partial class ReplicationSession
                 case FrontendMessageType.Query:
                     QueryMessage.ValidateBodyPiece(frame.Slice(FrameHeader.Size), endsBody: true);
                     CopyFrame(frame);
+                    FilterOwnLocks();
                     return ClientAction.Query;
                 case FrontendMessageType.FunctionCall:
                     CopyFrame(frame);
@@ -59,7 +61,10 @@ internal sealed partial class ReplicationSession
                 case FrontendMessageType.Flush:
                     _groups.Group.Add(frame, header.Type);
                     return ClientAction.Flush;
-                case FrontendMessageType.Parse or FrontendMessageType.Bind or FrontendMessageType.Describe
+                case FrontendMessageType.Parse:
+                    _groups.Group.Add(WithOwnLocksFiltered(frame), header.Type);
+                    break;
+                case FrontendMessageType.Bind or FrontendMessageType.Describe
                     or FrontendMessageType.Execute or FrontendMessageType.Close:
                     _groups.Group.Add(frame, header.Type);
                     break;
@@ -81,6 +86,46 @@ internal sealed partial class ReplicationSession
         }
 
         return ClientAction.None;
+    }
+
+    /// <summary>The Query in <see cref="_frame"/> reads pg_locks: pgproxy's own lock rows are left out (OwnLocksFilter).</summary>
+    private void FilterOwnLocks()
+    {
+        var sql = OthersFrames.QueryText(_frame.WrittenSpan);
+        if (!OwnLocksFilter.MayName(sql) || OwnLocksFilter.Rewrite(Encoding.UTF8.GetString(sql)) is not { } filtered)
+        {
+            return;
+        }
+
+        _frame.ResetWrittenCount();
+        _frame.Write(InjectedQueries.Encode(filtered));
+    }
+
+    /// <summary>A Parse whose statement reads pg_locks gets pgproxy's own lock rows left out (OwnLocksFilter).</summary>
+    private static ReadOnlySequence<byte> WithOwnLocksFiltered(in ReadOnlySequence<byte> frame)
+    {
+        if (!frame.IsSingleSegment)
+        {
+            // Rare (a Parse across two buffer segments): check a pooled copy, so no Parse costs an allocation.
+            var copy = ArrayPool<byte>.Shared.Rent((int)frame.Length);
+            frame.CopyTo(copy);
+            var names = OwnLocksFilter.MayName(copy.AsSpan(0, (int)frame.Length));
+            ArrayPool<byte>.Shared.Return(copy);
+            if (!names)
+            {
+                return frame;
+            }
+        }
+        else if (!OwnLocksFilter.MayName(frame.FirstSpan))
+        {
+            return frame;
+        }
+
+        var bytes = frame.IsSingleSegment ? frame.FirstSpan : frame.ToArray();
+        var sql = OthersFrames.SqlBytes(bytes, isParse: true);
+        return OwnLocksFilter.Rewrite(Encoding.UTF8.GetString(sql)) is { } filtered
+            ? new ReadOnlySequence<byte>(OthersFrames.ParseFrameWithQuery(bytes, filtered))
+            : frame;
     }
 
     private void CopyFrame(in ReadOnlySequence<byte> frame)
