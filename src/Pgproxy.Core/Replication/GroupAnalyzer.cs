@@ -165,6 +165,11 @@ internal sealed partial class GroupAnalyzer
 
         analysis.NotPlainDml |= info.Kind != StatementKind.Write || !WritePath.IsPlainDml(info.Classification);
         _twoPhase.NoteLimits(info.Classification, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
+        if (MainOnlyFunctions.Terminates(info.Classification))
+        {
+            _host.TerminatesBackends = true;
+        }
+
         switch (info.Kind)
         {
             case StatementKind.Read:

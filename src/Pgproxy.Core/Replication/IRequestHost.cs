@@ -34,6 +34,9 @@ internal interface IRequestHost
     /// <summary>Notes a client statement sent to <paramref name="link"/> (per-node statement log and counts).</summary>
     void AnnounceStatement(NodeLink link, ReadOnlySpan<byte> frame);
 
+    /// <summary>The request calls pg_terminate_backend: once it is answered, every session's next read asks main.</summary>
+    bool TerminatesBackends { set; }
+
     /// <summary>How the request being served was routed, for its metrics.</summary>
     StatementClass RequestClass { set; }
 

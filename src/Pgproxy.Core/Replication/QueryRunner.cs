@@ -76,6 +76,10 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
         var kind = await _host.EffectiveKindAsync(statement);
         _host.RequestClass = StatementClasses.Of(kind);
         var route = Router.Decide(kind, statement, _state.RouteState);
+        if (MainOnlyFunctions.Terminates(statement))
+        {
+            _host.TerminatesBackends = true;
+        }
         if (route == RouteDecision.AnswerInFailedTransaction)
         {
             await RunOnOneAsync(_host.ReadTarget(), frame, countSelect: false);

@@ -73,4 +73,35 @@ internal sealed partial class ReplicationSession
 
         return SessionEndReason.BackendLost;
     }
+
+    public bool TerminatesBackends { private get; set; }
+
+    /// <summary>pg_terminate_backend calls seen when this session last asked (see BackendSignals).</summary>
+    private long _seenTerminations;
+
+    /// <summary>The request just answered called pg_terminate_backend: tell every session (see BackendSignals).</summary>
+    private void NoteTerminations()
+    {
+        if (TerminatesBackends)
+        {
+            TerminatesBackends = false;
+            _runtime.Signals.Terminated();
+        }
+    }
+
+    /// <summary>
+    /// A backend was terminated since this session last looked: the next read goes to main, which ends the session
+    /// with 57P01 as PostgreSQL would if the backend was this session's (see BackendSignals).
+    /// </summary>
+    private bool MainMayBeTerminated()
+    {
+        var terminations = _runtime.Signals.Terminations;
+        if (terminations == _seenTerminations)
+        {
+            return false;
+        }
+
+        _seenTerminations = terminations;
+        return true;
+    }
 }

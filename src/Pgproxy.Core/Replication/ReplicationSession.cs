@@ -204,6 +204,7 @@ internal sealed partial class ReplicationSession : IRequestHost
                     finally
                     {
                         _silentSync = false;
+                        NoteTerminations();
                     }
 
                     break;
@@ -269,6 +270,11 @@ internal sealed partial class ReplicationSession : IRequestHost
                 return _state.FailedLink!;
             case ReadNode.Main:
                 return Main;
+        }
+
+        if (MainMayBeTerminated())
+        {
+            return Main;
         }
 
         if (_runtime.Options.StatementLevelLoadBalance && _state.Status == TransactionStatus.Idle)
