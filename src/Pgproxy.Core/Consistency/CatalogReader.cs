@@ -13,7 +13,7 @@ internal static class CatalogReader
     /// User schemas only. Partitioned parents ('p') hold no rows — their leaves are plain 'r' tables and are read
     /// one by one; views, foreign tables and materialized views are not replicated data.
     /// </summary>
-    private const string UserSchemas = """
+    internal const string UserSchemas = """
         n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname NOT LIKE 'pg\_toast%'
           AND n.nspname NOT LIKE 'pg\_temp\_%'

@@ -14,4 +14,11 @@ internal sealed record CheckFinding(
     int NodeId,
     string Detail,
     IReadOnlyList<string> Ranges,
-    IReadOnlyList<string> Keys);
+    IReadOnlyList<string> Keys)
+{
+    /// <summary>
+    /// The node's data differs from main's. Types under other OIDs alone (<see cref="FindingKind.TypeOidsDiffer"/>) are
+    /// reported but neither fail a node over nor refuse its ATTACH: see <see cref="TypeOids"/>.
+    /// </summary>
+    public bool DataDiffers => Kind != FindingKind.TypeOidsDiffer;
+}

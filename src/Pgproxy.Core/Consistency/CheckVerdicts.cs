@@ -11,6 +11,7 @@ internal static class CheckVerdicts
         FindingKind.DatabaseMissing or FindingKind.RelationMissing => "missing",
         FindingKind.ColumnsDiffer => "columns differ",
         FindingKind.SequenceDiffers => "sequence differs",
+        FindingKind.TypeOidsDiffer => "type oids differ",
         _ => "differs",
     };
 }

@@ -246,7 +246,7 @@ internal sealed partial class ConsistencyChecker : IAsyncDisposable
             return;
         }
 
-        foreach (var nodeId in run.Findings.Select(f => f.NodeId).Distinct())
+        foreach (var nodeId in run.Findings.Where(f => f.DataDiffers).Select(f => f.NodeId).Distinct())
         {
             if (_services.Nodes.Find(nodeId) is { } node && node != _services.Nodes.MainNode
                 && _services.Nodes.Degenerate(node, $"consistency check {run.Id} found it different from main"))

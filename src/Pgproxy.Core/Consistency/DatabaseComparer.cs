@@ -30,12 +30,20 @@ internal sealed class DatabaseComparer(CheckSettings settings, CheckProgress pro
             .ThenBy(r => r.IsSequence)
             .ToList();
         var unmatched = tables.Where(t => !catalogs.Any(c => c.Values.Any(r => r.Matches(t)))).ToList();
+        var findings = new List<CheckFinding>();
+        if (tables.Count == 0)
+        {
+            // The whole database: its types' OIDs too (a check of named tables compares just those tables).
+            var oids = await Task.WhenAll(readers.Select(r => TypeOids.ReadAsync(r.Query, cancellationToken)));
+            findings.AddRange(Enumerable.Range(1, readers.Count - 1)
+                .Select(i => TypeOids.Compare(database, readers[0].NodeId, oids[0], readers[i].NodeId, oids[i]))
+                .OfType<CheckFinding>());
+        }
 
         var sequences = await ReadSequencesAsync(readers, catalogs, [.. wanted.Where(w => w.IsSequence)
             .Select(w => w.Relation)], cancellationToken);
 
         var digests = new List<TableDigest>();
-        var findings = new List<CheckFinding>();
         var rows = new TableRowComparer(settings, progress, database);
         foreach (var (relation, isSequence) in wanted)
         {

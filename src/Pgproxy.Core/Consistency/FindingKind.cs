@@ -17,4 +17,7 @@ internal enum FindingKind
 
     /// <summary>A sequence whose last value or is_called differs.</summary>
     SequenceDiffers,
+
+    /// <summary>User-defined types both nodes hold under other OIDs: not a data difference (see TypeOids).</summary>
+    TypeOidsDiffer,
 }

@@ -45,7 +45,7 @@ internal static partial class AttachCommand
                 return Refuse(arguments, logger, nodeId, SqlState.ObjectNotInPrerequisiteState,
                     $"cannot attach node {nodeId}: it could not be compared with main: {run.Error}",
                     $"PGPROXY ATTACH NODE {nodeId} FORCE attaches it without comparing");
-            case CheckState.Differs:
+            case CheckState.Differs when run.Findings.Any(f => f.DataDiffers):
                 var tables = run.DifferingTables();
                 return Refuse(arguments, logger, nodeId, SqlState.ObjectNotInPrerequisiteState,
                     $"cannot attach node {nodeId}: it differs from main (node {run.NodeIds[0]}) in {tables.Count} " +

@@ -41,9 +41,33 @@ public sealed class DatabaseComparerTests
         Assert.DoesNotContain(main.Queries, q => q.Contains("last_value", StringComparison.Ordinal));
     }
 
-    /// <summary>A node holding the given relations (names starting with s are sequences): empty tables without a key.</summary>
-    private static ScriptedSnapshot Node(int id, string[] relations, string lastValue) => new(id, sql =>
+    [Fact]
+    public async Task TypeOidsDiffer_ReportedPerNode_AsNoDataDifference()
     {
+        var main = Node(0, ["public.a"], "7", [["public.mood", "16390"], ["public.mood[]", "16389"], ["public.d", "16400"]]);
+        var node = Node(1, ["public.a"], "7",
+            [["public.mood", "16392"], ["public.mood[]", "16391"], ["public.d", "16400"], ["public.only_here", "16500"]]);
+        var comparer = new DatabaseComparer(new CheckSettings(0), new CheckProgress(TimeProvider.System), TimeProvider.System);
+
+        var check = await comparer.CompareAsync("db", [main, node], [], CancellationToken.None);
+
+        var finding = Assert.Single(check.Findings);
+        Assert.Equal(FindingKind.TypeOidsDiffer, finding.Kind);
+        Assert.False(finding.DataDiffers);
+        Assert.Equal("public.mood", finding.Relation);
+        Assert.Equal("2 type(s) have other OIDs than on node 0: public.mood 16390 on node 0, 16392 on node 1; " +
+                     "public.mood[] 16389 on node 0, 16391 on node 1", finding.Detail);
+        Assert.Equal("type oids differ", CheckVerdicts.Of(finding));
+    }
+
+    /// <summary>A node holding the given relations (names starting with s are sequences): empty tables without a key.</summary>
+    private static ScriptedSnapshot Node(int id, string[] relations, string lastValue, string?[][]? oids = null) => new(id, sql =>
+    {
+        if (sql.Contains("::pg_catalog.regtype", StringComparison.Ordinal))
+        {
+            return oids ?? [];
+        }
+
         if (sql.Contains("pg_catalog.pg_attribute", StringComparison.Ordinal))
         {
             return [.. relations.Where(r => !IsSequence(r)).Select(r => new[] { r, "x", "integer", "integer", "false", null })];

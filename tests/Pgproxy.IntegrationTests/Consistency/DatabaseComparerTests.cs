@@ -242,6 +242,34 @@ public sealed class DatabaseComparerTests(TwoNodes cluster)
     private static void AssertFindings(string[] expected, DatabaseCheck check) =>
         Assert.Equal(string.Join('\n', expected), string.Join('\n', check.Findings.Select(Line)));
 
+    [PostgresFact]
+    public async Task TypesUnderOtherOids_OneFindingThatIsNoDataDifference_TablesRowTypesIgnored()
+    {
+        await using var db = await ScratchDatabase.CreateAsync(_nodes);
+        // Node 1 draws an OID of its own first, so the same DDL gives its types other OIDs than node 0's.
+        await db.OnNodeAsync(1, "CREATE TYPE public.burn AS ENUM ('x'); DROP TYPE public.burn;");
+        await db.OnEveryNodeAsync("""
+            CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'happy');
+            CREATE TABLE public.people (id int PRIMARY KEY, m public.mood);
+            INSERT INTO public.people VALUES (1, 'ok'), (2, 'happy');
+            """);
+        var oids = new List<string>();
+        for (var node = 0; node < 2; node++)
+        {
+            oids.Add(await db.ScalarAsync<string>(node, "SELECT 'public.mood'::regtype::oid::text"));
+        }
+
+        Assert.NotEqual(oids[0], oids[1]);
+
+        var check = await db.CompareAsync(new CheckSettings(0));
+
+        var finding = Assert.Single(check.Findings);
+        Assert.Equal(FindingKind.TypeOidsDiffer, finding.Kind);
+        Assert.False(finding.DataDiffers);
+        Assert.StartsWith($"2 type(s) have other OIDs than on node 0: public.mood {oids[0]} on node 0, {oids[1]} on node 1; " +
+                          "public.mood[] ", finding.Detail);
+    }
+
     private static string Line(CheckFinding f) =>
         $"{f.Kind} {f.Relation} node {f.NodeId}: {f.Detail} | {string.Join("; ", f.Ranges)} | {string.Join("; ", f.Keys)}";
 }
