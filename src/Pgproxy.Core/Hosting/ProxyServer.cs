@@ -106,6 +106,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         _resolver = new PreparedTransactionResolver(_runtime,
             _runtime.LoggerFactory.CreateLogger("Pgproxy.Replication"));
         _resolver.StartAsync().GetAwaiter().GetResult();
+        _runtime.CatalogWrites.Counters = new OidCounters(_runtime, _runtime.LoggerFactory.CreateLogger("Pgproxy.Replication"));
         _runtime.Checks = new ConsistencyChecker(_runtime,
             _runtime.LoggerFactory.CreateLogger("Pgproxy.Consistency"));
         _runtime.Checks.StartPeriodic();
@@ -157,6 +158,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         {
             await _resolver.DisposeAsync();
             _resolver = null;
+        }
+
+        if (_runtime.CatalogWrites.Counters is { } counters)
+        {
+            _runtime.CatalogWrites.Counters = null;
+            await counters.DisposeAsync();
         }
 
         if (_runtime.Recoveries is { } recoveries)

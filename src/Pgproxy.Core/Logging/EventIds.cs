@@ -99,6 +99,8 @@ internal static class EventIds
 
     // 660-669: defaults the nodes would evaluate on their own (DESIGN §4)
     public const int DefaultValuesUnreadable = 660;
+    public const int OidCountersAligned = 661;
+    public const int OidCountersNotAligned = 662;
 
     // 670-689: two-phase commit (DESIGN §3.9)
     public const int OnePhaseCommit = 670;

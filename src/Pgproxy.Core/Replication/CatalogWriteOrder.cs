@@ -51,8 +51,21 @@ internal sealed class CatalogWriteOrder
             return default;
         }
 
-        return await _turn.WaitAsync(autocommit ? _autocommitWait : _inTransactionWait) ? new Turn(_turn) : default;
+        if (!await _turn.WaitAsync(autocommit ? _autocommitWait : _inTransactionWait))
+        {
+            return default;
+        }
+
+        if (Counters is { } counters)
+        {
+            await counters.AlignAsync();
+        }
+
+        return new Turn(_turn);
     }
+
+    /// <summary>Aligns the nodes' OID counters at the start of each turn (set while the server runs).</summary>
+    public OidCounters? Counters { get; set; }
 
     /// <summary>One write's turn; disposing it lets the next write in.</summary>
     internal readonly struct Turn(SemaphoreSlim? held) : IDisposable

@@ -70,4 +70,35 @@ public sealed class CatalogOidTests(TwoNodes cluster) : ReplicationTestBase(clus
             await ExecuteOnProxyAsync("DROP EXTENSION IF EXISTS hstore");
         }
     }
+
+    /// <summary>
+    /// A node that drew OIDs of its own (here: large objects created on node 1 directly; in Npgsql's suite, a
+    /// temporary schema created on one node only, since backend slots differ per node) still gets the same OIDs for
+    /// the next schema change through pgproxy: its counter is brought level with the others' first. Absolute OIDs,
+    /// each node's pg_type read directly.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public async Task A_type_gets_the_same_oid_after_one_node_drew_oids_of_its_own(int ahead)
+    {
+        var type = NodeSql.UniqueTable("itest_oidgap");
+        await NodeSql.ExecuteAsync(Nodes[ahead],
+            "SELECT count(lo_unlink(lo_create(0))) FROM generate_series(1, 5)");
+        try
+        {
+            await ExecuteOnProxyAsync($"CREATE TYPE {type} AS ENUM ('a', 'b')");
+            var oids = new List<long>();
+            foreach (var node in Nodes)
+            {
+                oids.Add(await NodeSql.ScalarAsync<long>(node, $"SELECT '{type}'::regtype::oid::bigint"));
+            }
+
+            Assert.Equal(oids[0], oids[1]);
+        }
+        finally
+        {
+            await ExecuteOnProxyAsync($"DROP TYPE IF EXISTS {type}");
+        }
+    }
 }
