@@ -40,7 +40,7 @@ internal sealed partial class OidCounters(IReplicationServices runtime, ILogger 
     /// <summary>Aligns the live nodes' counters; never throws (a failure leaves OIDs as they would have been).</summary>
     public async Task AlignAsync()
     {
-        var nodes = runtime.Nodes.Nodes.Where(n => n.Status == BackendStatus.Up).ToList();
+        var nodes = runtime.Nodes.Nodes.Where(n => n.Status != BackendStatus.Down).ToList();
         if (nodes.Count < 2)
         {
             return;
