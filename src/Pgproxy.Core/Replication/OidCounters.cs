@@ -37,6 +37,9 @@ internal sealed partial class OidCounters(IReplicationServices runtime, ILogger 
     /// <summary>Each node's connection, kept between schema changes; one caller at a time (the turn's holder).</summary>
     private readonly Dictionary<int, BackendConnection> _connections = [];
 
+    /// <summary>A failure was logged as a warning; the same kept failing is logged at debug level until a success.</summary>
+    private bool _warned;
+
     /// <summary>Aligns the live nodes' counters; never throws (a failure leaves OIDs as they would have been).</summary>
     public async Task AlignAsync()
     {
@@ -54,24 +57,38 @@ internal sealed partial class OidCounters(IReplicationServices runtime, ILogger 
             var behind = nodes.Select((n, i) => (Node: n, Count: (long)highest - drawn[i])).Where(b => b.Count > 0).ToList();
             if (behind.Count == 0)
             {
+                _warned = false;
                 return;
             }
 
             if (behind.Find(b => b.Count > MaxDraws) is { Node: not null } far)
             {
-                Log.NotAligned(logger, $"node {far.Node.NodeId} is {far.Count} OIDs behind (more than {MaxDraws})");
+                NotAligned($"node {far.Node.NodeId} is {far.Count} OIDs behind (more than {MaxDraws})");
                 return;
             }
 
             await Task.WhenAll(behind.Select(b => DrawManyAsync(b.Node, b.Count, timeout.Token)));
+            _warned = false;
             Log.Aligned(logger, highest + 1,
                 string.Join(", ", behind.Select(b => $"node {b.Node.NodeId} +{b.Count}")));
         }
         catch (Exception e)
         {
             await DropConnectionsAsync();
-            Log.NotAligned(logger, e.Message);
+            NotAligned(e.Message);
         }
+    }
+
+    private void NotAligned(string reason)
+    {
+        if (_warned)
+        {
+            Log.StillNotAligned(logger, reason);
+            return;
+        }
+
+        _warned = true;
+        Log.NotAligned(logger, reason);
     }
 
     public ValueTask DisposeAsync() => new(DropConnectionsAsync());
@@ -123,5 +140,9 @@ internal sealed partial class OidCounters(IReplicationServices runtime, ILogger 
         [LoggerMessage(Logging.EventIds.OidCountersNotAligned, LogLevel.Warning,
             "OID counters not aligned before a schema change, so its objects may get other OIDs on some node: {Reason}")]
         public static partial void NotAligned(ILogger logger, string reason);
+
+        [LoggerMessage(Logging.EventIds.OidCountersNotAligned, LogLevel.Debug,
+            "OID counters still not aligned before a schema change: {Reason}")]
+        public static partial void StillNotAligned(ILogger logger, string reason);
     }
 }
