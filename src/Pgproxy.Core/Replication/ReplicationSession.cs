@@ -272,7 +272,7 @@ internal sealed partial class ReplicationSession : IRequestHost
                 return Main;
         }
 
-        if (MainMayBeTerminated())
+        if (MainMayBeTerminated() || _twoPhase.UsesTemporaryObjects)
         {
             return Main;
         }

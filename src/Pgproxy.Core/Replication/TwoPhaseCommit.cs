@@ -28,6 +28,13 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
     /// <summary>The session created temporary objects: PostgreSQL prepares none of its transactions that use them.</summary>
     private bool _usesTemporaryObjects;
 
+    /// <summary>
+    /// The session named temporary objects: their OIDs differ per node (a temporary schema created on one node
+    /// only), so the session's reads go to main, where the OIDs in its answers (RowDescription's table OID, the
+    /// catalog) agree with those of catalog reads that must run on main (pg_is_other_temp_schema…).
+    /// </summary>
+    public bool UsesTemporaryObjects => _usesTemporaryObjects;
+
     /// <summary>A new internal transaction, or a group that begins one: its id is asked again.</summary>
     public void ForgetXid() => replies.MainXid = null;
 
