@@ -34,6 +34,8 @@ public sealed class TimeFunctionTests
     [InlineData("INSERT INTO t VALUES ('NOW'::timestamptz, 'now'::date, ' now '::time, 'now'::timetz)",
         "NowLiteral:'NOW' | NowLiteral:'now' | NowLiteral:' now ' | NowLiteral:'now'")]
     [InlineData("INSERT INTO t VALUES ('now'::pg_catalog.timestamptz)", "NowLiteral:'now'")]
+    [InlineData("CREATE TABLE t2 AS SELECT 'now'::information_schema.time_stamp, CAST('now' AS information_schema.time_stamp)",
+        "NowLiteral:'now' | NowLiteral:'now'")]
     // A typed literal's span takes in its type: it is replaced whole.
     [InlineData("INSERT INTO t VALUES (timestamp 'now', date 'now', timestamptz 'now')",
         "NowLiteral:timestamp 'now' | NowLiteral:date 'now' | NowLiteral:timestamptz 'now'")]
