@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Backends;
@@ -34,8 +35,11 @@ internal sealed partial class OidCounters(IReplicationServices runtime, ILogger 
         "WITH drawn AS MATERIALIZED (SELECT pg_catalog.lo_create(0) AS oid) " +
         "SELECT oid::text, pg_catalog.lo_unlink(oid) FROM drawn";
 
-    /// <summary>Each node's connection, kept between schema changes; one caller at a time (the turn's holder).</summary>
-    private readonly Dictionary<int, BackendConnection> _connections = [];
+    /// <summary>
+    /// Each node's connection, kept between schema changes. One alignment at a time (the turn's holder), but its
+    /// nodes are asked in parallel, so connections opened at once are added at once.
+    /// </summary>
+    private readonly ConcurrentDictionary<int, BackendConnection> _connections = new();
 
     /// <summary>A failure was logged as a warning; the same kept failing is logged at debug level until a success.</summary>
     private bool _warned;
