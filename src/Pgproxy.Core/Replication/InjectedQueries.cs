@@ -52,6 +52,13 @@ internal static class InjectedQueries
     public static readonly byte[] FailTransaction = Encode("SELECT 'pgproxy failed the statement'::int");
 
     /// <summary>
+    /// Makes the backend's temporary schema exist (its first temporary object creates it) and leaves nothing
+    /// behind: see WritePath.PrepareTemporarySchemasAsync.
+    /// </summary>
+    public static readonly byte[] TemporarySchema = Encode(
+        "CREATE TEMPORARY TABLE pgproxy_temporary_schema (); DROP TABLE pg_temp.pgproxy_temporary_schema");
+
+    /// <summary>
     /// The lock <c>insert_lock</c> takes on main before an INSERT into a table with a sequence, held to the end of
     /// the transaction, so that concurrent inserters draw the sequence in the same order on every node. A
     /// transaction-level advisory lock keyed on the table's OID: any role may take it, where <c>LOCK TABLE … IN SHARE

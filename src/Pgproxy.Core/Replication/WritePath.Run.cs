@@ -18,6 +18,11 @@ internal sealed partial class WritePath
     {
         // DDL from every session reaches every node in one order, so each numbers its OIDs alike.
         using var turn = await _catalogWrites.EnterAsync(write.ChangesFunctions, autocommit: write.InternalTransaction);
+        if (turn.Held)
+        {
+            await PrepareTemporarySchemasAsync(main, write);
+        }
+
         var internalTransaction = write.InternalTransaction;
         _replies.Capture.Take(); // an earlier write that failed half way leaves no answer watched (large objects)
         write.SendTo(main, isMain: true);

@@ -111,28 +111,19 @@ public sealed class RoutingTests(TwoNodes cluster) : NodeOneReadsTestBase(cluste
     }
 
     /// <summary>
-    /// A session that created a temporary table reads from main from then on: the table's OID differs per node (its
-    /// temporary schema may be created on one node only), and Npgsql's KeyInfo query, which must run on main
-    /// (pg_is_other_temp_schema), looked up the table OID node 1's RowDescription gave (ReaderOldSchemaTests.
-    /// BaseColumnName through two nodes: no BaseColumnName).
+    /// A session that created a temporary table reads from main from then on, where the OIDs in its answers agree with
+    /// those of its catalog reads that must run on main (pg_is_other_temp_schema, pg_my_temp_schema).
     /// </summary>
     [PostgresFact]
     public async Task A_session_that_created_a_temporary_table_reads_from_main()
     {
         await using var conn = await OpenAsync();
         Assert.Equal(Nodes[1].Port, await PortOfAsync(conn));
-        await using (var create = new NpgsqlCommand(
-                         "CREATE TEMP TABLE itest_temp_route (cod varchar(5) PRIMARY KEY, descr text)", conn))
+        await using (var create = new NpgsqlCommand("CREATE TEMP TABLE itest_temp_route (a int)", conn))
         {
             await create.ExecuteNonQueryAsync();
         }
 
         Assert.Equal(Nodes[0].Port, await PortOfAsync(conn));
-        await using var select = new NpgsqlCommand("SELECT cod AS alias, descr FROM itest_temp_route", conn);
-        await using var reader = await select.ExecuteReaderAsync(
-            System.Data.CommandBehavior.SchemaOnly | System.Data.CommandBehavior.KeyInfo);
-        var schema = (await reader.GetSchemaTableAsync())!;
-        Assert.Equal("cod", schema.Rows[0]["BaseColumnName"].ToString());
-        Assert.Equal("alias", schema.Rows[0]["ColumnName"].ToString());
     }
 }
