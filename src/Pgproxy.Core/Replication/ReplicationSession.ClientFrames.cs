@@ -104,24 +104,13 @@ internal sealed partial class ReplicationSession
     /// <summary>A Parse whose statement reads pg_locks gets pgproxy's own lock rows left out (OwnLocksFilter).</summary>
     private static ReadOnlySequence<byte> WithOwnLocksFiltered(in ReadOnlySequence<byte> frame)
     {
-        if (!frame.IsSingleSegment)
-        {
-            // Rare (a Parse across two buffer segments): check a pooled copy, so no Parse costs an allocation.
-            var copy = ArrayPool<byte>.Shared.Rent((int)frame.Length);
-            frame.CopyTo(copy);
-            var names = OwnLocksFilter.MayName(copy.AsSpan(0, (int)frame.Length));
-            ArrayPool<byte>.Shared.Return(copy);
-            if (!names)
-            {
-                return frame;
-            }
-        }
-        else if (!OwnLocksFilter.MayName(frame.FirstSpan))
+        // A Parse across two buffer segments is rare: only then is the frame copied to be looked at.
+        ReadOnlySpan<byte> bytes = frame.IsSingleSegment ? frame.FirstSpan : frame.ToArray();
+        if (!OwnLocksFilter.MayName(bytes))
         {
             return frame;
         }
 
-        var bytes = frame.IsSingleSegment ? frame.FirstSpan : frame.ToArray();
         var sql = OthersFrames.SqlBytes(bytes, isParse: true);
         return OwnLocksFilter.Rewrite(Encoding.UTF8.GetString(sql)) is { } filtered
             ? new ReadOnlySequence<byte>(OthersFrames.ParseFrameWithQuery(bytes, filtered))
