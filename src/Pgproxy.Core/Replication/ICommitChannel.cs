@@ -18,6 +18,12 @@ internal interface ICommitChannel
     /// <summary>Reads the others' answers to what pgproxy injected; one that fails is taken out.</summary>
     Task DrainOthersAsync(NodeLink[] others);
 
+    /// <summary>
+    /// Reads and compares the answers the others owe to writes held back for them (sending what is still held back
+    /// first); a divergence the settings do not take a node out for is returned.
+    /// </summary>
+    ValueTask<Divergence?> SettleAsync();
+
     /// <summary>Takes a node out for every session (it failed, or it diverged from main).</summary>
     void Degenerate(NodeLink link, string reason);
 

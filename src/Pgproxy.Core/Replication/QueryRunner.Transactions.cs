@@ -66,7 +66,8 @@ internal sealed partial class QueryRunner
         foreach (var link in _nodes.All)
         {
             link.PendingBegin = null;
-            if (SessionLinks.IsLive(link) && link.Status != TransactionStatus.Idle)
+            // A node given only held-back writes has not answered yet (see IsPlainCommit): it is in the transaction.
+            if (SessionLinks.IsLive(link) && (link.Status != TransactionStatus.Idle || link.Owes))
             {
                 _started.Add(link);
             }
@@ -125,14 +126,16 @@ internal sealed partial class QueryRunner
         }
 
         var commits = kind == StatementKind.Commit && !rollBackOthers;
-        var twoPhase = commits && answering == _nodes.Main && _state.TransactionWrote
-                       && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(OthersFrames.QueryText(frame.Span)).Trim()
-                           .TrimEnd(';').Trim());
+        var twoPhase = commits && answering == _nodes.Main && _state.TransactionWrote && IsPlainCommit(kind, frame);
         var end = new QueryEnd(this, frame, rollBackOthers ? OthersRollback(chain) : null, commits, twoPhase);
         switch (await _write.EndTransactionAsync(answering, others, end))
         {
             case TransactionEndOutcome.TwoPhase:
                 _host.FinishRequest(_nodes.MainOrNull ?? answering);
+                return;
+            case TransactionEndOutcome.Diverged:
+                // As when the owed answers are read before a COMMIT: it fails, and so does the transaction everywhere.
+                await _host.RefuseAsync(Divergence.SqlState, _write.EndDivergence!.Message, writeReady: true);
                 return;
             case TransactionEndOutcome.CommittedWithoutMain:
                 RedeferChainedBegin(chain, answering);
@@ -145,6 +148,14 @@ internal sealed partial class QueryRunner
 
         _host.FinishRequest(answering);
     }
+
+    /// <summary>
+    /// COMMIT or END and nothing else: the end the others' owed answers are left to (WritePath.EndTransactionAsync
+    /// reads them, with the PREPARE when it commits in two phases) instead of being read before it runs.
+    /// </summary>
+    private bool IsPlainCommit(StatementKind kind, ReadOnlyMemory<byte> frame) =>
+        kind == StatementKind.Commit && _state.Status == TransactionStatus.InTransaction
+        && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(OthersFrames.QueryText(frame.Span)).Trim().TrimEnd(';').Trim());
 
     /// <summary>
     /// A BEGIN that no node can refuse: BEGIN/START TRANSACTION with only well-formed isolation, access and

@@ -87,6 +87,7 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
         }
 
         if (_write.OthersOwe && !ReadsFromMain(kind) && !PassesOwedAnswers(kind, statement)
+            && !(route == RouteDecision.EndTransaction && IsPlainCommit(kind, frame))
             && await _host.SettleOrRefuseAsync(writeReady: true))
         {
             return;

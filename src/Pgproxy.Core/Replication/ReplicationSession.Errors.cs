@@ -131,11 +131,14 @@ internal sealed partial class ReplicationSession
         {
             await _write.FlushOthersAsync(failing);
             await _write.DrainOthersAsync(failing);
-            if (main.Injected.Count > 0)
-            {
-                await WritePath.FlushLinkAsync(main);
-                await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-            }
+        }
+
+        // Also when main alone is in the transaction (the others' part already rolled back, or one node): the
+        // client's ReadyForQuery must say failed.
+        if (main.Injected.Count > 0)
+        {
+            await WritePath.FlushLinkAsync(main);
+            await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         }
     }
 

@@ -14,4 +14,10 @@ internal enum TransactionEndOutcome : byte
     /// and the client is to be told it committed.
     /// </summary>
     CommittedWithoutMain,
+
+    /// <summary>
+    /// Nothing committed: the others' answers owed to the transaction's writes differ from main's
+    /// (<see cref="WritePath.EndDivergence"/>); the client's transaction is to fail as for a divergence found before.
+    /// </summary>
+    Diverged,
 }

@@ -35,6 +35,12 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
     /// </summary>
     public bool UsesTemporaryObjects => _usesTemporaryObjects;
 
+    /// <summary>
+    /// What the others' held-back answers, read with their PREPARE, showed when the commit ended
+    /// <see cref="TwoPhaseOutcome.Diverged"/>.
+    /// </summary>
+    public Divergence? Diverged { get; private set; }
+
     /// <summary>A new internal transaction, or a group that begins one: its id is asked again.</summary>
     public void ForgetXid() => replies.MainXid = null;
 
@@ -56,6 +62,7 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
     public async Task<TwoPhaseOutcome> TryCommitAsync(NodeLink main, NodeLink[] others,
         ITransactionEnd? clientCommit)
     {
+        Diverged = null;
         if (!UsesTwoPhase(main, others))
         {
             return TwoPhaseOutcome.NotUsed;
@@ -76,9 +83,9 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         }
 
         var gid = new PreparedTransactionId(main.NodeId, xid).ToString();
-        if (!await PrepareOthersAsync(main, others, gid, clientCommit))
+        if (await PrepareOthersAsync(main, others, gid, clientCommit) is { } failed)
         {
-            return TwoPhaseOutcome.RolledBack;
+            return failed;
         }
 
         if (state.BeforeMainCommit is { } before)
@@ -124,67 +131,6 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
     }
 
     /// <summary>
-    /// Phase one: the others prepare while main holds its locks. A node that cannot prepare fails the transaction
-    /// everywhere (false: the client has its error) unless replication_stop_on_mismatch takes that node out.
-    /// </summary>
-    private async Task<bool> PrepareOthersAsync(NodeLink main, NodeLink[] others, string gid,
-        ITransactionEnd? clientCommit)
-    {
-        var prepare = InjectedQueries.Encode("PREPARE TRANSACTION '" + gid + "'");
-        foreach (var other in others)
-        {
-            if (!other.Detached)
-            {
-                other.SwallowedError = null;
-                other.Inject(prepare, InjectedReply.QueryCycle);
-            }
-        }
-
-        await channel.FlushOthersAsync(others);
-        await channel.DrainOthersAsync(others);
-        NodeLink? refused = null;
-        foreach (var other in others)
-        {
-            if (other.Detached || other.SwallowedError is null)
-            {
-                continue;
-            }
-
-            if (options().ReplicationStopOnMismatch)
-            {
-                channel.Degenerate(other, $"PREPARE TRANSACTION failed where main's transaction stands: {ErrorText(other.SwallowedError)}");
-                continue;
-            }
-
-            refused ??= other;
-        }
-
-        if (refused is null)
-        {
-            return true;
-        }
-
-        if (Protocol.Backend.ErrorResponseMessage.ReadSqlState(refused.SwallowedError!.AsSpan(5)) == "55000"
-            && options().ReplicationCommit is null)
-        {
-            // "prepared transactions are disabled" on a node the start-up check could not read: with the setting
-            // left unset, commit in one phase from now on, as the check would have decided.
-            state.Set(false, $"one_phase (backend node {refused.NodeId} refused PREPARE TRANSACTION: " +
-                                         $"{ErrorText(refused.SwallowedError!)})");
-        }
-
-        await RollBackPreparedAsync(main, others, gid, rollBackMain: true);
-        // The node's own ErrorResponse, as PostgreSQL would send it for a COMMIT that failed the same way (a deferred
-        // constraint: SQLSTATE, message, DETAIL): the transaction is rolled back everywhere, as the error says. It
-        // follows the statement's result when pgproxy's own COMMIT ends an autocommit statement, as PostgreSQL's
-        // implicit commit does (Npgsql reads an INSERT … RETURNING's row, then gets 23503 at NextResult).
-        Log.PrepareRefused(logger, refused.NodeId, ErrorText(refused.SwallowedError!));
-        clientCommit?.AnswerBeforeFailedEnd(); // the client's COMMIT never reached main: what main says before the error
-        channel.AnswerWithCommitError(refused.SwallowedError!);
-        return false;
-    }
-
-    /// <summary>
     /// Phase two: main commits. True when it committed, false when its COMMIT failed (its error is the client's),
     /// null when main was lost: the others' prepared transactions are rolled back and the client is told.
     /// </summary>
@@ -223,29 +169,6 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         }
     }
 
-    private async Task RollBackPreparedAsync(NodeLink main, NodeLink[] others, string gid, bool rollBackMain)
-    {
-        var rollback = InjectedQueries.Encode("ROLLBACK PREPARED '" + gid + "'");
-        foreach (var other in others)
-        {
-            if (!other.Detached)
-            {
-                // One that failed to prepare has no prepared transaction: its 42704 is swallowed.
-                other.Inject(other.SwallowedError is null ? rollback : InjectedQueries.Rollback, InjectedReply.QueryCycle);
-            }
-        }
-
-        await channel.FlushOthersAsync(others);
-        if (rollBackMain && !main.Detached)
-        {
-            main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
-            await channel.FlushAsync(main);
-            await channel.ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-        }
-
-        await channel.DrainOthersAsync(others);
-    }
-
     /// <summary>
     /// Pipelines the question for main's transaction id ahead of the transaction's first write, so the gid costs
     /// no round trip at COMMIT.
@@ -276,7 +199,8 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         var any = false;
         foreach (var other in others)
         {
-            any |= !other.Detached && other.Status == TransactionStatus.InTransaction;
+            // A node given only held-back writes has not answered yet: it is in the transaction all the same.
+            any |= !other.Detached && (other.Status == TransactionStatus.InTransaction || other.Owes);
         }
 
         if (any && (_cannotPrepare || _usesTemporaryObjects))

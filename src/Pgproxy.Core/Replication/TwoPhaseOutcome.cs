@@ -14,4 +14,10 @@ internal enum TwoPhaseOutcome : byte
 
     /// <summary>pgproxy rolled it back everywhere and wrote the client's error (a node could not prepare, main lost).</summary>
     RolledBack,
+
+    /// <summary>
+    /// The others' answers to the writes held back for them differed from main's: their prepared transactions are
+    /// rolled back, main's still stands (<see cref="TwoPhaseCommit.Diverged"/> says how they differed).
+    /// </summary>
+    Diverged,
 }

@@ -16,6 +16,9 @@ internal sealed partial class WritePath
     /// </summary>
     public bool CommitInFlight { get; private set; }
 
+    /// <summary>How the others' owed answers differed when the last end returned <see cref="TransactionEndOutcome.Diverged"/>.</summary>
+    public Divergence? EndDivergence { get; private set; }
+
     /// <summary>
     /// The write gate's pass for a commit, then the check that no node was attached meanwhile (a commit held at the
     /// closed gate may meet a node attached while it waited). The pass is given back if the session ends here.
@@ -58,6 +61,12 @@ internal sealed partial class WritePath
             case TwoPhaseOutcome.MainRefused:
                 AnswerWithCommitError(main.SwallowedError!); // after the statement's result (see below)
                 return;
+            case TwoPhaseOutcome.Diverged:
+                // Owed answers belong to the client's transactions, never to an internal one; should one turn up,
+                // nothing commits.
+                commit = false;
+                AnswerWithError(Divergence.SqlState, TwoPhase.Diverged!.Message);
+                break;
             default:
                 break;
         }
@@ -111,18 +120,38 @@ internal sealed partial class WritePath
         ITransactionEnd end)
     {
         using var pass = end.PassesGate ? await PassCommitGateAsync() : CheckWithoutPass();
-        if (end.MayCommitInTwoPhases
-            && await TwoPhase.TryCommitAsync(answering, others, end) != TwoPhaseOutcome.NotUsed)
+        EndDivergence = null;
+        if (end.MayCommitInTwoPhases)
         {
-            _answer.Release();
-            return TransactionEndOutcome.TwoPhase;
+            switch (await TwoPhase.TryCommitAsync(answering, others, end))
+            {
+                case TwoPhaseOutcome.NotUsed:
+                    break;
+                case TwoPhaseOutcome.Diverged:
+                    EndDivergence = TwoPhase.Diverged;
+                    return TransactionEndOutcome.Diverged;
+                default:
+                    _answer.Release();
+                    return TransactionEndOutcome.TwoPhase;
+            }
+        }
+
+        // A plain COMMIT leaves the others' owed answers to the two-phase commit, which reads them with the PREPARE;
+        // committing in one phase they are read and compared first.
+        if (OthersOwe && await SettleAsync() is { } divergence)
+        {
+            EndDivergence = divergence;
+            return TransactionEndOutcome.Diverged;
         }
 
         foreach (var other in others)
         {
-            other.Summary.Clear();
-            other.SwallowedError = null;
-            end.SendTo(other, isAnswering: false);
+            if (!other.Detached) // one may have been taken out reading its owed answers
+            {
+                other.Summary.Clear();
+                other.SwallowedError = null;
+                end.SendTo(other, isAnswering: false);
+            }
         }
 
         await FlushOthersAsync(others);

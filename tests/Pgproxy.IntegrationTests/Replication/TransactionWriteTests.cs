@@ -70,6 +70,8 @@ public sealed class TransactionWriteTests(TwoNodes cluster) : ReplicationTestBas
         {
             Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, $"SELECT sum(v) FROM {table}"));
             Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, $"SELECT count(*) FROM {table} WHERE id = 10"));
+            // Node 1 prepared it (its answers are read with its PREPARE): rolled back, not left holding its locks.
+            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, "SELECT count(*) FROM pg_prepared_xacts"));
         }
     }
 
@@ -86,6 +88,10 @@ public sealed class TransactionWriteTests(TwoNodes cluster) : ReplicationTestBas
         Assert.Contains("XX001", result.StdErr, StringComparison.Ordinal);
         Assert.Equal(0L, await NodeSql.CountAsync(Nodes[0], table));
         Assert.Equal("7", await NodeSql.ScalarAsync<string>(Nodes[1], $"SELECT string_agg(id::text, ',') FROM {table}"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, "SELECT count(*) FROM pg_prepared_xacts"));
+        }
     }
 
     [PostgresFact]
