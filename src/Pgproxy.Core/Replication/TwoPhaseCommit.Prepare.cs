@@ -13,7 +13,9 @@ internal sealed partial class TwoPhaseCommit
     /// answers are read and compared before its own: one round trip less while main holds the transaction's
     /// locks. When they diverged the prepared transactions are rolled back and <see cref="TwoPhaseOutcome.Diverged"/>
     /// returned (main's transaction stands, for the caller to fail as a divergence found before COMMIT fails it). A
-    /// node whose held-back statement failed has an aborted transaction, which its PREPARE rolls back.
+    /// node whose held-back statement failed has an aborted transaction, which its PREPARE rolls back. A node the
+    /// settings take out for its answers may be left with its transaction prepared: it is down until recovered, and
+    /// recovery ends what is prepared in the databases it copies (SchemaCopy).
     /// </summary>
     private async Task<TwoPhaseOutcome?> PrepareOthersAsync(NodeLink main, NodeLink[] others, string gid,
         ITransactionEnd? clientCommit)
@@ -60,6 +62,7 @@ internal sealed partial class TwoPhaseCommit
             await RollBackPreparedAsync(main, others, gid, rollBackMain: false);
             return TwoPhaseOutcome.Diverged;
         }
+
         NodeLink? refused = null;
         foreach (var other in others)
         {

@@ -130,7 +130,7 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
         var closuresBefore = proxy.Runtime.WriteGate.Closures.Snapshot().Count;
 
         // Two clients writing: the node always has something left to confirm when the gate closes.
-        var load = PgTools.PgbenchAsync(proxy.Port, "-c", "2", "-T", "25", "-n");
+        var load = PgTools.PgbenchAsync(proxy.Port, "-c", "2", "-T", "45", "-n"); // outlasts the 5 attempts on a loaded machine (25 s did not, once)
         var outcome = await RecoverAsync(proxy, new RecoveryProgress(), wipe: true);
         Assert.False(load.IsCompleted, "the load ended before the recovery");
         (await load).EnsureSuccess();
