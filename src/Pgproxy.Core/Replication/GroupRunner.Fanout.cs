@@ -92,12 +92,15 @@ internal sealed partial class GroupRunner
         var main = targets[0];
         var others = targets[1..];
         var rollBackOthers = analysis.EndsTransaction && _state.Status == TransactionStatus.Failed;
-        var twoPhase = sync && analysis.EndsTransaction && _state.Status == TransactionStatus.InTransaction
-                       && _state.TransactionWrote && main == _nodes.Main
-                       && Array.TrueForAll(others, o => (_state.UnsyncedMask & o.Bit) == 0)
-                       && _analyzer.IsPlainCommitGroup();
-        var end = new GroupEnd(this, targets, sync, analysis, rollBackOthers, twoPhase);
+        var end = new GroupEnd(this, targets, sync, analysis, rollBackOthers, CommitsInTwoPhases(targets, sync, analysis));
         var outcome = await _write.EndTransactionAsync(main, others, end);
+        if (outcome == TransactionEndOutcome.Diverged)
+        {
+            // As when the owed answers are read before the group: it fails, and the transaction everywhere.
+            await _host.RefuseAsync(Divergence.SqlState, _write.EndDivergence!.Message, writeReady: sync);
+            return;
+        }
+
         if (outcome == TransactionEndOutcome.CommittedWithoutMain)
         {
             AnswerGroup(end.Answered, executed: true);
@@ -107,6 +110,28 @@ internal sealed partial class GroupRunner
         {
             _host.FinishRequest(outcome == TransactionEndOutcome.TwoPhase ? _nodes.MainOrNull ?? main : main);
         }
+    }
+
+    /// <summary>
+    /// A plain COMMIT group of a transaction that wrote, answered by main, every other node synced: it may commit in
+    /// two phases, and the others' owed answers are left to it (read with their PREPARE).
+    /// </summary>
+    private bool CommitsInTwoPhases(NodeLink[] targets, bool sync, in GroupAnalysis analysis) =>
+        sync && analysis.EndsTransaction && _state.Status == TransactionStatus.InTransaction
+        && _state.TransactionWrote && targets[0] == _nodes.Main
+        && OthersSynced(targets) && _analyzer.IsPlainCommitGroup();
+
+    private bool OthersSynced(NodeLink[] targets)
+    {
+        for (var i = 1; i < targets.Length; i++)
+        {
+            if ((_state.UnsyncedMask & targets[i].Bit) != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Reads one node's answer to a group, streaming a COPY FROM STDIN to every target if one starts.</summary>

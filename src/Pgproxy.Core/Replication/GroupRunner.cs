@@ -50,6 +50,7 @@ internal sealed partial class GroupRunner : RequestRunner
 
             var targets = Targets(analysis);
             if (_write.OthersOwe && !GroupPassesOwedAnswers(targets, sync, analysis)
+                && !(analysis.EndsTransaction && targets.Length > 1 && CommitsInTwoPhases(targets, sync, analysis))
                 && await _host.SettleOrRefuseAsync(writeReady: sync))
             {
                 return;

@@ -1,5 +1,6 @@
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Config;
+using Pgproxy.Protocol.Messages;
 using Pgproxy.TestUtilities.Scripted;
 
 namespace Pgproxy.Core.Tests.Replication;
@@ -68,6 +69,42 @@ public sealed class TwoPhaseHeldBackTests
         Assert.Equal("Q COMMIT", harness.SentTo(0)[^1]);
         Assert.DoesNotContain($"Q COMMIT PREPARED '{Gid}'", harness.SentTo(1));
         Assert.Equal(BackendStatus.Down, harness.StatusOf(1));
+    }
+
+    [Fact]
+    public async Task Extended_Commit_PreparesBehindTheHeldBackWrites_ThenCommitsMain_ThenThePrepared()
+    {
+        await using var harness = TwoPhaseHarness();
+        await using var client = await harness.StartClientAsync();
+
+        await client.QueryAsync("BEGIN");
+        Assert.Equal(["1", "2", "n", "C UPDATE 1", "Z T"], await client.ExchangeAsync(ClientFrames.Group(Update)));
+        Assert.Equal(["1", "2", "n", "C COMMIT", "Z I"], await client.ExchangeAsync(ClientFrames.Group("COMMIT")));
+
+        var prepare = harness.IndexOf(1, $"Q PREPARE TRANSACTION '{Gid}'");
+        Assert.True(harness.IndexOf(1, "P :" + Update) < prepare); // the held-back group went out ahead of it
+        Assert.True(harness.IndexOf(1, "S") < prepare);
+        Assert.True(prepare < harness.IndexOf(0, "P :COMMIT")); // main's COMMIT group once node 1 prepared
+        Assert.True(harness.IndexOf(0, "P :COMMIT") < harness.IndexOf(1, $"Q COMMIT PREPARED '{Gid}'"));
+        Assert.Equal(1, harness.Runtime.TwoPhase.TwoPhaseCommits);
+    }
+
+    [Fact]
+    public async Task Extended_Mismatch_ReadWithThePrepare_RollsThePreparedBack_AndFailsTheTransaction()
+    {
+        await using var harness = TwoPhaseHarness();
+        harness.Node(1).On(Update, NodeReply.Command("UPDATE 2"));
+        await using var client = await harness.StartClientAsync();
+
+        await client.QueryAsync("BEGIN");
+        Assert.Equal(["1", "2", "n", "C UPDATE 1", "Z T"], await client.ExchangeAsync(ClientFrames.Group(Update)));
+        Assert.Equal(["E XX001", "Z E"], await client.ExchangeAsync(ClientFrames.Group("COMMIT")));
+        Assert.Equal(["C ROLLBACK", "Z I"], await client.QueryAsync("ROLLBACK"));
+
+        Assert.Contains($"Q ROLLBACK PREPARED '{Gid}'", harness.SentTo(1));
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
+        Assert.Equal(0, harness.Runtime.TwoPhase.TwoPhaseCommits);
     }
 
     /// <summary>Two nodes committing in two phases; main's transaction id is 742.</summary>

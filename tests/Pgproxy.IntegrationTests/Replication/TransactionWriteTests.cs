@@ -149,6 +149,32 @@ public sealed class TransactionWriteTests(TwoNodes cluster) : ReplicationTestBas
         Assert.Equal(3, await AssertNodesIdenticalAsync(table, "id"));
     }
 
+    [PostgresFact]
+    public async Task An_extended_COMMIT_whose_held_back_writes_diverge_fails_and_leaves_nothing_prepared()
+    {
+        // The extended COMMIT sends node 1's PREPARE behind its held-back writes; their answers differ from main's
+        // (node 1 has a row more), so the prepared transaction is rolled back and the COMMIT fails.
+        var table = await CreateReplicatedTableAsync("extdiverge", "id int primary key, v int");
+        await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (1, 0), (2, 0)");
+        await NodeSql.ExecuteAsync(Nodes[1], $"INSERT INTO {table} VALUES (3, 0)"); // node 1 alone
+        await using var conn = await OpenAsync();
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            await using var update = new NpgsqlCommand($"UPDATE {table} SET v = $1", conn);
+            update.Parameters.AddWithValue(1);
+            Assert.Equal(2, await update.ExecuteNonQueryAsync()); // main's answer, at once
+            await using var commit = new NpgsqlCommand("COMMIT", conn);
+            var error = await Assert.ThrowsAsync<PostgresException>(() => commit.ExecuteNonQueryAsync());
+            Assert.Equal("XX001", error.SqlState);
+        }
+
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, $"SELECT sum(v) FROM {table}"));
+            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, "SELECT count(*) FROM pg_prepared_xacts"));
+        }
+    }
+
     /// <summary>psql with each statement its own Query message; errors in verbose form (with their SQLSTATE).</summary>
     private Task<ProcessResult> PsqlAsync(params string[] statements) =>
         PgTools.PsqlAsync(Proxy.Port,
