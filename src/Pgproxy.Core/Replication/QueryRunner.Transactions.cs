@@ -93,7 +93,10 @@ internal sealed partial class QueryRunner
     /// answered once every node has answered. Nodes whose deferred BEGIN never went out have nothing to end. A
     /// COMMIT of a failed transaction rolls the others back; the node that failed answers it as PostgreSQL would.
     /// </summary>
-    private async Task EndTransactionAsync(ReadOnlyMemory<byte> frame, StatementKind kind)
+    /// <param name="frame">The client's Query message.</param>
+    /// <param name="kind">COMMIT, ROLLBACK or another end.</param>
+    /// <param name="plainCommit">The statement is a plain COMMIT (<see cref="IsPlainCommit"/>), decided once by the caller.</param>
+    private async Task EndTransactionAsync(ReadOnlyMemory<byte> frame, StatementKind kind, bool plainCommit)
     {
         if (_state.Status == TransactionStatus.Idle)
         {
@@ -126,7 +129,7 @@ internal sealed partial class QueryRunner
         }
 
         var commits = kind == StatementKind.Commit && !rollBackOthers;
-        var twoPhase = commits && answering == _nodes.Main && _state.TransactionWrote && IsPlainCommit(kind, frame);
+        var twoPhase = commits && answering == _nodes.Main && _state.TransactionWrote && plainCommit;
         var end = new QueryEnd(this, frame, rollBackOthers ? OthersRollback(chain) : null, commits, twoPhase);
         switch (await _write.EndTransactionAsync(answering, others, end))
         {

@@ -86,8 +86,8 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
             return;
         }
 
-        if (_write.OthersOwe && !ReadsFromMain(kind) && !PassesOwedAnswers(kind, statement)
-            && !(route == RouteDecision.EndTransaction && IsPlainCommit(kind, frame))
+        var plainCommit = route == RouteDecision.EndTransaction && IsPlainCommit(kind, frame);
+        if (_write.OthersOwe && !ReadsFromMain(kind) && !PassesOwedAnswers(kind, statement) && !plainCommit
             && await _host.SettleOrRefuseAsync(writeReady: true))
         {
             return;
@@ -116,7 +116,7 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
                 await BeginAsync(frame, statement);
                 break;
             case RouteDecision.EndTransaction:
-                await EndTransactionAsync(frame, kind);
+                await EndTransactionAsync(frame, kind, plainCommit);
                 break;
             default:
                 await RunSessionStateAsync(frame, statement);
