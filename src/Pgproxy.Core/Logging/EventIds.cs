@@ -101,6 +101,7 @@ internal static class EventIds
     public const int DefaultValuesUnreadable = 660;
     public const int OidCountersAligned = 661;
     public const int OidCountersNotAligned = 662;
+    public const int SchemaChangeNumberedApart = 663;
 
     // 670-689: two-phase commit (DESIGN §3.9)
     public const int OnePhaseCommit = 670;

@@ -56,21 +56,27 @@ internal sealed class CatalogWriteOrder
             return default;
         }
 
-        if (Counters is { } counters)
-        {
-            await counters.AlignAsync();
-        }
-
-        return new Turn(_turn);
+        return new Turn(_turn, await AlignAsync());
     }
+
+    /// <summary>
+    /// Aligns the nodes' OID counters again within a turn (the write ran, was found numbered apart, and was rolled
+    /// back): true when they now draw alike.
+    /// </summary>
+    public async Task<bool> AlignAsync() => Counters is { } counters && await counters.AlignAsync();
 
     /// <summary>Aligns the nodes' OID counters at the start of each turn (set while the server runs).</summary>
     public OidCounters? Counters { get; set; }
 
     /// <summary>One write's turn; disposing it lets the next write in.</summary>
-    internal readonly struct Turn(SemaphoreSlim? held) : IDisposable
+    /// <param name="held">The order's semaphore, entered; null when the write runs unordered.</param>
+    /// <param name="aligned">Every live node's counter gives the same next OID as the turn starts.</param>
+    internal readonly struct Turn(SemaphoreSlim? held, bool aligned) : IDisposable
     {
         public bool Held => held is not null;
+
+        /// <summary>Held, and the nodes' counters were brought level: what the write draws can be checked.</summary>
+        public bool Aligned => held is not null && aligned;
 
         public void Dispose() => held?.Release();
     }

@@ -31,6 +31,9 @@ internal sealed partial class GroupRunner
 
         public bool ChangesFunctions => false;
 
+        /// <summary>The data the client sent went to every node once.</summary>
+        public bool MayRunAgain => false;
+
         public bool KeepsAnswerUntilResult => true;
 
         public void SendTo(NodeLink link, bool isMain) => runner.SendGroup(link, isMain, internalTransaction, analysis);

@@ -1,3 +1,5 @@
+using Pgproxy.Protocol.Messages;
+
 namespace Pgproxy.Core.Replication;
 
 internal sealed partial class GroupRunner
@@ -7,6 +9,24 @@ internal sealed partial class GroupRunner
     /// group in one network write (with the Parses it lacks, and main's time in the others' Parse texts), and its
     /// answer is read up to the group's Sync, or its completions for a Flush-ended group.
     /// </summary>
+    /// <summary>
+    /// The group parses only the unnamed statement and closes nothing: sent again after a rollback, it defines
+    /// nothing twice (a named statement outlives the rollback, and a second Parse of its name would fail).
+    /// </summary>
+    private bool DefinesNothingNamed()
+    {
+        foreach (var frame in Group.Frames)
+        {
+            if (frame.Type == FrontendMessageType.Close
+                || (frame.Type == FrontendMessageType.Parse && Group.Frame(frame)[5] != 0))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private sealed class GroupWrite(GroupRunner runner, NodeLink[] targets, bool sync, GroupAnalysis analysis,
         bool internalTransaction) : IFannedWrite
     {
@@ -21,6 +41,8 @@ internal sealed partial class GroupRunner
         public bool MarksWrite => analysis.Writes;
 
         public bool ChangesFunctions => analysis.ChangesFunctions;
+
+        public bool MayRunAgain => analysis.LargeObject is null && runner.DefinesNothingNamed();
 
         /// <summary>A group's answer holds several results: main's is held until the first of them is known.</summary>
         public bool KeepsAnswerUntilResult => true;

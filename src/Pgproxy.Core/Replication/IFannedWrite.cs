@@ -29,6 +29,12 @@ internal interface IFannedWrite
     /// </summary>
     bool ChangesFunctions { get; }
 
+    /// <summary>
+    /// Rolled back, the write may be sent again and do the same: nothing in it outlives a rollback (a named
+    /// prepared statement, a large object's OID given to the others, a second statement of a Query string).
+    /// </summary>
+    bool MayRunAgain { get; }
+
     /// <summary>Main's answer is held until its first result rather than its completion (a group's).</summary>
     bool KeepsAnswerUntilResult { get; }
 

@@ -51,6 +51,9 @@ internal static class InjectedQueries
     /// </summary>
     public static readonly byte[] FailTransaction = Encode("SELECT 'pgproxy failed the statement'::int");
 
+    /// <summary>Draws the next OID from the node's counter and leaves nothing behind (see OidCounters).</summary>
+    public static readonly byte[] DrawOid = Encode(OidCounters.Probe);
+
     /// <summary>
     /// Makes the backend's temporary schema exist (its first temporary object creates it) and leaves nothing
     /// behind: see WritePath.PrepareTemporarySchemasAsync.

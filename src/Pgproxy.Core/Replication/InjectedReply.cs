@@ -20,6 +20,9 @@ internal enum InjectedReply : byte
     /// <summary>A query cycle whose single DataRow carries main's transaction id (two-phase commit's gid).</summary>
     XidQueryCycle,
 
+    /// <summary>A query cycle whose single DataRow carries the OID the node's counter gave (see OidNumbering).</summary>
+    OidQueryCycle,
+
     /// <summary>One ParseComplete.</summary>
     ParseComplete,
 

@@ -139,6 +139,9 @@ internal sealed class NodeLink
     /// <summary>Forgets the owed answers (read, or no longer wanted).</summary>
     public void ClearOwed() => OwedCount = 0;
 
+    /// <summary>The OID this node's counter gave pgproxy's last draw in this session (<see cref="OidNumbering"/>).</summary>
+    public string? DrawnOid { get; set; }
+
     /// <summary>The error of the last swallowed cycle (an injected COMMIT that failed, say), if any.</summary>
     public byte[]? SwallowedError { get; set; }
 

@@ -31,7 +31,7 @@ internal sealed partial class OidCounters(IReplicationServices runtime, ILogger 
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
-    private const string Probe =
+    internal const string Probe =
         "WITH drawn AS MATERIALIZED (SELECT pg_catalog.lo_create(0) AS oid) " +
         "SELECT oid::text, pg_catalog.lo_unlink(oid) FROM drawn";
 
@@ -44,13 +44,16 @@ internal sealed partial class OidCounters(IReplicationServices runtime, ILogger 
     /// <summary>A failure was logged as a warning; the same kept failing is logged at debug level until a success.</summary>
     private bool _warned;
 
-    /// <summary>Aligns the live nodes' counters; never throws (a failure leaves OIDs as they would have been).</summary>
-    public async Task AlignAsync()
+    /// <summary>
+    /// Aligns the live nodes' counters: true when two or more nodes now draw the same next OID. Never throws (a
+    /// failure leaves OIDs as they would have been, and says false).
+    /// </summary>
+    public async Task<bool> AlignAsync()
     {
         var nodes = runtime.Nodes.Nodes.Where(n => n.Status != BackendStatus.Down).ToList();
         if (nodes.Count < 2)
         {
-            return;
+            return false;
         }
 
         using var timeout = new CancellationTokenSource(Timeout);
@@ -62,24 +65,26 @@ internal sealed partial class OidCounters(IReplicationServices runtime, ILogger 
             if (behind.Count == 0)
             {
                 _warned = false;
-                return;
+                return true;
             }
 
             if (behind.Find(b => b.Count > MaxDraws) is { Node: not null } far)
             {
                 NotAligned($"node {far.Node.NodeId} is {far.Count} OIDs behind (more than {MaxDraws})");
-                return;
+                return false;
             }
 
             await Task.WhenAll(behind.Select(b => DrawManyAsync(b.Node, b.Count, timeout.Token)));
             _warned = false;
             Log.Aligned(logger, highest + 1,
                 string.Join(", ", behind.Select(b => $"node {b.Node.NodeId} +{b.Count}")));
+            return true;
         }
         catch (Exception e)
         {
             await DropConnectionsAsync();
             NotAligned(e.Message);
+            return false;
         }
     }
 

@@ -36,6 +36,8 @@ internal sealed partial class QueryRunner
 
         public bool ChangesFunctions => statement?.FirstKeyword is "CREATE" or "ALTER" or "DROP";
 
+        public bool MayRunAgain => largeObject is null && statement is { StatementCount: 1, CopyTable: null };
+
         public bool KeepsAnswerUntilResult => false;
 
         public bool RewritesTime => rewritesTime;

@@ -22,7 +22,7 @@ internal sealed partial class ReplyReader
         switch (head)
         {
             case InjectedReply.QueryCycle or InjectedReply.NowQueryCycle or InjectedReply.DefaultsQueryCycle
-                or InjectedReply.XidQueryCycle:
+                or InjectedReply.XidQueryCycle or InjectedReply.OidQueryCycle:
                 switch (type)
                 {
                     case BackendMessageType.ReadyForQuery:
@@ -42,6 +42,9 @@ internal sealed partial class ReplyReader
                         var row = Body(buffer, header, scratch);
                         MainXid = ReadFirstColumn(row);
                         MainNow = ReadColumn(row, 1);
+                        break;
+                    case BackendMessageType.DataRow when head == InjectedReply.OidQueryCycle:
+                        link.DrawnOid = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.ParameterStatus:
                         NoteParameter(link, Body(buffer, header, scratch));

@@ -23,6 +23,19 @@ internal sealed partial class WritePath
             await PrepareTemporarySchemasAsync(main, write);
         }
 
+        var numbering = new OidNumbering(turn.Aligned && write.InternalTransaction && write.MayRunAgain);
+        while (await RunOnceAsync(main, write, host, numbering))
+        {
+            numbering.RunAgain(await _catalogWrites.AlignAsync());
+        }
+    }
+
+    /// <summary>
+    /// One run of the write; true when it was rolled back on every node, its answer dropped unseen, to run again
+    /// (<see cref="OidNumbering"/>).
+    /// </summary>
+    private async Task<bool> RunOnceAsync(NodeLink main, IFannedWrite write, IRequestHost host, OidNumbering numbering)
+    {
         var internalTransaction = write.InternalTransaction;
         _replies.Capture.Take(); // an earlier write that failed half way leaves no answer watched (large objects)
         write.SendTo(main, isMain: true);
@@ -45,7 +58,7 @@ internal sealed partial class WritePath
         {
             if (!await write.CopyInAsync(main, others))
             {
-                return;
+                return false;
             }
 
             mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
@@ -59,17 +72,17 @@ internal sealed partial class WritePath
                     FinishIfEnds(write, host, main);
                 }
 
-                return;
+                return false;
             }
 
             if (!await SendToOthersAsync(write, host, main, others, answerStart, mainTime))
             {
-                return;
+                return false;
             }
         }
 
         await write.ReadOthersAsync(main, others, mainTime);
-        await EndAsync(write, host, main, others);
+        return await EndAsync(write, host, main, others, numbering);
     }
 
     /// <summary>
@@ -121,14 +134,24 @@ internal sealed partial class WritePath
 
     /// <summary>
     /// The others have answered: compares them with main, ends the internal transaction (committing only when they
-    /// agree) or, inside the client's transaction, fails it on every node alike when they do not.
+    /// agree) or, inside the client's transaction, fails it on every node alike when they do not. True when the
+    /// internal transaction was rolled back instead, for the write to run again: its nodes numbered it apart.
     /// </summary>
-    private async Task EndAsync(IFannedWrite write, IRequestHost host, NodeLink main, NodeLink[] others)
+    private async Task<bool> EndAsync(IFannedWrite write, IRequestHost host, NodeLink main, NodeLink[] others,
+        OidNumbering numbering)
     {
         var mismatch = CompareWithMain(main, others);
         if (write.ChangesFunctions)
         {
             _catalog.ForgetFunctions();
+        }
+
+        if (mismatch is null && numbering.Checks && _answer.IsHolding && await NumberedApartAsync(main, others, numbering))
+        {
+            await EndInternalTransactionAsync(main, others, commit: false);
+            _answer.Discard();
+            TwoPhase.ForgetXid();
+            return true;
         }
 
         if (write.InternalTransaction)
@@ -146,7 +169,7 @@ internal sealed partial class WritePath
             // that does not end here (a Flush-ended group, a COPY's whose Sync came early) gets its ReadyForQuery
             // after the client's next Sync, up to which what it sends is skipped, as PostgreSQL does after an error.
             await host.FailRequestAsync(Divergence.SqlState, mismatch.Message, writeReady: write.EndsRequest);
-            return;
+            return false;
         }
 
         _answer.Release();
@@ -156,6 +179,7 @@ internal sealed partial class WritePath
         }
 
         FinishIfEnds(write, host, main);
+        return false;
     }
 
     private static void FinishIfEnds(IFannedWrite write, IRequestHost host, NodeLink main)

@@ -1,0 +1,93 @@
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Replication;
+
+/// <summary>
+/// A schema change whose nodes drew OIDs apart while it ran (autovacuum's ANALYZE of a catalog TOASTs its
+/// statistics under OIDs of the shared counter, on one node and at its own moment) is rolled back everywhere and runs
+/// again, so its objects get the same OIDs on every node. The foreign draw is made certain here: an event trigger on
+/// node 1 alone draws an OID at the start of each of the first <c>n</c> schema changes there, counted by a sequence
+/// (which a rollback does not undo). Each node's pg_type is read directly.
+/// </summary>
+[Collection(ReplicationSuite.Name)]
+public sealed class SchemaChangeNumberingTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+{
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_schema_change_numbered_apart_runs_again_and_gets_the_same_oids(bool simpleProtocol)
+    {
+        var type = NodeSql.UniqueTable("itest_renumber");
+        await using var draws = await ForeignDrawsAsync(type, count: 1);
+        await CreateTypeAsync(type, simpleProtocol);
+
+        Assert.Equal(await OidsAsync(Nodes[0], type), await OidsAsync(Nodes[1], type));
+        Assert.Equal(2, await draws.FiringsAsync()); // node 1 ran it twice: numbered apart, then alike
+    }
+
+    [PostgresFact]
+    public async Task A_schema_change_numbered_apart_on_every_run_still_commits_on_every_node()
+    {
+        var type = NodeSql.UniqueTable("itest_renumber");
+        await using var draws = await ForeignDrawsAsync(type, count: 100);
+        await CreateTypeAsync(type, simpleProtocol: false);
+
+        Assert.Equal(3, await draws.FiringsAsync());
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(1, await NodeSql.ScalarAsync<long>(node, $"SELECT count(*) FROM pg_type WHERE typname = '{type}'"));
+        }
+
+        Assert.NotEqual(await OidsAsync(Nodes[0], type), await OidsAsync(Nodes[1], type));
+    }
+
+    private async Task CreateTypeAsync(string type, bool simpleProtocol)
+    {
+        var sql = $"CREATE TYPE {type} AS (a int, b text)";
+        if (simpleProtocol)
+        {
+            (await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c", sql)).EnsureSuccess();
+        }
+        else
+        {
+            await ExecuteOnProxyAsync(sql);
+        }
+    }
+
+    /// <summary>The type's OID, its array type's and its relation's, as the node numbered them.</summary>
+    private static Task<string> OidsAsync(PostgresInstance node, string type) =>
+        NodeSql.ScalarAsync<string>(node,
+            $"SELECT oid || '/' || typarray || '/' || typrelid FROM pg_type WHERE typname = '{type}'");
+
+    private async Task<ForeignDraws> ForeignDrawsAsync(string name, int count)
+    {
+        var draws = new ForeignDraws(Nodes[1], name, this);
+        await NodeSql.ExecuteAsync(Nodes[1], $"""
+            CREATE SEQUENCE {name}_fired;
+            CREATE FUNCTION {name}_draw() RETURNS event_trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('{name}_fired') <= {count} THEN
+                    PERFORM lo_unlink(lo_create(0));
+                END IF;
+            END $$;
+            CREATE EVENT TRIGGER {name}_draw ON ddl_command_start EXECUTE FUNCTION {name}_draw();
+            """);
+        return draws;
+    }
+
+    /// <summary>Node 1's event trigger, dropped (with the type, through pgproxy) at the end.</summary>
+    private sealed class ForeignDraws(PostgresInstance node, string name, SchemaChangeNumberingTests test)
+        : IAsyncDisposable
+    {
+        public Task<long> FiringsAsync() => NodeSql.ScalarAsync<long>(node, $"SELECT last_value FROM {name}_fired");
+
+        public async ValueTask DisposeAsync()
+        {
+            await NodeSql.ExecuteAsync(node,
+                $"DROP EVENT TRIGGER IF EXISTS {name}_draw; DROP FUNCTION IF EXISTS {name}_draw(); " +
+                $"DROP SEQUENCE IF EXISTS {name}_fired");
+            await test.ExecuteOnProxyAsync($"DROP TYPE IF EXISTS {name}");
+        }
+    }
+}
