@@ -6,10 +6,17 @@ namespace Pgproxy.Core.Replication;
 internal sealed partial class WritePath
 {
     /// <summary>
+    /// A node refused the session's OID draw (its role may not call <c>lo_create</c>): its later schema changes are
+    /// not checked, rather than each running twice.
+    /// </summary>
+    private bool _oidDrawRefused;
+
+    /// <summary>
     /// Inside an autocommit schema change's transaction, after every node ran it: each node draws one OID
     /// (<see cref="InjectedQueries.DrawOid"/>, all at once). True when the change must be rolled back and run again:
     /// a node drew another OID than main — it numbered the change's objects apart — or a draw was refused (that node's
-    /// transaction failed; the next run is not checked). On its last run a change numbered apart commits, logged.
+    /// transaction failed; the next run is not checked, nor the session's later changes). On its last run a change
+    /// numbered apart commits, logged.
     /// </summary>
     private async Task<bool> NumberedApartAsync(NodeLink main, NodeLink[] others, OidNumbering numbering)
     {
@@ -35,6 +42,7 @@ internal sealed partial class WritePath
         {
             var refused = main.SwallowedError is not null ? main : live.First(o => o.SwallowedError is not null);
             Log.DrawRefused(_logger, refused.NodeId);
+            _oidDrawRefused = true;
             numbering.StopChecking();
             return true;
         }
@@ -70,7 +78,8 @@ internal sealed partial class WritePath
             string draws);
 
         [LoggerMessage(EventIds.SchemaChangeNumberedApart, LogLevel.Debug,
-            "node {NodeId} refused the OID draw that checks a schema change: rolled back, it runs again unchecked")]
+            "node {NodeId} refused the OID draw that checks a schema change: rolled back, it runs again unchecked, " +
+            "and the session's later schema changes are not checked")]
         public static partial void DrawRefused(ILogger logger, int nodeId);
     }
 }

@@ -23,7 +23,8 @@ internal sealed partial class WritePath
             await PrepareTemporarySchemasAsync(main, write);
         }
 
-        var numbering = new OidNumbering(turn.Aligned && write.InternalTransaction && write.MayRunAgain);
+        var numbering = new OidNumbering(turn.Aligned && write.InternalTransaction && write.MayRunAgain
+                                         && !_oidDrawRefused);
         while (await RunOnceAsync(main, write, host, numbering))
         {
             numbering.RunAgain(await _catalogWrites.AlignAsync());

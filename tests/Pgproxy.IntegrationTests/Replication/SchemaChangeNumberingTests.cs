@@ -42,6 +42,40 @@ public sealed class SchemaChangeNumberingTests(TwoNodes cluster) : ReplicationTe
         Assert.NotEqual(await OidsAsync(Nodes[0], type), await OidsAsync(Nodes[1], type));
     }
 
+    /// <summary>
+    /// A role node 1 does not let draw (no EXECUTE on lo_create there): its schema changes still commit on every node,
+    /// run unchecked, rather than failing on the check's refused draw.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_schema_change_by_a_role_that_may_not_draw_commits_on_every_node()
+    {
+        var role = NodeSql.UniqueTable("itest_nolo");
+        await ExecuteOnProxyAsync($"CREATE ROLE {role} LOGIN; CREATE SCHEMA {role} AUTHORIZATION {role}");
+        await NodeSql.ExecuteAsync(Nodes[1], "REVOKE EXECUTE ON FUNCTION lo_create(oid) FROM PUBLIC");
+        try
+        {
+            await using (var connection = await OpenAsync(b => b.Username = role))
+            {
+                for (var n = 0; n < 2; n++)
+                {
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = $"CREATE TYPE {role}.{role}_t{n} AS (a int)";
+                    await command.ExecuteNonQueryAsync();
+                }
+            }
+
+            for (var n = 0; n < 2; n++)
+            {
+                Assert.Equal(await OidsAsync(Nodes[0], $"{role}_t{n}"), await OidsAsync(Nodes[1], $"{role}_t{n}"));
+            }
+        }
+        finally
+        {
+            await NodeSql.ExecuteAsync(Nodes[1], "GRANT EXECUTE ON FUNCTION lo_create(oid) TO PUBLIC");
+            await ExecuteOnProxyAsync($"DROP SCHEMA IF EXISTS {role} CASCADE; DROP ROLE IF EXISTS {role}");
+        }
+    }
+
     private async Task CreateTypeAsync(string type, bool simpleProtocol)
     {
         var sql = $"CREATE TYPE {type} AS (a int, b text)";
