@@ -40,4 +40,7 @@ internal interface IMetricsSources
 
     /// <summary>replication_commit as it is in effect, and what two-phase commit did.</summary>
     TwoPhaseCommitState TwoPhase { get; }
+
+    /// <summary>The order of schema changes, and how often one ran again for the OIDs it drew.</summary>
+    CatalogWriteOrder CatalogWrites { get; }
 }

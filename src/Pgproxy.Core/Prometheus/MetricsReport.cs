@@ -49,6 +49,14 @@ internal static class MetricsReport
             .Sample("pgproxy_prepared_transactions_resolved_total", twoPhase.ResolvedRolledBack,
                 ("outcome", "rolled_back"));
 
+        writer.Family("pgproxy_schema_changes_numbered_apart_total", "counter",
+                "Autocommit schema changes whose nodes drew other OIDs while they ran: rolled back and run again, or, "
+                + "on their last run, committed with objects that may have other OIDs on some node.")
+            .Sample("pgproxy_schema_changes_numbered_apart_total", sources.CatalogWrites.RanAgain,
+                ("outcome", "ran_again"))
+            .Sample("pgproxy_schema_changes_numbered_apart_total", sources.CatalogWrites.CommittedApart,
+                ("outcome", "committed"));
+
         WriteConsistency(writer, sources);
         WriteConnections(writer, sources);
         WriteNodes(writer, sources);

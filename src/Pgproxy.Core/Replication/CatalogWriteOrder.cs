@@ -65,6 +65,19 @@ internal sealed class CatalogWriteOrder
     /// </summary>
     public async Task<bool> AlignAsync() => Counters is { } counters && await counters.AlignAsync();
 
+    /// <summary>Schema changes rolled back and run again because their nodes numbered them apart (OidNumbering).</summary>
+    public long RanAgain => Interlocked.Read(ref _ranAgain);
+
+    /// <summary>Schema changes that committed numbered apart after their last run.</summary>
+    public long CommittedApart => Interlocked.Read(ref _committedApart);
+
+    private long _ranAgain;
+    private long _committedApart;
+
+    public void CountRanAgain() => Interlocked.Increment(ref _ranAgain);
+
+    public void CountCommittedApart() => Interlocked.Increment(ref _committedApart);
+
     /// <summary>Aligns the nodes' OID counters at the start of each turn (set while the server runs).</summary>
     public OidCounters? Counters { get; set; }
 

@@ -57,10 +57,12 @@ internal sealed partial class WritePath
         if (numbering.IsLastRun)
         {
             Log.NumberedApart(_logger, numbering.Run, main.NodeId, main.DrawnOid, draws);
+            _catalogWrites.CountCommittedApart();
             return false;
         }
 
         Log.RunAgain(_logger, numbering.Run, main.NodeId, main.DrawnOid, draws);
+        _catalogWrites.CountRanAgain();
         return true;
     }
 

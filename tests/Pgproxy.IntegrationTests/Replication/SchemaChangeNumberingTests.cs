@@ -20,10 +20,12 @@ public sealed class SchemaChangeNumberingTests(TwoNodes cluster) : ReplicationTe
     {
         var type = NodeSql.UniqueTable("itest_renumber");
         await using var draws = await ForeignDrawsAsync(type, count: 1);
+        var ranAgain = Proxy.Runtime.CatalogWrites.RanAgain;
         await CreateTypeAsync(type, simpleProtocol);
 
         Assert.Equal(await OidsAsync(Nodes[0], type), await OidsAsync(Nodes[1], type));
         Assert.Equal(2, await draws.FiringsAsync()); // node 1 ran it twice: numbered apart, then alike
+        Assert.Equal(ranAgain + 1, Proxy.Runtime.CatalogWrites.RanAgain);
     }
 
     [PostgresFact]
@@ -31,9 +33,12 @@ public sealed class SchemaChangeNumberingTests(TwoNodes cluster) : ReplicationTe
     {
         var type = NodeSql.UniqueTable("itest_renumber");
         await using var draws = await ForeignDrawsAsync(type, count: 100);
+        var (ranAgain, committedApart) = (Proxy.Runtime.CatalogWrites.RanAgain, Proxy.Runtime.CatalogWrites.CommittedApart);
         await CreateTypeAsync(type, simpleProtocol: false);
 
         Assert.Equal(3, await draws.FiringsAsync());
+        Assert.Equal(ranAgain + 2, Proxy.Runtime.CatalogWrites.RanAgain);
+        Assert.Equal(committedApart + 1, Proxy.Runtime.CatalogWrites.CommittedApart);
         foreach (var node in Nodes)
         {
             Assert.Equal(1, await NodeSql.ScalarAsync<long>(node, $"SELECT count(*) FROM pg_type WHERE typname = '{type}'"));
