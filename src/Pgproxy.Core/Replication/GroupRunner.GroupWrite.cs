@@ -5,11 +5,6 @@ namespace Pgproxy.Core.Replication;
 internal sealed partial class GroupRunner
 {
     /// <summary>
-    /// An extended-protocol group that writes, as <see cref="WritePath.RunAsync"/> runs it: each node gets the whole
-    /// group in one network write (with the Parses it lacks, and main's time in the others' Parse texts), and its
-    /// answer is read up to the group's Sync, or its completions for a Flush-ended group.
-    /// </summary>
-    /// <summary>
     /// The group parses only the unnamed statement and closes nothing: sent again after a rollback, it defines
     /// nothing twice (a named statement outlives the rollback, and a second Parse of its name would fail).
     /// </summary>
@@ -27,6 +22,11 @@ internal sealed partial class GroupRunner
         return true;
     }
 
+    /// <summary>
+    /// An extended-protocol group that writes, as <see cref="WritePath.RunAsync"/> runs it: each node gets the whole
+    /// group in one network write (with the Parses it lacks, and main's time in the others' Parse texts), and its
+    /// answer is read up to the group's Sync, or its completions for a Flush-ended group.
+    /// </summary>
     private sealed class GroupWrite(GroupRunner runner, NodeLink[] targets, bool sync, GroupAnalysis analysis,
         bool internalTransaction) : IFannedWrite
     {

@@ -38,9 +38,8 @@ internal sealed partial class WritePath
         await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         await DrainOthersAsync(live);
         live = [.. live.Where(o => !o.Detached)];
-        if (main.SwallowedError is not null || live.Any(o => o.SwallowedError is not null))
+        if (Array.Find((NodeLink[])[main, .. live], l => l.SwallowedError is not null) is { } refused)
         {
-            var refused = main.SwallowedError is not null ? main : live.First(o => o.SwallowedError is not null);
             Log.DrawRefused(_logger, refused.NodeId);
             _oidDrawRefused = true;
             numbering.StopChecking();

@@ -147,16 +147,17 @@ internal sealed partial class WritePath
             _catalog.ForgetFunctions();
         }
 
-        if (mismatch is null && numbering.Checks && _answer.IsHolding && await NumberedApartAsync(main, others, numbering))
-        {
-            await EndInternalTransactionAsync(main, others, commit: false);
-            _answer.Discard();
-            TwoPhase.ForgetXid();
-            return true;
-        }
-
         if (write.InternalTransaction)
         {
+            if (mismatch is null && numbering.Checks && _answer.IsHolding
+                && await NumberedApartAsync(main, others, numbering))
+            {
+                await EndInternalTransactionAsync(main, others, commit: false);
+                _answer.Discard();
+                TwoPhase.ForgetXid();
+                return true;
+            }
+
             await EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {

@@ -35,9 +35,6 @@ internal sealed partial class WritePath
 
         await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         await DrainOthersAsync(others);
-        if (_catalogWrites.Counters is { } counters)
-        {
-            await counters.AlignAsync();
-        }
+        await _catalogWrites.AlignAsync();
     }
 }
