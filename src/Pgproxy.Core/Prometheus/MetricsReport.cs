@@ -61,6 +61,7 @@ internal static class MetricsReport
         WriteConnections(writer, sources);
         WriteNodes(writer, sources);
         WriteLatency(writer, metrics);
+        ProcessMetrics.Write(writer);
         return writer.ToString();
     }
 

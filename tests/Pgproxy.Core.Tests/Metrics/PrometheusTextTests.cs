@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pgproxy.Core.Config;
@@ -104,6 +105,38 @@ public sealed partial class PrometheusTextTests
             StringComparison.Ordinal);
         Assert.Contains("pgproxy_backend_connections{node=\"0\",state=\"idle\"} 0\n", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Report_GivesTheProcessCost_SoThatTwoScrapesGiveCpuAndBytesPerTransaction()
+    {
+        var options = new ProxyOptions { Backends = [new BackendConfig { NodeId = 0, Hostname = "127.0.0.1", Port = 5433 }] };
+        var runtime = new ProxyRuntime(options, NullLoggerFactory.Instance, TimeProvider.System);
+        await using var _ = runtime.Pool;
+
+        var before = Values(MetricsReport.Build(runtime));
+        var garbage = new List<byte[]>();
+        for (var i = 0; i < 64; i++)
+        {
+            garbage.Add(new byte[16 * 1024]);
+        }
+
+        var after = Values(MetricsReport.Build(runtime));
+
+        Assert.Equal(64, garbage.Count);
+        Assert.True(after["dotnet_gc_allocated_bytes_total"] - before["dotnet_gc_allocated_bytes_total"] >= 64 * 16 * 1024);
+        Assert.True(after["process_cpu_seconds_total"] > 0);
+        Assert.True(after["process_cpu_seconds_total"] >= before["process_cpu_seconds_total"]);
+        Assert.True(after["process_resident_memory_bytes"] > 1024 * 1024);
+        Assert.True(after["dotnet_gc_collections_total{generation=\"0\"}"]
+            >= after["dotnet_gc_collections_total{generation=\"2\"}"]);
+        Assert.True(after.ContainsKey("dotnet_gc_pause_seconds_total"));
+    }
+
+    private static Dictionary<string, double> Values(string report) =>
+        report.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => !line.StartsWith('#'))
+            .Select(line => line.Split(' '))
+            .ToDictionary(parts => parts[0], parts => double.Parse(parts[1], CultureInfo.InvariantCulture));
 
     /// <summary>name{label="value",…} number, label values with \\ \" \n escapes only.</summary>
     [GeneratedRegex(
