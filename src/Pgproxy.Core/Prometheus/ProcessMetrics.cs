@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Pgproxy.Core.Prometheus;
 
@@ -19,8 +20,11 @@ internal static class ProcessMetrics
             .Sample("dotnet_gc_allocated_bytes_total", GC.GetTotalAllocatedBytes(precise: true));
         writer.Family("dotnet_gc_collections_total", "counter", "Garbage collections, by the generation collected.");
         for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
             writer.Sample("dotnet_gc_collections_total", GC.CollectionCount(generation),
-                ("generation", generation.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                ("generation", generation.ToString(CultureInfo.InvariantCulture)));
+        }
+
         writer.Family("dotnet_gc_pause_seconds_total", "counter", "Time the runtime paused threads for collections.")
             .Sample("dotnet_gc_pause_seconds_total", GC.GetTotalPauseDuration().TotalSeconds);
     }
