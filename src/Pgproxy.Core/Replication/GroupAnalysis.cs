@@ -22,6 +22,12 @@ internal struct GroupAnalysis
 
     public bool EndsTransaction { get; set; }
 
+    /// <summary>
+    /// The group's first Execute is ROLLBACK TO SAVEPOINT: in a failed transaction it is the one statement
+    /// PostgreSQL runs, and it must run on every node, which leaves the failure behind on each as on main.
+    /// </summary>
+    public bool StartsWithRollbackTo { get; set; }
+
     public bool RewritesTime { get; set; }
 
     public bool ChangesFunctions { get; set; }

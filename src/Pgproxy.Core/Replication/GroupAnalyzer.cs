@@ -155,6 +155,7 @@ internal sealed partial class GroupAnalyzer
     private async ValueTask<GroupAnalysis> ExecuteAsync(GroupAnalysis analysis, PreparedStatementInfo? info,
         bool partEndsTransaction)
     {
+        analysis.StartsWithRollbackTo |= !analysis.Executes && info is not null && Router.IsRollbackToSavepoint(info.Kind, info.Classification);
         analysis.Executes = true;
         analysis.Completions++;
         if (info is null)

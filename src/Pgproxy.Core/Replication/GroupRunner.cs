@@ -61,8 +61,19 @@ internal sealed partial class GroupRunner : RequestRunner
                 await SyncStragglersAsync(targets);
             }
 
+            var errors = _replies.ClientErrors;
             await RunOnTargetsAsync(targets, sync, analysis);
             CloseElsewhere(targets);
+            if (!sync && analysis.StartsWithRollbackTo && _state.Status == TransactionStatus.Failed
+                && _replies.ClientErrors == errors)
+            {
+                // The failure is behind every node now; no ReadyForQuery says so before the Sync, and what the
+                // group's Flush leaves for later (a COMMIT part, the client's next group) must see the transaction
+                // as it is, not roll it back on the others as a failed one.
+                _state.Status = TransactionStatus.InTransaction;
+                _state.FailedLink = null;
+            }
+
             if (sync && !_copyAteSync)
             {
                 _state.UnsyncedMask = 0;
@@ -151,7 +162,7 @@ internal sealed partial class GroupRunner : RequestRunner
     private NodeLink[] Targets(in GroupAnalysis analysis)
     {
         var main = _nodes.Main;
-        if (_state.Status == TransactionStatus.Failed && !analysis.EndsTransaction)
+        if (_state.Status == TransactionStatus.Failed && !analysis.EndsTransaction && !analysis.StartsWithRollbackTo)
         {
             return _host.ReadTarget().AsTargets;
         }

@@ -64,6 +64,6 @@ internal static class Router
     }
 
     /// <summary>ROLLBACK TO SAVEPOINT, which PostgreSQL accepts in a failed transaction (it is session state).</summary>
-    private static bool IsRollbackToSavepoint(StatementKind kind, StatementClassification statement) =>
+    public static bool IsRollbackToSavepoint(StatementKind kind, StatementClassification statement) =>
         kind == StatementKind.SessionState && statement.FirstKeyword == "ROLLBACK";
 }
