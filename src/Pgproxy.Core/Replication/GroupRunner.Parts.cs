@@ -62,6 +62,8 @@ internal sealed partial class GroupRunner
                 // PostgreSQL skips everything up to the Sync after an error: so does the rest of the group.
                 if (sync)
                 {
+                    // The error's answer may have set the session to skip up to the client's Sync: this is it.
+                    DiscardUntilSync = false;
                     Group.Clear();
                     Group.Add(new ReadOnlySequence<byte>(bytes, frames[^1].Offset, frames[^1].Length),
                         frames[^1].Type);

@@ -164,12 +164,18 @@ internal sealed partial class WritePath
                 AnswerWithError(Divergence.SqlState, mismatch.Message);
             }
         }
-        else if (mismatch is not null
-                 && (_state.Status != TransactionStatus.Idle || main.Status != TransactionStatus.Idle))
+        else if (mismatch is not null && (!write.EndsRequest || _state.Status != TransactionStatus.Idle
+                                          || main.Status != TransactionStatus.Idle))
         {
             // Inside the client's transaction: fail it on every node alike, so no node can commit it. A request
             // that does not end here (a Flush-ended group, a COPY's whose Sync came early) gets its ReadyForQuery
-            // after the client's next Sync, up to which what it sends is skipped, as PostgreSQL does after an error.
+            // after the client's next Sync, up to which what it sends is skipped, as PostgreSQL does after an error;
+            // until then no node has said whether it is in a transaction, and a node that failed listens for a Sync.
+            if (!write.EndsRequest)
+            {
+                await FailUnsyncedGroupAsync(main, others);
+            }
+
             await host.FailRequestAsync(Divergence.SqlState, mismatch.Message, writeReady: write.EndsRequest);
             return false;
         }
