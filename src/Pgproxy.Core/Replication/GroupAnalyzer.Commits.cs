@@ -102,16 +102,31 @@ internal sealed partial class GroupAnalyzer
                 var parse = ParseMessage.Read(Body(bytes, frames[p]));
                 if (parse.StatementName.SequenceEqual(bind.StatementName))
                 {
-                    return _policy.Classifications.Get(parse.Query).Kind == StatementKind.Commit;
+                    return CutsAt(_policy.Classifications.Get(parse.Query).Kind, parse.Query);
                 }
             }
 
-            return _statements.GetStatement(bind.StatementName)?.Kind == StatementKind.Commit;
+            return CutsAt(_statements.GetStatement(bind.StatementName));
         }
 
-        return _statements.GetPortal(portal)?.Kind == StatementKind.Commit;
+        return CutsAt(_statements.GetPortal(portal));
     }
 
+    /// <summary>
+    /// A COMMIT ends the transaction on every node, the others first, so a group is cut after it. So is a ROLLBACK of
+    /// a failed transaction: the nodes that did not fail get a ROLLBACK of their own while the group goes to the one
+    /// that did, and what the group runs after it must go to every node again. Not the end of a failed transaction
+    /// AND CHAIN, whose new transaction the others' own ROLLBACK would not open: that group still runs as one.
+    /// </summary>
+    private bool CutsAt(StatementKind? kind, ReadOnlySpan<byte> query)
+    {
+        var failed = _state.Status == TransactionStatus.Failed;
+        return (kind == StatementKind.Commit || (kind == StatementKind.Rollback && failed))
+               && !(failed && TransactionChain.Chains(query));
+    }
+
+    private bool CutsAt(PreparedStatementInfo? info) =>
+        info is not null && CutsAt(info.Kind, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
 
     /// <summary>
     /// The group executes one plain COMMIT and nothing else (what a driver sends to end a transaction through the

@@ -64,13 +64,14 @@ internal sealed partial class GroupRunner : RequestRunner
             var errors = _replies.ClientErrors;
             await RunOnTargetsAsync(targets, sync, analysis);
             CloseElsewhere(targets);
-            if (!sync && analysis.StartsWithRollbackTo && _state.Status == TransactionStatus.Failed
-                && _replies.ClientErrors == errors)
+            if (!sync && _state.Status == TransactionStatus.Failed && _replies.ClientErrors == errors
+                && (analysis.StartsWithRollbackTo || _partEndsTransaction))
             {
-                // The failure is behind every node now; no ReadyForQuery says so before the Sync, and what the
-                // group's Flush leaves for later (a COMMIT part, the client's next group) must see the transaction
-                // as it is, not roll it back on the others as a failed one.
-                _state.Status = TransactionStatus.InTransaction;
+                // The failure is behind every node now (rolled back to a savepoint, or the transaction ended); no
+                // ReadyForQuery says so before the Sync, and what the group's Flush leaves for later (a COMMIT part,
+                // writes after the ROLLBACK, the client's next group) must go to every node as PostgreSQL runs it,
+                // not to the failed node alone.
+                _state.Status = _partEndsTransaction ? TransactionStatus.Idle : TransactionStatus.InTransaction;
                 _state.FailedLink = null;
             }
 

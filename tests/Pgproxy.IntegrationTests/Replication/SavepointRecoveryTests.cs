@@ -5,7 +5,7 @@ using Pgproxy.TestUtilities.Postgres;
 namespace Pgproxy.IntegrationTests.Replication;
 
 /// <summary>
-/// A transaction that failed and is taken back to a savepoint by the extended protocol, as Npgsql sends it. The
+/// A transaction that failed and is taken back to a savepoint (or ended) by the extended protocol, as Npgsql sends it. The
 /// ROLLBACK TO SAVEPOINT went to the failed node alone, and the COMMIT behind it rolled the others back as a failed
 /// transaction's: main kept the writes, the others lost them, and nothing said so.
 /// </summary>
@@ -77,6 +77,34 @@ public sealed class SavepointRecoveryTests(TwoNodes cluster) : ReplicationTestBa
             await raw.SendAsync([.. Step("COMMIT"), .. RawPgClient.Sync()]);
             answers.AddRange(await raw.ReadUntilAsync('Z'));
         }
+
+        Assert.DoesNotContain(answers, m => m.Type == 'E');
+        Assert.Equal((byte)'I', answers[^1].Body[0]);
+        Assert.Equal(3, await AssertNodesIdenticalAsync(table, "id"));
+    }
+
+    /// <summary>
+    /// A failed transaction ended by the extended protocol in the same group as the writes that follow: they ran on
+    /// the failed node alone, while the others merely rolled back (the group was not cut at a ROLLBACK).
+    /// </summary>
+    [PostgresTheory]
+    [InlineData("ROLLBACK")]
+    [InlineData("COMMIT")]
+    [InlineData("ABORT")]
+    public async Task Writes_after_the_end_of_a_failed_transaction_in_one_group_reach_every_node(string end)
+    {
+        var table = await CreateReplicatedTableAsync("sprec", "id int primary key");
+        await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (0)");
+        await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
+        await raw.StartupAsync();
+
+        await raw.SendAsync([.. Step("BEGIN"), .. Step($"INSERT INTO {table} VALUES (1)"),
+            .. Step($"INSERT INTO {table} VALUES (0)"), .. RawPgClient.Sync()]);
+        Assert.Equal((byte)'E', (await raw.ReadUntilAsync('Z'))[^1].Body[0]);
+
+        await raw.SendAsync([.. Step(end), .. Step($"INSERT INTO {table} VALUES (5)"),
+            .. Step($"INSERT INTO {table} VALUES (6)"), .. RawPgClient.Sync()]);
+        var answers = await raw.ReadUntilAsync('Z');
 
         Assert.DoesNotContain(answers, m => m.Type == 'E');
         Assert.Equal((byte)'I', answers[^1].Body[0]);
