@@ -28,8 +28,11 @@ internal sealed partial class GroupAnalyzer
     /// <summary>Statements the current group uses but does not define: parsed lazily where missing.</summary>
     private readonly List<(byte[] Name, PreparedStatementInfo Info)> _referenced = [];
 
-    /// <summary>Statement names the current group closes.</summary>
-    private readonly List<byte[]> _closed = [];
+    /// <summary>
+    /// Statements the current group closes, each as it was when closed: the group may parse a new one under the same
+    /// name, and the nodes the old one was parsed on must still close it.
+    /// </summary>
+    private readonly List<(byte[] Name, PreparedStatementInfo? Info)> _closed = [];
 
     public GroupAnalyzer(ExtendedGroup group, StatementRegistry statements, IRequestHost host, TwoPhaseCommit twoPhase,
         ClientState state, IdleWatch idle, MainCatalog catalog, RoutingPolicy policy)
@@ -47,8 +50,8 @@ internal sealed partial class GroupAnalyzer
     /// <summary>Statements the current group uses but does not define, by the name it uses.</summary>
     public IReadOnlyList<(byte[] Name, PreparedStatementInfo Info)> Referenced => _referenced;
 
-    /// <summary>Statement names the current group closes.</summary>
-    public IReadOnlyList<byte[]> Closed => _closed;
+    /// <summary>Statements the current group closes, each as it was when closed (null: one pgproxy did not know).</summary>
+    public IReadOnlyList<(byte[] Name, PreparedStatementInfo? Info)> Closed => _closed;
 
     /// <summary>Forgets the group just run.</summary>
     public void Clear()
@@ -143,7 +146,7 @@ internal sealed partial class GroupAnalyzer
         var close = CloseMessage.Read(body);
         if (close.Target == PortalOrStatement.Statement)
         {
-            _closed.Add(close.Name.ToArray());
+            _closed.Add((close.Name.ToArray(), _statements.GetStatement(close.Name)));
         }
         else
         {

@@ -231,22 +231,31 @@ internal sealed partial class GroupRunner : RequestRunner
         }
     }
 
-    /// <summary>Statements the group closed are closed on the nodes that parsed them but did not run the group too.</summary>
+    /// <summary>
+    /// Statements the group closed are closed on the nodes that parsed them but did not run the group too, and
+    /// forgotten unless the group parsed a new one under the same name (Npgsql's auto-prepare replaces statements
+    /// so: the old one must still go on the nodes that have it, the new one is parsed there when first used).
+    /// </summary>
     private void CloseElsewhere(NodeLink[] targets)
     {
-        foreach (var name in _analyzer.Closed)
+        foreach (var (name, closed) in _analyzer.Closed)
         {
-            if (Statements.GetStatement(name) is { } closed)
+            if (closed is null)
             {
-                var closeFrame = OthersFrames.CloseFrame(name);
-                foreach (var link in _nodes.All)
-                {
-                    if ((closed.ParsedOn & link.Bit) != 0 && !targets.Contains(link))
-                    {
-                        link.PendingCloses.Add(closeFrame);
-                    }
-                }
+                continue;
+            }
 
+            var closeFrame = OthersFrames.CloseFrame(name);
+            foreach (var link in _nodes.All)
+            {
+                if ((closed.ParsedOn & link.Bit) != 0 && !targets.Contains(link))
+                {
+                    link.PendingCloses.Add(closeFrame);
+                }
+            }
+
+            if (Statements.GetStatement(name) == closed)
+            {
                 Statements.RemoveStatement(name);
             }
         }
