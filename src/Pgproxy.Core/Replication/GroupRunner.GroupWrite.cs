@@ -36,7 +36,8 @@ internal sealed partial class GroupRunner
 
         public bool MayDefer => sync;
 
-        public bool IsPlainDml => !analysis.NotPlainDml;
+        // Not an INSERT that draws a sequence: see QueryWrite.IsPlainDml.
+        public bool IsPlainDml => !analysis.NotPlainDml && analysis.LockTable is null;
 
         public bool MarksWrite => analysis.Writes;
 

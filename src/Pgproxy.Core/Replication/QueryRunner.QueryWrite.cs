@@ -30,7 +30,9 @@ internal sealed partial class QueryRunner
 
         public bool MayDefer => statement is not null;
 
-        public bool IsPlainDml => statement is not null && WritePath.IsPlainDml(statement);
+        // An INSERT that draws a sequence (insert_lock's) goes to the others at once: held back to the COMMIT, it
+        // would draw there after any nextval() another session ran meanwhile, and get another value than on main.
+        public bool IsPlainDml => statement is not null && WritePath.IsPlainDml(statement) && lockTable is null;
 
         public bool MarksWrite => marksWrite;
 
