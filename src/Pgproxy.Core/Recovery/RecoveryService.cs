@@ -75,7 +75,10 @@ internal sealed class RecoveryService(IRecoveryServices services, ILogger logger
 
         for (var attempt = 0; attempt < 60; attempt++)
         {
-            var run = await checks.RunAsync(new CheckRequest(nodeId, [], [], $"verification of the recovery of node {nodeId}"),
+            // A recovered node with a lower id than main's becomes main on attach: it is then checked against every
+            // other live node, the one it was copied from among them, rather than refused as main itself.
+            int? against = services.Nodes.MainNode?.NodeId == nodeId ? null : nodeId;
+            var run = await checks.RunAsync(new CheckRequest(against, [], [], $"verification of the recovery of node {nodeId}"),
                 _stopping.Token);
             if (run is null)
             {

@@ -51,6 +51,42 @@ public sealed class RecoverCliTests(TwoNodes cluster)
         (await PgTools.PsqlAsync(pgproxy.Port, "-c", $"DROP TABLE {table}")).EnsureSuccess();
     }
 
+    /// <summary>
+    /// Node 0 recovered while node 1 is main: attached, node 0 is main again, and the check after the attach compared
+    /// it with node 1 instead of reporting the recovery failed ("node 0 is main: there is nothing to compare it with").
+    /// </summary>
+    [PostgresFact]
+    public async Task Node_zero_recovered_from_node_one_is_verified_against_it()
+    {
+        foreach (var node in cluster.Nodes)
+        {
+            if (!await NodeSql.IsRunningAsync(node))
+            {
+                await node.StartAsync();
+            }
+        }
+
+        var table = NodeSql.UniqueTable("recover_zero");
+        await using var pgproxy = new PgproxyProcess(cluster, [new("admin_users", "'postgres'")]);
+        (await pgproxy.RunAsync("-D")).EnsureSuccess();
+        await pgproxy.WaitUntilAcceptingAsync();
+        (await PgTools.PsqlAsync(pgproxy.Port, "-c", $"CREATE TABLE {table} (id serial PRIMARY KEY, v text)")).EnsureSuccess();
+        (await CliAsync(pgproxy, "node", "detach", "0", "-U", "postgres")).EnsureSuccess();
+        (await PgTools.PsqlAsync(pgproxy.Port, "-c",
+            $"INSERT INTO {table} (v) SELECT 'row ' || g FROM generate_series(1, 500) g")).EnsureSuccess();
+
+        var up = await CliAsync(pgproxy, "node", "recover", "0", "--wipe", "-U", "postgres");
+
+        Assert.True(up.ExitCode == 0, up.StdOut + up.StdErr);
+        Assert.Contains("node 0 recovered, attached and verified", up.StdOut, StringComparison.Ordinal);
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.Equal(500L, await NodeSql.CountAsync(node, table));
+        }
+
+        (await PgTools.PsqlAsync(pgproxy.Port, "-c", $"DROP TABLE {table}")).EnsureSuccess();
+    }
+
     private static Task<ProcessResult> CliAsync(PgproxyProcess pgproxy, params string[] arguments) =>
         PgproxyCli.AgainstAsync(pgproxy, TimeSpan.FromMinutes(3), null, arguments);
 }
