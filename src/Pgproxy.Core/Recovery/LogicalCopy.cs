@@ -161,16 +161,25 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
     }
 
     /// <summary>
-    /// A subscription worker that failed (its error is in the node's server log only) makes the recovery fail:
-    /// it would retry forever on a node that is not as main is. Main's publications are looked at first, for the
-    /// likelier cause to be named.
+    /// Table copy errors a subscription may have before the recovery fails. PostgreSQL restarts a table's copy that
+    /// failed, and some causes pass by themselves: with many tables, a copy can find every replication origin slot
+    /// of the node briefly taken by the copies before it ("could not find free replication state slot"). One that
+    /// keeps failing (a table unlike main's) reaches this bound within a minute or so.
+    /// </summary>
+    private const long MaxTableCopyErrors = 10;
+
+    /// <summary>
+    /// A subscription worker that failed (its error is in the node's server log only) makes the recovery fail: it
+    /// would retry forever on a node that is not as main is. An apply error fails it at once, table copy errors past
+    /// <see cref="MaxTableCopyErrors"/>. Main's publications are looked at first, for the likelier cause to be named.
     /// </summary>
     public async Task ThrowOnWorkerErrorsAsync(NpgsqlConnection node, RecoveryDatabase database, CancellationToken ct)
     {
         var rows = await RecoveryConnector.RowsAsync(node,
             "SELECT apply_error_count, sync_error_count FROM pg_catalog.pg_stat_subscription_stats WHERE subid = $1",
             ct, database.SubscriptionOid!.Value);
-        if (rows.Count == 1 && (rows[0][0] != "0" || rows[0][1] != "0"))
+        if (rows.Count == 1 && (rows[0][0] != "0"
+                                || long.Parse(rows[0][1]!, CultureInfo.InvariantCulture) > MaxTableCopyErrors))
         {
             await CheckPublicationsAsync(ct);
             throw new RecoveryFailure($"the subscription {RecoveryNames.Subscription(plan.Node.NodeId)} on backend " +
