@@ -26,6 +26,13 @@ internal sealed class ClientState
     /// Sync must reach them all.</summary>
     public ulong UnsyncedMask { get; set; }
 
+    /// <summary>
+    /// Main is inside an unsynced pipeline, but one whose BEGIN opened a transaction block (a batch cut after its
+    /// BEGIN): a query of pgproxy's own may run there, as it commits nothing. Cleared by the Sync and by the end of
+    /// the transaction.
+    /// </summary>
+    public bool BlockInPipeline { get; set; }
+
     /// <summary>The session's state as the router sees it.</summary>
     public RouteState RouteState => new(Status, TransactionWrote, StrictIsolation);
 

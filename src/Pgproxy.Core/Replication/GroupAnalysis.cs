@@ -28,6 +28,9 @@ internal struct GroupAnalysis
     /// </summary>
     public bool StartsWithRollbackTo { get; set; }
 
+    /// <summary>The group executes BEGIN while the client is outside a transaction.</summary>
+    public bool BeginsTransaction { get; set; }
+
     public bool RewritesTime { get; set; }
 
     public bool ChangesFunctions { get; set; }

@@ -33,6 +33,15 @@ internal sealed partial class GroupAnalyzer
             }
 
             executes++;
+            if (executes == 1 && BeginsBeforeInsert(frames, bytes, i))
+            {
+                // Its own part: once it has run, main is in a transaction block and may get insert_lock's lock
+                // before the INSERT (sent before the BEGIN, the lock would end with its own implicit transaction).
+                starts.Add((i + 1, false));
+                afterExecute = i + 1;
+                continue;
+            }
+
             if (IsCommitExecute(frames, bytes, i))
             {
                 commits = true;
@@ -68,14 +77,45 @@ internal sealed partial class GroupAnalyzer
 
 
     /// <summary>
-    /// Whether the Execute at <paramref name="index"/> runs COMMIT (or END, PREPARE TRANSACTION): its portal is
-    /// bound earlier in the group or before it, its statement parsed earlier in the group or before it.
+    /// Whether the Execute at <paramref name="index"/> runs COMMIT (or END, PREPARE TRANSACTION), or the ROLLBACK of a
+    /// failed transaction (see <see cref="CutsAt"/>).
     /// </summary>
-    private bool IsCommitExecute(IReadOnlyList<GroupFrame> frames, ReadOnlySpan<byte> bytes, int index)
+    private bool IsCommitExecute(IReadOnlyList<GroupFrame> frames, ReadOnlySpan<byte> bytes, int index) =>
+        ExecutedAt(frames, bytes, index) is { } executed && CutsAt(executed.Kind, executed.Query);
+
+    /// <summary>
+    /// The Execute at <paramref name="index"/> runs BEGIN while the client is outside a transaction, and a later
+    /// Execute of the group runs an INSERT: one that may need insert_lock's lock taken inside the transaction.
+    /// </summary>
+    private bool BeginsBeforeInsert(IReadOnlyList<GroupFrame> frames, ReadOnlySpan<byte> bytes, int index)
+    {
+        if (_state.Status != TransactionStatus.Idle || ExecutedAt(frames, bytes, index)?.Kind != StatementKind.Begin)
+        {
+            return false;
+        }
+
+        for (var i = index + 1; i < frames.Count; i++)
+        {
+            if (ExecutedAt(frames, bytes, i)?.Classification.FirstKeyword == "INSERT")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The statement the Execute at <paramref name="index"/> runs and its text: its portal is bound earlier in the
+    /// group or before it, its statement parsed earlier in the group or before it. Null for another message, or a
+    /// portal or statement pgproxy does not know.
+    /// </summary>
+    private (StatementKind Kind, StatementClassification Classification, byte[] Query)? ExecutedAt(IReadOnlyList<GroupFrame> frames,
+        ReadOnlySpan<byte> bytes, int index)
     {
         if (frames[index].Type != FrontendMessageType.Execute)
         {
-            return false;
+            return null;
         }
 
         var portal = ExecuteMessage.Read(Body(bytes, frames[index])).PortalName;
@@ -102,15 +142,20 @@ internal sealed partial class GroupAnalyzer
                 var parse = ParseMessage.Read(Body(bytes, frames[p]));
                 if (parse.StatementName.SequenceEqual(bind.StatementName))
                 {
-                    return CutsAt(_policy.Classifications.Get(parse.Query).Kind, parse.Query);
+                    var classification = _policy.Classifications.Get(parse.Query);
+                    return (classification.Kind, classification, parse.Query.ToArray());
                 }
             }
 
-            return CutsAt(_statements.GetStatement(bind.StatementName));
+            return Known(_statements.GetStatement(bind.StatementName));
         }
 
-        return CutsAt(_statements.GetPortal(portal));
+        return Known(_statements.GetPortal(portal));
     }
+
+    private static (StatementKind Kind, StatementClassification Classification, byte[] Query)? Known(
+        PreparedStatementInfo? info) =>
+        info is null ? null : (info.Kind, info.Classification, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query.ToArray());
 
     /// <summary>
     /// A COMMIT ends the transaction on every node, the others first, so a group is cut after it. So is a ROLLBACK of
@@ -124,9 +169,6 @@ internal sealed partial class GroupAnalyzer
         return (kind == StatementKind.Commit || (kind == StatementKind.Rollback && failed))
                && !(failed && TransactionChain.Chains(query));
     }
-
-    private bool CutsAt(PreparedStatementInfo? info) =>
-        info is not null && CutsAt(info.Kind, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
 
     /// <summary>
     /// The group executes one plain COMMIT and nothing else (what a driver sends to end a transaction through the

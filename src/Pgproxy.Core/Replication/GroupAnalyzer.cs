@@ -182,6 +182,7 @@ internal sealed partial class GroupAnalyzer
             case StatementKind.Begin:
                 analysis.Replicated = true;
                 analysis.HasTransactionControl = true;
+                analysis.BeginsTransaction |= _state.Status == TransactionStatus.Idle;
                 break;
             case StatementKind.Commit or StatementKind.Rollback:
                 analysis.HasTransactionControl = true;

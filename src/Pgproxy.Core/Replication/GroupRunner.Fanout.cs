@@ -165,11 +165,12 @@ internal sealed partial class GroupRunner
     /// <summary>
     /// What pgproxy asks of main before a group that writes: its transaction id (two-phase commit), insert_lock's
     /// lock, its current time, its values of the defaults a COPY leaves out — not while main is inside an unsynced
-    /// pipeline, where a query of pgproxy's own cannot run.
+    /// pipeline, where a query of pgproxy's own would commit the pipeline's implicit transaction, unless the
+    /// pipeline's own BEGIN opened a block (<see cref="ClientState.BlockInPipeline"/>).
     /// </summary>
     private void SendMainPrelude(NodeLink link, bool internalTransaction, GroupAnalysis analysis)
     {
-        var canInjectQueries = (_state.UnsyncedMask & link.Bit) == 0;
+        var canInjectQueries = (_state.UnsyncedMask & link.Bit) == 0 || _state.BlockInPipeline;
         if (analysis.Writes && canInjectQueries
             && (internalTransaction || _state.Status == TransactionStatus.InTransaction))
         {

@@ -75,6 +75,17 @@ internal sealed partial class GroupRunner : RequestRunner
                 _state.FailedLink = null;
             }
 
+            if (!sync && analysis.BeginsTransaction && !analysis.EndsTransaction && _replies.ClientErrors == errors)
+            {
+                // A batch's BEGIN, cut off (GroupAnalyzer.PartStarts): the parts after it run in its transaction.
+                _state.Status = TransactionStatus.InTransaction;
+                _state.BlockInPipeline = true;
+            }
+            else if (sync || analysis.EndsTransaction)
+            {
+                _state.BlockInPipeline = false;
+            }
+
             if (sync && !_copyAteSync)
             {
                 _state.UnsyncedMask = 0;
