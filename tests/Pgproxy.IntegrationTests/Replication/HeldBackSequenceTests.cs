@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Npgsql;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
@@ -41,7 +43,7 @@ public sealed class HeldBackSequenceTests(TwoNodes cluster) : ReplicationTestBas
             await raw.ReadUntilAsync('Z');
             await raw.SendAsync(RawPgClient.Query(insert));
             var row = (await raw.ReadUntilAsync('Z')).Single(m => m.Type == 'D').Body;
-            id = int.Parse(System.Text.Encoding.UTF8.GetString(row.AsSpan(6)), System.Globalization.CultureInfo.InvariantCulture);
+            id = int.Parse(Encoding.UTF8.GetString(row.AsSpan(6)), CultureInfo.InvariantCulture);
         }
 
         await using (var draw = new NpgsqlCommand($"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))", drawer))

@@ -1,3 +1,4 @@
+using System.Text;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -47,7 +48,7 @@ public sealed class StatementReplacementTests(TwoNodes cluster) : ReplicationTes
     /// <summary>A Bind of one text parameter to the unnamed portal.</summary>
     private static byte[] BindOne(string statement, string value)
     {
-        var text = System.Text.Encoding.UTF8.GetBytes(value);
+        var text = Encoding.UTF8.GetBytes(value);
         byte[] body = [.. Text(""), .. Text(statement), 0, 0, 0, 1, .. Int32(text.Length), .. text, 0, 0];
         return [(byte)'B', .. Int32(body.Length + 4), .. body];
     }
@@ -58,7 +59,7 @@ public sealed class StatementReplacementTests(TwoNodes cluster) : ReplicationTes
         return [(byte)'C', .. Int32(body.Length + 4), .. body];
     }
 
-    private static byte[] Text(string value) => [.. System.Text.Encoding.UTF8.GetBytes(value), 0];
+    private static byte[] Text(string value) => [.. Encoding.UTF8.GetBytes(value), 0];
 
     private static byte[] Int32(int value) =>
         [(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value];
