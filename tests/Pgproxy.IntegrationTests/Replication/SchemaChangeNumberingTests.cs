@@ -24,8 +24,12 @@ public sealed class SchemaChangeNumberingTests(TwoNodes cluster) : ReplicationTe
         await CreateTypeAsync(type, simpleProtocol);
 
         Assert.Equal(await OidsAsync(Nodes[0], type), await OidsAsync(Nodes[1], type));
-        Assert.Equal(2, await draws.FiringsAsync()); // node 1 ran it twice: numbered apart, then alike
-        Assert.Equal(ranAgain + 1, Proxy.Runtime.CatalogWrites.RanAgain);
+        // Node 1 ran it twice: numbered apart, then alike. A real foreign draw meanwhile (autovacuum's, the case this
+        // guards against) can cost one more run on a busy machine (seen once in a full run): every run but the last
+        // is a run again.
+        var runs = await draws.FiringsAsync();
+        Assert.InRange(runs, 2, 3);
+        Assert.Equal(ranAgain + runs - 1, Proxy.Runtime.CatalogWrites.RanAgain);
     }
 
     [PostgresFact]
