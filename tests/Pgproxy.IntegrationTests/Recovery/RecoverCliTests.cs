@@ -13,13 +13,7 @@ public sealed class RecoverCliTests(TwoNodes cluster)
     [PostgresFact]
     public async Task A_detached_node_that_missed_writes_is_recovered_by_the_cli_and_verified()
     {
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
+        await StartNodesAsync();
 
         var table = NodeSql.UniqueTable("recover_cli");
         await using var pgproxy = new PgproxyProcess(cluster, [new("admin_users", "'postgres'")]);
@@ -58,13 +52,7 @@ public sealed class RecoverCliTests(TwoNodes cluster)
     [PostgresFact]
     public async Task Node_zero_recovered_from_node_one_is_verified_against_it()
     {
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
+        await StartNodesAsync();
 
         var table = NodeSql.UniqueTable("recover_zero");
         await using var pgproxy = new PgproxyProcess(cluster, [new("admin_users", "'postgres'")]);
@@ -85,6 +73,18 @@ public sealed class RecoverCliTests(TwoNodes cluster)
         }
 
         (await PgTools.PsqlAsync(pgproxy.Port, "-c", $"DROP TABLE {table}")).EnsureSuccess();
+    }
+
+    /// <summary>Starts the nodes an earlier test of the suite may have stopped.</summary>
+    private async Task StartNodesAsync()
+    {
+        foreach (var node in cluster.Nodes)
+        {
+            if (!await NodeSql.IsRunningAsync(node))
+            {
+                await node.StartAsync();
+            }
+        }
     }
 
     private static Task<ProcessResult> CliAsync(PgproxyProcess pgproxy, params string[] arguments) =>

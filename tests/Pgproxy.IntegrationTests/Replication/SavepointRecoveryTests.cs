@@ -5,9 +5,9 @@ using Pgproxy.TestUtilities.Postgres;
 namespace Pgproxy.IntegrationTests.Replication;
 
 /// <summary>
-/// A transaction that failed and is taken back to a savepoint (or ended) by the extended protocol, as Npgsql sends it. The
-/// ROLLBACK TO SAVEPOINT went to the failed node alone, and the COMMIT behind it rolled the others back as a failed
-/// transaction's: main kept the writes, the others lost them, and nothing said so.
+/// A transaction that failed and is taken back to a savepoint (or ended) by the extended protocol, as Npgsql sends
+/// it. The ROLLBACK TO SAVEPOINT went to the failed node alone, and the COMMIT behind it rolled the others back as a
+/// failed transaction's: main kept the writes, the others lost them, and nothing said so.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
 public sealed class SavepointRecoveryTests(TwoNodes cluster) : ReplicationTestBase(cluster)
@@ -55,8 +55,9 @@ public sealed class SavepointRecoveryTests(TwoNodes cluster) : ReplicationTestBa
         await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
         await raw.StartupAsync();
 
-        await raw.SendAsync([.. Step("BEGIN"), .. Step($"INSERT INTO {table} VALUES (1)"), .. Step("SAVEPOINT a"),
-            .. Step($"INSERT INTO {table} VALUES (0)"), .. RawPgClient.Sync()]);
+        await raw.SendAsync([.. RawPgClient.Step("BEGIN"), .. RawPgClient.Step($"INSERT INTO {table} VALUES (1)"),
+            .. RawPgClient.Step("SAVEPOINT a"),
+            .. RawPgClient.Step($"INSERT INTO {table} VALUES (0)"), .. RawPgClient.Sync()]);
         var failed = await raw.ReadUntilAsync('Z');
         Assert.Contains(failed, m => m.Type == 'E');
         Assert.Equal((byte)'E', failed[^1].Body[0]);
@@ -66,15 +67,16 @@ public sealed class SavepointRecoveryTests(TwoNodes cluster) : ReplicationTestBa
         {
             foreach (var sql in (string[])["ROLLBACK TO SAVEPOINT a", $"INSERT INTO {table} VALUES (3)", "COMMIT"])
             {
-                await raw.SendAsync([.. Step(sql), .. RawPgClient.Sync()]);
+                await raw.SendAsync([.. RawPgClient.Step(sql), .. RawPgClient.Sync()]);
                 answers.AddRange(await raw.ReadUntilAsync('Z'));
             }
         }
         else
         {
-            await raw.SendAsync([.. Step("ROLLBACK TO SAVEPOINT a"), .. Step($"INSERT INTO {table} VALUES (3)"),
+            await raw.SendAsync([.. RawPgClient.Step("ROLLBACK TO SAVEPOINT a"),
+                .. RawPgClient.Step($"INSERT INTO {table} VALUES (3)"),
                 .. RawPgClient.Flush()]);
-            await raw.SendAsync([.. Step("COMMIT"), .. RawPgClient.Sync()]);
+            await raw.SendAsync([.. RawPgClient.Step("COMMIT"), .. RawPgClient.Sync()]);
             answers.AddRange(await raw.ReadUntilAsync('Z'));
         }
 
@@ -98,18 +100,16 @@ public sealed class SavepointRecoveryTests(TwoNodes cluster) : ReplicationTestBa
         await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
         await raw.StartupAsync();
 
-        await raw.SendAsync([.. Step("BEGIN"), .. Step($"INSERT INTO {table} VALUES (1)"),
-            .. Step($"INSERT INTO {table} VALUES (0)"), .. RawPgClient.Sync()]);
+        await raw.SendAsync([.. RawPgClient.Step("BEGIN"), .. RawPgClient.Step($"INSERT INTO {table} VALUES (1)"),
+            .. RawPgClient.Step($"INSERT INTO {table} VALUES (0)"), .. RawPgClient.Sync()]);
         Assert.Equal((byte)'E', (await raw.ReadUntilAsync('Z'))[^1].Body[0]);
 
-        await raw.SendAsync([.. Step(end), .. Step($"INSERT INTO {table} VALUES (5)"),
-            .. Step($"INSERT INTO {table} VALUES (6)"), .. RawPgClient.Sync()]);
+        await raw.SendAsync([.. RawPgClient.Step(end), .. RawPgClient.Step($"INSERT INTO {table} VALUES (5)"),
+            .. RawPgClient.Step($"INSERT INTO {table} VALUES (6)"), .. RawPgClient.Sync()]);
         var answers = await raw.ReadUntilAsync('Z');
 
         Assert.DoesNotContain(answers, m => m.Type == 'E');
         Assert.Equal((byte)'I', answers[^1].Body[0]);
         Assert.Equal(3, await AssertNodesIdenticalAsync(table, "id"));
     }
-
-    private static byte[] Step(string sql) => [.. RawPgClient.Parse(sql), .. RawPgClient.Bind(), .. RawPgClient.Execute()];
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
 
@@ -22,17 +21,19 @@ public sealed class StatementReplacementTests(TwoNodes cluster) : ReplicationTes
 
         // s1 parsed on every node (a write), then replaced by a read inside a transaction that wrote (main only).
         await AnswerAsync(raw, [.. RawPgClient.Parse($"UPDATE {table} SET v = v || 'u' WHERE id = $1", "s1"),
-            .. BindOne("s1", "0"), .. RawPgClient.Execute(), .. RawPgClient.Sync()]);
+            .. RawPgClient.BindText("s1", "0"), .. RawPgClient.Execute(), .. RawPgClient.Sync()]);
         await AnswerAsync(raw, RawPgClient.Query("BEGIN"));
         await AnswerAsync(raw, RawPgClient.Query($"UPDATE {table} SET v = v || 'x' WHERE id = 0"));
-        await AnswerAsync(raw, [.. Close("s1"), .. RawPgClient.Parse($"SELECT v FROM {table} WHERE id = $1", "s1"),
-            .. BindOne("s1", "0"), .. RawPgClient.Execute(), .. RawPgClient.Sync()]);
+        await AnswerAsync(raw, [.. RawPgClient.Close('S', "s1"),
+            .. RawPgClient.Parse($"SELECT v FROM {table} WHERE id = $1", "s1"),
+            .. RawPgClient.BindText("s1", "0"), .. RawPgClient.Execute(), .. RawPgClient.Sync()]);
         await AnswerAsync(raw, RawPgClient.Query("COMMIT"));
 
         // s1 replaced again, by a write: every node must run this text.
-        await AnswerAsync(raw, [.. Close("s1"), .. RawPgClient.Parse($"UPDATE {table} SET v = v || 'B' WHERE id = $1", "s1"),
-            .. BindOne("s1", "0"), .. RawPgClient.Execute(), .. RawPgClient.Sync()]);
-        await AnswerAsync(raw, [.. BindOne("s1", "0"), .. RawPgClient.Execute(), .. RawPgClient.Sync()]);
+        await AnswerAsync(raw, [.. RawPgClient.Close('S', "s1"),
+            .. RawPgClient.Parse($"UPDATE {table} SET v = v || 'B' WHERE id = $1", "s1"),
+            .. RawPgClient.BindText("s1", "0"), .. RawPgClient.Execute(), .. RawPgClient.Sync()]);
+        await AnswerAsync(raw, [.. RawPgClient.BindText("s1", "0"), .. RawPgClient.Execute(), .. RawPgClient.Sync()]);
 
         Assert.Equal(1, await AssertNodesIdenticalAsync(table, "id"));
         Assert.Equal("auxBB", await NodeSql.ScalarAsync<string>(Nodes[1], $"SELECT v FROM {table} WHERE id = 0"));
@@ -44,23 +45,4 @@ public sealed class StatementReplacementTests(TwoNodes cluster) : ReplicationTes
         var answer = await raw.ReadUntilAsync('Z');
         Assert.DoesNotContain(answer, m => m.Type == 'E');
     }
-
-    /// <summary>A Bind of one text parameter to the unnamed portal.</summary>
-    private static byte[] BindOne(string statement, string value)
-    {
-        var text = Encoding.UTF8.GetBytes(value);
-        byte[] body = [.. Text(""), .. Text(statement), 0, 0, 0, 1, .. Int32(text.Length), .. text, 0, 0];
-        return [(byte)'B', .. Int32(body.Length + 4), .. body];
-    }
-
-    private static byte[] Close(string statement)
-    {
-        byte[] body = [(byte)'S', .. Text(statement)];
-        return [(byte)'C', .. Int32(body.Length + 4), .. body];
-    }
-
-    private static byte[] Text(string value) => [.. Encoding.UTF8.GetBytes(value), 0];
-
-    private static byte[] Int32(int value) =>
-        [(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value];
 }

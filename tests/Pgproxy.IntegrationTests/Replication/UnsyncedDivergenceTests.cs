@@ -65,9 +65,10 @@ public sealed class UnsyncedDivergenceTests(TwoNodes cluster) : ReplicationTestB
         {
             await raw.SendAsync(RawPgClient.Query("BEGIN"));
             await raw.ReadUntilAsync('Z');
-            await raw.SendAsync([.. Step($"INSERT INTO {table} VALUES (1)"), .. Step(FailsOnNodeOne),
+            await raw.SendAsync([.. RawPgClient.Step($"INSERT INTO {table} VALUES (1)"),
+                .. RawPgClient.Step(FailsOnNodeOne),
                 .. RawPgClient.Flush()]);
-            await raw.SendAsync([.. Step("COMMIT"), .. RawPgClient.Sync()]);
+            await raw.SendAsync([.. RawPgClient.Step("COMMIT"), .. RawPgClient.Sync()]);
             answers.AddRange(await raw.ReadUntilAsync('Z').WaitAsync(TimeSpan.FromSeconds(30)));
             Assert.Equal((byte)'E', answers[^1].Body[0]);
             await raw.SendAsync(RawPgClient.Query("ROLLBACK"));
@@ -75,8 +76,9 @@ public sealed class UnsyncedDivergenceTests(TwoNodes cluster) : ReplicationTestB
         }
         else
         {
-            await raw.SendAsync([.. Step($"INSERT INTO {table} VALUES (1)"), .. Step(FailsOnNodeOne), .. Step("COMMIT"),
-                .. Step($"INSERT INTO {table} VALUES (2)"), .. RawPgClient.Sync()]);
+            await raw.SendAsync([.. RawPgClient.Step($"INSERT INTO {table} VALUES (1)"),
+                .. RawPgClient.Step(FailsOnNodeOne), .. RawPgClient.Step("COMMIT"),
+                .. RawPgClient.Step($"INSERT INTO {table} VALUES (2)"), .. RawPgClient.Sync()]);
             answers.AddRange(await raw.ReadUntilAsync('Z').WaitAsync(TimeSpan.FromSeconds(30)));
             Assert.Equal((byte)'I', answers[^1].Body[0]);
         }
@@ -99,6 +101,4 @@ public sealed class UnsyncedDivergenceTests(TwoNodes cluster) : ReplicationTestB
                 "SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'pgproxy%'"));
         }
     }
-
-    private static byte[] Step(string sql) => [.. RawPgClient.Parse(sql), .. RawPgClient.Bind(), .. RawPgClient.Execute()];
 }

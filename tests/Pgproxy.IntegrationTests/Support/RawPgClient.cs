@@ -63,6 +63,30 @@ internal sealed class RawPgClient : IAsyncDisposable
     public static byte[] Bind(string statement = "", string portal = "") =>
         Message('B', [.. CString(portal), .. CString(statement), 0, 0, 0, 0, 0, 0]);
 
+    /// <summary>A Bind of <paramref name="statement"/> to the unnamed portal with text parameters, text results.</summary>
+    public static byte[] BindText(string statement, params string[] parameters)
+    {
+        var body = new List<byte>([.. CString(""), .. CString(statement), 0, 0, (byte)(parameters.Length >> 8),
+            (byte)parameters.Length]);
+        foreach (var parameter in parameters)
+        {
+            var text = Encoding.UTF8.GetBytes(parameter);
+            var length = new byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(length, text.Length);
+            body.AddRange(length);
+            body.AddRange(text);
+        }
+
+        body.AddRange([0, 0]);
+        return Message('B', [.. body]);
+    }
+
+    /// <summary>Parse, Bind and Execute of <paramref name="sql"/> unnamed: one statement of a pipeline, no Sync.</summary>
+    public static byte[] Step(string sql) => [.. Parse(sql), .. Bind(), .. Execute()];
+
+    /// <summary>A Close of a portal ('P') or a statement ('S').</summary>
+    public static byte[] Close(char what, string name) => Message('C', [(byte)what, .. CString(name)]);
+
     /// <summary>A Describe of a portal ('P') or a statement ('S').</summary>
     public static byte[] Describe(char what = 'P', string name = "") => Message('D', [(byte)what, .. CString(name)]);
 
