@@ -81,7 +81,7 @@ internal sealed partial class GroupAnalyzer
     /// failed transaction (see <see cref="CutsAt"/>).
     /// </summary>
     private bool IsCommitExecute(IReadOnlyList<GroupFrame> frames, ReadOnlySpan<byte> bytes, int index) =>
-        ExecutedAt(frames, bytes, index) is { } executed && CutsAt(executed.Kind, executed.Query);
+        ExecutedAt(frames, bytes, index) is { Cuts: true };
 
     /// <summary>
     /// The Execute at <paramref name="index"/> runs BEGIN while the client is outside a transaction, and a later
@@ -106,12 +106,12 @@ internal sealed partial class GroupAnalyzer
     }
 
     /// <summary>
-    /// The statement the Execute at <paramref name="index"/> runs and its text: its portal is bound earlier in the
-    /// group or before it, its statement parsed earlier in the group or before it. Null for another message, or a
-    /// portal or statement pgproxy does not know.
+    /// The statement the Execute at <paramref name="index"/> runs, and whether the group is cut after it
+    /// (<see cref="CutsAt"/>): its portal is bound earlier in the group or before it, its statement parsed earlier in
+    /// the group or before it. Null for another message, or a portal or statement pgproxy does not know.
     /// </summary>
-    private (StatementKind Kind, StatementClassification Classification, byte[] Query)? ExecutedAt(IReadOnlyList<GroupFrame> frames,
-        ReadOnlySpan<byte> bytes, int index)
+    private (StatementKind Kind, StatementClassification Classification, bool Cuts)? ExecutedAt(
+        IReadOnlyList<GroupFrame> frames, ReadOnlySpan<byte> bytes, int index)
     {
         if (frames[index].Type != FrontendMessageType.Execute)
         {
@@ -143,7 +143,7 @@ internal sealed partial class GroupAnalyzer
                 if (parse.StatementName.SequenceEqual(bind.StatementName))
                 {
                     var classification = _policy.Classifications.Get(parse.Query);
-                    return (classification.Kind, classification, parse.Query.ToArray());
+                    return (classification.Kind, classification, CutsAt(classification.Kind, parse.Query));
                 }
             }
 
@@ -153,9 +153,11 @@ internal sealed partial class GroupAnalyzer
         return Known(_statements.GetPortal(portal));
     }
 
-    private static (StatementKind Kind, StatementClassification Classification, byte[] Query)? Known(
+    private (StatementKind Kind, StatementClassification Classification, bool Cuts)? Known(
         PreparedStatementInfo? info) =>
-        info is null ? null : (info.Kind, info.Classification, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query.ToArray());
+        info is null
+            ? null
+            : (info.Kind, info.Classification, CutsAt(info.Kind, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query));
 
     /// <summary>
     /// A COMMIT ends the transaction on every node, the others first, so a group is cut after it. So is a ROLLBACK of
@@ -163,11 +165,11 @@ internal sealed partial class GroupAnalyzer
     /// that did, and what the group runs after it must go to every node again. Not the end of a failed transaction
     /// AND CHAIN, whose new transaction the others' own ROLLBACK would not open: that group still runs as one.
     /// </summary>
-    private bool CutsAt(StatementKind? kind, ReadOnlySpan<byte> query)
+    private bool CutsAt(StatementKind kind, ReadOnlySpan<byte> query)
     {
         var failed = _state.Status == TransactionStatus.Failed;
         return (kind == StatementKind.Commit || (kind == StatementKind.Rollback && failed))
-               && !(failed && TransactionChain.Chains(query));
+               && !(failed && TransactionChain.Chains(query)); // read only for the end of a failed transaction
     }
 
     /// <summary>
