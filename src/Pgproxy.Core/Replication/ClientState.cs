@@ -19,6 +19,12 @@ internal sealed class ClientState
     /// <summary>The client's transaction is REPEATABLE READ or SERIALIZABLE: its reads go to main.</summary>
     public bool StrictIsolation { get; set; }
 
+    /// <summary>
+    /// The strict transaction's snapshot was taken on every node at one point (WritePath.ShareSnapshotAsync): its
+    /// statements may run. Cleared with <see cref="StrictIsolation"/>.
+    /// </summary>
+    public bool SnapshotShared { get; set; }
+
     /// <summary>The node whose error put the client's transaction in the failed state.</summary>
     public NodeLink? FailedLink { get; set; }
 

@@ -31,6 +31,12 @@ internal static class InjectedQueries
         "SELECT pg_catalog.pg_current_xact_id(), " +
         "pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
 
+    /// <summary>
+    /// The first query of a REPEATABLE READ or SERIALIZABLE transaction, which takes its snapshot (see
+    /// WritePath.ShareSnapshotAsync): any plannable statement does; this one reads nothing.
+    /// </summary>
+    public static readonly byte[] TakeSnapshot = Encode("SELECT 1");
+
     /// <summary>A Query message for <paramref name="sql"/>.</summary>
     public static byte[] Encode(string sql)
     {

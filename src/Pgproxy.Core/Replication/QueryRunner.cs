@@ -86,6 +86,11 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
             return;
         }
 
+        if (NeedsSharedSnapshot(route, statement) && await ShareSnapshotOrRefuseAsync())
+        {
+            return;
+        }
+
         var plainCommit = route == RouteDecision.EndTransaction && IsPlainCommit(kind, frame);
         if (_write.OthersOwe && !ReadsFromMain(kind) && !PassesOwedAnswers(kind, statement) && !plainCommit
             && await _host.SettleOrRefuseAsync(writeReady: true))

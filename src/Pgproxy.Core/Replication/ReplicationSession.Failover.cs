@@ -93,6 +93,7 @@ internal sealed partial class ReplicationSession
         await RollBackEverywhereAsync();
         _state.TransactionWrote = false;
         _state.StrictIsolation = false;
+        _state.SnapshotShared = false;
         var main = Main;
         main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
         main.Inject(InjectedQueries.FailTransaction, InjectedReply.QueryCycle);

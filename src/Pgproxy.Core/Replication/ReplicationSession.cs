@@ -302,6 +302,7 @@ internal sealed partial class ReplicationSession : IRequestHost
             case TransactionStatus.Idle:
                 _state.TransactionWrote = false;
                 _state.StrictIsolation = false;
+                _state.SnapshotShared = false;
                 _state.FailedLink = null;
                 _twoPhase.TransactionEnded();
                 foreach (var link in _links)

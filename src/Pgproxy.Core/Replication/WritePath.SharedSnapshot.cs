@@ -1,0 +1,64 @@
+namespace Pgproxy.Core.Replication;
+
+/// <summary>
+/// The snapshot of a REPEATABLE READ or SERIALIZABLE transaction, taken on every node at one point. PostgreSQL
+/// takes it at the transaction's first query; main runs that query at once, the others only when the transaction's
+/// first write reaches them (at its COMMIT when it is held back). Anything committed in between would be in the
+/// others' snapshot and not in main's, and a write that reads (INSERT … SELECT, UPDATE … FROM) would write
+/// different rows there, silently. So before the first query of such a transaction every node runs one of
+/// pgproxy's own while the write gate is closed: no commit lands on any node meanwhile, so every node's snapshot
+/// holds the same transactions, as the consistency check's common cut does (DESIGN §5).
+/// </summary>
+internal sealed partial class WritePath
+{
+    /// <summary>How long a transaction's first query keeps trying to close the gate (a check or a recovery may
+    /// hold it a while) before it fails with 40001, which clients of such transactions retry.</summary>
+    private static readonly TimeSpan ShareSnapshotPatience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Takes the transaction's snapshot on every live node with the write gate closed (the client's deferred BEGIN
+    /// goes first). Null once taken; else why the gate could not be closed, and nothing ran.
+    /// </summary>
+    public async Task<string?> ShareSnapshotAsync()
+    {
+        var started = _time.GetTimestamp();
+        var timeout = TimeSpan.FromMilliseconds(Math.Max(_options().WriteGateTimeout, 1));
+        while (true)
+        {
+            var closing = await _gate.CloseAsync(timeout);
+            if (closing.Closure is { } closure)
+            {
+                using (closure)
+                {
+                    await TakeSnapshotsAsync();
+                }
+
+                return null;
+            }
+
+            if (_time.GetElapsedTime(started) >= ShareSnapshotPatience)
+            {
+                return closing.Failure;
+            }
+        }
+    }
+
+    private async Task TakeSnapshotsAsync()
+    {
+        var main = _links.Main;
+        var others = _links.OthersArray(main);
+        foreach (var link in _links.All)
+        {
+            if (SessionLinks.IsLive(link))
+            {
+                link.FlushPendingBegin();
+                link.Inject(InjectedQueries.TakeSnapshot, InjectedReply.QueryCycle);
+            }
+        }
+
+        await FlushOthersAsync(others);
+        await FlushLinkAsync(main);
+        await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        await DrainOthersAsync(others);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text;
+using Npgsql;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Replication;
+
+/// <summary>
+/// A REPEATABLE READ transaction's snapshot is taken at its first query. Main ran that query at once; node 1 took its
+/// snapshot only when the transaction's first write reached it (at COMMIT, held back), so a commit of another session
+/// in between was in node 1's snapshot and not in main's: INSERT … SELECT sum() wrote 10 on main and 15 on node 1,
+/// every time, and nothing said so. The snapshot is now taken on every node at one point, with the write gate closed.
+/// Every node's rows are read directly.
+/// </summary>
+[Collection(ReplicationSuite.Name)]
+public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+{
+    [PostgresTheory]
+    [InlineData("REPEATABLE READ", false)]
+    [InlineData("REPEATABLE READ", true)]
+    [InlineData("SERIALIZABLE", false)]
+    public async Task A_commit_between_the_first_query_and_a_write_that_reads_is_outside_every_node_s_snapshot(
+        string isolation, bool firstQueryWrites)
+    {
+        var counter = await CreateReplicatedTableAsync("rrsnap", "id int primary key, n int");
+        var log = await CreateReplicatedTableAsync("rrlog", "v int");
+        await ExecuteOnProxyAsync($"INSERT INTO {counter} VALUES (1, 10)");
+        await using var strict = await RawPgClient.ConnectAsync(Proxy.Port);
+        await strict.StartupAsync();
+        await using var other = await OpenAsync();
+
+        await QueryAsync(strict, $"BEGIN ISOLATION LEVEL {isolation}");
+        await QueryAsync(strict, firstQueryWrites ? $"INSERT INTO {log} VALUES (0)" : $"SELECT sum(n) FROM {counter}");
+        await using (var update = new NpgsqlCommand($"UPDATE {counter} SET n = n + 5 WHERE id = 1", other))
+        {
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+
+        await QueryAsync(strict, $"INSERT INTO {log} SELECT sum(n) FROM {counter}");
+        await QueryAsync(strict, "COMMIT");
+
+        Assert.Equal(firstQueryWrites ? 2 : 1, await AssertNodesIdenticalAsync(log, "v"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(10, await NodeSql.ScalarAsync<int>(node, $"SELECT max(v) FROM {log}"));
+        }
+    }
+
+    /// <summary>
+    /// Four REPEATABLE READ clients (simple protocol) log the counter's sum while four others increment it in
+    /// autocommit: every strict transaction closes the write gate at its first query, so they wait for each other
+    /// and for the commits in flight, but none may hang, fail or leave the nodes apart.
+    /// </summary>
+    [PostgresFact]
+    public async Task Concurrent_strict_transactions_and_commits_leave_identical_nodes()
+    {
+        var counter = await CreateReplicatedTableAsync("rrsnap", "id int primary key, n int");
+        var log = await CreateReplicatedTableAsync("rrlog", "client int, i int, v bigint");
+        await ExecuteOnProxyAsync($"INSERT INTO {counter} VALUES (1, 0)");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+
+        var strictClients = Enumerable.Range(0, 4).Select(async client =>
+        {
+            await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
+            await raw.StartupAsync();
+            for (var i = 0; i < 20 && !timeout.IsCancellationRequested; i++)
+            {
+                await QueryAsync(raw, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+                await QueryAsync(raw, $"SELECT n FROM {counter}");
+                await QueryAsync(raw, $"INSERT INTO {log} SELECT {client}, {i}, sum(n) FROM {counter}");
+                await QueryAsync(raw, "COMMIT");
+            }
+        });
+        var updaters = Enumerable.Range(0, 4).Select(async _ =>
+        {
+            await using var conn = await OpenAsync();
+            for (var i = 0; i < 40 && !timeout.IsCancellationRequested; i++)
+            {
+                await using var update = new NpgsqlCommand($"UPDATE {counter} SET n = n + 1 WHERE id = 1", conn);
+                await update.ExecuteNonQueryAsync(timeout.Token);
+            }
+        });
+
+        await Task.WhenAll(strictClients.Concat(updaters)).WaitAsync(timeout.Token);
+
+        Assert.Equal(80, await AssertNodesIdenticalAsync(log, "client, i"));
+        Assert.Equal(1, await AssertNodesIdenticalAsync(counter, "id"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(160, await NodeSql.ScalarAsync<int>(node, $"SELECT n FROM {counter}"));
+        }
+    }
+
+    /// <summary>Runs one Query and fails the test on an error.</summary>
+    private static async Task QueryAsync(RawPgClient client, string sql)
+    {
+        await client.SendAsync(RawPgClient.Query(sql));
+        var replies = await client.ReadUntilAsync('Z');
+        var error = replies.FirstOrDefault(m => m.Type == 'E');
+        Assert.True(error == default, $"{sql}: {Encoding.UTF8.GetString(error.Body ?? [])}");
+    }
+}
