@@ -28,6 +28,9 @@ internal struct GroupAnalysis
     /// </summary>
     public bool StartsWithRollbackTo { get; set; }
 
+    /// <summary>The first keyword of the group's first Execute ("" for a portal pgproxy does not know).</summary>
+    public string? FirstKeyword { get; set; }
+
     /// <summary>The group executes BEGIN while the client is outside a transaction.</summary>
     public bool BeginsTransaction { get; set; }
 

@@ -159,6 +159,11 @@ internal sealed partial class GroupAnalyzer
         bool partEndsTransaction)
     {
         analysis.StartsWithRollbackTo |= !analysis.Executes && info is not null && Router.IsRollbackToSavepoint(info.Kind, info.Classification);
+        if (!analysis.Executes)
+        {
+            analysis.FirstKeyword = info?.Classification.FirstKeyword ?? "";
+        }
+
         analysis.Executes = true;
         analysis.Completions++;
         if (info is null)

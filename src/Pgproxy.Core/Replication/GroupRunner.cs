@@ -48,6 +48,14 @@ internal sealed partial class GroupRunner : RequestRunner
                 return;
             }
 
+            // The first query of a REPEATABLE READ transaction whose BEGIN came as a Query (as Npgsql sends it),
+            // with no pipeline open: its snapshot is taken on every node first, as in the simple protocol.
+            if (analysis.Executes && !analysis.HasTransactionControl && _state.UnsyncedMask == 0
+                && NeedsSharedSnapshot(analysis.FirstKeyword) && await ShareSnapshotOrRefuseAsync(sync))
+            {
+                return;
+            }
+
             var targets = Targets(analysis);
             if (_write.OthersOwe && !GroupPassesOwedAnswers(targets, sync, analysis)
                 && !(analysis.EndsTransaction && targets.Length > 1 && CommitsInTwoPhases(targets, sync, analysis))

@@ -86,7 +86,8 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
             return;
         }
 
-        if (NeedsSharedSnapshot(route, statement) && await ShareSnapshotOrRefuseAsync())
+        if (route is not (RouteDecision.Begin or RouteDecision.EndTransaction)
+            && NeedsSharedSnapshot(statement.FirstKeyword) && await ShareSnapshotOrRefuseAsync(writeReady: !InScript))
         {
             return;
         }

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Pgproxy.Core.Routing;
+using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
 
@@ -10,6 +11,13 @@ namespace Pgproxy.Core.Replication;
 /// </summary>
 internal abstract class RequestRunner(RequestParts parts)
 {
+    /// <summary>Statements PostgreSQL runs without a snapshot, some of which must come before one (LOCK…).</summary>
+    private static readonly HashSet<string> RunsWithoutSnapshot = new(StringComparer.Ordinal)
+    {
+        "SET", "RESET", "SHOW", "LOCK", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "END", "ABORT", "BEGIN",
+        "START", "PREPARE", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY",
+    };
+
     private protected readonly IRequestHost _host = parts.Host;
     private protected readonly SessionLinks _nodes = parts.Nodes;
     private protected readonly ClientState _state = parts.State;
@@ -24,4 +32,37 @@ internal abstract class RequestRunner(RequestParts parts)
     private protected readonly RoutingPolicy _policy = parts.Policy;
     private protected readonly PipeWriter _clientOutput = parts.ClientOutput;
     private protected readonly TimeProvider _time = parts.Time;
+
+    /// <summary>
+    /// Whether a statement whose first keyword is <paramref name="firstKeyword"/> is the first query of a REPEATABLE
+    /// READ or SERIALIZABLE transaction while other nodes are live: the transaction's snapshot must then be taken on
+    /// every node at one point first (WritePath.ShareSnapshotAsync).
+    /// </summary>
+    private protected bool NeedsSharedSnapshot(string? firstKeyword) =>
+        _state.StrictIsolation && !_state.SnapshotShared && _state.Status == TransactionStatus.InTransaction
+        && (firstKeyword is null || !RunsWithoutSnapshot.Contains(firstKeyword)) && _nodes.HasLiveOthers;
+
+    /// <summary>
+    /// Takes the transaction's snapshot on every node; true when the request was refused instead: a node's owed
+    /// answer diverged, or the gate could not be closed (40001: nothing ran; the transaction is failed everywhere,
+    /// as after a serialization failure).
+    /// </summary>
+    private protected async Task<bool> ShareSnapshotOrRefuseAsync(bool writeReady)
+    {
+        // Answers the others still owe (a SET TRANSACTION of this transaction) come before the injected query's.
+        if (_write.OthersOwe && await _host.SettleOrRefuseAsync(writeReady))
+        {
+            return true;
+        }
+
+        if (await _write.ShareSnapshotAsync() is not { } failure)
+        {
+            _state.SnapshotShared = true;
+            return false;
+        }
+
+        await _host.RefuseAsync("40001",
+            "pgproxy could not take the transaction's snapshot on every node at one point: " + failure, writeReady);
+        return true;
+    }
 }

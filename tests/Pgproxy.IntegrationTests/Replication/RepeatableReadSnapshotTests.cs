@@ -1,3 +1,4 @@
+using System.Data;
 using System.Text;
 using Npgsql;
 using Pgproxy.IntegrationTests.Support;
@@ -47,9 +48,53 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
     }
 
     /// <summary>
-    /// Four REPEATABLE READ clients (simple protocol) log the counter's sum while four others increment it in
-    /// autocommit: every strict transaction closes the write gate at its first query, so they wait for each other
-    /// and for the commits in flight, but none may hang, fail or leave the nodes apart.
+    /// Npgsql sends BeginTransaction(RepeatableRead)'s BEGIN as a Query in front of the first command's
+    /// extended-protocol messages: the same divergence, the same cure.
+    /// </summary>
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_Npgsql_repeatable_read_transaction_sees_one_snapshot_on_every_node(bool firstQueryWrites)
+    {
+        var counter = await CreateReplicatedTableAsync("rrsnap", "id int primary key, n int");
+        var log = await CreateReplicatedTableAsync("rrlog", "v int");
+        await ExecuteOnProxyAsync($"INSERT INTO {counter} VALUES (1, 10)");
+        await using var strict = await OpenAsync();
+        await using var other = await OpenAsync();
+
+        await using (var transaction = await strict.BeginTransactionAsync(IsolationLevel.RepeatableRead))
+        {
+            var first = firstQueryWrites ? $"INSERT INTO {log} VALUES (0)" : $"SELECT sum(n) FROM {counter}";
+            await using (var command = new NpgsqlCommand(first, strict, transaction))
+            {
+                await command.ExecuteNonQueryAsync();
+            }
+
+            await using (var update = new NpgsqlCommand($"UPDATE {counter} SET n = n + 5 WHERE id = 1", other))
+            {
+                Assert.Equal(1, await update.ExecuteNonQueryAsync());
+            }
+
+            var logSum = $"INSERT INTO {log} SELECT sum(n) FROM {counter}";
+            await using (var insert = new NpgsqlCommand(logSum, strict, transaction))
+            {
+                Assert.Equal(1, await insert.ExecuteNonQueryAsync());
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal(firstQueryWrites ? 2 : 1, await AssertNodesIdenticalAsync(log, "v"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(10, await NodeSql.ScalarAsync<int>(node, $"SELECT max(v) FROM {log}"));
+        }
+    }
+
+    /// <summary>
+    /// Four REPEATABLE READ clients (two simple protocol, two Npgsql) log the counter's sum while four others
+    /// increment it in autocommit: every strict transaction closes the write gate at its first query, so they wait
+    /// for each other and for the commits in flight, but none may hang, fail or leave the nodes apart.
     /// </summary>
     [PostgresFact]
     public async Task Concurrent_strict_transactions_and_commits_leave_identical_nodes()
@@ -59,7 +104,28 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
         await ExecuteOnProxyAsync($"INSERT INTO {counter} VALUES (1, 0)");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
 
-        var strictClients = Enumerable.Range(0, 4).Select(async client =>
+        var npgsqlClients = Enumerable.Range(2, 2).Select(async client =>
+        {
+            await using var conn = await OpenAsync();
+            for (var i = 0; i < 20 && !timeout.IsCancellationRequested; i++)
+            {
+                await using var transaction =
+                    await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, timeout.Token);
+                await using (var read = new NpgsqlCommand($"SELECT n FROM {counter}", conn, transaction))
+                {
+                    await read.ExecuteScalarAsync(timeout.Token);
+                }
+
+                await using (var insert = new NpgsqlCommand(
+                    $"INSERT INTO {log} SELECT {client}, {i}, sum(n) FROM {counter}", conn, transaction))
+                {
+                    await insert.ExecuteNonQueryAsync(timeout.Token);
+                }
+
+                await transaction.CommitAsync(timeout.Token);
+            }
+        });
+        var strictClients = Enumerable.Range(0, 2).Select(async client =>
         {
             await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
             await raw.StartupAsync();
@@ -81,7 +147,7 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
             }
         });
 
-        await Task.WhenAll(strictClients.Concat(updaters)).WaitAsync(timeout.Token);
+        await Task.WhenAll(strictClients.Concat(npgsqlClients).Concat(updaters)).WaitAsync(timeout.Token);
 
         Assert.Equal(80, await AssertNodesIdenticalAsync(log, "client, i"));
         Assert.Equal(1, await AssertNodesIdenticalAsync(counter, "id"));
