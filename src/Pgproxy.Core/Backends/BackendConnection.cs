@@ -59,6 +59,12 @@ internal sealed partial class BackendConnection : IAsyncDisposable
     /// <summary>Set when the connection must not go back to the cache (I/O error, unsynced state, failed reset).</summary>
     public bool IsBroken { get; set; }
 
+    /// <summary>
+    /// Whether this backend's default_transaction_isolation, as every reset leaves it (its role's, its database's,
+    /// its startup options'), is REPEATABLE READ or SERIALIZABLE; null until a session asked (MainCatalog).
+    /// </summary>
+    public bool? ResetDefaultStrict { get; set; }
+
     /// <summary>Records a ParameterStatus so that the next client handed this connection sees the current value.</summary>
     public void SetParameter(string name, string value)
     {

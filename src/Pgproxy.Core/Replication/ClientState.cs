@@ -25,6 +25,53 @@ internal sealed class ClientState
     /// </summary>
     public bool SnapshotShared { get; set; }
 
+    /// <summary>The transaction named its isolation level (BEGIN … ISOLATION LEVEL, SET TRANSACTION …).</summary>
+    public bool IsolationNamed { get; set; }
+
+    /// <summary>The client's transaction ran its first query (the one that takes its snapshot).</summary>
+    public bool FirstQueryDone { get; set; }
+
+    /// <summary>The client changed default_transaction_isolation this session (SET, RESET, CHARACTERISTICS).</summary>
+    public bool DefaultIsolationChanged { get; set; }
+
+    /// <summary>
+    /// Whether the session's default_transaction_isolation is REPEATABLE READ or SERIALIZABLE once the client changed
+    /// it (null: not known yet); before that, main's backend knows it (BackendConnection.ResetDefaultStrict).
+    /// </summary>
+    public bool? DefaultStrict { get; set; }
+
+    /// <summary>
+    /// A SET, RESET or DISCARD that may change default_transaction_isolation: what main said of it no longer holds.
+    /// Conservative (any such statement naming isolation or characteristics, or resetting everything).
+    /// </summary>
+    public void NoteSessionSetting(string? firstKeyword, ReadOnlySpan<byte> text)
+    {
+        if (firstKeyword is not ("SET" or "RESET" or "DISCARD"))
+        {
+            return;
+        }
+
+        if (Contains(text, "isolation"u8) || Contains(text, "characteristics"u8)
+            || (firstKeyword is not "SET" && Contains(text, "all"u8)))
+        {
+            DefaultIsolationChanged = true;
+            DefaultStrict = null;
+        }
+    }
+
+    private static bool Contains(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerWord)
+    {
+        for (var i = 0; i + lowerWord.Length <= text.Length; i++)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(text.Slice(i, lowerWord.Length), lowerWord))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The node whose error put the client's transaction in the failed state.</summary>
     public NodeLink? FailedLink { get; set; }
 

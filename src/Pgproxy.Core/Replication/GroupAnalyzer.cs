@@ -195,6 +195,8 @@ internal sealed partial class GroupAnalyzer
                 break;
             case StatementKind.SessionState:
                 analysis.Replicated = true;
+                _state.NoteSessionSetting(info.Classification.FirstKeyword,
+                    ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
                 if (info.Classification.FirstKeyword == "LISTEN")
                 {
                     // As in the simple protocol: notifications reach the idle client at once.

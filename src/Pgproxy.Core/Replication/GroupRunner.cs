@@ -51,7 +51,7 @@ internal sealed partial class GroupRunner : RequestRunner
             // The first query of a REPEATABLE READ transaction whose BEGIN came as a Query (as Npgsql sends it),
             // with no pipeline open: its snapshot is taken on every node first, as in the simple protocol.
             if (analysis.Executes && !analysis.HasTransactionControl && _state.UnsyncedMask == 0
-                && NeedsSharedSnapshot(analysis.FirstKeyword) && await ShareSnapshotOrRefuseAsync(sync))
+                && await NeedsSharedSnapshotAsync(analysis.FirstKeyword) && await ShareSnapshotOrRefuseAsync(sync))
             {
                 return;
             }

@@ -49,11 +49,14 @@ internal sealed partial class QueryRunner
 
             _state.Status = TransactionStatus.InTransaction;
             _state.StrictIsolation = strict;
+            _state.IsolationNamed = statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel);
             return;
         }
 
         await RunWriteAsync(frame, statement, internalTransaction: false, marksWrite: false);
         _state.StrictIsolation = strict && _state.Status != TransactionStatus.Idle;
+        _state.IsolationNamed = statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel)
+                                && _state.Status != TransactionStatus.Idle;
     }
 
     /// <summary>

@@ -87,7 +87,8 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
         }
 
         if (route is not (RouteDecision.Begin or RouteDecision.EndTransaction)
-            && NeedsSharedSnapshot(statement.FirstKeyword) && await ShareSnapshotOrRefuseAsync(writeReady: !InScript))
+            && await NeedsSharedSnapshotAsync(statement.FirstKeyword)
+            && await ShareSnapshotOrRefuseAsync(writeReady: !InScript))
         {
             return;
         }
@@ -180,6 +181,9 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
         // TRANSACTION then failed there only (25001, PostgreSQL's transactions test).
         _state.StrictIsolation |= statement.Flags.HasFlag(StatementFlags.StrictIsolation)
                             && _state.Status != TransactionStatus.Idle;
+        _state.IsolationNamed |= statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel)
+                                 && _state.Status != TransactionStatus.Idle;
+        _state.NoteSessionSetting(statement.FirstKeyword, OthersFrames.QueryText(frame.Span));
     }
 
     /// <summary>

@@ -94,6 +94,8 @@ internal sealed partial class ReplicationSession
         _state.TransactionWrote = false;
         _state.StrictIsolation = false;
         _state.SnapshotShared = false;
+        _state.IsolationNamed = false;
+        _state.FirstQueryDone = false;
         var main = Main;
         main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
         main.Inject(InjectedQueries.FailTransaction, InjectedReply.QueryCycle);

@@ -303,6 +303,8 @@ internal sealed partial class ReplicationSession : IRequestHost
                 _state.TransactionWrote = false;
                 _state.StrictIsolation = false;
                 _state.SnapshotShared = false;
+                _state.IsolationNamed = false;
+                _state.FirstQueryDone = false;
                 _state.FailedLink = null;
                 _twoPhase.TransactionEnded();
                 foreach (var link in _links)

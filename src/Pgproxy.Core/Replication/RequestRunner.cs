@@ -36,11 +36,31 @@ internal abstract class RequestRunner(RequestParts parts)
     /// <summary>
     /// Whether a statement whose first keyword is <paramref name="firstKeyword"/> is the first query of a REPEATABLE
     /// READ or SERIALIZABLE transaction while other nodes are live: the transaction's snapshot must then be taken on
-    /// every node at one point first (WritePath.ShareSnapshotAsync).
+    /// every node at one point first (WritePath.ShareSnapshotAsync). A transaction that named no level runs under the
+    /// session's default, which main is asked for (<see cref="MainCatalog.DefaultIsolationIsStrictAsync"/>); from
+    /// then on its reads go to main too, as after BEGIN ISOLATION LEVEL SERIALIZABLE.
     /// </summary>
-    private protected bool NeedsSharedSnapshot(string? firstKeyword) =>
-        _state.StrictIsolation && !_state.SnapshotShared && _state.Status == TransactionStatus.InTransaction
-        && (firstKeyword is null || !RunsWithoutSnapshot.Contains(firstKeyword)) && _nodes.HasLiveOthers;
+    private protected async ValueTask<bool> NeedsSharedSnapshotAsync(string? firstKeyword)
+    {
+        if (_state.FirstQueryDone || _state.Status != TransactionStatus.InTransaction
+            || (firstKeyword is not null && RunsWithoutSnapshot.Contains(firstKeyword)))
+        {
+            return false;
+        }
+
+        _state.FirstQueryDone = true;
+        if (!_nodes.HasLiveOthers)
+        {
+            return false;
+        }
+
+        if (!_state.StrictIsolation && !_state.IsolationNamed && await _catalog.DefaultIsolationIsStrictAsync())
+        {
+            _state.StrictIsolation = true;
+        }
+
+        return _state.StrictIsolation && !_state.SnapshotShared;
+    }
 
     /// <summary>
     /// Takes the transaction's snapshot on every node; true when the request was refused instead: a node's owed

@@ -79,4 +79,10 @@ internal enum StatementFlags : ushort
     /// store its own values (see <see cref="StatementParser.StoresNodeState"/>).
     /// </summary>
     StoresNodeState = 16384,
+
+    /// <summary>
+    /// BEGIN/START TRANSACTION or SET TRANSACTION naming an isolation level (any): the transaction's level is the one
+    /// named, not the session's default_transaction_isolation.
+    /// </summary>
+    NamesIsolationLevel = 32768,
 }

@@ -13,14 +13,15 @@ internal static partial class StatementParser
             i++;
         }
 
-        if (!TransactionModes(st, i, out var strict, out var readOnly))
+        if (!TransactionModes(st, i, out var strict, out var readOnly, out var namesLevel))
         {
             return StatementInfo.Write;
         }
 
         var info = TransactionControl(StatementKind.Begin);
         info.Flags = (strict ? StatementFlags.StrictIsolation : 0)
-            | (readOnly ? StatementFlags.ReadOnlyTransactionStart : 0);
+            | (readOnly ? StatementFlags.ReadOnlyTransactionStart : 0)
+            | (namesLevel ? StatementFlags.NamesIsolationLevel : 0);
         return info;
     }
 
@@ -28,15 +29,18 @@ internal static partial class StatementParser
     /// Reads a transaction_mode_list to the end of the tokens: ISOLATION LEVEL {SERIALIZABLE | REPEATABLE READ |
     /// READ COMMITTED | READ UNCOMMITTED}, READ WRITE, READ ONLY, [NOT] DEFERRABLE, with optional commas.
     /// </summary>
-    private static bool TransactionModes(StatementTokens st, int i, out bool strict, out bool readOnly)
+    private static bool TransactionModes(StatementTokens st, int i, out bool strict, out bool readOnly,
+        out bool namesLevel)
     {
         strict = false;
         readOnly = false;
+        namesLevel = false;
         while (i < st.Count)
         {
             switch (st.Keyword(i))
             {
                 case SqlKeyword.Isolation when st.Is(i + 1, SqlKeyword.Level):
+                    namesLevel = true;
                     switch (st.Keyword(i + 2))
                     {
                         case SqlKeyword.Serializable:
@@ -148,13 +152,14 @@ internal static partial class StatementParser
         }
 
         var strict = false;
+        var namesLevel = false;
         switch (st.Keyword(j))
         {
             case SqlKeyword.Characteristics when st.Is(j + 1, SqlKeyword.As) && st.Is(j + 2, SqlKeyword.Transaction):
-                TransactionModes(st, j + 3, out strict, out _);
+                TransactionModes(st, j + 3, out strict, out _, out _);
                 break;
             case SqlKeyword.Transaction:
-                TransactionModes(st, j + 1, out strict, out _);
+                TransactionModes(st, j + 1, out strict, out _, out namesLevel);
                 break;
             case SqlKeyword.DefaultTransactionIsolation when !local:
             case SqlKeyword.TransactionIsolation:
@@ -162,11 +167,8 @@ internal static partial class StatementParser
                 break;
         }
 
-        if (strict)
-        {
-            info.Flags = StatementFlags.StrictIsolation;
-        }
-
+        info.Flags = (strict ? StatementFlags.StrictIsolation : 0)
+            | (namesLevel ? StatementFlags.NamesIsolationLevel : 0);
         return info;
     }
 

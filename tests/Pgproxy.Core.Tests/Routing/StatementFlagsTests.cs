@@ -7,15 +7,15 @@ public sealed class StatementFlagsTests
 {
     [Theory]
     [InlineData("SELECT 1", (int)(StatementFlags.None))]
-    [InlineData("BEGIN ISOLATION LEVEL SERIALIZABLE", (int)(StatementFlags.StrictIsolation))]
-    [InlineData("BEGIN ISOLATION LEVEL REPEATABLE READ", (int)(StatementFlags.StrictIsolation))]
-    [InlineData("BEGIN ISOLATION LEVEL READ COMMITTED", (int)(StatementFlags.None))]
+    [InlineData("BEGIN ISOLATION LEVEL SERIALIZABLE", (int)(StatementFlags.StrictIsolation | StatementFlags.NamesIsolationLevel))]
+    [InlineData("BEGIN ISOLATION LEVEL REPEATABLE READ", (int)(StatementFlags.StrictIsolation | StatementFlags.NamesIsolationLevel))]
+    [InlineData("BEGIN ISOLATION LEVEL READ COMMITTED", (int)StatementFlags.NamesIsolationLevel)]
     [InlineData("START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY",
-        (int)(StatementFlags.StrictIsolation | StatementFlags.ReadOnlyTransactionStart))]
+        (int)(StatementFlags.StrictIsolation | StatementFlags.ReadOnlyTransactionStart | StatementFlags.NamesIsolationLevel))]
     [InlineData("BEGIN READ ONLY", (int)(StatementFlags.ReadOnlyTransactionStart))]
     [InlineData("BEGIN READ WRITE", (int)(StatementFlags.None))]
-    [InlineData("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", (int)(StatementFlags.StrictIsolation))]
-    [InlineData("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", (int)(StatementFlags.None))]
+    [InlineData("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", (int)(StatementFlags.StrictIsolation | StatementFlags.NamesIsolationLevel))]
+    [InlineData("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", (int)StatementFlags.NamesIsolationLevel)]
     [InlineData("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ", (int)(StatementFlags.StrictIsolation))]
     [InlineData("SET default_transaction_isolation = 'serializable'", (int)(StatementFlags.StrictIsolation))]
     [InlineData("SET SESSION default_transaction_isolation TO 'Repeatable Read'", (int)(StatementFlags.StrictIsolation))]
@@ -49,7 +49,8 @@ public sealed class StatementFlagsTests
     [InlineData("SELECT 1; RELEASE s", (int)(StatementFlags.MultiStatement | StatementFlags.TransactionControlInside))]
     [InlineData("SET x = 1; SET y = 2", (int)(StatementFlags.MultiStatement))]
     [InlineData("BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT 1",
-        (int)(StatementFlags.MultiStatement | StatementFlags.TransactionControlInside | StatementFlags.StrictIsolation))]
+        (int)(StatementFlags.MultiStatement | StatementFlags.TransactionControlInside | StatementFlags.StrictIsolation
+            | StatementFlags.NamesIsolationLevel))]
     [InlineData("SELECT now()", (int)(StatementFlags.HasTimeFunctions))]
     [InlineData("CREATE TABLE t (ts timestamptz DEFAULT now())", (int)(StatementFlags.StoredTimeFunctions | StatementFlags.SchemaChange))]
     [InlineData("ALTER TABLE t ALTER ts SET DEFAULT CURRENT_TIMESTAMP", (int)(StatementFlags.StoredTimeFunctions | StatementFlags.SchemaChange))]

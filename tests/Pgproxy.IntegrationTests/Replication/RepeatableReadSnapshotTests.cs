@@ -92,6 +92,51 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
     }
 
     /// <summary>
+    /// A plain BEGIN runs under the session's default_transaction_isolation, which pgproxy learns from main: set by
+    /// the client (SET, SET SESSION CHARACTERISTICS) or by the startup options (as ALTER ROLE … SET would), and
+    /// changed back by RESET, after which the same sequence is READ COMMITTED (every node logs 15).
+    /// </summary>
+    [PostgresTheory]
+    [InlineData("SET default_transaction_isolation = 'repeatable read'", null)]
+    [InlineData("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE", null)]
+    [InlineData(null, "-c default_transaction_isolation=repeatable\\ read")]
+    public async Task A_plain_begin_under_a_strict_session_default_sees_one_snapshot_on_every_node(string? set,
+        string? options)
+    {
+        var counter = await CreateReplicatedTableAsync("rrsnap", "id int primary key, n int");
+        var log = await CreateReplicatedTableAsync("rrlog", "v int");
+        await ExecuteOnProxyAsync($"INSERT INTO {counter} VALUES (1, 10)");
+        await using var strict = await OpenAsync(b => b.Options = options);
+        await using var other = await OpenAsync();
+        if (set is not null)
+        {
+            await ExecuteAsync(strict, set);
+        }
+
+        // A BEGIN of its own: Npgsql's BeginTransaction() names READ COMMITTED.
+        async Task RunAsync()
+        {
+            await ExecuteAsync(strict, "BEGIN");
+            await ExecuteAsync(strict, $"SELECT sum(n) FROM {counter}");
+            await ExecuteAsync(other, $"UPDATE {counter} SET n = n + 5 WHERE id = 1");
+            await ExecuteAsync(strict, $"INSERT INTO {log} SELECT sum(n) FROM {counter}");
+            await ExecuteAsync(strict, "COMMIT");
+        }
+
+        await RunAsync();
+        await ExecuteAsync(strict, "RESET ALL");
+        await RunAsync();
+
+        Assert.Equal(2, await AssertNodesIdenticalAsync(log, "v"));
+        foreach (var node in Nodes)
+        {
+            var logged = await NodeSql.ScalarAsync<string>(node,
+                $"SELECT string_agg(v::text, ',' ORDER BY v) FROM {log}");
+            Assert.Equal(options is null ? "10,20" : "10,15", logged);
+        }
+    }
+
+    /// <summary>
     /// Four REPEATABLE READ clients (two simple protocol, two Npgsql) log the counter's sum while four others
     /// increment it in autocommit: every strict transaction closes the write gate at its first query, so they wait
     /// for each other and for the commits in flight, but none may hang, fail or leave the nodes apart.
@@ -155,6 +200,12 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
         {
             Assert.Equal(160, await NodeSql.ScalarAsync<int>(node, $"SELECT n FROM {counter}"));
         }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection conn, string sql, NpgsqlTransaction? transaction = null)
+    {
+        await using var command = new NpgsqlCommand(sql, conn, transaction);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Runs one Query and fails the test on an error.</summary>

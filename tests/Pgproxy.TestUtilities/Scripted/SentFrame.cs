@@ -68,11 +68,12 @@ internal sealed record SentFrame(int NodeId, byte[] Frame)
     }
 
     /// <summary>
-    /// A catalog query pgproxy runs on main on its own (volatile functions, table defaults, sequences). Its results
-    /// are cached process-wide when a real catalog answers, so whether one is sent depends on other tests: the
-    /// harness leaves them out of its log.
+    /// A catalog query pgproxy runs on main on its own (volatile functions, table defaults, sequences, the session's
+    /// default isolation level). Its results are cached (process-wide, or per backend connection), so whether one is
+    /// sent depends on other tests: the harness leaves them out of its log.
     /// </summary>
-    public bool IsCatalogLookup => QueryText is { } sql && sql.Contains(" FROM pg_catalog.", StringComparison.Ordinal);
+    public bool IsCatalogLookup => QueryText is { } sql
+        && (sql.Contains(" FROM pg_catalog.", StringComparison.Ordinal) || sql == "SHOW default_transaction_isolation");
 
     /// <summary>The SQL of a Query message, or null for any other message.</summary>
     public string? QueryText => Type == 'Q' ? Describe(Frame)[2..] : null;
