@@ -193,6 +193,12 @@ internal sealed partial class GroupAnalyzer
                 analysis.HasTransactionControl = true;
                 analysis.EndsTransaction = _state.Status != TransactionStatus.Idle || partEndsTransaction;
                 break;
+            case StatementKind.SessionState
+                when ClientState.ImportsSnapshot(info.Classification.FirstKeyword,
+                    ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query):
+                analysis.LocksOnMain = true; // main alone: see ImportsSnapshot
+                _state.SnapshotShared = true;
+                break;
             case StatementKind.SessionState:
                 analysis.Replicated = true;
                 _state.NoteSessionSetting(info.Classification.FirstKeyword,

@@ -137,6 +137,13 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
     /// </summary>
     private async Task RunSessionStateAsync(ReadOnlyMemory<byte> frame, StatementClassification statement)
     {
+        if (ClientState.ImportsSnapshot(statement.FirstKeyword, OthersFrames.QueryText(frame.Span)))
+        {
+            _state.SnapshotShared = true;
+            await RunOnOneAsync(_nodes.Main, frame, countSelect: false);
+            return;
+        }
+
         switch (statement.FirstKeyword)
         {
             case "EXECUTE" when statement.PreparedName is { } name:

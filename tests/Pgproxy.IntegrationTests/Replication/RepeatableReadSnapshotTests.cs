@@ -137,6 +137,53 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
     }
 
     /// <summary>
+    /// SET TRANSACTION SNAPSHOT imports a snapshot exported on main (pg_export_snapshot, a replication slot's
+    /// EXPORT_SNAPSHOT), which no other node has: it runs on main alone, and the transaction reads main's data as of
+    /// that snapshot. Sent to every node it failed on node 1 (22023), which Npgsql's
+    /// CreateLogicalReplicationSlot_Export tests met as XX001 once the first query settled node 1's answer.
+    /// </summary>
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_snapshot_exported_on_main_is_imported_there_alone(bool npgsql)
+    {
+        var table = await CreateReplicatedTableAsync("rrimport", "v text");
+        await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES ('before')");
+        await using var exporter = new NpgsqlConnection(Nodes[0].ConnectionString);
+        await exporter.OpenAsync();
+        await using var exporting = await exporter.BeginTransactionAsync(IsolationLevel.RepeatableRead);
+        string name;
+        await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", exporter, exporting))
+        {
+            name = (string)(await export.ExecuteScalarAsync())!;
+        }
+
+        await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES ('after')");
+        if (npgsql)
+        {
+            await using var conn = await OpenAsync();
+            await using var transaction = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead);
+            await ExecuteAsync(conn, $"SET TRANSACTION SNAPSHOT '{name}'", transaction);
+            await using var count = new NpgsqlCommand($"SELECT count(*) FROM {table}", conn, transaction);
+            Assert.Equal(1L, await count.ExecuteScalarAsync());
+            await transaction.CommitAsync();
+        }
+        else
+        {
+            await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
+            await raw.StartupAsync();
+            await QueryAsync(raw, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+            await QueryAsync(raw, $"SET TRANSACTION SNAPSHOT '{name}'");
+            await raw.SendAsync(RawPgClient.Query($"SELECT count(*) FROM {table}"));
+            var row = (await raw.ReadUntilAsync('Z')).Single(m => m.Type == 'D').Body;
+            Assert.Equal("1", Encoding.UTF8.GetString(row.AsSpan(6)));
+            await QueryAsync(raw, "COMMIT");
+        }
+
+        Assert.Equal(2, await AssertNodesIdenticalAsync(table, "v"));
+    }
+
+    /// <summary>
     /// Four REPEATABLE READ clients (two simple protocol, two Npgsql) log the counter's sum while four others
     /// increment it in autocommit: every strict transaction closes the write gate at its first query, so they wait
     /// for each other and for the commits in flight, but none may hang, fail or leave the nodes apart.
