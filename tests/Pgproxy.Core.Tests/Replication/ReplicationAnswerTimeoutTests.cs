@@ -71,12 +71,12 @@ public sealed class ReplicationAnswerTimeoutTests
     [Fact]
     public async Task SlowMain_OtherAsSlow_NeitherIsDegenerated()
     {
-        // The statement takes 2 s on every node: the other node answers 2 s after main, beyond the 1 s setting but
-        // within main's time plus the setting.
-        await using var harness = TwoNodes(answerTimeout: 1);
+        // The statement takes 4 s on every node: the other node answers 4 s after main, beyond the 2 s setting but
+        // within main's time plus the setting. (With 2 s and 1 s, a full test run's load once used up the margin.)
+        await using var harness = TwoNodes(answerTimeout: 2);
         var slow = new ScriptedBackendScript
         {
-            SlowOn = sql => sql == Update ? TimeSpan.FromSeconds(2) : null,
+            SlowOn = sql => sql == Update ? TimeSpan.FromSeconds(4) : null,
         };
         harness.Connector.NodeScripts[0] = slow;
         harness.Connector.NodeScripts[1] = slow;
@@ -85,10 +85,10 @@ public sealed class ReplicationAnswerTimeoutTests
 
         var stopwatch = Stopwatch.StartNew();
         await client.SendQueryAsync(Update);
-        var replies = await client.ReadUntilReadyForQueryAsync().WaitAsync(TimeSpan.FromSeconds(9));
+        var replies = await client.ReadUntilReadyForQueryAsync().WaitAsync(TimeSpan.FromSeconds(16));
 
         Assert.Equal("TDCZ", Types(replies));
-        Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(3.9), $"answered after {stopwatch.Elapsed}");
+        Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(7.9), $"answered after {stopwatch.Elapsed}");
         Assert.Equal(BackendStatus.Up, harness.Runtime.Nodes.Find(0)!.Status);
         Assert.Equal(BackendStatus.Up, harness.Runtime.Nodes.Find(1)!.Status);
         Assert.Contains(Update, Backend(harness, 1).Queries);
