@@ -40,6 +40,16 @@ internal sealed class ClientState
     /// </summary>
     public bool? DefaultStrict { get; set; }
 
+    /// <summary>What routing knew of the client's transaction, forgotten when it ends or is abandoned.</summary>
+    public void ForgetTransaction()
+    {
+        TransactionWrote = false;
+        StrictIsolation = false;
+        SnapshotShared = false;
+        IsolationNamed = false;
+        FirstQueryDone = false;
+    }
+
     /// <summary>
     /// A SET, RESET or DISCARD that may change default_transaction_isolation: what main said of it no longer holds.
     /// Conservative (any such statement naming isolation or characteristics, or resetting everything).

@@ -193,16 +193,17 @@ internal sealed partial class GroupAnalyzer
                 analysis.HasTransactionControl = true;
                 analysis.EndsTransaction = _state.Status != TransactionStatus.Idle || partEndsTransaction;
                 break;
-            case StatementKind.SessionState
-                when ClientState.ImportsSnapshot(info.Classification.FirstKeyword,
-                    ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query):
-                analysis.LocksOnMain = true; // main alone: see ImportsSnapshot
-                _state.SnapshotShared = true;
-                break;
             case StatementKind.SessionState:
+                var query = ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query;
+                if (ClientState.ImportsSnapshot(info.Classification.FirstKeyword, query))
+                {
+                    analysis.LocksOnMain = true; // main alone: see ImportsSnapshot
+                    _state.SnapshotShared = true;
+                    break;
+                }
+
                 analysis.Replicated = true;
-                _state.NoteSessionSetting(info.Classification.FirstKeyword,
-                    ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
+                _state.NoteSessionSetting(info.Classification.FirstKeyword, query);
                 if (info.Classification.FirstKeyword == "LISTEN")
                 {
                     // As in the simple protocol: notifications reach the idle client at once.

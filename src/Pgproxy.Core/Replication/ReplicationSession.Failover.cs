@@ -91,11 +91,7 @@ internal sealed partial class ReplicationSession
     private async Task AbandonTransactionAsync(string reason, bool writeReady)
     {
         await RollBackEverywhereAsync();
-        _state.TransactionWrote = false;
-        _state.StrictIsolation = false;
-        _state.SnapshotShared = false;
-        _state.IsolationNamed = false;
-        _state.FirstQueryDone = false;
+        _state.ForgetTransaction();
         var main = Main;
         main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
         main.Inject(InjectedQueries.FailTransaction, InjectedReply.QueryCycle);

@@ -300,11 +300,7 @@ internal sealed partial class ReplicationSession : IRequestHost
         switch (_state.Status)
         {
             case TransactionStatus.Idle:
-                _state.TransactionWrote = false;
-                _state.StrictIsolation = false;
-                _state.SnapshotShared = false;
-                _state.IsolationNamed = false;
-                _state.FirstQueryDone = false;
+                _state.ForgetTransaction();
                 _state.FailedLink = null;
                 _twoPhase.TransactionEnded();
                 foreach (var link in _links)
