@@ -184,9 +184,10 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
     }
 
     /// <summary>
-    /// Four REPEATABLE READ clients (two simple protocol, two Npgsql) log the counter's sum while four others
-    /// increment it in autocommit: every strict transaction closes the write gate at its first query, so they wait
-    /// for each other and for the commits in flight, but none may hang, fail or leave the nodes apart.
+    /// Five REPEATABLE READ clients (two simple protocol, two Npgsql, one sending each transaction as one string)
+    /// log the counter's sum while four others increment it in autocommit: every strict transaction closes the
+    /// write gate at its first query, so they wait for each other and for the commits in flight, but none may hang,
+    /// fail or leave the nodes apart.
     /// </summary>
     [PostgresFact]
     public async Task Concurrent_strict_transactions_and_commits_leave_identical_nodes()
@@ -229,6 +230,17 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
                 await QueryAsync(raw, "COMMIT");
             }
         });
+        var oneStringClient = Task.Run(async () =>
+        {
+            // The whole transaction in one Query string: pgproxy runs it in steps, the first query shared.
+            await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
+            await raw.StartupAsync();
+            for (var i = 0; i < 20 && !timeout.IsCancellationRequested; i++)
+            {
+                await QueryAsync(raw, $"BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT n FROM {counter}; " +
+                                      $"INSERT INTO {log} SELECT 4, {i}, sum(n) FROM {counter}; COMMIT");
+            }
+        });
         var updaters = Enumerable.Range(0, 4).Select(async _ =>
         {
             await using var conn = await OpenAsync();
@@ -239,9 +251,10 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
             }
         });
 
-        await Task.WhenAll(strictClients.Concat(npgsqlClients).Concat(updaters)).WaitAsync(timeout.Token);
+        await Task.WhenAll(strictClients.Concat(npgsqlClients).Concat(updaters).Append(oneStringClient))
+            .WaitAsync(timeout.Token);
 
-        Assert.Equal(80, await AssertNodesIdenticalAsync(log, "client, i"));
+        Assert.Equal(100, await AssertNodesIdenticalAsync(log, "client, i"));
         Assert.Equal(1, await AssertNodesIdenticalAsync(counter, "id"));
         foreach (var node in Nodes)
         {
