@@ -31,6 +31,12 @@ internal sealed class ClientState
     /// <summary>The client's transaction ran its first query (the one that takes its snapshot).</summary>
     public bool FirstQueryDone { get; set; }
 
+    /// <summary>
+    /// The client's transaction said READ ONLY (TransactionModes.NamesReadOnly): it writes nothing, so its snapshot
+    /// need not be shared, and a DEFERRABLE one must not be taken behind the write gate.
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
     /// <summary>The client changed default_transaction_isolation this session (SET, RESET, CHARACTERISTICS).</summary>
     public bool DefaultIsolationChanged { get; set; }
 
@@ -48,6 +54,7 @@ internal sealed class ClientState
         SnapshotShared = false;
         IsolationNamed = false;
         FirstQueryDone = false;
+        ReadOnly = false;
     }
 
     /// <summary>

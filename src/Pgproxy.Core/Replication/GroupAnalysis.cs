@@ -34,6 +34,9 @@ internal struct GroupAnalysis
     /// <summary>The group executes BEGIN while the client is outside a transaction.</summary>
     public bool BeginsTransaction { get; set; }
 
+    /// <summary>The BEGIN the group starts with, outside a transaction (see GroupRunner.SharedSnapshot).</summary>
+    public PreparedStatementInfo? LeadingBegin { get; set; }
+
     public bool RewritesTime { get; set; }
 
     public bool ChangesFunctions { get; set; }

@@ -159,6 +159,7 @@ internal sealed partial class GroupAnalyzer
         bool partEndsTransaction)
     {
         analysis.StartsWithRollbackTo |= !analysis.Executes && info is not null && Router.IsRollbackToSavepoint(info.Kind, info.Classification);
+        var first = !analysis.Executes;
         if (!analysis.Executes)
         {
             analysis.FirstKeyword = info?.Classification.FirstKeyword ?? "";
@@ -188,6 +189,11 @@ internal sealed partial class GroupAnalyzer
                 analysis.Replicated = true;
                 analysis.HasTransactionControl = true;
                 analysis.BeginsTransaction |= _state.Status == TransactionStatus.Idle;
+                if (first && _state.Status == TransactionStatus.Idle)
+                {
+                    analysis.LeadingBegin = info;
+                }
+
                 break;
             case StatementKind.Commit or StatementKind.Rollback:
                 analysis.HasTransactionControl = true;

@@ -48,6 +48,12 @@ internal sealed partial class GroupRunner : RequestRunner
                 return;
             }
 
+            // A REPEATABLE READ transaction's BEGIN in the group of its first query (as pgjdbc sends it).
+            if (await OpenStrictTransactionOrRefuseAsync(analysis, sync))
+            {
+                return;
+            }
+
             // The first query of a REPEATABLE READ transaction whose BEGIN came as a Query (as Npgsql sends it),
             // with no pipeline open: its snapshot is taken on every node first, as in the simple protocol.
             if (analysis.Executes && !analysis.HasTransactionControl && _state.UnsyncedMask == 0
@@ -108,6 +114,7 @@ internal sealed partial class GroupRunner : RequestRunner
         }
         finally
         {
+            ForgetBeginWarnings();
             _copyAteSync = false;
             Group.Clear();
             _analyzer.Clear();

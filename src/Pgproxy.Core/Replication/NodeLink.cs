@@ -97,6 +97,12 @@ internal sealed class NodeLink
     /// <summary>True when this node is (or, with a pending BEGIN, is about to be) inside the client's transaction.</summary>
     public bool InTransaction => PendingBegin is not null || Status != TransactionStatus.Idle;
 
+    /// <summary>
+    /// The transaction a group's BEGIN opens was opened by pgproxy first (GroupRunner.SharedSnapshot): the warning
+    /// PostgreSQL gives that BEGIN (25001, already in a transaction) is pgproxy's doing, not the client's to see.
+    /// </summary>
+    public bool DropsBeginWarning { get; set; }
+
     /// <summary>The node was taken out (failed or diverged) during this session; it gets nothing more.</summary>
     public bool Detached { get; set; }
 

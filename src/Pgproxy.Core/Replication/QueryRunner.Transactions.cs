@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.Protocol.Writing;
@@ -31,7 +30,9 @@ internal sealed partial class QueryRunner
         }
 
         var strict = statement.Flags.HasFlag(StatementFlags.StrictIsolation);
-        if (!statement.Flags.HasFlag(StatementFlags.MultiStatement) && IsPlainBegin(OthersFrames.QueryText(frame.Span)))
+        var text = OthersFrames.QueryText(frame.Span);
+        var readOnly = TransactionModes.NamesReadOnly(text);
+        if (!statement.Flags.HasFlag(StatementFlags.MultiStatement) && TransactionModes.IsPlainBegin(text))
         {
             // Clients send the same BEGIN text every time: keep one copy instead of one per transaction.
             if (!frame.Span.SequenceEqual(_lastBegin))
@@ -50,6 +51,7 @@ internal sealed partial class QueryRunner
             _state.Status = TransactionStatus.InTransaction;
             _state.StrictIsolation = strict;
             _state.IsolationNamed = statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel);
+            _state.ReadOnly = readOnly;
             return;
         }
 
@@ -57,6 +59,7 @@ internal sealed partial class QueryRunner
         _state.StrictIsolation = strict && _state.Status != TransactionStatus.Idle;
         _state.IsolationNamed = statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel)
                                 && _state.Status != TransactionStatus.Idle;
+        _state.ReadOnly = readOnly && _state.Status != TransactionStatus.Idle;
     }
 
     /// <summary>
@@ -162,34 +165,4 @@ internal sealed partial class QueryRunner
     private bool IsPlainCommit(StatementKind kind, ReadOnlyMemory<byte> frame) =>
         kind == StatementKind.Commit && _state.Status == TransactionStatus.InTransaction
         && QueryScript.IsPlainEnd(Encoding.UTF8.GetString(OthersFrames.QueryText(frame.Span)).Trim().TrimEnd(';').Trim());
-
-    /// <summary>
-    /// A BEGIN that no node can refuse: BEGIN/START TRANSACTION with only well-formed isolation, access and
-    /// deferrable modes. Anything else (comments, typos) runs on the nodes at once, so an error is seen.
-    /// </summary>
-    private static bool IsPlainBegin(ReadOnlySpan<byte> text)
-    {
-        if (text.Length > 160)
-        {
-            return false;
-        }
-
-        Span<char> chars = stackalloc char[text.Length];
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] > 127)
-            {
-                return false;
-            }
-
-            chars[i] = (char)text[i];
-        }
-
-        return PlainBegin().IsMatch(chars);
-    }
-
-    [GeneratedRegex(
-        @"^\s*(BEGIN(\s+(WORK|TRANSACTION))?|START\s+TRANSACTION)(\s*,?\s*(ISOLATION\s+LEVEL\s+(READ\s+COMMITTED|READ\s+UNCOMMITTED|REPEATABLE\s+READ|SERIALIZABLE)|READ\s+ONLY|READ\s+WRITE|NOT\s+DEFERRABLE|DEFERRABLE))*\s*;?\s*$",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex PlainBegin();
 }

@@ -190,6 +190,13 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
                             && _state.Status != TransactionStatus.Idle;
         _state.IsolationNamed |= statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel)
                                  && _state.Status != TransactionStatus.Idle;
+        if (_state.Status != TransactionStatus.Idle)
+        {
+            var text = OthersFrames.QueryText(frame.Span);
+            _state.ReadOnly = TransactionModes.NamesReadOnly(text)
+                              || (_state.ReadOnly && !TransactionModes.NamesReadWrite(text));
+        }
+
         _state.NoteSessionSetting(statement.FirstKeyword, OthersFrames.QueryText(frame.Span));
     }
 

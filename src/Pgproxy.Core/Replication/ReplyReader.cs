@@ -260,6 +260,14 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
                 CompletionsLeft--;
                 break;
             case BackendMessageType.NoticeResponse:
+                if (link.DropsBeginWarning
+                    && ErrorResponseMessage.ReadSqlState(Body(buffer, header, scratch)) == "25001")
+                {
+                    link.DropsBeginWarning = false;
+                    Skip(link, ref buffer, header);
+                    return null;
+                }
+
                 PassOn(link, ref buffer, header, forward);
                 return null;
             case BackendMessageType.DataRow or BackendMessageType.FunctionCallResponse

@@ -59,7 +59,7 @@ internal abstract class RequestRunner(RequestParts parts)
             _state.StrictIsolation = true;
         }
 
-        return _state.StrictIsolation && !_state.SnapshotShared;
+        return _state.StrictIsolation && !_state.SnapshotShared && !_state.ReadOnly;
     }
 
     /// <summary>

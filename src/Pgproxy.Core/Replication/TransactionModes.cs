@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+
+namespace Pgproxy.Core.Replication;
+
+/// <summary>What the text of a BEGIN or SET TRANSACTION says of the transaction it opens or sets.</summary>
+internal static partial class TransactionModes
+{
+    /// <summary>Longer texts are not looked at: clients send these short; a pathological one stays unmatched.</summary>
+    private const int MaxLength = 160;
+
+    /// <summary>
+    /// A BEGIN that no node can refuse: BEGIN/START TRANSACTION with only well-formed isolation, access and
+    /// deferrable modes. Anything else (comments, typos) runs on the nodes at once, so an error is seen.
+    /// </summary>
+    public static bool IsPlainBegin(ReadOnlySpan<byte> text) => Matches(text, PlainBegin());
+
+    /// <summary>
+    /// The statement makes its transaction READ ONLY (BEGIN … READ ONLY, SET TRANSACTION READ ONLY): it can write
+    /// nothing the nodes would have to agree on. A SERIALIZABLE READ ONLY DEFERRABLE one waits for a snapshot no
+    /// serializable writer can disturb, so it must never take it while those writers' commits wait at the write gate.
+    /// </summary>
+    public static bool NamesReadOnly(ReadOnlySpan<byte> text) => Matches(text, ReadOnly());
+
+    /// <summary>The statement makes its transaction READ WRITE (SET TRANSACTION READ WRITE before any query).</summary>
+    public static bool NamesReadWrite(ReadOnlySpan<byte> text) => Matches(text, ReadWrite());
+
+    private static bool Matches(ReadOnlySpan<byte> text, Regex regex)
+    {
+        if (text.Length > MaxLength)
+        {
+            return false;
+        }
+
+        Span<char> chars = stackalloc char[text.Length];
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] > 127)
+            {
+                return false;
+            }
+
+            chars[i] = (char)text[i];
+        }
+
+        return regex.IsMatch(chars);
+    }
+
+    [GeneratedRegex(
+        @"^\s*(BEGIN(\s+(WORK|TRANSACTION))?|START\s+TRANSACTION)(\s*,?\s*(ISOLATION\s+LEVEL\s+(READ\s+COMMITTED|READ\s+UNCOMMITTED|REPEATABLE\s+READ|SERIALIZABLE)|READ\s+ONLY|READ\s+WRITE|NOT\s+DEFERRABLE|DEFERRABLE))*\s*;?\s*$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PlainBegin();
+
+    [GeneratedRegex(@"^\s*(BEGIN|START\s+TRANSACTION|SET\s+TRANSACTION)\b.*\bREAD\s+ONLY\b",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    private static partial Regex ReadOnly();
+
+    [GeneratedRegex(@"^\s*(BEGIN|START\s+TRANSACTION|SET\s+TRANSACTION)\b.*\bREAD\s+WRITE\b",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    private static partial Regex ReadWrite();
+}

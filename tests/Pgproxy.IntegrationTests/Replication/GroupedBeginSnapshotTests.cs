@@ -1,0 +1,99 @@
+using System.Text;
+using Npgsql;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Replication;
+
+/// <summary>
+/// Two ways a strict transaction's start went wrong that RepeatableReadSnapshotTests did not reach. pgjdbc sends a
+/// transaction's BEGIN in the extended-protocol group of its first query: main ran the group and took its snapshot,
+/// node 1 only once main had answered, so a commit in between was in node 1's snapshot alone and the nodes wrote
+/// different rows, silently. And a SERIALIZABLE READ ONLY DEFERRABLE transaction took its snapshot behind the write
+/// gate, where PostgreSQL makes it wait for the serializable writers to finish, whose commits waited on the gate.
+/// Every node's rows are read directly.
+/// </summary>
+[Collection(ReplicationSuite.Name)]
+public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+{
+    [PostgresTheory]
+    [InlineData("REPEATABLE READ")]
+    [InlineData("SERIALIZABLE")]
+    public async Task A_BEGIN_in_the_group_of_the_first_query_takes_the_snapshot_on_every_node_at_one_point(
+        string isolation)
+    {
+        var counter = await CreateReplicatedTableAsync("grsnap", "id int primary key, n int");
+        var log = await CreateReplicatedTableAsync("grlog", "v int");
+        await ExecuteOnProxyAsync($"INSERT INTO {counter} VALUES (1, 10)");
+        await using var strict = await RawPgClient.ConnectAsync(Proxy.Port);
+        await strict.StartupAsync();
+        await using var other = await OpenAsync();
+
+        // The first query takes a second on main: the update below commits while main runs it, before node 1 starts.
+        await strict.SendAsync(RawPgClient.Step($"BEGIN ISOLATION LEVEL {isolation}"),
+            RawPgClient.Step($"SELECT sum(n) FROM {counter} WHERE pg_sleep(1) IS NOT NULL"), RawPgClient.Sync());
+        await Task.Delay(300);
+        await using (var update = new NpgsqlCommand($"UPDATE {counter} SET n = n + 5 WHERE id = 1", other))
+        {
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+
+        var replies = await strict.ReadUntilReadyAsync();
+        Assert.Equal("12C12DCZ", RawPgClient.Types(replies)); // no error, and no warning about an open transaction
+        Assert.Equal("10", Encoding.UTF8.GetString(replies[^3].Body[6..]));
+        await QueryAsync(strict, $"INSERT INTO {log} SELECT sum(n) FROM {counter}");
+        await QueryAsync(strict, "COMMIT");
+
+        Assert.Equal(1, await AssertNodesIdenticalAsync(log, "v"));
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(10, await NodeSql.ScalarAsync<int>(node, $"SELECT v FROM {log}"));
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_deferrable_reader_waits_for_a_serializable_writer_whose_commit_goes_through()
+    {
+        var counter = await CreateReplicatedTableAsync("grdefer", "id int primary key, n int");
+        await ExecuteOnProxyAsync($"INSERT INTO {counter} VALUES (1, 10)");
+        await using var writer = await RawPgClient.ConnectAsync(Proxy.Port);
+        await writer.StartupAsync();
+        await using var reader = await RawPgClient.ConnectAsync(Proxy.Port);
+        await reader.StartupAsync();
+
+        await QueryAsync(writer, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+        await QueryAsync(writer, $"UPDATE {counter} SET n = n + 1 WHERE id = 1");
+        await QueryAsync(reader, "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE");
+        await reader.SendAsync(RawPgClient.Query($"SELECT n FROM {counter}")); // waits for the writer, as it should
+        await Task.Delay(500);
+        var commit = QueryAsync(writer, "COMMIT");
+        if (await Task.WhenAny(commit, Task.Delay(TimeSpan.FromSeconds(8))) != commit)
+        {
+            // Deadlocked: end the reader's wait on main, which opens the gate, so the suite goes on.
+            await NodeSql.ExecuteAsync(Nodes[0],
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SafeSnapshot'");
+            Assert.Fail("the writer's COMMIT waited at the write gate for the reader's snapshot, which waited for it");
+        }
+
+        await commit;
+
+        var replies = await reader.ReadUntilReadyAsync();
+        Assert.Equal("TDCZ", RawPgClient.Types(replies));
+        // Its snapshot is the one it waited with, from before the writer committed: what PostgreSQL answers directly.
+        Assert.Equal("10", Encoding.UTF8.GetString(replies[1].Body[6..]));
+        await QueryAsync(reader, "COMMIT");
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(11, await NodeSql.ScalarAsync<int>(node, $"SELECT n FROM {counter}"));
+        }
+    }
+
+    /// <summary>Runs one Query and fails the test on an error.</summary>
+    private static async Task QueryAsync(RawPgClient client, string sql)
+    {
+        await client.SendAsync(RawPgClient.Query(sql));
+        var replies = await client.ReadUntilAsync('Z');
+        var error = replies.FirstOrDefault(m => m.Type == 'E');
+        Assert.True(error == default, $"{sql}: {Encoding.UTF8.GetString(error.Body ?? [])}");
+    }
+}
