@@ -184,8 +184,8 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
     }
 
     /// <summary>
-    /// Five REPEATABLE READ clients (two simple protocol, two Npgsql, one sending each transaction as one string)
-    /// log the counter's sum while four others increment it in autocommit: every strict transaction closes the
+    /// Six REPEATABLE READ clients (two simple protocol, two Npgsql, one sending each transaction as one string,
+    /// one sending BEGIN in the group of the first query as pgjdbc does) log the counter's sum while four others increment it in autocommit: every strict transaction closes the
     /// write gate at its first query, so they wait for each other and for the commits in flight, but none may hang,
     /// fail or leave the nodes apart.
     /// </summary>
@@ -241,6 +241,20 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
                                       $"INSERT INTO {log} SELECT 4, {i}, sum(n) FROM {counter}; COMMIT");
             }
         });
+        var groupedBeginClient = Task.Run(async () =>
+        {
+            await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
+            await raw.StartupAsync();
+            for (var i = 0; i < 20 && !timeout.IsCancellationRequested; i++)
+            {
+                await raw.SendAsync(RawPgClient.Step("BEGIN ISOLATION LEVEL REPEATABLE READ"),
+                    RawPgClient.Step($"SELECT n FROM {counter}"), RawPgClient.Sync());
+                Assert.Equal("12C12DCZ", RawPgClient.Types(await raw.ReadUntilReadyAsync()));
+                await raw.SendAsync(RawPgClient.Step($"INSERT INTO {log} SELECT 5, {i}, sum(n) FROM {counter}"),
+                    RawPgClient.Step("COMMIT"), RawPgClient.Sync());
+                Assert.Equal("12C12CZ", RawPgClient.Types(await raw.ReadUntilReadyAsync()));
+            }
+        });
         var updaters = Enumerable.Range(0, 4).Select(async _ =>
         {
             await using var conn = await OpenAsync();
@@ -251,10 +265,11 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
             }
         });
 
-        await Task.WhenAll(strictClients.Concat(npgsqlClients).Concat(updaters).Append(oneStringClient))
+        await Task.WhenAll(strictClients.Concat(npgsqlClients).Concat(updaters).Append(oneStringClient)
+                .Append(groupedBeginClient))
             .WaitAsync(timeout.Token);
 
-        Assert.Equal(100, await AssertNodesIdenticalAsync(log, "client, i"));
+        Assert.Equal(120, await AssertNodesIdenticalAsync(log, "client, i"));
         Assert.Equal(1, await AssertNodesIdenticalAsync(counter, "id"));
         foreach (var node in Nodes)
         {
