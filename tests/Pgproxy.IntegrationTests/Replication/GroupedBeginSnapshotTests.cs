@@ -39,10 +39,11 @@ public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTes
         }
 
         var replies = await strict.ReadUntilReadyAsync();
-        Assert.Equal("12C12DCZ", RawPgClient.Types(replies)); // no error, and no warning about an open transaction
+        Assert.Equal("12C12DCZ", RawPgClient.Types(replies));
+        Assert.DoesNotContain(replies, m => m.Type == 'N'); // pgproxy's BEGIN came first: PostgreSQL's 25001 warning
         Assert.Equal("10", Encoding.UTF8.GetString(replies[^3].Body[6..]));
-        await QueryAsync(strict, $"INSERT INTO {log} SELECT sum(n) FROM {counter}");
-        await QueryAsync(strict, "COMMIT");
+        await strict.QueryAsync($"INSERT INTO {log} SELECT sum(n) FROM {counter}");
+        await strict.QueryAsync("COMMIT");
 
         Assert.Equal(1, await AssertNodesIdenticalAsync(log, "v"));
         foreach (var node in Nodes)
@@ -61,12 +62,12 @@ public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTes
         await using var reader = await RawPgClient.ConnectAsync(Proxy.Port);
         await reader.StartupAsync();
 
-        await QueryAsync(writer, "BEGIN ISOLATION LEVEL SERIALIZABLE");
-        await QueryAsync(writer, $"UPDATE {counter} SET n = n + 1 WHERE id = 1");
-        await QueryAsync(reader, "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE");
+        await writer.QueryAsync("BEGIN ISOLATION LEVEL SERIALIZABLE");
+        await writer.QueryAsync($"UPDATE {counter} SET n = n + 1 WHERE id = 1");
+        await reader.QueryAsync("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE");
         await reader.SendAsync(RawPgClient.Query($"SELECT n FROM {counter}")); // waits for the writer, as it should
         await Task.Delay(500);
-        var commit = QueryAsync(writer, "COMMIT");
+        var commit = writer.QueryAsync("COMMIT");
         if (await Task.WhenAny(commit, Task.Delay(TimeSpan.FromSeconds(8))) != commit)
         {
             // Deadlocked: end the reader's wait on main, which opens the gate, so the suite goes on.
@@ -81,19 +82,10 @@ public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTes
         Assert.Equal("TDCZ", RawPgClient.Types(replies));
         // Its snapshot is the one it waited with, from before the writer committed: what PostgreSQL answers directly.
         Assert.Equal("10", Encoding.UTF8.GetString(replies[1].Body[6..]));
-        await QueryAsync(reader, "COMMIT");
+        await reader.QueryAsync("COMMIT");
         foreach (var node in Nodes)
         {
             Assert.Equal(11, await NodeSql.ScalarAsync<int>(node, $"SELECT n FROM {counter}"));
         }
-    }
-
-    /// <summary>Runs one Query and fails the test on an error.</summary>
-    private static async Task QueryAsync(RawPgClient client, string sql)
-    {
-        await client.SendAsync(RawPgClient.Query(sql));
-        var replies = await client.ReadUntilAsync('Z');
-        var error = replies.FirstOrDefault(m => m.Type == 'E');
-        Assert.True(error == default, $"{sql}: {Encoding.UTF8.GetString(error.Body ?? [])}");
     }
 }

@@ -30,15 +30,15 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
         await strict.StartupAsync();
         await using var other = await OpenAsync();
 
-        await QueryAsync(strict, $"BEGIN ISOLATION LEVEL {isolation}");
-        await QueryAsync(strict, firstQueryWrites ? $"INSERT INTO {log} VALUES (0)" : $"SELECT sum(n) FROM {counter}");
+        await strict.QueryAsync($"BEGIN ISOLATION LEVEL {isolation}");
+        await strict.QueryAsync(firstQueryWrites ? $"INSERT INTO {log} VALUES (0)" : $"SELECT sum(n) FROM {counter}");
         await using (var update = new NpgsqlCommand($"UPDATE {counter} SET n = n + 5 WHERE id = 1", other))
         {
             Assert.Equal(1, await update.ExecuteNonQueryAsync());
         }
 
-        await QueryAsync(strict, $"INSERT INTO {log} SELECT sum(n) FROM {counter}");
-        await QueryAsync(strict, "COMMIT");
+        await strict.QueryAsync($"INSERT INTO {log} SELECT sum(n) FROM {counter}");
+        await strict.QueryAsync("COMMIT");
 
         Assert.Equal(firstQueryWrites ? 2 : 1, await AssertNodesIdenticalAsync(log, "v"));
         foreach (var node in Nodes)
@@ -172,12 +172,12 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
         {
             await using var raw = await RawPgClient.ConnectAsync(Proxy.Port);
             await raw.StartupAsync();
-            await QueryAsync(raw, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-            await QueryAsync(raw, $"SET TRANSACTION SNAPSHOT '{name}'");
+            await raw.QueryAsync("BEGIN ISOLATION LEVEL REPEATABLE READ");
+            await raw.QueryAsync($"SET TRANSACTION SNAPSHOT '{name}'");
             await raw.SendAsync(RawPgClient.Query($"SELECT count(*) FROM {table}"));
             var row = (await raw.ReadUntilAsync('Z')).Single(m => m.Type == 'D').Body;
             Assert.Equal("1", Encoding.UTF8.GetString(row.AsSpan(6)));
-            await QueryAsync(raw, "COMMIT");
+            await raw.QueryAsync("COMMIT");
         }
 
         Assert.Equal(2, await AssertNodesIdenticalAsync(table, "v"));
@@ -224,10 +224,10 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
             await raw.StartupAsync();
             for (var i = 0; i < 20 && !timeout.IsCancellationRequested; i++)
             {
-                await QueryAsync(raw, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-                await QueryAsync(raw, $"SELECT n FROM {counter}");
-                await QueryAsync(raw, $"INSERT INTO {log} SELECT {client}, {i}, sum(n) FROM {counter}");
-                await QueryAsync(raw, "COMMIT");
+                await raw.QueryAsync("BEGIN ISOLATION LEVEL REPEATABLE READ");
+                await raw.QueryAsync($"SELECT n FROM {counter}");
+                await raw.QueryAsync($"INSERT INTO {log} SELECT {client}, {i}, sum(n) FROM {counter}");
+                await raw.QueryAsync("COMMIT");
             }
         });
         var oneStringClient = Task.Run(async () =>
@@ -237,7 +237,7 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
             await raw.StartupAsync();
             for (var i = 0; i < 20 && !timeout.IsCancellationRequested; i++)
             {
-                await QueryAsync(raw, $"BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT n FROM {counter}; " +
+                await raw.QueryAsync($"BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT n FROM {counter}; " +
                                       $"INSERT INTO {log} SELECT 4, {i}, sum(n) FROM {counter}; COMMIT");
             }
         });
@@ -249,7 +249,9 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
             {
                 await raw.SendAsync(RawPgClient.Step("BEGIN ISOLATION LEVEL REPEATABLE READ"),
                     RawPgClient.Step($"SELECT n FROM {counter}"), RawPgClient.Sync());
-                Assert.Equal("12C12DCZ", RawPgClient.Types(await raw.ReadUntilReadyAsync()));
+                var first = await raw.ReadUntilReadyAsync();
+                Assert.Equal("12C12DCZ", RawPgClient.Types(first));
+                Assert.DoesNotContain(first, m => m.Type == 'N');
                 await raw.SendAsync(RawPgClient.Step($"INSERT INTO {log} SELECT 5, {i}, sum(n) FROM {counter}"),
                     RawPgClient.Step("COMMIT"), RawPgClient.Sync());
                 Assert.Equal("12C12CZ", RawPgClient.Types(await raw.ReadUntilReadyAsync()));
@@ -281,14 +283,5 @@ public sealed class RepeatableReadSnapshotTests(TwoNodes cluster) : ReplicationT
     {
         await using var command = new NpgsqlCommand(sql, conn, transaction);
         await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>Runs one Query and fails the test on an error.</summary>
-    private static async Task QueryAsync(RawPgClient client, string sql)
-    {
-        await client.SendAsync(RawPgClient.Query(sql));
-        var replies = await client.ReadUntilAsync('Z');
-        var error = replies.FirstOrDefault(m => m.Type == 'E');
-        Assert.True(error == default, $"{sql}: {Encoding.UTF8.GetString(error.Body ?? [])}");
     }
 }

@@ -145,6 +145,13 @@ internal sealed class RawPgClient : IAsyncDisposable
         await ReadUntilReadyAsync();
     }
 
+    /// <summary>Runs one Query and returns its answer; an ErrorResponse throws (see <see cref="ReadUntilReadyAsync"/>).</summary>
+    public async Task<List<(char Type, byte[] Body)>> QueryAsync(string sql)
+    {
+        await SendAsync(Query(sql));
+        return await ReadUntilReadyAsync();
+    }
+
     public async Task<List<(char Type, byte[] Body)>> ReadUntilReadyAsync()
     {
         var messages = new List<(char, byte[])>();
