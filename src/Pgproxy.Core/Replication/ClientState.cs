@@ -76,24 +76,6 @@ internal sealed class ClientState
         }
     }
 
-    /// <summary>
-    /// SET TRANSACTION SNAPSHOT: the snapshot it imports was exported on main (pg_export_snapshot, a replication
-    /// slot's EXPORT_SNAPSHOT) and exists nowhere else, so it runs on main alone and the transaction's snapshot is
-    /// main's; the other nodes, which cannot share it, take theirs when its first write reaches them.
-    /// </summary>
-    public static bool ImportsSnapshot(string? firstKeyword, ReadOnlySpan<byte> text)
-    {
-        if (firstKeyword != "SET")
-        {
-            return false;
-        }
-
-        var words = System.Text.Encoding.UTF8.GetString(text).Split((char[]?)null, 4,
-            StringSplitOptions.RemoveEmptyEntries);
-        return words.Length >= 3 && words[1].Equals("TRANSACTION", StringComparison.OrdinalIgnoreCase)
-            && words[2].Equals("SNAPSHOT", StringComparison.OrdinalIgnoreCase);
-    }
-
     private static bool Contains(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerWord)
     {
         for (var i = 0; i + lowerWord.Length <= text.Length; i++)

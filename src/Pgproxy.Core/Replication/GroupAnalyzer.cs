@@ -160,7 +160,7 @@ internal sealed partial class GroupAnalyzer
     {
         analysis.StartsWithRollbackTo |= !analysis.Executes && info is not null && Router.IsRollbackToSavepoint(info.Kind, info.Classification);
         var first = !analysis.Executes;
-        if (!analysis.Executes)
+        if (first)
         {
             analysis.FirstKeyword = info?.Classification.FirstKeyword ?? "";
         }
@@ -201,7 +201,7 @@ internal sealed partial class GroupAnalyzer
                 break;
             case StatementKind.SessionState:
                 var query = ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query;
-                if (ClientState.ImportsSnapshot(info.Classification.FirstKeyword, query))
+                if (TransactionModes.ImportsSnapshot(info.Classification.FirstKeyword, query))
                 {
                     analysis.LocksOnMain = true; // main alone: see ImportsSnapshot
                     _state.SnapshotShared = true;

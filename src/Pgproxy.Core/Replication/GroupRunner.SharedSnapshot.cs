@@ -28,22 +28,15 @@ internal sealed partial class GroupRunner
         }
 
         var flags = begin.Classification.Flags;
-        var strict = flags.HasFlag(StatementFlags.StrictIsolation) || (!flags.HasFlag(StatementFlags.NamesIsolationLevel)
-                                                                        && await _catalog.DefaultIsolationIsStrictAsync());
+        var strict = flags.HasFlag(StatementFlags.StrictIsolation)
+                     || (!flags.HasFlag(StatementFlags.NamesIsolationLevel)
+                         && await _catalog.DefaultIsolationIsStrictAsync());
         if (!strict || PlainBeginText(begin) is not { } text)
         {
             return false;
         }
 
-        var frame = InjectedQueries.Encode(text);
-        foreach (var link in _nodes.All)
-        {
-            if (SessionLinks.IsLive(link))
-            {
-                link.PendingBegin = frame;
-            }
-        }
-
+        _nodes.DeferBegin(InjectedQueries.Encode(text));
         if (await ShareSnapshotOrRefuseAsync(sync))
         {
             foreach (var link in _nodes.All)
@@ -57,11 +50,8 @@ internal sealed partial class GroupRunner
         _state.StrictIsolation = true;
         _state.IsolationNamed = flags.HasFlag(StatementFlags.NamesIsolationLevel);
         _state.FirstQueryDone = true;
-        foreach (var link in _nodes.All)
-        {
-            link.DropsBeginWarning = SessionLinks.IsLive(link);
-        }
-
+        _nodes.Main.DropsBeginWarning = true; // the others' notices never reach the client
+        _beginWarningDropped = true;
         return false;
     }
 
@@ -74,9 +64,19 @@ internal sealed partial class GroupRunner
             : null;
     }
 
-    /// <summary>After the group: a BEGIN warning not seen (the group failed before its BEGIN ran) is not awaited.</summary>
+    /// <summary>Set while a group runs whose BEGIN warning main's link drops (cleared after the group).</summary>
+    private bool _beginWarningDropped;
+
+    /// <summary>After the group: a BEGIN warning not seen (the group failed before its BEGIN ran) is not awaited.
+    /// </summary>
     private void ForgetBeginWarnings()
     {
+        if (!_beginWarningDropped)
+        {
+            return;
+        }
+
+        _beginWarningDropped = false;
         foreach (var link in _nodes.All)
         {
             link.DropsBeginWarning = false;

@@ -37,7 +37,7 @@ internal sealed partial class QueryRunner
                 {
                     if (_state.Status == TransactionStatus.Idle)
                     {
-                        DeferBegin(InjectedQueries.Begin);
+                        _nodes.DeferBegin(InjectedQueries.Begin);
                         _state.Status = TransactionStatus.InTransaction;
                         implicitBlock = true;
                     }

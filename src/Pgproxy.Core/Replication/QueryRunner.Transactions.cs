@@ -40,7 +40,7 @@ internal sealed partial class QueryRunner
                 _lastBegin = frame.ToArray();
             }
 
-            DeferBegin(_lastBegin);
+            _nodes.DeferBegin(_lastBegin);
 
             BackendMessageWriter.WriteCommandComplete(_clientOutput, "BEGIN");
             if (!InScript)
@@ -80,18 +80,6 @@ internal sealed partial class QueryRunner
         }
 
         return _started;
-    }
-
-    /// <summary>Opens the transaction on every live node with the next statement that node gets.</summary>
-    private void DeferBegin(byte[] begin)
-    {
-        foreach (var link in _nodes.All)
-        {
-            if (SessionLinks.IsLive(link))
-            {
-                link.PendingBegin = begin;
-            }
-        }
     }
 
     /// <summary>

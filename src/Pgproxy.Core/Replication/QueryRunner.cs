@@ -137,7 +137,7 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
     /// </summary>
     private async Task RunSessionStateAsync(ReadOnlyMemory<byte> frame, StatementClassification statement)
     {
-        if (ClientState.ImportsSnapshot(statement.FirstKeyword, OthersFrames.QueryText(frame.Span)))
+        if (TransactionModes.ImportsSnapshot(statement.FirstKeyword, OthersFrames.QueryText(frame.Span)))
         {
             _state.SnapshotShared = true;
             await RunOnOneAsync(_nodes.Main, frame, countSelect: false);
@@ -190,14 +190,14 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
                             && _state.Status != TransactionStatus.Idle;
         _state.IsolationNamed |= statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel)
                                  && _state.Status != TransactionStatus.Idle;
+        var text = OthersFrames.QueryText(frame.Span);
         if (_state.Status != TransactionStatus.Idle)
         {
-            var text = OthersFrames.QueryText(frame.Span);
             _state.ReadOnly = TransactionModes.NamesReadOnly(text)
                               || (_state.ReadOnly && !TransactionModes.NamesReadWrite(text));
         }
 
-        _state.NoteSessionSetting(statement.FirstKeyword, OthersFrames.QueryText(frame.Span));
+        _state.NoteSessionSetting(statement.FirstKeyword, text);
     }
 
     /// <summary>

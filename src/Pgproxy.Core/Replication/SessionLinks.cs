@@ -56,6 +56,18 @@ internal sealed partial class SessionLinks
     /// <summary>The live link with the lowest node id.</summary>
     public NodeLink Main => MainOrNull ?? throw new IOException("every backend node of this session is down");
 
+    /// <summary>Opens the transaction on every live node with the next statement that node gets.</summary>
+    public void DeferBegin(byte[] begin)
+    {
+        foreach (var link in All)
+        {
+            if (IsLive(link))
+            {
+                link.PendingBegin = begin;
+            }
+        }
+    }
+
     /// <summary>True when the session has a live node besides main.</summary>
     public bool HasLiveOthers
     {
