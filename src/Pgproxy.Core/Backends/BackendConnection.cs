@@ -60,10 +60,10 @@ internal sealed partial class BackendConnection : IAsyncDisposable
     public bool IsBroken { get; set; }
 
     /// <summary>
-    /// Whether this backend's default_transaction_isolation, as every reset leaves it (its role's, its database's,
-    /// its startup options'), is REPEATABLE READ or SERIALIZABLE; null until a session asked (MainCatalog).
+    /// This backend's transaction defaults as every reset leaves them (its role's, its database's, its startup
+    /// options'); null until a session asked (MainCatalog).
     /// </summary>
-    public bool? ResetDefaultStrict { get; set; }
+    public TransactionDefaults? ResetTransactionDefaults { get; set; }
 
     /// <summary>Records a ParameterStatus so that the next client handed this connection sees the current value.</summary>
     public void SetParameter(string name, string value)

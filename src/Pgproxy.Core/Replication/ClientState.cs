@@ -1,3 +1,4 @@
+using Pgproxy.Core.Backends;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 
@@ -32,19 +33,20 @@ internal sealed class ClientState
     public bool FirstQueryDone { get; set; }
 
     /// <summary>
-    /// The client's transaction said READ ONLY (TransactionModes.NamesReadOnly): it writes nothing, so its snapshot
-    /// need not be shared, and a DEFERRABLE one must not be taken behind the write gate.
+    /// The client's transaction said READ ONLY (true) or READ WRITE (false) (TransactionModes); null when it said
+    /// neither and runs under default_transaction_read_only. A READ ONLY one writes nothing, so its snapshot need not
+    /// be shared, and a DEFERRABLE one must not be taken behind the write gate.
     /// </summary>
-    public bool ReadOnly { get; set; }
+    public bool? ReadOnly { get; set; }
 
-    /// <summary>The client changed default_transaction_isolation this session (SET, RESET, CHARACTERISTICS).</summary>
-    public bool DefaultIsolationChanged { get; set; }
+    /// <summary>The client changed a transaction default this session (SET, RESET, CHARACTERISTICS).</summary>
+    public bool TransactionDefaultsChanged { get; set; }
 
     /// <summary>
-    /// Whether the session's default_transaction_isolation is REPEATABLE READ or SERIALIZABLE once the client changed
-    /// it (null: not known yet); before that, main's backend knows it (BackendConnection.ResetDefaultStrict).
+    /// The session's transaction defaults once the client changed one (null: not known yet); before that, main's
+    /// backend knows them (BackendConnection.ResetTransactionDefaults).
     /// </summary>
-    public bool? DefaultStrict { get; set; }
+    public TransactionDefaults? TransactionDefaults { get; set; }
 
     /// <summary>What routing knew of the client's transaction, forgotten when it ends or is abandoned.</summary>
     public void ForgetTransaction()
@@ -54,12 +56,13 @@ internal sealed class ClientState
         SnapshotShared = false;
         IsolationNamed = false;
         FirstQueryDone = false;
-        ReadOnly = false;
+        ReadOnly = null;
     }
 
     /// <summary>
-    /// A SET, RESET or DISCARD that may change default_transaction_isolation: what main said of it no longer holds.
-    /// Conservative (any such statement naming isolation or characteristics, or resetting everything).
+    /// A SET, RESET or DISCARD that may change default_transaction_isolation or default_transaction_read_only: what
+    /// main said of them no longer holds. Conservative (any such statement naming isolation, read_only or
+    /// characteristics, or resetting everything).
     /// </summary>
     public void NoteSessionSetting(string? firstKeyword, ReadOnlySpan<byte> text)
     {
@@ -68,11 +71,11 @@ internal sealed class ClientState
             return;
         }
 
-        if (Contains(text, "isolation"u8) || Contains(text, "characteristics"u8)
+        if (Contains(text, "isolation"u8) || Contains(text, "read_only"u8) || Contains(text, "characteristics"u8)
             || (firstKeyword is not "SET" && Contains(text, "all"u8)))
         {
-            DefaultIsolationChanged = true;
-            DefaultStrict = null;
+            TransactionDefaultsChanged = true;
+            TransactionDefaults = null;
         }
     }
 

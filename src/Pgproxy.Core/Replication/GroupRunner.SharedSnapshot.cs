@@ -1,3 +1,4 @@
+using Pgproxy.Core.Backends;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Frontend;
 
@@ -11,7 +12,8 @@ namespace Pgproxy.Core.Replication;
 /// So pgproxy opens the transaction itself first, with the group's own BEGIN, and takes its snapshot on every node
 /// behind the write gate (WritePath.ShareSnapshotAsync), as for a BEGIN sent alone; the group then runs as sent, its
 /// BEGIN finding the transaction open. PostgreSQL warns about that BEGIN (25001): main's warning is dropped, so the
-/// client sees what it would have seen. Not for READ ONLY transactions, which write nothing the nodes must agree on.
+/// client sees what it would have seen. Not for READ ONLY transactions (named, or by default_transaction_read_only),
+/// which write nothing the nodes must agree on.
 /// </summary>
 internal sealed partial class GroupRunner
 {
@@ -28,15 +30,21 @@ internal sealed partial class GroupRunner
         }
 
         var flags = begin.Classification.Flags;
-        var strict = flags.HasFlag(StatementFlags.StrictIsolation)
-                     || (!flags.HasFlag(StatementFlags.NamesIsolationLevel)
-                         && await _catalog.DefaultIsolationIsStrictAsync());
-        if (!strict || PlainBeginText(begin) is not { } text)
+        if (PlainBeginText(begin) is not { } text)
         {
             return false;
         }
 
-        _nodes.DeferBegin(InjectedQueries.Encode(text));
+        var access = TransactionModes.NamedAccess(text);
+        var named = flags.HasFlag(StatementFlags.NamesIsolationLevel);
+        var defaults = named && access is not null ? TransactionDefaults.Unknown : await _catalog.TransactionDefaultsAsync();
+        var strict = flags.HasFlag(StatementFlags.StrictIsolation) || (!named && defaults.Strict);
+        if (!strict || (access ?? defaults.ReadOnly))
+        {
+            return false;
+        }
+
+        _nodes.DeferBegin(InjectedQueries.Encode(System.Text.Encoding.UTF8.GetString(text)));
         if (await ShareSnapshotOrRefuseAsync(sync))
         {
             foreach (var link in _nodes.All)
@@ -55,13 +63,11 @@ internal sealed partial class GroupRunner
         return false;
     }
 
-    /// <summary>The BEGIN's text when it is plain (it cannot fail) and not READ ONLY, else null.</summary>
-    private static string? PlainBeginText(PreparedStatementInfo begin)
+    /// <summary>The BEGIN's text when it is plain (it cannot fail), else null.</summary>
+    private static byte[]? PlainBeginText(PreparedStatementInfo begin)
     {
         var text = ParseMessage.Read(begin.ParseFrame.AsSpan(5)).Query;
-        return TransactionModes.IsPlainBegin(text) && !TransactionModes.NamesReadOnly(text)
-            ? System.Text.Encoding.UTF8.GetString(text)
-            : null;
+        return TransactionModes.IsPlainBegin(text) ? text.ToArray() : null;
     }
 
     /// <summary>Set while a group runs whose BEGIN warning main's link drops (cleared after the group).</summary>

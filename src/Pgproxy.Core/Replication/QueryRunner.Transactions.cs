@@ -31,7 +31,7 @@ internal sealed partial class QueryRunner
 
         var strict = statement.Flags.HasFlag(StatementFlags.StrictIsolation);
         var text = OthersFrames.QueryText(frame.Span);
-        var readOnly = TransactionModes.NamesReadOnly(text);
+        var readOnly = TransactionModes.NamedAccess(text);
         if (!statement.Flags.HasFlag(StatementFlags.MultiStatement) && TransactionModes.IsPlainBegin(text))
         {
             // Clients send the same BEGIN text every time: keep one copy instead of one per transaction.
@@ -59,7 +59,7 @@ internal sealed partial class QueryRunner
         _state.StrictIsolation = strict && _state.Status != TransactionStatus.Idle;
         _state.IsolationNamed = statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel)
                                 && _state.Status != TransactionStatus.Idle;
-        _state.ReadOnly = readOnly && _state.Status != TransactionStatus.Idle;
+        _state.ReadOnly = _state.Status != TransactionStatus.Idle ? readOnly : null;
     }
 
     /// <summary>

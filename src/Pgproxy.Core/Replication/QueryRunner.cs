@@ -193,8 +193,7 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
         var text = OthersFrames.QueryText(frame.Span);
         if (_state.Status != TransactionStatus.Idle)
         {
-            _state.ReadOnly = TransactionModes.NamesReadOnly(text)
-                              || (_state.ReadOnly && !TransactionModes.NamesReadWrite(text));
+            _state.ReadOnly = TransactionModes.NamedAccess(text) ?? _state.ReadOnly;
         }
 
         _state.NoteSessionSetting(statement.FirstKeyword, text);

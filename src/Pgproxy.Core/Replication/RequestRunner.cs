@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Pgproxy.Core.Backends;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 
@@ -37,7 +38,7 @@ internal abstract class RequestRunner(RequestParts parts)
     /// Whether a statement whose first keyword is <paramref name="firstKeyword"/> is the first query of a REPEATABLE
     /// READ or SERIALIZABLE transaction while other nodes are live: the transaction's snapshot must then be taken on
     /// every node at one point first (WritePath.ShareSnapshotAsync). A transaction that named no level runs under the
-    /// session's default, which main is asked for (<see cref="MainCatalog.DefaultIsolationIsStrictAsync"/>); from
+    /// session's default, which main is asked for (<see cref="MainCatalog.TransactionDefaultsAsync"/>); from
     /// then on its reads go to main too, as after BEGIN ISOLATION LEVEL SERIALIZABLE.
     /// </summary>
     private protected async ValueTask<bool> NeedsSharedSnapshotAsync(string? firstKeyword)
@@ -54,12 +55,23 @@ internal abstract class RequestRunner(RequestParts parts)
             return false;
         }
 
-        if (!_state.StrictIsolation && !_state.IsolationNamed && await _catalog.DefaultIsolationIsStrictAsync())
+        TransactionDefaults? defaults = null;
+        if (!_state.StrictIsolation && !_state.IsolationNamed)
         {
-            _state.StrictIsolation = true;
+            defaults = await _catalog.TransactionDefaultsAsync();
+            _state.StrictIsolation = defaults.Value.Strict;
         }
 
-        return _state.StrictIsolation && !_state.SnapshotShared && !_state.ReadOnly;
+        if (!_state.StrictIsolation || _state.SnapshotShared)
+        {
+            return false;
+        }
+
+        // A transaction that named no access mode is READ ONLY when the session's default says so: a SERIALIZABLE
+        // one made READ ONLY DEFERRABLE by the defaults would otherwise wait at its first query for the writers whose
+        // commits wait on the gate it closed.
+        _state.ReadOnly ??= (defaults ?? await _catalog.TransactionDefaultsAsync()).ReadOnly;
+        return _state.ReadOnly is false;
     }
 
     /// <summary>

@@ -25,6 +25,13 @@ internal static partial class TransactionModes
     public static bool NamesReadWrite(ReadOnlySpan<byte> text) => Matches(text, ReadWrite());
 
     /// <summary>
+    /// The access mode the statement gives its transaction: READ ONLY (true), READ WRITE (false), or null when it
+    /// names neither (the transaction keeps what it had, at first default_transaction_read_only).
+    /// </summary>
+    public static bool? NamedAccess(ReadOnlySpan<byte> text) =>
+        NamesReadOnly(text) ? true : NamesReadWrite(text) ? false : null;
+
+    /// <summary>
     /// SET TRANSACTION SNAPSHOT: the snapshot it imports was exported on main (pg_export_snapshot, a replication
     /// slot's EXPORT_SNAPSHOT) and exists nowhere else, so it runs on main alone and the transaction's snapshot is
     /// main's; the other nodes, which cannot share it, take theirs when its first write reaches them.

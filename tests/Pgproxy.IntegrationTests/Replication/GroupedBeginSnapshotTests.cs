@@ -10,8 +10,8 @@ namespace Pgproxy.IntegrationTests.Replication;
 /// transaction's BEGIN in the extended-protocol group of its first query: main ran the group and took its snapshot,
 /// node 1 only once main had answered, so a commit in between was in node 1's snapshot alone and the nodes wrote
 /// different rows, silently. And a SERIALIZABLE READ ONLY DEFERRABLE transaction took its snapshot behind the write
-/// gate, where PostgreSQL makes it wait for the serializable writers to finish, whose commits waited on the gate.
-/// Every node's rows are read directly.
+/// gate, where PostgreSQL makes it wait for the serializable writers to finish, whose commits waited on the gate; so
+/// did one made so by the session's defaults alone. Every node's rows are read directly.
 /// </summary>
 [Collection(ReplicationSuite.Name)]
 public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTestBase(cluster)
@@ -52,8 +52,18 @@ public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTes
         }
     }
 
-    [PostgresFact]
-    public async Task A_deferrable_reader_waits_for_a_serializable_writer_whose_commit_goes_through()
+    /// <summary>The reader is SERIALIZABLE READ ONLY DEFERRABLE by its BEGIN, or by the session's defaults alone
+    /// (statements separated by '|', each sent as a Query before the plain BEGIN).</summary>
+    [PostgresTheory]
+    [InlineData("", "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE")]
+    [InlineData("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE",
+        "BEGIN")]
+    [InlineData("SET default_transaction_isolation = serializable|SET default_transaction_read_only = on"
+        + "|SET default_transaction_deferrable = on", "BEGIN")]
+    [InlineData("SET default_transaction_read_only = on|SET default_transaction_deferrable = on",
+        "BEGIN ISOLATION LEVEL SERIALIZABLE")]
+    public async Task A_deferrable_reader_waits_for_a_serializable_writer_whose_commit_goes_through(string setup,
+        string begin)
     {
         var counter = await CreateReplicatedTableAsync("grdefer", "id int primary key, n int");
         await ExecuteOnProxyAsync($"INSERT INTO {counter} VALUES (1, 10)");
@@ -64,7 +74,12 @@ public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTes
 
         await writer.QueryAsync("BEGIN ISOLATION LEVEL SERIALIZABLE");
         await writer.QueryAsync($"UPDATE {counter} SET n = n + 1 WHERE id = 1");
-        await reader.QueryAsync("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE");
+        foreach (var set in setup.Split('|', StringSplitOptions.RemoveEmptyEntries))
+        {
+            await reader.QueryAsync(set);
+        }
+
+        await reader.QueryAsync(begin);
         await reader.SendAsync(RawPgClient.Query($"SELECT n FROM {counter}")); // waits for the writer, as it should
         await Task.Delay(500);
         var commit = writer.QueryAsync("COMMIT");

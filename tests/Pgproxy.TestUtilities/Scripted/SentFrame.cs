@@ -73,7 +73,7 @@ internal sealed record SentFrame(int NodeId, byte[] Frame)
     /// sent depends on other tests: the harness leaves them out of its log.
     /// </summary>
     public bool IsCatalogLookup => QueryText is { } sql
-        && (sql.Contains(" FROM pg_catalog.", StringComparison.Ordinal) || sql == "SHOW default_transaction_isolation");
+        && (sql.Contains(" FROM pg_catalog.", StringComparison.Ordinal) || sql.StartsWith("SHOW default_transaction_isolation", StringComparison.Ordinal));
 
     /// <summary>The SQL of a Query message, or null for any other message.</summary>
     public string? QueryText => Type == 'Q' ? Describe(Frame)[2..] : null;
