@@ -15,13 +15,15 @@ internal static partial class TransactionModes
     public static bool IsPlainBegin(ReadOnlySpan<byte> text) => Matches(text, PlainBegin());
 
     /// <summary>
-    /// The statement makes its transaction READ ONLY (BEGIN … READ ONLY, SET TRANSACTION READ ONLY): it can write
+    /// The statement makes its transaction READ ONLY (BEGIN … READ ONLY, SET TRANSACTION READ ONLY, SET
+    /// transaction_read_only = on): it can write
     /// nothing the nodes would have to agree on. A SERIALIZABLE READ ONLY DEFERRABLE one waits for a snapshot no
     /// serializable writer can disturb, so it must never take it while those writers' commits wait at the write gate.
     /// </summary>
     public static bool NamesReadOnly(ReadOnlySpan<byte> text) => Matches(text, ReadOnly());
 
-    /// <summary>The statement makes its transaction READ WRITE (SET TRANSACTION READ WRITE before any query).</summary>
+    /// <summary>The statement makes its transaction READ WRITE (SET TRANSACTION READ WRITE or SET transaction_read_only
+    /// = off before any query).</summary>
     public static bool NamesReadWrite(ReadOnlySpan<byte> text) => Matches(text, ReadWrite());
 
     /// <summary>
@@ -75,11 +77,16 @@ internal static partial class TransactionModes
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex PlainBegin();
 
-    [GeneratedRegex(@"^\s*(BEGIN|START\s+TRANSACTION|SET\s+TRANSACTION)\b.*\bREAD\s+ONLY\b",
+    // The modes, or SET [LOCAL|SESSION] transaction_read_only to a boolean as PostgreSQL spells one (prefixes too).
+    [GeneratedRegex(@"^\s*((BEGIN|START\s+TRANSACTION|SET\s+TRANSACTION)\b.*\bREAD\s+ONLY\b|" + SetReadOnly
+        + @"(t|tr|tru|true|y|ye|yes|on|1)'?\s*;?\s*$)",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex ReadOnly();
 
-    [GeneratedRegex(@"^\s*(BEGIN|START\s+TRANSACTION|SET\s+TRANSACTION)\b.*\bREAD\s+WRITE\b",
+    [GeneratedRegex(@"^\s*((BEGIN|START\s+TRANSACTION|SET\s+TRANSACTION)\b.*\bREAD\s+WRITE\b|" + SetReadOnly
+        + @"(f|fa|fal|fals|false|n|no|of|off|0)'?\s*;?\s*$)",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex ReadWrite();
+
+    private const string SetReadOnly = @"SET\s+((LOCAL|SESSION)\s+)?transaction_read_only(\s*=\s*|\s+TO\s+)'?";
 }

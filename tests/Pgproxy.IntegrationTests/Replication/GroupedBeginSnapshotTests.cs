@@ -52,8 +52,8 @@ public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTes
         }
     }
 
-    /// <summary>The reader is SERIALIZABLE READ ONLY DEFERRABLE by its BEGIN, or by the session's defaults alone
-    /// (statements separated by '|', each sent as a Query before the plain BEGIN).</summary>
+    /// <summary>The reader is SERIALIZABLE READ ONLY DEFERRABLE by its BEGIN, by the session's defaults alone, or by
+    /// SET of the transaction's settings (statements separated by '|', each sent as a Query).</summary>
     [PostgresTheory]
     [InlineData("", "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE")]
     [InlineData("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE",
@@ -62,6 +62,9 @@ public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTes
         + "|SET default_transaction_deferrable = on", "BEGIN")]
     [InlineData("SET default_transaction_read_only = on|SET default_transaction_deferrable = on",
         "BEGIN ISOLATION LEVEL SERIALIZABLE")]
+    [InlineData("", "BEGIN ISOLATION LEVEL SERIALIZABLE|SET transaction_read_only = on|SET transaction_deferrable TO on")]
+    [InlineData("", "BEGIN ISOLATION LEVEL SERIALIZABLE|SET LOCAL transaction_read_only TO 'true'"
+        + "|SET TRANSACTION DEFERRABLE")]
     public async Task A_deferrable_reader_waits_for_a_serializable_writer_whose_commit_goes_through(string setup,
         string begin)
     {
@@ -74,12 +77,11 @@ public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTes
 
         await writer.QueryAsync("BEGIN ISOLATION LEVEL SERIALIZABLE");
         await writer.QueryAsync($"UPDATE {counter} SET n = n + 1 WHERE id = 1");
-        foreach (var set in setup.Split('|', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var statement in $"{setup}|{begin}".Split('|', StringSplitOptions.RemoveEmptyEntries))
         {
-            await reader.QueryAsync(set);
+            await reader.QueryAsync(statement);
         }
 
-        await reader.QueryAsync(begin);
         await reader.SendAsync(RawPgClient.Query($"SELECT n FROM {counter}")); // waits for the writer, as it should
         await Task.Delay(500);
         var commit = writer.QueryAsync("COMMIT");
