@@ -12,16 +12,19 @@ namespace Pgproxy.Core.Replication;
 /// <remarks>
 /// Only the commit step is gated, never a statement inside a transaction: a statement can wait on main for a row
 /// lock whose holder waits at a closed gate for its own COMMIT, and the gate would then wait for that statement.
-/// Commits themselves take no locks, so draining them always ends. Open, a pass costs two interlocked operations.
+/// Commits themselves take no locks, so draining them always ends. Open, a pass costs two interlocked operations;
+/// closing, waiting and opening take a lock. Commits that waited at a closed gate are let through as it opens, before
+/// any later closure can finish draining, so back-to-back closures cannot starve them.
 /// </remarks>
-internal sealed class WriteGate
+internal sealed partial class WriteGate
 {
-    private int _owned; // 1 while a closer holds the gate (closing or closed)
+    private readonly Lock _lock = new();
     private readonly TimeProvider _time;
-    private volatile TaskCompletionSource? _closed; // set while closed; completed when the gate opens again
+    private volatile Closed? _closed; // set while closed (closing or drained); written under _lock
     private volatile TaskCompletionSource? _drained; // completed when the last pass in flight is back
     private int _inFlight;
     private long _commits;
+    private bool _owned; // under _lock: a closer holds the gate
 
     public WriteGate(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
@@ -56,48 +59,114 @@ internal sealed class WriteGate
     private async ValueTask<Pass> WaitAndEnterAsync(CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        while (true)
+        Closed? closed;
+        lock (_lock)
         {
-            if (_closed is { } closed)
+            closed = _closed;
+            if (closed is null)
             {
-                await closed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            Interlocked.Increment(ref _inFlight);
-            if (_closed is null)
-            {
+                Interlocked.Increment(ref _inFlight); // no closer can start draining while the lock is held
                 Interlocked.Increment(ref _commits);
-                Waits.Record((long)_time.GetElapsedTime(started).TotalMicroseconds);
                 return new Pass(this);
             }
 
-            Exit();
+            closed.Waiters++;
         }
+
+        try
+        {
+            await closed.Opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_lock)
+            {
+                if (!closed.IsOpen)
+                {
+                    closed.Waiters--;
+                    throw;
+                }
+            }
+
+            Exit(); // admitted as the gate opened: give the pass back
+            throw;
+        }
+
+        Waits.Record((long)_time.GetElapsedTime(started).TotalMicroseconds);
+        return new Pass(this); // Open counted it in flight
     }
 
     /// <summary>
-    /// Closes the gate and waits until no commit is in flight, for at most <paramref name="timeout"/>. On success the
-    /// caller owns the closed gate and must dispose the returned <see cref="Closure"/> to open it; on timeout the gate
-    /// is open again and the outcome says how many commits were still in flight.
+    /// Closes the gate for one closer alone (a check, a recovery's cutover, an attach) and waits until no commit is in
+    /// flight, for at most <paramref name="timeout"/> in all. On success the caller owns the closed gate and must
+    /// dispose the returned <see cref="Closure"/> to open it; on timeout the gate is open again (or still held by the
+    /// other closer) and the outcome says why.
     /// </summary>
     public async Task<GateClosing> CloseAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var started = _time.GetTimestamp();
-        while (Interlocked.CompareExchange(ref _owned, 1, 0) != 0)
+        while (true)
         {
-            // Another check or recovery holds it: closures are rare and short, so polling is enough.
-            if (_time.GetElapsedTime(started) >= timeout)
+            Task opened;
+            lock (_lock)
+            {
+                if (!_owned)
+                {
+                    _owned = true;
+                    _closed = new Closed();
+                    break;
+                }
+
+                opened = _closed!.Opened.Task;
+            }
+
+            if (!await WaitUntilOpenAsync(opened, started, timeout, cancellationToken))
             {
                 return GateClosing.Busy(timeout);
             }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken).ConfigureAwait(false);
         }
 
-        _closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (await DrainOrOpenAsync(started, timeout, cancellationToken) is { } failure)
+        {
+            return failure;
+        }
+
+        return GateClosing.Closed(new Closure(this, started, shared: false), _time.GetElapsedTime(started));
+    }
+
+    /// <summary>Waits until the closure <paramref name="opened"/> belongs to has ended; false when time ran out.
+    /// </summary>
+    private async Task<bool> WaitUntilOpenAsync(Task opened, long started, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var left = timeout - _time.GetElapsedTime(started);
+        if (left <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        try
+        {
+            await opened.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Drains the commits in flight for the closure just taken; on failure (time ran out, or cancelled: thrown) the
+    /// gate is opened again and the failure returned.
+    /// </summary>
+    private async Task<GateClosing?> DrainOrOpenAsync(long started, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
         try
         {
             await DrainAsync(started, timeout, cancellationToken).ConfigureAwait(false);
+            return null;
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
@@ -110,8 +179,6 @@ internal sealed class WriteGate
 
             return GateClosing.TimedOut(timeout, inFlight);
         }
-
-        return GateClosing.Closed(new Closure(this, started), _time.GetElapsedTime(started));
     }
 
     /// <summary>
@@ -143,14 +210,31 @@ internal sealed class WriteGate
         }
     }
 
+    /// <summary>
+    /// Opens the gate: the commits that waited at it are let through at once (counted in flight here, so a closure
+    /// that starts next drains them rather than holding them again).
+    /// </summary>
     private void Open(long closedAt)
     {
+        Closed? closed;
+        lock (_lock)
+        {
+            closed = _closed;
+            _closed = null;
+            _drained = null;
+            _owned = false;
+            _forming = null;
+            _members = 0;
+            if (closed is not null)
+            {
+                closed.IsOpen = true;
+                Interlocked.Add(ref _inFlight, closed.Waiters);
+                Interlocked.Add(ref _commits, closed.Waiters);
+            }
+        }
+
         Closures.Record((long)_time.GetElapsedTime(closedAt).TotalMicroseconds);
-        var closed = _closed;
-        _closed = null;
-        _drained = null;
-        closed?.TrySetResult();
-        Volatile.Write(ref _owned, 0);
+        closed?.Opened.TrySetResult();
     }
 
     private void Exit()
@@ -159,6 +243,18 @@ internal sealed class WriteGate
         {
             _drained?.TrySetResult();
         }
+    }
+
+    /// <summary>One closure of the gate: what opens it, and the commits waiting for that.</summary>
+    private sealed class Closed
+    {
+        public TaskCompletionSource Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Commits waiting at this closure (under the gate's lock).</summary>
+        public int Waiters { get; set; }
+
+        /// <summary>The closure ended and let its waiters through (under the gate's lock).</summary>
+        public bool IsOpen { get; set; }
     }
 
     /// <summary>One commit's way through the gate; disposing it says the commit reached every node.</summary>
@@ -171,22 +267,36 @@ internal sealed class WriteGate
         public void Dispose() => _gate?.Exit();
     }
 
-    /// <summary>The gate held closed; disposing it opens the gate (once).</summary>
+    /// <summary>The gate held closed; disposing it opens the gate (once), or leaves a shared closure.</summary>
     public sealed class Closure : IDisposable
     {
         private WriteGate? _gate;
         private readonly long _closedAt;
+        private readonly bool _shared;
 
-        internal Closure(WriteGate gate, long closedAt)
+        internal Closure(WriteGate gate, long closedAt, bool shared)
         {
             _gate = gate;
             _closedAt = closedAt;
+            _shared = shared;
         }
 
         public void Dispose()
         {
             var gate = Interlocked.Exchange(ref _gate, null);
-            gate?.Open(_closedAt);
+            if (gate is null)
+            {
+                return;
+            }
+
+            if (_shared)
+            {
+                gate.Leave(_closedAt);
+            }
+            else
+            {
+                gate.Open(_closedAt);
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ internal sealed partial class WritePath
         var timeout = TimeSpan.FromMilliseconds(Math.Max(_options().WriteGateTimeout, 1));
         while (true)
         {
-            var closing = await _gate.CloseAsync(timeout);
+            var closing = await _gate.CloseSharedAsync(timeout);
             if (closing.Closure is { } closure)
             {
                 using (closure)
