@@ -1,4 +1,3 @@
-using Pgproxy.Core.Backends;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Frontend;
 
@@ -35,11 +34,9 @@ internal sealed partial class GroupRunner
             return false;
         }
 
-        var access = TransactionModes.NamedAccess(text);
-        var named = flags.HasFlag(StatementFlags.NamesIsolationLevel);
-        var defaults = named && access is not null ? TransactionDefaults.Unknown : await _catalog.TransactionDefaultsAsync();
-        var strict = flags.HasFlag(StatementFlags.StrictIsolation) || (!named && defaults.Strict);
-        if (!strict || (access ?? defaults.ReadOnly))
+        var (strict, readOnly) = await TransactionModesAsync(flags.HasFlag(StatementFlags.StrictIsolation),
+            flags.HasFlag(StatementFlags.NamesIsolationLevel), TransactionModes.NamedAccess(text));
+        if (!strict || readOnly)
         {
             return false;
         }

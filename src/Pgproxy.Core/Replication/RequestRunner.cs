@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using Pgproxy.Core.Backends;
 using Pgproxy.Core.Routing;
 using Pgproxy.Protocol.Messages;
 
@@ -55,23 +54,39 @@ internal abstract class RequestRunner(RequestParts parts)
             return false;
         }
 
-        TransactionDefaults? defaults = null;
-        if (!_state.StrictIsolation && !_state.IsolationNamed)
-        {
-            defaults = await _catalog.TransactionDefaultsAsync();
-            _state.StrictIsolation = defaults.Value.Strict;
-        }
-
-        if (!_state.StrictIsolation || _state.SnapshotShared)
+        var (strict, readOnly) = await TransactionModesAsync(_state.StrictIsolation, _state.IsolationNamed,
+            _state.ReadOnly);
+        _state.StrictIsolation = strict;
+        if (!strict || _state.SnapshotShared)
         {
             return false;
         }
 
-        // A transaction that named no access mode is READ ONLY when the session's default says so: a SERIALIZABLE
-        // one made READ ONLY DEFERRABLE by the defaults would otherwise wait at its first query for the writers whose
-        // commits wait on the gate it closed.
-        _state.ReadOnly ??= (defaults ?? await _catalog.TransactionDefaultsAsync()).ReadOnly;
-        return _state.ReadOnly is false;
+        _state.ReadOnly = readOnly;
+        return !readOnly;
+    }
+
+    /// <summary>
+    /// Whether a transaction is strict (REPEATABLE READ or SERIALIZABLE) and READ ONLY, from what it named (its BEGIN,
+    /// its SET TRANSACTION) and, for what it left unnamed, the session's defaults, which main is asked for only then.
+    /// A READ ONLY one writes nothing, so its snapshot is not shared: a SERIALIZABLE READ ONLY DEFERRABLE one waits at
+    /// its first query for the serializable writers to finish, whose commits would wait on the gate it closed.
+    /// </summary>
+    private protected async ValueTask<(bool Strict, bool ReadOnly)> TransactionModesAsync(bool strict,
+        bool levelNamed, bool? readOnly)
+    {
+        if (levelNamed && !strict)
+        {
+            return (false, readOnly ?? false); // a weaker level shares nothing: no need to ask
+        }
+
+        if (strict && readOnly is { } named)
+        {
+            return (true, named);
+        }
+
+        var defaults = await _catalog.TransactionDefaultsAsync();
+        return (strict || defaults.Strict, readOnly ?? defaults.ReadOnly);
     }
 
     /// <summary>
