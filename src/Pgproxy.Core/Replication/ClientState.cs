@@ -74,9 +74,32 @@ internal sealed class ClientState
         if (Contains(text, "isolation"u8) || Contains(text, "read_only"u8) || Contains(text, "characteristics"u8)
             || (firstKeyword is not "SET" && Contains(text, "all"u8)))
         {
-            TransactionDefaultsChanged = true;
-            TransactionDefaults = null;
+            ForgetTransactionDefaults();
         }
+    }
+
+    /// <summary>What main said of the session's transaction defaults no longer holds: ask again when needed.</summary>
+    public void ForgetTransactionDefaults()
+    {
+        TransactionDefaultsChanged = true;
+        TransactionDefaults = null;
+    }
+
+    /// <summary>
+    /// The statement calls set_config(), which can change default_transaction_isolation or
+    /// default_transaction_read_only as SET does; its arguments may be parameters, so any call counts.
+    /// </summary>
+    public static bool CallsSetConfig(StatementClassification statement)
+    {
+        foreach (var name in statement.FunctionNames)
+        {
+            if (name.Equals("set_config", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool Contains(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerWord)

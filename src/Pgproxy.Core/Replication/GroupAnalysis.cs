@@ -44,6 +44,10 @@ internal struct GroupAnalysis
     /// <summary>Some Execute changes the schema (refused while a recovery copies main).</summary>
     public bool ChangesSchema { get; set; }
 
+    /// <summary>Some Execute calls set_config(), which may change a transaction default (noted once the group ran).
+    /// </summary>
+    public bool CallsSetConfig { get; set; }
+
     /// <summary>Some Execute of the group is not plain DML (IsPlainDml): settle the others first.</summary>
     public bool NotPlainDml { get; set; }
 

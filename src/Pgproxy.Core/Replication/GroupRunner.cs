@@ -78,6 +78,11 @@ internal sealed partial class GroupRunner : RequestRunner
             var errors = _replies.ClientErrors;
             await RunOnTargetsAsync(targets, sync, analysis);
             CloseElsewhere(targets);
+            if (analysis.CallsSetConfig)
+            {
+                _state.ForgetTransactionDefaults();
+            }
+
             if (!sync && _state.Status == TransactionStatus.Failed && _replies.ClientErrors == errors
                 && (analysis.StartsWithRollbackTo || _partEndsTransaction))
             {

@@ -63,10 +63,16 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
             // string is cut into steps above, each of which passes the gate at its own commit.
             using var pass = await _write.PassCommitGateAsync();
             await RunStatementAsync(frame, statement);
-            return;
+        }
+        else
+        {
+            await RunStatementAsync(frame, statement);
         }
 
-        await RunStatementAsync(frame, statement);
+        if (ClientState.CallsSetConfig(statement))
+        {
+            _state.ForgetTransactionDefaults(); // after it ran: asked before, main would give the old value
+        }
     }
 
     /// <summary>One statement (or a string of them without transaction control) where its class calls for.</summary>

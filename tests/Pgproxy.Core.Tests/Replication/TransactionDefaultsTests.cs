@@ -48,11 +48,14 @@ public sealed class TransactionDefaultsTests
         Assert.Equal(shared, harness.SentTo(1).Contains("Q SELECT 1"));
     }
 
-    /// <summary>The client's SET of default_transaction_read_only makes pgproxy ask main again.</summary>
+    /// <summary>The client's SET of default_transaction_read_only (or a set_config() call, once it ran, in either
+    /// protocol) makes pgproxy ask main again.</summary>
     [Theory]
-    [InlineData("SET default_transaction_read_only = on")]
-    [InlineData("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")]
-    public async Task Simple_SetDefaultReadOnly_IsAskedAgain(string set)
+    [InlineData("SET default_transaction_read_only = on", false)]
+    [InlineData("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", false)]
+    [InlineData("SELECT set_config('default_transaction_read_only', 'on', false)", false)]
+    [InlineData("SELECT pg_catalog.set_config($1, $2, false)", true)]
+    public async Task SetDefaultReadOnly_IsAskedAgain(string set, bool extended)
     {
         await using var harness = new ReplicationHarness();
         harness.Node(0).On("SHOW default_transaction_isolation", NodeReply.Values("serializable"))
@@ -65,7 +68,17 @@ public sealed class TransactionDefaultsTests
         await client.QueryAsync("COMMIT");
         Assert.Single(harness.SentTo(1), "Q SELECT 1");
 
-        await client.QueryAsync(set);
+        if (extended)
+        {
+            byte[] group = [.. ClientFrames.Parse("", set), .. ClientFrames.Bind(), .. ClientFrames.Execute(),
+                .. ClientFrames.Sync()];
+            Assert.Equal("Z I", (await client.ExchangeAsync(group))[^1]);
+        }
+        else
+        {
+            await client.QueryAsync(set);
+        }
+
         await client.QueryAsync("BEGIN");
         Assert.Equal("Z T", (await client.QueryAsync(Read))[^1]);
         await client.QueryAsync("COMMIT");

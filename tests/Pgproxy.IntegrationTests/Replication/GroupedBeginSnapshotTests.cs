@@ -62,6 +62,9 @@ public sealed class GroupedBeginSnapshotTests(TwoNodes cluster) : ReplicationTes
         + "|SET default_transaction_deferrable = on", "BEGIN")]
     [InlineData("SET default_transaction_read_only = on|SET default_transaction_deferrable = on",
         "BEGIN ISOLATION LEVEL SERIALIZABLE")]
+    [InlineData("SELECT set_config('default_transaction_isolation', 'serializable', false)"
+        + "|SELECT set_config('default_transaction_read_only', 'on', false)"
+        + "|SELECT set_config('default_transaction_deferrable', 'on', false)", "BEGIN")]
     [InlineData("", "BEGIN ISOLATION LEVEL SERIALIZABLE|SET transaction_read_only = on|SET transaction_deferrable TO on")]
     [InlineData("", "BEGIN ISOLATION LEVEL SERIALIZABLE|SET LOCAL transaction_read_only TO 'true'"
         + "|SET TRANSACTION DEFERRABLE")]
