@@ -78,28 +78,15 @@ internal sealed class ClientState
         }
     }
 
-    /// <summary>What main said of the session's transaction defaults no longer holds: ask again when needed.</summary>
+    /// <summary>
+    /// What main said of the session's transaction defaults no longer holds: ask again when needed. Also after a
+    /// statement that calls set_config(), which can change them as SET does (its arguments may be parameters, so
+    /// any call counts).
+    /// </summary>
     public void ForgetTransactionDefaults()
     {
         TransactionDefaultsChanged = true;
         TransactionDefaults = null;
-    }
-
-    /// <summary>
-    /// The statement calls set_config(), which can change default_transaction_isolation or
-    /// default_transaction_read_only as SET does; its arguments may be parameters, so any call counts.
-    /// </summary>
-    public static bool CallsSetConfig(StatementClassification statement)
-    {
-        foreach (var name in statement.FunctionNames)
-        {
-            if (name.Equals("set_config", StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static bool Contains(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerWord)

@@ -236,7 +236,7 @@ internal sealed partial class GroupAnalyzer
         analysis.Replicated = true;
         analysis.Writes = true;
         analysis.ChangesSchema |= info.Classification.Flags.HasFlag(StatementFlags.SchemaChange);
-        analysis.CallsSetConfig |= ClientState.CallsSetConfig(info.Classification);
+        analysis.CallsSetConfig |= info.Classification.Calls("set_config");
         if (info.Kind == StatementKind.WriteOutsideTransaction)
         {
             analysis.OutsideTransaction = true;

@@ -15,6 +15,9 @@ internal sealed partial class QueryRunner
     /// <summary>The last plain BEGIN the client sent, shared by every node's pending BEGIN.</summary>
     private byte[] _lastBegin = [];
 
+    /// <summary>The access mode <see cref="_lastBegin"/> names (TransactionModes.NamedAccess).</summary>
+    private bool? _lastBeginAccess;
+
     /// <summary>
     /// BEGIN (DESIGN §3.3). A plain BEGIN — one that cannot fail on a node — is answered at once and travels to
     /// each node with the next statement that node gets, so opening a transaction costs no round trip and a node
@@ -30,16 +33,8 @@ internal sealed partial class QueryRunner
         }
 
         var strict = statement.Flags.HasFlag(StatementFlags.StrictIsolation);
-        var text = OthersFrames.QueryText(frame.Span);
-        var readOnly = TransactionModes.NamedAccess(text);
-        if (!statement.Flags.HasFlag(StatementFlags.MultiStatement) && TransactionModes.IsPlainBegin(text))
+        if (!statement.Flags.HasFlag(StatementFlags.MultiStatement) && IsPlainBegin(frame))
         {
-            // Clients send the same BEGIN text every time: keep one copy instead of one per transaction.
-            if (!frame.Span.SequenceEqual(_lastBegin))
-            {
-                _lastBegin = frame.ToArray();
-            }
-
             _nodes.DeferBegin(_lastBegin);
 
             BackendMessageWriter.WriteCommandComplete(_clientOutput, "BEGIN");
@@ -51,7 +46,7 @@ internal sealed partial class QueryRunner
             _state.Status = TransactionStatus.InTransaction;
             _state.StrictIsolation = strict;
             _state.IsolationNamed = statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel);
-            _state.ReadOnly = readOnly;
+            _state.ReadOnly = _lastBeginAccess;
             return;
         }
 
@@ -59,7 +54,31 @@ internal sealed partial class QueryRunner
         _state.StrictIsolation = strict && _state.Status != TransactionStatus.Idle;
         _state.IsolationNamed = statement.Flags.HasFlag(StatementFlags.NamesIsolationLevel)
                                 && _state.Status != TransactionStatus.Idle;
-        _state.ReadOnly = _state.Status != TransactionStatus.Idle ? readOnly : null;
+        _state.ReadOnly = _state.Status != TransactionStatus.Idle
+            ? TransactionModes.NamedAccess(OthersFrames.QueryText(frame.Span))
+            : null;
+    }
+
+    /// <summary>
+    /// Whether the BEGIN is plain (TransactionModes.IsPlainBegin). Clients send the same BEGIN text every time: the
+    /// last plain one is kept, with the access mode it names, so a repeated BEGIN is neither copied nor matched again.
+    /// </summary>
+    private bool IsPlainBegin(ReadOnlyMemory<byte> frame)
+    {
+        if (frame.Span.SequenceEqual(_lastBegin))
+        {
+            return true;
+        }
+
+        var text = OthersFrames.QueryText(frame.Span);
+        if (!TransactionModes.IsPlainBegin(text))
+        {
+            return false;
+        }
+
+        _lastBegin = frame.ToArray();
+        _lastBeginAccess = TransactionModes.NamedAccess(text);
+        return true;
     }
 
     /// <summary>

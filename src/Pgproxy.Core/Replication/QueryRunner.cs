@@ -69,7 +69,7 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
             await RunStatementAsync(frame, statement);
         }
 
-        if (ClientState.CallsSetConfig(statement))
+        if (statement.Calls("set_config"))
         {
             _state.ForgetTransactionDefaults(); // after it ran: asked before, main would give the old value
         }

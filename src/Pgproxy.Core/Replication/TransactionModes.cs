@@ -15,23 +15,14 @@ internal static partial class TransactionModes
     public static bool IsPlainBegin(ReadOnlySpan<byte> text) => Matches(text, PlainBegin());
 
     /// <summary>
-    /// The statement makes its transaction READ ONLY (BEGIN … READ ONLY, SET TRANSACTION READ ONLY, SET
-    /// transaction_read_only = on): it can write
-    /// nothing the nodes would have to agree on. A SERIALIZABLE READ ONLY DEFERRABLE one waits for a snapshot no
-    /// serializable writer can disturb, so it must never take it while those writers' commits wait at the write gate.
-    /// </summary>
-    public static bool NamesReadOnly(ReadOnlySpan<byte> text) => Matches(text, ReadOnly());
-
-    /// <summary>The statement makes its transaction READ WRITE (SET TRANSACTION READ WRITE or SET transaction_read_only
-    /// = off before any query).</summary>
-    public static bool NamesReadWrite(ReadOnlySpan<byte> text) => Matches(text, ReadWrite());
-
-    /// <summary>
-    /// The access mode the statement gives its transaction: READ ONLY (true), READ WRITE (false), or null when it
-    /// names neither (the transaction keeps what it had, at first default_transaction_read_only).
+    /// The access mode the statement gives its transaction: READ ONLY (true: BEGIN … READ ONLY, SET TRANSACTION READ
+    /// ONLY, SET transaction_read_only = on), READ WRITE (false), or null when it names neither (the transaction keeps
+    /// what it had, at first default_transaction_read_only). A READ ONLY one can write nothing the nodes would have to
+    /// agree on; a SERIALIZABLE READ ONLY DEFERRABLE one waits for a snapshot no serializable writer can disturb, so
+    /// it must never take it while those writers' commits wait at the write gate.
     /// </summary>
     public static bool? NamedAccess(ReadOnlySpan<byte> text) =>
-        NamesReadOnly(text) ? true : NamesReadWrite(text) ? false : null;
+        Matches(text, ReadOnly()) ? true : Matches(text, ReadWrite()) ? false : null;
 
     /// <summary>
     /// SET TRANSACTION SNAPSHOT: the snapshot it imports was exported on main (pg_export_snapshot, a replication

@@ -30,18 +30,7 @@ internal static class MainOnlyFunctions
     public static bool Contains(string functionName) => Names.Contains(functionName);
 
     /// <summary>True when the statement calls pg_terminate_backend: every session's next read then asks main.</summary>
-    public static bool Terminates(StatementClassification statement)
-    {
-        foreach (var name in statement.FunctionNames)
-        {
-            if (name.Equals("pg_terminate_backend", StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool Terminates(StatementClassification statement) => statement.Calls("pg_terminate_backend");
 
     /// <summary>True when the statement calls any function that is main's alone.</summary>
     public static bool AnyCalledBy(StatementClassification statement)

@@ -50,6 +50,20 @@ internal sealed class StatementClassification
     /// </summary>
     public IReadOnlyList<string> FunctionNames { get; }
 
+    /// <summary>Whether <see cref="FunctionNames"/> holds <paramref name="function"/> (case ignored).</summary>
+    public bool Calls(string function)
+    {
+        foreach (var name in FunctionNames)
+        {
+            if (name.Equals(function, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// The <see cref="FunctionNames"/> called as the statement runs: without those that only appear in a definition
     /// PostgreSQL stores (a column DEFAULT of CREATE TABLE, a view, ALTER … SET DEFAULT), which no node evaluates
