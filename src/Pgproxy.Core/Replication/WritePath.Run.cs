@@ -25,17 +25,39 @@ internal sealed partial class WritePath
 
         var numbering = new OidNumbering(turn.Aligned && write.InternalTransaction && write.MayRunAgain
                                          && !_oidDrawRefused);
-        while (await RunOnceAsync(main, write, host, numbering))
+        var rowCountRun = 1;
+        while (await RunOnceAsync(main, write, host, numbering, rowCountRun) is var rerun && rerun != Rerun.No)
         {
-            numbering.RunAgain(await _catalogWrites.AlignAsync());
+            if (rerun == Rerun.RowCounts)
+            {
+                rowCountRun++;
+                await AwaitCommitsInFlightAsync();
+            }
+            else
+            {
+                numbering.RunAgain(await _catalogWrites.AlignAsync());
+            }
         }
     }
 
+    /// <summary>Why a write that was rolled back on every node, its answer dropped unseen, runs again.</summary>
+    private enum Rerun
+    {
+        No,
+
+        /// <summary>Its nodes numbered its objects apart (<see cref="OidNumbering"/>).</summary>
+        NumberedApart,
+
+        /// <summary>Its nodes affected different numbers of rows (<see cref="RowCountsDiffer"/>).</summary>
+        RowCounts,
+    }
+
     /// <summary>
-    /// One run of the write; true when it was rolled back on every node, its answer dropped unseen, to run again
-    /// (<see cref="OidNumbering"/>).
+    /// One run of the write, and whether it runs again; <paramref name="rowCountRun"/> counts its runs so far for
+    /// differing row counts, this one included.
     /// </summary>
-    private async Task<bool> RunOnceAsync(NodeLink main, IFannedWrite write, IRequestHost host, OidNumbering numbering)
+    private async Task<Rerun> RunOnceAsync(NodeLink main, IFannedWrite write, IRequestHost host, OidNumbering numbering,
+        int rowCountRun)
     {
         var internalTransaction = write.InternalTransaction;
         _replies.Capture.Take(); // an earlier write that failed half way leaves no answer watched (large objects)
@@ -59,7 +81,7 @@ internal sealed partial class WritePath
         {
             if (!await write.CopyInAsync(main, others))
             {
-                return false;
+                return Rerun.No;
             }
 
             mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
@@ -73,17 +95,17 @@ internal sealed partial class WritePath
                     FinishIfEnds(write, host, main);
                 }
 
-                return false;
+                return Rerun.No;
             }
 
             if (!await SendToOthersAsync(write, host, main, others, answerStart, mainTime))
             {
-                return false;
+                return Rerun.No;
             }
         }
 
         await write.ReadOthersAsync(main, others, mainTime);
-        return await EndAsync(write, host, main, others, numbering);
+        return await EndAsync(write, host, main, others, numbering, rowCountRun);
     }
 
     /// <summary>
@@ -135,12 +157,18 @@ internal sealed partial class WritePath
 
     /// <summary>
     /// The others have answered: compares them with main, ends the internal transaction (committing only when they
-    /// agree) or, inside the client's transaction, fails it on every node alike when they do not. True when the
-    /// internal transaction was rolled back instead, for the write to run again: its nodes numbered it apart.
+    /// agree) or, inside the client's transaction, fails it on every node alike when they do not. Says why when the
+    /// internal transaction was rolled back instead, for the write to run again.
     /// </summary>
-    private async Task<bool> EndAsync(IFannedWrite write, IRequestHost host, NodeLink main, NodeLink[] others,
-        OidNumbering numbering)
+    private async Task<Rerun> EndAsync(IFannedWrite write, IRequestHost host, NodeLink main, NodeLink[] others,
+        OidNumbering numbering, int rowCountRun)
     {
+        if (write.InternalTransaction && RowCountsDiffer(write, main, others, rowCountRun))
+        {
+            await RollBackToRunAgainAsync(main, others);
+            return Rerun.RowCounts;
+        }
+
         var mismatch = CompareWithMain(main, others);
         if (write.ChangesFunctions)
         {
@@ -152,10 +180,8 @@ internal sealed partial class WritePath
             if (mismatch is null && numbering.Checks && _answer.IsHolding
                 && await NumberedApartAsync(main, others, numbering))
             {
-                await EndInternalTransactionAsync(main, others, commit: false);
-                _answer.Discard();
-                TwoPhase.ForgetXid();
-                return true;
+                await RollBackToRunAgainAsync(main, others);
+                return Rerun.NumberedApart;
             }
 
             await EndInternalTransactionAsync(main, others, commit: mismatch is null);
@@ -177,7 +203,7 @@ internal sealed partial class WritePath
             }
 
             await host.FailRequestAsync(Divergence.SqlState, mismatch.Message, writeReady: write.EndsRequest);
-            return false;
+            return Rerun.No;
         }
 
         _answer.Release();
@@ -187,7 +213,15 @@ internal sealed partial class WritePath
         }
 
         FinishIfEnds(write, host, main);
-        return false;
+        return Rerun.No;
+    }
+
+    /// <summary>Rolls the internal transaction back on every node and drops main's held answer, unseen.</summary>
+    private async Task RollBackToRunAgainAsync(NodeLink main, NodeLink[] others)
+    {
+        await EndInternalTransactionAsync(main, others, commit: false);
+        _answer.Discard();
+        TwoPhase.ForgetXid();
     }
 
     private static void FinishIfEnds(IFannedWrite write, IRequestHost host, NodeLink main)
