@@ -19,11 +19,13 @@ internal sealed partial class WritePath
     /// agree; without the second run the client got XX001 for a write that did nothing wrong, or, with
     /// <c>failover_if_affected_tuples_mismatch</c>, a healthy node was taken out. A node whose rows really differ
     /// differs in every run, and after the last one the settings decide as before. Only a write whose answer the
-    /// client has not seen (still held) and that may run twice (<see cref="IFannedWrite.MayRunAgain"/>) runs again.
+    /// client has not seen (still held), that may run twice (<see cref="IFannedWrite.MayRunAgain"/>) and that is
+    /// plain DML (<see cref="IFannedWrite.IsPlainDml"/>: it calls no function, whose effects outside the transaction
+    /// a second run would repeat, and draws no sequence through insert_lock) runs again.
     /// </summary>
     private bool RowCountsDiffer(IFannedWrite write, NodeLink main, NodeLink[] others, int run)
     {
-        if (run >= MaxRowCountRuns || !write.MayRunAgain || !_answer.IsHolding)
+        if (run >= MaxRowCountRuns || !write.MayRunAgain || !write.IsPlainDml || !_answer.IsHolding)
         {
             return false;
         }

@@ -93,6 +93,24 @@ public sealed class RowCountRerunTests
         Assert.Equal(1, harness.SentTo(1).Count(f => f == "Q " + Delete));
     }
 
+    /// <summary>
+    /// A write that calls a function may have done something outside the transaction (dblink, an advisory lock, a
+    /// sequence): it does not run again.
+    /// </summary>
+    [Fact]
+    public async Task AWriteCallingAFunction_DoesNotRunAgain()
+    {
+        const string Calls = "DELETE FROM t WHERE id = 1 AND n > pg_advisory_lock(1)::text::int";
+        await using var harness = new ReplicationHarness();
+        harness.Node(1).On(Calls, NodeReply.Command("DELETE 0"), times: 1);
+        await using var client = await harness.StartClientAsync();
+
+        var replies = await client.QueryAsync(Calls);
+
+        Assert.Equal(["E XX001", "Z I"], replies.TakeLast(2));
+        Assert.Equal(1, harness.SentTo(1).Count(f => f == "Q " + Calls));
+    }
+
     /// <summary>A different outcome (an error on one node) is no race of row counts: it does not run again.</summary>
     [Fact]
     public async Task AnErrorOnOneNode_DoesNotRunAgain()
