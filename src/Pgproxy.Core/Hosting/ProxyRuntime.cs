@@ -57,6 +57,9 @@ internal sealed class ProxyRuntime : IHealthServices, ICatalogServices, IFailove
     /// <summary>DDL one at a time, so OIDs are drawn in one order on every node (<see cref="CatalogWriteOrder"/>).</summary>
     public CatalogWriteOrder CatalogWrites { get; } = new();
 
+    /// <summary>Autocommit writes run again for their row counts (<see cref="WriteReruns"/>).</summary>
+    public WriteReruns Reruns { get; } = new();
+
     public BackendSignals Signals { get; } = new();
 
     /// <summary>The consistency checks (PGPROXY CHECK, consistency_check_period, ATTACH); set once the server starts.</summary>

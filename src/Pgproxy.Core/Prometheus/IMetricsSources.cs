@@ -43,4 +43,7 @@ internal interface IMetricsSources
 
     /// <summary>The order of schema changes, and how often one ran again for the OIDs it drew.</summary>
     CatalogWriteOrder CatalogWrites { get; }
+
+    /// <summary>Autocommit writes run again because their nodes' row counts differed.</summary>
+    WriteReruns Reruns { get; }
 }

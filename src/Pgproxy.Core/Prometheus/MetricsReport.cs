@@ -57,6 +57,13 @@ internal static class MetricsReport
             .Sample("pgproxy_schema_changes_numbered_apart_total", sources.CatalogWrites.CommittedApart,
                 ("outcome", "committed"));
 
+        writer.Family("pgproxy_row_count_reruns_total", "counter",
+                "Autocommit writes whose nodes affected different numbers of rows: rolled back and run again (a race "
+                + "with a commit landing on one node first), or differing in every run and then failed or failed over.")
+            .Sample("pgproxy_row_count_reruns_total", sources.Reruns.RanAgain, ("outcome", "ran_again"))
+            .Sample("pgproxy_row_count_reruns_total", sources.Reruns.DifferedEveryRun,
+                ("outcome", "differed_every_run"));
+
         WriteConsistency(writer, sources);
         WriteConnections(writer, sources);
         WriteNodes(writer, sources);

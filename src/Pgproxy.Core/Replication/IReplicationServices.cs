@@ -33,6 +33,9 @@ internal interface IReplicationServices : INodeLogin
     /// <summary>Writes that create, alter or drop, one at a time, so every node numbers OIDs alike.</summary>
     CatalogWriteOrder CatalogWrites { get; }
 
+    /// <summary>Autocommit writes run again because their nodes' row counts differed.</summary>
+    WriteReruns Reruns { get; }
+
     /// <summary>pg_terminate_backend calls, so a session's next read asks main whether it was the one ended.</summary>
     BackendSignals Signals { get; }
 

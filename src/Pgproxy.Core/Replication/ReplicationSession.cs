@@ -91,8 +91,9 @@ internal sealed partial class ReplicationSession : IRequestHost
         _replies = new ReplyReader(client.Output, _answer, _deadline, () => MainOrNull, JudgeTerminationAsync);
         _catalogQuery = new CatalogQuery(_replies, JudgeTerminationAsync, logger);
         _catalog = new MainCatalog(_nodes, _state, _catalogQuery, _replies, _policy, session.Database, session.User, logger);
-        _write = new WritePath(_nodes, _replies, _deadline, _answer, client.Output, () => runtime.Options, runtime.TwoPhase,
-            runtime.WriteGate, runtime.CatalogWrites, ThrowIfANodeWasAttached, _state, _catalog, runtime.Time, logger);
+        _write = new WritePath(_nodes, _replies, _deadline, _answer, client.Output, () => runtime.Options,
+            runtime.TwoPhase, runtime.WriteGate, runtime.CatalogWrites, runtime.Reruns, ThrowIfANodeWasAttached, _state,
+            _catalog, runtime.Time, logger);
         _twoPhase = _write.TwoPhase;
         _idle = new IdleWatch(client, _nodes, runtime.Time, () => session.EndReason != SessionEndReason.None,
             JudgeTerminationAsync);

@@ -25,7 +25,7 @@ internal sealed partial class WritePath
     /// </summary>
     private bool RowCountsDiffer(IFannedWrite write, NodeLink main, NodeLink[] others, int run)
     {
-        if (run >= MaxRowCountRuns || !write.MayRunAgain || !write.IsPlainDml || !_answer.IsHolding)
+        if (!write.MayRunAgain || !write.IsPlainDml || !_answer.IsHolding)
         {
             return false;
         }
@@ -36,6 +36,13 @@ internal sealed partial class WritePath
             return false;
         }
 
+        if (run >= MaxRowCountRuns)
+        {
+            _reruns.CountDifferedEveryRun(); // the settings decide, as for any mismatch (and log it)
+            return false;
+        }
+
+        _reruns.CountRanAgain();
         var answers = string.Join(", ", apart.Select(o => $"node {o.NodeId} \"{o.Summary}\""));
         Log.RowCountsRanAgain(_logger, run, main.NodeId, main.Summary.ToString(), answers);
         return true;

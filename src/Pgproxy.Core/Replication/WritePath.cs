@@ -23,6 +23,7 @@ internal sealed partial class WritePath : ICommitChannel
     private readonly Func<ProxyOptions> _options;
     private readonly WriteGate _gate;
     private readonly CatalogWriteOrder _catalogWrites;
+    private readonly WriteReruns _reruns;
     private readonly Action _throwIfANodeWasAttached;
     private readonly ClientState _state;
     private readonly MainCatalog _catalog;
@@ -38,6 +39,7 @@ internal sealed partial class WritePath : ICommitChannel
     /// <param name="twoPhase">replication_commit as in force, and its counters.</param>
     /// <param name="gate">Where commits wait while a check or a recovery takes its common cut.</param>
     /// <param name="catalogWrites">Where autocommit DDL waits its turn, so every node draws OIDs in one order.</param>
+    /// <param name="reruns">Counts autocommit writes run again for their row counts.</param>
     /// <param name="throwIfANodeWasAttached">Ends the session when a node it has no link to came up.</param>
     /// <param name="state">The client's transaction state.</param>
     /// <param name="catalog">What main's catalog says (forgotten when a write changes functions).</param>
@@ -45,7 +47,8 @@ internal sealed partial class WritePath : ICommitChannel
     /// <param name="logger">The session's logger.</param>
     public WritePath(SessionLinks links, ReplyReader replies, AnswerDeadline deadline, HeldAnswer answer,
         PipeWriter client, Func<ProxyOptions> options, TwoPhaseCommitState twoPhase, WriteGate gate,
-        CatalogWriteOrder catalogWrites, Action throwIfANodeWasAttached, ClientState state, MainCatalog catalog, TimeProvider time, ILogger logger)
+        CatalogWriteOrder catalogWrites, WriteReruns reruns, Action throwIfANodeWasAttached, ClientState state,
+        MainCatalog catalog, TimeProvider time, ILogger logger)
     {
         _links = links;
         _replies = replies;
@@ -55,6 +58,7 @@ internal sealed partial class WritePath : ICommitChannel
         _options = options;
         _gate = gate;
         _catalogWrites = catalogWrites;
+        _reruns = reruns;
         _throwIfANodeWasAttached = throwIfANodeWasAttached;
         _state = state;
         _catalog = catalog;

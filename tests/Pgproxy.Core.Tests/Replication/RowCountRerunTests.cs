@@ -28,6 +28,19 @@ public sealed class RowCountRerunTests
         Assert.Equal([.. Ran, "Q BEGIN", "Q " + Delete, "Q COMMIT"], harness.SentTo(0));
         Assert.Equal([.. Ran, "Q BEGIN", "Q " + Delete, "Q COMMIT"], harness.SentTo(1));
         Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+        Assert.Equal((1, 0), (harness.Runtime.Reruns.RanAgain, harness.Runtime.Reruns.DifferedEveryRun));
+    }
+
+    [Fact]
+    public async Task CountsDifferInEveryRun_CountedOnce_ThenTheStatementFails()
+    {
+        await using var harness = new ReplicationHarness();
+        harness.Node(1).On(Delete, NodeReply.Command("DELETE 0"));
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["E XX001", "Z I"], (await client.QueryAsync(Delete)).TakeLast(2));
+
+        Assert.Equal((2, 1), (harness.Runtime.Reruns.RanAgain, harness.Runtime.Reruns.DifferedEveryRun));
     }
 
     [Fact]
