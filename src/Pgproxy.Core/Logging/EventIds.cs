@@ -49,6 +49,7 @@ internal static class EventIds
     public const int CatalogQueryFailed = 504;
     public const int BackendTerminated = 505;
     public const int RowCountsRanAgain = 506;
+    public const int SerializationRanAgain = 507;
 
     // 600-619: catalog (status file, system DB)
     public const int CatalogConnected = 600;

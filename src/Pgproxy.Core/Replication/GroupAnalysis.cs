@@ -69,6 +69,12 @@ internal struct GroupAnalysis
     public string? LockTable { get; set; }
 
     /// <summary>
+    /// The group's one Execute is a write that reads rows besides those it changes (StatementFlags.ReadsOtherRows):
+    /// in autocommit it may share a snapshot across the nodes (WritePath.ShareWriteSnapshotAsync).
+    /// </summary>
+    public Routing.StatementClassification? ReadingWrite { get; set; }
+
+    /// <summary>
     /// Why the group's write is refused (a nondeterministic function, a volatile default left to the nodes),
     /// when such writes are refused.
     /// </summary>

@@ -174,6 +174,9 @@ internal sealed partial class GroupAnalyzer
         }
 
         analysis.NotPlainDml |= info.Kind != StatementKind.Write || !WritePath.IsPlainDml(info.Classification);
+        analysis.ReadingWrite = first && info.Classification.Flags.HasFlag(StatementFlags.ReadsOtherRows)
+            ? info.Classification
+            : null; // a second Execute: more than one statement is not run again
         _twoPhase.NoteLimits(info.Classification, ParseMessage.Read(info.ParseFrame.AsSpan(5)).Query);
         if (MainOnlyFunctions.Terminates(info.Classification))
         {

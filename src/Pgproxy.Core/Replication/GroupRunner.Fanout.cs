@@ -17,9 +17,13 @@ internal sealed partial class GroupRunner
         var internalTransaction = (sync || analysis.CopiesIn) && analysis.Writes && !analysis.HasTransactionControl
                                   && !analysis.OutsideTransaction && _state.Status == TransactionStatus.Idle
                                   && (_state.UnsyncedMask & main.Bit) == 0;
+        // One statement that reads other rows, sent again as it is after a 40001 (WritePath.ShareWriteSnapshotAsync).
+        var sharesSnapshot = internalTransaction && sync && !analysis.CopiesIn && analysis.ReadingWrite is { } reading
+                             && analysis.LockTable is null && analysis.LargeObject is null && DefinesNothingNamed()
+                             && await CallsOnlyReadFunctionsAsync(reading);
         IFannedWrite write = analysis.CopiesIn
             ? new GroupCopyWrite(this, targets, sync, analysis, internalTransaction)
-            : new GroupWrite(this, targets, sync, analysis, internalTransaction);
+            : new GroupWrite(this, targets, sync, analysis, internalTransaction, sharesSnapshot);
         await _write.RunAsync(main, write, _host);
     }
 
@@ -34,6 +38,21 @@ internal sealed partial class GroupRunner
         if (sync && WritePath.LeavesStateWhenRefused(main.Summary.ErrorState) && await _host.SettledForReplayAsync(main))
         {
             await ReplayRefusedGroupAsync(main, targets[1..], targets, internalTransaction, analysis, mainTime);
+        }
+        else if (internalTransaction && _write.InternalBegun)
+        {
+            // Begun with a shared snapshot, every other node is in the internal transaction: end it there too.
+            var others = targets[1..];
+            foreach (var other in others)
+            {
+                if (!other.Detached)
+                {
+                    other.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+                }
+            }
+
+            await _write.FlushOthersAsync(others);
+            await _write.DrainOthersAsync(others);
         }
 
         if (internalTransaction)
@@ -218,7 +237,7 @@ internal sealed partial class GroupRunner
     private void SendGroup(NodeLink link, bool isMain, bool internalTransaction, GroupAnalysis analysis)
     {
         link.FlushPendingBegin();
-        if (internalTransaction)
+        if (internalTransaction && !_write.InternalBegun)
         {
             link.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
         }

@@ -31,6 +31,8 @@ internal sealed partial class GroupRunner
 
         public bool ChangesFunctions => false;
 
+        public bool SharesSnapshot => false;
+
         /// <summary>The data the client sent went to every node once.</summary>
         public bool MayRunAgain => false;
 

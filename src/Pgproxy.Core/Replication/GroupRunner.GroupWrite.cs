@@ -28,7 +28,7 @@ internal sealed partial class GroupRunner
     /// answer is read up to the group's Sync, or its completions for a Flush-ended group.
     /// </summary>
     private sealed class GroupWrite(GroupRunner runner, NodeLink[] targets, bool sync, GroupAnalysis analysis,
-        bool internalTransaction) : IFannedWrite
+        bool internalTransaction, bool sharesSnapshot) : IFannedWrite
     {
         public bool InternalTransaction => internalTransaction;
 
@@ -42,6 +42,8 @@ internal sealed partial class GroupRunner
         public bool MarksWrite => analysis.Writes;
 
         public bool ChangesFunctions => analysis.ChangesFunctions;
+
+        public bool SharesSnapshot => sharesSnapshot;
 
         public bool MayRunAgain => analysis.LargeObject is null && runner.DefinesNothingNamed();
 

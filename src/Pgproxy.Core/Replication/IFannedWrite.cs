@@ -35,6 +35,13 @@ internal interface IFannedWrite
     /// </summary>
     bool MayRunAgain { get; }
 
+    /// <summary>
+    /// An autocommit write that reads rows besides those it changes and may run again (no sequence, no volatile
+    /// function): its internal transaction shares one REPEATABLE READ snapshot across the nodes
+    /// (WritePath.ShareWriteSnapshotAsync).
+    /// </summary>
+    bool SharesSnapshot { get; }
+
     /// <summary>Main's answer is held until its first result rather than its completion (a group's).</summary>
     bool KeepsAnswerUntilResult { get; }
 

@@ -37,6 +37,9 @@ internal static class InjectedQueries
     /// </summary>
     public static readonly byte[] TakeSnapshot = Encode("SELECT 1");
 
+    /// <summary>Begins the internal transaction of an autocommit write that reads other rows (WritePath).</summary>
+    public static readonly byte[] BeginRepeatableRead = Encode("BEGIN ISOLATION LEVEL REPEATABLE READ");
+
     /// <summary>A Query message for <paramref name="sql"/>.</summary>
     public static byte[] Encode(string sql)
     {

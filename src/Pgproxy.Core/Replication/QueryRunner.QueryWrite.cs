@@ -11,7 +11,7 @@ internal sealed partial class QueryRunner
     /// </summary>
     private sealed class QueryWrite(QueryRunner runner, ReadOnlyMemory<byte> frame, StatementClassification? statement,
         DefaultsPlan defaults, bool internalTransaction, bool marksWrite, bool rewritesTime, string? lockTable,
-        LargeObjectRewrite? largeObject) : IFannedWrite
+        LargeObjectRewrite? largeObject, bool sharesSnapshot) : IFannedWrite
     {
         /// <summary>The others' rewrite of the message, once main's answer gave what it needs (else they get the client's).</summary>
         private byte[]? _rewritten;
@@ -39,6 +39,8 @@ internal sealed partial class QueryRunner
         public bool ChangesFunctions => statement?.FirstKeyword is "CREATE" or "ALTER" or "DROP";
 
         public bool MayRunAgain => largeObject is null && statement is { StatementCount: 1, CopyTable: null };
+
+        public bool SharesSnapshot => sharesSnapshot;
 
         public bool KeepsAnswerUntilResult => false;
 

@@ -30,7 +30,9 @@ internal sealed partial class QueryRunner
 
         if (internalTransaction)
         {
-            foreach (var other in replayed)
+            // Begun with a shared snapshot, every other node is in the internal transaction, replayed there or not.
+            var ended = _write.InternalBegun ? others : replayed;
+            foreach (var other in ended)
             {
                 if (!other.Detached)
                 {
@@ -38,11 +40,11 @@ internal sealed partial class QueryRunner
                 }
             }
 
-            await _write.FlushOthersAsync(replayed);
+            await _write.FlushOthersAsync(ended);
             main.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
             await WritePath.FlushLinkAsync(main);
             await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-            await _write.DrainOthersAsync(replayed);
+            await _write.DrainOthersAsync(ended);
         }
     }
 

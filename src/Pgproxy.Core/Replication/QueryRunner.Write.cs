@@ -43,8 +43,14 @@ internal sealed partial class QueryRunner
         var largeObject = statement is null
             ? LargeObjectRewrite.ForFunctionCall(frame.Span)
             : LargeObjectRewrite.ForQuery(statement);
+        // Run again after a 40001 of its shared snapshot, it must leave nothing behind: no sequence drawn
+        // (insert_lock's or a call's), no volatile function's doing.
+        var sharesSnapshot = internalTransaction && !InScript && lockTable is null && largeObject is null
+                             && statement is { StatementCount: 1, CopyTable: null } s
+                             && s.Flags.HasFlag(StatementFlags.ReadsOtherRows)
+                             && await CallsOnlyReadFunctionsAsync(s);
         var write = new QueryWrite(this, frame, statement, defaults, internalTransaction, marksWrite, rewriteTime,
-            lockTable, largeObject);
+            lockTable, largeObject, sharesSnapshot);
         await _write.RunAsync(main, write, _host);
     }
 
@@ -58,7 +64,11 @@ internal sealed partial class QueryRunner
         main.FlushPendingBegin();
         if (write.InternalTransaction)
         {
-            main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+            if (!_write.InternalBegun)
+            {
+                main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+            }
+
             _twoPhase.ForgetXid();
         }
 
@@ -105,7 +115,7 @@ internal sealed partial class QueryRunner
     private void SendToOther(NodeLink other, ReadOnlyMemory<byte> frame, bool internalTransaction)
     {
         other.FlushPendingBegin();
-        if (internalTransaction)
+        if (internalTransaction && !_write.InternalBegun)
         {
             other.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
         }

@@ -112,4 +112,14 @@ internal abstract class RequestRunner(RequestParts parts)
             "pgproxy could not take the transaction's snapshot on every node at one point: " + failure, writeReady);
         return true;
     }
+
+    /// <summary>
+    /// True when every function the statement calls only reads (the database's pg_proc is read once): a write that
+    /// runs again after a 40001 of its shared snapshot does nothing twice (WritePath.ShareWriteSnapshotAsync).
+    /// </summary>
+    private protected async ValueTask<bool> CallsOnlyReadFunctionsAsync(StatementClassification statement) =>
+        _policy.CallsWriteFunction(statement, _catalog.Database) is { } writes
+            ? !writes
+            : await _catalog.LoadVolatileFunctionsAsync() is { } functions
+              && !_policy.CallsWriteFunction(statement, functions);
 }

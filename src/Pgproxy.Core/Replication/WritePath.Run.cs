@@ -38,6 +38,8 @@ internal sealed partial class WritePath
                 numbering.RunAgain(await _catalogWrites.AlignAsync());
             }
         }
+
+        ForgetInternalBegin();
     }
 
     /// <summary>Why a write that was rolled back on every node, its answer dropped unseen, runs again.</summary>
@@ -61,6 +63,12 @@ internal sealed partial class WritePath
     {
         var internalTransaction = write.InternalTransaction;
         _replies.Capture.Take(); // an earlier write that failed half way leaves no answer watched (large objects)
+        ForgetInternalBegin();
+        if (internalTransaction && write.SharesSnapshot && _links.OthersArray(main).Length > 0)
+        {
+            await ShareWriteSnapshotAsync();
+        }
+
         write.SendTo(main, isMain: true);
         main.Summary.Clear();
         main.SwallowedError = null;
@@ -90,6 +98,13 @@ internal sealed partial class WritePath
         {
             if (write.MainRefused(main))
             {
+                if (SerializationFailed(main, rowCountRun))
+                {
+                    Log.SerializationRanAgain(_logger, rowCountRun);
+                    await RollBackToRunAgainAsync(main, others);
+                    return Rerun.RowCounts;
+                }
+
                 if (await write.ReplayRefusedAsync(main, others, mainTime))
                 {
                     FinishIfEnds(write, host, main);

@@ -14,7 +14,8 @@ internal static class StatementClassifier
     private const StatementFlags CombinedFlags = StatementFlags.StrictIsolation | StatementFlags.CopyFromStdin
         | StatementFlags.CopyToStdout | StatementFlags.ExplainAnalyze | StatementFlags.ReadOnlyTransactionStart
         | StatementFlags.LocksOnMainOnly | StatementFlags.TimingDependentWrite | StatementFlags.SchemaChange
-        | StatementFlags.ReadsMainOnlyView | StatementFlags.StoresNodeState | StatementFlags.NamesIsolationLevel;
+        | StatementFlags.ReadsMainOnlyView | StatementFlags.StoresNodeState | StatementFlags.NamesIsolationLevel
+        | StatementFlags.ReadsOtherRows;
 
     public static StatementClassification Classify(string sql)
     {

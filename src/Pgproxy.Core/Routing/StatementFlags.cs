@@ -2,7 +2,7 @@ namespace Pgproxy.Core.Routing;
 
 /// <summary>Facts about a query string beyond its <see cref="StatementKind"/>.</summary>
 [Flags]
-internal enum StatementFlags : ushort
+internal enum StatementFlags : uint
 {
     None = 0,
 
@@ -85,4 +85,12 @@ internal enum StatementFlags : ushort
     /// named, not the session's default_transaction_isolation.
     /// </summary>
     NamesIsolationLevel = 32768,
+
+    /// <summary>
+    /// INSERT, UPDATE, DELETE, MERGE or a data-modifying WITH that reads rows besides those it changes: a subquery,
+    /// <c>INSERT … SELECT</c>, <c>UPDATE … FROM</c>, <c>DELETE … USING</c>. Under READ COMMITTED each node reads them in
+    /// a snapshot of its own, which a commit landing on one node before another can set apart; the rows it locks are
+    /// safe (PostgreSQL rereads a locked row's newest version). See WritePath.ShareWriteSnapshotAsync.
+    /// </summary>
+    ReadsOtherRows = 65536,
 }

@@ -41,7 +41,52 @@ internal static partial class StatementParser
             flags |= StatementFlags.StoresNodeState;
         }
 
+        if (ReadsOtherRows(st))
+        {
+            flags |= StatementFlags.ReadsOtherRows;
+        }
+
         return flags;
+    }
+
+    /// <summary>
+    /// A DML write that reads rows besides those it changes (<see cref="StatementFlags.ReadsOtherRows"/>): MERGE, a
+    /// WITH, a SELECT anywhere after the first word, FROM at the top level of an UPDATE, USING at the top level of a
+    /// DELETE. <c>IS DISTINCT FROM</c> at the top level of an UPDATE counts too, which costs only a shared snapshot.
+    /// </summary>
+    internal static bool ReadsOtherRows(StatementTokens st)
+    {
+        var first = st.Keyword(0);
+        if (first is SqlKeyword.Merge or SqlKeyword.With)
+        {
+            return true;
+        }
+
+        if (first is not (SqlKeyword.Insert or SqlKeyword.Update or SqlKeyword.Delete))
+        {
+            return false;
+        }
+
+        var depth = 0;
+        for (var i = 1; i < st.Count; i++)
+        {
+            if (st.Is(i, SqlTokenKind.OpenParen))
+            {
+                depth++;
+            }
+            else if (st.Is(i, SqlTokenKind.CloseParen))
+            {
+                depth--;
+            }
+            else if (st.Is(i, SqlKeyword.Select)
+                     || (depth == 0 && first == SqlKeyword.Update && st.Is(i, SqlKeyword.From))
+                     || (depth == 0 && first == SqlKeyword.Delete && st.Is(i, SqlKeyword.Using)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

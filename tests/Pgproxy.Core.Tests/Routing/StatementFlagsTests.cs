@@ -35,7 +35,7 @@ public sealed class StatementFlagsTests
     [InlineData("EXPLAIN ANALYZE INSERT INTO t VALUES (1)", (int)(StatementFlags.ExplainAnalyze | StatementFlags.Insert))]
     [InlineData("EXPLAIN INSERT INTO t VALUES (1)", (int)(StatementFlags.None))]
     [InlineData("INSERT INTO t VALUES (1)", (int)(StatementFlags.Insert))]
-    [InlineData("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", (int)(StatementFlags.Insert))]
+    [InlineData("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", (int)(StatementFlags.Insert | StatementFlags.ReadsOtherRows))]
     [InlineData("UPDATE t SET a = 1", (int)(StatementFlags.None))]
     [InlineData("PREPARE p AS INSERT INTO t VALUES (1)", (int)(StatementFlags.None))]
     [InlineData("SELECT 1; SELECT 2", (int)(StatementFlags.MultiStatement))]
