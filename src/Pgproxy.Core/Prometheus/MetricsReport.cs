@@ -63,6 +63,10 @@ internal static class MetricsReport
             .Sample("pgproxy_row_count_reruns_total", sources.Reruns.RanAgain, ("outcome", "ran_again"))
             .Sample("pgproxy_row_count_reruns_total", sources.Reruns.DifferedEveryRun,
                 ("outcome", "differed_every_run"));
+        writer.Family("pgproxy_snapshot_reruns_total", "counter",
+                "Autocommit writes that read other rows in a REPEATABLE READ snapshot shared across the nodes, met a "
+                + "row changed since (40001), and ran again on a new snapshot.")
+            .Sample("pgproxy_snapshot_reruns_total", sources.Reruns.SerializationRanAgain);
 
         WriteConsistency(writer, sources);
         WriteConnections(writer, sources);

@@ -19,9 +19,11 @@ internal sealed partial class QueryRunner
     private async Task<bool> RetriedOutsideBlockAsync(NodeLink main, ReadOnlyMemory<byte> frame,
         StatementClassification? statement, long clientErrors)
     {
-        if (main.Summary.ErrorState != ActiveSqlTransaction || !_answer.IsHolding)
+        if (main.Summary.ErrorState != ActiveSqlTransaction || !_answer.IsHolding || _write.InternalBegun)
         {
-            return false; // an answer already passed on (no mismatch can fail the statement) stays main's
+            // An answer already passed on (no mismatch can fail the statement) stays main's; so does one of a write
+            // whose shared snapshot began the others' transaction too (it reads rows, it is no such statement).
+            return false;
         }
 
         _answer.Discard();

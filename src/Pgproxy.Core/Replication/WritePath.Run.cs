@@ -101,6 +101,7 @@ internal sealed partial class WritePath
                 if (SerializationFailed(main, rowCountRun))
                 {
                     Log.SerializationRanAgain(_logger, rowCountRun);
+                    _reruns.CountSerializationRanAgain();
                     await RollBackToRunAgainAsync(main, others);
                     return Rerun.RowCounts;
                 }

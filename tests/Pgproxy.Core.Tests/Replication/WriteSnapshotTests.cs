@@ -81,6 +81,7 @@ public sealed class WriteSnapshotTests
         Assert.Equal([BeginRr, "Q SELECT 1", "Q ROLLBACK", BeginRr, "Q SELECT 1", "Q " + Reading, "Q COMMIT"],
             harness.SentTo(1));
         Assert.Equal(2, harness.SentTo(0).Count(f => f == "Q " + Reading));
+        Assert.Equal(1, harness.Runtime.Reruns.SerializationRanAgain);
     }
 
     [Fact]
@@ -94,6 +95,7 @@ public sealed class WriteSnapshotTests
 
         Assert.Equal(["E 40001", "Z I"], replies.TakeLast(2));
         Assert.Equal(3, harness.SentTo(0).Count(f => f == "Q " + Reading));
+        Assert.Equal(2, harness.Runtime.Reruns.SerializationRanAgain);
         Assert.Equal("Q ROLLBACK", harness.SentTo(0)[^1]);
         Assert.Equal("Q ROLLBACK", harness.SentTo(1)[^1]);
         Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
