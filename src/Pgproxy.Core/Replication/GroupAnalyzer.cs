@@ -170,6 +170,7 @@ internal sealed partial class GroupAnalyzer
         if (info is null)
         {
             analysis.NotPlainDml = true;
+            analysis.ReadingWrite = null;
             return analysis;
         }
 
