@@ -21,22 +21,10 @@ public sealed class RowCountRaceTests(TwoNodes cluster) : ReplicationTestBase(cl
     {
         var table = await CreateReplicatedTableAsync("rcrace", "id int primary key, n int");
         await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (1, 3)");
-        var armed = 1;
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Proxy.Runtime.TwoPhase.AfterMainCommit = async () =>
-        {
-            if (Interlocked.Exchange(ref armed, 0) == 1)
-            {
-                reached.TrySetResult();
-                await release.Task;
-            }
-        };
-
-        try
+        using (var hold = new CommitHold(Proxy.Runtime.TwoPhase))
         {
             var increment = ExecuteOnProxyAsync($"UPDATE {table} SET n = n + 1 WHERE id = 1");
-            await reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await hold.Reached.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(4, await NodeSql.ScalarAsync<int>(Nodes[0], $"SELECT n FROM {table}"));
             Assert.Equal(3, await NodeSql.ScalarAsync<int>(Nodes[1], $"SELECT n FROM {table}")); // prepared, unseen
 
@@ -48,14 +36,9 @@ public sealed class RowCountRaceTests(TwoNodes cluster) : ReplicationTestBase(cl
             // used to fail at once with XX001.) The gate waits 2 s for that commit; it is released well before.
             await Task.Delay(500);
             Assert.False(deleting.IsCompleted, deleting.IsFaulted ? deleting.Exception!.InnerException!.Message : "");
-            release.TrySetResult();
+            hold.Release();
             await increment;
             Assert.Equal(1, await deleting.WaitAsync(TimeSpan.FromSeconds(30)));
-        }
-        finally
-        {
-            release.TrySetResult();
-            Proxy.Runtime.TwoPhase.AfterMainCommit = null;
         }
 
         Assert.Equal(0, await AssertNodesIdenticalAsync(table, "id"));

@@ -23,22 +23,10 @@ public sealed class WriteSnapshotRaceTests(TwoNodes cluster) : ReplicationTestBa
         var table = await CreateReplicatedTableAsync("wsrace", "id int primary key, n int not null default 0");
         var log = await CreateReplicatedTableAsync("wslog", "v int");
         await ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (1, 0)");
-        var armed = 1;
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Proxy.Runtime.TwoPhase.AfterMainCommit = async () =>
-        {
-            if (Interlocked.Exchange(ref armed, 0) == 1)
-            {
-                reached.TrySetResult();
-                await release.Task;
-            }
-        };
-
-        try
+        using (var hold = new CommitHold(Proxy.Runtime.TwoPhase))
         {
             var insert = ExecuteOnProxyAsync($"INSERT INTO {table} VALUES (2, 0)");
-            await reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await hold.Reached.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(2L, await NodeSql.ScalarAsync<long>(Nodes[0], $"SELECT count(*) FROM {table}"));
             Assert.Equal(1L, await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT count(*) FROM {table}"));
 
@@ -49,24 +37,19 @@ public sealed class WriteSnapshotRaceTests(TwoNodes cluster) : ReplicationTestBa
                 await using var command = new NpgsqlCommand(text, conn);
                 var writing = command.ExecuteNonQueryAsync();
                 await Task.Delay(500); // it waits for the commit in flight (it used to run at once)
-                release.TrySetResult();
+                hold.Release();
                 Assert.Equal(1, await writing.WaitAsync(TimeSpan.FromSeconds(30)));
             }
             else
             {
                 var psql = PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c", text);
                 await Task.Delay(500);
-                release.TrySetResult();
+                hold.Release();
                 var result = await psql.WaitAsync(TimeSpan.FromSeconds(30));
                 Assert.True(result.Succeeded, result.StdErr);
             }
 
             await insert;
-        }
-        finally
-        {
-            release.TrySetResult();
-            Proxy.Runtime.TwoPhase.AfterMainCommit = null;
         }
 
         Assert.Equal(2, await AssertNodesIdenticalAsync(table, "id"));
