@@ -5,8 +5,11 @@ namespace Pgproxy.Core.Replication;
 
 internal sealed partial class WritePath
 {
-    /// <summary>How many runs an autocommit write gets while its nodes' row counts differ (RowCountsDiffer).</summary>
-    internal const int MaxRowCountRuns = 3;
+    /// <summary>
+    /// How many runs an autocommit write gets while it races a commit: its nodes' row counts differ (RowCountsDiffer)
+    /// or its shared snapshot meets a row changed since (SerializationFailed).
+    /// </summary>
+    internal const int MaxRaceRuns = 3;
 
     /// <summary>
     /// After an autocommit write ran on every node, before anything commits: true when it must be rolled back
@@ -36,7 +39,7 @@ internal sealed partial class WritePath
             return false;
         }
 
-        if (run >= MaxRowCountRuns)
+        if (run >= MaxRaceRuns)
         {
             _reruns.CountDifferedEveryRun(); // the settings decide, as for any mismatch (and log it)
             return false;

@@ -25,12 +25,12 @@ internal sealed partial class WritePath
 
         var numbering = new OidNumbering(turn.Aligned && write.InternalTransaction && write.MayRunAgain
                                          && !_oidDrawRefused);
-        var rowCountRun = 1;
-        while (await RunOnceAsync(main, write, host, numbering, rowCountRun) is var rerun && rerun != Rerun.No)
+        var raceRun = 1;
+        while (await RunOnceAsync(main, write, host, numbering, raceRun) is var rerun && rerun != Rerun.No)
         {
-            if (rerun == Rerun.RowCounts)
+            if (rerun is Rerun.RowCounts or Rerun.Serialization)
             {
-                rowCountRun++;
+                raceRun++;
                 await AwaitCommitsInFlightAsync();
             }
             else
@@ -52,14 +52,17 @@ internal sealed partial class WritePath
 
         /// <summary>Its nodes affected different numbers of rows (<see cref="RowCountsDiffer"/>).</summary>
         RowCounts,
+
+        /// <summary>Its shared snapshot met a row changed since (<see cref="SerializationFailed"/>).</summary>
+        Serialization,
     }
 
     /// <summary>
-    /// One run of the write, and whether it runs again; <paramref name="rowCountRun"/> counts its runs so far for
-    /// differing row counts, this one included.
+    /// One run of the write, and whether it runs again; <paramref name="raceRun"/> counts its runs so far for a race
+    /// with a commit (differing row counts, a 40001 of its shared snapshot), this one included.
     /// </summary>
     private async Task<Rerun> RunOnceAsync(NodeLink main, IFannedWrite write, IRequestHost host, OidNumbering numbering,
-        int rowCountRun)
+        int raceRun)
     {
         var internalTransaction = write.InternalTransaction;
         _replies.Capture.Take(); // an earlier write that failed half way leaves no answer watched (large objects)
@@ -98,12 +101,12 @@ internal sealed partial class WritePath
         {
             if (write.MainRefused(main))
             {
-                if (SerializationFailed(main, rowCountRun))
+                if (SerializationFailed(main, raceRun))
                 {
-                    Log.SerializationRanAgain(_logger, rowCountRun);
+                    Log.SerializationRanAgain(_logger, raceRun);
                     _reruns.CountSerializationRanAgain();
                     await RollBackToRunAgainAsync(main, others);
-                    return Rerun.RowCounts;
+                    return Rerun.Serialization;
                 }
 
                 if (await write.ReplayRefusedAsync(main, others, mainTime))
@@ -121,7 +124,7 @@ internal sealed partial class WritePath
         }
 
         await write.ReadOthersAsync(main, others, mainTime);
-        return await EndAsync(write, host, main, others, numbering, rowCountRun);
+        return await EndAsync(write, host, main, others, numbering, raceRun);
     }
 
     /// <summary>
@@ -177,9 +180,9 @@ internal sealed partial class WritePath
     /// internal transaction was rolled back instead, for the write to run again.
     /// </summary>
     private async Task<Rerun> EndAsync(IFannedWrite write, IRequestHost host, NodeLink main, NodeLink[] others,
-        OidNumbering numbering, int rowCountRun)
+        OidNumbering numbering, int raceRun)
     {
-        if (write.InternalTransaction && RowCountsDiffer(write, main, others, rowCountRun))
+        if (write.InternalTransaction && RowCountsDiffer(write, main, others, raceRun))
         {
             await RollBackToRunAgainAsync(main, others);
             return Rerun.RowCounts;

@@ -58,7 +58,7 @@ internal sealed partial class WritePath
 
     /// <summary>Main refused a write in a shared snapshot for a row changed since: it may run again.</summary>
     private bool SerializationFailed(NodeLink main, int run) =>
-        InternalBegun && run < MaxRowCountRuns && _answer.IsHolding && main.Summary.ErrorState == "40001";
+        InternalBegun && run < MaxRaceRuns && _answer.IsHolding && main.Summary.ErrorState == "40001";
 
     /// <summary>The internal transaction ended on every node.</summary>
     private void ForgetInternalBegin() => InternalBegun = false;
