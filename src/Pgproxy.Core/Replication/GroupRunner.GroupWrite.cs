@@ -34,7 +34,7 @@ internal sealed partial class GroupRunner
 
         public bool EndsRequest => sync;
 
-        public bool MayDefer => sync;
+        public bool MayDefer => sync && analysis.LockTable is null; // see QueryWrite.MayDefer
 
         // Not an INSERT that draws a sequence: see QueryWrite.IsPlainDml.
         public bool IsPlainDml => !analysis.NotPlainDml && analysis.LockTable is null;

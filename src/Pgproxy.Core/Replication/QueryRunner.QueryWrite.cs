@@ -28,7 +28,10 @@ internal sealed partial class QueryRunner
 
         public bool EndsRequest => true;
 
-        public bool MayDefer => statement is not null;
+        // An INSERT that draws a sequence under insert_lock is answered once every node has drawn: deferred, it drew
+        // on the others a moment after the client heard main's value, and a nextval() that another session ran
+        // in that moment took that value there first (HeldBackSequenceTests, under load).
+        public bool MayDefer => statement is not null && lockTable is null;
 
         // An INSERT that draws a sequence (insert_lock's) goes to the others at once: held back to the COMMIT, it
         // would draw there after any nextval() another session ran meanwhile, and get another value than on main.
