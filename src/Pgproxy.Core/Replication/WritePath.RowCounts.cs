@@ -60,7 +60,7 @@ internal sealed partial class WritePath
     /// </summary>
     private async Task AwaitCommitsInFlightAsync()
     {
-        var closing = await _gate.CloseSharedAsync(TimeSpan.FromMilliseconds(Math.Max(_options().WriteGateTimeout, 1)));
+        var closing = await _gate.CloseSharedAsync(WriteGateTimeout);
         closing.Closure?.Dispose();
     }
 

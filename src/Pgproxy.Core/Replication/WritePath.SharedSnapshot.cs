@@ -22,15 +22,14 @@ internal sealed partial class WritePath
     public async Task<string?> ShareSnapshotAsync()
     {
         var started = _time.GetTimestamp();
-        var timeout = TimeSpan.FromMilliseconds(Math.Max(_options().WriteGateTimeout, 1));
         while (true)
         {
-            var closing = await _gate.CloseSharedAsync(timeout);
+            var closing = await _gate.CloseSharedAsync(WriteGateTimeout);
             if (closing.Closure is { } closure)
             {
                 using (closure)
                 {
-                    await TakeSnapshotsAsync();
+                    await TakeSnapshotsAsync(begin: null);
                 }
 
                 return null;
@@ -43,7 +42,14 @@ internal sealed partial class WritePath
         }
     }
 
-    private async Task TakeSnapshotsAsync()
+    /// <summary>How long a closer waits for the write gate (write_gate_timeout).</summary>
+    private TimeSpan WriteGateTimeout => TimeSpan.FromMilliseconds(Math.Max(_options().WriteGateTimeout, 1));
+
+    /// <summary>
+    /// Every live node runs the first query of its transaction, with the gate closed: the client's deferred BEGIN,
+    /// or pgproxy's own <paramref name="begin"/> (WritePath.WriteSnapshot), goes first.
+    /// </summary>
+    private async Task TakeSnapshotsAsync(byte[]? begin)
     {
         var main = _links.Main;
         var others = _links.OthersArray(main);
@@ -52,6 +58,11 @@ internal sealed partial class WritePath
             if (SessionLinks.IsLive(link))
             {
                 link.FlushPendingBegin();
+                if (begin is not null)
+                {
+                    link.Inject(begin, InjectedReply.QueryCycle);
+                }
+
                 link.Inject(InjectedQueries.TakeSnapshot, InjectedReply.QueryCycle);
             }
         }

@@ -29,7 +29,7 @@ internal sealed partial class WritePath
     /// </summary>
     private async Task ShareWriteSnapshotAsync()
     {
-        var closing = await _gate.CloseSharedAsync(TimeSpan.FromMilliseconds(Math.Max(_options().WriteGateTimeout, 1)));
+        var closing = await _gate.CloseSharedAsync(WriteGateTimeout);
         if (closing.Closure is not { } closure)
         {
             return;
@@ -37,21 +37,7 @@ internal sealed partial class WritePath
 
         using (closure)
         {
-            var main = _links.Main;
-            var others = _links.OthersArray(main);
-            foreach (var link in _links.All)
-            {
-                if (SessionLinks.IsLive(link))
-                {
-                    link.Inject(InjectedQueries.BeginRepeatableRead, InjectedReply.QueryCycle);
-                    link.Inject(InjectedQueries.TakeSnapshot, InjectedReply.QueryCycle);
-                }
-            }
-
-            await FlushOthersAsync(others);
-            await FlushLinkAsync(main);
-            await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-            await DrainOthersAsync(others);
+            await TakeSnapshotsAsync(InjectedQueries.BeginRepeatableRead);
             InternalBegun = true;
         }
     }
