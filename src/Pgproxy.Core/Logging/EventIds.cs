@@ -50,6 +50,8 @@ internal static class EventIds
     public const int BackendTerminated = 505;
     public const int RowCountsRanAgain = 506;
     public const int SerializationRanAgain = 507;
+    public const int FailedByTiming = 508;
+    public const int PhaseThreeRetried = 509;
 
     // 600-619: catalog (status file, system DB)
     public const int CatalogConnected = 600;

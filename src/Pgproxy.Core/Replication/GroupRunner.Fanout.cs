@@ -116,7 +116,7 @@ internal sealed partial class GroupRunner
         if (outcome == TransactionEndOutcome.Diverged)
         {
             // As when the owed answers are read before the group: it fails, and the transaction everywhere.
-            await _host.RefuseAsync(Divergence.SqlState, _write.EndDivergence!.Message, writeReady: sync);
+            await _host.RefuseAsync(_write.EndDivergence!.SqlState, _write.EndDivergence.Message, writeReady: sync);
             return;
         }
 

@@ -151,7 +151,7 @@ internal sealed partial class QueryRunner
                 return;
             case TransactionEndOutcome.Diverged:
                 // As when the owed answers are read before a COMMIT: it fails, and so does the transaction everywhere.
-                await _host.RefuseAsync(Divergence.SqlState, _write.EndDivergence!.Message, writeReady: true);
+                await _host.RefuseAsync(_write.EndDivergence!.SqlState, _write.EndDivergence.Message, writeReady: true);
                 return;
             case TransactionEndOutcome.CommittedWithoutMain:
                 RedeferChainedBegin(chain, answering);

@@ -15,7 +15,7 @@ internal sealed partial class ReplicationSession
 
         // The others diverged on an earlier statement of this transaction (read only now): the transaction fails
         // on every node before this one reaches them.
-        await FailRequestAsync(Divergence.SqlState, late.Message, writeReady);
+        await FailRequestAsync(late.SqlState, late.Message, writeReady);
         return true;
     }
 
@@ -30,7 +30,7 @@ internal sealed partial class ReplicationSession
             return false;
         }
 
-        await RefuseAsync(Divergence.SqlState, failure.Message, writeReady);
+        await RefuseAsync(failure.SqlState, failure.Message, writeReady);
         return true;
     }
 }

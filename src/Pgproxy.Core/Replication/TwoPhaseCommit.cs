@@ -116,10 +116,11 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
 
         await channel.FlushOthersAsync(others);
         await channel.DrainOthersAsync(others);
+        await RetryInterruptedAsync(others, verb);
         foreach (var other in others)
         {
             if (!other.Detached && other.SwallowedError is { } error && committed.Value
-                && Protocol.Backend.ErrorResponseMessage.ReadSqlState(error.AsSpan(5)) != "42704")
+                && ErrorSqlState(error) != "42704")
             {
                 // 42704: a resolver already committed it. Anything else: that node did not commit what main did.
                 channel.Degenerate(other, $"COMMIT PREPARED '{gid}' failed where main committed: " + ErrorText(error));
@@ -129,6 +130,35 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         state.CountTwoPhase();
         return committed.Value ? TwoPhaseOutcome.Committed : TwoPhaseOutcome.MainRefused;
     }
+
+    /// <summary>
+    /// Sends COMMIT/ROLLBACK PREPARED once more to a node where it failed for a reason of timing: the client's
+    /// CancelRequest reaches every node, and one that arrives while a node runs phase three cancels it there (57014)
+    /// with the transaction still prepared. Taking the node out for that would let any client's cancel, well timed,
+    /// take healthy nodes out; the second try finds no cancel pending.
+    /// </summary>
+    private async Task RetryInterruptedAsync(NodeLink[] others, byte[] verb)
+    {
+        var again = others.Where(o => !o.Detached && o.SwallowedError is { } error
+                                      && Divergence.IsOfTiming(ErrorSqlState(error))).ToArray();
+        if (again.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var other in again)
+        {
+            Log.PhaseThreeRetried(logger, other.NodeId, ErrorText(other.SwallowedError!));
+            other.SwallowedError = null;
+            other.Inject(verb, InjectedReply.QueryCycle);
+        }
+
+        await channel.FlushOthersAsync(again);
+        await channel.DrainOthersAsync(again);
+    }
+
+    private static string? ErrorSqlState(byte[] error) =>
+        Protocol.Backend.ErrorResponseMessage.ReadSqlState(error.AsSpan(5));
 
     /// <summary>
     /// Phase two: main commits. True when it committed, false when its COMMIT failed (its error is the client's),
@@ -264,6 +294,10 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
             "backend node {NodeId} could not prepare the transaction, which was rolled back on every node; the client " +
             "gets that node's error: {Message}")]
         public static partial void PrepareRefused(ILogger logger, int nodeId, string message);
+
+        [LoggerMessage(EventIds.PhaseThreeRetried, LogLevel.Information,
+            "backend node {NodeId} was interrupted ending its prepared transaction ({Message}); sent once more")]
+        public static partial void PhaseThreeRetried(ILogger logger, int nodeId, string message);
     }
 
     private static string ErrorText(byte[] errorFrame) =>

@@ -65,7 +65,7 @@ internal sealed partial class WritePath
                 // Owed answers belong to the client's transactions, never to an internal one; should one turn up,
                 // nothing commits.
                 commit = false;
-                AnswerWithError(Divergence.SqlState, TwoPhase.Diverged!.Message);
+                AnswerWithError(TwoPhase.Diverged!.SqlState, TwoPhase.Diverged.Message);
                 break;
             default:
                 break;

@@ -206,7 +206,7 @@ internal sealed partial class WritePath
             await EndInternalTransactionAsync(main, others, commit: mismatch is null);
             if (mismatch is not null)
             {
-                AnswerWithError(Divergence.SqlState, mismatch.Message);
+                AnswerWithError(mismatch.SqlState, mismatch.Message);
             }
         }
         else if (mismatch is not null && (!write.EndsRequest || _state.Status != TransactionStatus.Idle
@@ -221,7 +221,7 @@ internal sealed partial class WritePath
                 await FailUnsyncedGroupAsync(main, others);
             }
 
-            await host.FailRequestAsync(Divergence.SqlState, mismatch.Message, writeReady: write.EndsRequest);
+            await host.FailRequestAsync(mismatch.SqlState, mismatch.Message, writeReady: write.EndsRequest);
             return Rerun.No;
         }
 

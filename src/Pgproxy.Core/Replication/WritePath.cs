@@ -242,6 +242,18 @@ internal sealed partial class WritePath : ICommitChannel
             return null;
         }
 
+        if (Divergence.IsOfTiming(other.Summary.ErrorState))
+        {
+            // A cancel, a timeout, a deadlock there: nothing about the node's data, so the statement fails (with
+            // the node's own SQLSTATE, which tells the client to retry) and the node stays, whatever the settings.
+            Log.FailedByTiming(_logger, other.NodeId, other.Summary.ErrorState!, other.Summary.ErrorMessage ?? "",
+                mainId, expected.ToString());
+            return new Divergence(mainId, expected.ToString(), other.NodeId, other.Summary.ToString(), false)
+            {
+                TimingError = (other.Summary.ErrorState!, other.Summary.ErrorMessage ?? ""),
+            };
+        }
+
         var options = _options();
         var countsOnly = other.Summary.DiffersOnlyInRowCounts(expected);
         Log.ResultMismatch(_logger, other.NodeId, mainId, expected.ToString(), other.Summary.ToString());
@@ -287,6 +299,12 @@ internal sealed partial class WritePath : ICommitChannel
             "node {NodeId} \"{NodeResult}\"")]
         public static partial void ResultMismatch(ILogger logger, int nodeId, int mainNodeId, string mainResult,
             string nodeResult);
+
+        [LoggerMessage(EventIds.FailedByTiming, LogLevel.Information,
+            "backend node {NodeId} failed a write with {SqlState} ({Message}) where main node {MainNodeId} answered " +
+            "\"{MainResult}\": an error of timing, so the write fails on every node and the node stays")]
+        public static partial void FailedByTiming(ILogger logger, int nodeId, string sqlState, string message,
+            int mainNodeId, string mainResult);
     }
 
     /// <summary>
