@@ -20,14 +20,19 @@ public sealed class PeriodicCheckTests(TwoNodes cluster) : AdminTestBase(cluster
         await ExecuteAsync($"INSERT INTO {table} VALUES (1, 1)");
         try
         {
+            // One connection, opened before node 1 differs and kept: a pooled connection taken again would send
+            // Npgsql's DISCARD ALL to both nodes ahead of the SHOW, and a statement running on node 1 when the check
+            // takes it out fails with 40001 (which a full run under load once hit).
+            await using var admin = await OpenAsync();
             await NodeSql.ExecuteAsync(Nodes[1], $"UPDATE {table} SET v = 2"); // a job run against node 1 directly
 
-            await Poll.UntilAsync(async () => (await NodeStatusesAsync())[1] == "down", TimeSpan.FromSeconds(30),
+            await Poll.UntilAsync(async () => (await StatusesAsync(admin))[1] == "down", TimeSpan.FromSeconds(30),
                 "the periodic check to take node 1 out");
 
             Assert.Contains("consistency check", Proxy.Runtime.Nodes.Find(1)!.LastStatusReason, StringComparison.Ordinal);
-            Assert.Equal("up", (await NodeStatusesAsync())[0]);
-            var finding = Assert.Single((await ShowAsync("POOL_CHECK")).Rows, r => r["table"] == $"public.{table}" && r["node_id"] == "1");
+            Assert.Equal("up", (await StatusesAsync(admin))[0]);
+            var finding = Assert.Single((await ShowAsync("POOL_CHECK", admin)).Rows,
+                r => r["table"] == $"public.{table}" && r["node_id"] == "1");
             Assert.Equal("differs", finding["verdict"]);
             Assert.Contains("id=1 differs", finding["detail"], StringComparison.Ordinal);
         }
@@ -39,4 +44,8 @@ public sealed class PeriodicCheckTests(TwoNodes cluster) : AdminTestBase(cluster
             }
         }
     }
+
+    private async Task<Dictionary<int, string>> StatusesAsync(global::Npgsql.NpgsqlConnection admin) =>
+        (await ShowAsync("POOL_NODES", admin)).Rows.ToDictionary(
+            r => int.Parse(r["node_id"], System.Globalization.CultureInfo.InvariantCulture), r => r["status"]);
 }
