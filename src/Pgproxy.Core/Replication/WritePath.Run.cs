@@ -188,6 +188,14 @@ internal sealed partial class WritePath
             return Rerun.RowCounts;
         }
 
+        if (write.InternalTransaction && SerializationFailedOnOther(others, raceRun))
+        {
+            Log.SerializationRanAgain(_logger, raceRun);
+            _reruns.CountSerializationRanAgain();
+            await RollBackToRunAgainAsync(main, others);
+            return Rerun.Serialization;
+        }
+
         var mismatch = CompareWithMain(main, others);
         if (write.ChangesFunctions)
         {

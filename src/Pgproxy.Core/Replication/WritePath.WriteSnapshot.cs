@@ -46,6 +46,14 @@ internal sealed partial class WritePath
     private bool SerializationFailed(NodeLink main, int run) =>
         InternalBegun && run < MaxRaceRuns && _answer.IsHolding && main.Summary.ErrorState == "40001";
 
+    /// <summary>
+    /// Main ran a write in a shared snapshot but another node refused it for a row changed since there (a commit that
+    /// landed on that node after its snapshot, in another order than on main): it may run again, as for main's.
+    /// </summary>
+    private bool SerializationFailedOnOther(NodeLink[] others, int run) =>
+        InternalBegun && run < MaxRaceRuns && _answer.IsHolding
+        && others.Any(o => !o.Detached && o.Summary.ErrorState == "40001");
+
     /// <summary>The internal transaction ended on every node.</summary>
     private void ForgetInternalBegin() => InternalBegun = false;
 

@@ -1,3 +1,4 @@
+using Pgproxy.Core.Backends;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.TestUtilities.Scripted;
 
@@ -82,6 +83,23 @@ public sealed class WriteSnapshotTests
             harness.SentTo(1));
         Assert.Equal(2, harness.SentTo(0).Count(f => f == "Q " + Reading));
         Assert.Equal(1, harness.Runtime.Reruns.SerializationRanAgain);
+    }
+
+    [Fact]
+    public async Task ASerializationFailureOnAnotherNode_RunsAgainOnANewSnapshot_TheClientHearsOnce()
+    {
+        await using var harness = new ReplicationHarness(configure: o => o with { ReplicationStopOnMismatch = true });
+        harness.Node(1).On(Reading, NodeReply.Error("40001", "could not serialize access due to concurrent update"),
+            times: 1);
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["C UPDATE 1", "Z I"], await client.QueryAsync(Reading));
+
+        Assert.Equal([BeginRr, "Q SELECT 1", "Q " + Reading, "Q ROLLBACK", BeginRr, "Q SELECT 1", "Q " + Reading,
+            "Q COMMIT"], harness.SentTo(1));
+        Assert.Equal(2, harness.SentTo(0).Count(f => f == "Q " + Reading));
+        Assert.Equal(1, harness.Runtime.Reruns.SerializationRanAgain);
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
     }
 
     [Fact]
