@@ -114,12 +114,6 @@ public sealed class TimingErrorTests
         Assert.Equal(BackendStatus.Down, harness.StatusOf(1));
     }
 
-    /// <summary>Two nodes committing in two phases; main's transaction id is 742.</summary>
-    private static ReplicationHarness TwoPhaseHarness(Func<ProxyOptions, ProxyOptions>? configure = null)
-    {
-        var harness = new ReplicationHarness(configure: configure);
-        harness.Runtime.TwoPhase.Set(true, "two_phase");
-        harness.Node(0).On(s => s.Sql.Contains("pg_current_xact_id", StringComparison.Ordinal), NodeReply.Values("742"));
-        return harness;
-    }
+    private static ReplicationHarness TwoPhaseHarness(Func<ProxyOptions, ProxyOptions>? configure = null) =>
+        TwoPhaseHeldBackTests.TwoPhaseHarness(configure); // main's transaction id is 742
 }

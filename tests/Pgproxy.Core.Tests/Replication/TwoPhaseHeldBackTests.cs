@@ -108,7 +108,7 @@ public sealed class TwoPhaseHeldBackTests
     }
 
     /// <summary>Two nodes committing in two phases; main's transaction id is 742.</summary>
-    private static ReplicationHarness TwoPhaseHarness(Func<ProxyOptions, ProxyOptions>? configure = null)
+    internal static ReplicationHarness TwoPhaseHarness(Func<ProxyOptions, ProxyOptions>? configure = null)
     {
         var harness = new ReplicationHarness(configure: configure);
         harness.Runtime.TwoPhase.Set(true, "two_phase");
