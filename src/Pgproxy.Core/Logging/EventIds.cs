@@ -52,6 +52,8 @@ internal static class EventIds
     public const int SerializationRanAgain = 507;
     public const int FailedByTiming = 508;
     public const int PhaseThreeRetried = 509;
+    public const int SequencesLevelled = 510;
+    public const int SequencesNotLevelled = 511;
 
     // 600-619: catalog (status file, system DB)
     public const int CatalogConnected = 600;

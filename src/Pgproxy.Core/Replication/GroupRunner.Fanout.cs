@@ -204,7 +204,8 @@ internal sealed partial class GroupRunner
         if (analysis.LockTable is { } lockTable && canInjectQueries
             && (internalTransaction || _state.Status != TransactionStatus.Idle))
         {
-            link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
+            link.LockedTableOid = null;
+            link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.LockQueryCycle);
         }
 
         if (analysis.RewritesTime && !_twoPhase.KnowsMainNow)

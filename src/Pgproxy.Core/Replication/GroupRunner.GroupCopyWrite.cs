@@ -27,6 +27,8 @@ internal sealed partial class GroupRunner
 
         public bool IsPlainDml => false;
 
+        public string? LockTable => null;
+
         public bool MarksWrite => true;
 
         public bool ChangesFunctions => false;

@@ -39,6 +39,8 @@ internal sealed partial class GroupRunner
         // Not an INSERT that draws a sequence: see QueryWrite.IsPlainDml.
         public bool IsPlainDml => !analysis.NotPlainDml && analysis.LockTable is null;
 
+        public string? LockTable => analysis.LockTable;
+
         public bool MarksWrite => analysis.Writes;
 
         public bool ChangesFunctions => analysis.ChangesFunctions;

@@ -77,9 +77,14 @@ internal static class InjectedQueries
     /// ROW EXCLUSIVE MODE</c> needs more than the INSERT privilege and failed a role that may only insert. A table
     /// that does not exist (yet) locks nothing and lets the INSERT report the error itself.
     /// </summary>
-    public static byte[] LockTable(string table) => Encode(
-        "SELECT pg_catalog.pg_advisory_xact_lock(" + InsertLockKey + ", pg_catalog.to_regclass(" +
-        EscapedLiteral(QuoteQualified(table)) + ")::pg_catalog.oid::pg_catalog.int4)");
+    public static byte[] LockTable(string table)
+    {
+        // The table's OID comes back (InjectedReply.LockQueryCycle): what SequenceLevel needs, named as the session
+        // resolves the name.
+        var regclass = "pg_catalog.to_regclass(" + EscapedLiteral(QuoteQualified(table)) + ")";
+        return Encode("SELECT " + regclass + "::pg_catalog.oid FROM pg_catalog.pg_advisory_xact_lock(" + InsertLockKey +
+                      ", " + regclass + "::pg_catalog.oid::pg_catalog.int4)");
+    }
 
     /// <summary>The first half of insert_lock's advisory key ("pgpx"), so it does not collide with applications'.</summary>
     internal const string InsertLockKey = "1885826168";

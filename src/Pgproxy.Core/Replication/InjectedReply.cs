@@ -23,6 +23,9 @@ internal enum InjectedReply : byte
     /// <summary>A query cycle whose single DataRow carries the OID the node's counter gave (see OidNumbering).</summary>
     OidQueryCycle,
 
+    /// <summary>insert_lock's lock: a query cycle whose single DataRow carries the locked table's OID.</summary>
+    LockQueryCycle,
+
     /// <summary>One ParseComplete.</summary>
     ParseComplete,
 

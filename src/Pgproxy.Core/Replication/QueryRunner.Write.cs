@@ -80,7 +80,8 @@ internal sealed partial class QueryRunner
         // Serialise inserts into a table with a sequence on main: every node then draws its values in the same order.
         if (write.LockTable is { } lockTable && (_state.Status != TransactionStatus.Idle || write.InternalTransaction))
         {
-            main.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.QueryCycle);
+            main.LockedTableOid = null;
+            main.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.LockQueryCycle);
         }
 
         if (write.RewritesTime && !_twoPhase.KnowsMainNow)

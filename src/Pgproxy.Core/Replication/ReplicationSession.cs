@@ -93,7 +93,10 @@ internal sealed partial class ReplicationSession : IRequestHost
         _catalog = new MainCatalog(_nodes, _state, _catalogQuery, _replies, _policy, session.Database, session.User, logger);
         _write = new WritePath(_nodes, _replies, _deadline, _answer, client.Output, () => runtime.Options,
             runtime.TwoPhase, runtime.WriteGate, runtime.CatalogWrites, runtime.Reruns, ThrowIfANodeWasAttached, _state,
-            _catalog, runtime.Time, logger);
+            _catalog, runtime.Time, logger)
+        {
+            Sequences = new SequenceLevel(runtime, session.Database, logger),
+        };
         _twoPhase = _write.TwoPhase;
         _idle = new IdleWatch(client, _nodes, runtime.Time, () => session.EndReason != SessionEndReason.None,
             JudgeTerminationAsync);

@@ -22,7 +22,7 @@ internal sealed partial class ReplyReader
         switch (head)
         {
             case InjectedReply.QueryCycle or InjectedReply.NowQueryCycle or InjectedReply.DefaultsQueryCycle
-                or InjectedReply.XidQueryCycle or InjectedReply.OidQueryCycle:
+                or InjectedReply.XidQueryCycle or InjectedReply.OidQueryCycle or InjectedReply.LockQueryCycle:
                 switch (type)
                 {
                     case BackendMessageType.ReadyForQuery:
@@ -45,6 +45,9 @@ internal sealed partial class ReplyReader
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.OidQueryCycle:
                         link.DrawnOid = ReadFirstColumn(Body(buffer, header, scratch));
+                        break;
+                    case BackendMessageType.DataRow when head == InjectedReply.LockQueryCycle:
+                        link.LockedTableOid = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.ParameterStatus:
                         NoteParameter(link, Body(buffer, header, scratch));

@@ -72,6 +72,7 @@ internal sealed partial class WritePath
             await ShareWriteSnapshotAsync();
         }
 
+        main.LockedTableOid = null; // set again only if this write takes insert_lock's lock (SequenceLevel)
         write.SendTo(main, isMain: true);
         main.Summary.Clear();
         main.SwallowedError = null;
@@ -197,6 +198,7 @@ internal sealed partial class WritePath
         }
 
         var mismatch = CompareWithMain(main, others);
+        await LevelSequencesAfterTimingAsync(write, main, others, mismatch);
         if (write.ChangesFunctions)
         {
             _catalog.ForgetFunctions();

@@ -30,7 +30,7 @@ public sealed class CanceledWriteTests(TwoNodes cluster) : ReplicationTestBase(c
             using var cancel = new CancellationTokenSource();
             await using var update = new NpgsqlCommand($"UPDATE {table} SET n = n + 1 WHERE id = 1", conn);
             var updating = update.ExecuteNonQueryAsync(cancel.Token);
-            await WaitUntilNode1WaitsAsync(table);
+            await WaitUntilNode1WaitsAsync($"UPDATE {table}");
             await cancel.CancelAsync(); // Npgsql sends a CancelRequest and reads the server's answer
 
             await AssertCanceledAsync(updating);
@@ -67,7 +67,7 @@ public sealed class CanceledWriteTests(TwoNodes cluster) : ReplicationTestBase(c
 
             using var cancel = new CancellationTokenSource();
             var committing = tx.CommitAsync(cancel.Token);
-            await WaitUntilNode1WaitsAsync(table);
+            await WaitUntilNode1WaitsAsync($"UPDATE {table}");
             await cancel.CancelAsync();
 
             await AssertCanceledAsync(committing);
@@ -81,6 +81,39 @@ public sealed class CanceledWriteTests(TwoNodes cluster) : ReplicationTestBase(c
             Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node,
                 $"SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()"));
         }
+    }
+
+    [PostgresFact]
+    public async Task An_insert_canceled_on_another_node_before_it_drew_leaves_the_sequences_level()
+    {
+        // A table lock taken on node 1 directly holds the INSERT there before it draws its id; main has drawn 2.
+        var table = await CreateReplicatedTableAsync("cancels", "id serial primary key, v int");
+        await ExecuteOnProxyAsync($"INSERT INTO {table}(v) VALUES (1)");
+        await using var conn = await OpenAsync();
+        await using (var blocker = new NpgsqlConnection(Nodes[1].ConnectionString))
+        {
+            await blocker.OpenAsync();
+            await using (var lockTable = new NpgsqlCommand($"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", blocker))
+            {
+                await lockTable.ExecuteNonQueryAsync();
+            }
+
+            using var cancel = new CancellationTokenSource();
+            await using var insert = new NpgsqlCommand($"INSERT INTO {table}(v) VALUES (2)", conn);
+            var inserting = insert.ExecuteNonQueryAsync(cancel.Token);
+            await WaitUntilNode1WaitsAsync($"INSERT INTO {table}");
+            await cancel.CancelAsync();
+            await AssertCanceledAsync(inserting);
+        }
+
+        // Node 1 never drew 2: without its sequence set to main's, this row was 3 on main and 2 there.
+        await using (var next = new NpgsqlCommand($"INSERT INTO {table}(v) VALUES (3)", conn))
+        {
+            Assert.Equal(1, await next.ExecuteNonQueryAsync());
+        }
+
+        Assert.Equal(2, await AssertNodesIdenticalAsync(table, "id"));
+        Assert.Equal(3, await NodeSql.ScalarAsync<int>(Nodes[1], $"SELECT max(id) FROM {table}"));
     }
 
     /// <summary>Npgsql reports the server's 57014 for a cancel it sent as an OperationCanceledException around it.</summary>
@@ -107,12 +140,12 @@ public sealed class CanceledWriteTests(TwoNodes cluster) : ReplicationTestBase(c
         return conn;
     }
 
-    /// <summary>Polls node 1 until a backend waits on a lock for an UPDATE of <paramref name="table"/>.</summary>
-    private async Task WaitUntilNode1WaitsAsync(string table)
+    /// <summary>Polls node 1 until a backend running a statement that starts so waits on a lock.</summary>
+    private async Task WaitUntilNode1WaitsAsync(string statementStart)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (await NodeSql.ScalarAsync<long>(Nodes[1], "SELECT count(*) FROM pg_stat_activity " +
-                   $"WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE {table}%'") == 0)
+                   $"WHERE wait_event_type = 'Lock' AND query LIKE '{statementStart}%'") == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "node 1 never waited on the row lock");
             await Task.Delay(50);
