@@ -20,7 +20,7 @@ internal interface IFannedWrite
     /// <summary>Plain DML only: the others' owed answers may stay owed past it.</summary>
     bool IsPlainDml { get; }
 
-    /// <summary>The table whose sequences insert_lock orders the write's draws of (its lock held on main), or null.</summary>
+    /// <summary>The table insert_lock locks on main for the write (it draws that table's sequences), or null.</summary>
     string? LockTable { get; }
 
     /// <summary>A write of the client's transaction, not session state (SET…): the transaction's reads go to main.</summary>

@@ -148,7 +148,7 @@ internal sealed class NodeLink
     /// <summary>The OID this node's counter gave pgproxy's last draw in this session (<see cref="OidNumbering"/>).</summary>
     public string? DrawnOid { get; set; }
 
-    /// <summary>The OID of the table insert_lock last locked on this node (as text), for <see cref="SequenceLevel"/>.</summary>
+    /// <summary>The OID (as text) of the table insert_lock last locked on this node: see SequenceLevel.</summary>
     public string? LockedTableOid { get; set; }
 
     /// <summary>The error of the last swallowed cycle (an injected COMMIT that failed, say), if any.</summary>

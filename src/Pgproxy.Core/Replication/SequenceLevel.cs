@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Backends;
 using Pgproxy.Core.Health;
@@ -26,8 +27,8 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
     public async Task LevelAsync(NodeLink main, NodeLink[] others, string table)
     {
         var live = others.Where(o => !o.Detached).ToArray();
-        if (live.Length == 0 || !uint.TryParse(main.LockedTableOid, System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture, out var oid))
+        if (live.Length == 0
+            || !uint.TryParse(main.LockedTableOid, NumberStyles.None, CultureInfo.InvariantCulture, out var oid))
         {
             return;
         }
@@ -53,14 +54,15 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
             }
 
             var setvals = string.Join("; ", values.Select(v =>
-                $"SELECT pg_catalog.setval({Literal(v[0]!)}, {long.Parse(v[1]!, System.Globalization.CultureInfo.InvariantCulture)}, " +
+                $"SELECT pg_catalog.setval({Literal(v[0]!)}, {long.Parse(v[1]!, CultureInfo.InvariantCulture)}, " +
                 $"{(v[2] == "t" ? "true" : "false")})"));
+            var levelled = string.Join(", ", values.Select(v => $"{v[0]} {v[1]}"));
             foreach (var other in live)
             {
                 await using var connection = await connector.OpenAsync(other.Node, database, ApplicationName, stopping);
                 await BackendQuery.RunAsync(connection, setvals, stopping);
                 await connection.TerminateAsync();
-                Log.Levelled(logger, table, other.NodeId, main.NodeId, string.Join(", ", values.Select(v => $"{v[0]} {v[1]}")));
+                Log.Levelled(logger, table, other.NodeId, main.NodeId, levelled);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -75,10 +77,11 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
     /// </summary>
     private static string SequencesOf(uint oid)
     {
-        var literal = oid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var literal = oid.ToString(CultureInfo.InvariantCulture);
         return "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c " +
                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND c.oid IN (" +
-               "SELECT d.objid FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass " +
+               "SELECT d.objid FROM pg_catalog.pg_depend d " +
+               "WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass " +
                "AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'i' " +
                $"AND d.refobjid = {literal} " +
                "UNION SELECT d.refobjid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attrdef a " +
@@ -92,13 +95,14 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
     private static partial class Log
     {
         [LoggerMessage(EventIds.SequencesLevelled, LogLevel.Information,
-            "an INSERT into {Table} failed on some node for a reason of timing after drawing its sequences on some: " +
-            "set on node {NodeId} to main node {MainNodeId}'s values ({Values})")]
+            "an INSERT into {Table} that main ran failed on another node for a reason of timing: its sequences set " +
+            "on node {NodeId} to main node {MainNodeId}'s values ({Values})")]
         public static partial void Levelled(ILogger logger, string table, int nodeId, int mainNodeId, string values);
 
         [LoggerMessage(EventIds.SequencesNotLevelled, LogLevel.Warning,
-            "an INSERT into {Table} failed on some node for a reason of timing; its sequences could not be brought to " +
-            "main's values on the other nodes ({Reason}): later rows may be numbered apart (pgproxy check finds them)")]
+            "an INSERT into {Table} that main ran failed on another node for a reason of timing; its sequences " +
+            "could not be set to main's values there ({Reason}): later rows may be numbered apart (pgproxy check " +
+            "finds them)")]
         public static partial void NotLevelled(ILogger logger, string table, string reason);
     }
 }

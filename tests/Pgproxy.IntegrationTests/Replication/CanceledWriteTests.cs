@@ -93,7 +93,8 @@ public sealed class CanceledWriteTests(TwoNodes cluster) : ReplicationTestBase(c
         await using (var blocker = new NpgsqlConnection(Nodes[1].ConnectionString))
         {
             await blocker.OpenAsync();
-            await using (var lockTable = new NpgsqlCommand($"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", blocker))
+            var lockSql = $"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE";
+            await using (var lockTable = new NpgsqlCommand(lockSql, blocker))
             {
                 await lockTable.ExecuteNonQueryAsync();
             }
@@ -116,7 +117,7 @@ public sealed class CanceledWriteTests(TwoNodes cluster) : ReplicationTestBase(c
         Assert.Equal(3, await NodeSql.ScalarAsync<int>(Nodes[1], $"SELECT max(id) FROM {table}"));
     }
 
-    /// <summary>Npgsql reports the server's 57014 for a cancel it sent as an OperationCanceledException around it.</summary>
+    /// <summary>Npgsql reports the server's 57014 for its own cancel as an OperationCanceledException.</summary>
     private static async Task AssertCanceledAsync(Task running)
     {
         var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
