@@ -151,6 +151,12 @@ internal sealed class NodeLink
     /// <summary>The OID (as text) of the table insert_lock last locked on this node: see SequenceLevel.</summary>
     public string? LockedTableOid { get; set; }
 
+    /// <summary>
+    /// The error (SQLSTATE, message) of the snapshot query pgproxy last ran on this node (TakeSnapshotsAsync),
+    /// or null: a cancel that lands on it there fails the node's transaction, whose next statement then gets 25P02.
+    /// </summary>
+    public (string SqlState, string Message)? FailedSnapshot { get; set; }
+
     /// <summary>The error of the last swallowed cycle (an injected COMMIT that failed, say), if any.</summary>
     public byte[]? SwallowedError { get; set; }
 

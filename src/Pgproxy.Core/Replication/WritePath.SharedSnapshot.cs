@@ -67,9 +67,41 @@ internal sealed partial class WritePath
             }
         }
 
+        foreach (var link in _links.All)
+        {
+            link.SwallowedError = null;
+        }
+
         await FlushOthersAsync(others);
         await FlushLinkAsync(main);
         await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
         await DrainOthersAsync(others);
+        foreach (var link in _links.All)
+        {
+            link.FailedSnapshot = link.SwallowedError is { } error
+                ? Protocol.Backend.ErrorResponseMessage.Parse(error.AsSpan(5)) is var fields
+                    ? (fields.SqlState, fields.Message)
+                    : null
+                : null;
+        }
+    }
+
+    /// <summary>
+    /// The error of timing another node failed a write with, or null: its own (<see cref="Divergence.IsOfTiming"/>),
+    /// or, when it answered 25P02, the one its snapshot query met just before: a cancel that lands on pgproxy's
+    /// <c>SELECT 1</c> there fails the node's transaction, and the write then finds it aborted.
+    /// </summary>
+    private static (string SqlState, string Message)? TimingError(NodeLink other)
+    {
+        var summary = other.Summary;
+        if (Divergence.IsOfTiming(summary.ErrorState))
+        {
+            return (summary.ErrorState!, summary.ErrorMessage ?? "");
+        }
+
+        return summary.ErrorState == "25P02" && other.FailedSnapshot is { } failed
+                                             && Divergence.IsOfTiming(failed.SqlState)
+            ? failed
+            : null;
     }
 }

@@ -242,15 +242,14 @@ internal sealed partial class WritePath : ICommitChannel
             return null;
         }
 
-        if (Divergence.IsOfTiming(other.Summary.ErrorState))
+        if (TimingError(other) is { } timing)
         {
             // A cancel, a timeout, a deadlock there: nothing about the node's data, so the statement fails (with
             // the node's own SQLSTATE, which tells the client to retry) and the node stays, whatever the settings.
-            Log.FailedByTiming(_logger, other.NodeId, other.Summary.ErrorState!, other.Summary.ErrorMessage ?? "",
-                mainId, expected.ToString());
+            Log.FailedByTiming(_logger, other.NodeId, timing.SqlState, timing.Message, mainId, expected.ToString());
             return new Divergence(mainId, expected.ToString(), other.NodeId, other.Summary.ToString(), false)
             {
-                TimingError = (other.Summary.ErrorState!, other.Summary.ErrorMessage ?? ""),
+                TimingError = timing,
             };
         }
 

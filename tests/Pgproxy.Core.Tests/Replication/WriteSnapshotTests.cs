@@ -103,6 +103,21 @@ public sealed class WriteSnapshotTests
     }
 
     [Fact]
+    public async Task ACancelLandingOnAnotherNodesSnapshot_FailsTheWriteWithIt_TheNodeStays()
+    {
+        // The cancel fails node 1's transaction at pgproxy's SELECT 1; the write then finds it aborted (25P02).
+        await using var harness = new ReplicationHarness(configure: o => o with { ReplicationStopOnMismatch = true });
+        harness.Node(1).On("SELECT 1", NodeReply.Error("57014", "canceling statement due to user request"), times: 1);
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["E 57014", "Z I"], await client.QueryAsync(Reading));
+
+        Assert.Equal("Q ROLLBACK", harness.SentTo(0)[^1]);
+        Assert.Equal("Q ROLLBACK", harness.SentTo(1)[^1]);
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+    }
+
+    [Fact]
     public async Task SerializationFailuresInEveryRun_TheClientGets40001_AndNoNodeStaysInATransaction()
     {
         await using var harness = new ReplicationHarness();
