@@ -54,6 +54,7 @@ internal static class EventIds
     public const int PhaseThreeRetried = 509;
     public const int SequencesLevelled = 510;
     public const int SequencesNotLevelled = 511;
+    public const int MainRolledBackAtCommit = 512;
 
     // 600-619: catalog (status file, system DB)
     public const int CatalogConnected = 600;

@@ -62,6 +62,12 @@ internal sealed class ResultSummary
 
     public void AddKind(char kind) => _text.Append(kind).Append("; ");
 
+    /// <summary>
+    /// True when a COMMIT was answered <c>ROLLBACK</c>: PostgreSQL's answer, without an error, to a COMMIT of a
+    /// transaction that had already failed.
+    /// </summary>
+    public bool RolledBack => _text.ToString().Contains("C:ROLLBACK", StringComparison.Ordinal);
+
     /// <summary>True when both nodes answered alike.</summary>
     public bool SameAs(ResultSummary other) => _text.Equals(other._text);
 

@@ -177,6 +177,15 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
                 await channel.FlushAsync(main);
                 channel.HoldAnswer(keepUntilResult: false); // the client hears COMMIT once every node has committed
                 await clientCommit.ReadAnsweringAsync(main);
+                // A COMMIT of a transaction that failed on main is answered ROLLBACK, with no error: main did not
+                // commit, so neither may the others (a cancel landing on a query of pgproxy's own there fails main's
+                // transaction unseen by the client).
+                if (main.Summary.RolledBack)
+                {
+                    Log.MainRolledBackAtCommit(logger, main.NodeId, gid);
+                    return false;
+                }
+
                 return !main.Summary.HasError;
             }
 
@@ -298,6 +307,11 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         [LoggerMessage(EventIds.PhaseThreeRetried, LogLevel.Information,
             "backend node {NodeId} was interrupted ending its prepared transaction ({Message}); sent once more")]
         public static partial void PhaseThreeRetried(ILogger logger, int nodeId, string message);
+
+        [LoggerMessage(EventIds.MainRolledBackAtCommit, LogLevel.Information,
+            "main node {MainNodeId} answered the COMMIT with ROLLBACK (its transaction had failed): the others' " +
+            "prepared transaction {Gid} is rolled back")]
+        public static partial void MainRolledBackAtCommit(ILogger logger, int mainNodeId, string gid);
     }
 
     private static string ErrorText(byte[] errorFrame) =>

@@ -100,6 +100,24 @@ public sealed class TimingErrorTests
     }
 
     [Fact]
+    public async Task MainAnsweringTheCommitWithRollback_RollsThePreparedBack()
+    {
+        // A cancel that lands on a query of pgproxy's own on main fails main's transaction unseen by the client;
+        // its COMMIT is then answered ROLLBACK, with no error. Node 1 committed it (COMMIT PREPARED) before.
+        await using var harness = TwoPhaseHarness();
+        harness.Node(0).On("COMMIT", NodeReply.Command("ROLLBACK"));
+        await using var client = await harness.StartClientAsync();
+
+        await client.QueryAsync("BEGIN");
+        Assert.Equal(["C UPDATE 1", "Z T"], await client.QueryAsync(Update));
+        Assert.Equal("C ROLLBACK", (await client.QueryAsync("COMMIT"))[0]);
+
+        Assert.Contains($"Q ROLLBACK PREPARED '{Gid}'", harness.SentTo(1));
+        Assert.DoesNotContain($"Q COMMIT PREPARED '{Gid}'", harness.SentTo(1));
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+    }
+
+    [Fact]
     public async Task CommitPrepared_CanceledTwice_TakesTheNodeOut()
     {
         await using var harness = TwoPhaseHarness();
