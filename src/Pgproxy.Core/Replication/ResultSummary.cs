@@ -24,6 +24,7 @@ internal sealed class ResultSummary
     {
         _text.Clear();
         HasError = false;
+        RolledBack = false;
         ErrorState = null;
         ErrorMessage = null;
     }
@@ -33,12 +34,14 @@ internal sealed class ResultSummary
     {
         _text.Clear().Append(other._text);
         HasError = other.HasError;
+        RolledBack = other.RolledBack;
         ErrorState = other.ErrorState;
         ErrorMessage = other.ErrorMessage;
     }
 
     public void AddCommandComplete(ReadOnlySpan<byte> tag)
     {
+        RolledBack |= tag.SequenceEqual("ROLLBACK"u8);
         _text.Append("C:");
         foreach (var b in tag)
         {
@@ -63,10 +66,10 @@ internal sealed class ResultSummary
     public void AddKind(char kind) => _text.Append(kind).Append("; ");
 
     /// <summary>
-    /// True when a COMMIT was answered <c>ROLLBACK</c>: PostgreSQL's answer, without an error, to a COMMIT of a
-    /// transaction that had already failed.
+    /// True when a CommandComplete said <c>ROLLBACK</c>: PostgreSQL's answer, without an error, to a COMMIT of a
+    /// transaction that had already failed. Noted as the tag is added: read at every two-phase COMMIT.
     /// </summary>
-    public bool RolledBack => _text.ToString().Contains("C:ROLLBACK", StringComparison.Ordinal);
+    public bool RolledBack { get; private set; }
 
     /// <summary>True when both nodes answered alike.</summary>
     public bool SameAs(ResultSummary other) => _text.Equals(other._text);
