@@ -90,7 +90,7 @@ internal static class InjectedQueries
     internal const string InsertLockKey = "1885826168";
 
     /// <summary>An E'' literal that reads the same whatever <c>standard_conforming_strings</c> says.</summary>
-    private static string EscapedLiteral(string value) =>
+    internal static string EscapedLiteral(string value) =>
         "E'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
 
     public static string QuoteQualified(string name)

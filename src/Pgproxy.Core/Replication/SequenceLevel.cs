@@ -90,7 +90,7 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
                "AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)";
     }
 
-    private static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+    private static string Literal(string value) => InjectedQueries.EscapedLiteral(value);
 
     private static partial class Log
     {

@@ -102,12 +102,9 @@ internal sealed partial class WritePath
         {
             if (write.MainRefused(main))
             {
-                if (SerializationFailed(main, raceRun))
+                if (SerializationFailed([main], raceRun))
                 {
-                    Log.SerializationRanAgain(_logger, raceRun);
-                    _reruns.CountSerializationRanAgain();
-                    await RollBackToRunAgainAsync(main, others);
-                    return Rerun.Serialization;
+                    return await RunAgainForSerializationAsync(main, others, raceRun);
                 }
 
                 if (await write.ReplayRefusedAsync(main, others, mainTime))
@@ -189,12 +186,9 @@ internal sealed partial class WritePath
             return Rerun.RowCounts;
         }
 
-        if (write.InternalTransaction && SerializationFailedOnOther(others, raceRun))
+        if (write.InternalTransaction && SerializationFailed(others, raceRun))
         {
-            Log.SerializationRanAgain(_logger, raceRun);
-            _reruns.CountSerializationRanAgain();
-            await RollBackToRunAgainAsync(main, others);
-            return Rerun.Serialization;
+            return await RunAgainForSerializationAsync(main, others, raceRun);
         }
 
         var mismatch = CompareWithMain(main, others);

@@ -78,11 +78,10 @@ internal sealed partial class WritePath
         await DrainOthersAsync(others);
         foreach (var link in _links.All)
         {
-            link.FailedSnapshot = link.SwallowedError is { } error
-                ? Protocol.Backend.ErrorResponseMessage.Parse(error.AsSpan(5)) is var fields
-                    ? (fields.SqlState, fields.Message)
-                    : null
+            var fields = link.SwallowedError is { } error
+                ? Protocol.Backend.ErrorResponseMessage.Parse(error.AsSpan(5))
                 : null;
+            link.FailedSnapshot = fields is null ? null : (fields.SqlState, fields.Message);
         }
     }
 

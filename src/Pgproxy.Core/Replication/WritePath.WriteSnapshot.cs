@@ -42,17 +42,22 @@ internal sealed partial class WritePath
         }
     }
 
-    /// <summary>Main refused a write in a shared snapshot for a row changed since: it may run again.</summary>
-    private bool SerializationFailed(NodeLink main, int run) =>
-        InternalBegun && run < MaxRaceRuns && _answer.IsHolding && main.Summary.ErrorState == "40001";
-
     /// <summary>
-    /// Main ran a write in a shared snapshot but another node refused it for a row changed since there (a commit that
-    /// landed on that node after its snapshot, in another order than on main): it may run again, as for main's.
+    /// One of <paramref name="nodes"/> refused a write in a shared snapshot for a row changed since: main, or another
+    /// node where a commit landed after its snapshot in another order than on main. It may run again.
     /// </summary>
-    private bool SerializationFailedOnOther(NodeLink[] others, int run) =>
+    private bool SerializationFailed(IEnumerable<NodeLink> nodes, int run) =>
         InternalBegun && run < MaxRaceRuns && _answer.IsHolding
-        && others.Any(o => !o.Detached && o.Summary.ErrorState == "40001");
+        && nodes.Any(n => !n.Detached && n.Summary.ErrorState == "40001");
+
+    /// <summary>Rolls the write back on every node for <see cref="SerializationFailed"/>, counted and logged.</summary>
+    private async Task<Rerun> RunAgainForSerializationAsync(NodeLink main, NodeLink[] others, int run)
+    {
+        Log.SerializationRanAgain(_logger, run);
+        _reruns.CountSerializationRanAgain();
+        await RollBackToRunAgainAsync(main, others);
+        return Rerun.Serialization;
+    }
 
     /// <summary>The internal transaction ended on every node.</summary>
     private void ForgetInternalBegin() => InternalBegun = false;
