@@ -65,6 +65,9 @@ internal struct GroupAnalysis
 
     public int Completions { get; set; }
 
+    /// <summary>How many Execute messages the group holds.</summary>
+    public int ExecuteCount { get; set; }
+
     /// <summary>The table <c>insert_lock</c> serialises for the group's INSERT, if any.</summary>
     public string? LockTable { get; set; }
 

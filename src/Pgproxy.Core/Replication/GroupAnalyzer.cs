@@ -166,6 +166,7 @@ internal sealed partial class GroupAnalyzer
         }
 
         analysis.Executes = true;
+        analysis.ExecuteCount++;
         analysis.Completions++;
         if (info is null)
         {

@@ -187,7 +187,7 @@ internal sealed partial class GroupRunner
     /// pipeline, where a query of pgproxy's own would commit the pipeline's implicit transaction, unless the
     /// pipeline's own BEGIN opened a block (<see cref="ClientState.BlockInPipeline"/>).
     /// </summary>
-    private void SendMainPrelude(NodeLink link, bool internalTransaction, GroupAnalysis analysis)
+    private void SendMainPrelude(NodeLink link, bool internalTransaction, GroupAnalysis analysis, bool sync)
     {
         var canInjectQueries = (_state.UnsyncedMask & link.Bit) == 0 || _state.BlockInPipeline;
         if (analysis.Writes && canInjectQueries
@@ -204,8 +204,16 @@ internal sealed partial class GroupRunner
         if (analysis.LockTable is { } lockTable && canInjectQueries
             && (internalTransaction || _state.Status != TransactionStatus.Idle))
         {
+            // Held through an error of the INSERT (InjectedQueries.LockTable) by a savepoint: pgproxy's own
+            // transaction ends anyway; in the client's, a group of one statement that a Sync ends on a synced main,
+            // so no savepoint of the client's is named between it and its RELEASE, and that RELEASE, sent before
+            // main's next statement, does not land in a pipeline that failed and skips to its Sync.
+            var holdThroughError = internalTransaction
+                                   || (sync && analysis.ExecuteCount == 1 && (_state.UnsyncedMask & link.Bit) == 0
+                                       && _state.Status == TransactionStatus.InTransaction);
             link.LockedTableOid = null;
-            link.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.LockQueryCycle);
+            link.Inject(InjectedQueries.LockTable(lockTable, holdThroughError), InjectedReply.LockQueryCycle);
+            link.InsertLockSavepoint = holdThroughError && !internalTransaction;
         }
 
         if (analysis.RewritesTime && !_twoPhase.KnowsMainNow)
@@ -233,9 +241,11 @@ internal sealed partial class GroupRunner
     /// <summary>
     /// Writes the group to one node: the client's deferred BEGIN and the internal BEGIN (main also gets the
     /// insert lock and the timestamp query), Close messages it missed, lazy Parses of statements it lacks, then
-    /// the client's messages — with Parse texts carrying main's timestamp for the other nodes.
+    /// the client's messages — with Parse texts carrying main's timestamp for the other nodes. <paramref name="sync"/>
+    /// says the group ends with a Sync; only a write's group tells, the rest leave it false.
     /// </summary>
-    private void SendGroup(NodeLink link, bool isMain, bool internalTransaction, GroupAnalysis analysis)
+    private void SendGroup(NodeLink link, bool isMain, bool internalTransaction, GroupAnalysis analysis,
+        bool sync = false)
     {
         link.FlushPendingBegin();
         if (internalTransaction && !_write.InternalBegun)
@@ -245,7 +255,7 @@ internal sealed partial class GroupRunner
 
         if (isMain)
         {
-            SendMainPrelude(link, internalTransaction, analysis);
+            SendMainPrelude(link, internalTransaction, analysis, sync);
         }
 
         link.FlushPendingCloses();

@@ -54,7 +54,7 @@ internal sealed partial class GroupRunner
 
         public void SendTo(NodeLink link, bool isMain)
         {
-            runner.SendGroup(link, isMain, internalTransaction, analysis);
+            runner.SendGroup(link, isMain, internalTransaction, analysis, sync);
             GroupLargeObject.ArmOnMain(analysis.LargeObject, runner._replies, link, isMain);
         }
 

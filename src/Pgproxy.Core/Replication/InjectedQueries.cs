@@ -77,14 +77,32 @@ internal static class InjectedQueries
     /// ROW EXCLUSIVE MODE</c> needs more than the INSERT privilege and failed a role that may only insert. A table
     /// that does not exist (yet) locks nothing and lets the INSERT report the error itself.
     /// </summary>
-    public static byte[] LockTable(string table)
+    /// <param name="table">The table, as the statement names it.</param>
+    /// <param name="holdThroughError">
+    /// Follow the lock with a savepoint. PostgreSQL
+    /// releases a transaction's locks at its error, not at its ROLLBACK: an INSERT that fails on main after drawing
+    /// (a unique violation) would let the next inserter draw on main before the others ran the failed INSERT and
+    /// drew its value, and the rows' numbers would differ between nodes. Failing inside the savepoint aborts only
+    /// the subtransaction, and the lock, taken outside it, stays until main's ROLLBACK, after the others' run (in
+    /// the client's transaction, until the client's ROLLBACK).
+    /// </param>
+    public static byte[] LockTable(string table, bool holdThroughError)
     {
         // The table's OID comes back (InjectedReply.LockQueryCycle): what SequenceLevel needs, named as the session
         // resolves the name.
         var regclass = "pg_catalog.to_regclass(" + EscapedLiteral(QuoteQualified(table)) + ")";
         return Encode("SELECT " + regclass + "::pg_catalog.oid FROM pg_catalog.pg_advisory_xact_lock(" + InsertLockKey +
-                      ", " + regclass + "::pg_catalog.oid::pg_catalog.int4)");
+                      ", " + regclass + "::pg_catalog.oid::pg_catalog.int4)"
+                      + (holdThroughError ? "; SAVEPOINT " + InsertLockSavepoint : ""));
     }
+
+    private const string InsertLockSavepoint = "pgproxy_insert_lock";
+
+    /// <summary>
+    /// Ends insert_lock's savepoint after an INSERT main ran inside the client's transaction (see
+    /// <see cref="NodeLink.InsertLockSavepoint"/>), so that a transaction of many INSERTs does not nest as many.
+    /// </summary>
+    public static readonly byte[] ReleaseInsertLock = Encode("RELEASE SAVEPOINT " + InsertLockSavepoint);
 
     /// <summary>The first half of insert_lock's advisory key ("pgpx"), so it does not collide with applications'.</summary>
     internal const string InsertLockKey = "1885826168";

@@ -88,8 +88,22 @@ internal sealed class NodeLink
     public TransactionStatus Status
     {
         get => Backend.TransactionStatus;
-        set => Backend.TransactionStatus = value;
+        set
+        {
+            Backend.TransactionStatus = value;
+            if (value != TransactionStatus.InTransaction)
+            {
+                // Failed inside it, or the transaction ended: there is no savepoint left to release.
+                InsertLockSavepoint = false;
+            }
+        }
     }
+
+    /// <summary>
+    /// insert_lock's savepoint is open on this node in the client's transaction (InjectedQueries.LockTable): it is
+    /// released before the next statement this node gets, where the INSERT left the transaction in progress.
+    /// </summary>
+    public bool InsertLockSavepoint { get; set; }
 
     /// <summary>The client's BEGIN, not yet sent here; it is sent right before the next message this node gets.</summary>
     public byte[]? PendingBegin { get; set; }
@@ -176,13 +190,22 @@ internal sealed class NodeLink
         _injected.Enqueue(reply);
     }
 
-    /// <summary>Sends the client's deferred BEGIN ahead of whatever comes next.</summary>
+    /// <summary>
+    /// Sends the client's deferred BEGIN ahead of whatever comes next, or the RELEASE of insert_lock's savepoint
+    /// that the last INSERT left open.
+    /// </summary>
     public void FlushPendingBegin()
     {
         if (PendingBegin is { } begin)
         {
             PendingBegin = null;
             Inject(begin, InjectedReply.QueryCycle);
+        }
+
+        if (InsertLockSavepoint)
+        {
+            InsertLockSavepoint = false;
+            Inject(InjectedQueries.ReleaseInsertLock, InjectedReply.QueryCycle);
         }
     }
 

@@ -33,6 +33,8 @@ internal sealed partial class QueryRunner
         // in that moment took that value there first (HeldBackSequenceTests, under load).
         public bool MayDefer => statement is not null && lockTable is null;
 
+        public StatementClassification? Statement => statement;
+
         // An INSERT that draws a sequence (insert_lock's) goes to the others at once: held back to the COMMIT, it
         // would draw there after any nextval() another session ran meanwhile, and get another value than on main.
         public bool IsPlainDml => statement is not null && WritePath.IsPlainDml(statement) && lockTable is null;

@@ -80,8 +80,14 @@ internal sealed partial class QueryRunner
         // Serialise inserts into a table with a sequence on main: every node then draws its values in the same order.
         if (write.LockTable is { } lockTable && (_state.Status != TransactionStatus.Idle || write.InternalTransaction))
         {
+            // Held through an error of the INSERT (InjectedQueries.LockTable) by a savepoint: pgproxy's own
+            // transaction ends anyway; in the client's, one statement alone, so no savepoint of the client's is
+            // named or released between it and its RELEASE, which goes before main's next statement.
+            var holdThroughError = write.Statement?.Flags.HasFlag(StatementFlags.TransactionControlInside) == false
+                                   && (write.InternalTransaction || write.Statement.StatementCount == 1);
             main.LockedTableOid = null;
-            main.Inject(InjectedQueries.LockTable(lockTable), InjectedReply.LockQueryCycle);
+            main.Inject(InjectedQueries.LockTable(lockTable, holdThroughError), InjectedReply.LockQueryCycle);
+            main.InsertLockSavepoint = holdThroughError && !write.InternalTransaction;
         }
 
         if (write.RewritesTime && !_twoPhase.KnowsMainNow)

@@ -1,0 +1,89 @@
+using System.Text;
+using Npgsql;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Replication;
+
+/// <summary>
+/// Concurrent inserters into a table with a serial key and a unique column, half of whose INSERTs fail with a
+/// unique violation after drawing the sequence: what an application that inserts-and-catches does all day.
+/// PostgreSQL releases insert_lock's lock on main at the error, so the next inserter drew its number on main
+/// before the others had run the failed INSERT (and drawn its number): rows got different ids on each node, with
+/// every statement answered as PostgreSQL would and both nodes up. Every node is read directly afterwards.
+/// </summary>
+[Collection(ReplicationSuite.Name)]
+public sealed class FailedInsertRaceTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+{
+    private const int Clients = 6;
+    private const int InsertsPerClient = 150;
+    private const int Values = Clients * InsertsPerClient / 2;
+
+    [PostgresTheory]
+    [InlineData("autocommit")]
+    [InlineData("transaction")]
+    public async Task Inserts_failing_on_a_unique_key_leave_every_node_with_the_same_ids(string mode)
+    {
+        var table = await CreateReplicatedTableAsync("failed_insert", "id serial primary key, v int unique");
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, Clients).Select(async client =>
+        {
+            var random = new Random(client * 7919 + 17);
+            var (ok, violated) = (0, 0);
+            await using var conn = await OpenAsync();
+            for (var i = 0; i < InsertsPerClient; i++)
+            {
+                await using var tx = mode == "transaction" ? await conn.BeginTransactionAsync() : null;
+                try
+                {
+                    await using var insert = new NpgsqlCommand($"INSERT INTO {table} (v) VALUES ($1)", conn, tx);
+                    insert.Parameters.AddWithValue(random.Next(Values));
+                    await insert.ExecuteNonQueryAsync();
+                    if (tx is not null)
+                    {
+                        await tx.CommitAsync();
+                    }
+
+                    ok++;
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+                {
+                    violated++;
+                }
+            }
+
+            return (ok, violated);
+        }));
+
+        await AssertExercisedAndIdenticalAsync(table, outcomes.Sum(o => o.ok), outcomes.Sum(o => o.violated));
+    }
+
+    [PostgresFact]
+    public async Task Psql_inserts_failing_on_a_unique_key_leave_every_node_with_the_same_ids()
+    {
+        var table = await CreateReplicatedTableAsync("failed_insert_psql", "id serial primary key, v int unique");
+        var runs = await Task.WhenAll(Enumerable.Range(0, Clients).Select(client =>
+        {
+            var random = new Random(client * 7919 + 17);
+            var script = new StringBuilder();
+            for (var i = 0; i < InsertsPerClient; i++)
+            {
+                script.Append($"INSERT INTO {table} (v) VALUES ({random.Next(Values)});\n");
+            }
+
+            // psql sends each statement as a Query of its own, carries on after an error, and reports it.
+            return PgTools.PsqlWithInputAsync(Proxy.Port, script.ToString(), "-q");
+        }));
+
+        var violated = runs.Sum(r => r.StdErr.Split("duplicate key value").Length - 1);
+        await AssertExercisedAndIdenticalAsync(table, Clients * InsertsPerClient - violated, violated);
+    }
+
+    private async Task AssertExercisedAndIdenticalAsync(string table, int inserted, int violated)
+    {
+        Assert.True(inserted > 100 && violated > 100, $"{inserted} inserted, {violated} violated: no race exercised");
+        Assert.Equal(inserted, await AssertNodesIdenticalAsync(table, "id"));
+        var sequence = $"{table}_id_seq";
+        Assert.Equal(await NodeSql.ScalarAsync<long>(Nodes[0], $"SELECT last_value FROM {sequence}"),
+            await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT last_value FROM {sequence}"));
+    }
+}
