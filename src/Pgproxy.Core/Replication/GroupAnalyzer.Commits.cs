@@ -67,7 +67,11 @@ internal sealed partial class GroupAnalyzer
 
         if (starts[^1].Start == frames.Count - 1)
         {
-            return starts; // the part after the last COMMIT is the closing Sync alone
+            // The group ends with its COMMIT: the closing Sync goes with it, so that the COMMIT runs as a driver's
+            // plain COMMIT group does, in two phases (GroupRunner.SyncOthersInBlockAsync), and not on the others
+            // first with main's COMMIT still able to fail (a cancel, a serialization failure) after they committed.
+            starts.RemoveAt(starts.Count - 1);
+            return starts;
         }
 
         // The closing Sync alone: it commits the implicit transaction the last part opened, on the others first.

@@ -73,6 +73,7 @@ internal sealed partial class GroupRunner : RequestRunner
             if (sync)
             {
                 await SyncStragglersAsync(targets);
+                await SyncOthersInBlockAsync(targets, analysis);
             }
 
             var errors = _replies.ClientErrors;
@@ -318,6 +319,44 @@ internal sealed partial class GroupRunner : RequestRunner
         {
             await _idle.ThrowIfMainEndedMeanwhileAsync(link);
             _host.FinishRequest(link);
+        }
+    }
+
+    /// <summary>
+    /// Before a plain COMMIT group that a Sync ends, in a transaction block open before the pipeline or by its own
+    /// BEGIN: the other nodes that the pipeline's Flush-ended groups (or parts of a cut group) left unsynced get a
+    /// Sync of their own. Inside the block it ends nothing; synced, they can PREPARE, and the COMMIT runs in two
+    /// phases instead of on them first with main's COMMIT still able to fail after they committed.
+    /// </summary>
+    private async Task SyncOthersInBlockAsync(NodeLink[] targets, GroupAnalysis analysis)
+    {
+        if (!analysis.EndsTransaction || _state.Status != TransactionStatus.InTransaction || _write.OthersOwe
+            || targets.Length < 2 || targets[0] != _nodes.Main || !_analyzer.IsPlainCommitGroup())
+        {
+            return;
+        }
+
+        for (var i = 1; i < targets.Length; i++)
+        {
+            var other = targets[i];
+            // Outside a block the pipeline runs in an implicit transaction, which a Sync would commit.
+            if ((_state.UnsyncedMask & other.Bit) == 0 || !SessionLinks.IsLive(other)
+                || !(_state.BlockInPipeline || other.Status == TransactionStatus.InTransaction))
+            {
+                continue;
+            }
+
+            try
+            {
+                other.Output.Write(SyncFrame);
+                await other.Output.FlushAsync();
+                await _replies.ReadAsync(other, forward: false, summarize: false, ReplyStop.UntilReady);
+                _state.UnsyncedMask &= ~other.Bit;
+            }
+            catch (Exception e) when (NodeFailures.IsNodeFailure(e))
+            {
+                _nodes.Degenerate(other, "read failed: " + e.Message);
+            }
         }
     }
 
