@@ -214,6 +214,7 @@ internal sealed partial class GroupRunner
             link.LockedTableOid = null;
             link.Inject(InjectedQueries.LockTable(lockTable, holdThroughError), InjectedReply.LockQueryCycle);
             link.InsertLockSavepoint = holdThroughError && !internalTransaction;
+            link.LockOutlivesError = holdThroughError;
         }
 
         if (analysis.RewritesTime && !_twoPhase.KnowsMainNow)

@@ -105,6 +105,12 @@ internal sealed class NodeLink
     /// </summary>
     public bool InsertLockSavepoint { get; set; }
 
+    /// <summary>
+    /// The write being run took insert_lock's lock on this node before a savepoint (InjectedQueries.LockTable): an
+    /// error of the INSERT leaves the lock held until the transaction ends (see SequenceLevel).
+    /// </summary>
+    public bool LockOutlivesError { get; set; }
+
     /// <summary>The client's BEGIN, not yet sent here; it is sent right before the next message this node gets.</summary>
     public byte[]? PendingBegin { get; set; }
 

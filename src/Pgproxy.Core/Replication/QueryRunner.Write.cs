@@ -88,6 +88,7 @@ internal sealed partial class QueryRunner
             main.LockedTableOid = null;
             main.Inject(InjectedQueries.LockTable(lockTable, holdThroughError), InjectedReply.LockQueryCycle);
             main.InsertLockSavepoint = holdThroughError && !write.InternalTransaction;
+            main.LockOutlivesError = holdThroughError;
         }
 
         if (write.RewritesTime && !_twoPhase.KnowsMainNow)

@@ -7,9 +7,9 @@ using Pgproxy.Core.Logging;
 namespace Pgproxy.Core.Replication;
 
 /// <summary>
-/// Brings the sequences an INSERT under <c>insert_lock</c> draws back to main's values on the other nodes, after main
-/// ran the INSERT and another node failed it for a reason of timing (a cancel, which pgproxy sends to every node,
-/// statement_timeout, lock_timeout, a deadlock there) — possibly before that node drew. A draw outlives the rollback,
+/// Brings the sequences an INSERT under <c>insert_lock</c> draws back to main's values on the other nodes, after one
+/// node failed it for a reason of timing (a cancel, which pgproxy sends to every node, statement_timeout,
+/// lock_timeout, a deadlock there) — possibly before it drew, or after: main failing it, the others never ran it. A draw outlives the rollback,
 /// so without this every later row of the table got another number on that node: a client's cancel at the right
 /// moment split every later INSERT into it. Done while main's transaction still holds insert_lock's lock, so no other
 /// INSERT into the table draws meanwhile (each takes the lock on main first, and holds it until it has drawn on every
@@ -24,7 +24,11 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
     /// Sets the sequences that the defaults and identity columns of the table insert_lock locked on main draw from to
     /// main's values on every other live node. Call it before main's transaction ends, while the lock is held.
     /// </summary>
-    public async Task LevelAsync(NodeLink main, NodeLink[] others, string table)
+    /// <param name="main">Main, whose transaction holds insert_lock's lock.</param>
+    /// <param name="others">The nodes to level.</param>
+    /// <param name="table">The table, as the INSERT named it (for the log).</param>
+    /// <param name="failedOn">Where the INSERT failed, for the log: "main" or "another node".</param>
+    public async Task LevelAsync(NodeLink main, NodeLink[] others, string table, string failedOn)
     {
         var live = others.Where(o => !o.Detached).ToArray();
         if (live.Length == 0
@@ -62,12 +66,12 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
                 await using var connection = await connector.OpenAsync(other.Node, database, ApplicationName, stopping);
                 await BackendQuery.RunAsync(connection, setvals, stopping);
                 await connection.TerminateAsync();
-                Log.Levelled(logger, table, other.NodeId, main.NodeId, levelled);
+                Log.Levelled(logger, table, failedOn, other.NodeId, main.NodeId, levelled);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            Log.NotLevelled(logger, table, e.Message);
+            Log.NotLevelled(logger, table, failedOn, e.Message);
         }
     }
 
@@ -95,14 +99,14 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
     private static partial class Log
     {
         [LoggerMessage(EventIds.SequencesLevelled, LogLevel.Information,
-            "an INSERT into {Table} that main ran failed on another node for a reason of timing: its sequences set " +
-            "on node {NodeId} to main node {MainNodeId}'s values ({Values})")]
-        public static partial void Levelled(ILogger logger, string table, int nodeId, int mainNodeId, string values);
+            "an INSERT into {Table} failed on {FailedOn} for a reason of timing: its sequences set on node {NodeId} " +
+            "to main node {MainNodeId}'s values ({Values})")]
+        public static partial void Levelled(ILogger logger, string table, string failedOn, int nodeId, int mainNodeId,
+            string values);
 
         [LoggerMessage(EventIds.SequencesNotLevelled, LogLevel.Warning,
-            "an INSERT into {Table} that main ran failed on another node for a reason of timing; its sequences " +
-            "could not be set to main's values there ({Reason}): later rows may be numbered apart (pgproxy check " +
-            "finds them)")]
-        public static partial void NotLevelled(ILogger logger, string table, string reason);
+            "an INSERT into {Table} failed on {FailedOn} for a reason of timing; its sequences could not be set to " +
+            "main's values on the others ({Reason}): later rows may be numbered apart (pgproxy check finds them)")]
+        public static partial void NotLevelled(ILogger logger, string table, string failedOn, string reason);
     }
 }

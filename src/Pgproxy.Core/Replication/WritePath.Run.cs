@@ -73,6 +73,7 @@ internal sealed partial class WritePath
         }
 
         main.LockedTableOid = null; // set again only if this write takes insert_lock's lock (SequenceLevel)
+        main.LockOutlivesError = false;
         write.SendTo(main, isMain: true);
         main.Summary.Clear();
         main.SwallowedError = null;
@@ -107,6 +108,7 @@ internal sealed partial class WritePath
                     return await RunAgainForSerializationAsync(main, others, raceRun);
                 }
 
+                await LevelSequencesAfterMainTimingAsync(write, main, others);
                 if (await write.ReplayRefusedAsync(main, others, mainTime))
                 {
                     FinishIfEnds(write, host, main);

@@ -117,6 +117,44 @@ public sealed class CanceledWriteTests(TwoNodes cluster) : ReplicationTestBase(c
         Assert.Equal(3, await NodeSql.ScalarAsync<int>(Nodes[1], $"SELECT max(id) FROM {table}"));
     }
 
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_insert_timed_out_on_main_after_it_drew_leaves_the_sequences_level(bool inTransaction)
+    {
+        // A trigger on main only holds the INSERT there after its default drew id 2; statement_timeout ends it. The
+        // others never run it, and without their sequences set to main's the next row was 3 on main and 2 there.
+        var table = await CreateReplicatedTableAsync("main_timeout", "id serial primary key, v int");
+        await ExecuteOnProxyAsync($"INSERT INTO {table}(v) VALUES (1)");
+        await NodeSql.ExecuteAsync(Nodes[0], $"""
+            CREATE FUNCTION {table}_slow() RETURNS trigger LANGUAGE plpgsql AS
+              $$BEGIN PERFORM pg_sleep(10); RETURN NEW; END$$;
+            CREATE TRIGGER slow BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_slow();
+            """);
+        await using var conn = await OpenAsync();
+        await using (var set = new NpgsqlCommand("SET statement_timeout = 300", conn))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        await using (var tx = inTransaction ? await conn.BeginTransactionAsync() : null)
+        {
+            await using var insert = new NpgsqlCommand($"INSERT INTO {table}(v) VALUES (2)", conn, tx);
+            var error = await Assert.ThrowsAsync<PostgresException>(() => insert.ExecuteNonQueryAsync());
+            Assert.Equal(PostgresErrorCodes.QueryCanceled, error.SqlState);
+        }
+
+        await NodeSql.ExecuteAsync(Nodes[0], $"DROP TRIGGER slow ON {table}");
+        await using (var next = new NpgsqlCommand($"RESET statement_timeout; INSERT INTO {table}(v) VALUES (3)", conn))
+        {
+            await next.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(2, await AssertNodesIdenticalAsync(table, "id"));
+        Assert.Equal(3, await NodeSql.ScalarAsync<int>(Nodes[1], $"SELECT max(id) FROM {table}"));
+        await AssertBothUpAsync(Proxy);
+    }
+
     /// <summary>Npgsql reports the server's 57014 for its own cancel as an OperationCanceledException.</summary>
     private static async Task AssertCanceledAsync(Task running)
     {
