@@ -67,9 +67,11 @@ internal sealed partial class WritePath
         var internalTransaction = write.InternalTransaction;
         _replies.Capture.Take(); // an earlier write that failed half way leaves no answer watched (large objects)
         ForgetInternalBegin();
-        if (internalTransaction && write.SharesSnapshot && _links.OthersArray(main).Length > 0)
+        if (internalTransaction && write.SharesSnapshot && _links.OthersArray(main).Length > 0
+            && await ShareWriteSnapshotAsync() is { } failed)
         {
-            await ShareWriteSnapshotAsync();
+            await host.RefuseAsync(failed.SqlState, failed.Message, writeReady: write.EndsRequest);
+            return Rerun.No;
         }
 
         main.LockedTableOid = null; // set again only if this write takes insert_lock's lock (SequenceLevel)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Pgproxy.Core.Logging;
+using Pgproxy.Protocol.Messages;
 
 namespace Pgproxy.Core.Replication;
 
@@ -25,21 +26,44 @@ internal sealed partial class WritePath
     /// <summary>
     /// Begins the internal transaction on every live node and takes its snapshot there, with the write gate
     /// closed (shared with any other such write or strict transaction starting). When the gate does not close in
-    /// time (a check holds it), nothing is begun and the write runs READ COMMITTED, as before.
+    /// time (a check holds it), nothing is begun and the write runs READ COMMITTED, as before. Returns the error a
+    /// node met beginning it, if any: then nothing stays begun anywhere, and the write must not run.
     /// </summary>
-    private async Task ShareWriteSnapshotAsync()
+    private async Task<(string SqlState, string Message)?> ShareWriteSnapshotAsync()
     {
         var closing = await _gate.CloseSharedAsync(WriteGateTimeout);
         if (closing.Closure is not { } closure)
         {
-            return;
+            return null;
         }
 
         using (closure)
         {
             await TakeSnapshotsAsync(InjectedQueries.BeginRepeatableRead);
-            InternalBegun = true;
         }
+
+        if (Array.Find(_links.All, l => SessionLinks.IsLive(l) && l.FailedSnapshot is not null) is not { } failed)
+        {
+            InternalBegun = true;
+            return null;
+        }
+
+        // A cancel (the client's, which pgproxy sends to every node) landed on pgproxy's BEGIN or SELECT 1 there: that
+        // node is outside the transaction, where the write would commit at once, or in a failed one. Measured: a
+        // cancel on main's BEGIN let main run the write alone in autocommit while node 1 ran it in its snapshot. So
+        // the client's cancel wins, as in PostgreSQL: every node that began rolls back, and the write fails with it.
+        var begun = Array.FindAll(_links.All, l => SessionLinks.IsLive(l) && l.Status != TransactionStatus.Idle);
+        foreach (var link in begun)
+        {
+            link.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+        }
+
+        var main = _links.Main;
+        await FlushOthersAsync(_links.OthersArray(main));
+        await FlushLinkAsync(main);
+        await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
+        await DrainOthersAsync(_links.OthersArray(main));
+        return failed.FailedSnapshot;
     }
 
     /// <summary>

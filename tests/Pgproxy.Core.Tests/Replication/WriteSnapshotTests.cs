@@ -117,6 +117,25 @@ public sealed class WriteSnapshotTests
         Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task ACancelLandingOnANodesBegin_FailsTheWriteWithIt_AndNoNodeRunsIt(int node)
+    {
+        // That node stays outside any transaction: the write would have committed there at once, alone (main: measured
+        // through two real nodes with a cancelling client, node 1 then held another row changed).
+        await using var harness = new ReplicationHarness();
+        harness.Node(node).On(BeginRr[2..], NodeReply.Error("57014", "canceling statement due to user request"), times: 1);
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["E 57014", "Z I"], await client.QueryAsync(Reading));
+
+        Assert.DoesNotContain("Q " + Reading, harness.SentTo(0));
+        Assert.DoesNotContain("Q " + Reading, harness.SentTo(1));
+        Assert.Equal("Q ROLLBACK", harness.SentTo(1 - node)[^1]);
+        Assert.Equal(["T", "D", "C", "Z"], (await client.QueryAsync("SELECT 1")).Select(m => m[..1]));
+    }
+
     [Fact]
     public async Task SerializationFailuresInEveryRun_TheClientGets40001_AndNoNodeStaysInATransaction()
     {
