@@ -211,10 +211,7 @@ internal sealed partial class GroupRunner
             var holdThroughError = internalTransaction
                                    || (sync && analysis.ExecuteCount == 1 && (_state.UnsyncedMask & link.Bit) == 0
                                        && _state.Status == TransactionStatus.InTransaction);
-            link.LockedTableOid = null;
-            link.Inject(InjectedQueries.LockTable(lockTable, holdThroughError), InjectedReply.LockQueryCycle);
-            link.InsertLockSavepoint = holdThroughError && !internalTransaction;
-            link.LockOutlivesError = holdThroughError;
+            link.TakeInsertLock(lockTable, holdThroughError, internalTransaction);
         }
 
         if (analysis.RewritesTime && !_twoPhase.KnowsMainNow)

@@ -215,6 +215,19 @@ internal sealed class NodeLink
         }
     }
 
+    /// <summary>
+    /// Writes insert_lock's lock query (InjectedQueries.LockTable), with its savepoint when
+    /// <paramref name="holdThroughError"/>, and notes what that leaves open: inside the client's transaction the
+    /// savepoint is released before the next statement; pgproxy's own transaction just ends.
+    /// </summary>
+    public void TakeInsertLock(string table, bool holdThroughError, bool internalTransaction)
+    {
+        LockedTableOid = null;
+        Inject(InjectedQueries.LockTable(table, holdThroughError), InjectedReply.LockQueryCycle);
+        InsertLockSavepoint = holdThroughError && !internalTransaction;
+        LockOutlivesError = holdThroughError;
+    }
+
     /// <summary>Sends the Close messages this node missed.</summary>
     public void FlushPendingCloses()
     {

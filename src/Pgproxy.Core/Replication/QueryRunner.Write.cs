@@ -85,10 +85,7 @@ internal sealed partial class QueryRunner
             // named or released between it and its RELEASE, which goes before main's next statement.
             var holdThroughError = write.Statement?.Flags.HasFlag(StatementFlags.TransactionControlInside) == false
                                    && (write.InternalTransaction || write.Statement.StatementCount == 1);
-            main.LockedTableOid = null;
-            main.Inject(InjectedQueries.LockTable(lockTable, holdThroughError), InjectedReply.LockQueryCycle);
-            main.InsertLockSavepoint = holdThroughError && !write.InternalTransaction;
-            main.LockOutlivesError = holdThroughError;
+            main.TakeInsertLock(lockTable, holdThroughError, write.InternalTransaction);
         }
 
         if (write.RewritesTime && !_twoPhase.KnowsMainNow)

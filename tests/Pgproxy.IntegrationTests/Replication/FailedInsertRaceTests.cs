@@ -78,6 +78,53 @@ public sealed class FailedInsertRaceTests(TwoNodes cluster) : ReplicationTestBas
         await AssertExercisedAndIdenticalAsync(table, Clients * InsertsPerClient - violated, violated);
     }
 
+    [PostgresFact]
+    public async Task Savepoints_of_the_client_around_inserts_behave_as_in_postgresql()
+    {
+        // insert_lock's own savepoint on main is released before main's next statement: the client's savepoints,
+        // their rollbacks and a failed INSERT inside one answer as PostgreSQL does, and every node keeps the same.
+        const string Script = """
+            CREATE TABLE sp (id serial PRIMARY KEY, v int UNIQUE);
+            BEGIN;
+            INSERT INTO sp (v) VALUES (1);
+            INSERT INTO sp (v) VALUES (2);
+            SAVEPOINT a;
+            INSERT INTO sp (v) VALUES (3);
+            ROLLBACK TO SAVEPOINT a;
+            INSERT INTO sp (v) VALUES (1);
+            ROLLBACK TO SAVEPOINT a;
+            INSERT INTO sp (v) VALUES (4);
+            RELEASE SAVEPOINT a;
+            SAVEPOINT b;
+            INSERT INTO sp (v) VALUES (5);
+            COMMIT;
+            SELECT id, v FROM sp ORDER BY id;
+            BEGIN;
+            INSERT INTO sp (v) VALUES (2);
+            INSERT INTO sp (v) VALUES (6);
+            ROLLBACK;
+            INSERT INTO sp (v) VALUES (7);
+            SELECT id, v FROM sp ORDER BY id;
+            SELECT last_value FROM sp_id_seq;
+            """;
+        await AssertPsqlAsDirectAsync(Script, async database =>
+        {
+            var rows = new List<string>();
+            foreach (var node in Nodes)
+            {
+                await using var conn = new NpgsqlConnection(node.ConnectionStringFor(database));
+                await conn.OpenAsync();
+                await using var read = new NpgsqlCommand(
+                    "SELECT string_agg(id || ':' || v, ',' ORDER BY id) || ' ' || (SELECT last_value FROM sp_id_seq) FROM sp",
+                    conn);
+                rows.Add((string)(await read.ExecuteScalarAsync())!);
+            }
+
+            Assert.Equal("1:1,2:2,5:4,6:5,8:7 8", rows[0]);
+            Assert.Equal(rows[0], rows[1]);
+        });
+    }
+
     private async Task AssertExercisedAndIdenticalAsync(string table, int inserted, int violated)
     {
         Assert.True(inserted > 100 && violated > 100, $"{inserted} inserted, {violated} violated: no race exercised");
