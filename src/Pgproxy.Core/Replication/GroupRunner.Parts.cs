@@ -82,6 +82,18 @@ internal sealed partial class GroupRunner
     }
 
     /// <summary>
+    /// Drops the group a Sync just ended without running it: the session answered it with an error of its own, as
+    /// PostgreSQL answers a group whose first message fails.
+    /// </summary>
+    public void DropGroup()
+    {
+        ForgetBeginWarnings();
+        _copyAteSync = false;
+        Group.Clear();
+        _analyzer.Clear();
+    }
+
+    /// <summary>
     /// After an error answered a Flush-ended group, PostgreSQL skips everything the client sends up to its Sync —
     /// the node that failed is doing so now, and would answer none of it. The session skips it too, rather than send
     /// the node messages and wait for answers that never come (a wait that would outlive the client).

@@ -8,6 +8,9 @@ internal sealed partial class ReplicationSession
     /// <summary>SQLSTATE for a request lost with its node: class 40, so clients retry as after a serialization failure.</summary>
     private const string LostToFailoverState = "40001";
 
+    /// <summary>Main as the session's last request found it (see <see cref="AbandonedForLostMainAsync"/>).</summary>
+    private NodeLink? _mainSeen;
+
     /// <summary>
     /// Runs one client request; when a node fails under it (DESIGN §5) the node is taken out for every session
     /// and this session carries on with the nodes left. A request that nothing of has reached the client yet,
@@ -18,6 +21,11 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task RunRequestAsync(ClientAction action)
     {
+        if (await AbandonedForLostMainAsync(action))
+        {
+            return;
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             var forwardedBefore = _replies.Forwarded;
@@ -81,6 +89,35 @@ internal sealed partial class ReplicationSession
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Main was taken out since the session's last request by someone else (another session, the health check,
+    /// DETACH): inside the client's transaction the transaction is lost with it, as when this session meets the
+    /// failure itself, and the request is answered with 40001. Carrying on would send the next statement to the new
+    /// main while that node may still owe its answers to the transaction's earlier writes, and they would be read as
+    /// the statement's (a SELECT answered "UPDATE 1": measured under pgbench with main killed).
+    /// </summary>
+    private async Task<bool> AbandonedForLostMainAsync(ClientAction action)
+    {
+        var seen = _mainSeen;
+        _mainSeen = MainOrNull;
+        // Not for a Flush-ended group: it may be the middle of a pipeline, met by the request's own failover.
+        if (seen is null || seen == _mainSeen || seen.Detached || _mainSeen is null
+            || _state.Status == TransactionStatus.Idle || action == ClientAction.Flush)
+        {
+            return false;
+        }
+
+        _nodes.Degenerate(seen, "taken out by another session");
+        if (action == ClientAction.Sync)
+        {
+            _groups.DropGroup();
+        }
+
+        await AbandonTransactionAsync(
+            $"the client's transaction was lost with backend node {seen.NodeId}, taken out meanwhile", writeReady: true);
+        return true;
     }
 
     /// <summary>

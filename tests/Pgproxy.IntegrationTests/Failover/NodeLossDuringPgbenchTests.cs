@@ -132,6 +132,40 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
         Assert.Equal(1L, await NodeSql.ScalarAsync<long>(cluster.Nodes[1], "SELECT sum(bbalance) FROM pgbench_branches"));
     }
 
+    [PostgresFact]
+    public async Task Main_taken_out_by_another_session_fails_an_open_transaction_with_40001_at_its_next_statement()
+    {
+        // Node 1 still owes the answer to the transaction's UPDATE when another session finds node 0 dead: the next
+        // statement must not take that answer for its own (a SELECT answered "UPDATE 1", the UPDATE after it
+        // compared with the SELECT's: XX001 under pgbench).
+        await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
+        await using var conn = await proxy.OpenAsync();
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            await using (var write = new NpgsqlCommand("UPDATE pgbench_branches SET bbalance = bbalance + 1", conn, tx))
+            {
+                await write.ExecuteNonQueryAsync();
+            }
+
+            await cluster.Nodes[0].StopAsync("immediate");
+            await using (var other = await proxy.OpenAsync())
+            {
+                await using var finds = new NpgsqlCommand("UPDATE pgbench_tellers SET tbalance = tbalance + 1", other);
+                await finds.ExecuteNonQueryAsync(); // fails over to node 1 and runs there
+            }
+
+            Assert.Equal(["down", "up"], await NodeStatusesAsync(proxy));
+            await using var read = new NpgsqlCommand("SELECT sum(bbalance) FROM pgbench_branches", conn, tx);
+            var error = await Assert.ThrowsAsync<PostgresException>(() => read.ExecuteScalarAsync());
+            Assert.Equal("40001", error.SqlState);
+            await tx.RollbackAsync();
+        }
+
+        Assert.Equal(0L, await NodeSql.ScalarAsync<long>(cluster.Nodes[1], "SELECT sum(bbalance) FROM pgbench_branches"));
+        await using var again = new NpgsqlCommand("SELECT sum(bbalance) FROM pgbench_branches", conn);
+        Assert.Equal(0L, (long)(await again.ExecuteScalarAsync())!);
+    }
+
     private static async Task<List<string>> NodeStatusesAsync(ProxyHost proxy)
     {
         await using var conn = await proxy.OpenAsync();
