@@ -217,14 +217,14 @@ internal sealed class NodeLink
 
     /// <summary>
     /// Writes insert_lock's lock query (InjectedQueries.LockTable), with its savepoint when
-    /// <paramref name="holdThroughError"/>, and notes what that leaves open: inside the client's transaction the
-    /// savepoint is released before the next statement; pgproxy's own transaction just ends.
+    /// <paramref name="holdThroughError"/>, and notes whether that savepoint is released before this node's next
+    /// statement (<paramref name="releaseBeforeNext"/>: inside the client's transaction; pgproxy's own just ends).
     /// </summary>
-    public void TakeInsertLock(string table, bool holdThroughError, bool internalTransaction)
+    public void TakeInsertLock(string table, bool holdThroughError, bool releaseBeforeNext)
     {
         LockedTableOid = null;
         Inject(InjectedQueries.LockTable(table, holdThroughError), InjectedReply.LockQueryCycle);
-        InsertLockSavepoint = holdThroughError && !internalTransaction;
+        InsertLockSavepoint = holdThroughError && releaseBeforeNext;
         LockOutlivesError = holdThroughError;
     }
 

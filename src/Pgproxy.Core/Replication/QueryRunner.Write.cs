@@ -85,7 +85,7 @@ internal sealed partial class QueryRunner
             // named or released between it and its RELEASE, which goes before main's next statement.
             var holdThroughError = write.Statement?.Flags.HasFlag(StatementFlags.TransactionControlInside) == false
                                    && (write.InternalTransaction || write.Statement.StatementCount == 1);
-            main.TakeInsertLock(lockTable, holdThroughError, write.InternalTransaction);
+            main.TakeInsertLock(lockTable, holdThroughError, releaseBeforeNext: !write.InternalTransaction);
         }
 
         if (write.RewritesTime && !_twoPhase.KnowsMainNow)

@@ -22,6 +22,7 @@ public sealed class FailedInsertRaceTests(TwoNodes cluster) : ReplicationTestBas
     [PostgresTheory]
     [InlineData("autocommit")]
     [InlineData("transaction")]
+    [InlineData("batch")]
     public async Task Inserts_failing_on_a_unique_key_leave_every_node_with_the_same_ids(string mode)
     {
         var table = await CreateReplicatedTableAsync("failed_insert", "id serial primary key, v int unique");
@@ -35,12 +36,28 @@ public sealed class FailedInsertRaceTests(TwoNodes cluster) : ReplicationTestBas
                 await using var tx = mode == "transaction" ? await conn.BeginTransactionAsync() : null;
                 try
                 {
-                    await using var insert = new NpgsqlCommand($"INSERT INTO {table} (v) VALUES ($1)", conn, tx);
-                    insert.Parameters.AddWithValue(random.Next(Values));
-                    await insert.ExecuteNonQueryAsync();
-                    if (tx is not null)
+                    if (mode == "batch")
                     {
-                        await tx.CommitAsync();
+                        // One pipeline, one Sync: pgproxy runs its INSERT as a Flush-ended part.
+                        await using var batch = new NpgsqlBatch(conn)
+                        {
+                            BatchCommands =
+                            {
+                                new("BEGIN"), new($"INSERT INTO {table} (v) VALUES ({random.Next(Values)})"),
+                                new("COMMIT"),
+                            },
+                        };
+                        await batch.ExecuteNonQueryAsync();
+                    }
+                    else
+                    {
+                        await using var insert = new NpgsqlCommand($"INSERT INTO {table} (v) VALUES ($1)", conn, tx);
+                        insert.Parameters.AddWithValue(random.Next(Values));
+                        await insert.ExecuteNonQueryAsync();
+                        if (tx is not null)
+                        {
+                            await tx.CommitAsync();
+                        }
                     }
 
                     ok++;
@@ -48,6 +65,11 @@ public sealed class FailedInsertRaceTests(TwoNodes cluster) : ReplicationTestBas
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
                 {
                     violated++;
+                    if (mode == "batch")
+                    {
+                        await using var rollback = new NpgsqlCommand("ROLLBACK", conn); // the batch left it failed
+                        await rollback.ExecuteNonQueryAsync();
+                    }
                 }
             }
 
