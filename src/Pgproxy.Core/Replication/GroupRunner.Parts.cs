@@ -82,8 +82,8 @@ internal sealed partial class GroupRunner
     }
 
     /// <summary>
-    /// Drops the group a Sync just ended without running it: the session answered it with an error of its own, as
-    /// PostgreSQL answers a group whose first message fails.
+    /// Forgets the group once it has run, or instead of running it when the session answered it with an error of its
+    /// own (as PostgreSQL answers a group whose first message fails).
     /// </summary>
     public void DropGroup()
     {

@@ -120,10 +120,7 @@ internal sealed partial class GroupRunner : RequestRunner
         }
         finally
         {
-            ForgetBeginWarnings();
-            _copyAteSync = false;
-            Group.Clear();
-            _analyzer.Clear();
+            DropGroup();
         }
     }
 
@@ -346,17 +343,8 @@ internal sealed partial class GroupRunner : RequestRunner
                 continue;
             }
 
-            try
-            {
-                other.Output.Write(SyncFrame);
-                await other.Output.FlushAsync();
-                await _replies.ReadAsync(other, forward: false, summarize: false, ReplyStop.UntilReady);
-                _state.UnsyncedMask &= ~other.Bit;
-            }
-            catch (Exception e) when (NodeFailures.IsNodeFailure(e))
-            {
-                _nodes.Degenerate(other, "read failed: " + e.Message);
-            }
+            await SyncAloneAsync(other);
+            _state.UnsyncedMask &= ~other.Bit;
         }
     }
 
@@ -378,16 +366,22 @@ internal sealed partial class GroupRunner : RequestRunner
                 continue;
             }
 
-            try
-            {
-                link.Output.Write(SyncFrame);
-                await link.Output.FlushAsync();
-                await _replies.ReadAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
-            }
-            catch (Exception e) when (NodeFailures.IsNodeFailure(e))
-            {
-                _nodes.Degenerate(link, "read failed: " + e.Message);
-            }
+            await SyncAloneAsync(link);
+        }
+    }
+
+    /// <summary>A Sync of pgproxy's own to one node, its answer read and dropped; a node that fails here is taken out.</summary>
+    private async Task SyncAloneAsync(NodeLink link)
+    {
+        try
+        {
+            link.Output.Write(SyncFrame);
+            await link.Output.FlushAsync();
+            await _replies.ReadAsync(link, forward: false, summarize: false, ReplyStop.UntilReady);
+        }
+        catch (Exception e) when (NodeFailures.IsNodeFailure(e))
+        {
+            _nodes.Degenerate(link, "read failed: " + e.Message);
         }
     }
 

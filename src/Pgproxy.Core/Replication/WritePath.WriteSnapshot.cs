@@ -59,10 +59,11 @@ internal sealed partial class WritePath
         }
 
         var main = _links.Main;
-        await FlushOthersAsync(_links.OthersArray(main));
+        var others = _links.OthersArray(main);
+        await FlushOthersAsync(others);
         await FlushLinkAsync(main);
         await _replies.ReadAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);
-        await DrainOthersAsync(_links.OthersArray(main));
+        await DrainOthersAsync(others);
         return failed.FailedSnapshot;
     }
 

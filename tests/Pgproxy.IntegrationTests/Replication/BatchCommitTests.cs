@@ -47,10 +47,7 @@ public sealed class BatchCommitTests(TwoNodes cluster) : ReplicationTestBase(clu
         Assert.Equal("23514", error.SqlState);
         Assert.Contains("main refuses 1", error.MessageText, StringComparison.Ordinal);
         Assert.Equal(0, await AssertNodesIdenticalAsync(table, "id"));
-        foreach (var node in Nodes)
-        {
-            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, "SELECT count(*) FROM pg_prepared_xacts"));
-        }
+        await AssertNothingPreparedAsync();
 
         // The session carries on, outside any transaction, on both nodes.
         await using var next = new NpgsqlCommand($"INSERT INTO {table} VALUES (2)", conn);

@@ -24,9 +24,6 @@ public sealed class OnePhaseCommitErrorTests(TwoNodes cluster) : ReplicationTest
         await ImplicitCommitErrorAnswers.AssertAsDirectAsync(Node.Port, Proxy.Port,
             $"INSERT INTO {child} VALUES (1) RETURNING pid");
         Assert.Equal(0, await AssertNodesIdenticalAsync(child, "pid"));
-        foreach (var node in Nodes)
-        {
-            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, "SELECT count(*) FROM pg_prepared_xacts"));
-        }
+        await AssertNothingPreparedAsync();
     }
 }

@@ -41,6 +41,16 @@ public abstract class ReplicationTestBase(TwoNodes cluster) : ProxyTestBase(clus
         return first.Rows;
     }
 
+    /// <summary>No node holds a prepared transaction whose gid is like <paramref name="gids"/> (any, by default).</summary>
+    protected async Task AssertNothingPreparedAsync(string gids = "%")
+    {
+        foreach (var node in Nodes)
+        {
+            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node,
+                $"SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE '{gids}'"));
+        }
+    }
+
     protected async Task ExecuteOnProxyAsync(string sql)
     {
         await using var conn = await OpenAsync();

@@ -247,14 +247,6 @@ public sealed class TwoPhaseCommitTests(TwoNodes cluster) : ReplicationTestBase(
         Assert.Equal(1, next.Runtime.TwoPhase.ResolvedCommitted + next.Runtime.TwoPhase.ResolvedRolledBack);
     }
 
-    private async Task AssertNothingPreparedAsync()
-    {
-        foreach (var node in Nodes)
-        {
-            Assert.Equal(0L, await NodeSql.ScalarAsync<long>(node, "SELECT count(*) FROM pg_prepared_xacts"));
-        }
-    }
-
     private async Task PsqlAsync(string sql)
     {
         var result = await PgTools.PsqlAsync(Proxy.Port, "-v", "ON_ERROR_STOP=1", "-c", sql);
