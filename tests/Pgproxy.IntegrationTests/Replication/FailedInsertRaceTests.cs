@@ -79,8 +79,10 @@ public sealed class FailedInsertRaceTests(TwoNodes cluster) : ReplicationTestBas
         await AssertExercisedAndIdenticalAsync(table, outcomes.Sum(o => o.ok), outcomes.Sum(o => o.violated));
     }
 
-    [PostgresFact]
-    public async Task Psql_inserts_failing_on_a_unique_key_leave_every_node_with_the_same_ids()
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Psql_inserts_failing_on_a_unique_key_leave_every_node_with_the_same_ids(bool oneString)
     {
         var table = await CreateReplicatedTableAsync("failed_insert_psql", "id serial primary key, v int unique");
         var runs = await Task.WhenAll(Enumerable.Range(0, Clients).Select(client =>
@@ -89,10 +91,13 @@ public sealed class FailedInsertRaceTests(TwoNodes cluster) : ReplicationTestBas
             var script = new StringBuilder();
             for (var i = 0; i < InsertsPerClient; i++)
             {
-                script.Append($"INSERT INTO {table} (v) VALUES ({random.Next(Values)});\n");
+                var insert = $"INSERT INTO {table} (v) VALUES ({random.Next(Values)})";
+                // psql sends each statement as a Query of its own, or with \; the whole transaction as one Query
+                // string (after an error there, the ROLLBACK of its own ends the failed transaction); it carries on
+                // after an error and reports it.
+                script.Append(oneString ? $"BEGIN\\; {insert}\\; COMMIT;\nROLLBACK;\n" : $"{insert};\n");
             }
 
-            // psql sends each statement as a Query of its own, carries on after an error, and reports it.
             return PgTools.PsqlWithInputAsync(Proxy.Port, script.ToString(), "-q");
         }));
 
