@@ -181,6 +181,12 @@ internal sealed class NodeLink
     public byte[]? SwallowedError { get; set; }
 
     /// <summary>
+    /// The error of an injected query since the client's last ReadyForQuery, until a 25P02 it caused takes it
+    /// (ReplyReader.TakeInjectedCause).
+    /// </summary>
+    public byte[]? InjectedFailure { get; set; }
+
+    /// <summary>
     /// Close messages for statements the client closed while this node was not in the group: sent ahead of the
     /// next group this node gets, so a later Parse of the same name does not collide.
     /// </summary>

@@ -31,6 +31,7 @@ internal sealed partial class ReplyReader
                         break;
                     case BackendMessageType.ErrorResponse:
                         link.SwallowedError = buffer.Slice(0, header.TotalLength).ToArray();
+                        link.InjectedFailure = link.SwallowedError;
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.NowQueryCycle:
                         MainNow = ReadFirstColumn(Body(buffer, header, scratch));
@@ -114,6 +115,35 @@ internal sealed partial class ReplyReader
         {
             FrameCopy.Copy(frame, answer.Sink);
         }
+    }
+
+    /// <summary>
+    /// The error of timing (a cancel, statement_timeout, lock_timeout, a deadlock) that a query pgproxy injected met,
+    /// when the node now answers the client's statement with 25P02 because of it: the client sees that error
+    /// instead, as PostgreSQL would have failed the statement itself with it. The usual case is a cancel that lands
+    /// while main waits for insert_lock's lock: directly the INSERT would have been cancelled there (57014); through
+    /// pgproxy an autocommit INSERT got "current transaction is aborted". Taken, so only the first 25P02 is replaced.
+    /// </summary>
+    private static (byte[] Frame, ErrorResponseMessage Fields)? TakeInjectedCause(NodeLink link, string? sqlState)
+    {
+        if (link.InjectedFailure is not { } frame || sqlState != "25P02")
+        {
+            return null;
+        }
+
+        link.InjectedFailure = null;
+        var fields = ErrorResponseMessage.Parse(frame.AsSpan(5));
+        return Divergence.IsOfTiming(fields.SqlState) ? (frame, fields) : null;
+    }
+
+    /// <summary>Passes <paramref name="frame"/> on in place of the message at the head of the buffer, which is skipped.</summary>
+    private void PassOnInstead(NodeLink link, ref ReadOnlySequence<byte> buffer, in FrameHeader header, bool forward,
+        byte[] frame)
+    {
+        var substitute = new ReadOnlySequence<byte>(frame);
+        FrameReader.TryReadHeader(substitute, out var substituteHeader);
+        PassOn(link, ref substitute, substituteHeader, forward);
+        Skip(link, ref buffer, header);
     }
 
     /// <summary>An error or ReadyForQuery ends an extended group: completions of injected Parse/Close that PostgreSQL

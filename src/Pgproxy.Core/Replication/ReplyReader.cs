@@ -201,6 +201,7 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
         {
             case BackendMessageType.ReadyForQuery:
                 link.Status = ReadyForQueryMessage.Read(Body(buffer, header, scratch));
+                link.InjectedFailure = null; // the client's cycle ended: a later 25P02 is the client's own
                 buffer = buffer.Slice(header.TotalLength);
                 ClearExtendedInjections(link);
                 if (stop == ReplyStop.UntilCompletions)
@@ -213,13 +214,21 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
             case BackendMessageType.ErrorResponse:
                 link.Node.Statistics.CountReply(type, buffer);
                 var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
+                var cause = TakeInjectedCause(link, error.SqlState);
                 if (summarize)
                 {
-                    link.Summary.AddError(error.SqlState, error.Message);
+                    var shown = cause?.Fields ?? error;
+                    link.Summary.AddError(shown.SqlState, shown.Message);
                 }
 
                 ClearExtendedInjections(link);
                 CompletionsLeft = 0;
+                if (cause is { } injected)
+                {
+                    PassOnInstead(link, ref buffer, header, forward, injected.Frame);
+                    return stop == ReplyStop.UntilCompletions ? ReplyEnd.Completed : null;
+                }
+
                 break;
             case BackendMessageType.CommandComplete:
                 link.Node.Statistics.CountReply(type, buffer);
