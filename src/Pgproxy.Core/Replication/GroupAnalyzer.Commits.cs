@@ -8,9 +8,10 @@ namespace Pgproxy.Core.Replication;
 internal sealed partial class GroupAnalyzer
 {
     /// <summary>
-    /// Where the parts of the group start and whether each commits, or null when the group runs whole: it has no
-    /// COMMIT, or nothing else executes in it. A COMMIT's part begins right after the Execute before it, so the
-    /// Parse and Bind of the COMMIT go with it to the nodes that run it.
+    /// Where the parts of the group start and whether each commits, or null when the group runs whole: it has
+    /// neither a COMMIT nor an INSERT that takes insert_lock's lock inside a transaction block after other
+    /// statements, or nothing else executes in it. A part begins right after the Execute before its own, so the
+    /// Parse and Bind of a COMMIT or INSERT go with it to the nodes that run it.
     /// </summary>
     public List<(int Start, bool Commits)>? PartStarts()
     {
@@ -25,6 +26,10 @@ internal sealed partial class GroupAnalyzer
         var executes = 0;
         var commits = false;
         var afterExecute = 0;
+        // Inside the client's block (opened before the pipeline, or by its BEGIN below) pgproxy can take
+        // insert_lock's lock between parts; it is the first INSERT's part that should begin with it.
+        var lockAhead = _state.Status == TransactionStatus.InTransaction;
+        var cutForLock = false;
         for (var i = 0; i < frames.Count - 1; i++)
         {
             if (frames[i].Type != FrontendMessageType.Execute)
@@ -39,12 +44,30 @@ internal sealed partial class GroupAnalyzer
                 // before the INSERT (sent before the BEGIN, the lock would end with its own implicit transaction).
                 starts.Add((i + 1, false));
                 afterExecute = i + 1;
+                lockAhead = true;
+                cutForLock = true;
                 continue;
+            }
+
+            if (lockAhead && ExecutedAt(frames, bytes, i) is { } executed
+                && _catalog.MayLockInsert(executed.Classification))
+            {
+                lockAhead = false;
+                if (afterExecute > starts[^1].Start)
+                {
+                    // This INSERT starts a part, so insert_lock's lock comes right before it. Taken before the
+                    // part's earlier statements (an UPDATE) and held to the transaction's end, the lock was held
+                    // while they waited for row locks that another transaction held while waiting for the lock:
+                    // {BEGIN; UPDATE; INSERT; COMMIT} batches deadlocked with the same statements sent one by one.
+                    starts.Add((afterExecute, false));
+                    cutForLock = true;
+                }
             }
 
             if (IsCommitExecute(frames, bytes, i))
             {
                 commits = true;
+                lockAhead = false; // what follows runs in an implicit transaction, where no query of pgproxy's may
                 if (afterExecute > starts[^1].Start)
                 {
                     starts.Add((afterExecute, true));
@@ -60,9 +83,14 @@ internal sealed partial class GroupAnalyzer
             afterExecute = i + 1;
         }
 
-        if (!commits || executes < 2)
+        if (executes < 2 || !(commits || cutForLock))
         {
             return null;
+        }
+
+        if (!commits)
+        {
+            return starts; // cut for insert_lock alone: the last part keeps the group's Sync or Flush
         }
 
         if (starts[^1].Start == frames.Count - 1)
@@ -100,7 +128,7 @@ internal sealed partial class GroupAnalyzer
 
         for (var i = index + 1; i < frames.Count; i++)
         {
-            if (ExecutedAt(frames, bytes, i)?.Classification.FirstKeyword == "INSERT")
+            if (ExecutedAt(frames, bytes, i) is { } executed && _catalog.MayLockInsert(executed.Classification))
             {
                 return true;
             }

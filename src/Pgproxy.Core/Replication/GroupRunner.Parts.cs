@@ -29,6 +29,13 @@ internal sealed partial class GroupRunner
             return;
         }
 
+        if (_state.Status == TransactionStatus.InTransaction)
+        {
+            // The pipeline runs inside the client's block, opened before it: between its parts a query of
+            // pgproxy's own (insert_lock's lock before an INSERT's part) commits nothing.
+            _state.BlockInPipeline = true;
+        }
+
         var bytes = Group.Bytes.ToArray();
         var frames = Group.Frames.ToArray();
         for (var part = 0; part < starts.Count; part++)

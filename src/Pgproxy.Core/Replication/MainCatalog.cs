@@ -122,6 +122,14 @@ internal sealed partial class MainCatalog
     }
 
     /// <summary>
+    /// Whether an INSERT may take insert_lock's lock (<see cref="InsertLockTableAsync"/>), without asking main: false
+    /// only for a table known to draw from no sequence.
+    /// </summary>
+    public bool MayLockInsert(StatementClassification statement) =>
+        _policy.InsertLock && statement.InsertTable is { } table && statement.Flags.HasFlag(StatementFlags.Insert)
+        && (!SequenceTables.TryGetValue((_database, table), out var hasSequence) || hasSequence);
+
+    /// <summary>
     /// Tables' columns and defaults, per database, user (the default search_path starts with "$user") and table
     /// name as written: read once from main's catalog, forgotten when a session changes the schema.
     /// </summary>

@@ -1,0 +1,85 @@
+using Npgsql;
+using Pgproxy.IntegrationTests.Support;
+using Pgproxy.TestUtilities.Postgres;
+
+namespace Pgproxy.IntegrationTests.Replication;
+
+/// <summary>
+/// insert_lock's lock is held to the end of the transaction, so where it is taken decides whether transactions
+/// that run directly without deadlocks still do through pgproxy. An Npgsql batch {BEGIN; UPDATE; INSERT; COMMIT}
+/// got it before its UPDATE: it then waited for a row that a transaction sending the same statements one by one
+/// had updated, while that one waited for the lock. Directly neither waits on the other's sequence; through
+/// pgproxy 8 such clients over 10 hot rows completed 65 transactions and failed 17 with 40P01 in 5 s.
+/// </summary>
+[Collection(ReplicationSuite.Name)]
+public sealed class InsertLockDeadlockTests(TwoNodes cluster) : ReplicationTestBase(cluster)
+{
+    private const int Clients = 6;
+    private const int TransactionsPerClient = 60;
+    private const int HotRows = 5;
+
+    [PostgresFact]
+    public async Task Batches_and_one_by_one_transactions_updating_then_inserting_never_deadlock()
+    {
+        var counters = await CreateReplicatedTableAsync("lock_order_k", "id int primary key, n bigint");
+        var log = await CreateReplicatedTableAsync("lock_order_log", "id serial primary key, k int, at int");
+        await ExecuteOnProxyAsync($"INSERT INTO {counters} SELECT g, 0 FROM generate_series(1, {HotRows}) g");
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, Clients).Select(async client =>
+        {
+            var random = new Random(client * 7919 + 5);
+            var errors = new List<string>();
+            await using var conn = await OpenAsync();
+            for (var i = 0; i < TransactionsPerClient; i++)
+            {
+                var row = random.Next(1, HotRows + 1);
+                var update = $"UPDATE {counters} SET n = n + 1 WHERE id = {row}";
+                var insert = $"INSERT INTO {log} (k, at) VALUES ({row}, {client * 1000 + i})";
+                try
+                {
+                    if (client % 2 == 0)
+                    {
+                        await using var batch = new NpgsqlBatch(conn)
+                        {
+                            BatchCommands = { new("BEGIN"), new(update), new(insert), new("COMMIT") },
+                        };
+                        await batch.ExecuteNonQueryAsync();
+                    }
+                    else
+                    {
+                        await using var tx = await conn.BeginTransactionAsync();
+                        await using (var first = new NpgsqlCommand(update, conn, tx))
+                        {
+                            await first.ExecuteNonQueryAsync();
+                        }
+
+                        await using (var second = new NpgsqlCommand(insert, conn, tx))
+                        {
+                            await second.ExecuteNonQueryAsync();
+                        }
+
+                        await tx.CommitAsync();
+                    }
+                }
+                catch (PostgresException e)
+                {
+                    errors.Add(e.SqlState);
+                    if (client % 2 == 0)
+                    {
+                        await using var rollback = new NpgsqlCommand("ROLLBACK", conn); // the batch left it failed
+                        await rollback.ExecuteNonQueryAsync();
+                    }
+                }
+            }
+
+            return errors;
+        }));
+
+        var errors = outcomes.SelectMany(e => e).ToList();
+        Assert.True(errors.Count == 0, $"{errors.Count} transactions failed: {string.Join(", ", errors.Distinct())}");
+        Assert.Equal(Clients * TransactionsPerClient, await AssertNodesIdenticalAsync(log, "id"));
+        await AssertNodesIdenticalAsync(counters, "id");
+        Assert.Equal(Clients * TransactionsPerClient,
+            await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT sum(n)::bigint FROM {counters}"));
+    }
+}
