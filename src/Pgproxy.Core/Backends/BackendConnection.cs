@@ -53,6 +53,9 @@ internal sealed partial class BackendConnection : IAsyncDisposable
     /// <summary>Status from the last ReadyForQuery seen on this connection.</summary>
     public TransactionStatus TransactionStatus { get; set; } = TransactionStatus.Idle;
 
+    /// <summary>Keeps a client's cancel off a BEGIN pgproxy sent (replication mode).</summary>
+    public CancelHold CancelHold { get; } = new();
+
     /// <summary>ParameterStatus values as last reported, in the order PostgreSQL first sent them.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Parameters => _parameters;
 

@@ -254,7 +254,7 @@ internal sealed partial class GroupRunner
         link.FlushPendingBegin();
         if (internalTransaction && !_write.InternalBegun)
         {
-            link.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+            link.InjectBegin(InjectedQueries.Begin);
         }
 
         if (isMain)

@@ -302,8 +302,11 @@ internal sealed partial class GroupRunner : RequestRunner
             return targets[0] == _nodes.MainOrNull && !targets[0].Owes;
         }
 
+        // Not an INSERT that takes insert_lock's lock: should the owed answers fail the transaction, the others
+        // would never run it, and what it drew on main would leave the sequences apart (QueryRunner.PassesOwedAnswers).
         return sync && analysis.Writes && !analysis.NotPlainDml && !analysis.EndsTransaction
-               && !analysis.HasTransactionControl && _state.Status == TransactionStatus.InTransaction && !_nodes.Main.Owes;
+               && !analysis.HasTransactionControl && _state.Status == TransactionStatus.InTransaction && !_nodes.Main.Owes
+               && analysis.LockTable is null;
     }
 
     /// <summary>A group that only reads (or a failed transaction's): one node answers everything.</summary>

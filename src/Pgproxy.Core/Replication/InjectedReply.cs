@@ -11,6 +11,9 @@ internal enum InjectedReply : byte
     /// <summary>A whole simple-query cycle, up to and including its ReadyForQuery.</summary>
     QueryCycle,
 
+    /// <summary>The cycle of a BEGIN pgproxy sent: its ReadyForQuery lets a held-back cancel go (CancelHold).</summary>
+    BeginCycle,
+
     /// <summary>A query cycle whose single DataRow carries main's transaction timestamp.</summary>
     NowQueryCycle,
 
@@ -25,6 +28,12 @@ internal enum InjectedReply : byte
 
     /// <summary>insert_lock's lock: a query cycle whose single DataRow carries the locked table's OID.</summary>
     LockQueryCycle,
+
+    /// <summary>insert_lock's session-level lock (InjectedQueries.LockTableForSession); its row: the OID.</summary>
+    SessionLockQueryCycle,
+
+    /// <summary>The release of that lock: a query cycle whose WARNING (a lock not held) is dropped.</summary>
+    UnlockQueryCycle,
 
     /// <summary>One ParseComplete.</summary>
     ParseComplete,

@@ -91,23 +91,15 @@ internal sealed class NodeLink
         set
         {
             Backend.TransactionStatus = value;
-            if (value != TransactionStatus.InTransaction)
-            {
-                // Failed inside it, or the transaction ended: there is no savepoint left to release.
-                InsertLockSavepoint = false;
-            }
         }
     }
 
-    /// <summary>
-    /// insert_lock's savepoint is open on this node in the client's transaction (InjectedQueries.LockTable): it is
-    /// released before the next statement this node gets, where the INSERT left the transaction in progress.
-    /// </summary>
-    public bool InsertLockSavepoint { get; set; }
+    /// <summary>insert_lock's session-level locks on this node, inside the client's transaction.</summary>
+    public SessionInsertLocks SessionLocks { get; } = new();
 
     /// <summary>
-    /// The write being run took insert_lock's lock on this node before a savepoint (InjectedQueries.LockTable): an
-    /// error of the INSERT leaves the lock held until the transaction ends (see SequenceLevel).
+    /// The write being run took insert_lock's lock on this node so that an error of the INSERT leaves it held: a
+    /// transaction-level lock before a savepoint, or a session-level lock (see SequenceLevel).
     /// </summary>
     public bool LockOutlivesError { get; set; }
 
@@ -203,34 +195,65 @@ internal sealed class NodeLink
     }
 
     /// <summary>
-    /// Sends the client's deferred BEGIN ahead of whatever comes next, or the RELEASE of insert_lock's savepoint
-    /// that the last INSERT left open.
+    /// Sends the client's deferred BEGIN ahead of whatever comes next, or the release of insert_lock's session-level
+    /// locks that the last INSERT took, while the transaction can run it.
     /// </summary>
     public void FlushPendingBegin()
     {
         if (PendingBegin is { } begin)
         {
             PendingBegin = null;
-            Inject(begin, InjectedReply.QueryCycle);
+            InjectBegin(begin);
         }
 
-        if (InsertLockSavepoint)
+        ReleaseSessionLocks();
+    }
+
+    /// <summary>Writes a BEGIN of pgproxy's or the client's deferred one, safe from a cancel (CancelHold).</summary>
+    public void InjectBegin(byte[] begin)
+    {
+        Backend.CancelHold.Hold();
+        Inject(begin, InjectedReply.BeginCycle);
+    }
+
+    /// <summary>Drops the replies still to swallow: they will not be read.</summary>
+    public void ForgetInjected()
+    {
+        _injected.Clear();
+        Backend.CancelHold.Reset();
+    }
+
+    /// <summary>Sends the release of insert_lock's session-level locks, when some are held and it can run.</summary>
+    public bool ReleaseSessionLocks()
+    {
+        if (!SessionLocks.CanUnlock(Status))
         {
-            InsertLockSavepoint = false;
-            Inject(InjectedQueries.ReleaseInsertLock, InjectedReply.QueryCycle);
+            return false;
         }
+
+        Inject(SessionLocks.StartUnlock(), InjectedReply.UnlockQueryCycle);
+        return true;
     }
 
     /// <summary>
-    /// Writes insert_lock's lock query (InjectedQueries.LockTable), with its savepoint when
-    /// <paramref name="holdThroughError"/>, and notes whether that savepoint is released before this node's next
-    /// statement (<paramref name="releaseBeforeNext"/>: inside the client's transaction; pgproxy's own just ends).
+    /// Writes insert_lock's lock query. With <paramref name="releaseBeforeNext"/> (an INSERT sent alone in the
+    /// client's transaction) a session-level lock, released before this node's next statement
+    /// (InjectedQueries.LockTableForSession); else a transaction-level one, with a savepoint after it when
+    /// <paramref name="holdThroughError"/> (InjectedQueries.LockTable).
     /// </summary>
     public void TakeInsertLock(string table, bool holdThroughError, bool releaseBeforeNext)
     {
         LockedTableOid = null;
-        Inject(InjectedQueries.LockTable(table, holdThroughError), InjectedReply.LockQueryCycle);
-        InsertLockSavepoint = holdThroughError && releaseBeforeNext;
+        if (holdThroughError && releaseBeforeNext)
+        {
+            Inject(InjectedQueries.LockTableForSession(table), InjectedReply.SessionLockQueryCycle);
+            SessionLocks.Took(table);
+        }
+        else
+        {
+            Inject(InjectedQueries.LockTable(table, holdThroughError), InjectedReply.LockQueryCycle);
+        }
+
         LockOutlivesError = holdThroughError;
     }
 

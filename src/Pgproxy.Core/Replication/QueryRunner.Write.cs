@@ -66,7 +66,7 @@ internal sealed partial class QueryRunner
         {
             if (!_write.InternalBegun)
             {
-                main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+                main.InjectBegin(InjectedQueries.Begin);
             }
 
             _twoPhase.ForgetXid();
@@ -122,7 +122,7 @@ internal sealed partial class QueryRunner
         other.FlushPendingBegin();
         if (internalTransaction && !_write.InternalBegun)
         {
-            other.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+            other.InjectBegin(InjectedQueries.Begin);
         }
 
         _host.AnnounceStatement(other, frame.Span);

@@ -245,10 +245,17 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
     /// their answers are settled once main has answered, right before this statement is sent to them
     /// (WritePath.RunAsync), so main and the others run back to back instead of one after the other.
     /// </summary>
+    /// <summary>
+    /// A write in the client's transaction may run on main while the others still owe earlier answers; not an
+    /// INSERT that may take insert_lock's lock. Should those answers fail the transaction (a cancel of the UPDATE
+    /// before it on another node), the others never run the INSERT, and the value it drew on main left every later
+    /// row of the table numbered apart: found with a client cancelling every statement, in most 15 s runs.
+    /// </summary>
     private bool PassesOwedAnswers(StatementKind kind, StatementClassification statement) =>
         kind == StatementKind.Write && _state.Status == TransactionStatus.InTransaction && !_nodes.Main.Owes
         && (statement.Flags & (StatementFlags.CopyFromStdin | StatementFlags.MultiStatement
-                               | StatementFlags.TransactionControlInside)) == 0;
+                               | StatementFlags.TransactionControlInside)) == 0
+        && !_catalog.MayLockInsert(statement);
 
     private static ReadOnlySpan<byte> WithTerminator(ReadOnlySpan<byte> frame) => frame[5..];
 

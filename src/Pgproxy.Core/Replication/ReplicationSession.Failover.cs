@@ -130,7 +130,7 @@ internal sealed partial class ReplicationSession
         await RollBackEverywhereAsync();
         _state.ForgetTransaction();
         var main = Main;
-        main.Inject(InjectedQueries.Begin, InjectedReply.QueryCycle);
+        main.InjectBegin(InjectedQueries.Begin);
         main.Inject(InjectedQueries.FailTransaction, InjectedReply.QueryCycle);
         await WritePath.FlushLinkAsync(main);
         await ReadRepliesAsync(main, forward: false, summarize: false, ReplyStop.UntilDrained);

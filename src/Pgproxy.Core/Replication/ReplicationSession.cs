@@ -226,6 +226,7 @@ internal sealed partial class ReplicationSession : IRequestHost
                 await _client.Output.FlushAsync();
             }
 
+            await ReleaseInsertLocksAsync();
             FinishRequestMetrics(action, started);
             if (action != ClientAction.None)
             {

@@ -21,17 +21,25 @@ internal sealed partial class ReplyReader
         var head = link.Injected.Peek();
         switch (head)
         {
-            case InjectedReply.QueryCycle or InjectedReply.NowQueryCycle or InjectedReply.DefaultsQueryCycle
-                or InjectedReply.XidQueryCycle or InjectedReply.OidQueryCycle or InjectedReply.LockQueryCycle:
+            case InjectedReply.QueryCycle or InjectedReply.BeginCycle or InjectedReply.NowQueryCycle
+                or InjectedReply.DefaultsQueryCycle or InjectedReply.XidQueryCycle or InjectedReply.OidQueryCycle
+                or InjectedReply.LockQueryCycle
+                or InjectedReply.SessionLockQueryCycle or InjectedReply.UnlockQueryCycle:
                 switch (type)
                 {
                     case BackendMessageType.ReadyForQuery:
                         link.Status = ReadyForQueryMessage.Read(Body(buffer, header, scratch));
                         link.Injected.Dequeue();
+                        NoteLockCycleEnd(link, head);
                         break;
                     case BackendMessageType.ErrorResponse:
                         link.SwallowedError = buffer.Slice(0, header.TotalLength).ToArray();
                         link.InjectedFailure = link.SwallowedError;
+                        if (head == InjectedReply.UnlockQueryCycle)
+                        {
+                            link.SessionLocks.UnlockFailed();
+                        }
+
                         break;
                     case BackendMessageType.DataRow when head == InjectedReply.NowQueryCycle:
                         MainNow = ReadFirstColumn(Body(buffer, header, scratch));
@@ -50,13 +58,18 @@ internal sealed partial class ReplyReader
                     case BackendMessageType.DataRow when head == InjectedReply.LockQueryCycle:
                         link.LockedTableOid = ReadFirstColumn(Body(buffer, header, scratch));
                         break;
+                    case BackendMessageType.DataRow when head == InjectedReply.SessionLockQueryCycle:
+                        link.LockedTableOid = ReadFirstColumn(Body(buffer, header, scratch));
+                        link.SessionLocks.Locked(link.LockedTableOid);
+                        break;
                     case BackendMessageType.ParameterStatus:
                         NoteParameter(link, Body(buffer, header, scratch));
                         break;
                     case BackendMessageType.NotificationResponse:
                         ForwardNotification(link, buffer.Slice(0, header.TotalLength));
                         break;
-                    case BackendMessageType.NoticeResponse when head == InjectedReply.QueryCycle:
+                    case BackendMessageType.NoticeResponse
+                        when head is InjectedReply.QueryCycle or InjectedReply.BeginCycle:
                         ForwardCommitNotice(link, buffer.Slice(0, header.TotalLength));
                         break;
                     default:
@@ -82,6 +95,26 @@ internal sealed partial class ReplyReader
                 return true;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// The end of a BEGIN pgproxy sent (CancelHold), or of insert_lock's session-level lock query or of its release
+    /// (SessionInsertLocks).
+    /// </summary>
+    private static void NoteLockCycleEnd(NodeLink link, InjectedReply head)
+    {
+        if (head == InjectedReply.BeginCycle)
+        {
+            link.Backend.CancelHold.Release();
+        }
+        else if (head == InjectedReply.SessionLockQueryCycle)
+        {
+            link.SessionLocks.LockAnswered();
+        }
+        else if (head == InjectedReply.UnlockQueryCycle)
+        {
+            link.SessionLocks.UnlockAnswered();
         }
     }
 
@@ -136,7 +169,7 @@ internal sealed partial class ReplyReader
         return Divergence.IsOfTiming(fields.SqlState) ? (frame, fields) : null;
     }
 
-    /// <summary>Passes <paramref name="frame"/> on in place of the message at the head of the buffer, which is skipped.</summary>
+    /// <summary>Passes <paramref name="frame"/> on instead of the message at the head of the buffer.</summary>
     private void PassOnInstead(NodeLink link, ref ReadOnlySequence<byte> buffer, in FrameHeader header, bool forward,
         byte[] frame)
     {

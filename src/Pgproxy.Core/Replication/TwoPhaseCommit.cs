@@ -197,7 +197,7 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         catch (NodeFailureException e) when (e.Link == main)
         {
             channel.Degenerate(main, $"lost while committing (its transaction {gid} is rolled back on the others): {e.Message}");
-            main.Injected.Clear();
+            main.ForgetInjected();
             main.Status = TransactionStatus.Idle;
             await RollBackPreparedAsync(main, others, gid, rollBackMain: false);
             // 40001, rolled back and worth a retry: what pgproxy answers for every transaction lost with main.

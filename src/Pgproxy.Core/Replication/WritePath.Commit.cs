@@ -243,7 +243,7 @@ internal sealed partial class WritePath
         }
 
         _links.Degenerate(main, "lost while committing (the other nodes committed): " + lost.Message);
-        main.Injected.Clear();
+        main.ForgetInjected();
         main.Status = TransactionStatus.Idle;
         return true;
     }

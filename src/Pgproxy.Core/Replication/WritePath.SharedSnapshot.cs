@@ -60,7 +60,7 @@ internal sealed partial class WritePath
                 link.FlushPendingBegin();
                 if (begin is not null)
                 {
-                    link.Inject(begin, InjectedReply.QueryCycle);
+                    link.InjectBegin(begin);
                 }
 
                 link.Inject(InjectedQueries.TakeSnapshot, InjectedReply.QueryCycle);

@@ -195,12 +195,13 @@ internal sealed partial class ClientSession
             return;
         }
 
-        // In replication mode the statement may be running on several nodes: cancel it on each.
-        foreach (var backend in target.Backends.ToArray())
+        // In replication mode the statement may be running on several nodes: cancel it on each, at once, each
+        // when no BEGIN of pgproxy's runs there (CancelHold).
+        await Task.WhenAll(target.Backends.ToArray().Select(async backend =>
         {
             await CancelForwarder.SendAsync(backend.Endpoint, backend.ProcessId, backend.SecretKey,
-                _runtime.Options.ConnectTimeout);
+                _runtime.Options.ConnectTimeout, backend.CancelHold);
             Log.CancelForwarded(_logger, processId, backend.NodeId, backend.ProcessId);
-        }
+        }));
     }
 }

@@ -20,7 +20,8 @@ public sealed class InjectedFailureTests
         var harness = new ReplicationHarness(configure: o => o with { InsertLock = true });
         harness.Node(0).On(s => s.Sql.Contains("pg_catalog.pg_attribute", StringComparison.Ordinal),
             NodeReply.Values("1"));
-        harness.Node(0).On(s => s.Sql.Contains("pg_advisory_xact_lock", StringComparison.Ordinal),
+        // The transaction-level lock of pgproxy's own transaction, the session-level one in the client's.
+        harness.Node(0).On(s => s.Sql.Contains("FROM pg_catalog.pg_advisory_", StringComparison.Ordinal),
             NodeReply.Error("57014", Cancelled), times: 1);
         return harness;
     }

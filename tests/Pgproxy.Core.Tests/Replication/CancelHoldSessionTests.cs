@@ -1,0 +1,65 @@
+using Pgproxy.Core.Backends;
+using Pgproxy.TestUtilities.Scripted;
+
+namespace Pgproxy.Core.Tests.Replication;
+
+/// <summary>
+/// The BEGIN pgproxy sends ahead of an autocommit write (and the client's deferred one) holds a client's cancel
+/// back from that backend until the BEGIN's ReadyForQuery is read: a cancel landing on the BEGIN failed it alone,
+/// and main ran the write outside any transaction, committing it at once (found with a client that cancelled every
+/// statement: one row of a hot table ended apart).
+/// </summary>
+public sealed class CancelHoldSessionTests
+{
+    [Fact]
+    public async Task WhileMainRunsTheBegin_ACancelIsHeld_AndGoesOnceItsAnswerIsRead()
+    {
+        await using var harness = new ReplicationHarness();
+        var beginReached = new SemaphoreSlim(0);
+        var beginRelease = new ManualResetEventSlim();
+        harness.Node(0).On(s =>
+        {
+            if (s.Sql == "BEGIN")
+            {
+                beginReached.Release();
+                beginRelease.Wait(TimeSpan.FromSeconds(10)); // main is still running the BEGIN
+            }
+
+            return false;
+        }, NodeReply.Empty());
+        await using var client = await harness.StartClientAsync();
+
+        var write = client.QueryAsync("UPDATE t SET v = 1 WHERE id = 1");
+        Assert.True(await beginReached.WaitAsync(TimeSpan.FromSeconds(10)));
+        var main = MainBackend(harness);
+        var cancel = main.CancelHold.WhenNoBeginAsync();
+        await Task.Delay(50);
+        Assert.False(cancel.IsCompleted);
+
+        beginRelease.Set();
+        await cancel.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(["C UPDATE 1", "Z I"], await write);
+        Assert.True(main.CancelHold.WhenNoBeginAsync().IsCompleted);
+    }
+
+    [Fact]
+    public async Task AfterTransactionsOfEveryKind_NoCancelIsHeld()
+    {
+        await using var harness = new ReplicationHarness();
+        await using var client = await harness.StartClientAsync();
+
+        await client.QueryAsync("UPDATE t SET v = 1 WHERE id = 1");
+        await client.QueryAsync("BEGIN");
+        await client.QueryAsync("UPDATE t SET v = 2 WHERE id = 1");
+        await client.QueryAsync("COMMIT");
+        await client.ExchangeAsync(ClientFrames.Group("UPDATE t SET v = 3 WHERE id = 1"));
+
+        foreach (var backend in harness.Runtime.Sessions.Sessions.Single().Backends)
+        {
+            Assert.True(backend.CancelHold.WhenNoBeginAsync().IsCompleted, $"node {backend.NodeId}");
+        }
+    }
+
+    private static BackendConnection MainBackend(ReplicationHarness harness) =>
+        harness.Runtime.Sessions.Sessions.Single().Backends.Single(b => b.NodeId == 0);
+}
