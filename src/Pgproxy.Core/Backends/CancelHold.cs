@@ -7,16 +7,18 @@ namespace Pgproxy.Core.Backends;
 /// backend then runs the statement outside the transaction, in autocommit, and commits it at once, while the other
 /// nodes run it inside. Through two nodes under a client that cancelled every statement this left a row apart.
 /// Once the BEGIN's ReadyForQuery is read, the cancel goes on and reaches the statement, as the client meant.
-/// The wait is bounded: a BEGIN runs in microseconds, and an answer pgproxy reads late (the others' answers owed
-/// to a later statement) belongs to a BEGIN long done.
+/// The wait is bounded, from the last BEGIN sent: a BEGIN runs in microseconds, and an answer pgproxy reads late
+/// (the others' answers owed to a later statement) belongs to a BEGIN long done. A cancel held longer could land
+/// on a later statement of a node that lags behind main, which the client never meant to cancel.
 /// </summary>
 internal sealed class CancelHold
 {
-    /// <summary>How long a cancel waits at most for the BEGINs in flight.</summary>
-    public static readonly TimeSpan MaxWait = TimeSpan.FromMilliseconds(500);
+    /// <summary>How long after the last BEGIN was sent a cancel waits at most for its answer.</summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(100);
 
     private readonly Lock _lock = new();
     private int _begins;
+    private long _lastBeginAt;
     private TaskCompletionSource? _cleared;
 
     /// <summary>A BEGIN was sent; its ReadyForQuery is not read yet.</summary>
@@ -25,6 +27,7 @@ internal sealed class CancelHold
         lock (_lock)
         {
             _begins++;
+            _lastBeginAt = Environment.TickCount64;
         }
     }
 
@@ -56,13 +59,15 @@ internal sealed class CancelHold
         cleared?.TrySetResult();
     }
 
-    /// <summary>Completes when no BEGIN is in flight, or after <see cref="MaxWait"/>.</summary>
+    /// <summary>Completes when no BEGIN is in flight, or <see cref="MaxWait"/> after the last one was sent.</summary>
     public async Task WhenNoBeginAsync()
     {
         Task cleared;
+        TimeSpan left;
         lock (_lock)
         {
-            if (_begins == 0)
+            left = MaxWait - TimeSpan.FromMilliseconds(Environment.TickCount64 - _lastBeginAt);
+            if (_begins == 0 || left <= TimeSpan.Zero)
             {
                 return;
             }
@@ -71,6 +76,6 @@ internal sealed class CancelHold
             cleared = _cleared.Task;
         }
 
-        await Task.WhenAny(cleared, Task.Delay(MaxWait));
+        await Task.WhenAny(cleared, Task.Delay(left));
     }
 }

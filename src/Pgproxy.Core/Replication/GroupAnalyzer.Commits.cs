@@ -21,6 +21,17 @@ internal sealed partial class GroupAnalyzer
             return null;
         }
 
+        var executeCount = 0;
+        foreach (var frame in frames)
+        {
+            executeCount += frame.Type == FrontendMessageType.Execute ? 1 : 0;
+        }
+
+        if (executeCount < 2)
+        {
+            return null; // one statement runs whole (what a driver sends most often: no statement is looked up)
+        }
+
         var bytes = _group.Bytes.Span;
         List<(int Start, bool Commits)> starts = [(0, false)];
         var executes = 0;
@@ -49,8 +60,8 @@ internal sealed partial class GroupAnalyzer
                 continue;
             }
 
-            if (lockAhead && ExecutedAt(frames, bytes, i) is { } executed
-                && _catalog.MayLockInsert(executed.Classification))
+            var executed = ExecutedAt(frames, bytes, i);
+            if (lockAhead && executed is { } statement && _catalog.MayLockInsert(statement.Classification))
             {
                 lockAhead = false;
                 if (afterExecute > starts[^1].Start)
@@ -64,7 +75,7 @@ internal sealed partial class GroupAnalyzer
                 }
             }
 
-            if (IsCommitExecute(frames, bytes, i))
+            if (executed is { Cuts: true })
             {
                 commits = true;
                 lockAhead = false; // what follows runs in an implicit transaction, where no query of pgproxy's may
@@ -107,13 +118,6 @@ internal sealed partial class GroupAnalyzer
         return starts;
     }
 
-
-    /// <summary>
-    /// Whether the Execute at <paramref name="index"/> runs COMMIT (or END, PREPARE TRANSACTION), or the ROLLBACK of a
-    /// failed transaction (see <see cref="CutsAt"/>).
-    /// </summary>
-    private bool IsCommitExecute(IReadOnlyList<GroupFrame> frames, ReadOnlySpan<byte> bytes, int index) =>
-        ExecutedAt(frames, bytes, index) is { Cuts: true };
 
     /// <summary>
     /// The Execute at <paramref name="index"/> runs BEGIN while the client is outside a transaction, and a later

@@ -29,7 +29,7 @@ public sealed class CancelHoldTests
 
         var waiting = hold.WhenNoBeginAsync();
         hold.Release();
-        await Task.Delay(20);
+        await Task.Delay(10);
         Assert.False(waiting.IsCompleted);
 
         hold.Release();
@@ -37,15 +37,15 @@ public sealed class CancelHoldTests
     }
 
     [Fact]
-    public async Task ACancelDoesNotWaitLongerThanMaxWait_NorAfterTheRepliesWereDropped()
+    public async Task ACancelWaitsAtMostMaxWaitAfterTheLastBegin_AndNotAtAllOnceTheRepliesWereDropped()
     {
         var hold = new CancelHold();
-        hold.Hold();
+        hold.Hold(); // an answer pgproxy reads late, owed to a later statement
 
-        var started = DateTime.UtcNow;
         await hold.WhenNoBeginAsync().WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.True(DateTime.UtcNow - started >= CancelHold.MaxWait - TimeSpan.FromMilliseconds(50));
+        Assert.True(hold.WhenNoBeginAsync().IsCompleted); // that BEGIN is long done: no wait at all
 
+        hold.Hold();
         var waiting = hold.WhenNoBeginAsync();
         hold.Reset();
         await waiting.WaitAsync(TimeSpan.FromSeconds(5));

@@ -32,6 +32,7 @@ public sealed class CancelHoldSessionTests
         var write = client.QueryAsync("UPDATE t SET v = 1 WHERE id = 1");
         Assert.True(await beginReached.WaitAsync(TimeSpan.FromSeconds(10)));
         var main = MainBackend(harness);
+        main.CancelHold.MaxWait = TimeSpan.FromSeconds(10); // so a slow machine cannot let the bound end it first
         var cancel = main.CancelHold.WhenNoBeginAsync();
         await Task.Delay(50);
         Assert.False(cancel.IsCompleted);
