@@ -7,6 +7,8 @@ namespace Pgproxy.Core.Backends;
 /// backend then runs the statement outside the transaction, in autocommit, and commits it at once, while the other
 /// nodes run it inside. Through two nodes under a client that cancelled every statement this left a row apart.
 /// Once the BEGIN's ReadyForQuery is read, the cancel goes on and reaches the statement, as the client meant.
+/// pgproxy's own COMMIT and ROLLBACK are held the same way (NodeLink.Inject): cancelled, they leave the
+/// transaction open and failed.
 /// The wait is bounded, from the last BEGIN sent: a BEGIN runs in microseconds, and an answer pgproxy reads late
 /// (the others' answers owed to a later statement) belongs to a BEGIN long done. A cancel held longer could land
 /// on a later statement of a node that lags behind main, which the client never meant to cancel.

@@ -11,8 +11,11 @@ internal enum InjectedReply : byte
     /// <summary>A whole simple-query cycle, up to and including its ReadyForQuery.</summary>
     QueryCycle,
 
-    /// <summary>The cycle of a BEGIN pgproxy sent: its ReadyForQuery lets a held-back cancel go (CancelHold).</summary>
-    BeginCycle,
+    /// <summary>
+    /// The cycle of a BEGIN, COMMIT or ROLLBACK pgproxy sent: its ReadyForQuery lets a held-back cancel go
+    /// (CancelHold).
+    /// </summary>
+    ControlCycle,
 
     /// <summary>A query cycle whose single DataRow carries main's transaction timestamp.</summary>
     NowQueryCycle,

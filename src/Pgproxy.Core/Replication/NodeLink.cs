@@ -187,9 +187,20 @@ internal sealed class NodeLink
     /// <summary>Replies still to swallow, oldest first.</summary>
     public Queue<InjectedReply> Injected => _injected;
 
-    /// <summary>Writes a message pgproxy injects and remembers to swallow its reply.</summary>
+    /// <summary>
+    /// Writes a message pgproxy injects and remembers to swallow its reply. Its own COMMIT and ROLLBACK are kept
+    /// from a client's cancel like its BEGIN (CancelHold): cancelled, they left the transaction open and failed, and
+    /// the next request ran into it (25P02, taken for a divergence).
+    /// </summary>
     public void Inject(ReadOnlySpan<byte> message, InjectedReply reply)
     {
+        if (reply == InjectedReply.QueryCycle
+            && (message == InjectedQueries.Rollback.AsSpan() || message == InjectedQueries.Commit.AsSpan()))
+        {
+            Backend.CancelHold.Hold();
+            reply = InjectedReply.ControlCycle;
+        }
+
         Output.Write(message);
         _injected.Enqueue(reply);
     }
@@ -213,7 +224,7 @@ internal sealed class NodeLink
     public void InjectBegin(byte[] begin)
     {
         Backend.CancelHold.Hold();
-        Inject(begin, InjectedReply.BeginCycle);
+        Inject(begin, InjectedReply.ControlCycle);
     }
 
     /// <summary>Drops the replies still to swallow: they will not be read.</summary>

@@ -21,7 +21,7 @@ internal sealed partial class ReplyReader
         var head = link.Injected.Peek();
         switch (head)
         {
-            case InjectedReply.QueryCycle or InjectedReply.BeginCycle or InjectedReply.NowQueryCycle
+            case InjectedReply.QueryCycle or InjectedReply.ControlCycle or InjectedReply.NowQueryCycle
                 or InjectedReply.DefaultsQueryCycle or InjectedReply.XidQueryCycle or InjectedReply.OidQueryCycle
                 or InjectedReply.LockQueryCycle
                 or InjectedReply.SessionLockQueryCycle or InjectedReply.UnlockQueryCycle:
@@ -69,7 +69,7 @@ internal sealed partial class ReplyReader
                         ForwardNotification(link, buffer.Slice(0, header.TotalLength));
                         break;
                     case BackendMessageType.NoticeResponse
-                        when head is InjectedReply.QueryCycle or InjectedReply.BeginCycle:
+                        when head is InjectedReply.QueryCycle or InjectedReply.ControlCycle:
                         ForwardCommitNotice(link, buffer.Slice(0, header.TotalLength));
                         break;
                     default:
@@ -104,7 +104,7 @@ internal sealed partial class ReplyReader
     /// </summary>
     private static void NoteLockCycleEnd(NodeLink link, InjectedReply head)
     {
-        if (head == InjectedReply.BeginCycle)
+        if (head == InjectedReply.ControlCycle)
         {
             link.Backend.CancelHold.Release();
         }

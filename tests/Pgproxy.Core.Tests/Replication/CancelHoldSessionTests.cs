@@ -4,8 +4,8 @@ using Pgproxy.TestUtilities.Scripted;
 namespace Pgproxy.Core.Tests.Replication;
 
 /// <summary>
-/// The BEGIN pgproxy sends ahead of an autocommit write (and the client's deferred one) holds a client's cancel
-/// back from that backend until the BEGIN's ReadyForQuery is read: a cancel landing on the BEGIN failed it alone,
+/// The BEGIN pgproxy sends ahead of an autocommit write (and the client's deferred one), and its own COMMIT and
+/// ROLLBACK, hold a client's cancel back from that backend until their ReadyForQuery is read: a cancel landing on the BEGIN failed it alone,
 /// and main ran the write outside any transaction, committing it at once (found with a client that cancelled every
 /// statement: one row of a hot table ended apart).
 /// </summary>
@@ -47,15 +47,19 @@ public sealed class CancelHoldSessionTests
     public async Task AfterTransactionsOfEveryKind_NoCancelIsHeld()
     {
         await using var harness = new ReplicationHarness();
+        harness.Node(0).On("UPDATE t SET v = 9 WHERE id = 1", NodeReply.Error("23505"));
         await using var client = await harness.StartClientAsync();
+        var backends = harness.Runtime.Sessions.Sessions.Single().Backends.ToList();
+        backends.ForEach(b => b.CancelHold.MaxWait = TimeSpan.FromMinutes(1)); // a hold never released would show
 
         await client.QueryAsync("UPDATE t SET v = 1 WHERE id = 1");
+        Assert.Equal(["E 23505", "Z I"], await client.QueryAsync("UPDATE t SET v = 9 WHERE id = 1")); // ROLLBACK
         await client.QueryAsync("BEGIN");
         await client.QueryAsync("UPDATE t SET v = 2 WHERE id = 1");
         await client.QueryAsync("COMMIT");
         await client.ExchangeAsync(ClientFrames.Group("UPDATE t SET v = 3 WHERE id = 1"));
 
-        foreach (var backend in harness.Runtime.Sessions.Sessions.Single().Backends)
+        foreach (var backend in backends)
         {
             Assert.True(backend.CancelHold.WhenNoBeginAsync().IsCompleted, $"node {backend.NodeId}");
         }
