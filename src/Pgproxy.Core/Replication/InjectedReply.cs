@@ -11,11 +11,14 @@ internal enum InjectedReply : byte
     /// <summary>A whole simple-query cycle, up to and including its ReadyForQuery.</summary>
     QueryCycle,
 
-    /// <summary>
-    /// The cycle of a BEGIN, COMMIT or ROLLBACK pgproxy sent: its ReadyForQuery lets a held-back cancel go
-    /// (CancelHold).
-    /// </summary>
+    /// <summary>The cycle of a BEGIN pgproxy sent: its ReadyForQuery lets a held-back cancel go (CancelHold).</summary>
     ControlCycle,
+
+    /// <summary>
+    /// The cycle of a COMMIT or ROLLBACK pgproxy sent: held like a BEGIN, and when it leaves the transaction failed
+    /// (a cancel met it all the same) a ROLLBACK is owed before the node's next statement.
+    /// </summary>
+    EndCycle,
 
     /// <summary>A query cycle whose single DataRow carries main's transaction timestamp.</summary>
     NowQueryCycle,

@@ -91,8 +91,18 @@ internal sealed class NodeLink
         set
         {
             Backend.TransactionStatus = value;
+            if (value == TransactionStatus.Idle)
+            {
+                RollbackOwed = false;
+            }
         }
     }
+
+    /// <summary>
+    /// A COMMIT or ROLLBACK of pgproxy's left this node's transaction open and failed (a cancel that met it despite
+    /// CancelHold): a ROLLBACK goes ahead of the next statement, which would otherwise get 25P02.
+    /// </summary>
+    public bool RollbackOwed { get; set; }
 
     /// <summary>insert_lock's session-level locks on this node, inside the client's transaction.</summary>
     public SessionInsertLocks SessionLocks { get; } = new();
@@ -198,7 +208,7 @@ internal sealed class NodeLink
             && (message == InjectedQueries.Rollback.AsSpan() || message == InjectedQueries.Commit.AsSpan()))
         {
             Backend.CancelHold.Hold();
-            reply = InjectedReply.ControlCycle;
+            reply = InjectedReply.EndCycle;
         }
 
         Output.Write(message);
@@ -211,6 +221,11 @@ internal sealed class NodeLink
     /// </summary>
     public void FlushPendingBegin()
     {
+        if (RollbackOwed && Status == TransactionStatus.Failed)
+        {
+            Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle); // held and watched as an EndCycle
+        }
+
         if (PendingBegin is { } begin)
         {
             PendingBegin = null;

@@ -21,7 +21,8 @@ internal sealed partial class ReplyReader
         var head = link.Injected.Peek();
         switch (head)
         {
-            case InjectedReply.QueryCycle or InjectedReply.ControlCycle or InjectedReply.NowQueryCycle
+            case InjectedReply.QueryCycle or InjectedReply.ControlCycle or InjectedReply.EndCycle
+                or InjectedReply.NowQueryCycle
                 or InjectedReply.DefaultsQueryCycle or InjectedReply.XidQueryCycle or InjectedReply.OidQueryCycle
                 or InjectedReply.LockQueryCycle
                 or InjectedReply.SessionLockQueryCycle or InjectedReply.UnlockQueryCycle:
@@ -69,7 +70,7 @@ internal sealed partial class ReplyReader
                         ForwardNotification(link, buffer.Slice(0, header.TotalLength));
                         break;
                     case BackendMessageType.NoticeResponse
-                        when head is InjectedReply.QueryCycle or InjectedReply.ControlCycle:
+                        when head is InjectedReply.QueryCycle or InjectedReply.ControlCycle or InjectedReply.EndCycle:
                         ForwardCommitNotice(link, buffer.Slice(0, header.TotalLength));
                         break;
                     default:
@@ -99,6 +100,24 @@ internal sealed partial class ReplyReader
     }
 
     /// <summary>
+    /// After a read that drained what pgproxy injected: when one of its COMMITs or ROLLBACKs left the node's
+    /// transaction open and failed (a cancel that met it within CancelHold's window), a ROLLBACK is sent at once
+    /// and read too, so the request does not end with the node failed and the client told so (ReadyForQuery E
+    /// after an autocommit statement). Twice at most: one cancel fails one statement.
+    /// </summary>
+    private static async ValueTask<bool> RolledBackAgainAsync(NodeLink link, ReplyEnd end, int attempt)
+    {
+        if (end != ReplyEnd.Drained || !link.RollbackOwed || link.Status != TransactionStatus.Failed || attempt > 2)
+        {
+            return false;
+        }
+
+        link.Inject(InjectedQueries.Rollback, InjectedReply.QueryCycle);
+        await WritePath.FlushLinkAsync(link);
+        return true;
+    }
+
+    /// <summary>
     /// The end of a BEGIN pgproxy sent (CancelHold), or of insert_lock's session-level lock query or of its release
     /// (SessionInsertLocks).
     /// </summary>
@@ -107,6 +126,11 @@ internal sealed partial class ReplyReader
         if (head == InjectedReply.ControlCycle)
         {
             link.Backend.CancelHold.Release();
+        }
+        else if (head == InjectedReply.EndCycle)
+        {
+            link.Backend.CancelHold.Release();
+            link.RollbackOwed = link.Status == TransactionStatus.Failed;
         }
         else if (head == InjectedReply.SessionLockQueryCycle)
         {

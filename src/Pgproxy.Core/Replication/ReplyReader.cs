@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Text;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Pgproxy.Core.Transport;
@@ -72,6 +70,7 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
         }
 
         var input = link.Input;
+        var ends = 0;
         while (true)
         {
             System.IO.Pipelines.ReadResult result;
@@ -112,6 +111,11 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
             if (end is { } done)
             {
                 input.AdvanceTo(buffer.Start);
+                if (await RolledBackAgainAsync(link, done, ++ends))
+                {
+                    continue;
+                }
+
                 return done;
             }
 
@@ -344,54 +348,5 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
         buffer = buffer.Slice(available);
         link.ReplyRemaining = header.TotalLength - available;
         link.ReplyRemainingForwarded = false;
-    }
-
-    /// <summary>The body of a complete message, copied into <paramref name="scratch"/> when it fits.</summary>
-    public static ReadOnlySpan<byte> Body(in ReadOnlySequence<byte> buffer, in FrameHeader header, Span<byte> scratch)
-    {
-        var body = buffer.Slice(5, header.TotalLength - 5);
-        if (body.IsSingleSegment)
-        {
-            return body.FirstSpan;
-        }
-
-        if (body.Length <= scratch.Length)
-        {
-            body.CopyTo(scratch);
-            return scratch[..(int)body.Length];
-        }
-
-        return body.ToArray();
-    }
-
-    public static string? ReadFirstColumn(ReadOnlySpan<byte> dataRow) => ReadColumn(dataRow, 0);
-
-    /// <summary>Column <paramref name="index"/> of a DataRow as text, or null (NULL, fewer columns, or cut short).</summary>
-    private static string? ReadColumn(ReadOnlySpan<byte> dataRow, int index)
-    {
-        if (dataRow.Length < 2 || BinaryPrimitives.ReadInt16BigEndian(dataRow) <= index)
-        {
-            return null;
-        }
-
-        var at = 2;
-        for (var column = 0; ; column++)
-        {
-            if (at + 4 > dataRow.Length)
-            {
-                return null;
-            }
-
-            var length = BinaryPrimitives.ReadInt32BigEndian(dataRow[at..]);
-            at += 4;
-            if (column == index)
-            {
-                return length < 0 || at + length > dataRow.Length
-                    ? null
-                    : Encoding.UTF8.GetString(dataRow.Slice(at, length));
-            }
-
-            at += Math.Max(length, 0);
-        }
     }
 }

@@ -65,6 +65,25 @@ public sealed class CancelHoldSessionTests
         }
     }
 
+    [Fact]
+    public async Task ARollbackOfPgproxysThatACancelMetAllTheSame_IsSentAgainBeforeTheNextStatement()
+    {
+        // Found in the nodes' logs: the cancel that failed main's snapshot query reached node 1 as pgproxy rolled
+        // it back there; its next statement got 25P02, and the client XX001.
+        await using var harness = new ReplicationHarness();
+        harness.Node(0).On("UPDATE t SET v = 9 WHERE id = 1", NodeReply.Error("57014"));
+        harness.Node(0).On("ROLLBACK", NodeReply.Error("57014", "canceling statement due to user request")
+            with { LeavesBlockFailed = true }, times: 1);
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["E 57014", "Z I"], await client.QueryAsync("UPDATE t SET v = 9 WHERE id = 1"));
+        Assert.Equal(["C UPDATE 1", "Z I"], await client.QueryAsync("UPDATE t SET v = 1 WHERE id = 1"));
+
+        var sent = harness.SentTo(0).ToList();
+        Assert.Equal(["Q ROLLBACK", "Q ROLLBACK", "Q BEGIN", "Q UPDATE t SET v = 1 WHERE id = 1"],
+            sent[sent.IndexOf("Q UPDATE t SET v = 9 WHERE id = 1")..][1..5]);
+    }
+
     private static BackendConnection MainBackend(ReplicationHarness harness) =>
         harness.Runtime.Sessions.Sessions.Single().Backends.Single(b => b.NodeId == 0);
 }

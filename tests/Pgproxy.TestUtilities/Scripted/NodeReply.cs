@@ -20,6 +20,12 @@ internal sealed record NodeReply(NodeReplyKind Kind)
     /// </summary>
     public string? Notification { get; init; }
 
+    /// <summary>
+    /// An Error for a COMMIT or ROLLBACK that leaves the transaction open and failed, as a cancel that meets either
+    /// before it runs does; otherwise a failing COMMIT ends the block, as a deferred constraint's does.
+    /// </summary>
+    public bool LeavesBlockFailed { get; init; }
+
     public static NodeReply Command(string tag) => new(NodeReplyKind.Command) { Tag = tag };
 
     /// <summary>One text column; the tag is <c>SELECT n</c> unless given.</summary>

@@ -161,7 +161,7 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
                 BackendMessageWriter.WriteErrorResponse(output, "FATAL", reply.SqlState, reply.Message);
                 return Outcome.Crashed;
             case NodeReplyKind.Error:
-                if (endsBlock)
+                if (endsBlock && !reply.LeavesBlockFailed)
                 {
                     Status = TransactionStatus.Idle; // a COMMIT that fails still ends the block
                 }
