@@ -22,7 +22,7 @@ internal sealed partial class ReplicationSession
 
         try
         {
-            // A cancel may land on one attempt; it cannot land on the next, which its own request did not ask for.
+            // A second attempt when a cancel met the first (one cancel fails one statement).
             for (var attempt = 0; attempt < 2 && main.ReleaseSessionLocks(); attempt++)
             {
                 await WritePath.FlushLinkAsync(main);

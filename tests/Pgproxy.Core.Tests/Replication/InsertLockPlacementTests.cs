@@ -13,53 +13,32 @@ public sealed class InsertLockPlacementTests
     private const string Update = "UPDATE k SET n = n + 1 WHERE id = 1";
     private const string Insert = "INSERT INTO s (v) VALUES (1)";
 
-    /// <summary>Node 0's statements in the order it ran them, the lock query shown as "LOCK".</summary>
-    private readonly List<string> _ranOnMain = [];
+    private readonly MainStatementLog _main = new();
 
-    private ReplicationHarness HarnessWithSerialTable()
-    {
-        var harness = new ReplicationHarness(configure: o => o with { InsertLock = true });
-        harness.Node(0).On(s =>
-        {
-            lock (_ranOnMain)
-            {
-                _ranOnMain.Add(s.Sql.Contains("pg_advisory_xact_lock", StringComparison.Ordinal) ? "LOCK" : s.Sql);
-            }
-
-            return false;
-        }, NodeReply.Empty());
-        harness.Node(0).On(s => s.Sql.Contains("pg_catalog.pg_attribute", StringComparison.Ordinal),
-            NodeReply.Values("1"));
-        return harness;
-    }
-
-    /// <summary>The client's statements and the lock query main ran, from <paramref name="from"/> up to the INSERT.</summary>
+    /// <summary>The client's statements and the lock main ran, from <paramref name="from"/> up to the INSERT.</summary>
     private List<string> MainRanUpToInsert(string from)
     {
-        lock (_ranOnMain)
-        {
-            var ran = _ranOnMain.Where(s => s is "BEGIN" or "LOCK" or Update or Insert).ToList();
-            return ran[ran.IndexOf(from)..(ran.IndexOf(Insert) + 1)];
-        }
+        var ran = _main.Ran("BEGIN", Update, Insert);
+        return ran[ran.IndexOf(from)..(ran.IndexOf(Insert) + 1)];
     }
 
     [Fact]
     public async Task ABatchInItsOwnBlock_TakesTheLockAfterItsUpdate_RightBeforeItsInsert()
     {
-        await using var harness = HarnessWithSerialTable();
+        await using var harness = _main.Harness;
         await using var client = await harness.StartClientAsync();
 
         Assert.Equal(["1", "2", "n", "C BEGIN", "1", "2", "n", "C UPDATE 1", "1", "2", "n", "C INSERT 0 1",
                 "1", "2", "n", "C COMMIT", "Z I"],
             await client.ExchangeAsync(ClientFrames.Group("BEGIN", Update, Insert, "COMMIT")));
 
-        Assert.Equal([Update, "LOCK", Insert], MainRanUpToInsert(Update));
+        Assert.Equal([Update, "XLOCK", Insert], MainRanUpToInsert(Update));
     }
 
     [Fact]
     public async Task APipelineInsideTheClientsTransaction_TakesTheLockRightBeforeItsInsert()
     {
-        await using var harness = HarnessWithSerialTable();
+        await using var harness = _main.Harness;
         await using var client = await harness.StartClientAsync();
 
         await client.QueryAsync("BEGIN");
@@ -67,7 +46,7 @@ public sealed class InsertLockPlacementTests
             await client.ExchangeAsync(ClientFrames.Group(Update, Insert)));
         Assert.Equal(["C COMMIT", "Z I"], await client.QueryAsync("COMMIT"));
 
-        Assert.Equal([Update, "LOCK", Insert], MainRanUpToInsert(Update));
+        Assert.Equal([Update, "XLOCK", Insert], MainRanUpToInsert(Update));
         Assert.Contains("P :" + Insert, harness.SentTo(1));
     }
 
@@ -75,13 +54,13 @@ public sealed class InsertLockPlacementTests
     public async Task ABatchOpeningItsTransactionWithoutCommit_StillTakesTheLock()
     {
         // {BEGIN; INSERT} Sync ran whole: main was outside a block when the group came, and got no lock at all.
-        await using var harness = HarnessWithSerialTable();
+        await using var harness = _main.Harness;
         await using var client = await harness.StartClientAsync();
 
         Assert.Equal(["1", "2", "n", "C BEGIN", "1", "2", "n", "C INSERT 0 1", "Z T"],
             await client.ExchangeAsync(ClientFrames.Group("BEGIN", Insert)));
         Assert.Equal(["C COMMIT", "Z I"], await client.QueryAsync("COMMIT"));
 
-        Assert.Equal(["BEGIN", "LOCK", Insert], MainRanUpToInsert("BEGIN"));
+        Assert.Equal(["BEGIN", "XLOCK", Insert], MainRanUpToInsert("BEGIN"));
     }
 }

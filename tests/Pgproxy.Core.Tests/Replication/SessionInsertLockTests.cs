@@ -12,47 +12,17 @@ namespace Pgproxy.Core.Tests.Replication;
 public sealed class SessionInsertLockTests
 {
     private const string Insert = "INSERT INTO s (v) VALUES (1)";
+    private const string Duplicate = "duplicate key value violates unique constraint";
     private const string Update = "UPDATE k SET n = 1 WHERE id = 1";
 
-    /// <summary>
-    /// Main's statements in the order it ran them: the session-level lock "LOCK", its release "UNLOCK", the
-    /// transaction-level lock "XLOCK".
-    /// </summary>
-    private readonly List<string> _ranOnMain = [];
+    private readonly MainStatementLog _main = new();
 
-    private ReplicationHarness Harness()
-    {
-        var harness = new ReplicationHarness(configure: o => o with { InsertLock = true });
-        harness.Node(0).On(s =>
-        {
-            lock (_ranOnMain)
-            {
-                _ranOnMain.Add(s.Sql.Contains("pg_advisory_lock(", StringComparison.Ordinal) ? "LOCK"
-                    : s.Sql.Contains("pg_advisory_unlock(", StringComparison.Ordinal) ? "UNLOCK"
-                    : s.Sql.Contains("pg_advisory_xact_lock(", StringComparison.Ordinal) ? "XLOCK"
-                    : s.Sql);
-            }
-
-            return false;
-        }, NodeReply.Empty());
-        harness.Node(0).On(s => s.Sql.Contains("pg_catalog.pg_attribute", StringComparison.Ordinal),
-            NodeReply.Values("1"));
-        harness.Node(0).On(s => s.Sql.Contains("pg_advisory_lock(", StringComparison.Ordinal), NodeReply.Values("16391"));
-        return harness;
-    }
-
-    private List<string> RanOnMain()
-    {
-        lock (_ranOnMain)
-        {
-            return [.. _ranOnMain.Where(s => s is "LOCK" or "UNLOCK" or "XLOCK" or "COMMIT" or "ROLLBACK" or Insert or Update)];
-        }
-    }
+    private List<string> RanOnMain() => _main.Ran("COMMIT", "ROLLBACK", Insert, Update);
 
     [Fact]
     public async Task TheLockIsReleasedAheadOfMainsNextStatement_NotAtTheEndOfTheTransaction()
     {
-        await using var harness = Harness();
+        await using var harness = _main.Harness;
         await using var client = await harness.StartClientAsync();
 
         await client.QueryAsync("BEGIN");
@@ -61,15 +31,16 @@ public sealed class SessionInsertLockTests
         Assert.Equal(["C COMMIT", "Z I"], await client.QueryAsync("COMMIT"));
 
         Assert.Equal(["LOCK", Insert, "UNLOCK", Update, "COMMIT"], RanOnMain());
-        Assert.Contains(harness.SentTo(0), f => f.Contains("pg_advisory_unlock(1885826168, 16391::", StringComparison.Ordinal));
+        Assert.Contains(harness.SentTo(0),
+            f => f.Contains("pg_advisory_unlock(1885826168, 16391::", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task AfterAFailedInsert_TheClientsRollbackIsFollowedByTheRelease()
     {
-        await using var harness = Harness();
-        harness.Node(0).On(Insert, NodeReply.Error("23505", "duplicate key value violates unique constraint"), times: 1);
-        harness.Node(1).On(Insert, NodeReply.Error("23505", "duplicate key value violates unique constraint"), times: 1);
+        await using var harness = _main.Harness;
+        harness.Node(0).On(Insert, NodeReply.Error("23505", Duplicate), times: 1);
+        harness.Node(1).On(Insert, NodeReply.Error("23505", Duplicate), times: 1);
         await using var client = await harness.StartClientAsync();
 
         await client.QueryAsync("BEGIN");
@@ -83,7 +54,7 @@ public sealed class SessionInsertLockTests
     [Fact]
     public async Task AnUnlockThatACancelInterrupted_IsSentAgainOnceTheTransactionIsOver()
     {
-        await using var harness = Harness();
+        await using var harness = _main.Harness;
         harness.Node(0).On(s => s.Sql.Contains("pg_advisory_unlock(", StringComparison.Ordinal),
             NodeReply.Error("57014", "canceling statement due to user request"), times: 1);
         await using var client = await harness.StartClientAsync();
@@ -101,7 +72,7 @@ public sealed class SessionInsertLockTests
     [Fact]
     public async Task InPgproxysOwnTransaction_TheLockStaysTransactionLevel()
     {
-        await using var harness = Harness();
+        await using var harness = _main.Harness;
         await using var client = await harness.StartClientAsync();
 
         Assert.Equal(["C INSERT 0 1", "Z I"], await client.QueryAsync(Insert));
