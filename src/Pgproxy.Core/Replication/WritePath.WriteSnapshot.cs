@@ -72,7 +72,7 @@ internal sealed partial class WritePath
     /// node where a commit landed after its snapshot in another order than on main. It may run again.
     /// </summary>
     private bool SerializationFailed(IEnumerable<NodeLink> nodes, int run) =>
-        InternalBegun && run < MaxRaceRuns && _answer.IsHolding
+        InternalBegun && run < MaxSerializationRuns && _answer.IsHolding
         && nodes.Any(n => !n.Detached && n.Summary.ErrorState == "40001");
 
     /// <summary>Rolls the write back on every node for <see cref="SerializationFailed"/>, counted and logged.</summary>
