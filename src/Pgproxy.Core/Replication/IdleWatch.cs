@@ -138,8 +138,7 @@ internal sealed class IdleWatch
         }
 
         // Only a main that owes nothing can be read here: anything else in its pipe belongs to a request.
-        if (_nodes.MainOrNull is not { } main || main.ReplyRemaining != 0 || main.Injected.Count != 0 || main.Owes
-            || main.PendingFlush is not null)
+        if (_nodes.MainOrNull is not { IsQuiet: true } main)
         {
             return await clientRead;
         }
@@ -254,8 +253,7 @@ internal sealed class IdleWatch
     /// </summary>
     public async ValueTask ThrowIfMainEndedMeanwhileAsync(NodeLink answered)
     {
-        if (_nodes.MainOrNull is not { } main || main == answered || main.ReplyRemaining != 0 || main.Injected.Count != 0
-            || main.Owes || main.PendingFlush is not null || !main.Input.TryRead(out var result))
+        if (_nodes.MainOrNull is not { IsQuiet: true } main || main == answered || !main.Input.TryRead(out var result))
         {
             return;
         }

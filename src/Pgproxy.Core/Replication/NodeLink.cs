@@ -150,6 +150,12 @@ internal sealed class NodeLink
     /// <summary>True when the node owes at least one answer.</summary>
     public bool Owes => OwedCount > 0;
 
+    /// <summary>
+    /// Nothing of a request is under way here: no reply half read, none to swallow or owed, no write still going.
+    /// Only then may anything in the node's pipe be read as unasked, or a query of pgproxy's go between requests.
+    /// </summary>
+    public bool IsQuiet => ReplyRemaining == 0 && _injected.Count == 0 && !Owes && PendingFlush is null;
+
     /// <summary>Records main's answer to a statement this node was given; its own answer is read later.</summary>
     public void Owe(ResultSummary mainAnswer)
     {

@@ -13,9 +13,8 @@ internal sealed partial class ReplicationSession
     /// </summary>
     private async Task ReleaseInsertLocksAsync()
     {
-        if (MainOrNull is not { } main || !main.SessionLocks.Any || main.Status != TransactionStatus.Idle
-            || (_state.UnsyncedMask & main.Bit) != 0 || main.ReplyRemaining != 0 || main.Injected.Count != 0
-            || main.Owes || main.PendingFlush is not null)
+        if (MainOrNull is not { IsQuiet: true } main || !main.SessionLocks.Any || main.Status != TransactionStatus.Idle
+            || (_state.UnsyncedMask & main.Bit) != 0)
         {
             return;
         }

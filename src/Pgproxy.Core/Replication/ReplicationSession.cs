@@ -241,8 +241,7 @@ internal sealed partial class ReplicationSession : IRequestHost
     /// the reset query included, and the reset would wait for it forever.
     /// </summary>
     public bool IsBetweenRequests => _groups.Group.Frames.Count == 0 && _state.UnsyncedMask == 0
-        && _links.All(l => l.ReplyRemaining == 0
-        && l.Injected.Count == 0 && !l.Owes && l.PendingFlush is null);
+        && _links.All(l => l.IsQuiet);
 
     /// <summary>
     /// Weighted random choice among live nodes with a weight above zero, as pgpool does at session start;

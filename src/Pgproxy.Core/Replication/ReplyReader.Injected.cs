@@ -31,7 +31,7 @@ internal sealed partial class ReplyReader
                     case BackendMessageType.ReadyForQuery:
                         link.Status = ReadyForQueryMessage.Read(Body(buffer, header, scratch));
                         link.Injected.Dequeue();
-                        NoteLockCycleEnd(link, head);
+                        NoteCycleEnd(link, head);
                         break;
                     case BackendMessageType.ErrorResponse:
                         link.SwallowedError = buffer.Slice(0, header.TotalLength).ToArray();
@@ -121,7 +121,7 @@ internal sealed partial class ReplyReader
     /// The end of a BEGIN pgproxy sent (CancelHold), or of insert_lock's session-level lock query or of its release
     /// (SessionInsertLocks).
     /// </summary>
-    private static void NoteLockCycleEnd(NodeLink link, InjectedReply head)
+    private static void NoteCycleEnd(NodeLink link, InjectedReply head)
     {
         if (head == InjectedReply.ControlCycle)
         {
