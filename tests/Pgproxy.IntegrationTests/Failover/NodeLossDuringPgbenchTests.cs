@@ -111,13 +111,8 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
     {
         await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
         await using var conn = await proxy.OpenAsync();
-        await using (var tx = await conn.BeginTransactionAsync())
+        await using (var tx = await BeginWithAWriteAsync(conn))
         {
-            await using (var write = new NpgsqlCommand("UPDATE pgbench_branches SET bbalance = bbalance + 1", conn, tx))
-            {
-                await write.ExecuteNonQueryAsync();
-            }
-
             await cluster.Nodes[0].StopAsync("immediate");
             await using var next = new NpgsqlCommand("UPDATE pgbench_tellers SET tbalance = tbalance + 1", conn, tx);
             var error = await Assert.ThrowsAsync<PostgresException>(() => next.ExecuteNonQueryAsync());
@@ -140,13 +135,8 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
         // compared with the SELECT's: XX001 under pgbench).
         await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
         await using var conn = await proxy.OpenAsync();
-        await using (var tx = await conn.BeginTransactionAsync())
+        await using (var tx = await BeginWithAWriteAsync(conn))
         {
-            await using (var write = new NpgsqlCommand("UPDATE pgbench_branches SET bbalance = bbalance + 1", conn, tx))
-            {
-                await write.ExecuteNonQueryAsync();
-            }
-
             await cluster.Nodes[0].StopAsync("immediate");
             await using (var other = await proxy.OpenAsync())
             {
@@ -164,6 +154,15 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
         Assert.Equal(0L, await NodeSql.ScalarAsync<long>(cluster.Nodes[1], "SELECT sum(bbalance) FROM pgbench_branches"));
         await using var again = new NpgsqlCommand("SELECT sum(bbalance) FROM pgbench_branches", conn);
         Assert.Equal(0L, (long)(await again.ExecuteScalarAsync())!);
+    }
+
+    /// <summary>A transaction that has written on every node (its UPDATE's answers may still be owed).</summary>
+    private static async Task<NpgsqlTransaction> BeginWithAWriteAsync(NpgsqlConnection conn)
+    {
+        var tx = await conn.BeginTransactionAsync();
+        await using var write = new NpgsqlCommand("UPDATE pgbench_branches SET bbalance = bbalance + 1", conn, tx);
+        await write.ExecuteNonQueryAsync();
+        return tx;
     }
 
     private static async Task<List<string>> NodeStatusesAsync(ProxyHost proxy)
