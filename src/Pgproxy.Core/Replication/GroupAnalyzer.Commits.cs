@@ -118,6 +118,39 @@ internal sealed partial class GroupAnalyzer
         return starts;
     }
 
+    /// <summary>
+    /// Where main's run of an autocommit group that writes is cut for insert_lock's lock (GroupRunner.LockCut): the
+    /// frame after the Execute before the first INSERT that may take the lock, or 0 when that INSERT is the group's
+    /// first statement, when none may take it, or when a portal before it is one pgproxy does not know.
+    /// </summary>
+    public int LockCut()
+    {
+        var frames = _group.Frames;
+        var bytes = _group.Bytes.Span;
+        var afterExecute = 0;
+        for (var i = 0; i < frames.Count - 1; i++)
+        {
+            if (frames[i].Type != FrontendMessageType.Execute)
+            {
+                continue;
+            }
+
+            if (ExecutedAt(frames, bytes, i) is not { } executed)
+            {
+                return 0;
+            }
+
+            if (_catalog.MayLockInsert(executed.Classification))
+            {
+                return afterExecute;
+            }
+
+            afterExecute = i + 1;
+        }
+
+        return 0;
+    }
+
 
     /// <summary>
     /// The Execute at <paramref name="index"/> runs BEGIN while the client is outside a transaction, and a later

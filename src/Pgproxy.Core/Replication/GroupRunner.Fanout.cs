@@ -21,9 +21,13 @@ internal sealed partial class GroupRunner
         var sharesSnapshot = internalTransaction && sync && !analysis.CopiesIn && analysis.ReadingWrite is { } reading
                              && analysis.LockTable is null && analysis.LargeObject is null && DefinesNothingNamed()
                              && await CallsOnlyReadFunctionsAsync(reading);
+        var lockCut = internalTransaction && sync && !analysis.CopiesIn && analysis.LockTable is not null
+                      && analysis.LargeObject is null && analysis.ExecuteCount > 1
+            ? _analyzer.LockCut()
+            : 0;
         IFannedWrite write = analysis.CopiesIn
             ? new GroupCopyWrite(this, targets, sync, analysis, internalTransaction)
-            : new GroupWrite(this, targets, sync, analysis, internalTransaction, sharesSnapshot);
+            : new GroupWrite(this, targets, sync, analysis, internalTransaction, sharesSnapshot, lockCut);
         await _write.RunAsync(main, write, _host);
     }
 
@@ -191,7 +195,8 @@ internal sealed partial class GroupRunner
     /// pipeline, where a query of pgproxy's own would commit the pipeline's implicit transaction, unless the
     /// pipeline's own BEGIN opened a block (<see cref="ClientState.BlockInPipeline"/>).
     /// </summary>
-    private void SendMainPrelude(NodeLink link, bool internalTransaction, GroupAnalysis analysis, bool sync)
+    private void SendMainPrelude(NodeLink link, bool internalTransaction, GroupAnalysis analysis, bool sync,
+        bool lockLater)
     {
         var canInjectQueries = (_state.UnsyncedMask & link.Bit) == 0 || _state.BlockInPipeline;
         if (analysis.Writes && canInjectQueries
@@ -205,7 +210,7 @@ internal sealed partial class GroupRunner
             _twoPhase.AskMainXid(link);
         }
 
-        if (analysis.LockTable is { } lockTable && canInjectQueries
+        if (analysis.LockTable is { } lockTable && canInjectQueries && !lockLater
             && (internalTransaction || _state.Status != TransactionStatus.Idle))
         {
             // Held through an error of the INSERT (InjectedQueries.LockTable) by a savepoint: pgproxy's own
@@ -246,10 +251,11 @@ internal sealed partial class GroupRunner
     /// Writes the group to one node: the client's deferred BEGIN and the internal BEGIN (main also gets the
     /// insert lock and the timestamp query), Close messages it missed, lazy Parses of statements it lacks, then
     /// the client's messages — with Parse texts carrying main's timestamp for the other nodes. <paramref name="sync"/>
-    /// says the group ends with a Sync; only a write's group tells, the rest leave it false.
+    /// says the group ends with a Sync; only a write's group tells, the rest leave it false. With
+    /// <paramref name="mainCut"/>, main gets the messages before that frame alone, ended by a Flush (see LockCut).
     /// </summary>
     private void SendGroup(NodeLink link, bool isMain, bool internalTransaction, GroupAnalysis analysis,
-        bool sync = false)
+        bool sync = false, int mainCut = 0)
     {
         link.FlushPendingBegin();
         if (internalTransaction && !_write.InternalBegun)
@@ -259,7 +265,7 @@ internal sealed partial class GroupRunner
 
         if (isMain)
         {
-            SendMainPrelude(link, internalTransaction, analysis, sync);
+            SendMainPrelude(link, internalTransaction, analysis, sync, lockLater: mainCut > 0);
         }
 
         link.FlushPendingCloses();
@@ -284,8 +290,15 @@ internal sealed partial class GroupRunner
 
         _host.AnnounceStatement(link, Group.Frame(Group.Frames[0]));
         var output = link.Output;
+        var sent = 0;
         foreach (var frame in Group.Frames)
         {
+            if (isMain && mainCut > 0 && sent++ == mainCut)
+            {
+                output.Write(FlushFrame);
+                break;
+            }
+
             if (!isMain && analysis.LargeObject is { OthersFrame: { } replaced } && analysis.LargeObject.Frame == frame)
             {
                 output.Write(replaced); // main's large-object OID where the client's message let the server pick

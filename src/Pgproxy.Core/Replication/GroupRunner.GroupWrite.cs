@@ -25,10 +25,11 @@ internal sealed partial class GroupRunner
     /// <summary>
     /// An extended-protocol group that writes, as <see cref="WritePath.RunAsync"/> runs it: each node gets the whole
     /// group in one network write (with the Parses it lacks, and main's time in the others' Parse texts), and its
-    /// answer is read up to the group's Sync, or its completions for a Flush-ended group.
+    /// answer is read up to the group's Sync, or its completions for a Flush-ended group. With
+    /// <paramref name="lockCut"/>, main runs it in two parts around insert_lock's lock (<see cref="ReadMainAroundLockAsync"/>).
     /// </summary>
     private sealed class GroupWrite(GroupRunner runner, NodeLink[] targets, bool sync, GroupAnalysis analysis,
-        bool internalTransaction, bool sharesSnapshot) : IFannedWrite
+        bool internalTransaction, bool sharesSnapshot, int lockCut) : IFannedWrite
     {
         public bool InternalTransaction => internalTransaction;
 
@@ -54,7 +55,7 @@ internal sealed partial class GroupRunner
 
         public void SendTo(NodeLink link, bool isMain)
         {
-            runner.SendGroup(link, isMain, internalTransaction, analysis, sync);
+            runner.SendGroup(link, isMain, internalTransaction, analysis, sync, isMain ? lockCut : 0);
             GroupLargeObject.ArmOnMain(analysis.LargeObject, runner._replies, link, isMain);
         }
 
@@ -69,8 +70,9 @@ internal sealed partial class GroupRunner
         /// Never <see cref="ReplyEnd.CopyIn"/>: a group that copies in is a GroupCopyWrite, and one not known
         /// to (an unknown portal's) has its data relayed to every target by ReadGroupRepliesAsync itself.
         /// </summary>
-        public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main) =>
-            runner.ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
+        public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main) => lockCut > 0
+            ? runner.ReadMainAroundLockAsync(main, targets, analysis, lockCut)
+            : runner.ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
 
         public NodeLink[] Others(NodeLink main, ReplyEnd end)
         {

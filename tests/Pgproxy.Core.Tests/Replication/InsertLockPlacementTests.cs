@@ -1,3 +1,4 @@
+using Pgproxy.Protocol.Messages;
 using Pgproxy.TestUtilities.Scripted;
 
 namespace Pgproxy.Core.Tests.Replication;
@@ -62,5 +63,39 @@ public sealed class InsertLockPlacementTests
         Assert.Equal(["C COMMIT", "Z I"], await client.QueryAsync("COMMIT"));
 
         Assert.Equal(["BEGIN", "XLOCK", Insert], MainRanUpToInsert("BEGIN"));
+    }
+
+    [Fact]
+    public async Task AnAutocommitBatch_RunsOnMainInTwoParts_TakingTheLockRightBeforeItsInsert()
+    {
+        // An Npgsql batch {UPDATE; INSERT} outside a transaction (an EF Core SaveChanges): pgproxy's own transaction
+        // took the lock before the UPDATE, and held it while the UPDATE waited for a row.
+        await using var harness = _main.Harness;
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["1", "2", "n", "C UPDATE 1", "1", "2", "n", "C INSERT 0 1", "Z I"],
+            await client.ExchangeAsync(ClientFrames.Group(Update, Insert)));
+
+        Assert.Equal(["BEGIN", Update, "XLOCK", Insert], MainRanUpToInsert("BEGIN"));
+        Assert.Contains("P :" + Update, harness.SentTo(1));
+        Assert.Contains("P :" + Insert, harness.SentTo(1));
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
+    }
+
+    [Fact]
+    public async Task AnAutocommitBatchWhoseUpdateFails_TakesNoLock_AndFailsAsDirectly()
+    {
+        await using var harness = _main.Harness;
+        harness.Node(0).On(Update, NodeReply.Error("40P01"));
+        harness.Node(1).On(Update, NodeReply.Error("40P01"));
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["1", "2", "n", "E 40P01", "Z I"], await client.ExchangeAsync(ClientFrames.Group(Update, Insert)));
+
+        Assert.DoesNotContain("XLOCK", _main.Ran(Update));
+        Assert.DoesNotContain(Insert, _main.Ran(Insert));
+        Assert.Equal(["C SELECT 1", "Z I"], (await client.QueryAsync("SELECT 3")).TakeLast(2));
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
     }
 }
