@@ -106,6 +106,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         _resolver = new PreparedTransactionResolver(_runtime,
             _runtime.LoggerFactory.CreateLogger("Pgproxy.Replication"));
         _resolver.StartAsync().GetAwaiter().GetResult();
+        new StartupSequenceLevel(_runtime, _runtime.LoggerFactory.CreateLogger("Pgproxy.Replication"))
+            .RunAsync(_runtime.Shutdown.Token).GetAwaiter().GetResult();
         _runtime.CatalogWrites.Counters = new OidCounters(_runtime, _runtime.LoggerFactory.CreateLogger("Pgproxy.Replication"));
         _runtime.Checks = new ConsistencyChecker(_runtime,
             _runtime.LoggerFactory.CreateLogger("Pgproxy.Consistency"));

@@ -55,6 +55,8 @@ internal static class EventIds
     public const int SequencesLevelled = 510;
     public const int SequencesNotLevelled = 511;
     public const int MainRolledBackAtCommit = 512;
+    public const int SequencesLevelledAtStart = 513;
+    public const int SequencesNotLevelledAtStart = 514;
 
     // 600-619: catalog (status file, system DB)
     public const int CatalogConnected = 600;
