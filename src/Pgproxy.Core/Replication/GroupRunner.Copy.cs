@@ -213,9 +213,10 @@ internal sealed partial class GroupRunner
 
     /// <summary>
     /// The Parse a node other than main gets for a statement whose text must differ there (main's timestamp,
-    /// main's values of a COPY's left-out defaults), or null when it gets the client's.
+    /// main's values of a COPY's left-out defaults, main's outcome of an xmin check), or null when it gets the
+    /// client's. <paramref name="from"/>: the group's frame from which its Bind is looked for (an xmin check).
     /// </summary>
-    private byte[]? OthersParseFrame(ReadOnlySpan<byte> frame, PreparedStatementInfo info)
+    private byte[]? OthersParseFrame(ReadOnlySpan<byte> frame, PreparedStatementInfo info, int from)
     {
         if (_copyRewrite is { } copy && info == _copyRewriteStatement)
         {
@@ -225,6 +226,6 @@ internal sealed partial class GroupRunner
         return _replies.MainNow is { } now && info.RewritesTime
             ? OthersFrames.RewriteParseFrame(frame, info.Classification.TimeFunctions, info.Defaults, now,
                 info.Classification.RestoredDefaults)
-            : null;
+            : RowVersionParseFrame(frame, info, from);
     }
 }

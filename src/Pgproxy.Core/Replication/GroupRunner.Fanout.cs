@@ -271,7 +271,7 @@ internal sealed partial class GroupRunner
         link.FlushPendingCloses();
         foreach (var (name, info) in _analyzer.Referenced)
         {
-            if (!isMain && OthersParseFrame(info.ParseFrame, info) is { } rewritten)
+            if (!isMain && OthersParseFrame(info.ParseFrame, info, from: 0) is { } rewritten)
             {
                 if ((info.ParsedOn & link.Bit) != 0)
                 {
@@ -293,7 +293,8 @@ internal sealed partial class GroupRunner
         var sent = 0;
         foreach (var frame in Group.Frames)
         {
-            if (isMain && mainCut > 0 && sent++ == mainCut)
+            var index = sent++;
+            if (isMain && mainCut > 0 && index == mainCut)
             {
                 output.Write(FlushFrame);
                 break;
@@ -308,7 +309,7 @@ internal sealed partial class GroupRunner
             if (frame.Type == FrontendMessageType.Parse && _analyzer.DefinedInfo(frame) is { } info)
             {
                 info.ParsedOn |= link.Bit;
-                if (!isMain && OthersParseFrame(Group.Frame(frame), info) is { } rewritten)
+                if (!isMain && OthersParseFrame(Group.Frame(frame), info, index) is { } rewritten)
                 {
                     output.Write(rewritten);
                     continue;

@@ -88,6 +88,14 @@ internal sealed partial class QueryRunner
                     rewritesTime ? replies.MainNow : null, _appender is not null ? defaults.Copy!.Statement : defaults.Insert);
             }
 
+            else if (statement is { StatementCount: 1, RowVersionChecks.Count: > 0 } checking)
+            {
+                // An xmin check (RowVersionScanner): the others get main's outcome of it.
+                _rewritten = InjectedQueries.Encode(RowVersionScanner.Resolved(
+                    OthersFrames.FrameText(frame.Span, isParse: false), checking.RowVersionChecks,
+                    matchedOnMain: !main.Summary.ChangedNoRows(0)));
+            }
+
             if (largeObject?.OthersFrame(replies) is { } withMainsOid)
             {
                 _rewritten = withMainsOid; // the large object's OID main picked, made explicit (issue 16 item 5)

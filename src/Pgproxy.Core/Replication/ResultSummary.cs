@@ -71,6 +71,25 @@ internal sealed class ResultSummary
     /// </summary>
     public bool RolledBack { get; private set; }
 
+    /// <summary>
+    /// True when the <paramref name="entry"/>-th answer recorded (one per Execute, counted from 0) is an UPDATE, DELETE
+    /// or MERGE that changed no row.
+    /// </summary>
+    public bool ChangedNoRows(int entry)
+    {
+        if (entry < 0)
+        {
+            return false;
+        }
+
+        var parts = _text.ToString().Split("; ");
+        return entry < parts.Length && parts[entry] is var part
+               && (part.StartsWith("C:UPDATE ", StringComparison.Ordinal)
+                   || part.StartsWith("C:DELETE ", StringComparison.Ordinal)
+                   || part.StartsWith("C:MERGE ", StringComparison.Ordinal))
+               && part.EndsWith(" 0", StringComparison.Ordinal);
+    }
+
     /// <summary>True when both nodes answered alike.</summary>
     public bool SameAs(ResultSummary other) => _text.Equals(other._text);
 

@@ -130,5 +130,21 @@ internal sealed class StatementClassification
         return this;
     }
 
+    /// <summary>
+    /// A read that names <c>xmin</c>, a row version each node numbers itself: main answers it (see
+    /// <see cref="RowVersionScanner"/>). Set once by the classifier, before the instance is shared.
+    /// </summary>
+    public bool ReadsRowVersions { get; private set; }
+
+    /// <summary>An UPDATE's or DELETE's comparisons of xmin with a value, in text order (see <see cref="RowVersionScanner"/>).</summary>
+    public IReadOnlyList<RowVersionCheck> RowVersionChecks { get; private set; } = [];
+
+    internal StatementClassification WithRowVersions(bool reads, IReadOnlyList<RowVersionCheck> checks)
+    {
+        ReadsRowVersions = reads;
+        RowVersionChecks = checks;
+        return this;
+    }
+
     public override string ToString() => $"{Kind} {Flags} {FirstKeyword}";
 }

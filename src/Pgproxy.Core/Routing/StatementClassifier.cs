@@ -87,7 +87,7 @@ internal static class StatementClassifier
             start = end + 1;
         }
 
-        return LargeObjectCallScanner.Attach(acc.Build(), all);
+        return RowVersionScanner.Attach(LargeObjectCallScanner.Attach(acc.Build(), all), all);
     }
 
     /// <summary>
