@@ -26,7 +26,8 @@ internal sealed partial class GroupRunner
     /// An extended-protocol group that writes, as <see cref="WritePath.RunAsync"/> runs it: each node gets the whole
     /// group in one network write (with the Parses it lacks, and main's time in the others' Parse texts), and its
     /// answer is read up to the group's Sync, or its completions for a Flush-ended group. With
-    /// <paramref name="lockCut"/>, main runs it in two parts around insert_lock's lock (<see cref="ReadMainAroundLockAsync"/>).
+    /// <paramref name="lockCut"/>, main runs it in two parts around insert_lock's lock
+    /// (<see cref="ReadMainAroundLockAsync"/>).
     /// </summary>
     private sealed class GroupWrite(GroupRunner runner, NodeLink[] targets, bool sync, GroupAnalysis analysis,
         bool internalTransaction, bool sharesSnapshot, int lockCut) : IFannedWrite

@@ -86,15 +86,16 @@ internal sealed partial class StartupSequenceLevel(IReplicationServices runtime,
                 await using var connection = await _connector.OpenAsync(other, database, ApplicationName, stopping);
                 foreach (var chunk in apart.Chunk(Chunk))
                 {
-                    await BackendQuery.RunAsync(connection, "SELECT " + string.Join(", ", chunk.Select(s =>
-                        $"pg_catalog.setval({Literal(s.Key)}, {s.Value.LastValue}, {(s.Value.IsCalled == "t" ? "true" : "false")})")),
-                        stopping);
+                    var setvals = chunk.Select(s => $"pg_catalog.setval({Literal(s.Key)}, {s.Value.LastValue}, " +
+                                                    (s.Value.IsCalled == "t" ? "true)" : "false)"));
+                    await BackendQuery.RunAsync(connection, "SELECT " + string.Join(", ", setvals), stopping);
                 }
 
                 await connection.TerminateAsync();
                 foreach (var (name, state) in apart)
                 {
-                    Log.Levelled(logger, name, database, other.NodeId, theirs[name].LastValue, main.NodeId, state.LastValue);
+                    Log.Levelled(logger, name, database, other.NodeId, theirs[name].LastValue, main.NodeId,
+                        state.LastValue);
                 }
 
                 set += apart.Length;
@@ -108,7 +109,8 @@ internal sealed partial class StartupSequenceLevel(IReplicationServices runtime,
         return set;
     }
 
-    /// <summary>Every sequence of the database on the node: its last value and whether it was drawn since set.</summary>
+    /// <summary>Every sequence of the database on the node: its last value, and whether it was drawn since set.
+    /// </summary>
     private async Task<Dictionary<string, (string LastValue, string IsCalled)>> ReadAsync(BackendNode node,
         string database, CancellationToken stopping)
     {

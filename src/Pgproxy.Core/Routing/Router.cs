@@ -11,8 +11,8 @@ internal static class Router
     /// <summary>
     /// A read only main can answer: it locks rows with SKIP LOCKED/NOWAIT, calls a function about main's own backend
     /// or transaction ids or one that must run on main, or reads a view of what main alone holds (pg_prepared_xacts,
-    /// pg_replication_slots…), or names xmin (a row version each node numbers itself, which a later write may compare).
-    /// The transaction's reads stay there.
+    /// pg_replication_slots…), or names xmin (a row version each node numbers itself, which a later write may
+    /// compare). The transaction's reads stay there.
     /// </summary>
     public static bool ReadsOnMain(StatementClassification statement) =>
         (statement.Flags & (StatementFlags.LocksOnMainOnly | StatementFlags.ReadsMainOnlyView)) != 0

@@ -152,7 +152,7 @@ internal static class RowVersionScanner
         return null;
     }
 
-    /// <summary>The xmin token of <c>xmin</c> or <c>qualifier.xmin</c> starting at <paramref name="i"/>, or null.</summary>
+    /// <summary>The xmin token of <c>xmin</c> or <c>qualifier.xmin</c> from <paramref name="i"/>, or null.</summary>
     private static int? Column(StatementTokens all, int i)
     {
         if (IsXmin(all, i))

@@ -136,7 +136,9 @@ internal sealed class StatementClassification
     /// </summary>
     public bool ReadsRowVersions { get; private set; }
 
-    /// <summary>An UPDATE's or DELETE's comparisons of xmin with a value, in text order (see <see cref="RowVersionScanner"/>).</summary>
+    /// <summary>
+    /// An UPDATE's or DELETE's comparisons of xmin with a value, in text order (see <see cref="RowVersionScanner"/>).
+    /// </summary>
     public IReadOnlyList<RowVersionCheck> RowVersionChecks { get; private set; } = [];
 
     internal StatementClassification WithRowVersions(bool reads, IReadOnlyList<RowVersionCheck> checks)

@@ -32,7 +32,8 @@ public sealed class RowVersionTokenTests(TwoNodes cluster) : ReplicationTestBase
         await using (var delete = new NpgsqlCommand($"DELETE FROM {table} WHERE id = $1 AND xmin = $2", conn))
         {
             delete.Parameters.Add(new NpgsqlParameter { Value = 2 });
-            delete.Parameters.Add(new NpgsqlParameter { Value = await TokenAsync(conn, table, 2), NpgsqlDbType = NpgsqlDbType.Xid });
+            var token = await TokenAsync(conn, table, 2);
+            delete.Parameters.Add(new NpgsqlParameter { Value = token, NpgsqlDbType = NpgsqlDbType.Xid });
             Assert.Equal(1, await delete.ExecuteNonQueryAsync());
         }
 
@@ -82,7 +83,8 @@ public sealed class RowVersionTokenTests(TwoNodes cluster) : ReplicationTestBase
         await using var batch = new NpgsqlBatch(conn, tx);
         foreach (var (id, token) in new[] { (2, stale), (1, fresh), (3, await TokenAsync(conn, table, 3)) })
         {
-            var command = new NpgsqlBatchCommand($"UPDATE {table} SET n = n + 1 WHERE id = $1 AND xmin = $2 RETURNING xmin");
+            var command = new NpgsqlBatchCommand(
+                $"UPDATE {table} SET n = n + 1 WHERE id = $1 AND xmin = $2 RETURNING xmin");
             command.Parameters.Add(new NpgsqlParameter { Value = id });
             command.Parameters.Add(new NpgsqlParameter { Value = token, NpgsqlDbType = NpgsqlDbType.Xid });
             batch.BatchCommands.Add(command);
@@ -95,10 +97,12 @@ public sealed class RowVersionTokenTests(TwoNodes cluster) : ReplicationTestBase
             }
         }
 
-        Assert.Equal([0, 1, 1], batch.BatchCommands.Cast<NpgsqlBatchCommand>().Select(c => c.RecordsAffected).ToArray());
+        Assert.Equal([0, 1, 1],
+            batch.BatchCommands.Cast<NpgsqlBatchCommand>().Select(c => c.RecordsAffected).ToArray());
         await tx.CommitAsync();
         Assert.Equal(3, await AssertNodesIdenticalAsync(table, "id"));
-        Assert.Equal("1,5,1", await NodeSql.ScalarAsync<string>(Nodes[1], $"SELECT string_agg(n::text, ',' ORDER BY id) FROM {table}"));
+        Assert.Equal("1,5,1", await NodeSql.ScalarAsync<string>(Nodes[1],
+            $"SELECT string_agg(n::text, ',' ORDER BY id) FROM {table}"));
     }
 
     /// <summary>
