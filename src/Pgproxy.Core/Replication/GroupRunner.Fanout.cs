@@ -213,16 +213,14 @@ internal sealed partial class GroupRunner
         if (analysis.LockTable is { } lockTable && canInjectQueries && !lockLater
             && (internalTransaction || _state.Status != TransactionStatus.Idle))
         {
-            // Held through an error of the INSERT (InjectedQueries.LockTable) by a savepoint: pgproxy's own
-            // transaction ends anyway; in the client's, a group of one statement that a Sync ends on a synced main,
-            // so no savepoint of the client's is named between it and its RELEASE, and that RELEASE, sent before
-            // main's next statement, does not land in a pipeline that failed and skips to its Sync. Inside a batch's
-            // own block ({BEGIN; INSERT…; COMMIT}) the savepoint is kept, unreleased, to the batch's COMMIT.
-            var released = sync && analysis.ExecuteCount == 1 && (_state.UnsyncedMask & link.Bit) == 0
-                           && _state.Status == TransactionStatus.InTransaction;
-            var inBatchBlock = !sync && _state.BlockInPipeline;
-            link.TakeInsertLock(lockTable, internalTransaction || released || inBatchBlock,
-                releaseBeforeNext: released && !internalTransaction);
+            // In the client's transaction (opened before the pipeline or by its BEGIN) an INSERT that runs alone (a
+            // group or part of its own, GroupAnalyzer.PartStarts) takes a session-level lock, released before main's
+            // next statement once every node ran it (NodeLink.ReleaseSessionLocks), or after the client's ROLLBACK when
+            // the INSERT failed; it outlives an error of the INSERT. pgproxy's own transaction keeps a
+            // transaction-level lock held through the INSERT's error by a savepoint (InjectedQueries.LockTable).
+            var alone = analysis.ExecuteCount == 1 && !internalTransaction
+                        && _state.Status == TransactionStatus.InTransaction;
+            link.TakeInsertLock(lockTable, internalTransaction || alone, releaseBeforeNext: alone);
         }
 
         if (analysis.RewritesTime && !_twoPhase.KnowsMainNow)

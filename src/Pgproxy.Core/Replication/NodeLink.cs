@@ -99,6 +99,13 @@ internal sealed class NodeLink
     }
 
     /// <summary>
+    /// An error answered one of the client's messages and no ReadyForQuery has come since: inside a Flush-ended
+    /// pipeline the node now skips everything up to the client's Sync, a query of pgproxy's own too, whose answer
+    /// would never come (its wait would take the Sync's ReadyForQuery instead).
+    /// </summary>
+    public bool SkipsToSync { get; set; }
+
+    /// <summary>
     /// A COMMIT or ROLLBACK of pgproxy's left this node's transaction open and failed (a cancel that met it despite
     /// CancelHold): a ROLLBACK goes ahead of the next statement, which would otherwise get 25P02.
     /// </summary>
@@ -258,7 +265,7 @@ internal sealed class NodeLink
     /// <summary>Sends the release of insert_lock's session-level locks, when some are held and it can run.</summary>
     public bool ReleaseSessionLocks()
     {
-        if (!SessionLocks.CanUnlock(Status))
+        if (SkipsToSync || !SessionLocks.CanUnlock(Status))
         {
             return false;
         }

@@ -30,6 +30,7 @@ internal sealed partial class ReplyReader
                 {
                     case BackendMessageType.ReadyForQuery:
                         link.Status = ReadyForQueryMessage.Read(Body(buffer, header, scratch));
+                        link.SkipsToSync = false; // it ran: the node was not skipping
                         link.Injected.Dequeue();
                         NoteCycleEnd(link, head);
                         break;

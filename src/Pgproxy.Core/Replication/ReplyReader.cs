@@ -206,6 +206,7 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
             case BackendMessageType.ReadyForQuery:
                 link.Status = ReadyForQueryMessage.Read(Body(buffer, header, scratch));
                 link.InjectedFailure = null; // the client's cycle ended: a later 25P02 is the client's own
+                link.SkipsToSync = false;
                 buffer = buffer.Slice(header.TotalLength);
                 ClearExtendedInjections(link);
                 if (stop == ReplyStop.UntilCompletions)
@@ -218,6 +219,7 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
             case BackendMessageType.ErrorResponse:
                 link.Node.Statistics.CountReply(type, buffer);
                 var error = ErrorResponseMessage.Parse(Body(buffer, header, scratch));
+                link.SkipsToSync = true;
                 var cause = TakeInjectedCause(link, error.SqlState);
                 if (summarize)
                 {

@@ -65,8 +65,10 @@ public sealed class UnsyncedDivergenceTests(TwoNodes cluster) : ReplicationTestB
         {
             await raw.SendAsync(RawPgClient.Query("BEGIN"));
             await raw.ReadUntilAsync('Z');
+            // The INSERT after the read keeps the read in a part that writes (one INSERT is a part of its own,
+            // for insert_lock), so every node runs it.
             await raw.SendAsync([.. RawPgClient.Step($"INSERT INTO {table} VALUES (1)"),
-                .. RawPgClient.Step(FailsOnNodeOne),
+                .. RawPgClient.Step(FailsOnNodeOne), .. RawPgClient.Step($"INSERT INTO {table} VALUES (2)"),
                 .. RawPgClient.Flush()]);
             await raw.SendAsync([.. RawPgClient.Step("COMMIT"), .. RawPgClient.Sync()]);
             answers.AddRange(await raw.ReadUntilAsync('Z').WaitAsync(TimeSpan.FromSeconds(30)));
