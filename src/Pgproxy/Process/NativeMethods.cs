@@ -39,7 +39,26 @@ internal static partial class NativeMethods
     /// <summary>Sends <paramref name="signal"/>; false when no such process exists.</summary>
     public static bool SendSignal(int pid, int signal) => Kill(pid, signal) == 0;
 
-    /// <summary>True when a process with this pid exists (signal 0 probes without sending anything).</summary>
+    /// <summary>
+    /// True when a process with this pid exists (signal 0 probes without sending anything) and has not exited: a
+    /// pgproxy killed with -9 stays a zombie until its parent reaps it, which a container's first process may never
+    /// do, and its pid file must not keep the next pgproxy from starting, nor a stop waiting for it.
+    /// </summary>
     public static bool IsAlive(int pid) =>
-        pid > 0 && (Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == EPERM);
+        pid > 0 && (Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == EPERM) && !IsZombie(pid);
+
+    /// <summary>The process has exited and waits to be reaped: state Z in /proc/pid/stat.</summary>
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat.LastIndexOf(')') + 2;
+            return state > 1 && state < stat.Length && stat[state] == 'Z';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // gone meanwhile, or not ours to read: kill's answer stands
+        }
+    }
 }

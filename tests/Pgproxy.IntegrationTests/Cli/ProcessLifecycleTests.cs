@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Npgsql;
 using Pgproxy.IntegrationTests.Support;
@@ -137,5 +138,32 @@ public sealed class ProcessLifecycleTests(OneNode cluster)
         Assert.True(PgproxyProcess.IsAlive(pid));
         Assert.Equal(pid, pgproxy.Pid);
         Assert.Equal(0, (await pgproxy.RunAsync("-m", "fast", "stop")).ExitCode);
+    }
+
+    [PostgresFact]
+    public async Task Start_WithAPidFileNamingAZombie_Starts()
+    {
+        // What kill -9 leaves when the parent does not reap: a process that has exited but still has its pid.
+        using var parent = System.Diagnostics.Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var zombie = int.Parse(await parent.StandardOutput.ReadLineAsync() ?? "", CultureInfo.InvariantCulture);
+        await Poll.UntilAsync(
+            async () => (await File.ReadAllTextAsync($"/proc/{zombie}/stat")).Contains(") Z ", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "the child to become a zombie");
+        await using var pgproxy = new PgproxyProcess(cluster);
+        await File.WriteAllTextAsync(pgproxy.PidFilePath, zombie + "\n");
+        try
+        {
+            var run = pgproxy.StartForeground();
+            await pgproxy.WaitUntilAcceptingAsync();
+            Assert.Equal(0, (await pgproxy.RunAsync("-m", "fast", "stop")).ExitCode);
+            Assert.Equal(0, (await run.WaitAsync(StopTimeout)).ExitCode);
+        }
+        finally
+        {
+            parent.Kill();
+        }
     }
 }
