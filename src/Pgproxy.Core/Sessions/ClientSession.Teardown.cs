@@ -70,6 +70,14 @@ internal sealed partial class ClientSession
         {
             foreach (var link in _links)
             {
+                if (link.SessionLocks.Any)
+                {
+                    // insert_lock's session-level lock outlives the transaction: cached under a reset_query_list
+                    // without DISCARD ALL, the connection would keep it, and every other inserter into the table
+                    // would wait for it on main. Closed, the connection takes the lock with it.
+                    link.Backend.IsBroken = true;
+                }
+
                 await ReleaseBackendAsync(link.Backend);
             }
         }
