@@ -173,6 +173,9 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         {
             if (clientCommit is not null)
             {
+                // insert_lock's session-level lock of the transaction's last INSERT: every other node has run it
+                // (they prepared), so it goes ahead of the COMMIT, not in a round trip of its own after it.
+                main.ReleaseSessionLocks();
                 clientCommit.SendTo(main, isAnswering: true);
                 await channel.FlushAsync(main);
                 channel.HoldAnswer(keepUntilResult: false); // the client hears COMMIT once every node has committed

@@ -155,6 +155,9 @@ internal sealed partial class WritePath
         }
 
         await FlushOthersAsync(others);
+        // insert_lock's session-level lock of the transaction's last INSERT, which every node has run: released ahead
+        // of main's end, not in a round trip of its own after it (ReplicationSession.ReleaseInsertLocksAsync).
+        answering.ReleaseSessionLocks();
         end.SendTo(answering, isAnswering: true);
         answering.Summary.Clear();
         if (await CompleteEndAsync(answering, others, end))

@@ -57,7 +57,7 @@ public sealed class InsertLockPlacementTests
         await client.QueryAsync("SELECT 1"); // a release after the COMMIT follows its answer: done by the next request
 
         Assert.Equal([Update, "LOCK", Insert], MainRanUpToInsert(Update));
-        Assert.Equal([Insert, "COMMIT", "UNLOCK"], MainRanFromInsert());
+        Assert.Equal([Insert, "UNLOCK", "COMMIT"], MainRanFromInsert());
         Assert.Contains("P :" + Insert, harness.SentTo(1));
     }
 
