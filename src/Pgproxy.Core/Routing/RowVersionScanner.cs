@@ -65,69 +65,63 @@ internal static class RowVersionScanner
     /// The comparisons <c>[alias.]xmin = value</c> or <c>value = [alias.]xmin</c> (value a parameter, a number or a
     /// string) that stand alone in the top-level WHERE of an UPDATE or DELETE, between WHERE or AND and AND,
     /// RETURNING or the statement's end: replaced by true or false there, the WHERE keeps its meaning for every row
-    /// main matched. Anywhere else (a subquery, under OR or NOT, a cast) the statement is left as it is.
+    /// main matched. Anywhere else (a subquery, under OR or NOT, a cast, a routine's body) the statement is left as it
+    /// is. The statements are the classifier's own (a semicolon inside BEGIN ATOMIC … END ends none).
     /// </summary>
     private static RowVersionCheck[] Checks(StatementTokens all)
     {
         List<RowVersionCheck>? checks = null;
-        var depth = 0;
-        var changesRows = false;
-        var statementStart = true;
-        for (var i = 0; i < all.Count; i++)
+        for (var start = 0; start <= all.Count && StatementClassifier.TryFindEnd(all, start, out var end);
+             start = end + 1)
         {
-            if (statementStart)
+            var statement = all.Slice(start, end);
+            if (statement.Is(0, SqlKeyword.Update) || statement.Is(0, SqlKeyword.Delete))
             {
-                changesRows = all.Is(i, SqlKeyword.Update) || all.Is(i, SqlKeyword.Delete);
-                statementStart = false;
-            }
-
-            switch (all.Kind(i))
-            {
-                case SqlTokenKind.OpenParen:
-                    depth++;
-                    continue;
-                case SqlTokenKind.CloseParen:
-                    depth--;
-                    continue;
-                case SqlTokenKind.Semicolon:
-                    statementStart = true;
-                    continue;
-            }
-
-            if (depth != 0 || !changesRows || !(all.Is(i, SqlKeyword.Where) || all.Is(i, SqlKeyword.And)))
-            {
-                continue;
-            }
-
-            if (all.Is(i, SqlKeyword.Where) && !OnlyConjunctions(all, i + 1))
-            {
-                changesRows = false; // a WHERE with OR or NOT at its top: true there might match more rows
-                continue;
-            }
-
-            if (Comparison(all, i + 1) is { } end && Follows(all, end + 1))
-            {
-                var start = all.Tokens[i + 1].Start;
-                (checks ??= []).Add(new RowVersionCheck(start, all.Tokens[end].End - start));
+                AddChecks(statement, ref checks);
             }
         }
 
         return checks is null ? [] : [.. checks];
     }
 
-    /// <summary>The WHERE from <paramref name="i"/> joins its conditions with AND alone at its top level.</summary>
-    private static bool OnlyConjunctions(StatementTokens all, int i)
+    /// <summary>The checks of one UPDATE or DELETE, at its top level.</summary>
+    private static void AddChecks(StatementTokens st, ref List<RowVersionCheck>? checks)
     {
         var depth = 0;
-        for (; i < all.Count && !all.Is(i, SqlTokenKind.Semicolon); i++)
+        for (var i = 0; i < st.Count; i++)
         {
-            depth += all.Is(i, SqlTokenKind.OpenParen) ? 1 : all.Is(i, SqlTokenKind.CloseParen) ? -1 : 0;
-            if (depth == 0 && (all.Is(i, SqlKeyword.Or) || all.Is(i, SqlKeyword.Not)))
+            depth += st.Is(i, SqlTokenKind.OpenParen) ? 1 : st.Is(i, SqlTokenKind.CloseParen) ? -1 : 0;
+            if (depth != 0 || !(st.Is(i, SqlKeyword.Where) || st.Is(i, SqlKeyword.And)))
+            {
+                continue;
+            }
+
+            if (st.Is(i, SqlKeyword.Where) && !OnlyConjunctions(st, i + 1))
+            {
+                return; // a WHERE with OR or NOT at its top: true there might match more rows
+            }
+
+            if (Comparison(st, i + 1) is { } last && Follows(st, last + 1))
+            {
+                var start = st.Tokens[i + 1].Start;
+                (checks ??= []).Add(new RowVersionCheck(start, st.Tokens[last].End - start));
+            }
+        }
+    }
+
+    /// <summary>The WHERE from <paramref name="i"/> joins its conditions with AND alone at its top level.</summary>
+    private static bool OnlyConjunctions(StatementTokens st, int i)
+    {
+        var depth = 0;
+        for (; i < st.Count; i++)
+        {
+            depth += st.Is(i, SqlTokenKind.OpenParen) ? 1 : st.Is(i, SqlTokenKind.CloseParen) ? -1 : 0;
+            if (depth == 0 && (st.Is(i, SqlKeyword.Or) || st.Is(i, SqlKeyword.Not)))
             {
                 return false;
             }
 
-            if (depth == 0 && all.Is(i, SqlKeyword.Returning))
+            if (depth == 0 && st.Is(i, SqlKeyword.Returning))
             {
                 return true;
             }
@@ -170,7 +164,6 @@ internal static class RowVersionScanner
         all.Kind(i) is SqlTokenKind.Parameter or SqlTokenKind.Number or SqlTokenKind.String;
 
     /// <summary>What may follow the comparison: the statement's end, AND, or RETURNING.</summary>
-    private static bool Follows(StatementTokens all, int i) =>
-        i >= all.Count || all.Is(i, SqlTokenKind.Semicolon) || all.Is(i, SqlKeyword.And)
-        || all.Is(i, SqlKeyword.Returning);
+    private static bool Follows(StatementTokens st, int i) =>
+        i >= st.Count || st.Is(i, SqlKeyword.And) || st.Is(i, SqlKeyword.Returning);
 }

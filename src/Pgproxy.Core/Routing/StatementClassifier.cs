@@ -136,7 +136,7 @@ internal static class StatementClassifier
     /// The index of the semicolon that ends the statement starting at token <paramref name="start"/> (or the
     /// token count at the end); false for a semicolon inside parentheses or unbalanced parentheses.
     /// </summary>
-    private static bool TryFindEnd(StatementTokens all, int start, out int end)
+    internal static bool TryFindEnd(StatementTokens all, int start, out int end)
     {
         var depth = 0;
         var atomicDepth = 0;

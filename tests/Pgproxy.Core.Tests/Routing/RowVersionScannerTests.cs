@@ -60,6 +60,7 @@ public sealed class RowVersionScannerTests
     [InlineData("UPDATE t SET n = (SELECT count(*) FROM u WHERE xmin = $1)")] // a subquery's
     [InlineData("UPDATE t SET n = 1 WHERE id IN (SELECT id FROM u WHERE xmin = $1)")]
     [InlineData("INSERT INTO t SELECT * FROM u WHERE xmin = $1")]
+    [InlineData("CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC SELECT 1; UPDATE t SET n = 1 WHERE xmin = 5; END")]
     public void Comparisons_it_cannot_replace_are_left(string sql)
     {
         Assert.Empty(StatementClassifier.Classify(sql).RowVersionChecks);
