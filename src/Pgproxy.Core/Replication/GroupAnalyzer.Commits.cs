@@ -41,6 +41,7 @@ internal sealed partial class GroupAnalyzer
         // insert_lock's lock between parts; it is the first INSERT's part that should begin with it.
         var lockAhead = _state.Status == TransactionStatus.InTransaction;
         var cutForLock = false;
+        var insertEndsPart = false;
         for (var i = 0; i < frames.Count - 1; i++)
         {
             if (frames[i].Type != FrontendMessageType.Execute)
@@ -61,7 +62,14 @@ internal sealed partial class GroupAnalyzer
             }
 
             var executed = ExecutedAt(frames, bytes, i);
-            var insertAlone = false;
+            if (insertEndsPart && executed is not { Cuts: true })
+            {
+                // The INSERT before this statement ends its part (a COMMIT cuts there anyway, below).
+                starts.Add((afterExecute, false));
+                cutForLock = true;
+            }
+
+            insertEndsPart = false;
             if (lockAhead && executed is { } statement && _catalog.MayLockInsert(statement.Classification))
             {
                 lockAhead = false;
@@ -79,8 +87,7 @@ internal sealed partial class GroupAnalyzer
                 // node ran the INSERT. Held on, a batch {INSERT; UPDATE} in a transaction (EF Core's SaveChanges of
                 // an added and a changed entity) held it while its UPDATE waited for a row that a transaction
                 // waiting for the lock held (8 clients over 10 rows: 40 done, 20 failed with 40P01 in 5 s).
-                insertAlone = NextExecute(frames, i + 1) is { } next
-                              && ExecutedAt(frames, bytes, next) is not { Cuts: true };
+                insertEndsPart = true;
             }
 
             if (executed is { Cuts: true })
@@ -97,11 +104,6 @@ internal sealed partial class GroupAnalyzer
                 }
 
                 starts.Add((i + 1, false));
-            }
-            else if (insertAlone)
-            {
-                starts.Add((i + 1, false));
-                cutForLock = true;
             }
 
             afterExecute = i + 1;
@@ -131,24 +133,11 @@ internal sealed partial class GroupAnalyzer
         return starts;
     }
 
-    /// <summary>The index of the first Execute at or after <paramref name="from"/>, or null.</summary>
-    private static int? NextExecute(IReadOnlyList<GroupFrame> frames, int from)
-    {
-        for (var i = from; i < frames.Count; i++)
-        {
-            if (frames[i].Type == FrontendMessageType.Execute)
-            {
-                return i;
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>
-    /// Where main's run of an autocommit group that writes is cut for insert_lock's lock (GroupRunner.LockCut): the
-    /// frame after the Execute before the first INSERT that may take the lock, or 0 when that INSERT is the group's
-    /// first statement, when none may take it, or when a portal before it is one pgproxy does not know.
+    /// Where main's run of an autocommit group that writes is cut for insert_lock's lock (GroupRunner's
+    /// ReadMainAroundLockAsync): the frame after the Execute before the first INSERT that may take the lock, or 0
+    /// when that INSERT is the group's first statement, when none may take it, or when a portal before it is one
+    /// pgproxy does not know.
     /// </summary>
     public int LockCut()
     {
@@ -177,7 +166,6 @@ internal sealed partial class GroupAnalyzer
 
         return 0;
     }
-
 
     /// <summary>
     /// The Execute at <paramref name="index"/> runs BEGIN while the client is outside a transaction, and a later

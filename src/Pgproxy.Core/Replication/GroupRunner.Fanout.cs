@@ -250,7 +250,7 @@ internal sealed partial class GroupRunner
     /// insert lock and the timestamp query), Close messages it missed, lazy Parses of statements it lacks, then
     /// the client's messages — with Parse texts carrying main's timestamp for the other nodes. <paramref name="sync"/>
     /// says the group ends with a Sync; only a write's group tells, the rest leave it false. With
-    /// <paramref name="mainCut"/>, main gets the messages before that frame alone, ended by a Flush (see LockCut).
+    /// <paramref name="mainCut"/>, main gets the messages before that frame alone, ended by a Flush (ReadMainAroundLockAsync).
     /// </summary>
     private void SendGroup(NodeLink link, bool isMain, bool internalTransaction, GroupAnalysis analysis,
         bool sync = false, int mainCut = 0)
@@ -288,10 +288,9 @@ internal sealed partial class GroupRunner
 
         _host.AnnounceStatement(link, Group.Frame(Group.Frames[0]));
         var output = link.Output;
-        var sent = 0;
-        foreach (var frame in Group.Frames)
+        for (var index = 0; index < Group.Frames.Count; index++)
         {
-            var index = sent++;
+            var frame = Group.Frames[index];
             if (isMain && mainCut > 0 && index == mainCut)
             {
                 output.Write(FlushFrame);

@@ -5,7 +5,7 @@ namespace Pgproxy.Core.Replication;
 
 /// <summary>
 /// An autocommit group with statements before an INSERT that takes insert_lock's lock: an Npgsql batch
-/// {UPDATE; INSERT} outside a transaction, as EF Core sends a SaveChanges of one batch. Main runs it in two parts
+/// {UPDATE; INSERT} outside a transaction. Main runs it in two parts
 /// inside pgproxy's internal transaction: the statements before the INSERT, ended by a Flush of pgproxy's own, then
 /// the lock and the rest with the client's Sync. Taken before the whole group, the lock was held while the UPDATE
 /// waited for a row that another transaction held while it waited for the lock, and the two deadlocked (8 clients

@@ -87,7 +87,6 @@ internal sealed partial class QueryRunner
                 _rewritten = OthersFrames.RewriteQueryFrame(frame.Span, statement!,
                     rewritesTime ? replies.MainNow : null, _appender is not null ? defaults.Copy!.Statement : defaults.Insert);
             }
-
             else if (statement is { StatementCount: 1, RowVersionChecks.Count: > 0 } checking)
             {
                 // An xmin check (RowVersionScanner): the others get main's outcome of it.
