@@ -111,8 +111,7 @@ internal sealed class RecoveryCleanup(RecoveryConnector connector)
                     "FROM pg_catalog.pg_publication WHERE pubname LIKE $1", ct, pattern);
                 foreach (var row in rows)
                 {
-                    await RecoveryConnector.ExecuteAsync(connection,
-                        $"DROP PUBLICATION {RecoveryConnector.Ident(row[0]!)}", ct);
+                    await PublicationDrop.DropAsync(connection, row[0]!, ct);
                     await RestoreIdentitiesAsync(connection, row[1]!, ct);
                 }
             });
