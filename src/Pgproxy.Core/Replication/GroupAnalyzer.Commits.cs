@@ -134,12 +134,13 @@ internal sealed partial class GroupAnalyzer
     }
 
     /// <summary>
-    /// Where main's run of an autocommit group that writes is cut for insert_lock's lock (GroupRunner's
-    /// ReadMainAroundLockAsync): the frame after the Execute before the first INSERT that may take the lock, or 0
-    /// when that INSERT is the group's first statement, when none may take it, or when a portal before it is one
-    /// pgproxy does not know.
+    /// Where an autocommit group that writes is cut around the first INSERT that may take insert_lock's lock
+    /// (GroupRunner's ReadMainAroundLockAsync): <see cref="InsertCut.Before"/> is the frame after the Execute before
+    /// that INSERT (0 when it is the group's first statement), <see cref="InsertCut.After"/> the frame after its own
+    /// Execute (0 when nothing executes after it). Both 0 when none may take the lock, or when a portal up to it is
+    /// one pgproxy does not know.
     /// </summary>
-    public int LockCut()
+    public InsertCut LockCut()
     {
         var frames = _group.Frames;
         var bytes = _group.Bytes.Span;
@@ -153,18 +154,24 @@ internal sealed partial class GroupAnalyzer
 
             if (ExecutedAt(frames, bytes, i) is not { } executed)
             {
-                return 0;
+                return default;
             }
 
             if (_catalog.MayLockInsert(executed.Classification))
             {
-                return afterExecute;
+                var executesAfter = false;
+                for (var next = i + 1; next < frames.Count && !executesAfter; next++)
+                {
+                    executesAfter = frames[next].Type == FrontendMessageType.Execute;
+                }
+
+                return new InsertCut(afterExecute, executesAfter ? i + 1 : 0);
             }
 
             afterExecute = i + 1;
         }
 
-        return 0;
+        return default;
     }
 
     /// <summary>

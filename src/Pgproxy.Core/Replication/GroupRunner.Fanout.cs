@@ -24,7 +24,14 @@ internal sealed partial class GroupRunner
         var lockCut = internalTransaction && sync && !analysis.CopiesIn && analysis.LockTable is not null
                       && analysis.LargeObject is null && analysis.ExecuteCount > 1
             ? _analyzer.LockCut()
-            : 0;
+            : default;
+        if (lockCut.After > 0 && ChecksRowVersions())
+        {
+            // The others' part up to the INSERT is sent before main ran the rest, whose outcomes an xmin check's
+            // text on the others depends on (RowVersionParseFrame): such a group keeps the lock to its end.
+            lockCut = lockCut with { After = 0 };
+        }
+
         IFannedWrite write = analysis.CopiesIn
             ? new GroupCopyWrite(this, targets, sync, analysis, internalTransaction)
             : new GroupWrite(this, targets, sync, analysis, internalTransaction, sharesSnapshot, lockCut);
@@ -47,10 +54,11 @@ internal sealed partial class GroupRunner
         {
             await ReplayRefusedGroupAsync(main, targets[1..], targets, internalTransaction, analysis, mainTime, sync);
         }
-        else if (internalTransaction && _write.InternalBegun)
+        else if (internalTransaction && (_write.InternalBegun || _othersAhead.Count > 0))
         {
-            // Begun with a shared snapshot, every other node is in the internal transaction: end it there too.
-            var others = targets[1..];
+            // Begun with a shared snapshot, every other node is in the internal transaction: end it there too; so
+            // are those that ran the group's part up to its INSERT already (InsertAhead).
+            NodeLink[] others = _write.InternalBegun ? targets[1..] : [.. targets[1..].Where(_othersAhead.ContainsKey)];
             foreach (var other in others)
             {
                 if (!other.Detached)
@@ -196,7 +204,7 @@ internal sealed partial class GroupRunner
     /// pipeline's own BEGIN opened a block (<see cref="ClientState.BlockInPipeline"/>).
     /// </summary>
     private void SendMainPrelude(NodeLink link, bool internalTransaction, GroupAnalysis analysis, bool sync,
-        bool lockLater)
+        InsertCut cut)
     {
         var canInjectQueries = (_state.UnsyncedMask & link.Bit) == 0 || _state.BlockInPipeline;
         if (analysis.Writes && canInjectQueries
@@ -210,7 +218,7 @@ internal sealed partial class GroupRunner
             _twoPhase.AskMainXid(link);
         }
 
-        if (analysis.LockTable is { } lockTable && canInjectQueries && !lockLater
+        if (analysis.LockTable is { } lockTable && canInjectQueries && cut.Before == 0
             && (internalTransaction || _state.Status != TransactionStatus.Idle))
         {
             // In the client's transaction (opened before the pipeline or by its BEGIN) an INSERT that runs alone (a
@@ -218,8 +226,9 @@ internal sealed partial class GroupRunner
             // next statement once every node ran it (NodeLink.ReleaseSessionLocks), or after the client's ROLLBACK when
             // the INSERT failed; it outlives an error of the INSERT. pgproxy's own transaction keeps a
             // transaction-level lock held through the INSERT's error by a savepoint (InjectedQueries.LockTable).
-            var alone = analysis.ExecuteCount == 1 && !internalTransaction
-                        && _state.Status == TransactionStatus.InTransaction;
+            // So does pgproxy's own transaction when the INSERT is cut off from what follows it (cut.After).
+            var alone = (analysis.ExecuteCount == 1 && !internalTransaction
+                         && _state.Status == TransactionStatus.InTransaction) || cut.After > 0;
             link.TakeInsertLock(lockTable, internalTransaction || alone, releaseBeforeNext: alone);
         }
 
@@ -250,11 +259,19 @@ internal sealed partial class GroupRunner
     /// insert lock and the timestamp query), Close messages it missed, lazy Parses of statements it lacks, then
     /// the client's messages — with Parse texts carrying main's timestamp for the other nodes. <paramref name="sync"/>
     /// says the group ends with a Sync; only a write's group tells, the rest leave it false. With
-    /// <paramref name="mainCut"/>, main gets the messages before that frame alone, ended by a Flush (ReadMainAroundLockAsync).
+    /// <paramref name="stopAt"/>, the node gets the messages before that frame alone, ended by a Flush
+    /// (ReadMainAroundLockAsync, SendInsertAhead); <paramref name="cut"/> is main's. An other node that ran the group
+    /// up to its INSERT already gets the rest (ContinueAhead).
     /// </summary>
     private void SendGroup(NodeLink link, bool isMain, bool internalTransaction, GroupAnalysis analysis,
-        bool sync = false, int mainCut = 0)
+        bool sync = false, int stopAt = 0, InsertCut cut = default)
     {
+        if (!isMain && ContinueAhead(link) is var from && from > 0)
+        {
+            WriteFrames(link, isMain, analysis, from, stopAt: 0);
+            return;
+        }
+
         link.FlushPendingBegin();
         if (internalTransaction && !_write.InternalBegun)
         {
@@ -263,7 +280,7 @@ internal sealed partial class GroupRunner
 
         if (isMain)
         {
-            SendMainPrelude(link, internalTransaction, analysis, sync, lockLater: mainCut > 0);
+            SendMainPrelude(link, internalTransaction, analysis, sync, cut);
         }
 
         link.FlushPendingCloses();
@@ -287,11 +304,20 @@ internal sealed partial class GroupRunner
         }
 
         _host.AnnounceStatement(link, Group.Frame(Group.Frames[0]));
+        WriteFrames(link, isMain, analysis, from: 0, stopAt);
+    }
+
+    /// <summary>
+    /// The client's messages from frame <paramref name="from"/>, up to <paramref name="stopAt"/> (then a Flush of
+    /// pgproxy's own) or the group's end.
+    /// </summary>
+    private void WriteFrames(NodeLink link, bool isMain, GroupAnalysis analysis, int from, int stopAt)
+    {
         var output = link.Output;
-        for (var index = 0; index < Group.Frames.Count; index++)
+        for (var index = from; index < Group.Frames.Count; index++)
         {
             var frame = Group.Frames[index];
-            if (isMain && mainCut > 0 && index == mainCut)
+            if (stopAt > 0 && index == stopAt)
             {
                 output.Write(FlushFrame);
                 break;

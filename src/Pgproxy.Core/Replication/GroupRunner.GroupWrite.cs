@@ -26,11 +26,11 @@ internal sealed partial class GroupRunner
     /// An extended-protocol group that writes, as <see cref="WritePath.RunAsync"/> runs it: each node gets the whole
     /// group in one network write (with the Parses it lacks, and main's time in the others' Parse texts), and its
     /// answer is read up to the group's Sync, or its completions for a Flush-ended group. With
-    /// <paramref name="lockCut"/>, main runs it in two parts around insert_lock's lock
-    /// (<see cref="ReadMainAroundLockAsync"/>).
+    /// <paramref name="lockCut"/>, main runs it in parts around insert_lock's lock, and the others run the part up to
+    /// the INSERT before main runs the rest (<see cref="ReadMainAroundLockAsync"/>).
     /// </summary>
     private sealed class GroupWrite(GroupRunner runner, NodeLink[] targets, bool sync, GroupAnalysis analysis,
-        bool internalTransaction, bool sharesSnapshot, int lockCut) : IFannedWrite
+        bool internalTransaction, bool sharesSnapshot, InsertCut lockCut) : IFannedWrite
     {
         public bool InternalTransaction => internalTransaction;
 
@@ -54,9 +54,18 @@ internal sealed partial class GroupRunner
         /// <summary>A group's answer holds several results: main's is held until the first of them is known.</summary>
         public bool KeepsAnswerUntilResult => true;
 
+        public bool OthersDrewWithMain => runner._lockReleasedAhead;
+
         public void SendTo(NodeLink link, bool isMain)
         {
-            runner.SendGroup(link, isMain, internalTransaction, analysis, sync, isMain ? lockCut : 0);
+            if (isMain)
+            {
+                runner.ForgetAhead(); // a run again starts over on every node
+            }
+
+            var mainStop = lockCut.Before > 0 ? lockCut.Before : lockCut.After;
+            runner.SendGroup(link, isMain, internalTransaction, analysis, sync, isMain ? mainStop : 0,
+                isMain ? lockCut : default);
             GroupLargeObject.ArmOnMain(analysis.LargeObject, runner._replies, link, isMain);
         }
 
@@ -71,7 +80,7 @@ internal sealed partial class GroupRunner
         /// Never <see cref="ReplyEnd.CopyIn"/>: a group that copies in is a GroupCopyWrite, and one not known
         /// to (an unknown portal's) has its data relayed to every target by ReadGroupRepliesAsync itself.
         /// </summary>
-        public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main) => lockCut > 0
+        public ValueTask<ReplyEnd> ReadMainAsync(NodeLink main) => lockCut.Cuts
             ? runner.ReadMainAroundLockAsync(main, targets, analysis, lockCut)
             : runner.ReadGroupRepliesAsync(main, targets, forward: true, summarize: true, sync, analysis);
 

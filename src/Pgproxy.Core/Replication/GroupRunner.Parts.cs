@@ -96,6 +96,7 @@ internal sealed partial class GroupRunner
     {
         ForgetBeginWarnings();
         _copyAteSync = false;
+        ForgetAhead();
         Group.Clear();
         _analyzer.Clear();
     }

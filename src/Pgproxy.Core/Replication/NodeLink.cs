@@ -270,6 +270,9 @@ internal sealed class NodeLink
             return false;
         }
 
+        // Kept from a client's cancel like pgproxy's BEGIN (CancelHold): cancelled, the release failed the
+        // transaction, and the client's next statement, which the cancel was meant for, got 25P02 instead of 57014.
+        Backend.CancelHold.Hold();
         Inject(SessionLocks.StartUnlock(), InjectedReply.UnlockQueryCycle);
         return true;
     }

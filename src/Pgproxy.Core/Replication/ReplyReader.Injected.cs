@@ -139,6 +139,7 @@ internal sealed partial class ReplyReader
         }
         else if (head == InjectedReply.UnlockQueryCycle)
         {
+            link.Backend.CancelHold.Release();
             link.SessionLocks.UnlockAnswered();
         }
     }

@@ -143,5 +143,111 @@ public sealed class InsertLockPlacementTests
         Assert.Equal(["LOCK", Insert, "ROLLBACK", "UNLOCK"], _main.Ran(Update, Insert, "ROLLBACK"));
     }
 
+    [Fact]
+    public async Task AnAutocommitBatchInsertingFirst_ReleasesTheLockOnceEveryNodeRanTheInsert_BeforeItsUpdate()
+    {
+        // An Npgsql batch {INSERT; UPDATE} outside a transaction: pgproxy's own transaction held the lock to its end,
+        // while the UPDATE waited for a row that a transaction waiting for the lock held (27 done, 20 failed in 5 s).
+        await using var harness = _main.Harness;
+        var order = RecordOrder(harness, Update, Insert);
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["1", "2", "n", "C INSERT 0 1", "1", "2", "n", "C UPDATE 1", "Z I"],
+            await client.ExchangeAsync(ClientFrames.Group(Insert, Update)).WaitAsync(Bound));
+
+        Assert.Equal(["LOCK", Insert, "UNLOCK", Update], _main.Ran(Update, Insert));
+        // The others drew the INSERT's values before main let the next inserter have the lock.
+        Assert.Equal(["0 " + Insert, "1 " + Insert, "0 UNLOCK", "0 " + Update, "1 " + Update], order);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
+    }
+
+    [Fact]
+    public async Task AnAutocommitBatchWhoseUpdateFailsAfterItsInsert_RunsTheInsertOnceEverywhere_AndRollsBack()
+    {
+        await using var harness = _main.Harness;
+        harness.Node(0).On(Update, NodeReply.Error("40P01"));
+        harness.Node(1).On(Update, NodeReply.Error("40P01"));
+        var order = RecordOrder(harness, Update, Insert);
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["1", "2", "n", "C INSERT 0 1", "1", "2", "n", "E 40P01", "Z I"],
+            await client.ExchangeAsync(ClientFrames.Group(Insert, Update)).WaitAsync(Bound));
+
+        Assert.Equal(["LOCK", Insert, "UNLOCK", Update, "ROLLBACK"], _main.Ran(Update, Insert, "ROLLBACK"));
+        Assert.Single(order, "1 " + Insert);
+        Assert.Equal(["C SELECT 1", "Z I"], (await client.QueryAsync("SELECT 3").WaitAsync(Bound)).TakeLast(2));
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
+    }
+
+    [Fact]
+    public async Task AnAutocommitBatchWhoseInsertFails_SendsTheOthersNothingAhead_AndReleasesTheLock()
+    {
+        await using var harness = _main.Harness;
+        harness.Node(0).On(Insert, NodeReply.Error("23505"));
+        harness.Node(1).On(Insert, NodeReply.Error("23505"));
+        var order = RecordOrder(harness, Update, Insert);
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["1", "2", "n", "E 23505", "Z I"],
+            await client.ExchangeAsync(ClientFrames.Group(Insert, Update)).WaitAsync(Bound));
+        Assert.Equal(["C SELECT 1", "Z I"], (await client.QueryAsync("SELECT 3").WaitAsync(Bound)).TakeLast(2));
+
+        Assert.Equal(["LOCK", Insert, "ROLLBACK", "UNLOCK"], _main.Ran(Update, Insert, "ROLLBACK"));
+        Assert.DoesNotContain("0 " + Update, order);
+        Assert.DoesNotContain("1 " + Update, order);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
+    }
+
+    [Fact]
+    public async Task AnAutocommitBatchWhoseInsertFailsOnAnotherNodeOnly_KeepsTheLockToItsEnd_AndFailsEverywhere()
+    {
+        await using var harness = _main.Harness;
+        harness.Node(1).On(Insert, NodeReply.Error("23505"));
+        var order = RecordOrder(harness, Update, Insert);
+        await using var client = await harness.StartClientAsync();
+
+        Assert.Equal(["1", "2", "n", "E XX001", "Z I"],
+            await client.ExchangeAsync(ClientFrames.Group(Insert, Update)).WaitAsync(Bound));
+        Assert.Equal(["C SELECT 1", "Z I"], (await client.QueryAsync("SELECT 3").WaitAsync(Bound)).TakeLast(2));
+
+        // Released only once the write ended: the write path may level that node's sequences under it first.
+        Assert.Equal(["LOCK", Insert, Update, "ROLLBACK", "UNLOCK"], _main.Ran(Update, Insert, "ROLLBACK"));
+        Assert.Equal(["Q BEGIN", "P :" + Insert, "B :", "D P", "E ", "H", "P :" + Update, "B :", "D P", "E ", "S",
+            "Q ROLLBACK"], harness.SentTo(1).SkipWhile(f => f != "Q BEGIN").Take(12));
+        Assert.DoesNotContain("1 " + Update, order);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
+    }
+
+    /// <summary>
+    /// Each node's runs of <paramref name="kept"/> (and main's release of the lock) as "node statement", in the order
+    /// the nodes ran them.
+    /// </summary>
+    private static List<string> RecordOrder(ReplicationHarness harness, params string[] kept)
+    {
+        var order = new List<string>();
+        for (var node = 0; node < 2; node++)
+        {
+            var id = node;
+            harness.Node(node).On(s =>
+            {
+                var label = s.Sql.Contains("pg_advisory_unlock(", StringComparison.Ordinal) ? "UNLOCK" : s.Sql;
+                if (kept.Contains(label) || label == "UNLOCK")
+                {
+                    lock (order)
+                    {
+                        order.Add($"{id} {label}");
+                    }
+                }
+
+                return false;
+            }, NodeReply.Empty());
+        }
+
+        return order;
+    }
+
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 }
