@@ -50,9 +50,23 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
         }
 
         if (statement.Flags.HasFlag(StatementFlags.TransactionControlInside) && _nodes.HasLiveOthers
-            && QueryScript.TryCut(System.Text.Encoding.UTF8.GetString(text)) is { } script)
+            && QueryScript.TryCut(System.Text.Encoding.UTF8.GetString(text), _catalog.MayLockInsert) is { } script)
         {
             await RunScriptAsync(script);
+            return;
+        }
+
+        // A string with an INSERT that takes insert_lock's lock and other statements runs in steps too, the INSERT
+        // a step of its own, in an implicit block as PostgreSQL runs the string: its lock, session-level then, is
+        // released once every node ran it. Run whole, the string held the lock while a later UPDATE waited for a
+        // row that a transaction waiting for the lock held ({INSERT; UPDATE} strings beside transactions updating
+        // then inserting, 8 clients over 10 rows: 46 done and 14 deadlocked in 5 s; directly 32,559 and none).
+        if (statement.Flags.HasFlag(StatementFlags.MultiStatement) && _nodes.HasLiveOthers
+            && statement.InsertTables.Count > 0 && _policy.InsertLock
+            && QueryScript.TryCut(System.Text.Encoding.UTF8.GetString(text), _catalog.MayLockInsert) is
+                { Steps.Count: > 1 } cut)
+        {
+            await RunScriptAsync(cut);
             return;
         }
 

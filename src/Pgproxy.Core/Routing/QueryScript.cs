@@ -15,8 +15,12 @@ internal sealed partial class QueryScript
 
     public IReadOnlyList<QueryScriptStep> Steps { get; }
 
-    /// <summary>The steps of <paramref name="sql"/>; null when it cannot be split (PostgreSQL rejects it whole).</summary>
-    public static QueryScript? TryCut(string sql)
+    /// <summary>
+    /// The steps of <paramref name="sql"/>; null when it cannot be split (PostgreSQL rejects it whole). A statement
+    /// <paramref name="alone"/> says so of is a step of its own too: an INSERT that takes insert_lock's lock, which
+    /// is then held no longer than the INSERT needs it (QueryRunner.RunAsync).
+    /// </summary>
+    public static QueryScript? TryCut(string sql, Func<StatementClassification, bool>? alone = null)
     {
         var ranges = new List<Range>();
         if (!StatementClassifier.TrySplit(sql, ranges) || ranges.Count == 0)
@@ -32,6 +36,13 @@ internal sealed partial class QueryScript
             var (start, length) = range.GetOffsetAndLength(sql.Length);
             var text = sql.Substring(start, length);
             var statement = StatementClassifier.Classify(text);
+            if (!IsControl(statement) && alone?.Invoke(statement) == true)
+            {
+                AddRun(sql, steps, ref runStart, runEnd);
+                steps.Add(new QueryScriptStep(text, Position(sql, start), statement, Control: false));
+                continue;
+            }
+
             if (!IsControl(statement))
             {
                 runStart = runStart < 0 ? start : runStart;

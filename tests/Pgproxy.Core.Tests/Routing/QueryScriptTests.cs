@@ -16,6 +16,20 @@ public sealed class QueryScriptTests
         Assert.Equal([0, 7, 47, 55], script.Steps.Select(s => s.Position));
     }
 
+    [Fact]
+    public void A_statement_said_to_run_alone_is_a_step_of_its_own_between_the_runs()
+    {
+        // An INSERT that takes insert_lock's lock: held no longer than the INSERT, not over the UPDATE before or after.
+        var script = QueryScript.TryCut("update t set n = 1; insert into s values (1); update t set n = 2; select 1",
+            s => s.Flags.HasFlag(StatementFlags.Insert))!;
+
+        Assert.Equal(
+            [("update t set n = 1", false), ("insert into s values (1)", false), ("update t set n = 2; select 1", false)],
+            script.Steps.Select(s => (s.Text, s.Control)));
+        Assert.Equal([0, 20, 46], script.Steps.Select(s => s.Position));
+        Assert.Single(QueryScript.TryCut("insert into s values (1)", s => true)!.Steps);
+    }
+
     [Theory]
     [InlineData("savepoint a", true)]
     [InlineData("release a", true)]

@@ -130,4 +130,53 @@ public sealed class InsertLockDeadlockTests(TwoNodes cluster) : ReplicationTestB
         Assert.Equal(Clients * TransactionsPerClient,
             await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT sum(n)::bigint FROM {counters}"));
     }
+
+    /// <summary>
+    /// The same through query strings (the simple protocol, as psql and pgbench send several statements in one
+    /// line): {INSERT; UPDATE} in autocommit and {BEGIN; INSERT; UPDATE; COMMIT}, each run whole, held the lock over
+    /// the UPDATE while transactions sending UPDATE then INSERT one by one waited for it (8 clients over 10 rows in
+    /// 5 s: 46 done and 14 deadlocked, and 27 done and 10 deadlocked; directly 32,559 and none).
+    /// </summary>
+    [PostgresFact]
+    public async Task Query_strings_inserting_then_updating_never_deadlock()
+    {
+        var counters = await CreateReplicatedTableAsync("lock_string_k", "id int primary key, n bigint");
+        var log = await CreateReplicatedTableAsync("lock_string_log", "id serial primary key, k int, at int");
+        await ExecuteOnProxyAsync($"INSERT INTO {counters} SELECT g, 0 FROM generate_series(1, {HotRows}) g");
+        var directory = Directory.CreateTempSubdirectory("insert-lock-strings-").FullName;
+        try
+        {
+            var row = $"\\set r random(1, {HotRows})\n";
+            string[] scripts =
+            [
+                row + $"INSERT INTO {log} (k, at) VALUES (:r, 1)\\; UPDATE {counters} SET n = n + 1 WHERE id = :r;\n",
+                row + $"BEGIN\\; INSERT INTO {log} (k, at) VALUES (:r, 2)\\; " +
+                $"UPDATE {counters} SET n = n + 1 WHERE id = :r\\; COMMIT;\n",
+                row + $"BEGIN;\nUPDATE {counters} SET n = n + 1 WHERE id = :r;\n" +
+                $"INSERT INTO {log} (k, at) VALUES (:r, 3);\nCOMMIT;\n",
+            ];
+            var arguments = new List<string> { "-n", "-c", Invariant(Clients), "-j", "2", "-t", Invariant(TransactionsPerClient) };
+            for (var i = 0; i < scripts.Length; i++)
+            {
+                var file = Path.Combine(directory, $"s{i}.sql");
+                await File.WriteAllTextAsync(file, scripts[i]);
+                arguments.AddRange(["-f", file]);
+            }
+
+            var run = await PgTools.PgbenchAsync(Proxy.Port, [.. arguments]);
+            run.EnsureSuccess(); // a deadlock aborts its client, and pgbench then exits with 2
+            Assert.Contains("number of failed transactions: 0 ", run.StdOut);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        Assert.Equal(Clients * TransactionsPerClient, await AssertNodesIdenticalAsync(log, "id"));
+        await AssertNodesIdenticalAsync(counters, "id");
+        Assert.Equal(Clients * TransactionsPerClient,
+            await NodeSql.ScalarAsync<long>(Nodes[1], $"SELECT sum(n)::bigint FROM {counters}"));
+    }
+
+    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
