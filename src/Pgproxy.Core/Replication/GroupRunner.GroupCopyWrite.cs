@@ -40,8 +40,6 @@ internal sealed partial class GroupRunner
 
         public bool KeepsAnswerUntilResult => true;
 
-        public bool OthersDrewWithMain => false;
-
         public void SendTo(NodeLink link, bool isMain) => runner.SendGroup(link, isMain, internalTransaction, analysis);
 
         public ValueTask FlushMainAsync(NodeLink main) => WritePath.FlushLinkAsync(main);

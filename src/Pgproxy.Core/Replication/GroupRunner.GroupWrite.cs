@@ -54,8 +54,6 @@ internal sealed partial class GroupRunner
         /// <summary>A group's answer holds several results: main's is held until the first of them is known.</summary>
         public bool KeepsAnswerUntilResult => true;
 
-        public bool OthersDrewWithMain => runner._lockReleasedAhead;
-
         public void SendTo(NodeLink link, bool isMain)
         {
             if (isMain)
@@ -63,8 +61,7 @@ internal sealed partial class GroupRunner
                 runner.ForgetAhead(); // a run again starts over on every node
             }
 
-            var mainStop = lockCut.Before > 0 ? lockCut.Before : lockCut.After;
-            runner.SendGroup(link, isMain, internalTransaction, analysis, sync, isMain ? mainStop : 0,
+            runner.SendGroup(link, isMain, internalTransaction, analysis, sync, isMain ? lockCut.FirstStop : 0,
                 isMain ? lockCut : default);
             GroupLargeObject.ArmOnMain(analysis.LargeObject, runner._replies, link, isMain);
         }

@@ -12,15 +12,11 @@ internal sealed partial class GroupRunner
 
     private int _aheadUpTo;
 
-    /// <summary>Every live other ran the part without an error, and main was sent the lock's release after it.</summary>
-    private bool _lockReleasedAhead;
-
     /// <summary>Forgets the others' part: the group runs (again) from its start.</summary>
     private void ForgetAhead()
     {
         _othersAhead.Clear();
         _aheadUpTo = 0;
-        _lockReleasedAhead = false;
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ internal sealed partial class GroupRunner
         GroupAnalysis analysis, InsertCut cut)
     {
         var started = _time.GetTimestamp();
-        var sentTo = cut.Before > 0 ? cut.Before : cut.After;
+        var sentTo = cut.FirstStop;
         await ReadMainPartAsync(main, 0, sentTo);
         var frames = Group.Frames;
         if (cut.Before > 0 && !main.Summary.HasError)
@@ -48,10 +48,7 @@ internal sealed partial class GroupRunner
         {
             await SendInsertAheadAsync(main, targets[1..], analysis, cut.After, _time.GetElapsedTime(started));
             // Ahead of the rest, in pgproxy's transaction.
-            if (OthersRanAheadCleanly(targets[1..]) && main.ReleaseSessionLocks())
-            {
-                _lockReleasedAhead = true;
-            }
+            main.LockReleasedEarly = OthersRanAheadCleanly(targets[1..]) && main.ReleaseSessionLocks();
         }
 
         for (var i = main.Summary.HasError ? frames.Count - 1 : sentTo; i < frames.Count; i++)

@@ -48,13 +48,6 @@ internal interface IFannedWrite
     /// <summary>Main's answer is held until its first result rather than its completion (a group's).</summary>
     bool KeepsAnswerUntilResult { get; }
 
-    /// <summary>
-    /// The others ran the write's INSERT while main held insert_lock's lock, which main then released before the
-    /// rest (GroupRunner.ReadMainAroundLockAsync): every node drew what main drew, and a timing error after that
-    /// leaves nothing to level, which levelling would now race with the next inserter.
-    /// </summary>
-    bool OthersDrewWithMain { get; }
-
     /// <summary>Writes the write to a node: main's copy with what pgproxy asks of main first, or an other's copy.</summary>
     void SendTo(NodeLink link, bool isMain);
 

@@ -8,4 +8,7 @@ namespace Pgproxy.Core.Replication;
 internal readonly record struct InsertCut(int Before, int After)
 {
     public bool Cuts => Before > 0 || After > 0;
+
+    /// <summary>Where main's first part ends: before the INSERT, or after it when it is the first statement.</summary>
+    public int FirstStop => Before > 0 ? Before : After;
 }

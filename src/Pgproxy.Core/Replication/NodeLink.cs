@@ -120,6 +120,13 @@ internal sealed class NodeLink
     /// </summary>
     public bool LockOutlivesError { get; set; }
 
+    /// <summary>
+    /// The write being run released that lock once every other node ran its INSERT, before the rest of the write
+    /// (GroupRunner.ReadMainAroundLockAsync): every node drew what main drew, and levelling them after a timing error
+    /// would now race the next inserter (see SequenceLevel).
+    /// </summary>
+    public bool LockReleasedEarly { get; set; }
+
     /// <summary>The client's BEGIN, not yet sent here; it is sent right before the next message this node gets.</summary>
     public byte[]? PendingBegin { get; set; }
 

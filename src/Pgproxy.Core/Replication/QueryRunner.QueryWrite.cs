@@ -49,8 +49,6 @@ internal sealed partial class QueryRunner
 
         public bool KeepsAnswerUntilResult => false;
 
-        public bool OthersDrewWithMain => false;
-
         public bool RewritesTime => rewritesTime;
 
         public string? LockTable => lockTable;

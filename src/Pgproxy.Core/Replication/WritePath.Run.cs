@@ -76,6 +76,7 @@ internal sealed partial class WritePath
 
         main.LockedTableOid = null; // set again only if this write takes insert_lock's lock (SequenceLevel)
         main.LockOutlivesError = false;
+        main.LockReleasedEarly = false;
         write.SendTo(main, isMain: true);
         main.Summary.Clear();
         main.SwallowedError = null;

@@ -15,7 +15,7 @@ internal sealed partial class WritePath
         Divergence? mismatch)
     {
         if (mismatch?.TimingError is not null && !main.Summary.HasError && write.LockTable is { } table
-            && !write.OthersDrewWithMain && Sequences is { } sequences)
+            && !main.LockReleasedEarly && Sequences is { } sequences)
         {
             await sequences.LevelAsync(main, others, table, "another node");
         }
@@ -31,7 +31,7 @@ internal sealed partial class WritePath
     private async Task LevelSequencesAfterMainTimingAsync(IFannedWrite write, NodeLink main, NodeLink[] others)
     {
         if (main.LockOutlivesError && main.SwallowedError is null && Divergence.IsOfTiming(main.Summary.ErrorState)
-            && write.LockTable is { } table && !write.OthersDrewWithMain
+            && write.LockTable is { } table && !main.LockReleasedEarly
             && others.Length > 0 && Sequences is { } sequences)
         {
             await sequences.LevelAsync(main, others, table, "main");
