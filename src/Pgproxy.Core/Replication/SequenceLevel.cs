@@ -47,8 +47,8 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
                 var sequences = await BackendQuery.RunAsync(connection, SequencesOf(oid), stopping);
                 values = sequences.Count == 0
                     ? []
-                    : await BackendQuery.RunAsync(connection, string.Join(" UNION ALL ", sequences.Select(s =>
-                        $"SELECT {Literal(s[0]!)}, last_value, is_called FROM {s[0]}")), stopping);
+                    : await BackendQuery.RunAsync(connection,
+                        SequenceValues.ReadQuery(sequences.Select(s => s[0]!)), stopping);
                 await connection.TerminateAsync();
             }
 
@@ -57,9 +57,8 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
                 return;
             }
 
-            var setvals = string.Join("; ", values.Select(v =>
-                $"SELECT pg_catalog.setval({Literal(v[0]!)}, {long.Parse(v[1]!, CultureInfo.InvariantCulture)}, " +
-                $"{(v[2] == "t" ? "true" : "false")})"));
+            var setvals = string.Join("; ",
+                values.Select(v => "SELECT " + SequenceValues.SetvalCall(v[0]!, v[1]!, v[2])));
             var levelled = string.Join(", ", values.Select(v => $"{v[0]} {v[1]}"));
             foreach (var other in live)
             {
@@ -94,7 +93,6 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
                "AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)";
     }
 
-    private static string Literal(string value) => InjectedQueries.EscapedLiteral(value);
 
     private static partial class Log
     {

@@ -86,8 +86,8 @@ internal sealed partial class StartupSequenceLevel(IReplicationServices runtime,
                 await using var connection = await _connector.OpenAsync(other, database, ApplicationName, stopping);
                 foreach (var chunk in apart.Chunk(Chunk))
                 {
-                    var setvals = chunk.Select(s => $"pg_catalog.setval({Literal(s.Key)}, {s.Value.LastValue}, " +
-                                                    (s.Value.IsCalled == "t" ? "true)" : "false)"));
+                    var setvals = chunk.Select(s =>
+                        SequenceValues.SetvalCall(s.Key, s.Value.LastValue, s.Value.IsCalled));
                     await BackendQuery.RunAsync(connection, "SELECT " + string.Join(", ", setvals), stopping);
                 }
 
@@ -120,8 +120,7 @@ internal sealed partial class StartupSequenceLevel(IReplicationServices runtime,
         var states = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
         foreach (var chunk in names.Select(r => r[0]!).Chunk(Chunk))
         {
-            var rows = await BackendQuery.RunAsync(connection, string.Join(" UNION ALL ", chunk.Select(name =>
-                $"SELECT {Literal(name)}, last_value, is_called FROM {name}")), stopping);
+            var rows = await BackendQuery.RunAsync(connection, SequenceValues.ReadQuery(chunk), stopping);
             foreach (var row in rows)
             {
                 states[row[0]!] = (row[1]!, row[2]!);
@@ -132,7 +131,6 @@ internal sealed partial class StartupSequenceLevel(IReplicationServices runtime,
         return states;
     }
 
-    private static string Literal(string value) => InjectedQueries.EscapedLiteral(value);
 
     private static partial class Log
     {
