@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by bench/e2e/run and bench/e2e/idle-rss. Source after scripts/lib/common.sh.
+# Helpers shared by the bench/e2e scripts. Source after scripts/lib/common.sh.
 
 BENCH_DIR="$PGPROXY_ROOT/.bench"
 CLUSTER_DIR="$PGPROXY_ROOT/.cluster"
@@ -61,4 +61,69 @@ stop_pgproxy_fg() {
     PGPROXY_PID=""
 }
 
+# write_pgpool_conf DIR PORT: the anchors' pgpool-II (native replication over nodes 0 and 1, 64 children, max_pool 4,
+# load balancing, no health checks) as DIR/pgpool.conf, with an empty DIR/pcp.conf.
+write_pgpool_conf() {
+    local dir="$1" port="$2"
+    cat >"$dir/pgpool.conf" <<CONF
+backend_clustering_mode = 'native_replication'
+listen_addresses = '127.0.0.1'
+port = $port
+socket_dir = '$dir'
+pcp_listen_addresses = ''
+pcp_port = 9895
+pcp_socket_dir = '$dir'
+wd_ipc_socket_dir = '$dir'
+backend_hostname0 = '127.0.0.1'
+backend_port0 = $NODE0_PORT
+backend_weight0 = 1
+backend_data_directory0 = '$CLUSTER_DIR/data/node0'
+backend_flag0 = 'ALLOW_TO_FAILOVER'
+backend_hostname1 = '127.0.0.1'
+backend_port1 = $NODE1_PORT
+backend_weight1 = 1
+backend_data_directory1 = '$CLUSTER_DIR/data/node1'
+backend_flag1 = 'ALLOW_TO_FAILOVER'
+enable_pool_hba = off
+pool_passwd = ''
+num_init_children = 64
+max_pool = 4
+load_balance_mode = on
+replicate_select = off
+insert_lock = off
+health_check_period = 0
+sr_check_period = 0
+failover_on_backend_error = off
+use_watchdog = off
+memory_cache_enabled = off
+log_destination = 'stderr'
+log_min_messages = warning
+pid_file_name = '$dir/pgpool.pid'
+logdir = '$dir'
+CONF
+    : >"$dir/pcp.conf"
+}
+
 psql_node() { local port="$1"; shift; psql -X -q -A -t -h 127.0.0.1 -p "$port" -U postgres "$@"; }
+
+# CPU time per transaction, steadier than throughput on a shared machine: clock ticks sampled around a run.
+# busy_ticks: the whole machine's working time (user, nice, system, irq, softirq); idle, iowait and steal (time
+# another guest of the host took) are left out.
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+
+# tree_ticks PID: the process's own time, that of its children it reaped, and that of its live children (pgpool-II
+# works in child processes); 0 when there is no such process.
+tree_ticks() {
+    local pid="$1" total child
+    [[ -n "$pid" && -r "/proc/$pid/stat" ]] || { echo 0; return; }
+    total="$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null || echo 0)"
+    for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+
+# per_tx_us TICKS TRANSACTIONS: microseconds of CPU per transaction, or "-" without transactions.
+per_tx_us() {
+    awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "-" }'
+}
