@@ -312,6 +312,7 @@ internal sealed partial class GroupRunner : RequestRunner
     /// <summary>A group that only reads (or a failed transaction's): one node answers everything.</summary>
     private async Task RunGroupOnAsync(NodeLink link, bool sync, GroupAnalysis analysis)
     {
+        using var alone = _nodes.RunAlone(link);
         SendGroup(link, isMain: true, internalTransaction: false, analysis);
         WritePath.StartFlushLink(link); // finished by ReadGroupRepliesAsync: the node may answer before it has read a big group
         await ReadGroupRepliesAsync(link, link.AsTargets, forward: true, summarize: false, sync, analysis);

@@ -225,6 +225,7 @@ internal sealed partial class QueryRunner(RequestParts parts) : RequestRunner(pa
     /// </summary>
     private async Task RunOnOneAsync(NodeLink link, ReadOnlyMemory<byte> frame, bool countSelect)
     {
+        using var alone = _nodes.RunAlone(link);
         link.FlushPendingBegin();
         _host.AnnounceStatement(link, frame.Span);
         link.Output.Write(frame.Span);

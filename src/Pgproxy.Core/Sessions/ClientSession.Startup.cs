@@ -196,8 +196,8 @@ internal sealed partial class ClientSession
         }
 
         // In replication mode the statement may be running on several nodes: cancel it on each, at once, each
-        // when no BEGIN of pgproxy's runs there (CancelHold).
-        await Task.WhenAll(target.Backends.ToArray().Select(async backend =>
+        // when no BEGIN of pgproxy's runs there (CancelHold); a read running on one node alone, there only.
+        await Task.WhenAll(target.CancelBackends.ToArray().Select(async backend =>
         {
             await CancelForwarder.SendAsync(backend.Endpoint, backend.ProcessId, backend.SecretKey,
                 _runtime.Options.ConnectTimeout, backend.CancelHold);
