@@ -41,7 +41,7 @@ public abstract class BackendPidTestsBase(PgClusterFixture cluster) : ProxyTestB
         Assert.Equal(1, await ScalarAsync<int>(killer, "SELECT 1"));
         await using var fresh = await OpenAsync();
         Assert.Equal(2, await ScalarAsync<int>(fresh, "SELECT 2"));
-        Assert.Equal(PostgresErrorCodes.AdminShutdown, FindPostgresException(error)?.SqlState);
+        Assert.Equal(PostgresErrorCodes.AdminShutdown, PostgresErrors.Find(error)?.SqlState);
     }
 
     /// <summary>A LISTENing session gets another's NOTIFY with the notifier's ProcessID.</summary>
@@ -74,7 +74,7 @@ public abstract class BackendPidTestsBase(PgClusterFixture cluster) : ProxyTestB
         await Task.Run(cmd.Cancel);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => running);
-        Assert.Equal(PostgresErrorCodes.QueryCanceled, FindPostgresException(error)?.SqlState);
+        Assert.Equal(PostgresErrorCodes.QueryCanceled, PostgresErrors.Find(error)?.SqlState);
         Assert.True(clock.Elapsed < Quickly, $"cancel took {clock.Elapsed}");
         Assert.Equal(3, await ScalarAsync<int>(conn, "SELECT 3"));
     }
@@ -83,18 +83,5 @@ public abstract class BackendPidTestsBase(PgClusterFixture cluster) : ProxyTestB
     {
         await using var cmd = new NpgsqlCommand(sql, conn);
         return (T)(await cmd.ExecuteScalarAsync())!;
-    }
-
-    protected static PostgresException? FindPostgresException(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            if (e is PostgresException pg)
-            {
-                return pg;
-            }
-        }
-
-        return null;
     }
 }

@@ -25,7 +25,7 @@ public sealed class CancelTests(OneNode cluster) : ProxyTestBase(cluster)
         await Task.Run(cmd.Cancel);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => running);
-        Assert.Equal(PostgresErrorCodes.QueryCanceled, FindPostgresException(error)?.SqlState);
+        Assert.Equal(PostgresErrorCodes.QueryCanceled, PostgresErrors.Find(error)?.SqlState);
         Assert.True(clock.Elapsed < Quickly, $"cancel took {clock.Elapsed}");
         Assert.Equal(System.Data.ConnectionState.Open, conn.State);
         await using var after = new NpgsqlCommand("SELECT 7", conn);
@@ -42,22 +42,9 @@ public sealed class CancelTests(OneNode cluster) : ProxyTestBase(cluster)
         var error = await Assert.ThrowsAnyAsync<NpgsqlException>(() => cmd.ExecuteNonQueryAsync());
 
         Assert.True(clock.Elapsed < Quickly, $"timeout took {clock.Elapsed}");
-        Assert.True(error.InnerException is TimeoutException || FindPostgresException(error)?.SqlState == PostgresErrorCodes.QueryCanceled, error.ToString());
+        Assert.True(error.InnerException is TimeoutException || PostgresErrors.Find(error)?.SqlState == PostgresErrorCodes.QueryCanceled, error.ToString());
         Assert.Equal(System.Data.ConnectionState.Open, conn.State);
         await using var after = new NpgsqlCommand("SELECT 8", conn);
         Assert.Equal(8, await after.ExecuteScalarAsync());
-    }
-
-    private static PostgresException? FindPostgresException(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            if (e is PostgresException pg)
-            {
-                return pg;
-            }
-        }
-
-        return null;
     }
 }

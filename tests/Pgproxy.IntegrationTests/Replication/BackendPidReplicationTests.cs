@@ -42,7 +42,7 @@ public sealed class BackendPidReplicationTests(TwoNodes cluster) : BackendPidTes
             Quickly, "node 1's backend of the victim to end");
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => ScalarAsync<int>(victim, "SELECT 1"));
-        Assert.Equal(PostgresErrorCodes.AdminShutdown, FindPostgresException(error)?.SqlState);
+        Assert.Equal(PostgresErrorCodes.AdminShutdown, PostgresErrors.Find(error)?.SqlState);
         Assert.NotEqual(System.Data.ConnectionState.Open, victim.State);
 
         var statuses = await PoolNodes.StatusesAsync(Proxy.ConnectionString());

@@ -27,7 +27,7 @@ public sealed class BalancedReadCancelTests(TwoNodes cluster) : NodeOneReadsTest
         await Task.Run(cmd.Cancel);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => running);
-        Assert.Equal(PostgresErrorCodes.QueryCanceled, FindPostgresException(error)?.SqlState);
+        Assert.Equal(PostgresErrorCodes.QueryCanceled, PostgresErrors.Find(error)?.SqlState);
         Assert.True(clock.Elapsed < Quickly, $"cancel took {clock.Elapsed}");
         Assert.Equal(0, await SleepersAsync(Nodes[1]));
         await using var after = new NpgsqlCommand("SELECT inet_server_port()", conn);
@@ -37,17 +37,4 @@ public sealed class BalancedReadCancelTests(TwoNodes cluster) : NodeOneReadsTest
     private static Task<long> SleepersAsync(PostgresInstance node) => NodeSql.ScalarAsync<long>(node,
         "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%itest_balanced_cancel%' " +
         "AND pid <> pg_backend_pid()");
-
-    private static PostgresException? FindPostgresException(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            if (e is PostgresException pg)
-            {
-                return pg;
-            }
-        }
-
-        return null;
-    }
 }
