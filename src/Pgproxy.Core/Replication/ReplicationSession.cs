@@ -243,9 +243,8 @@ internal sealed partial class ReplicationSession : IRequestHost
     public bool IsBetweenRequests => _groups.Group.Frames.Count == 0 && _state.UnsyncedMask == 0
         && _links.All(l => l.IsQuiet);
 
-    /// <summary>The nodes a client's CancelRequest goes to: the one a request runs on alone, else every node.</summary>
-    public IEnumerable<Backends.BackendConnection> CancelTargets =>
-        _nodes.AloneOn is { } alone ? [alone.Backend] : _links.Select(l => l.Backend);
+    /// <summary>The backend a request runs on alone right now (SessionLinks.AloneOn), or null.</summary>
+    public Backends.BackendConnection? AloneOn => _nodes.AloneOn?.Backend;
 
     /// <summary>
     /// Weighted random choice among live nodes with a weight above zero, as pgpool does at session start;

@@ -93,7 +93,6 @@ internal sealed partial class SequenceLevel(IReplicationServices runtime, string
                "AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)";
     }
 
-
     private static partial class Log
     {
         [LoggerMessage(EventIds.SequencesLevelled, LogLevel.Information,

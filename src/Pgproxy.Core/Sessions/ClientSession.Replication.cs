@@ -23,8 +23,11 @@ internal sealed partial class ClientSession
     public IEnumerable<BackendConnection> Backends =>
         _links.Length > 0 ? _links.Select(l => l.Backend) : _backend is null ? [] : [_backend];
 
-    /// <summary>The backends a CancelRequest for this session goes to (see SessionLinks.AloneOn).</summary>
-    public IEnumerable<BackendConnection> CancelBackends => _replication?.CancelTargets ?? Backends;
+    /// <summary>
+    /// The backends a CancelRequest for this session goes to: the one a request runs on alone (SessionLinks.AloneOn),
+    /// else every one.
+    /// </summary>
+    public IEnumerable<BackendConnection> CancelBackends => _replication?.AloneOn is { } alone ? [alone] : Backends;
 
     public void MarkClientActivity() => Volatile.Write(ref _lastClientActivity, Environment.TickCount64);
 
