@@ -294,7 +294,6 @@ internal sealed partial class GroupAnalyzer
             System.Text.Encoding.UTF8.GetString(ParseMessage.Read(commit.ParseFrame.AsSpan(5)).Query).Trim().TrimEnd(';').Trim());
     }
 
-
     private static ReadOnlySpan<byte> Body(ReadOnlySpan<byte> bytes, GroupFrame frame) =>
         bytes.Slice(frame.Offset + 5, frame.Length - 5);
 }

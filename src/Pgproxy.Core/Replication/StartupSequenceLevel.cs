@@ -131,7 +131,6 @@ internal sealed partial class StartupSequenceLevel(IReplicationServices runtime,
         return states;
     }
 
-
     private static partial class Log
     {
         [LoggerMessage(EventIds.SequencesLevelledAtStart, LogLevel.Warning,

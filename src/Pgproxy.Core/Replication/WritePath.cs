@@ -98,7 +98,6 @@ internal sealed partial class WritePath : ICommitChannel
         }
     }
 
-
     /// <summary>Flushes an other node; one that fails here is taken out (false) and the session carries on.</summary>
     public async ValueTask<bool> FlushOrDegenerateAsync(NodeLink other)
     {
@@ -113,7 +112,6 @@ internal sealed partial class WritePath : ICommitChannel
             return false;
         }
     }
-
 
     /// <summary>
     /// Reads every other node's answer (they ran in parallel, so this waits for the slowest), each within
@@ -138,7 +136,6 @@ internal sealed partial class WritePath : ICommitChannel
         }
     }
 
-
     /// <summary>
     /// Reads one other node's answer to a replicated request into its summary; a node that fails here is taken
     /// out (false) and the session carries on.
@@ -161,8 +158,6 @@ internal sealed partial class WritePath : ICommitChannel
             return false;
         }
     }
-
-
 
     /// <summary>
     /// Reads the others' answers to what pgproxy injected (their COMMIT, ROLLBACK or raise, which they run before
@@ -197,18 +192,6 @@ internal sealed partial class WritePath : ICommitChannel
         }
     }
 
-
-
-
-
-
-
-
-
-
-
-
-
     /// <summary>
     /// Compares each other node's answer with main's (DESIGN §3.4). A node that answered differently has
     /// diverged: with <c>replication_stop_on_mismatch</c> (different outcome) or
@@ -229,7 +212,6 @@ internal sealed partial class WritePath : ICommitChannel
 
         return failure;
     }
-
 
     /// <summary>
     /// Compares one node's answer with main's <paramref name="expected"/> one: degenerates the node when the
@@ -265,18 +247,12 @@ internal sealed partial class WritePath : ICommitChannel
         return new Divergence(mainId, expected.ToString(), other.NodeId, other.Summary.ToString(), countsOnly);
     }
 
-
-
-
-
-
     /// <summary>
     /// True when a difference between the others' answers and main's fails the statement instead of taking the
     /// node out (<c>replication_stop_on_mismatch</c> or <c>failover_if_affected_tuples_mismatch</c> off).
     /// </summary>
     private bool MismatchFailsStatement =>
         !_options().FailoverIfAffectedTuplesMismatch || !_options().ReplicationStopOnMismatch;
-
 
     /// <summary>
     /// Holds main's answer back until the others' answers are compared with it, when that comparison can still fail
@@ -323,7 +299,6 @@ internal sealed partial class WritePath : ICommitChannel
         }
     }
 
-
     /// <summary>
     /// Sends a replicated group to the others. Deferred answers are bounded to fit the socket buffers (see
     /// FlushUnlessHeldBackAsync); answers read next are read while the group still flushes, as main's are, since a
@@ -339,7 +314,6 @@ internal sealed partial class WritePath : ICommitChannel
         StartFlushOthers(others);
         return Task.CompletedTask;
     }
-
 
     /// <summary>Starts the flush to every other node; one that fails here is taken out.</summary>
     public void StartFlushOthers(NodeLink[] others)
@@ -359,7 +333,6 @@ internal sealed partial class WritePath : ICommitChannel
             }
         }
     }
-
 
     /// <summary>
     /// Waits for what <see cref="StartFlushLink"/> left sending. Called once the node has answered the request (so
@@ -382,7 +355,6 @@ internal sealed partial class WritePath : ICommitChannel
                 NodeFailures.LostReason(link, $"writing to backend node {link.NodeId} failed: {e.Message}"), e);
         }
     }
-
 
     /// <summary>
     /// Whether a statement main refused with <paramref name="sqlState"/> may have changed what a rollback does not
