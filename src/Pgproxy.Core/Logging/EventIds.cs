@@ -119,6 +119,7 @@ internal static class EventIds
     public const int PreparedTransactionUndecided = 673;
     public const int PreparedTransactionScanFailed = 674;
     public const int PrepareRefused = 675;
+    public const int FewPreparedTransactions = 676;
 
     // 690-709: consistency check and write gate (DESIGN §5)
     public const int CheckStarted = 690;

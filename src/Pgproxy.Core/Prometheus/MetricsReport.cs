@@ -48,6 +48,10 @@ internal static class MetricsReport
             .Sample("pgproxy_prepared_transactions_resolved_total", twoPhase.ResolvedCommitted, ("outcome", "committed"))
             .Sample("pgproxy_prepared_transactions_resolved_total", twoPhase.ResolvedRolledBack,
                 ("outcome", "rolled_back"));
+        writer.Family("pgproxy_prepare_slot_waits_total", "counter",
+                "Two-phase commits that waited because a node held as many of pgproxy's prepared transactions as its "
+                + "max_prepared_transactions allows.")
+            .Sample("pgproxy_prepare_slot_waits_total", twoPhase.Slots.Waits);
 
         writer.Family("pgproxy_schema_changes_numbered_apart_total", "counter",
                 "Autocommit schema changes whose nodes drew other OIDs while they ran: rolled back and run again, or, "

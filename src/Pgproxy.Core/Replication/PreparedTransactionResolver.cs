@@ -108,6 +108,18 @@ internal sealed partial class PreparedTransactionResolver : IAsyncDisposable
                 continue; // a node that does not answer now is the health check's business
             }
 
+            if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0)
+            {
+                _runtime.TwoPhase.Slots.SetLimit(node.NodeId, limit);
+                if (limit < _runtime.Options.NumInitChildren)
+                {
+                    Log.FewPreparedTransactions(_logger, node.NodeId, node.Endpoint.ToString(), limit,
+                        _runtime.Options.NumInitChildren);
+                }
+
+                continue;
+            }
+
             if (value != "0")
             {
                 continue;
@@ -249,6 +261,13 @@ internal sealed partial class PreparedTransactionResolver : IAsyncDisposable
         [LoggerMessage(Logging.EventIds.TwoPhaseUnavailable, LogLevel.Warning,
             "committing in one phase: {Reason} (two-phase commit needs prepared transactions on every node)")]
         public static partial void TwoPhaseUnavailable(ILogger logger, string reason);
+
+        [LoggerMessage(Logging.EventIds.FewPreparedTransactions, LogLevel.Warning,
+            "backend node {NodeId} ({Endpoint}) has max_prepared_transactions = {Limit}, fewer than num_init_children " +
+            "= {Children}: commits beyond {Limit} at once wait there for a slot; set it to at least num_init_children " +
+            "(e.g. to max_connections)")]
+        public static partial void FewPreparedTransactions(ILogger logger, int nodeId, string endpoint, int limit,
+            int children);
 
         [LoggerMessage(Logging.EventIds.PreparedTransactionResolved, LogLevel.Warning,
             "prepared transaction {Gid} on backend node {NodeId} {Outcome}: {Why}")]

@@ -83,6 +83,21 @@ internal sealed partial class TwoPhaseCommit(ICommitChannel channel, ReplyReader
         }
 
         var gid = new PreparedTransactionId(main.NodeId, xid).ToString();
+        var slots = await state.Slots.AcquireAsync(others); // a node's max_prepared_transactions: wait, not fail
+        try
+        {
+            return await CommitInTwoPhasesAsync(main, others, gid, clientCommit);
+        }
+        finally
+        {
+            state.Slots.Release(slots);
+        }
+    }
+
+    /// <summary>Phases one to three, for the transaction <paramref name="gid"/> names.</summary>
+    private async Task<TwoPhaseOutcome> CommitInTwoPhasesAsync(NodeLink main, NodeLink[] others, string gid,
+        ITransactionEnd? clientCommit)
+    {
         if (await PrepareOthersAsync(main, others, gid, clientCommit) is { } failed)
         {
             return failed;

@@ -29,6 +29,9 @@ internal sealed class TwoPhaseCommitState
 
     public long ResolvedRolledBack => Interlocked.Read(ref _resolvedRolledBack);
 
+    /// <summary>How many of pgproxy's transactions each node may hold prepared at once.</summary>
+    public PrepareSlots Slots { get; } = new();
+
     /// <summary>Test hook: awaited after the others prepared, before main's COMMIT (a crash there is tested).</summary>
     public Func<Task>? BeforeMainCommit { get; set; }
 
