@@ -68,6 +68,22 @@ internal sealed partial class BackendConnection : IAsyncDisposable
     /// </summary>
     public TransactionDefaults? ResetTransactionDefaults { get; set; }
 
+    /// <summary>The major version in the server_version the backend reported (15 for "15.8 (Debian …)"); 0 if none.</summary>
+    public int ServerMajorVersion
+    {
+        get
+        {
+            var version = _parameters.FirstOrDefault(p => p.Key == "server_version").Value ?? "";
+            var digits = 0;
+            while (digits < version.Length && char.IsAsciiDigit(version[digits]))
+            {
+                digits++;
+            }
+
+            return digits > 0 && int.TryParse(version.AsSpan(0, digits), out var major) ? major : 0;
+        }
+    }
+
     /// <summary>Records a ParameterStatus so that the next client handed this connection sees the current value.</summary>
     public void SetParameter(string name, string value)
     {

@@ -51,7 +51,50 @@ internal sealed class NodeLink
     /// </summary>
     public PipeWriter Output => PendingFlush is { IsCompleted: false }
         ? throw new InvalidOperationException($"{this}: written while a flush is still sending")
-        : Backend.Output;
+        : WithScriptWritten();
+
+    /// <summary>The statements held back for this node, sent as one Query (see <see cref="HeldScript"/>).</summary>
+    public HeldScript Script { get; } = new();
+
+    /// <summary>
+    /// Set while a held-back write is written for this node: its Query, and the client's BEGIN ahead of it, join
+    /// <see cref="Script"/>, which anything else written or flushed here writes out first.
+    /// </summary>
+    public bool Scripting { get; set; }
+
+    /// <summary>Bytes written or held for this node and not sent yet.</summary>
+    public long UnsentBytes => Backend.Output.UnflushedBytes + Script.Bytes;
+
+    /// <summary>Writes a message for this node, into <see cref="Script"/> while <see cref="Scripting"/>.</summary>
+    /// <param name="frame">The message.</param>
+    /// <param name="opensTransaction">It is the client's BEGIN, which a script may start with.</param>
+    public void Write(ReadOnlySpan<byte> frame, bool opensTransaction = false)
+    {
+        if (Scripting && frame.Length > 5 && frame[0] == (byte)'Q' && PendingFlush is null)
+        {
+            Script.Add(frame, Script.Count > 0 || MayMergeFrom(opensTransaction));
+            return;
+        }
+
+        Output.Write(frame);
+    }
+
+    private PipeWriter WithScriptWritten()
+    {
+        var output = Backend.Output;
+        Script.WriteTo(output);
+        return output;
+    }
+
+    /// <summary>
+    /// A script starting now may be merged: nothing sent here is unanswered (its replies come first), it runs in the
+    /// client's open transaction block, and the node resets statement_timeout per statement of a string (13+).
+    /// </summary>
+    private bool MayMergeFrom(bool opensTransaction) =>
+        OwedCount == 0 && _injected.Count == 0 && ReplyRemaining == 0 && Script.IsQuiet && !SkipsToSync
+        && Backend.Output.UnflushedBytes == 0
+        && (opensTransaction ? Status == TransactionStatus.Idle : Status == TransactionStatus.InTransaction)
+        && Backend.ServerMajorVersion >= 13;
 
     /// <summary>
     /// A flush that did not complete at once (the node's receive buffer is full), left running while the session
@@ -66,7 +109,7 @@ internal sealed class NodeLink
     /// </summary>
     public void StartFlush()
     {
-        var flush = Backend.Output.FlushAsync();
+        var flush = WithScriptWritten().FlushAsync();
         if (flush.IsCompletedSuccessfully)
         {
             _ = flush.Result;
@@ -168,7 +211,8 @@ internal sealed class NodeLink
     /// Nothing of a request is under way here: no reply half read, none to swallow or owed, no write still going.
     /// Only then may anything in the node's pipe be read as unasked, or a query of pgproxy's go between requests.
     /// </summary>
-    public bool IsQuiet => ReplyRemaining == 0 && _injected.Count == 0 && !Owes && PendingFlush is null;
+    public bool IsQuiet => ReplyRemaining == 0 && _injected.Count == 0 && !Owes && PendingFlush is null
+                           && Script.IsQuiet;
 
     /// <summary>Records main's answer to a statement this node was given; its own answer is read later.</summary>
     public void Owe(ResultSummary mainAnswer)
@@ -231,7 +275,15 @@ internal sealed class NodeLink
             reply = InjectedReply.EndCycle;
         }
 
-        Output.Write(message);
+        if (reply is InjectedReply.ControlCycle or InjectedReply.UnlockQueryCycle)
+        {
+            Write(message, opensTransaction: reply == InjectedReply.ControlCycle); // may join a held-back write's script
+        }
+        else
+        {
+            Output.Write(message);
+        }
+
         _injected.Enqueue(reply);
     }
 

@@ -126,7 +126,7 @@ internal sealed partial class QueryRunner
         }
 
         _host.AnnounceStatement(other, frame.Span);
-        other.Output.Write(frame.Span);
+        other.Write(frame.Span); // held in its script while the write is held back (WritePath.SendToOthersAsync)
     }
 
     /// <summary>

@@ -73,6 +73,22 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
         var ends = 0;
         while (true)
         {
+            if (link.Script.Synthetic is not null && link.ReplyRemaining == 0)
+            {
+                // Replies a merged script owes the reader (HeldScript): they may end this read with nothing more
+                // coming from the node.
+                var none = ReadOnlySequence<byte>.Empty;
+                if (ProcessReplies(link, ref none, forward, summarize, stop) is { } early)
+                {
+                    if (await RolledBackAgainAsync(link, early, ++ends))
+                    {
+                        continue;
+                    }
+
+                    return early;
+                }
+            }
+
             System.IO.Pipelines.ReadResult result;
             var bounded = deadline.Bounds(link);
             try
@@ -139,6 +155,16 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
         Span<byte> scratch = stackalloc byte[512];
         while (true)
         {
+            if (link.Script.Synthetic is not null && link.ReplyRemaining == 0 && !_readingSynthetic)
+            {
+                if (ProcessSynthetic(link, forward, summarize, stop) is { } syntheticEnd)
+                {
+                    return syntheticEnd;
+                }
+
+                continue;
+            }
+
             if (link.ReplyRemaining > 0)
             {
                 var piece = Math.Min(link.ReplyRemaining, buffer.Length);
@@ -175,17 +201,11 @@ internal sealed partial class ReplyReader(PipeWriter client, HeldAnswer answer, 
                 BackendTermination.ThrowIfEnding(link, buffer, header, scratch); // an injected query's answer too
             }
 
-            if (link.Injected.Count > 0 && TrySwallow(link, ref buffer, header, type, stop, out var swallowEnd))
-            {
-                if (swallowEnd is not null)
-                {
-                    return swallowEnd;
-                }
-
-                continue;
-            }
-
-            if (ProcessReply(link, ref buffer, header, type, forward, summarize, stop, scratch) is { } end)
+            var end = link.Injected.Count > 0 && TrySwallow(link, ref buffer, header, type, stop, out var swallowEnd)
+                ? swallowEnd
+                : ProcessReply(link, ref buffer, header, type, forward, summarize, stop, scratch);
+            NoteScriptReply(link, type);
+            if (end is not null)
             {
                 return end;
             }

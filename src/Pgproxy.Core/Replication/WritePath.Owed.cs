@@ -94,7 +94,7 @@ internal sealed partial class WritePath
         {
             if (!other.Detached)
             {
-                heldBack = Math.Max(heldBack, other.Output.UnflushedBytes);
+                heldBack = Math.Max(heldBack, other.UnsentBytes);
             }
         }
 
@@ -167,7 +167,7 @@ internal sealed partial class WritePath
                     continue;
                 }
 
-                if (link.Output.UnflushedBytes > 0 && !await FlushOrDegenerateAsync(link))
+                if (link.UnsentBytes > 0 && !await FlushOrDegenerateAsync(link))
                 {
                     continue;
                 }

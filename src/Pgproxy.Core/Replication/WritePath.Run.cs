@@ -155,7 +155,15 @@ internal sealed partial class WritePath
         {
             other.Summary.Clear();
             other.SwallowedError = null;
-            write.SendTo(other, isMain: false);
+            other.Scripting = passes; // held back: its Query joins the node's script (HeldScript)
+            try
+            {
+                write.SendTo(other, isMain: false);
+            }
+            finally
+            {
+                other.Scripting = false;
+            }
         }
 
         await write.FlushOthersAsync(others, deferred, passes);

@@ -27,7 +27,7 @@ public sealed class TwoPhaseHeldBackTests
         Assert.Equal(["C INSERT 0 1", "Z T"], await client.QueryAsync("INSERT INTO t VALUES (1)"));
         Assert.Equal(["C COMMIT", "Z I"], await client.QueryAsync("COMMIT"));
 
-        Assert.Equal(["Q BEGIN", "Q " + Update, "Q INSERT INTO t VALUES (1)", $"Q PREPARE TRANSACTION '{Gid}'",
+        Assert.Equal([SentFrame.Script("BEGIN", Update, "INSERT INTO t VALUES (1)"), $"Q PREPARE TRANSACTION '{Gid}'",
             $"Q COMMIT PREPARED '{Gid}'"], harness.SentTo(1));
         Assert.Equal("Q COMMIT", harness.SentTo(0)[^1]);
         Assert.True(harness.IndexOf(1, $"Q PREPARE TRANSACTION '{Gid}'") < harness.IndexOf(0, "Q COMMIT"));
@@ -47,12 +47,44 @@ public sealed class TwoPhaseHeldBackTests
         Assert.Equal(["E XX001", "Z E"], await client.QueryAsync("COMMIT"));
         Assert.Equal(["C ROLLBACK", "Z I"], await client.QueryAsync("ROLLBACK"));
 
-        Assert.Equal(["Q BEGIN", "Q " + Update, $"Q PREPARE TRANSACTION '{Gid}'", $"Q ROLLBACK PREPARED '{Gid}'"],
+        Assert.Equal([SentFrame.Script("BEGIN", Update), $"Q PREPARE TRANSACTION '{Gid}'", $"Q ROLLBACK PREPARED '{Gid}'"],
             harness.SentTo(1));
         Assert.DoesNotContain("Q COMMIT", harness.SentTo(0));
         Assert.Equal("Q ROLLBACK", harness.SentTo(0)[^1]);
         Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
         Assert.Equal(0, harness.Runtime.TwoPhase.TwoPhaseCommits);
+    }
+
+    [Fact]
+    public async Task An_error_inside_the_held_back_script_fails_the_transaction_everywhere_and_leaves_the_node_idle()
+    {
+        // Node 1 runs the held-back statements as one Query (HeldScript): it stops at the failing one and skips the
+        // rest, which pgproxy then reads as PostgreSQL's answers to statements of a failed transaction.
+        await using var harness = TwoPhaseHarness();
+        harness.Node(1).On(Update, NodeReply.Error("23505"));
+        await using var client = await harness.StartClientAsync();
+
+        await client.QueryAsync("BEGIN");
+        Assert.Equal(["C UPDATE 1", "Z T"], await client.QueryAsync(Update));
+        Assert.Equal(["C INSERT 0 1", "Z T"], await client.QueryAsync("INSERT INTO t VALUES (1)"));
+        Assert.Equal(["C DELETE 1", "Z T"], await client.QueryAsync("DELETE FROM t WHERE id = 2"));
+        Assert.Equal(["E XX001", "Z E"], await client.QueryAsync("COMMIT"));
+        Assert.Equal(["C ROLLBACK", "Z I"], await client.QueryAsync("ROLLBACK"));
+
+        Assert.Equal(SentFrame.Script("BEGIN", Update, "INSERT INTO t VALUES (1)", "DELETE FROM t WHERE id = 2"),
+            harness.SentTo(1)[0]);
+        Assert.DoesNotContain("Q COMMIT", harness.SentTo(0));
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(0).Status);
+        Assert.Equal(TransactionStatus.Idle, harness.Connection(1).Status);
+        Assert.Equal(BackendStatus.Up, harness.StatusOf(1));
+        Assert.Equal(0, harness.Runtime.TwoPhase.TwoPhaseCommits);
+
+        // The session goes on: the next transaction is held back and merged again.
+        await client.QueryAsync("BEGIN");
+        Assert.Equal(["C INSERT 0 1", "Z T"], await client.QueryAsync("INSERT INTO t VALUES (3)"));
+        Assert.Equal(["C COMMIT", "Z I"], await client.QueryAsync("COMMIT"));
+        Assert.Contains(SentFrame.Script("BEGIN", "INSERT INTO t VALUES (3)"), harness.SentTo(1));
+        Assert.Equal(1, harness.Runtime.TwoPhase.TwoPhaseCommits);
     }
 
     [Fact]

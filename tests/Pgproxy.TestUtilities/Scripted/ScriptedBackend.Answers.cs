@@ -97,7 +97,36 @@ internal sealed partial class ScriptedBackend
         }
     }
 
+    /// <summary>
+    /// A Query: one statement, or a script pgproxy merged from held-back statements (HeldScript joins them with a
+    /// line holding only ';'), answered statement by statement as PostgreSQL does — up to the first error — with one
+    /// ReadyForQuery. Other strings are one statement here, whatever semicolons they hold.
+    /// </summary>
     private void AnswerQuery(string sql)
+    {
+        foreach (var statement in Statements(sql))
+        {
+            if (!AnswerStatement(statement))
+            {
+                return; // COPY: CopyDone or CopyFail ends the Query
+            }
+
+            if (_status == TransactionStatus.Failed)
+            {
+                break;
+            }
+        }
+
+        BackendMessageWriter.WriteReadyForQuery(_pending, _status);
+    }
+
+    /// <summary>The statements of a Query (see <see cref="AnswerQuery"/>).</summary>
+    public static string[] Statements(string sql) => sql.Split(MergedScriptSeparator);
+
+    private const string MergedScriptSeparator = "\n;\n";
+
+    /// <summary>Answers one statement, without ReadyForQuery; false when it started a COPY.</summary>
+    private bool AnswerStatement(string sql)
     {
         var w = _pending;
         if (sql == _script.NotifyOn)
@@ -131,7 +160,7 @@ internal sealed partial class ScriptedBackend
             // COPY FROM STDIN: CopyInResponse (text, two columns) and no ReadyForQuery until CopyDone or CopyFail.
             w.Write(CopyInResponse);
             _copyRows = 0;
-            return;
+            return false;
         }
         else if (sql == _script.LargeRowOn)
         {
@@ -167,7 +196,7 @@ internal sealed partial class ScriptedBackend
             }
         }
 
-        BackendMessageWriter.WriteReadyForQuery(w, _status);
+        return true;
     }
 
     private const string RaisePrefix = "DO $pgproxy$BEGIN RAISE EXCEPTION USING ERRCODE = '";

@@ -183,14 +183,16 @@ internal sealed partial class ScriptedBackend
                     return;
                 }
 
-                if (frame[0] == FrontendMessageType.Query && _script.FreezeOn?.Invoke(QueryText(frame)) == true)
+                if (frame[0] == FrontendMessageType.Query && _script.FreezeOn is { } freezeOn
+                    && Statements(QueryText(frame)).Any(freezeOn))
                 {
                     Frozen = true;
                     await StayFrozenAsync(input, lifetime.Token);
                     return;
                 }
 
-                if (frame[0] == FrontendMessageType.Query && _script.SlowOn?.Invoke(QueryText(frame)) is { } slow
+                if (frame[0] == FrontendMessageType.Query && _script.SlowOn is { } slowOn
+                    && Statements(QueryText(frame)).Max(slowOn) is { } slow
                     && slow > TimeSpan.Zero)
                 {
                     if (_pending.WrittenCount > 0)

@@ -17,6 +17,12 @@ internal sealed record SentFrame(int NodeId, byte[] Frame)
 
     public override string ToString() => $"node {NodeId}: {Text}";
 
+    /// <summary>
+    /// How <see cref="Text"/> shows the one Query an other node gets for the statements held back for it inside the
+    /// client's transaction (HeldScript): <c>Q BEGIN\n;\nUPDATE …</c>.
+    /// </summary>
+    public static string Script(params string[] statements) => "Q " + string.Join("\n;\n", statements);
+
     public static string Describe(byte[] frame)
     {
         var body = frame.AsSpan(5);
