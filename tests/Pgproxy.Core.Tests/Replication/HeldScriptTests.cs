@@ -1,6 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
-using System.Text;
 using Pgproxy.Core.Replication;
 using Pgproxy.Protocol.Messages;
 using Pgproxy.TestUtilities.Scripted;
@@ -97,51 +97,21 @@ public sealed class HeldScriptTests
         script.WriteTo(pipe.Writer);
         await pipe.Writer.FlushAsync();
         await pipe.Writer.CompleteAsync();
-        var frames = new List<string>();
         var result = await pipe.Reader.ReadAsync();
-        var bytes = result.Buffer.ToArray();
+        return [.. Frames(result.Buffer.ToArray()).Select(SentFrame.Describe)];
+    }
+
+    /// <summary>The stand-in replies as <see cref="ClientReplies.Render"/> shows them: <c>Z T, E 25P02</c>.</summary>
+    private static string Describe(byte[]? replies) =>
+        string.Join(", ", ClientReplies.Render(Frames(replies ?? []).Select(frame => new BackendMessage(frame))));
+
+    private static IEnumerable<byte[]> Frames(byte[] bytes)
+    {
         for (var at = 0; at < bytes.Length;)
         {
-            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(at + 1)) + 1;
-            frames.Add(SentFrame.Describe(bytes[at..(at + length)]));
+            var length = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(at + 1)) + 1;
+            yield return bytes[at..(at + length)];
             at += length;
         }
-
-        return frames;
-    }
-
-    private static string Describe(byte[]? replies)
-    {
-        var parts = new List<string>();
-        for (var at = 0; replies is not null && at < replies.Length;)
-        {
-            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(replies.AsSpan(at + 1)) + 1;
-            var body = replies.AsSpan(at + 5, length - 5);
-            parts.Add((char)replies[at] switch
-            {
-                'Z' => "Z " + (char)body[0],
-                'E' => "E " + SqlState(body),
-                var other => other.ToString(),
-            });
-            at += length;
-        }
-
-        return string.Join(", ", parts);
-    }
-
-    private static string SqlState(ReadOnlySpan<byte> body)
-    {
-        for (var at = 0; at < body.Length && body[at] != 0;)
-        {
-            var end = body[(at + 1)..].IndexOf((byte)0) + at + 1;
-            if (body[at] == (byte)'C')
-            {
-                return Encoding.UTF8.GetString(body[(at + 1)..end]);
-            }
-
-            at = end + 1;
-        }
-
-        return "?";
     }
 }
