@@ -97,7 +97,7 @@ internal sealed class HeldScript
             }
         }
 
-        _text.Clear();
+        _text.ResetWrittenCount();
         _ends.Clear();
     }
 
@@ -136,7 +136,7 @@ internal sealed class HeldScript
     /// <summary>The link's replies will not be read (it is taken out, or the connection is gone).</summary>
     public void Forget()
     {
-        _text.Clear();
+        _text.ResetWrittenCount();
         _ends.Clear();
         StatementsLeft = 0;
         Failed = false;
