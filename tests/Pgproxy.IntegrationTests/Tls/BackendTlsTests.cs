@@ -90,7 +90,7 @@ public sealed class BackendTlsTests(TlsCluster cluster) : ProxyTestBase(cluster)
         (await PgTools.PgbenchAsync(Node.Port, "-i", "-s", "1", "-q")).EnsureSuccess();
         await using var proxy = ProxyHost.Start(cluster, o => o with { BackendSsl = "require" });
 
-        var result = await PgTools.PgbenchAsync(proxy.Port, "-S", "-T", "2", "-c", "4", "-j", "2");
+        var result = await PgTools.PgbenchAsync(proxy.Port, "-S", "-t", "250", "-c", "4", "-j", "2");
 
         result.EnsureSuccess();
         Assert.Contains("number of failed transactions: 0", result.StdOut, StringComparison.Ordinal);

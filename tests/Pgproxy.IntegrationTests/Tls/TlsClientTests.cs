@@ -101,7 +101,7 @@ public sealed class TlsClientTests(TlsCluster cluster) : ProxyTestBase(cluster)
     {
         (await PgTools.PgbenchAsync(Node.Port, "-i", "-s", "1", "-q")).EnsureSuccess();
 
-        var result = await PgTools.PgbenchAsync(Proxy.Port, RequireTls, "-S", "-T", "2", "-c", "4", "-j", "2");
+        var result = await PgTools.PgbenchAsync(Proxy.Port, RequireTls, "-S", "-t", "250", "-c", "4", "-j", "2");
 
         result.EnsureSuccess();
         Assert.Contains("number of failed transactions: 0", result.StdOut, StringComparison.Ordinal);

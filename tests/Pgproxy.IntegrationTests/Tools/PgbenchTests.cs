@@ -38,7 +38,7 @@ public sealed partial class PgbenchTests(PgbenchTests.Cluster cluster) : ProxyTe
     {
         (await cluster.InitializeOnceAsync(Proxy.Port)).EnsureSuccess();
 
-        var result = await PgTools.PgbenchAsync(Proxy.Port, "-S", "-T", "2", "-c", "4", "-j", "2", "-M", mode);
+        var result = await PgTools.PgbenchAsync(Proxy.Port, "-S", "-t", "250", "-c", "4", "-j", "2", "-M", mode);
 
         AssertCleanRun(result);
         Assert.Equal(100_000L, await NodeSql.CountAsync(Node, "pgbench_accounts"));
@@ -50,7 +50,7 @@ public sealed partial class PgbenchTests(PgbenchTests.Cluster cluster) : ProxyTe
         (await cluster.InitializeOnceAsync(Proxy.Port)).EnsureSuccess();
         var historyBefore = await NodeSql.CountAsync(Node, "pgbench_history");
 
-        var result = await PgTools.PgbenchAsync(Proxy.Port, "-T", "2", "-c", "4");
+        var result = await PgTools.PgbenchAsync(Proxy.Port, "-t", "50", "-c", "4");
 
         AssertCleanRun(result);
         Assert.Equal(100_000L, await NodeSql.CountAsync(Node, "pgbench_accounts"));
