@@ -68,25 +68,20 @@ internal sealed partial class BackendConnection : IAsyncDisposable
     /// </summary>
     public TransactionDefaults? ResetTransactionDefaults { get; set; }
 
-    /// <summary>The major version in the server_version the backend reported (15 for "15.8 (Debian …)"); 0 if none.</summary>
-    public int ServerMajorVersion
-    {
-        get
-        {
-            var version = _parameters.FirstOrDefault(p => p.Key == "server_version").Value ?? "";
-            var digits = 0;
-            while (digits < version.Length && char.IsAsciiDigit(version[digits]))
-            {
-                digits++;
-            }
-
-            return digits > 0 && int.TryParse(version.AsSpan(0, digits), out var major) ? major : 0;
-        }
-    }
+    /// <summary>
+    /// The major version in the server_version the backend reported (15 for "15.8 (Debian …)"); 0 if none. Read
+    /// as the parameter arrives, not per use: a replicated transaction asks for it (HeldScript).
+    /// </summary>
+    public int ServerMajorVersion { get; private set; }
 
     /// <summary>Records a ParameterStatus so that the next client handed this connection sees the current value.</summary>
     public void SetParameter(string name, string value)
     {
+        if (name == "server_version")
+        {
+            ServerMajorVersion = MajorVersion(value);
+        }
+
         for (var i = 0; i < _parameters.Count; i++)
         {
             if (_parameters[i].Key == name)
@@ -97,6 +92,17 @@ internal sealed partial class BackendConnection : IAsyncDisposable
         }
 
         _parameters.Add(new(name, value));
+    }
+
+    private static int MajorVersion(string version)
+    {
+        var digits = 0;
+        while (digits < version.Length && char.IsAsciiDigit(version[digits]))
+        {
+            digits++;
+        }
+
+        return digits > 0 && int.TryParse(version.AsSpan(0, digits), out var major) ? major : 0;
     }
 
     /// <summary>
