@@ -17,6 +17,9 @@ internal sealed class BackendNodeSet
 
     public IReadOnlyList<BackendNode> Nodes => _nodes;
 
+    /// <summary>A recovery's cutover under way, and the writes of sessions without some node that it waits for.</summary>
+    public NodeJoin Join { get; } = new();
+
     /// <summary>
     /// Raised after a node is degenerated or attached, on the thread that changed it (often a session's, in
     /// the middle of a statement): handlers must only queue work (catalog writes, failover commands), never

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using Npgsql;
+using Pgproxy.Core.Backends;
 
 namespace Pgproxy.Core.Recovery;
 
 /// <summary>
-/// The cutover (issue 15 item 5): close the write gate, so nothing commits on main; read main's WAL position;
+/// The cutover (issue 15 item 5): close the write gate, so nothing commits on main; mark the node joining and wait
+/// for the writes of sessions without it to end on main (<see cref="NodeJoin"/>); read main's WAL position;
 /// wait until every subscription has confirmed it; copy the sequences; drop the subscriptions (and with them
 /// their slots on main); attach the node; open the gate. While the gate is closed the node and main hold the same
 /// committed data, and from the attach on pgproxy sends every write to both. A wait longer than
@@ -17,6 +19,9 @@ internal sealed class Cutover(IRecoveryServices services, RecoveryConnector conn
 
     /// <summary>Lag below which a cutover is worth trying: what the node applies in well under a second.</summary>
     private const long ReadyLagBytes = 4 * 1024 * 1024;
+
+    /// <summary>How long the writes of sessions without the node may take before their locks' holders are ended.</summary>
+    private static readonly TimeSpan LockGrace = TimeSpan.FromMilliseconds(100);
 
     public int Attempts { get; private set; }
 
@@ -124,6 +129,17 @@ internal sealed class Cutover(IRecoveryServices services, RecoveryConnector conn
         var closedAt = Stopwatch.GetTimestamp();
         try
         {
+            // Main's sequences are final only once no session without the node draws there (NodeJoin): such a
+            // session's INSERT may be running now, its commit to wait at the gate and fail; its draw would stay.
+            var join = services.Nodes.Join;
+            join.Begin(plan.Node.NodeId);
+            if (!await WaitForWritesAsync(join, timeout, ct))
+            {
+                return $"{join.WritesOnMain} write(s) of sessions without node {plan.Node.NodeId} were still running " +
+                       $"on main after {timeout.TotalMilliseconds:0} ms";
+            }
+
+            var drawn = Stopwatch.GetTimestamp();
             // A transaction of our own committed synchronously flushes main's WAL up to here: WAL senders send only
             // flushed WAL, and nodes run with synchronous_commit = off would otherwise keep the last commits
             // unsent for up to wal_writer_delay, the gate closed.
@@ -161,8 +177,9 @@ internal sealed class Cutover(IRecoveryServices services, RecoveryConnector conn
             }
 
             await WaitForWorkersToStopAsync(nodes[0], ct);
-            Breakdown = $"closing {closing.Elapsed.TotalMilliseconds:0} ms, WAL flush and position " +
-                        $"{Stopwatch.GetElapsedTime(closedAt, read).TotalMilliseconds:0} ms, applied on the node " +
+            Breakdown = $"closing {closing.Elapsed.TotalMilliseconds:0} ms, writes without the node " +
+                        $"{Stopwatch.GetElapsedTime(closedAt, drawn).TotalMilliseconds:0} ms, WAL flush and position " +
+                        $"{Stopwatch.GetElapsedTime(drawn, read).TotalMilliseconds:0} ms, applied on the node " +
                         $"{Stopwatch.GetElapsedTime(read, applied).TotalMilliseconds:0} ms, sequences and unlogged tables " +
                         $"{Stopwatch.GetElapsedTime(applied, sequences).TotalMilliseconds:0} ms, workers stopped " +
                         $"{Stopwatch.GetElapsedTime(sequences).TotalMilliseconds:0} ms";
@@ -181,6 +198,7 @@ internal sealed class Cutover(IRecoveryServices services, RecoveryConnector conn
         }
         finally
         {
+            services.Nodes.Join.End(); // attached by now, or not to be: the writes that waited go by its status
             closure.Dispose();
             var pause = Stopwatch.GetElapsedTime(closedAt) + closing.Elapsed;
             if (pause > LongestPause)
@@ -188,6 +206,26 @@ internal sealed class Cutover(IRecoveryServices services, RecoveryConnector conn
                 LongestPause = pause;
             }
         }
+    }
+
+    /// <summary>
+    /// Waits for the writes of sessions without the node; those still running after <see cref="LockGrace"/> likely
+    /// wait for locks of transactions whose commits wait at the closed gate, which are then ended (NodeJoin).
+    /// </summary>
+    private async Task<bool> WaitForWritesAsync(NodeJoin join, TimeSpan timeout, CancellationToken ct)
+    {
+        if (await join.WaitForWritesAsync(timeout < LockGrace ? timeout : LockGrace, services.Time, ct))
+        {
+            return true;
+        }
+
+        if (timeout <= LockGrace)
+        {
+            return false;
+        }
+
+        join.ReleaseLocks();
+        return await join.WaitForWritesAsync(timeout - LockGrace, services.Time, ct);
     }
 
     private async Task WaitForWorkersToStopAsync(NpgsqlConnection node, CancellationToken ct)

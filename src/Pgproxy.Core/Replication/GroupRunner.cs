@@ -247,7 +247,7 @@ internal sealed partial class GroupRunner : RequestRunner
             // write holds its pass over the statement itself, bounded by write_gate_timeout for the closer.
             var commits = analysis.EndsTransaction || (analysis.Writes && _state.Status == TransactionStatus.Idle);
             using var pass = commits ? await _write.PassCommitGateAsync() : default;
-
+            using var onMain = analysis.Writes ? await _write.EnterWriteOnMainAsync() : default;
             await RunGroupOnAsync(targets[0], sync, analysis);
         }
         else if (analysis.Replicated && !analysis.EndsTransaction)

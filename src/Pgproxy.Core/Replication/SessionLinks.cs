@@ -104,6 +104,33 @@ internal sealed partial class SessionLinks
         }
     }
 
+    /// <summary>
+    /// Counts a write running on main while the session lacks a configured node (<see cref="NodeJoin"/>): one it
+    /// never connected to, or one taken out since. While a node is joining it first waits.
+    /// </summary>
+    public ValueTask<NodeJoin.WriteScope> EnterWriteOnMainAsync() => _nodes.Join.EnterWriteAsync(LacksANode);
+
+    /// <summary>What a commit waits at the closed write gate with (<see cref="NodeJoin.LocksReleased"/>).</summary>
+    public CancellationToken JoinLocksReleased => LacksANode ? _nodes.Join.LocksReleased : CancellationToken.None;
+
+    /// <summary>The node a recovery's cutover is joining, or NodeJoin.NoNode.</summary>
+    public int JoinNodeId => _nodes.Join.JoiningNodeId;
+
+    /// <summary>True when the session has no live link to some configured node.</summary>
+    private bool LacksANode
+    {
+        get
+        {
+            var lacks = All.Length < _nodes.Nodes.Count;
+            foreach (var link in All)
+            {
+                lacks |= !IsLive(link);
+            }
+
+            return lacks;
+        }
+    }
+
     /// <summary>Live links other than main, in node order (a scratch list, reused).</summary>
     public List<NodeLink> Others(NodeLink main)
     {

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
+using Pgproxy.Core.Backends;
 using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Replication;
 
@@ -21,11 +23,22 @@ internal sealed partial class WritePath
 
     /// <summary>
     /// The write gate's pass for a commit, then the check that no node was attached meanwhile (a commit held at the
-    /// closed gate may meet a node attached while it waited). The pass is given back if the session ends here.
+    /// closed gate may meet a node attached while it waited). The pass is given back if the session ends here. A
+    /// session without some node ends if a recovery's cutover needs the locks it holds (NodeJoin.LocksReleased).
     /// </summary>
     public async ValueTask<WriteGate.Pass> PassCommitGateAsync()
     {
-        var pass = await _gate.EnterAsync();
+        var locksReleased = _links.JoinLocksReleased;
+        WriteGate.Pass pass;
+        try
+        {
+            pass = await _gate.EnterAsync(locksReleased);
+        }
+        catch (OperationCanceledException) when (locksReleased.IsCancellationRequested)
+        {
+            throw EndedForJoin();
+        }
+
         try
         {
             _throwIfANodeWasAttached();
@@ -37,6 +50,37 @@ internal sealed partial class WritePath
         }
 
         return pass;
+    }
+
+    /// <summary>
+    /// Counts a write from here until main has run it, when the session lacks a node (a recovery's cutover copies
+    /// main's sequences only once no such write runs there, see NodeJoin), then makes the attach check.
+    /// </summary>
+    public async ValueTask<NodeJoin.WriteScope> EnterWriteOnMainAsync()
+    {
+        var scope = await _links.EnterWriteOnMainAsync();
+        try
+        {
+            _throwIfANodeWasAttached();
+        }
+        catch
+        {
+            scope.Dispose();
+            throw;
+        }
+
+        return scope;
+    }
+
+    /// <summary>The session's end when its commit, held at the gate, holds up a recovery's cutover.</summary>
+    private BackendTerminatedException EndedForJoin()
+    {
+        var node = _links.JoinNodeId;
+        var message = $"pgproxy: backend node {node} is being recovered and this session, connected while it was " +
+                      "down, holds locks its cutover waits for; reconnect (the open transaction is rolled back)";
+        var frame = new ArrayBufferWriter<byte>();
+        BackendMessageWriter.WriteErrorResponse(frame, "FATAL", "57P01", message);
+        return new BackendTerminatedException(_links.MainOrNull ?? _links.All[0], frame.WrittenSpan.ToArray(), message);
     }
 
     /// <summary>The same check where nothing commits (a rollback, a transaction that only read): no pass needed.</summary>

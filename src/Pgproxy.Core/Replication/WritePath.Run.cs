@@ -77,32 +77,41 @@ internal sealed partial class WritePath
         main.LockedTableOid = null; // set again only if this write takes insert_lock's lock (SequenceLevel)
         main.LockOutlivesError = false;
         main.LockReleasedEarly = false;
-        write.SendTo(main, isMain: true);
-        main.Summary.Clear();
-        main.SwallowedError = null;
-        var mainStarted = _time.GetTimestamp();
-        await write.FlushMainAsync(main);
-        var answerStart = _replies.ForwardedBytes;
-        if (internalTransaction || _state.Status != TransactionStatus.InTransaction || OthersOwe || !write.MayDefer)
+        ReplyEnd end;
+        TimeSpan mainTime;
+        NodeLink[] others;
+        long answerStart;
+        using (await EnterWriteOnMainAsync()) // until main has drawn whatever the write draws (a recovery's cutover waits)
         {
-            // Unless it will be deferred (and so compared only at a later statement), the others' answers can
-            // still fail this write: the client must not have main's yet (nor for a Flush-ended group).
-            HoldAnswer(write.KeepsAnswerUntilResult);
-        }
-
-        var end = await write.ReadMainAsync(main);
-        var mainTime = _time.GetElapsedTime(mainStarted);
-        var others = write.Others(main, end);
-        if (end == ReplyEnd.CopyIn)
-        {
-            if (!await write.CopyInAsync(main, others))
+            write.SendTo(main, isMain: true);
+            main.Summary.Clear();
+            main.SwallowedError = null;
+            var mainStarted = _time.GetTimestamp();
+            await write.FlushMainAsync(main);
+            answerStart = _replies.ForwardedBytes;
+            if (internalTransaction || _state.Status != TransactionStatus.InTransaction || OthersOwe || !write.MayDefer)
             {
-                return Rerun.No;
+                // Unless it will be deferred (and so compared only at a later statement), the others' answers can
+                // still fail this write: the client must not have main's yet (nor for a Flush-ended group).
+                HoldAnswer(write.KeepsAnswerUntilResult);
             }
 
-            mainTime = TimeSpan.Zero; // the others had the data as soon as main: they get the setting alone from here
+            end = await write.ReadMainAsync(main);
+            mainTime = _time.GetElapsedTime(mainStarted);
+            others = write.Others(main, end);
+            if (end == ReplyEnd.CopyIn)
+            {
+                if (!await write.CopyInAsync(main, others))
+                {
+                    return Rerun.No;
+                }
+
+                // The others had the data as soon as main: they get the setting alone from here.
+                mainTime = TimeSpan.Zero;
+            }
         }
-        else
+
+        if (end != ReplyEnd.CopyIn)
         {
             if (write.MainRefused(main))
             {
