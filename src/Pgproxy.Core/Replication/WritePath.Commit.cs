@@ -36,7 +36,12 @@ internal sealed partial class WritePath
         }
         catch (OperationCanceledException) when (locksReleased.IsCancellationRequested)
         {
-            throw EndedForJoin();
+            if (_links.JoinNodeId is var node and not NodeJoin.NoNode)
+            {
+                throw EndedForJoin(node);
+            }
+
+            pass = await _gate.EnterAsync(); // a token of a join that is over: wait as any commit
         }
 
         try
@@ -73,9 +78,8 @@ internal sealed partial class WritePath
     }
 
     /// <summary>The session's end when its commit, held at the gate, holds up a recovery's cutover.</summary>
-    private BackendTerminatedException EndedForJoin()
+    private BackendTerminatedException EndedForJoin(int node)
     {
-        var node = _links.JoinNodeId;
         var message = $"pgproxy: backend node {node} is being recovered and this session, connected while it was " +
                       "down, holds locks its cutover waits for; reconnect (the open transaction is rolled back)";
         var frame = new ArrayBufferWriter<byte>();
