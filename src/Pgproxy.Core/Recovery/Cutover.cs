@@ -140,19 +140,20 @@ internal sealed class Cutover(IRecoveryServices services, RecoveryConnector conn
             }
 
             var drawn = Stopwatch.GetTimestamp();
-            // The cut is main's WAL flushed up to and including every commit before the gate closed: WAL senders
-            // send only flushed WAL. Sessions commit asynchronously where nodes run with synchronous_commit = off,
-            // so the last commits may sit in WAL buffers, written out only after up to wal_writer_delay; the write
+            // The cut: main's insert position, past every commit record of the drained gate, and main's WAL flushed
+            // up to it (WAL senders send only flushed WAL). Sessions commit asynchronously where nodes run with
+            // synchronous_commit = off, so the last commits may sit in WAL buffers until wal_writer_delay; the write
             // position (pg_current_wal_lsn) is then short of them, the subscription confirms it without having
             // them, and the node lacks them for good (the rows committed in the last moments before a cutover,
             // 2 to 6 of them, once in about a hundred cutovers under load). A transaction of our own that writes
             // WAL (a logical message, which subscriptions do not ask for) commits synchronously and so flushes
             // everything before it; one that only takes an xid writes no WAL but its commit record, which
-            // PostgreSQL then commits asynchronously whatever synchronous_commit says.
+            // PostgreSQL then commits asynchronously whatever synchronous_commit says. The target is read before
+            // it: the node confirms the last real commit without waiting for a keepalive past our own.
+            var target = await RecoveryConnector.ScalarAsync<string>(main,
+                "SELECT pg_catalog.pg_current_wal_insert_lsn()::text", ct);
             await RecoveryConnector.ExecuteAsync(main,
                 "BEGIN; SELECT pg_catalog.pg_logical_emit_message(true, 'pgproxy', 'cutover'); COMMIT", ct);
-            var target = await RecoveryConnector.ScalarAsync<string>(main,
-                "SELECT pg_catalog.pg_current_wal_flush_lsn()::text", ct);
             var read = Stopwatch.GetTimestamp();
             if (!await WaitForLsnAsync(main, target!, timeout, ct))
             {
