@@ -31,7 +31,9 @@ public sealed class RecoverySequenceDrawTests(TwoNodes cluster, ITestOutputHelpe
         proxy.Runtime.Nodes.Degenerate(node1, "test");
         using var stop = new CancellationTokenSource();
         // Extended protocol (Npgsql, one session until it is ended) and simple (psql, a session per INSERT).
-        var writers = Enumerable.Range(0, 3).Select(w => Task.Run(() => InsertUntilAsync(proxy, w, stop.Token)))
+        var writers = Enumerable.Range(0, 3)
+            .Select(w => Task.Run(() => AutocommitWriter.RunUntilAsync(proxy,
+                _ => $"INSERT INTO draw_rows (writer) VALUES ({w})", stop.Token)))
             .Concat(Enumerable.Range(3, 2).Select(w => Task.Run(() => PsqlInsertUntilAsync(proxy, w, stop.Token))))
             .ToList();
         await Task.Delay(TimeSpan.FromSeconds(1));
@@ -59,40 +61,6 @@ public sealed class RecoverySequenceDrawTests(TwoNodes cluster, ITestOutputHelpe
         }
 
         await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]); // rows and sequences
-    }
-
-    /// <summary>Autocommit INSERTs until stopped, in one session until it is ended (57P01), then in a new one.</summary>
-    private static async Task<long> InsertUntilAsync(ProxyHost proxy, int writer, CancellationToken stop)
-    {
-        long inserted = 0;
-        NpgsqlConnection? conn = null;
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                conn ??= await proxy.OpenAsync();
-                try
-                {
-                    await using var cmd = new NpgsqlCommand($"INSERT INTO draw_rows (writer) VALUES ({writer})", conn);
-                    await cmd.ExecuteNonQueryAsync(CancellationToken.None);
-                    inserted++;
-                }
-                catch (PostgresException e) when (e.SqlState == "57P01")
-                {
-                    await conn.DisposeAsync(); // rolled back: not counted
-                    conn = null;
-                }
-            }
-        }
-        finally
-        {
-            if (conn is not null)
-            {
-                await conn.DisposeAsync();
-            }
-        }
-
-        return inserted;
     }
 
     /// <summary>psql -c INSERT until stopped, as the demo writes: a session per row, counted when psql succeeded.</summary>

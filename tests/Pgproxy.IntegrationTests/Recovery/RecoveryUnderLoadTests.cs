@@ -43,7 +43,8 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
 
         using var stop = new CancellationTokenSource();
         var clients = Enumerable.Range(0, 8).Select(c => Task.Run(() => WriteUntilAsync(proxy, c, stop.Token))).ToList();
-        var stamps = Task.Run(() => StampUntilAsync(proxy, stop.Token)); // a serial and now() default, autocommit
+        var stamps = Task.Run(() => AutocommitWriter.RunUntilAsync(proxy, // a serial and now() default
+            _ => "INSERT INTO recovery_stamps (client) VALUES (9)", stop.Token));
         await Task.Delay(TimeSpan.FromSeconds(2));
         var outcome = await new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("Pgproxy.Recovery"))
             .RunAsync(new RecoveryRequest(1, Wipe: true, "test"), new RecoveryProgress(), CancellationToken.None);
@@ -125,40 +126,6 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
         }
 
         return (committed, delta, reconnects);
-    }
-
-    /// <summary>Autocommit INSERTs taking a serial id and now() until stopped; each ended one (57P01) runs again.</summary>
-    private static async Task<long> StampUntilAsync(ProxyHost proxy, CancellationToken stop)
-    {
-        long inserted = 0;
-        NpgsqlConnection? conn = null;
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                conn ??= await proxy.OpenAsync();
-                try
-                {
-                    await using var cmd = new NpgsqlCommand("INSERT INTO recovery_stamps (client) VALUES (9)", conn);
-                    await cmd.ExecuteNonQueryAsync(CancellationToken.None);
-                    inserted++;
-                }
-                catch (PostgresException e) when (e.SqlState == "57P01")
-                {
-                    await conn.DisposeAsync();
-                    conn = null;
-                }
-            }
-        }
-        finally
-        {
-            if (conn is not null)
-            {
-                await conn.DisposeAsync();
-            }
-        }
-
-        return inserted;
     }
 
     private static long Processed(string output) =>

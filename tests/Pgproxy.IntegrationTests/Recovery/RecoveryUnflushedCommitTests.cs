@@ -35,7 +35,8 @@ public sealed class RecoveryUnflushedCommitTests(TwoNodes cluster, ITestOutputHe
         try
         {
             using var stop = new CancellationTokenSource();
-            var writer = Task.Run(() => InsertUntilAsync(proxy, stop.Token));
+            var writer = Task.Run(() => AutocommitWriter.RunUntilAsync(proxy,
+                n => $"INSERT INTO unflushed_rows VALUES ({n})", stop.Token));
             await Task.Delay(TimeSpan.FromMilliseconds(500));
             var outcome = await RecoverAsync(proxy, new RecoveryProgress(), wipe: true);
             await stop.CancelAsync();
@@ -64,38 +65,4 @@ public sealed class RecoveryUnflushedCommitTests(TwoNodes cluster, ITestOutputHe
         await NodeSql.ExecuteAsync(Cluster.Nodes[0], "SELECT pg_reload_conf()");
     }
 
-    /// <summary>Autocommit INSERTs until stopped, a new session after each 57P01 (node 1 attached meanwhile).</summary>
-    private static async Task<long> InsertUntilAsync(ProxyHost proxy, CancellationToken stop)
-    {
-        long inserted = 0;
-        var id = 0;
-        NpgsqlConnection? conn = null;
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                conn ??= await proxy.OpenAsync();
-                try
-                {
-                    await using var cmd = new NpgsqlCommand($"INSERT INTO unflushed_rows VALUES ({++id})", conn);
-                    await cmd.ExecuteNonQueryAsync(CancellationToken.None);
-                    inserted++;
-                }
-                catch (PostgresException e) when (e.SqlState == "57P01")
-                {
-                    await conn.DisposeAsync(); // rolled back: not counted
-                    conn = null;
-                }
-            }
-        }
-        finally
-        {
-            if (conn is not null)
-            {
-                await conn.DisposeAsync();
-            }
-        }
-
-        return inserted;
-    }
 }
