@@ -1,3 +1,7 @@
+using System.Buffers;
+using Pgproxy.Protocol.Messages;
+using Pgproxy.Protocol.Writing;
+
 namespace Pgproxy.Core.Replication;
 
 /// <summary>
@@ -14,4 +18,15 @@ internal sealed class BackendTerminatedException(NodeLink link, byte[] errorFram
 
     /// <summary>The node's whole ErrorResponse message, to pass on to the client unchanged.</summary>
     public byte[] ErrorFrame { get; } = errorFrame;
+
+    /// <summary>
+    /// pgproxy ending the session itself, as PostgreSQL's administrator shutdown would (FATAL 57P01 with
+    /// <paramref name="message"/>): it can no longer write where it must (a node came up it has no link to).
+    /// </summary>
+    public static BackendTerminatedException EndedByPgproxy(NodeLink link, string message)
+    {
+        var frame = new ArrayBufferWriter<byte>();
+        BackendMessageWriter.WriteErrorResponse(frame, "FATAL", SqlState.AdminShutdown, message);
+        return new BackendTerminatedException(link, frame.WrittenSpan.ToArray(), message);
+    }
 }

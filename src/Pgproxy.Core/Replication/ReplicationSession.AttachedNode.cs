@@ -1,6 +1,4 @@
-using System.Buffers;
 using Pgproxy.Core.Backends;
-using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Replication;
 
@@ -31,9 +29,7 @@ internal sealed partial class ReplicationSession
             {
                 var message = $"pgproxy: backend node {node.NodeId} was attached after this session connected, " +
                               "so the session cannot write to it; reconnect (an open transaction is rolled back)";
-                var frame = new ArrayBufferWriter<byte>();
-                BackendMessageWriter.WriteErrorResponse(frame, "FATAL", "57P01", message);
-                throw new BackendTerminatedException(MainOrNull ?? _links[0], frame.WrittenSpan.ToArray(), message);
+                throw BackendTerminatedException.EndedByPgproxy(MainOrNull ?? _links[0], message);
             }
         }
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using Pgproxy.Core.Backends;
 using Pgproxy.Protocol.Messages;
-using Pgproxy.Protocol.Writing;
 
 namespace Pgproxy.Core.Replication;
 
@@ -82,9 +81,7 @@ internal sealed partial class WritePath
     {
         var message = $"pgproxy: backend node {node} is being recovered and this session, connected while it was " +
                       "down, holds locks its cutover waits for; reconnect (the open transaction is rolled back)";
-        var frame = new ArrayBufferWriter<byte>();
-        BackendMessageWriter.WriteErrorResponse(frame, "FATAL", "57P01", message);
-        return new BackendTerminatedException(_links.MainOrNull ?? _links.All[0], frame.WrittenSpan.ToArray(), message);
+        return BackendTerminatedException.EndedByPgproxy(_links.MainOrNull ?? _links.All[0], message);
     }
 
     /// <summary>The same check where nothing commits (a rollback, a transaction that only read): no pass needed.</summary>
