@@ -63,6 +63,7 @@ internal sealed partial class GroupRunner : RequestRunner
             }
 
             var targets = Targets(analysis);
+            _loneRead = IsLoneRead(sync, analysis, targets);
             if (_write.OthersOwe && !GroupPassesOwedAnswers(targets, sync, analysis)
                 && !(analysis.EndsTransaction && targets.Length > 1 && CommitsInTwoPhases(targets, sync, analysis))
                 && await _host.SettleOrRefuseAsync(writeReady: sync))
@@ -118,9 +119,14 @@ internal sealed partial class GroupRunner : RequestRunner
                 }
             }
         }
+        catch (NodeFailureException) when (_loneRead)
+        {
+            KeptForRerun = true;
+            throw;
+        }
         finally
         {
-            DropGroup();
+            EndRun();
         }
     }
 

@@ -14,8 +14,8 @@ internal sealed partial class ReplicationSession
     /// <summary>
     /// Runs one client request; when a node fails under it (DESIGN §5) the node is taken out for every session
     /// and this session carries on with the nodes left. A request that nothing of has reached the client yet,
-    /// outside a transaction, runs again on them (a read on a lost replica, or a write whose main went away before
-    /// answering — the others never saw it). Inside the client's transaction the transaction is lost with the node
+    /// outside a transaction, runs again on them (a read on a lost replica, by a Query or a Sync group that only
+    /// reads, or a Query's write whose main went away before answering — the others never saw it). Inside the client's transaction the transaction is lost with the node
     /// if the node served it: the others roll back and the client gets an error, as after a serialization
     /// failure. Without <c>failover_on_backend_error</c>, or with no node left, the session ends.
     /// </summary>
@@ -54,6 +54,7 @@ internal sealed partial class ReplicationSession
                 _nodes.Degenerate(e.Link, e.Message);
                 if (MainOrNull is null)
                 {
+                    _groups.DropKeptGroup();
                     throw;
                 }
 
@@ -66,6 +67,7 @@ internal sealed partial class ReplicationSession
                         continue; // a node the transaction never touched: run the request again without it
                     }
 
+                    _groups.DropKeptGroup();
                     await AbandonTransactionAsync(
                         $"the client's transaction was lost with backend node {e.Link.NodeId}: {e.Message}",
                         writeReady);
@@ -73,10 +75,13 @@ internal sealed partial class ReplicationSession
                 }
 
                 await RollBackEverywhereAsync();
-                if (action == ClientAction.Query && _replies.Forwarded == forwardedBefore)
+                if (_replies.Forwarded == forwardedBefore && (action == ClientAction.Query || _groups.KeptForRerun))
                 {
+                    _groups.TakeKeptGroup(); // a lone read of a Sync group runs again as a Query does
                     continue;
                 }
+
+                _groups.DropKeptGroup();
 
                 BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", LostToFailoverState,
                     $"pgproxy lost backend node {e.Link.NodeId} while running the statement; it did not complete: " +

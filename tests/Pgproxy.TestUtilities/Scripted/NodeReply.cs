@@ -54,6 +54,9 @@ internal sealed record NodeReply(NodeReplyKind Kind)
     public static NodeReply Disconnect(int rowsFirst = 0) =>
         new(NodeReplyKind.Disconnect) { Rows = [.. Enumerable.Range(1, rowsFirst).Select(i => i.ToString())] };
 
+    /// <summary>Closes the connection with nothing of the request sent (<see cref="NodeReplyKind.Vanish"/>).</summary>
+    public static NodeReply Vanish() => new(NodeReplyKind.Vanish);
+
     /// <summary>
     /// Ends the backend instead of answering: FATAL <paramref name="sqlState"/>, then the connection closes, as when
     /// another session runs <c>pg_terminate_backend</c> on it (or the node shuts down).

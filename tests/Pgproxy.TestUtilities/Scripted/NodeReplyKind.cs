@@ -22,6 +22,12 @@ internal enum NodeReplyKind : byte
     Disconnect,
 
     /// <summary>
+    /// Closes the connection with nothing of the request sent: a node killed (or cut off) before it flushed anything,
+    /// as PostgreSQL sends an extended group's answers only at its Sync (or a full send buffer).
+    /// </summary>
+    Vanish,
+
+    /// <summary>
     /// A FATAL ErrorResponse, then the connection closes: the backend was ended under the statement, as
     /// <c>pg_terminate_backend</c> (57P01) does.
     /// </summary>

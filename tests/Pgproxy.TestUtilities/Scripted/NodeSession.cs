@@ -40,6 +40,9 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
 
     public TransactionStatus Status { get; private set; } = TransactionStatus.Idle;
 
+    /// <summary>The script made the node crash with nothing of the request sent: what it wrote so far is dropped.</summary>
+    public bool Vanished { get; private set; }
+
     /// <summary>Answers one message; false when the script says the node crashes here.</summary>
     public bool Handle(byte[] frame)
     {
@@ -156,6 +159,9 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
         {
             case NodeReplyKind.Disconnect:
                 WriteRows(reply.Rows, describe: !extended && reply.Rows.Count > 0);
+                return Outcome.Crashed;
+            case NodeReplyKind.Vanish:
+                Vanished = true;
                 return Outcome.Crashed;
             case NodeReplyKind.Terminated:
                 BackendMessageWriter.WriteErrorResponse(output, "FATAL", reply.SqlState, reply.Message);

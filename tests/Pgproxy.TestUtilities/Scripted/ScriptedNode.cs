@@ -141,6 +141,11 @@ internal sealed class ScriptedNode
                 }
 
                 var keepOpen = _session.Handle(frame);
+                if (!keepOpen && _session.Vanished)
+                {
+                    _pending.Clear();
+                }
+
                 if (_pending.WrittenCount > 0 && (!keepOpen || !PipeFrames.HasBufferedBytes(input)))
                 {
                     await _writeLock.WaitAsync(lifetime.Token);
