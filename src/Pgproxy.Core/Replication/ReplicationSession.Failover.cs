@@ -15,9 +15,10 @@ internal sealed partial class ReplicationSession
     /// Runs one client request; when a node fails under it (DESIGN §5) the node is taken out for every session
     /// and this session carries on with the nodes left. A request that nothing of has reached the client yet,
     /// outside a transaction, runs again on them (a read on a lost replica, by a Query or a Sync group that only
-    /// reads, or a Query's write whose main went away before answering — the others never saw it). Inside the client's transaction the transaction is lost with the node
-    /// if the node served it: the others roll back and the client gets an error, as after a serialization
-    /// failure. Without <c>failover_on_backend_error</c>, or with no node left, the session ends.
+    /// reads, or a Query's write whose main went away before answering — the others never saw it). Inside the
+    /// client's transaction the transaction is lost with the node if the node served it: the others roll back and
+    /// the client gets an error, as after a serialization failure. Without <c>failover_on_backend_error</c>, or with
+    /// no node left, the session ends.
     /// </summary>
     private async Task RunRequestAsync(ClientAction action)
     {

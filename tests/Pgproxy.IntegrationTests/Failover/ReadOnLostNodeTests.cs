@@ -60,7 +60,7 @@ public sealed class ReadOnLostNodeTests(KillableNodes cluster) : IAsyncLifetime
         Assert.Equal(ports[0], await PortAsync(conn, "")); // the session goes on, on main
     }
 
-    /// <summary>The port of the node that answered; <paramref name="before"/> is put in the select list first.</summary>
+    /// <summary>The port of the node that answered; <paramref name="before"/> goes first in the select list.</summary>
     private static async Task<string> PortAsync(NpgsqlConnection conn, string before)
     {
         await using var cmd = new NpgsqlCommand($"SELECT {before}pg_catalog.current_setting('port')", conn);

@@ -40,7 +40,7 @@ internal sealed class NodeSession(NodeScript script, IBufferWriter<byte> output,
 
     public TransactionStatus Status { get; private set; } = TransactionStatus.Idle;
 
-    /// <summary>The script made the node crash with nothing of the request sent: what it wrote so far is dropped.</summary>
+    /// <summary>The script made the node crash with nothing of the request sent: what it wrote is dropped.</summary>
     public bool Vanished { get; private set; }
 
     /// <summary>Answers one message; false when the script says the node crashes here.</summary>
