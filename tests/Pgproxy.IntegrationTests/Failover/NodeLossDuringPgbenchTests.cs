@@ -18,13 +18,7 @@ public sealed partial class NodeLossDuringPgbenchTests(KillableNodes cluster) : 
     public async Task InitializeAsync()
     {
         // A previous test may have left a node stopped; both must run, with the same pgbench data.
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
+        await NodeSql.StartStoppedAsync(cluster.Nodes);
 
         await using var proxy = ProxyHost.Start(cluster, discardStatus: true);
         var init = await PgTools.PgbenchAsync(proxy.Port, "-i", "-q", "-s", "1");

@@ -16,13 +16,7 @@ public sealed class ReadOnLostNodeTests(KillableNodes cluster) : IAsyncLifetime
 {
     public async Task InitializeAsync()
     {
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
+        await NodeSql.StartStoppedAsync(cluster.Nodes);
     }
 
     public async Task DisposeAsync()

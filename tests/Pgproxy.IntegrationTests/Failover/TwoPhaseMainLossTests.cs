@@ -14,13 +14,7 @@ public sealed class TwoPhaseMainLossTests(KillableNodes cluster) : IAsyncLifetim
 {
     public async Task InitializeAsync()
     {
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
+        await NodeSql.StartStoppedAsync(cluster.Nodes);
     }
 
     public async Task DisposeAsync()

@@ -78,13 +78,7 @@ public sealed class RecoverCliTests(TwoNodes cluster)
     /// <summary>Starts the nodes an earlier test of the suite may have stopped.</summary>
     private async Task StartNodesAsync()
     {
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
+        await NodeSql.StartStoppedAsync(cluster.Nodes);
     }
 
     private static Task<ProcessResult> CliAsync(PgproxyProcess pgproxy, params string[] arguments) =>

@@ -16,13 +16,7 @@ public abstract class RecoveryTestBase(TwoNodes cluster) : IAsyncLifetime, IDisp
 
     public async Task InitializeAsync()
     {
-        foreach (var node in cluster.Nodes)
-        {
-            if (!await NodeSql.IsRunningAsync(node))
-            {
-                await node.StartAsync();
-            }
-        }
+        await NodeSql.StartStoppedAsync(cluster.Nodes);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

@@ -48,6 +48,18 @@ internal static class NodeSql
     /// <summary>A fresh table name, so tests sharing a cluster never see each other's rows.</summary>
     public static string UniqueTable(string prefix) => $"{prefix}_{Guid.NewGuid().ToString("N")[..12]}";
 
+    /// <summary>Starts the nodes that do not answer (a test before may have stopped or killed them).</summary>
+    public static async Task StartStoppedAsync(IEnumerable<PostgresInstance> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            if (!await IsRunningAsync(node))
+            {
+                await node.StartAsync();
+            }
+        }
+    }
+
     /// <summary>Whether the node answers a query (a test may have stopped it).</summary>
     public static async Task<bool> IsRunningAsync(PostgresInstance node)
     {
