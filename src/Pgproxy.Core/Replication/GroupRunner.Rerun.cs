@@ -40,7 +40,10 @@ internal sealed partial class GroupRunner
         _analyzer.Clear(); // analysed afresh by the next run: the statements it defines are known by then
     }
 
-    /// <summary>The session will not run the kept group again (its answer had begun, or the session ends).</summary>
+    /// <summary>
+    /// Forgets a kept group the request did not run again (its answer had begun, or the session ends): called once
+    /// every request is over, so no path leaves its messages in front of the client's next group.
+    /// </summary>
     public void DropKeptGroup()
     {
         if (KeptForRerun)

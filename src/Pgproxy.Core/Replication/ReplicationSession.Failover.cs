@@ -55,7 +55,6 @@ internal sealed partial class ReplicationSession
                 _nodes.Degenerate(e.Link, e.Message);
                 if (MainOrNull is null)
                 {
-                    _groups.DropKeptGroup();
                     throw;
                 }
 
@@ -68,7 +67,6 @@ internal sealed partial class ReplicationSession
                         continue; // a node the transaction never touched: run the request again without it
                     }
 
-                    _groups.DropKeptGroup();
                     await AbandonTransactionAsync(
                         $"the client's transaction was lost with backend node {e.Link.NodeId}: {e.Message}",
                         writeReady);
@@ -81,8 +79,6 @@ internal sealed partial class ReplicationSession
                     _groups.TakeKeptGroup(); // a lone read of a Sync group runs again as a Query does
                     continue;
                 }
-
-                _groups.DropKeptGroup();
 
                 BackendMessageWriter.WriteErrorResponse(_client.Output, "ERROR", LostToFailoverState,
                     $"pgproxy lost backend node {e.Link.NodeId} while running the statement; it did not complete: " +

@@ -208,6 +208,7 @@ internal sealed partial class ReplicationSession : IRequestHost
                     finally
                     {
                         _silentSync = false;
+                        _groups.DropKeptGroup(); // a lone read kept for a rerun that never came (the session ends)
                         NoteTerminations();
                     }
 
