@@ -1,4 +1,3 @@
-using Npgsql;
 using Pgproxy.Core.Recovery;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
@@ -20,12 +19,8 @@ public sealed class RecoverySequenceDrawTests(TwoNodes cluster, ITestOutputHelpe
     public async Task Sessions_drawing_on_main_during_the_cutover_leave_the_recovered_node_with_main_s_sequences()
     {
         await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
-        await using (var conn = await proxy.OpenAsync())
-        await using (var create = new NpgsqlCommand(
-                         "DROP TABLE IF EXISTS draw_rows; CREATE TABLE draw_rows (id serial PRIMARY KEY, writer int)", conn))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
+        await ExecuteThroughAsync(proxy,
+            "DROP TABLE IF EXISTS draw_rows; CREATE TABLE draw_rows (id serial PRIMARY KEY, writer int)");
 
         var node1 = proxy.Runtime.Nodes.Find(1)!;
         proxy.Runtime.Nodes.Degenerate(node1, "test");

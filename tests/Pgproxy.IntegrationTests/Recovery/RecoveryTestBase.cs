@@ -1,3 +1,4 @@
+using Npgsql;
 using Pgproxy.Core.Recovery;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Logging;
@@ -30,6 +31,14 @@ public abstract class RecoveryTestBase(TwoNodes cluster) : IAsyncLifetime, IDisp
     private protected Task<RecoveryOutcome> RecoverAsync(ProxyHost proxy, RecoveryProgress progress, bool wipe) =>
         new NodeRecovery(proxy.Runtime, RecordedLogs.CreateLogger("Pgproxy.Recovery"))
             .RunAsync(new RecoveryRequest(1, wipe, "test"), progress, CancellationToken.None);
+
+    /// <summary>Runs <paramref name="sql"/> through pgproxy on a connection of its own (a test's table, everywhere).</summary>
+    private protected static async Task ExecuteThroughAsync(ProxyHost proxy, string sql)
+    {
+        await using var conn = await proxy.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, conn);
+        await command.ExecuteNonQueryAsync();
+    }
 
     private protected string Logs() => "\n" + string.Join("\n", RecordedLogs.Logs.Select(l => l.Message));
 

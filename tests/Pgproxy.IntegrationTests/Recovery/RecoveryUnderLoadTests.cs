@@ -29,14 +29,10 @@ public sealed partial class RecoveryUnderLoadTests(TwoNodes cluster, ITestOutput
     {
         await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         (await PgTools.PgbenchAsync(proxy.Port, "-i", "-q", "-s", "1")).EnsureSuccess();
-        await using (var conn = await proxy.OpenAsync())
-        await using (var create = new NpgsqlCommand(
-                         "DROP TABLE IF EXISTS recovery_stamps; " +
-                         "CREATE TABLE recovery_stamps (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), " +
-                         "client int)", conn))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
+        await ExecuteThroughAsync(proxy,
+            "DROP TABLE IF EXISTS recovery_stamps; " +
+            "CREATE TABLE recovery_stamps (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), " +
+            "client int)");
 
         var node1 = proxy.Runtime.Nodes.Find(1)!;
         proxy.Runtime.Nodes.Degenerate(node1, "test");

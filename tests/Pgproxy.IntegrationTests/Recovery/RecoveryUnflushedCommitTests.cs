@@ -1,4 +1,3 @@
-using Npgsql;
 using Pgproxy.Core.Recovery;
 using Pgproxy.IntegrationTests.Support;
 using Pgproxy.TestUtilities.Postgres;
@@ -22,12 +21,8 @@ public sealed class RecoveryUnflushedCommitTests(TwoNodes cluster, ITestOutputHe
     public async Task Commits_still_in_main_s_WAL_buffers_at_the_cutover_reach_the_recovered_node()
     {
         await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
-        await using (var conn = await proxy.OpenAsync())
-        await using (var create = new NpgsqlCommand(
-                         "DROP TABLE IF EXISTS unflushed_rows; CREATE TABLE unflushed_rows (id int PRIMARY KEY)", conn))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
+        await ExecuteThroughAsync(proxy,
+            "DROP TABLE IF EXISTS unflushed_rows; CREATE TABLE unflushed_rows (id int PRIMARY KEY)");
 
         var node1 = proxy.Runtime.Nodes.Find(1)!;
         proxy.Runtime.Nodes.Degenerate(node1, "test");
