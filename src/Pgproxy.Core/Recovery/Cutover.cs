@@ -42,7 +42,6 @@ internal sealed class Cutover(IRecoveryServices services, RecoveryConnector conn
     public async Task RunAsync(string requestedBy, Func<string, string?, Task> journal, CancellationToken ct)
     {
         await using var main = await connector.OpenAsync(plan.Main, "postgres", ct);
-        await RecoveryConnector.ExecuteAsync(main, "SET synchronous_commit = on", ct);
         var nodeConnections = new List<NpgsqlConnection>();
         var mainConnections = new List<NpgsqlConnection>();
         try
@@ -152,8 +151,7 @@ internal sealed class Cutover(IRecoveryServices services, RecoveryConnector conn
             // it: the node confirms the last real commit without waiting for a keepalive past our own.
             var target = await RecoveryConnector.ScalarAsync<string>(main,
                 "SELECT pg_catalog.pg_current_wal_insert_lsn()::text", ct);
-            await RecoveryConnector.ExecuteAsync(main,
-                "BEGIN; SELECT pg_catalog.pg_logical_emit_message(true, 'pgproxy', 'cutover'); COMMIT", ct);
+            await RecoveryConnector.ExecuteAsync(main, FlushingCommit, ct);
             var read = Stopwatch.GetTimestamp();
             if (!await WaitForLsnAsync(main, nodes[0], target!, timeout, ct))
             {
