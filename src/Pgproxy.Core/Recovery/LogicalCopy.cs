@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Npgsql;
@@ -31,25 +32,81 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
         ORDER BY 1
         """;
 
+    /// <summary>How long the publication waits for the tables' locks on main before the recovery fails.</summary>
+    private static readonly TimeSpan LockWaitLimit = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Makes the publication, its tables' identities and its comment in one transaction, so that they exist all or
+    /// none. Each ALTER TABLE waits for its lock no longer than <see cref="MainWaits.LockTimeout"/>; when one
+    /// has to wait longer, everything is undone and tried again after a pause (see <see cref="MainWaits"/>).
+    /// </summary>
     public async Task PublishAsync(RecoveryDatabase database, CancellationToken ct)
     {
         await using var connection = await connector.OpenAsync(plan.Main, database.Name, ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        var publication = RecoveryConnector.Ident(RecoveryNames.Publication(plan.Node.NodeId));
-        var comment = new StringBuilder();
-        foreach (var row in await RecoveryConnector.RowsAsync(connection, TablesNeedingIdentity, ct))
+        var started = Stopwatch.GetTimestamp();
+        for (var attempt = 1;; attempt++)
         {
-            var identity = row[1]![0] == 'i' ? 'd' : row[1]![0];
-            database.Identities.Add((row[0]!, identity));
-            comment.Append(identity).Append(' ').Append(row[0]).Append('\n');
-            await RecoveryConnector.ExecuteAsync(connection, $"ALTER TABLE {row[0]} REPLICA IDENTITY FULL", ct);
-        }
+            var table = await TryPublishAsync(connection, database, ct);
+            if (table is null)
+            {
+                if (attempt > 1)
+                {
+                    progress.SetDetail($"database {database.Name}: published");
+                }
 
-        await RecoveryConnector.ExecuteAsync(connection, $"CREATE PUBLICATION {publication} FOR ALL TABLES", ct);
-        await RecoveryConnector.ExecuteAsync(connection,
-            $"COMMENT ON PUBLICATION {publication} IS {RecoveryConnector.Literal(comment.ToString())}", ct);
-        await transaction.CommitAsync(ct);
-        database.PublicationCreated = true;
+                return;
+            }
+
+            var holder = await MainWaits.LockHolderAsync(connection, table, ct);
+            if (Stopwatch.GetElapsedTime(started) > LockWaitLimit)
+            {
+                throw new RecoveryFailure($"table {table} of database \"{database.Name}\" on main (backend node " +
+                                          $"{plan.Main.NodeId}) stayed locked for " +
+                                          $"{LockWaitLimit.TotalMinutes:0} min, its REPLICA IDENTITY FULL could " +
+                                          $"not be set: {holder} holds it");
+            }
+
+            progress.SetDetail($"database {database.Name}: waiting for the lock on table {table}, held by {holder}");
+            await Task.Delay(MainWaits.Pause(attempt), ct);
+        }
+    }
+
+    /// <summary>One try of <see cref="PublishAsync"/>: null when done, else the table it could not lock.</summary>
+    private async Task<string?> TryPublishAsync(NpgsqlConnection connection, RecoveryDatabase database,
+        CancellationToken ct)
+    {
+        database.Identities.Clear();
+        string? table = null;
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        try
+        {
+            await RecoveryConnector.ExecuteAsync(connection,
+                $"SET LOCAL lock_timeout = '{MainWaits.LockTimeout}'", ct);
+            var publication = RecoveryConnector.Ident(RecoveryNames.Publication(plan.Node.NodeId));
+            var comment = new StringBuilder();
+            foreach (var row in await RecoveryConnector.RowsAsync(connection, TablesNeedingIdentity, ct))
+            {
+                table = row[0]!;
+                var identity = row[1]![0] == 'i' ? 'd' : row[1]![0];
+                database.Identities.Add((table, identity));
+                comment.Append(identity).Append(' ').Append(table).Append('\n');
+                await RecoveryConnector.ExecuteAsync(connection, $"ALTER TABLE {table} REPLICA IDENTITY FULL", ct);
+            }
+
+            table = null;
+            await RecoveryConnector.ExecuteAsync(connection, $"CREATE PUBLICATION {publication} FOR ALL TABLES", ct);
+            await RecoveryConnector.ExecuteAsync(connection,
+                $"COMMENT ON PUBLICATION {publication} IS {RecoveryConnector.Literal(comment.ToString())}", ct);
+            await transaction.CommitAsync(ct);
+            database.PublicationCreated = true;
+            return null;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable && table is not null)
+        {
+            await transaction.RollbackAsync(ct);
+            database.Identities.Clear();
+            return table;
+        }
     }
 
     public async Task SubscribeAsync(RecoveryDatabase database, CancellationToken ct)
@@ -57,14 +114,58 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
         await using var connection = await connector.OpenAsync(plan.Node, database.Name, ct);
         var name = RecoveryNames.Subscription(plan.Node.NodeId);
         database.SubscriptionCreated = true; // from here on a failure may have left it: the cleanup looks
-        await RecoveryConnector.ExecuteAsync(connection,
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var create = RecoveryConnector.ExecuteAsync(connection,
             $"CREATE SUBSCRIPTION {RecoveryConnector.Ident(name)} " +
             $"CONNECTION {RecoveryConnector.Literal(connector.Conninfo(plan.Main, database.Name))} " +
             $"PUBLICATION {RecoveryConnector.Ident(RecoveryNames.Publication(plan.Node.NodeId))} " +
-            $"WITH (copy_data = true, slot_name = {RecoveryConnector.Literal(database.Slot)})", ct);
+            $"WITH (copy_data = true, slot_name = {RecoveryConnector.Literal(database.Slot)})", limit.Token);
+        await WatchSlotCreationAsync(create, database, limit, ct);
         database.SubscriptionOid = await RecoveryConnector.ScalarAsync<uint>(connection,
             "SELECT oid FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = " +
             "(SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())", ct, name);
+    }
+
+    /// <summary>
+    /// Waits for the subscription's CREATE, saying what it waits for when that takes long: main creates the slot only
+    /// once every transaction with a transaction id that was running there has ended (PostgreSQL's rule for a
+    /// consistent starting point), so one long transaction, or a session left idle in one, holds the recovery here.
+    /// After <see cref="LockWaitLimit"/> the CREATE is cancelled and the recovery fails, naming that transaction.
+    /// </summary>
+    private async Task WatchSlotCreationAsync(Task create, RecoveryDatabase database, CancellationTokenSource limit,
+        CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        NpgsqlConnection? main = null;
+        try
+        {
+            while (await Task.WhenAny(create, Task.Delay(TimeSpan.FromSeconds(1), ct)) != create)
+            {
+                main ??= await connector.OpenAsync(plan.Main, "postgres", ct);
+                var oldest = await MainWaits.OldestTransactionAsync(main, ct);
+                if (Stopwatch.GetElapsedTime(started) > LockWaitLimit)
+                {
+                    await limit.CancelAsync();
+                    await create.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // cancelled: ours to say why
+                    throw new RecoveryFailure($"main (backend node {plan.Main.NodeId}) did not create the " +
+                                              $"replication slot of database \"{database.Name}\" in " +
+                                              $"{LockWaitLimit.TotalMinutes:0} min: it waits for transactions " +
+                                              $"running there to end, the oldest {oldest}");
+                }
+
+                progress.SetDetail($"database {database.Name}: the replication slot waits for transactions on main " +
+                                   $"to end, the oldest {oldest}");
+            }
+
+            await create;
+        }
+        finally
+        {
+            if (main is not null)
+            {
+                await main.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Waits until every table of every database is copied and in the apply stream (state 'r').</summary>

@@ -9,17 +9,12 @@ namespace Pgproxy.Core.Recovery;
 /// publication" (measured here: 8 writers directly on a node, a publication FOR ALL TABLES created and dropped in a
 /// loop, several such errors in every 15 s run). A writer rebuilds that list only while it holds its table's ROW
 /// EXCLUSIVE lock, so the drop holds SHARE on every table of the publication: no write is in flight when it
-/// commits, and the writers that waited see the publication gone whole.
+/// commits, and the writers that waited see the publication gone whole. It waits for those locks as
+/// <see cref="MainWaits"/> says: a writer whose next table is one the drop holds waits on it while the drop
+/// waits on the writer, and it is the drop that gives up (and tries again), never the client's transaction.
 /// </summary>
 internal static class PublicationDrop
 {
-    /// <summary>
-    /// How long one table lock is waited for, kept below deadlock_timeout's default (1 s): a writer whose next
-    /// table is one the drop holds waits on it while the drop waits on the writer, and it is the drop that gives up
-    /// (and tries again), never a client's transaction chosen by the deadlock detector.
-    /// </summary>
-    private const string LockTimeout = "100ms";
-
     private const int Attempts = 50;
 
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(50);
@@ -40,7 +35,8 @@ internal static class PublicationDrop
             await using var transaction = await connection.BeginTransactionAsync(ct);
             try
             {
-                await RecoveryConnector.ExecuteAsync(connection, $"SET LOCAL lock_timeout = '{LockTimeout}'", ct);
+                await RecoveryConnector.ExecuteAsync(connection,
+                    $"SET LOCAL lock_timeout = '{MainWaits.LockTimeout}'", ct);
                 var tables = await RecoveryConnector.RowsAsync(connection, PublishedTables, ct, publication);
                 if (tables.Count > 0)
                 {

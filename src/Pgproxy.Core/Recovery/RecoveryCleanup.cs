@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using Pgproxy.Core.Backends;
@@ -139,20 +140,63 @@ internal sealed class RecoveryCleanup(RecoveryConnector connector)
 
     /// <summary>
     /// Gives back the identities a publication's comment lists ("d schema.table" or "n schema.table" a line), to
-    /// the tables still there that are still FULL (a user's own change in between stands).
+    /// the tables still there that are still FULL (a user's own change in between stands). Each ALTER TABLE waits
+    /// for its lock as <see cref="MainWaits"/> says, all of them together at most <see cref="RestoreLimit"/>;
+    /// a table whose lock stayed held keeps FULL (it costs only WAL) and is named, with the statement to run.
     /// </summary>
     private static async Task RestoreIdentitiesAsync(NpgsqlConnection connection, string comment, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
+        var left = new List<string>();
         foreach (var line in comment.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            var identity = line[0] == 'n' ? "NOTHING" : "DEFAULT";
-            var table = line[2..];
-            var full = await RecoveryConnector.ScalarAsync<bool>(connection,
-                "SELECT coalesce((SELECT relreplident = 'f' FROM pg_catalog.pg_class WHERE oid = to_regclass($1)), false)",
-                ct, table);
-            if (full)
+            var statement = $"ALTER TABLE {line[2..]} REPLICA IDENTITY {(line[0] == 'n' ? "NOTHING" : "DEFAULT")}";
+            if (await RestoreIdentityAsync(connection, line[2..], statement, started, ct) is { } holder)
             {
-                await RecoveryConnector.ExecuteAsync(connection, $"ALTER TABLE {table} REPLICA IDENTITY {identity}", ct);
+                left.Add($"{statement} (locked by {holder})");
+            }
+        }
+
+        if (left.Count > 0)
+        {
+            throw new RecoveryFailure("replica identities left FULL, their tables stayed locked; run later: " +
+                                      string.Join("; ", left));
+        }
+    }
+
+    /// <summary>How long the identities of one publication may wait for their tables' locks, all together.</summary>
+    private static readonly TimeSpan RestoreLimit = TimeSpan.FromSeconds(20);
+
+    /// <summary>Null when <paramref name="table"/> has its identity back (or needs none), else who holds it.</summary>
+    private static async Task<string?> RestoreIdentityAsync(NpgsqlConnection connection, string table,
+        string statement, long started, CancellationToken ct)
+    {
+        for (var attempt = 1;; attempt++)
+        {
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            try
+            {
+                await RecoveryConnector.ExecuteAsync(connection,
+                    $"SET LOCAL lock_timeout = '{MainWaits.LockTimeout}'", ct);
+                if (await RecoveryConnector.ScalarAsync<bool>(connection,
+                        "SELECT coalesce((SELECT relreplident = 'f' FROM pg_catalog.pg_class " +
+                        "WHERE oid = pg_catalog.to_regclass($1)), false)", ct, table))
+                {
+                    await RecoveryConnector.ExecuteAsync(connection, statement, ct);
+                }
+
+                await transaction.CommitAsync(ct);
+                return null;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                await transaction.RollbackAsync(ct);
+                if (Stopwatch.GetElapsedTime(started) > RestoreLimit)
+                {
+                    return await MainWaits.LockHolderAsync(connection, table, ct);
+                }
+
+                await Task.Delay(MainWaits.Pause(attempt), ct);
             }
         }
     }
