@@ -19,34 +19,45 @@ internal static class MainWaits
     /// </summary>
     public const string LockTimeout = "100ms";
 
-    private const string Session =
-        "SELECT a.pid, coalesce(a.state, ''), " +
-        "coalesce(extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))::bigint, 0), " +
-        "coalesce(pg_catalog.left(pg_catalog.regexp_replace(a.query, '\\s+', ' ', 'g'), 60), '') " +
-        "FROM pg_catalog.pg_stat_activity a ";
+    /// <summary>
+    /// Who, what state, since when and what it runs: sessions, and prepared transactions (they hold locks and
+    /// transaction ids with no session, a client's PREPARE TRANSACTION left undecided, say).
+    /// </summary>
+    private const string Holders =
+        "SELECT who, state, coalesce(extract(epoch FROM now() - since)::bigint, 0), what FROM (" +
+        "SELECT 'pid ' || a.pid AS who, coalesce(a.state, '') AS state, " +
+        "coalesce(a.xact_start, a.query_start) AS since, " +
+        "coalesce(pg_catalog.left(pg_catalog.regexp_replace(a.query, '\\s+', ' ', 'g'), 60), '') AS what, " +
+        "a.backend_xid IS NOT NULL AS has_xid, a.pid AS pid, NULL AS vxid, a.backend_type AS kind " +
+        "FROM pg_catalog.pg_stat_activity a WHERE a.pid <> pg_catalog.pg_backend_pid() UNION ALL " +
+        "SELECT 'prepared transaction ' || pg_catalog.quote_literal(p.gid), 'prepared', p.prepared, '', true, NULL, " +
+        "(SELECT l.virtualtransaction FROM pg_catalog.pg_locks l WHERE l.locktype = 'transactionid' " +
+        "AND l.transactionid = p.transaction AND l.pid IS NULL LIMIT 1), 'prepared' " +
+        "FROM pg_catalog.pg_prepared_xacts p) h ";
 
     /// <summary>The pause before the next try: short at first, at most two seconds.</summary>
     public static TimeSpan Pause(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(2_000, 100 << Math.Min(attempt, 5)));
 
     /// <summary>
-    /// The session holding a lock on <paramref name="table"/> the longest, as "pid 4711 (idle in transaction for
-    /// 42 s: UPDATE …)", or "another session" when it has let go meanwhile.
+    /// The session or prepared transaction holding a lock on <paramref name="table"/> the longest, as "pid 4711
+    /// (idle in transaction for 42 s: UPDATE …)" or "prepared transaction 'x' (prepared for 42 s)", or "another
+    /// session" when it has let go meanwhile.
     /// </summary>
     public static Task<string> LockHolderAsync(NpgsqlConnection connection, string table, CancellationToken ct) =>
-        DescribeAsync(connection, Session +
-            "WHERE a.pid IN (SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.relation = pg_catalog.to_regclass($1) " +
-            "AND l.granted) AND a.pid <> pg_catalog.pg_backend_pid() ORDER BY a.xact_start NULLS LAST LIMIT 1",
-            ct, table);
+        DescribeAsync(connection, Holders +
+            "WHERE h.pid IN (SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.relation = pg_catalog.to_regclass($1) " +
+            "AND l.granted) OR h.vxid IN (SELECT l.virtualtransaction FROM pg_catalog.pg_locks l " +
+            "WHERE l.relation = pg_catalog.to_regclass($1) AND l.granted AND l.pid IS NULL) " +
+            "ORDER BY 3 DESC LIMIT 1", ct, table);
 
     /// <summary>
     /// The oldest transaction on main that has a transaction id: creating a logical replication slot waits for
     /// every such transaction running when it began.
     /// </summary>
     public static Task<string> OldestTransactionAsync(NpgsqlConnection connection, CancellationToken ct) =>
-        DescribeAsync(connection, Session +
-            "WHERE a.backend_xid IS NOT NULL AND a.backend_type = 'client backend' " +
-            "AND a.pid <> pg_catalog.pg_backend_pid() ORDER BY a.xact_start NULLS LAST LIMIT 1", ct);
+        DescribeAsync(connection, Holders +
+            "WHERE h.has_xid AND h.kind IN ('client backend', 'prepared') ORDER BY 3 DESC LIMIT 1", ct);
 
     private static async Task<string> DescribeAsync(NpgsqlConnection connection, string sql, CancellationToken ct,
         params object[] parameters)
@@ -59,6 +70,7 @@ internal static class MainWaits
 
         var row = rows[0];
         var seconds = long.Parse(row[2]!, CultureInfo.InvariantCulture);
-        return $"pid {row[0]} ({row[1]} for {seconds} s: {row[3]})";
+        return row[3] is "" ? $"{row[0]} ({row[1]} for {seconds} s)"
+            : $"{row[0]} ({row[1]} for {seconds} s: {row[3]})";
     }
 }

@@ -99,6 +99,49 @@ public sealed class RecoveryLongTransactionTests(TwoNodes cluster, ITestOutputHe
         await AssertNoRecoveryObjectsAsync();
     }
 
+    [PostgresTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_prepared_transaction_left_on_main_is_named_while_the_recovery_waits_for_it(bool keyed)
+    {
+        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
+        var table = NodeSql.UniqueTable("prepared");
+        await ExecuteThroughAsync(proxy, $"CREATE TABLE {table} (id int {(keyed ? "PRIMARY KEY" : "")})");
+        proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
+        var gid = "left_" + table;
+        await NodeSql.ExecuteAsync(Cluster.Nodes[0],
+            $"BEGIN; INSERT INTO {table} VALUES (1); PREPARE TRANSACTION '{gid}'");
+        try
+        {
+            // Keyed, the slot waits for its transaction id; without a key, the ALTER TABLE for its lock.
+            var progress = new RecoveryProgress();
+            var recovery = RecoverAsync(proxy, progress, wipe: true);
+            var expected = keyed ? $"the oldest prepared transaction '{gid}' (prepared for"
+                : $"lock on table {table}, held by prepared transaction '{gid}' (prepared for";
+            await Poll.UntilAsync(() => progress.Detail.Contains(expected, StringComparison.Ordinal)
+                || recovery.IsCompleted, TimeSpan.FromSeconds(60), "the recovery names the prepared transaction");
+            if (recovery.IsCompleted)
+            {
+                Assert.Fail("the recovery ended: " + (await recovery).Error + Logs());
+            }
+
+            output.WriteLine(progress.Detail);
+            await NodeSql.ExecuteAsync(Cluster.Nodes[0], $"COMMIT PREPARED '{gid}'");
+            var outcome = await recovery;
+            Assert.True(outcome.Succeeded, outcome.Error + Logs());
+            Assert.Equal(1L, await NodeSql.CountAsync(Cluster.Nodes[1], table));
+            await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
+        }
+        finally
+        {
+            if (await NodeSql.ScalarAsync<long>(Cluster.Nodes[0],
+                    $"SELECT count(*) FROM pg_prepared_xacts WHERE gid = '{gid}'") > 0)
+            {
+                await NodeSql.ExecuteAsync(Cluster.Nodes[0], $"ROLLBACK PREPARED '{gid}'");
+            }
+        }
+    }
+
     private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);
