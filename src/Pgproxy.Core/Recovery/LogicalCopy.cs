@@ -32,9 +32,6 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
         ORDER BY 1
         """;
 
-    /// <summary>How long the publication waits for the tables' locks on main before the recovery fails.</summary>
-    private static readonly TimeSpan LockWaitLimit = TimeSpan.FromMinutes(5);
-
     /// <summary>
     /// Makes the publication, its tables' identities and its comment in one transaction, so that they exist all or
     /// none. Each ALTER TABLE waits for its lock no longer than <see cref="MainWaits.LockTimeout"/>; when one
@@ -58,11 +55,11 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
             }
 
             var holder = await MainWaits.LockHolderAsync(connection, table, ct);
-            if (Stopwatch.GetElapsedTime(started) > LockWaitLimit)
+            if (Stopwatch.GetElapsedTime(started) > MainWaits.Limit)
             {
                 throw new RecoveryFailure($"table {table} of database \"{database.Name}\" on main (backend node " +
                                           $"{plan.Main.NodeId}) stayed locked for " +
-                                          $"{LockWaitLimit.TotalMinutes:0} min, its REPLICA IDENTITY FULL could " +
+                                          $"{MainWaits.Limit.TotalMinutes:0} min, its REPLICA IDENTITY FULL could " +
                                           $"not be set: {holder} holds it");
             }
 
@@ -130,7 +127,7 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
     /// Waits for the subscription's CREATE, saying what it waits for when that takes long: main creates the slot only
     /// once every transaction with a transaction id that was running there has ended (PostgreSQL's rule for a
     /// consistent starting point), so one long transaction, or a session left idle in one, holds the recovery here.
-    /// After <see cref="LockWaitLimit"/> the CREATE is cancelled and the recovery fails, naming that transaction.
+    /// After <see cref="MainWaits.Limit"/> the CREATE is cancelled and the recovery fails, naming that transaction.
     /// </summary>
     private async Task WatchSlotCreationAsync(Task create, RecoveryDatabase database, CancellationTokenSource limit,
         CancellationToken ct)
@@ -143,13 +140,13 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
             {
                 main ??= await connector.OpenAsync(plan.Main, "postgres", ct);
                 var oldest = await MainWaits.OldestTransactionAsync(main, ct);
-                if (Stopwatch.GetElapsedTime(started) > LockWaitLimit)
+                if (Stopwatch.GetElapsedTime(started) > MainWaits.Limit)
                 {
                     await limit.CancelAsync();
                     await create.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // cancelled: ours to say why
                     throw new RecoveryFailure($"main (backend node {plan.Main.NodeId}) did not create the " +
                                               $"replication slot of database \"{database.Name}\" in " +
-                                              $"{LockWaitLimit.TotalMinutes:0} min: it waits for transactions " +
+                                              $"{MainWaits.Limit.TotalMinutes:0} min: it waits for transactions " +
                                               $"running there to end, the oldest {oldest}");
                 }
 

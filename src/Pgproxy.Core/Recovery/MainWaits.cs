@@ -35,6 +35,9 @@ internal static class MainWaits
         "AND l.transactionid = p.transaction AND l.pid IS NULL LIMIT 1), 'prepared' " +
         "FROM pg_catalog.pg_prepared_xacts p) h ";
 
+    /// <summary>How long the recovery waits for any one such thing before it fails, naming it.</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromMinutes(5);
+
     /// <summary>The pause before the next try: short at first, at most two seconds.</summary>
     public static TimeSpan Pause(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(2_000, 100 << Math.Min(attempt, 5)));

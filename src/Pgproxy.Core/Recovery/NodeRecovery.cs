@@ -126,7 +126,7 @@ internal sealed partial class NodeRecovery(IRecoveryServices services, ILogger l
         foreach (var database in plan.Databases)
         {
             run.Progress.SetDetail($"database {database.Name}");
-            await schema.CopySchemaAsync(database, ct);
+            await schema.CopySchemaAsync(database, run.Progress, ct);
         }
     }
 

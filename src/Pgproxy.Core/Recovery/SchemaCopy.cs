@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
@@ -108,13 +109,50 @@ internal sealed partial class SchemaCopy(RecoveryConnector connector, PostgresTo
         }
     }
 
-    public async Task CopySchemaAsync(RecoveryDatabase database, CancellationToken ct)
+    public async Task CopySchemaAsync(RecoveryDatabase database, RecoveryProgress progress, CancellationToken ct)
     {
-        // Subscriptions of main's own are left out: on the node they would replicate a second time.
-        var dump = await tools.RunAsync("pg_dump", plan.Main, database.Name,
-            ["--schema-only", "--no-subscriptions"], stdin: null, ct);
-        await ApplyAsync(database.Name, dump, ct);
+        await ApplyAsync(database.Name, await DumpSchemaAsync(database, progress, ct), ct);
     }
+
+    /// <summary>
+    /// pg_dump takes ACCESS SHARE on every table, which waits while a transaction on main holds ACCESS EXCLUSIVE on
+    /// one (VACUUM FULL, CLUSTER, a LOCK TABLE or TRUNCATE left open). Its wait is bounded, so that the recovery
+    /// can say whom it waits for, and it is run again until <see cref="MainWaits.Limit"/>.
+    /// </summary>
+    private async Task<string> DumpSchemaAsync(RecoveryDatabase database, RecoveryProgress progress,
+        CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        for (var attempt = 1;; attempt++)
+        {
+            try
+            {
+                // Subscriptions of main's own are left out: on the node they would replicate a second time.
+                return await tools.RunAsync("pg_dump", plan.Main, database.Name,
+                    ["--schema-only", "--no-subscriptions", "--lock-wait-timeout=1000"], stdin: null, ct);
+            }
+            catch (RecoveryFailure e) when (LockedTable().Match(e.Message) is { Success: true } locked)
+            {
+                var table = locked.Groups[1].Value;
+                await using var connection = await connector.OpenAsync(plan.Main, database.Name, ct);
+                var holder = await MainWaits.LockHolderAsync(connection, table, ct);
+                if (Stopwatch.GetElapsedTime(started) > MainWaits.Limit)
+                {
+                    throw new RecoveryFailure($"pg_dump could not lock table {table} of database " +
+                                              $"\"{database.Name}\" on main (backend node {plan.Main.NodeId}) for " +
+                                              $"{MainWaits.Limit.TotalMinutes:0} min: {holder} holds it");
+                }
+
+                progress.SetDetail($"database {database.Name}: pg_dump waits for the lock on table {table}, held " +
+                                   $"by {holder}");
+                await Task.Delay(MainWaits.Pause(attempt), ct);
+            }
+        }
+    }
+
+    /// <summary>The statement pg_dump names when its lock wait timed out (the query, never translated).</summary>
+    [GeneratedRegex("""LOCK TABLE (.+?) IN ACCESS SHARE MODE""")]
+    private static partial Regex LockedTable();
 
     private Task<string> ApplyAsync(string database, string script, CancellationToken ct) =>
         tools.RunAsync("psql", plan.Node, database, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"], script, ct);

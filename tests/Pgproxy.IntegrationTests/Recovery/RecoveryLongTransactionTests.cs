@@ -10,7 +10,8 @@ namespace Pgproxy.IntegrationTests.Recovery;
 /// A transaction left open on main while a node is recovered. Reading a table without a primary key, it held the
 /// recovery's ALTER TABLE … REPLICA IDENTITY FULL, whose waiting ACCESS EXCLUSIVE request then held every other
 /// query on that table: the application stopped on it until the transaction ended. Holding a transaction id, it held
-/// the creation of the recovery's replication slot, with nothing saying why the recovery stood still.
+/// the creation of the recovery's replication slot, with nothing saying why the recovery stood still; holding a
+/// table exclusively, the recovery's pg_dump.
 /// </summary>
 [Collection(RecoverySuite.Name)]
 public sealed class RecoveryLongTransactionTests(TwoNodes cluster, ITestOutputHelper output) : RecoveryTestBase(cluster)
@@ -97,6 +98,40 @@ public sealed class RecoveryLongTransactionTests(TwoNodes cluster, ITestOutputHe
         Assert.Equal(1L, await NodeSql.CountAsync(Cluster.Nodes[1], table));
         await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
         await AssertNoRecoveryObjectsAsync();
+    }
+
+    [PostgresFact]
+    public async Task A_table_locked_exclusively_on_main_is_named_while_the_schema_dump_waits_for_it()
+    {
+        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
+        var table = NodeSql.UniqueTable("locked");
+        await ExecuteThroughAsync(proxy, $"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
+        proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
+
+        await using var holder = new NpgsqlConnection(Cluster.Nodes[0].ConnectionString);
+        await holder.OpenAsync();
+        var holderPid = holder.ProcessID;
+        await using var open = await holder.BeginTransactionAsync();
+        await ScalarAsync(holder, $"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"); // as VACUUM FULL or CLUSTER would
+
+        var progress = new RecoveryProgress();
+        var recovery = RecoverAsync(proxy, progress, wipe: true);
+        await Poll.UntilAsync(() => progress.Detail.Contains(
+                $"pg_dump waits for the lock on table public.{table}, held by pid {holderPid}",
+                StringComparison.Ordinal) || recovery.IsCompleted, TimeSpan.FromSeconds(60),
+            "the recovery names the holder");
+        if (recovery.IsCompleted)
+        {
+            Assert.Fail("the recovery ended: " + (await recovery).Error + Logs());
+        }
+
+        output.WriteLine(progress.Detail);
+        Assert.Equal("schema", progress.Phase);
+        await open.CommitAsync();
+        var outcome = await recovery;
+        Assert.True(outcome.Succeeded, outcome.Error + Logs());
+        Assert.Equal(1L, await NodeSql.CountAsync(Cluster.Nodes[1], table));
+        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
     }
 
     [PostgresTheory]
