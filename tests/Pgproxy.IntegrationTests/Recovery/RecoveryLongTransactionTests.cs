@@ -16,122 +16,56 @@ namespace Pgproxy.IntegrationTests.Recovery;
 [Collection(RecoverySuite.Name)]
 public sealed class RecoveryLongTransactionTests(TwoNodes cluster, ITestOutputHelper output) : RecoveryTestBase(cluster)
 {
+    private string _table = "";
+
     [PostgresFact]
     public async Task A_transaction_reading_a_table_without_a_key_holds_neither_the_application_nor_the_recovery()
     {
-        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
-        var table = NodeSql.UniqueTable("nokey");
-        await ExecuteThroughAsync(proxy,
-            $"CREATE TABLE {table} (a int); INSERT INTO {table} SELECT generate_series(1, 100)");
-        proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
-
-        await using var holder = new NpgsqlConnection(Cluster.Nodes[0].ConnectionString);
-        await holder.OpenAsync();
-        var holderPid = holder.ProcessID;
-        await using var open = await holder.BeginTransactionAsync();
-        await ScalarAsync(holder, $"SELECT count(*) FROM {table}"); // ACCESS SHARE until the end, no transaction id
-
-        var progress = new RecoveryProgress();
-        var recovery = RecoverAsync(proxy, progress, wipe: true);
-        await Poll.UntilAsync(() => progress.Detail.Contains(
-                $"lock on table {table}, held by pid {holderPid}", StringComparison.Ordinal) || recovery.IsCompleted,
-            TimeSpan.FromSeconds(60), "the recovery names the holder");
-        if (recovery.IsCompleted)
-        {
-            Assert.Fail("the recovery ended: " + (await recovery).Error + Logs());
-        }
-        output.WriteLine(progress.Detail);
+        await using var proxy = await StartWithNode1DownAsync("nokey", "a int", 100);
+        await using var holder = await HoldOnMainAsync($"SELECT count(*) FROM {_table}"); // ACCESS SHARE, no xid
+        var recovery = await RecoverUntilSaidAsync(proxy, $"lock on table {_table}, held by pid {holder.Pid}");
 
         // The application reads and writes the table meanwhile: before, both waited behind the recovery's request.
         await using (var app = await proxy.OpenAsync())
         {
             await ScalarAsync(app, "SET statement_timeout = '3s'");
-            Assert.Equal(100L, await ScalarAsync(app, $"SELECT count(*) FROM {table}"));
-            await ScalarAsync(app, $"INSERT INTO {table} VALUES (101)");
+            Assert.Equal(100L, await ScalarAsync(app, $"SELECT count(*) FROM {_table}"));
+            await ScalarAsync(app, $"INSERT INTO {_table} VALUES (101)");
         }
 
-        await open.CommitAsync();
-        var outcome = await recovery;
-        Assert.True(outcome.Succeeded, outcome.Error + Logs());
-        await ExecuteThroughAsync(proxy, $"INSERT INTO {table} VALUES (102)");
+        await holder.Transaction.CommitAsync();
+        await AssertRecoveredAsync(recovery, 101);
+        await ExecuteThroughAsync(proxy, $"INSERT INTO {_table} VALUES (102)");
         foreach (var node in Cluster.Nodes)
         {
-            Assert.Equal(102L, await NodeSql.CountAsync(node, table));
+            Assert.Equal(102L, await NodeSql.CountAsync(node, _table));
             Assert.Equal("d", await NodeSql.ScalarAsync<string>(node,
-                $"SELECT relreplident::text FROM pg_class WHERE oid = '{table}'::regclass")); // given back on main
+                $"SELECT relreplident::text FROM pg_class WHERE oid = '{_table}'::regclass")); // given back on main
         }
-
-        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
-        await AssertNoRecoveryObjectsAsync();
     }
 
     [PostgresFact]
     public async Task A_transaction_holding_an_id_on_main_is_named_while_the_replication_slot_waits_for_it()
     {
-        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
-        var table = NodeSql.UniqueTable("slotwait");
-        await ExecuteThroughAsync(proxy, $"CREATE TABLE {table} (id int PRIMARY KEY)");
-        proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
+        await using var proxy = await StartWithNode1DownAsync("slotwait", "id int PRIMARY KEY", 0);
+        await using var holder = await HoldOnMainAsync($"INSERT INTO {_table} VALUES (1)"); // a transaction id
+        var recovery = await RecoverUntilSaidAsync(proxy,
+            $"the replication slot waits for transactions on main to end, the oldest pid {holder.Pid}", "copy");
 
-        await using var holder = new NpgsqlConnection(Cluster.Nodes[0].ConnectionString);
-        await holder.OpenAsync();
-        var holderPid = holder.ProcessID;
-        await using var open = await holder.BeginTransactionAsync();
-        await ScalarAsync(holder, $"INSERT INTO {table} VALUES (1)"); // a transaction id, and the transaction open
-
-        var progress = new RecoveryProgress();
-        var recovery = RecoverAsync(proxy, progress, wipe: true);
-        await Poll.UntilAsync(() => progress.Detail.Contains(
-                $"the replication slot waits for transactions on main to end, the oldest pid {holderPid}",
-                StringComparison.Ordinal) || recovery.IsCompleted, TimeSpan.FromSeconds(60),
-            "the recovery names the transaction the slot waits for");
-        if (recovery.IsCompleted)
-        {
-            Assert.Fail("the recovery ended: " + (await recovery).Error + Logs());
-        }
-        output.WriteLine(progress.Detail);
-        Assert.Equal("copy", progress.Phase);
-
-        await open.CommitAsync(); // on main alone: the node gets it by the recovery's copy
-        var outcome = await recovery;
-        Assert.True(outcome.Succeeded, outcome.Error + Logs());
-        Assert.Equal(1L, await NodeSql.CountAsync(Cluster.Nodes[1], table));
-        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
-        await AssertNoRecoveryObjectsAsync();
+        await holder.Transaction.CommitAsync(); // on main alone: the node gets it by the recovery's copy
+        await AssertRecoveredAsync(recovery, 1);
     }
 
     [PostgresFact]
     public async Task A_table_locked_exclusively_on_main_is_named_while_the_schema_dump_waits_for_it()
     {
-        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
-        var table = NodeSql.UniqueTable("locked");
-        await ExecuteThroughAsync(proxy, $"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
-        proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
+        await using var proxy = await StartWithNode1DownAsync("locked", "id int PRIMARY KEY", 1);
+        await using var holder = await HoldOnMainAsync($"LOCK TABLE {_table} IN ACCESS EXCLUSIVE MODE"); // VACUUM FULL
+        var recovery = await RecoverUntilSaidAsync(proxy,
+            $"pg_dump waits for the lock on table public.{_table}, held by pid {holder.Pid}", "schema");
 
-        await using var holder = new NpgsqlConnection(Cluster.Nodes[0].ConnectionString);
-        await holder.OpenAsync();
-        var holderPid = holder.ProcessID;
-        await using var open = await holder.BeginTransactionAsync();
-        await ScalarAsync(holder, $"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"); // as VACUUM FULL or CLUSTER would
-
-        var progress = new RecoveryProgress();
-        var recovery = RecoverAsync(proxy, progress, wipe: true);
-        await Poll.UntilAsync(() => progress.Detail.Contains(
-                $"pg_dump waits for the lock on table public.{table}, held by pid {holderPid}",
-                StringComparison.Ordinal) || recovery.IsCompleted, TimeSpan.FromSeconds(60),
-            "the recovery names the holder");
-        if (recovery.IsCompleted)
-        {
-            Assert.Fail("the recovery ended: " + (await recovery).Error + Logs());
-        }
-
-        output.WriteLine(progress.Detail);
-        Assert.Equal("schema", progress.Phase);
-        await open.CommitAsync();
-        var outcome = await recovery;
-        Assert.True(outcome.Succeeded, outcome.Error + Logs());
-        Assert.Equal(1L, await NodeSql.CountAsync(Cluster.Nodes[1], table));
-        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
+        await holder.Transaction.CommitAsync();
+        await AssertRecoveredAsync(recovery, 1);
     }
 
     [PostgresTheory]
@@ -139,33 +73,18 @@ public sealed class RecoveryLongTransactionTests(TwoNodes cluster, ITestOutputHe
     [InlineData(false)]
     public async Task A_prepared_transaction_left_on_main_is_named_while_the_recovery_waits_for_it(bool keyed)
     {
-        await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
-        var table = NodeSql.UniqueTable("prepared");
-        await ExecuteThroughAsync(proxy, $"CREATE TABLE {table} (id int {(keyed ? "PRIMARY KEY" : "")})");
-        proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
-        var gid = "left_" + table;
+        await using var proxy = await StartWithNode1DownAsync("prepared", keyed ? "id int PRIMARY KEY" : "id int", 0);
+        var gid = "left_" + _table;
         await NodeSql.ExecuteAsync(Cluster.Nodes[0],
-            $"BEGIN; INSERT INTO {table} VALUES (1); PREPARE TRANSACTION '{gid}'");
+            $"BEGIN; INSERT INTO {_table} VALUES (1); PREPARE TRANSACTION '{gid}'");
         try
         {
             // Keyed, the slot waits for its transaction id; without a key, the ALTER TABLE for its lock.
-            var progress = new RecoveryProgress();
-            var recovery = RecoverAsync(proxy, progress, wipe: true);
-            var expected = keyed ? $"the oldest prepared transaction '{gid}' (prepared for"
-                : $"lock on table {table}, held by prepared transaction '{gid}' (prepared for";
-            await Poll.UntilAsync(() => progress.Detail.Contains(expected, StringComparison.Ordinal)
-                || recovery.IsCompleted, TimeSpan.FromSeconds(60), "the recovery names the prepared transaction");
-            if (recovery.IsCompleted)
-            {
-                Assert.Fail("the recovery ended: " + (await recovery).Error + Logs());
-            }
-
-            output.WriteLine(progress.Detail);
+            var recovery = await RecoverUntilSaidAsync(proxy, keyed
+                ? $"the oldest prepared transaction '{gid}' (prepared for"
+                : $"lock on table {_table}, held by prepared transaction '{gid}' (prepared for", "copy");
             await NodeSql.ExecuteAsync(Cluster.Nodes[0], $"COMMIT PREPARED '{gid}'");
-            var outcome = await recovery;
-            Assert.True(outcome.Succeeded, outcome.Error + Logs());
-            Assert.Equal(1L, await NodeSql.CountAsync(Cluster.Nodes[1], table));
-            await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
+            await AssertRecoveredAsync(recovery, 1);
         }
         finally
         {
@@ -177,9 +96,73 @@ public sealed class RecoveryLongTransactionTests(TwoNodes cluster, ITestOutputHe
         }
     }
 
+    /// <summary>pgproxy, a new table with <paramref name="rows"/> rows on both nodes, then node 1 taken out.</summary>
+    private async Task<ProxyHost> StartWithNode1DownAsync(string prefix, string columns, int rows)
+    {
+        var proxy = ProxyHost.Start(Cluster, discardStatus: true);
+        _table = NodeSql.UniqueTable(prefix);
+        await ExecuteThroughAsync(proxy,
+            $"CREATE TABLE {_table} ({columns}); INSERT INTO {_table} SELECT generate_series(1, {rows})");
+        proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
+        return proxy;
+    }
+
+    /// <summary>A session directly on main, left in the transaction in which it ran <paramref name="sql"/>.</summary>
+    private async Task<MainSession> HoldOnMainAsync(string sql)
+    {
+        var connection = new NpgsqlConnection(Cluster.Nodes[0].ConnectionString);
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await ScalarAsync(connection, sql);
+        return new MainSession(connection, transaction);
+    }
+
+    /// <summary>Starts the recovery of node 1 and returns once its progress says <paramref name="expected"/>.</summary>
+    private async Task<Task<RecoveryOutcome>> RecoverUntilSaidAsync(ProxyHost proxy, string expected,
+        string? phase = null)
+    {
+        var progress = new RecoveryProgress();
+        var recovery = RecoverAsync(proxy, progress, wipe: true);
+        await Poll.UntilAsync(() => progress.Detail.Contains(expected, StringComparison.Ordinal)
+            || recovery.IsCompleted, TimeSpan.FromSeconds(60), "the recovery's progress to say " + expected);
+        if (recovery.IsCompleted)
+        {
+            Assert.Fail("the recovery ended: " + (await recovery).Error + Logs());
+        }
+
+        output.WriteLine(progress.Detail);
+        if (phase is not null)
+        {
+            Assert.Equal(phase, progress.Phase);
+        }
+
+        return recovery;
+    }
+
+    /// <summary>The recovery succeeded; node 1 has <paramref name="rows"/> rows and is main's twin.</summary>
+    private async Task AssertRecoveredAsync(Task<RecoveryOutcome> recovery, long rows)
+    {
+        var outcome = await recovery;
+        Assert.True(outcome.Succeeded, outcome.Error + Logs());
+        Assert.Equal(rows, await NodeSql.CountAsync(Cluster.Nodes[1], _table));
+        await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
+        await AssertNoRecoveryObjectsAsync();
+    }
+
     private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteScalarAsync();
+    }
+
+    private sealed record MainSession(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
+    {
+        public int Pid => Connection.ProcessID;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
     }
 }
