@@ -130,9 +130,10 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
 
         // Never fits, whatever the machine's speed: a write of a session without node 1 runs on main the whole time,
         // and a cutover may not attach the node before such a write ends (NodeJoin). Counted here as the write path
-        // counts it; a real INSERT kept waiting that long would hold a transaction id, and PostgreSQL creates the
-        // recovery's replication slots only once every transaction running on main has ended. (Whether the node
-        // had applied main's WAL within 1 ms depended on timing: with two autocommit writers, one cutover in five
+        // counts it; a real INSERT kept waiting that long would hold up the recovery before any cutover: waiting
+        // on a key it holds a transaction id, for which main's replication slot waits, and it holds its table's
+        // lock, for which the publication's ALTER TABLE of a table without a key waits. (Whether the node had
+        // applied main's WAL within 1 ms depended on timing: with two autocommit writers, one cutover in five
         // fitted.)
         using var running = await proxy.Runtime.Nodes.Join.EnterWriteAsync(sessionLacksANode: true);
         // Two clients writing until the recovery has ended: commits wait at every closed gate and go on.
