@@ -23,7 +23,7 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
         proxy.Runtime.Nodes.Degenerate(node1, "test");
         var id = Guid.NewGuid().ToString("N")[..8];
         var database = "recov_" + id;
-        await ExecuteAsync(proxy,
+        await ExecuteThroughAsync(proxy,
             $"""
             CREATE TABLE serial_{id} (id serial PRIMARY KEY, v text);
             CREATE TABLE nopk_{id} (a int, b text);
@@ -43,7 +43,7 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
             DELETE FROM nopk_{id} WHERE a % 7 = 0;
             SELECT nextval('seq_{id}') FROM generate_series(1, 5);
             """);
-        await ExecuteAsync(proxy, $"CREATE DATABASE {database}");
+        await ExecuteThroughAsync(proxy, $"CREATE DATABASE {database}");
         await NodeSql.ExecuteAsync(Cluster.Nodes[0], "SELECT 1"); // node 0 is the only one that saw it
         await using (var other = new NpgsqlConnection(Cluster.Nodes[0].ConnectionStringFor(database)))
         {
@@ -73,7 +73,7 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
             $"SELECT relreplident::text FROM pg_class WHERE oid = 'nopk_{id}'::regclass"));
 
         // From now on pgproxy writes to both nodes itself.
-        await ExecuteAsync(proxy,
+        await ExecuteThroughAsync(proxy,
             $"""
             INSERT INTO serial_{id} (v) VALUES ('after');
             INSERT INTO nopk_{id} VALUES (5000, 'after');
@@ -101,7 +101,8 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
         }, discardStatus: true);
         proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
         var table = NodeSql.UniqueTable("journaled");
-        await ExecuteAsync(proxy, $"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1), (2)");
+        await ExecuteThroughAsync(proxy,
+            $"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1), (2)");
 
         var outcome = await RecoverAsync(proxy, new RecoveryProgress(), wipe: true);
 
@@ -162,7 +163,7 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
     {
         await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         var table = NodeSql.UniqueTable("kept");
-        await ExecuteAsync(proxy, $"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
+        await ExecuteThroughAsync(proxy, $"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1)");
         var node1 = proxy.Runtime.Nodes.Find(1)!;
         proxy.Runtime.Nodes.Degenerate(node1, "test");
 
@@ -189,12 +190,5 @@ public sealed class NodeRecoveryTests(TwoNodes cluster, ITestOutputHelper output
             .RunAsync(new RecoveryRequest(7, true, "test"), new RecoveryProgress(), CancellationToken.None);
         Assert.False(missing.Succeeded);
         Assert.Contains("backend node 7 is not configured", missing.Error, StringComparison.Ordinal);
-    }
-
-    internal static async Task ExecuteAsync(ProxyHost proxy, string sql)
-    {
-        await using var conn = await proxy.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, conn);
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -54,7 +54,7 @@ public sealed class RecoveryFailureTests(TwoNodes cluster, ITestOutputHelper out
     {
         proxy.Runtime.Nodes.Degenerate(proxy.Runtime.Nodes.Find(1)!, "test");
         var table = NodeSql.UniqueTable("big");
-        await NodeRecoveryTests.ExecuteAsync(proxy,
+        await ExecuteThroughAsync(proxy,
             $"""
             CREATE TABLE {table} (id int PRIMARY KEY, pad text);
             INSERT INTO {table} SELECT i, repeat(md5(i::text), 8) FROM generate_series(1, 400000) i;

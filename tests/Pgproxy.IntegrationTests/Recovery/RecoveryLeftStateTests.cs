@@ -19,7 +19,7 @@ public sealed class RecoveryLeftStateTests(TwoNodes cluster) : RecoveryTestBase(
     {
         await using var proxy = ProxyHost.Start(Cluster, discardStatus: true);
         var id = Guid.NewGuid().ToString("N")[..8];
-        await NodeRecoveryTests.ExecuteAsync(proxy,
+        await ExecuteThroughAsync(proxy,
             $"""
             CREATE TABLE base_{id} (id int PRIMARY KEY, v int);
             INSERT INTO base_{id} SELECT i, i % 10 FROM generate_series(1, 2000) i;
@@ -38,7 +38,7 @@ public sealed class RecoveryLeftStateTests(TwoNodes cluster) : RecoveryTestBase(
             await prepare.ExecuteNonQueryAsync();
         }
 
-        await NodeRecoveryTests.ExecuteAsync(proxy, $"INSERT INTO scratch_{id} VALUES (701, 'while down')");
+        await ExecuteThroughAsync(proxy, $"INSERT INTO scratch_{id} VALUES (701, 'while down')");
 
         var outcome = await RecoverAsync(proxy, new RecoveryProgress(), wipe: true);
 
@@ -52,7 +52,7 @@ public sealed class RecoveryLeftStateTests(TwoNodes cluster) : RecoveryTestBase(
         await NodeCompare.AssertIdenticalAsync(Cluster.Nodes[0], Cluster.Nodes[1]);
         await AssertNoRecoveryObjectsAsync();
 
-        await NodeRecoveryTests.ExecuteAsync(proxy,
+        await ExecuteThroughAsync(proxy,
             $"DROP MATERIALIZED VIEW totals_{id}, empty_{id}; DROP TABLE base_{id}, scratch_{id}");
     }
 }
