@@ -40,31 +40,17 @@ internal sealed class LogicalCopy(RecoveryConnector connector, RecoveryPlan plan
     public async Task PublishAsync(RecoveryDatabase database, CancellationToken ct)
     {
         await using var connection = await connector.OpenAsync(plan.Main, database.Name, ct);
-        var started = Stopwatch.GetTimestamp();
-        for (var attempt = 1;; attempt++)
+        var wait = new LockWait(progress);
+        while (await TryPublishAsync(connection, database, ct) is { } table)
         {
-            var table = await TryPublishAsync(connection, database, ct);
-            if (table is null)
-            {
-                if (attempt > 1)
-                {
-                    progress.SetDetail($"database {database.Name}: published");
-                }
+            await wait.PauseAsync(connection, table, $"database {database.Name}: waiting for the lock on table {table}",
+                $"REPLICA IDENTITY FULL could not lock table {table} of database \"{database.Name}\" on main " +
+                $"(backend node {plan.Main.NodeId})", ct);
+        }
 
-                return;
-            }
-
-            var holder = await MainWaits.LockHolderAsync(connection, table, ct);
-            if (Stopwatch.GetElapsedTime(started) > MainWaits.Limit)
-            {
-                throw new RecoveryFailure($"table {table} of database \"{database.Name}\" on main (backend node " +
-                                          $"{plan.Main.NodeId}) stayed locked for " +
-                                          $"{MainWaits.Limit.TotalMinutes:0} min, its REPLICA IDENTITY FULL could " +
-                                          $"not be set: {holder} holds it");
-            }
-
-            progress.SetDetail($"database {database.Name}: waiting for the lock on table {table}, held by {holder}");
-            await Task.Delay(MainWaits.Pause(attempt), ct);
+        if (wait.Waited)
+        {
+            progress.SetDetail($"database {database.Name}: published");
         }
     }
 

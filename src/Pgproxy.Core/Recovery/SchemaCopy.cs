@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
@@ -122,8 +121,8 @@ internal sealed partial class SchemaCopy(RecoveryConnector connector, PostgresTo
     private async Task<string> DumpSchemaAsync(RecoveryDatabase database, RecoveryProgress progress,
         CancellationToken ct)
     {
-        var started = Stopwatch.GetTimestamp();
-        for (var attempt = 1;; attempt++)
+        var wait = new LockWait(progress);
+        while (true)
         {
             try
             {
@@ -135,17 +134,10 @@ internal sealed partial class SchemaCopy(RecoveryConnector connector, PostgresTo
             {
                 var table = locked.Groups[1].Value;
                 await using var connection = await connector.OpenAsync(plan.Main, database.Name, ct);
-                var holder = await MainWaits.LockHolderAsync(connection, table, ct);
-                if (Stopwatch.GetElapsedTime(started) > MainWaits.Limit)
-                {
-                    throw new RecoveryFailure($"pg_dump could not lock table {table} of database " +
-                                              $"\"{database.Name}\" on main (backend node {plan.Main.NodeId}) for " +
-                                              $"{MainWaits.Limit.TotalMinutes:0} min: {holder} holds it");
-                }
-
-                progress.SetDetail($"database {database.Name}: pg_dump waits for the lock on table {table}, held " +
-                                   $"by {holder}");
-                await Task.Delay(MainWaits.Pause(attempt), ct);
+                await wait.PauseAsync(connection, table,
+                    $"database {database.Name}: pg_dump waits for the lock on table {table}",
+                    $"pg_dump could not lock table {table} of database \"{database.Name}\" on main (backend node " +
+                    $"{plan.Main.NodeId})", ct);
             }
         }
     }
